@@ -1,0 +1,107 @@
+# ling: one Makefile for every stage. `make` builds bin/, `make check` builds a
+# sanitized copy in build/san/ and runs every test, `make demo` runs the pipeline,
+# `make bench` the benchmarks. `make deps` installs the Debian packages.
+
+VERSION := 0.1.0
+BUILD   ?= build/rel
+CC      ?= cc
+CLANG   ?= clang
+
+# Debian packages the suite needs; `make deps` installs those missing when root.
+DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev librocksdb-dev librdkafka-dev \
+	libxml2-dev libicu-dev libzstd-dev zlib1g-dev libopenblas-dev libopenmpi-dev libjansson-dev \
+	libxxhash-dev libpcre2-dev serdi raptor2-utils hyperfine
+
+PKGS    := rocksdb libzstd zlib libxml-2.0 icu-uc icu-i18n jansson libxxhash
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
+ifeq ($(CI),true)
+WARN    += -Werror
+endif
+OPT     ?= -O2 -g
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -DLING_VERSION='"$(VERSION)"' $(OPT) $(WARN) $(PKG_CFLAGS) \
+	-MMD -MP -I. $(EXTRA_CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm $(EXTRA_LDFLAGS)
+
+COMMON_SRC := $(wildcard common/*.c)
+KG_SRC     := $(filter-out %_main.c,$(wildcard kg/*.c))
+KG_TOOLS   := kg-load kg-query kg-stat kg-parse
+TOOLS      := $(KG_TOOLS)
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+TEST_TOOLS := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIBLING := $(BUILD)/common/libling.a
+LIBKG   := $(BUILD)/kg/libkg.a
+
+.PHONY: all deps check demo bench fuzz clean tools-in-build print-config
+all: print-config $(addprefix bin/,$(TOOLS))
+
+print-config:
+	@printf 'ling %s: cc=%s nvcc=%s mpi=%s\n' '$(VERSION)' '$(CC)' \
+		"$$(command -v nvcc || echo none)" "$$(command -v mpicc || echo none)"
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(LIBLING): $(call obj,$(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(LIBKG): $(call obj,$(KG_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/kg-%: $(BUILD)/kg/kg_%_main.o $(LIBKG) $(LIBLING)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+
+bin/%: $(BUILD)/bin/%
+	@mkdir -p bin
+	cp $< $@
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBKG) $(LIBLING)
+	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBKG) $(LIBLING)
+	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+
+tools-in-build: $(addprefix $(BUILD)/bin/,$(TOOLS)) $(addprefix $(BUILD)/tests/unit/,$(UNIT_TESTS)) \
+	$(addprefix $(BUILD)/tests/tools/,$(TEST_TOOLS))
+
+deps:
+	@sh tests/tools/deps.sh $(DEB_PACKAGES)
+
+# The sanitized build lives apart from bin/ so that `make` and `make check` never mix objects.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+check: deps
+	$(MAKE) print-config
+	$(MAKE) BUILD=build/san OPT='-O1 -g' EXTRA_CFLAGS='$(SAN_FLAGS)' EXTRA_LDFLAGS='$(SAN_FLAGS)' tools-in-build
+	$(MAKE) fuzz
+	LING_BIN=$(CURDIR)/build/san/bin LING_TEST_TOOLS=$(CURDIR)/build/san/tests/tools \
+		LING_UNIT=$(CURDIR)/build/san/tests/unit LING_FUZZ=$(CURDIR)/build/fuzz \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		prove -j2 --timer tests/unit.t tests/t[0-9]*.sh
+
+# One libFuzzer binary per parser, built with clang, run briefly by tests/t1900-fuzz.sh.
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+fuzz: $(FUZZ_TARGETS)
+build/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(KG_SRC)
+	@mkdir -p build/fuzz
+	$(CLANG) -std=c11 -D_GNU_SOURCE -DLING_VERSION='"$(VERSION)"' -O1 -g -I. $(PKG_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined $^ -o $@ $(PKG_LIBS) -lpthread -lm
+
+demo: deps all
+	sh bench/../tests/tools/demo.sh
+
+bench: deps all
+	sh bench/run.sh
+
+clean:
+	rm -rf build bin/kg-*
+
+-include $(shell find build -name '*.d' 2>/dev/null)

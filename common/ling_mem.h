@@ -1,0 +1,48 @@
+/*
+ * ling_mem: allocation that aborts on out-of-memory (git's xmalloc), and a
+ * growable byte buffer (git's strbuf).
+ *
+ * struct ling_buf invariant: `data` is NULL or points to `cap` bytes of which
+ * the first `len` are used, and data[len] == '\0' whenever data != NULL, so the
+ * contents can be used as a C string when they hold no NUL byte.
+ */
+#ifndef LING_MEM_H
+#define LING_MEM_H
+
+#include <stddef.h>
+
+void *xmalloc(size_t size);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *ptr, size_t size);
+/* Grows *ptr (an array of *cap elements of elem_size bytes) to hold at least need elements. */
+void *xgrow(void *ptr, size_t *cap, size_t need, size_t elem_size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+struct ling_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+#define LING_BUF_INIT { NULL, 0, 0 }
+
+void ling_buf_init(struct ling_buf *b);
+void ling_buf_release(struct ling_buf *b);
+/* Makes room for `extra` more bytes (plus the terminating NUL). */
+void ling_buf_reserve(struct ling_buf *b, size_t extra);
+void ling_buf_add(struct ling_buf *b, const void *data, size_t len);
+void ling_buf_addc(struct ling_buf *b, char c);
+void ling_buf_adds(struct ling_buf *b, const char *s);
+void ling_buf_addf(struct ling_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+/* Empties the buffer, keeping its memory. */
+void ling_buf_reset(struct ling_buf *b);
+void ling_buf_truncate(struct ling_buf *b, size_t len);
+/* Appends the UTF-8 encoding of code point cp (caller checks cp <= 0x10FFFF). */
+void ling_buf_add_utf8(struct ling_buf *b, unsigned long cp);
+
+#endif

@@ -1,0 +1,259 @@
+/* kg-load: load RDF into a KG store, one all-or-nothing transaction per input. */
+#include "kg_rdf.h"
+#include "kg_store.h"
+
+#include "../common/ling_cli.h"
+#include "../common/ling_mem.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "../common/banned.h"
+
+static const char usage_text[] =
+	"usage: kg-load [options] --store DIR [FILE...]\n"
+	"\n"
+	"Load RDF into the KG store DIR (created when missing). Each FILE is one\n"
+	"transaction: it is applied whole or, on any error, not at all. Loading the\n"
+	"same file again changes nothing. With no FILE, or with -, read stdin.\n"
+	"\n"
+	"  -s, --store=DIR        the store directory (required)\n"
+	"  -f, --format=FMT       ntriples, nquads, turtle, rdfxml or tsv (default: from the name)\n"
+	"  -b, --base=IRI         base IRI for relative references (default: file://<path>)\n"
+	"  -g, --graph=IRI        put triples that have no graph into this named graph\n"
+	"      --delete           remove the statements of the inputs instead of adding them\n"
+	"  -e, --max-errors=N     skip up to N bad statements per run, reporting each (default: 0)\n"
+	"  -d, --delimiter=C      field separator for tsv (default: tab)\n"
+	"      --tsv-prefix=IRI   IRI prefix for tsv fields that are not IRIs (default: urn:kg:)\n"
+	"      --tsv-labels       give each tsv entity its field text as rdfs:label\n"
+	"      --batch=N          apply every N quads instead of once per file (bounds memory;\n"
+	"                         a failing file then keeps the batches applied before it)\n"
+	"      --source-key=KEY   scope of blank node labels for stdin (default: stdin)\n"
+	"  -q, --quiet            no summary line\n"
+	"  -h, --help             show this help\n"
+	"  -V, --version          show the version\n"
+	"\n"
+	"The summary on stderr reads: read N (statements), wrote N (new quads), rejected N.\n"
+	"Exit status: 0 ok, 1 bad input or store error, 2 usage error.\n";
+
+struct load_run {
+	struct kg_store *store;
+	struct kg_loader *loader;
+	struct kg_load_counts counts;
+	struct ling_progress progress;
+	struct ling_input *in;
+	long long max_errors, errors, batch;
+	int stopped;
+	int apply_failed;
+	struct ling_err apply_err;
+};
+
+static int on_quad(void *ctx, const struct kg_quad *q, struct ling_err *err)
+{
+	struct load_run *run = ctx;
+
+	return kg_loader_add(run->loader, q, err);
+}
+
+static void on_commit(void *ctx)
+{
+	struct load_run *run = ctx;
+	uint64_t pending;
+
+	kg_loader_commit(run->loader);
+	pending = kg_loader_pending(run->loader);
+	if ((pending & 0xFFFF) == 0) {
+		unsigned long long total = ling_input_raw_size(run->in);
+
+		if (total)
+			ling_progress_update(&run->progress, "kg-load: %s %.0f%%", ling_input_name(run->in),
+					     100.0 * (double)ling_input_raw_offset(run->in) / (double)total);
+		else
+			ling_progress_update(&run->progress, "kg-load: %s %" PRIu64 " quads", ling_input_name(run->in),
+					     pending);
+	}
+	if (run->batch > 0 && pending >= (uint64_t)run->batch && !run->apply_failed &&
+	    kg_loader_apply(run->loader, &run->counts, &run->apply_err))
+		run->apply_failed = 1;
+}
+
+static void on_rollback(void *ctx)
+{
+	struct load_run *run = ctx;
+
+	kg_loader_rollback(run->loader);
+}
+
+static int on_error(void *ctx, const struct ling_err *err)
+{
+	struct load_run *run = ctx;
+
+	ling_err_print("kg-load", err);
+	run->stopped = ++run->errors > run->max_errors;
+	return run->stopped;
+}
+
+/* Blank nodes are scoped by the input's content, so reloading a file maps them to the same nodes. */
+static int source_key(const char *path, const char *stdin_key, char out[40], struct ling_err *err)
+{
+	XXH3_state_t *st;
+	XXH128_hash_t h;
+	char buf[1 << 16];
+	ssize_t n;
+	int fd;
+
+	if (!strcmp(path, "-")) {
+		snprintf(out, 40, "%s", stdin_key);
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ling_err_at(err, LING_EIO, path, 0, 0, "cannot open");
+	st = XXH3_createState();
+	XXH3_128bits_reset(st);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		XXH3_128bits_update(st, buf, (size_t)n);
+	close(fd);
+	h = XXH3_128bits_digest(st);
+	XXH3_freeState(st);
+	if (n < 0)
+		return ling_err_at(err, LING_EIO, path, 0, 0, "read error");
+	snprintf(out, 40, "%016" PRIx64 "%016" PRIx64, h.high64, h.low64);
+	return 0;
+}
+
+static int load_file(struct load_run *run, const char *path, const struct kg_parse_opts *popts,
+		     const struct kg_term *graph, unsigned flags, const char *stdin_key, struct ling_err *err)
+{
+	struct kg_sink sink = { run, on_quad, on_commit, on_rollback, on_error };
+	struct kg_parse_opts o = *popts;
+	struct ling_buf base = LING_BUF_INIT;
+	char key[40];
+	int rc;
+
+	if (o.format == KG_FORMAT_AUTO)
+		o.format = strcmp(path, "-") ? kg_format_from_path(path) : KG_FORMAT_NTRIPLES;
+	if (o.format == KG_FORMAT_AUTO)
+		return ling_err_at(err, LING_EUSAGE, path, 0, 0, "cannot tell the format from the name (hint: --format)");
+	if (!o.base && strcmp(path, "-")) {
+		char *abs = realpath(path, NULL);
+
+		ling_buf_addf(&base, "file://%s", abs ? abs : path);
+		free(abs);
+		o.base = base.data;
+	}
+	if ((rc = source_key(path, stdin_key, key, err)))
+		goto out;
+	if ((rc = kg_loader_new(&run->loader, run->store, key, graph, flags, err)))
+		goto out;
+	if ((rc = ling_input_open(&run->in, path, err)))
+		goto out;
+	rc = kg_parse(run->in, &o, &sink, err);
+	if (!rc && run->apply_failed) {
+		*err = run->apply_err;
+		rc = err->code;
+	}
+	/* Only a fully read input is applied: a bad or truncated one leaves the store as it was. */
+	if (!rc)
+		rc = kg_loader_apply(run->loader, &run->counts, err);
+out:
+	ling_progress_done(&run->progress);
+	ling_input_close(run->in);
+	run->in = NULL;
+	kg_loader_free(run->loader);
+	run->loader = NULL;
+	ling_buf_release(&base);
+	return rc;
+}
+
+static int usage_error(const char *msg)
+{
+	fprintf(stderr, "kg-load: %s\n", msg);
+	fprintf(stderr, "usage: kg-load [options] --store DIR [FILE...] (see --help)\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "store", required_argument, NULL, 's' },     { "format", required_argument, NULL, 'f' },
+		{ "base", required_argument, NULL, 'b' },      { "graph", required_argument, NULL, 'g' },
+		{ "delete", no_argument, NULL, 'D' },          { "max-errors", required_argument, NULL, 'e' },
+		{ "delimiter", required_argument, NULL, 'd' }, { "tsv-prefix", required_argument, NULL, 'P' },
+		{ "tsv-labels", no_argument, NULL, 'L' },      { "batch", required_argument, NULL, 'B' },
+		{ "source-key", required_argument, NULL, 'K' }, { "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },            { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct load_run run;
+	struct kg_parse_opts opts;
+	struct kg_term graph;
+	struct ling_err err;
+	const char *store_dir = NULL, *stdin_key = "stdin";
+	const char *stdin_only[] = { "-" };
+	const char **files;
+	unsigned flags = 0;
+	int nfiles, quiet = 0, c, i, rc = 0;
+
+	memset(&run, 0, sizeof(run));
+	memset(&opts, 0, sizeof(opts));
+	memset(&graph, 0, sizeof(graph));
+	ling_err_clear(&err);
+	while ((c = getopt_long(argc, argv, "s:f:b:g:e:d:qhV", options, NULL)) != -1) {
+		switch (c) {
+		case 's': store_dir = optarg; break;
+		case 'f':
+			if ((opts.format = kg_format_from_name(optarg)) == KG_FORMAT_AUTO)
+				return usage_error("unknown --format (ntriples, nquads, turtle, rdfxml, tsv)");
+			break;
+		case 'b': opts.base = optarg; break;
+		case 'g':
+			graph.type = KG_TERM_IRI;
+			graph.value = optarg;
+			graph.len = strlen(optarg);
+			break;
+		case 'D': flags |= KG_LOADER_DELETE; break;
+		case 'e':
+			if (ling_parse_long(optarg, 0, 1LL << 62, &run.max_errors))
+				return usage_error("--max-errors needs a number >= 0");
+			break;
+		case 'd':
+			if (strlen(optarg) != 1)
+				return usage_error("--delimiter takes one character");
+			opts.delimiter = optarg[0];
+			break;
+		case 'P': opts.tsv_prefix = optarg; break;
+		case 'L': opts.tsv_labels = 1; break;
+		case 'B':
+			if (ling_parse_long(optarg, 1, 1LL << 40, &run.batch))
+				return usage_error("--batch needs a number > 0");
+			break;
+		case 'K': stdin_key = optarg; break;
+		case 'q': quiet = 1; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'V': ling_print_version("kg-load"); return 0;
+		default: return usage_error("unknown option");
+		}
+	}
+	if (!store_dir)
+		return usage_error("--store DIR is required");
+	files = optind < argc ? (const char **)argv + optind : stdin_only;
+	nfiles = optind < argc ? argc - optind : 1;
+	ling_progress_init(&run.progress);
+	rc = kg_store_open(&run.store, store_dir, KG_STORE_CREATE, &err);
+	for (i = 0; i < nfiles && !rc; i++)
+		rc = load_file(&run, files[i], &opts, &graph, flags, stdin_key, &err);
+	if (rc && !run.stopped)
+		ling_err_print("kg-load", &err);
+	kg_store_close(run.store);
+	if (!quiet)
+		fprintf(stderr, "kg-load: read %" PRIu64 ", %s %" PRIu64 ", rejected %lld\n", run.counts.quads_read,
+			(flags & KG_LOADER_DELETE) ? "deleted" : "wrote", run.counts.quads_changed, run.errors);
+	return rc ? ling_err_exit_code(&err) ? ling_err_exit_code(&err) : 1 : 0;
+}

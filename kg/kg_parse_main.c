@@ -1,0 +1,194 @@
+/* kg-parse: parse RDF in any supported syntax and write N-Triples or N-Quads. */
+#include "kg_rdf.h"
+
+#include "../common/ling_cli.h"
+#include "../common/ling_mem.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/banned.h"
+
+static const char usage_text[] =
+	"usage: kg-parse [options] [FILE...]\n"
+	"\n"
+	"Parse RDF (N-Triples, N-Quads, Turtle, RDF/XML or delimited triples), plain,\n"
+	"gzip or zstd compressed, and write it as N-Triples (or N-Quads) on stdout.\n"
+	"With no FILE, or when FILE is -, read standard input.\n"
+	"\n"
+	"  -f, --format=FMT       ntriples, nquads, turtle, rdfxml or tsv (default: from the name)\n"
+	"  -b, --base=IRI         base IRI for relative references (default: file://<path>)\n"
+	"  -o, --output=FMT       ntriples or nquads (default: nquads when any quad has a graph)\n"
+	"  -d, --delimiter=C      field separator for tsv (default: tab)\n"
+	"      --tsv-prefix=IRI   IRI prefix for tsv fields that are not IRIs (default: urn:kg:)\n"
+	"      --tsv-labels       give each tsv entity its field text as rdfs:label\n"
+	"  -n, --count            only validate; print nothing but the summary\n"
+	"  -e, --max-errors=N     skip up to N bad statements, reporting each (default: 0)\n"
+	"  -q, --quiet            no summary line\n"
+	"  -h, --help             show this help\n"
+	"  -V, --version          show the version\n"
+	"\n"
+	"Exit status: 0 ok, 1 bad input or read error, 2 usage error.\n";
+
+struct parse_run {
+	struct ling_buf out;
+	struct ling_buf base;
+	int quads_out;
+	int count_only;
+	long long max_errors, errors;
+	int stopped; /* on_error already reported the error that stopped the parse */
+	unsigned long long statements;
+	unsigned file_index;
+};
+
+static void write_term(struct parse_run *run, const struct kg_term *t)
+{
+	if (t->type == KG_TERM_BNODE && run->file_index > 0) {
+		/* Keep blank nodes of different files apart. */
+		ling_buf_addf(&run->out, "_:f%u", run->file_index);
+		ling_buf_add(&run->out, t->value, t->len);
+		return;
+	}
+	kg_term_write_nt(&run->out, t);
+}
+
+static int on_quad(void *ctx, const struct kg_quad *q, struct ling_err *err)
+{
+	struct parse_run *run = ctx;
+
+	(void)err;
+	run->statements++;
+	if (run->count_only)
+		return 0;
+	write_term(run, &q->s);
+	ling_buf_addc(&run->out, ' ');
+	write_term(run, &q->p);
+	ling_buf_addc(&run->out, ' ');
+	write_term(run, &q->o);
+	if (q->g.type != KG_TERM_NONE && run->quads_out) {
+		ling_buf_addc(&run->out, ' ');
+		write_term(run, &q->g);
+	}
+	ling_buf_add(&run->out, " .\n", 3);
+	if (run->out.len > (1 << 16)) {
+		fwrite(run->out.data, 1, run->out.len, stdout);
+		ling_buf_reset(&run->out);
+	}
+	return 0;
+}
+
+static int on_error(void *ctx, const struct ling_err *err)
+{
+	struct parse_run *run = ctx;
+
+	ling_err_print("kg-parse", err);
+	run->stopped = ++run->errors > run->max_errors;
+	return run->stopped;
+}
+
+static int parse_file(struct parse_run *run, const char *path, struct kg_parse_opts *opts, struct ling_err *err)
+{
+	struct kg_sink sink = { run, on_quad, NULL, NULL, on_error };
+	struct kg_parse_opts o = *opts;
+	struct ling_input *in;
+	int rc;
+
+	if (o.format == KG_FORMAT_AUTO)
+		o.format = strcmp(path, "-") ? kg_format_from_path(path) : KG_FORMAT_NTRIPLES;
+	if (o.format == KG_FORMAT_AUTO)
+		return ling_err_at(err, LING_EUSAGE, path, 0, 0, "cannot tell the format from the name (hint: --format)");
+	if (!o.base && strcmp(path, "-")) {
+		char *abs = realpath(path, NULL);
+
+		ling_buf_reset(&run->base);
+		ling_buf_addf(&run->base, "file://%s", abs ? abs : path);
+		free(abs);
+		o.base = run->base.data;
+	}
+	rc = ling_input_open(&in, path, err);
+	if (rc)
+		return rc;
+	rc = kg_parse(in, &o, &sink, err);
+	ling_input_close(in);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "format", required_argument, NULL, 'f' },  { "base", required_argument, NULL, 'b' },
+		{ "output", required_argument, NULL, 'o' },  { "delimiter", required_argument, NULL, 'd' },
+		{ "tsv-prefix", required_argument, NULL, 'P' }, { "tsv-labels", no_argument, NULL, 'L' },
+		{ "count", no_argument, NULL, 'n' },         { "max-errors", required_argument, NULL, 'e' },
+		{ "quiet", no_argument, NULL, 'q' },         { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },       { NULL, 0, NULL, 0 },
+	};
+	struct parse_run run;
+	struct kg_parse_opts opts;
+	struct ling_err err;
+	const char *stdin_only[] = { "-" };
+	const char **files;
+	int nfiles, quiet = 0, c, i, rc = 0;
+
+	memset(&run, 0, sizeof(run));
+	memset(&opts, 0, sizeof(opts));
+	ling_err_clear(&err);
+	run.quads_out = 1;
+	while ((c = getopt_long(argc, argv, "f:b:o:d:ne:qhV", options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			opts.format = kg_format_from_name(optarg);
+			if (opts.format == KG_FORMAT_AUTO) {
+				fprintf(stderr, "kg-parse: unknown format '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'b': opts.base = optarg; break;
+		case 'o':
+			if (strcmp(optarg, "ntriples") && strcmp(optarg, "nquads")) {
+				fprintf(stderr, "kg-parse: --output must be ntriples or nquads\n");
+				return 2;
+			}
+			run.quads_out = !strcmp(optarg, "nquads");
+			break;
+		case 'd':
+			if (strlen(optarg) != 1) {
+				fprintf(stderr, "kg-parse: --delimiter takes one character\n");
+				return 2;
+			}
+			opts.delimiter = optarg[0];
+			break;
+		case 'P': opts.tsv_prefix = optarg; break;
+		case 'L': opts.tsv_labels = 1; break;
+		case 'n': run.count_only = 1; break;
+		case 'e':
+			if (ling_parse_long(optarg, 0, 1LL << 62, &run.max_errors)) {
+				fprintf(stderr, "kg-parse: --max-errors needs a number >= 0\n");
+				return 2;
+			}
+			break;
+		case 'q': quiet = 1; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'V': ling_print_version("kg-parse"); return 0;
+		default: fputs(usage_text, stderr); return 2;
+		}
+	}
+	files = optind < argc ? (const char **)argv + optind : stdin_only;
+	nfiles = optind < argc ? argc - optind : 1;
+	for (i = 0; i < nfiles && !rc; i++) {
+		run.file_index = (unsigned)i;
+		rc = parse_file(&run, files[i], &opts, &err);
+	}
+	fwrite(run.out.data ? run.out.data : "", 1, run.out.len, stdout);
+	if (fflush(stdout) != 0 && !rc)
+		rc = ling_err_set(&err, LING_EIO, "write error on stdout");
+	if (rc && !run.stopped)
+		ling_err_print("kg-parse", &err);
+	if (!quiet)
+		fprintf(stderr, "kg-parse: read %llu statements, rejected %lld\n", run.statements, run.errors);
+	ling_buf_release(&run.out);
+	ling_buf_release(&run.base);
+	return rc ? (rc == LING_EUSAGE ? 2 : 1) : 0;
+}

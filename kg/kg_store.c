@@ -1,0 +1,1256 @@
+/*
+ * The KG store on RocksDB. This module owns every rocksdb_* call; see
+ * kg_store.h for the key layout and the transaction rule.
+ */
+#include "kg_store.h"
+
+#include "kg_term_canon.h"
+#include "../common/ling_cli.h"
+#include "../common/ling_mem.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <rocksdb/c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+/* Key tags, in the order an SST file must list them. */
+#define TAG_COUNT 'C' /* 'C' kind key -> int64 lanes, merged by addition */
+#define TAG_LABEL 'L' /* 'L' folded-label 0 lang 0 id -> "" */
+#define TAG_META 'M'  /* 'M' name -> value */
+#define TAG_OSP 'O'   /* 'O' o s p g -> "" */
+#define TAG_POS 'P'   /* 'P' p o s g -> "" */
+#define TAG_SPO 'S'   /* 'S' s p o g -> "" */
+#define TAG_TERM 'T'  /* 'T' id -> N-Triples term */
+
+#define QUAD_KEY_LEN 33
+/* Below this many keys a load goes through one WriteBatch instead of an SST file. */
+#define SMALL_LOAD_KEYS 20000
+
+#define RDF_TYPE "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+
+struct kg_store {
+	rocksdb_t *db;
+	rocksdb_options_t *opts;
+	rocksdb_mergeoperator_t *merge;
+	rocksdb_block_based_table_options_t *table;
+	rocksdb_readoptions_t *ropts;
+	rocksdb_writeoptions_t *wopts;
+	char *dir;
+	int readonly;
+	struct kg_canon canon;
+};
+
+#define CHECK_ROCKS(errmsg, err, what)                                                   \
+	((errmsg) ? (ling_err_set((err), LING_ESTORE, "%s: %s", (what), (errmsg)), free(errmsg), \
+		     (errmsg) = NULL, LING_ESTORE)                                        \
+		  : 0)
+
+/* ---- big-endian ids and int64 lanes ---- */
+
+static void put_be64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+kg_id kg_id_from_be(const void *ptr)
+{
+	const unsigned char *p = ptr;
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static int64_t get_le64(const char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = (v << 8) | (unsigned char)p[i];
+	return (int64_t)v;
+}
+
+static void put_le64(char *p, int64_t sv)
+{
+	uint64_t v = (uint64_t)sv;
+	int i;
+
+	for (i = 0; i < 8; i++, v >>= 8)
+		p[i] = (char)(v & 0xFF);
+}
+
+/* ---- the counter merge operator: lane-wise int64 addition ---- */
+
+static char *add_lanes(const char *base, size_t base_len, const char *const *ops, const size_t *op_lens, int nops,
+		       unsigned char *success, size_t *out_len)
+{
+	size_t lanes = base_len / 8, i;
+	int k;
+	char *out;
+
+	for (k = 0; k < nops; k++)
+		if (op_lens[k] / 8 > lanes)
+			lanes = op_lens[k] / 8;
+	out = calloc(lanes ? lanes : 1, 8);
+	if (!out) {
+		*success = 0;
+		return NULL;
+	}
+	for (i = 0; i < base_len / 8; i++)
+		put_le64(out + 8 * i, get_le64(base + 8 * i));
+	for (k = 0; k < nops; k++)
+		for (i = 0; i < op_lens[k] / 8; i++)
+			put_le64(out + 8 * i, get_le64(out + 8 * i) + get_le64(ops[k] + 8 * i));
+	*success = 1;
+	*out_len = lanes * 8;
+	return out;
+}
+
+static char *full_merge(void *state, const char *key, size_t key_len, const char *existing, size_t existing_len,
+			const char *const *ops, const size_t *op_lens, int nops, unsigned char *success,
+			size_t *out_len)
+{
+	(void)state, (void)key, (void)key_len;
+	return add_lanes(existing ? existing : "", existing ? existing_len : 0, ops, op_lens, nops, success, out_len);
+}
+
+static char *partial_merge(void *state, const char *key, size_t key_len, const char *const *ops,
+			   const size_t *op_lens, int nops, unsigned char *success, size_t *out_len)
+{
+	(void)state, (void)key, (void)key_len;
+	return add_lanes("", 0, ops, op_lens, nops, success, out_len);
+}
+
+static void merge_free(void *state, const char *value, size_t len)
+{
+	(void)state, (void)len;
+	free((void *)value);
+}
+
+static void merge_state_free(void *state)
+{
+	(void)state;
+}
+
+static const char *merge_name(void *state)
+{
+	(void)state;
+	return "ling.add_int64_lanes";
+}
+
+/* ---- open and close ---- */
+
+static int looks_like_foreign_dir(const char *dir)
+{
+	struct ling_buf path = LING_BUF_INIT;
+	struct dirent *de;
+	struct stat st;
+	int foreign = 0;
+	DIR *d;
+
+	ling_buf_addf(&path, "%s/CURRENT", dir);
+	if (stat(path.data, &st) == 0) {
+		ling_buf_release(&path);
+		return 0;
+	}
+	ling_buf_release(&path);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			foreign = 1;
+	closedir(d);
+	return foreign;
+}
+
+static int check_format(struct kg_store *st, struct ling_err *err)
+{
+	struct ling_buf v = LING_BUF_INIT;
+	char key[] = { TAG_META, 'f', 'o', 'r', 'm', 'a', 't' };
+	char *errmsg = NULL;
+	long long version;
+	int rc;
+
+	rc = kg_store_meta_get(st, "format", &v, err);
+	if (rc < 0)
+		goto out;
+	if (rc == 0) {
+		char uuid_key[] = { TAG_META, 'u', 'u', 'i', 'd' };
+		char uuid[40], vs[16];
+		XXH128_hash_t h;
+		struct timespec ts;
+
+		if (st->readonly) {
+			rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "not a ling store (no format version)");
+			goto out;
+		}
+		/* A new store: stamp the format and a random-enough identity. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		h = XXH3_128bits_withSeed(st->dir, strlen(st->dir), (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_sec);
+		snprintf(uuid, sizeof(uuid), "%016" PRIx64 "%016" PRIx64, h.high64, h.low64);
+		snprintf(vs, sizeof(vs), "%d", KG_STORE_FORMAT_VERSION);
+		rocksdb_put(st->db, st->wopts, key, sizeof(key), vs, strlen(vs), &errmsg);
+		if (!errmsg)
+			rocksdb_put(st->db, st->wopts, uuid_key, sizeof(uuid_key), uuid, strlen(uuid), &errmsg);
+		rc = CHECK_ROCKS(errmsg, err, "cannot initialise the store");
+		goto out;
+	}
+	rc = 0;
+	if (ling_parse_long(v.data, 0, 1 << 30, &version) || version > KG_STORE_FORMAT_VERSION)
+		rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0,
+				 "store format %s is newer than this kg (%d); upgrade ling", v.data, KG_STORE_FORMAT_VERSION);
+out:
+	ling_buf_release(&v);
+	return rc;
+}
+
+int kg_store_open(struct kg_store **out, const char *dir, unsigned flags, struct ling_err *err)
+{
+	struct kg_store *st = xcalloc(1, sizeof(*st));
+	char *errmsg = NULL;
+	struct stat sb;
+	int rc;
+
+	*out = NULL;
+	st->dir = xstrdup(dir);
+	st->readonly = !!(flags & KG_STORE_READONLY);
+	if (stat(dir, &sb) != 0 && (st->readonly || !(flags & KG_STORE_CREATE))) {
+		rc = ling_err_at(err, LING_EIO, dir, 0, 0, "no such store");
+		goto fail;
+	}
+	if (looks_like_foreign_dir(dir)) {
+		rc = ling_err_at(err, LING_ESTORE, dir, 0, 0, "not a ling store (the directory holds other files)");
+		goto fail;
+	}
+	st->opts = rocksdb_options_create();
+	rocksdb_options_set_create_if_missing(st->opts, !st->readonly && (flags & KG_STORE_CREATE));
+	st->merge = rocksdb_mergeoperator_create(NULL, merge_state_free, full_merge, partial_merge, merge_free, merge_name);
+	rocksdb_options_set_merge_operator(st->opts, st->merge);
+	rocksdb_options_set_compression(st->opts, rocksdb_lz4_compression);
+	rocksdb_options_increase_parallelism(st->opts, 2);
+	st->table = rocksdb_block_based_options_create();
+	rocksdb_block_based_options_set_filter_policy(st->table, rocksdb_filterpolicy_create_bloom(10));
+	rocksdb_options_set_block_based_table_factory(st->opts, st->table);
+	if (st->readonly)
+		st->db = rocksdb_open_for_read_only(st->opts, dir, 0, &errmsg);
+	else
+		st->db = rocksdb_open(st->opts, dir, &errmsg);
+	if ((rc = CHECK_ROCKS(errmsg, err, "cannot open the store")))
+		goto fail;
+	st->ropts = rocksdb_readoptions_create();
+	st->wopts = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_set_sync(st->wopts, 1);
+	if ((rc = check_format(st, err)))
+		goto fail;
+	kg_canon_init(&st->canon);
+	*out = st;
+	return 0;
+fail:
+	if (!err->file[0])
+		snprintf(err->file, sizeof(err->file), "%s", dir);
+	kg_store_close(st);
+	return rc;
+}
+
+void kg_store_close(struct kg_store *st)
+{
+	if (!st)
+		return;
+	if (st->db)
+		rocksdb_close(st->db);
+	if (st->ropts)
+		rocksdb_readoptions_destroy(st->ropts);
+	if (st->wopts)
+		rocksdb_writeoptions_destroy(st->wopts);
+	if (st->opts)
+		rocksdb_options_destroy(st->opts);
+	if (st->table)
+		rocksdb_block_based_options_destroy(st->table);
+	/* The options own the merge operator once set. */
+	kg_canon_release(&st->canon);
+	free(st->dir);
+	free(st);
+}
+
+int kg_store_meta_get(struct kg_store *st, const char *name, struct ling_buf *out, struct ling_err *err)
+{
+	struct ling_buf key = LING_BUF_INIT;
+	char *errmsg = NULL, *v;
+	size_t vlen;
+	int rc;
+
+	ling_buf_addc(&key, TAG_META);
+	ling_buf_adds(&key, name);
+	v = rocksdb_get(st->db, st->ropts, key.data, key.len, &vlen, &errmsg);
+	ling_buf_release(&key);
+	if ((rc = CHECK_ROCKS(errmsg, err, "cannot read the store")))
+		return rc;
+	if (!v)
+		return 0;
+	ling_buf_reset(out);
+	ling_buf_add(out, v, vlen);
+	free(v);
+	return 1;
+}
+
+/* ---- term ids ---- */
+
+static kg_id hash_id(const char *nt, size_t n)
+{
+	kg_id id = XXH3_64bits(nt, n);
+
+	return id ? id : 1; /* 0 is the default graph */
+}
+
+/* ---- the loader ---- */
+
+/* Open addressing from term id to its bytes in the arena (a u32 length, then the N-Triples form). */
+struct term_table {
+	kg_id *ids;
+	uint64_t *offs;
+	size_t cap, count;
+};
+
+struct label_entry {
+	kg_id q[4];
+	uint64_t key_off; /* folded label 0 lang 0, in label_keys */
+	uint32_t key_len;
+	uint32_t lang_off; /* where the lang starts inside the key */
+};
+
+struct kg_loader {
+	struct kg_store *st;
+	char *scope;
+	unsigned flags;
+	kg_id graph_id;
+	struct ling_buf arena;
+	struct term_table terms;
+	kg_id (*quads)[4];
+	size_t nquads, quads_cap, committed;
+	struct label_entry *labels;
+	size_t nlabels, labels_cap, labels_committed;
+	struct ling_buf label_keys;
+	struct ling_buf scratch, fold;
+	kg_id label_preds[3], rdf_type;
+};
+
+static const char *const label_predicates[3] = {
+	"<http://www.w3.org/2000/01/rdf-schema#label>",
+	"<http://www.w3.org/2004/02/skos/core#prefLabel>",
+	"<http://schema.org/name>",
+};
+
+static size_t table_slot(const struct term_table *t, kg_id id)
+{
+	size_t mask = t->cap - 1, i = (size_t)(id * 0x9E3779B97F4A7C15ULL) & mask;
+
+	while (t->ids[i] && t->ids[i] != id)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static void table_grow(struct term_table *t)
+{
+	struct term_table bigger = { NULL, NULL, t->cap ? t->cap * 2 : 1024, t->count };
+	size_t i;
+
+	bigger.ids = xcalloc(bigger.cap, sizeof(kg_id));
+	bigger.offs = xcalloc(bigger.cap, sizeof(uint64_t));
+	for (i = 0; i < t->cap; i++) {
+		if (t->ids[i]) {
+			size_t j = table_slot(&bigger, t->ids[i]);
+
+			bigger.ids[j] = t->ids[i];
+			bigger.offs[j] = t->offs[i];
+		}
+	}
+	free(t->ids);
+	free(t->offs);
+	*t = bigger;
+}
+
+static const char *arena_term(const struct kg_loader *ld, uint64_t off, uint32_t *len)
+{
+	memcpy(len, ld->arena.data + off, 4);
+	return ld->arena.data + off + 4;
+}
+
+/* Finds or adds the term in ld->scratch. @return its id, or 0 on a hash collision. */
+static kg_id intern_scratch(struct kg_loader *ld)
+{
+	const char *nt = ld->scratch.data;
+	uint32_t len = (uint32_t)ld->scratch.len, have_len;
+	kg_id id = hash_id(nt, len);
+	size_t slot;
+
+	if ((ld->terms.count + 1) * 2 > ld->terms.cap)
+		table_grow(&ld->terms);
+	slot = table_slot(&ld->terms, id);
+	if (ld->terms.ids[slot]) {
+		const char *have = arena_term(ld, ld->terms.offs[slot], &have_len);
+
+		return have_len == len && !memcmp(have, nt, len) ? id : 0;
+	}
+	ld->terms.ids[slot] = id;
+	ld->terms.offs[slot] = ld->arena.len;
+	ld->terms.count++;
+	ling_buf_add(&ld->arena, &len, 4);
+	ling_buf_add(&ld->arena, nt, len);
+	return id;
+}
+
+static int intern(struct kg_loader *ld, const struct kg_term *t, kg_id *id, struct ling_err *err)
+{
+	int rc;
+
+	ling_buf_reset(&ld->scratch);
+	if ((rc = kg_canon_term(&ld->st->canon, t, ld->scope, &ld->scratch, err)))
+		return rc;
+	*id = intern_scratch(ld);
+	if (!*id)
+		return ling_err_set(err, LING_ESTORE, "64-bit term id collision on %s", ld->scratch.data);
+	return 0;
+}
+
+int kg_loader_new(struct kg_loader **out, struct kg_store *st, const char *source_key, const struct kg_term *graph,
+		  unsigned flags, struct ling_err *err)
+{
+	struct kg_loader *ld = xcalloc(1, sizeof(*ld));
+	int i, rc;
+
+	*out = NULL;
+	if (st->readonly) {
+		free(ld);
+		return ling_err_set(err, LING_EUSAGE, "the store is open read-only");
+	}
+	ld->st = st;
+	ld->flags = flags;
+	ld->scope = xstrdup(source_key ? source_key : "");
+	for (i = 0; i < 3; i++)
+		ld->label_preds[i] = hash_id(label_predicates[i], strlen(label_predicates[i]));
+	ld->rdf_type = hash_id(RDF_TYPE, strlen(RDF_TYPE));
+	if (graph && graph->type != KG_TERM_NONE && (rc = intern(ld, graph, &ld->graph_id, err))) {
+		kg_loader_free(ld);
+		return rc;
+	}
+	*out = ld;
+	return 0;
+}
+
+static int is_label_predicate(const struct kg_loader *ld, kg_id p)
+{
+	return p == ld->label_preds[0] || p == ld->label_preds[1] || p == ld->label_preds[2];
+}
+
+static int add_label(struct kg_loader *ld, const kg_id q[4], const struct kg_term *o, struct ling_err *err)
+{
+	struct label_entry *e;
+	size_t start = ld->label_keys.len, i;
+	int rc;
+
+	if ((rc = kg_canon_fold(&ld->st->canon, o->value, o->len, &ld->label_keys, err)))
+		return rc;
+	ling_buf_addc(&ld->label_keys, '\0');
+	ld->labels = xgrow(ld->labels, &ld->labels_cap, ld->nlabels + 1, sizeof(*ld->labels));
+	e = &ld->labels[ld->nlabels++];
+	memcpy(e->q, q, sizeof(e->q));
+	e->key_off = start;
+	e->lang_off = (uint32_t)(ld->label_keys.len - start);
+	for (i = 0; o->lang && i < o->lang_len; i++) {
+		char c = o->lang[i];
+
+		ling_buf_addc(&ld->label_keys, (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
+	}
+	ling_buf_addc(&ld->label_keys, '\0');
+	e->key_len = (uint32_t)(ld->label_keys.len - start);
+	return 0;
+}
+
+int kg_loader_add(struct kg_loader *ld, const struct kg_quad *q, struct ling_err *err)
+{
+	kg_id ids[4] = { 0, 0, 0, ld->graph_id };
+	int rc;
+
+	if ((rc = intern(ld, &q->s, &ids[0], err)) || (rc = intern(ld, &q->p, &ids[1], err)) ||
+	    (rc = intern(ld, &q->o, &ids[2], err)))
+		return rc;
+	if (q->g.type != KG_TERM_NONE && (rc = intern(ld, &q->g, &ids[3], err)))
+		return rc;
+	if (q->o.type == KG_TERM_LITERAL && is_label_predicate(ld, ids[1]) && (rc = add_label(ld, ids, &q->o, err)))
+		return rc;
+	ld->quads = xgrow(ld->quads, &ld->quads_cap, ld->nquads + 1, sizeof(*ld->quads));
+	memcpy(ld->quads[ld->nquads++], ids, sizeof(ids));
+	return 0;
+}
+
+void kg_loader_commit(struct kg_loader *ld)
+{
+	ld->committed = ld->nquads;
+	ld->labels_committed = ld->nlabels;
+}
+
+void kg_loader_rollback(struct kg_loader *ld)
+{
+	/* Interned terms of the dropped quads stay in the table but are never written: apply writes only
+	 * the terms that surviving quads use. */
+	ld->nquads = ld->committed;
+	ld->nlabels = ld->labels_committed;
+	ling_buf_truncate(&ld->label_keys, ld->nlabels ? ld->labels[ld->nlabels - 1].key_off +
+							       ld->labels[ld->nlabels - 1].key_len
+							 : 0);
+}
+
+uint64_t kg_loader_pending(const struct kg_loader *ld)
+{
+	return ld->committed;
+}
+
+void kg_loader_free(struct kg_loader *ld)
+{
+	if (!ld)
+		return;
+	ling_buf_release(&ld->arena);
+	free(ld->terms.ids);
+	free(ld->terms.offs);
+	free(ld->quads);
+	free(ld->labels);
+	ling_buf_release(&ld->label_keys);
+	ling_buf_release(&ld->scratch);
+	ling_buf_release(&ld->fold);
+	free(ld->scope);
+	free(ld);
+}
+
+/* ---- applying a load: one sorted stream of keys into an SST file or a WriteBatch ---- */
+
+static int cmp_quad(const void *a, const void *b)
+{
+	const kg_id *x = a, *y = b;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (x[i] != y[i])
+			return x[i] < y[i] ? -1 : 1;
+	return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	kg_id x = *(const kg_id *)a, y = *(const kg_id *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static size_t unique_quads(kg_id (*q)[4], size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (k == 0 || cmp_quad(q[k - 1], q[i]))
+			memmove(q[k++], q[i], sizeof(q[0]));
+	return k;
+}
+
+static void quad_key(unsigned char key[QUAD_KEY_LEN], char tag, kg_id a, kg_id b, kg_id c, kg_id d)
+{
+	key[0] = (unsigned char)tag;
+	put_be64(key + 1, a);
+	put_be64(key + 9, b);
+	put_be64(key + 17, c);
+	put_be64(key + 25, d);
+}
+
+/* The counters a load changes, aggregated before writing. */
+struct counter {
+	uint64_t key_off; /* into counter_keys */
+	uint32_t key_len;
+	int64_t lanes[2];
+};
+
+struct apply_state {
+	struct kg_loader *ld;
+	int deleting;
+	int64_t sign;
+	kg_id (*changed)[4];
+	size_t nchanged;
+	kg_id *new_terms;
+	size_t nnew_terms;
+	struct counter *counters;
+	size_t ncounters, counters_cap;
+	struct ling_buf counter_keys;
+	/* The writer: exactly one of sst and batch is set. */
+	rocksdb_sstfilewriter_t *sst;
+	rocksdb_writebatch_t *batch;
+	char *errmsg;
+};
+
+static void add_counter(struct apply_state *a, char kind, const void *key, size_t key_len, int64_t l0, int64_t l1)
+{
+	struct counter *c;
+
+	a->counters = xgrow(a->counters, &a->counters_cap, a->ncounters + 1, sizeof(*a->counters));
+	c = &a->counters[a->ncounters++];
+	c->key_off = a->counter_keys.len;
+	ling_buf_addc(&a->counter_keys, TAG_COUNT);
+	ling_buf_addc(&a->counter_keys, kind);
+	ling_buf_add(&a->counter_keys, key, key_len);
+	c->key_len = (uint32_t)(a->counter_keys.len - c->key_off);
+	c->lanes[0] = l0 * a->sign;
+	c->lanes[1] = l1 * a->sign;
+}
+
+static void add_id_counter(struct apply_state *a, char kind, kg_id id, int64_t l0, int64_t l1)
+{
+	unsigned char be[8];
+
+	put_be64(be, id);
+	add_counter(a, kind, be, 8, l0, l1);
+}
+
+static const char *sort_keys_base; /* qsort has no context argument in C11 */
+
+static int cmp_counter(const void *x, const void *y)
+{
+	const struct counter *a = x, *b = y;
+	size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+	int c = memcmp(sort_keys_base + a->key_off, sort_keys_base + b->key_off, n);
+
+	return c ? c : (a->key_len > b->key_len) - (a->key_len < b->key_len);
+}
+
+static void emit(struct apply_state *a, char op, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	if (a->errmsg)
+		return;
+	if (a->sst) {
+		if (op == 'm')
+			rocksdb_sstfilewriter_merge(a->sst, key, klen, val, vlen, &a->errmsg);
+		else
+			rocksdb_sstfilewriter_put(a->sst, key, klen, val, vlen, &a->errmsg);
+	} else if (op == 'm') {
+		rocksdb_writebatch_merge(a->batch, key, klen, val, vlen);
+	} else if (op == 'd') {
+		rocksdb_writebatch_delete(a->batch, key, klen);
+	} else {
+		rocksdb_writebatch_put(a->batch, key, klen, val, vlen);
+	}
+}
+
+/* Keeps in a->changed the quads that the load changes: absent ones (adding) or present ones (deleting). */
+static int find_changed(struct apply_state *a, kg_id (*q)[4], size_t n, struct ling_err *err)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator(a->ld->st->db, a->ld->st->ropts);
+	unsigned char key[QUAD_KEY_LEN];
+	size_t i;
+	int rc;
+
+	a->changed = xmalloc((n ? n : 1) * sizeof(*a->changed));
+	for (i = 0; i < n; i++) {
+		int present = 0;
+
+		quad_key(key, TAG_SPO, q[i][0], q[i][1], q[i][2], q[i][3]);
+		if (rocksdb_iter_valid(it)) {
+			size_t klen;
+			const char *k = rocksdb_iter_key(it, &klen);
+
+			if (klen != QUAD_KEY_LEN || memcmp(k, key, QUAD_KEY_LEN) < 0)
+				rocksdb_iter_seek(it, (const char *)key, QUAD_KEY_LEN);
+		} else if (i == 0) {
+			rocksdb_iter_seek(it, (const char *)key, QUAD_KEY_LEN);
+		}
+		if (rocksdb_iter_valid(it)) {
+			size_t klen;
+			const char *k = rocksdb_iter_key(it, &klen);
+
+			present = klen == QUAD_KEY_LEN && !memcmp(k, key, QUAD_KEY_LEN);
+		}
+		if (present == a->deleting)
+			memcpy(a->changed[a->nchanged++], q[i], sizeof(q[0]));
+	}
+	rocksdb_iter_get_error(it, &a->errmsg);
+	rocksdb_iter_destroy(it);
+	if ((rc = CHECK_ROCKS(a->errmsg, err, "cannot read the store")))
+		return rc;
+	return 0;
+}
+
+/* Collects the term ids the changed quads use that the dictionary lacks, checking the others for collisions. */
+static int find_new_terms(struct apply_state *a, struct ling_err *err)
+{
+	struct kg_loader *ld = a->ld;
+	rocksdb_iterator_t *it;
+	kg_id *ids = xmalloc((a->nchanged * 4 + 1) * sizeof(kg_id));
+	size_t n = 0, i, k = 0;
+	int rc = 0;
+
+	for (i = 0; i < a->nchanged; i++) {
+		int j;
+
+		for (j = 0; j < 4; j++)
+			if (a->changed[i][j])
+				ids[n++] = a->changed[i][j];
+	}
+	qsort(ids, n, sizeof(kg_id), cmp_id);
+	it = rocksdb_create_iterator(ld->st->db, ld->st->ropts);
+	for (i = 0; i < n; i++) {
+		unsigned char key[9];
+		size_t klen, vlen, slot;
+		const char *kp, *v, *have;
+		uint32_t have_len;
+
+		if (k > 0 && ids[k - 1] == ids[i])
+			continue;
+		key[0] = TAG_TERM;
+		put_be64(key + 1, ids[i]);
+		rocksdb_iter_seek(it, (const char *)key, 9);
+		slot = table_slot(&ld->terms, ids[i]);
+		have = arena_term(ld, ld->terms.offs[slot], &have_len);
+		if (rocksdb_iter_valid(it) && (kp = rocksdb_iter_key(it, &klen)) && klen == 9 && !memcmp(kp, key, 9)) {
+			v = rocksdb_iter_value(it, &vlen);
+			if (vlen != have_len || memcmp(v, have, vlen)) {
+				rc = ling_err_set(err, LING_ESTORE, "64-bit term id collision between %.*s and %.*s",
+						  (int)vlen, v, (int)have_len, have);
+				break;
+			}
+			continue;
+		}
+		ids[k++] = ids[i];
+	}
+	rocksdb_iter_get_error(it, &a->errmsg);
+	rocksdb_iter_destroy(it);
+	a->new_terms = ids;
+	a->nnew_terms = k;
+	if (!rc)
+		rc = CHECK_ROCKS(a->errmsg, err, "cannot read the store");
+	return rc;
+}
+
+static int is_literal_id(const struct kg_loader *ld, kg_id id)
+{
+	uint32_t len;
+	const char *nt = arena_term(ld, ld->terms.offs[table_slot(&ld->terms, id)], &len);
+
+	return len > 0 && nt[0] == '"';
+}
+
+static int cmp_label(const void *x, const void *y)
+{
+	const struct label_entry *a = x, *b = y;
+	int c = cmp_quad(a->q, b->q);
+
+	return c ? c : (a->key_off > b->key_off) - (a->key_off < b->key_off);
+}
+
+static int quad_changed(const struct apply_state *a, const kg_id q[4])
+{
+	return bsearch(q, a->changed, a->nchanged, sizeof(a->changed[0]), cmp_quad) != NULL;
+}
+
+/* Counters and label keys of the changed quads, in key order. */
+static void collect_counters(struct apply_state *a)
+{
+	struct kg_loader *ld = a->ld;
+	size_t i;
+	int64_t n = (int64_t)a->nchanged;
+
+	add_counter(a, 'q', "", 0, n, 0);
+	if (!a->deleting && a->nnew_terms)
+		add_counter(a, 't', "", 0, (int64_t)a->nnew_terms, 0);
+	for (i = 0; i < a->nchanged; i++) {
+		const kg_id *q = a->changed[i];
+
+		add_id_counter(a, 'p', q[1], 1, 0);
+		add_id_counter(a, 'd', q[0], 1, 0);
+		if (!is_literal_id(ld, q[2]))
+			add_id_counter(a, 'd', q[2], 0, 1);
+		if (q[1] == ld->rdf_type)
+			add_id_counter(a, 'y', q[2], 1, 0);
+	}
+	qsort(ld->labels, ld->labels_committed, sizeof(*ld->labels), cmp_label);
+	for (i = 0; i < ld->labels_committed; i++) {
+		const struct label_entry *e = &ld->labels[i];
+
+		if (i > 0 && !cmp_quad(ld->labels[i - 1].q, e->q))
+			continue;
+		if (quad_changed(a, e->q)) {
+			const char *lang = ld->label_keys.data + e->key_off + e->lang_off;
+
+			add_counter(a, 'l', lang, strlen(lang), 1, 0);
+		}
+	}
+	sort_keys_base = a->counter_keys.data;
+	qsort(a->counters, a->ncounters, sizeof(*a->counters), cmp_counter);
+}
+
+static void emit_counters(struct apply_state *a)
+{
+	size_t i = 0;
+
+	while (i < a->ncounters) {
+		struct counter sum = a->counters[i];
+		char val[16];
+		size_t j = i + 1;
+
+		while (j < a->ncounters && !cmp_counter(&a->counters[j], &sum)) {
+			sum.lanes[0] += a->counters[j].lanes[0];
+			sum.lanes[1] += a->counters[j].lanes[1];
+			j++;
+		}
+		put_le64(val, sum.lanes[0]);
+		put_le64(val + 8, sum.lanes[1]);
+		emit(a, 'm', a->counter_keys.data + sum.key_off, sum.key_len, val, 16);
+		i = j;
+	}
+}
+
+static void emit_labels(struct apply_state *a)
+{
+	struct kg_loader *ld = a->ld;
+	/* Sorted by key bytes with the counters' comparator. */
+	struct counter *tmp = xmalloc((ld->labels_committed + 1) * sizeof(*tmp));
+	struct ling_buf keys = LING_BUF_INIT;
+	size_t i, n = 0;
+
+	for (i = 0; i < ld->labels_committed; i++) {
+		const struct label_entry *e = &ld->labels[i];
+		unsigned char be[8];
+
+		if (!quad_changed(a, e->q))
+			continue;
+		tmp[n].key_off = keys.len;
+		ling_buf_addc(&keys, TAG_LABEL);
+		ling_buf_add(&keys, ld->label_keys.data + e->key_off, e->key_len);
+		put_be64(be, e->q[0]);
+		ling_buf_add(&keys, be, 8);
+		tmp[n].key_len = (uint32_t)(keys.len - tmp[n].key_off);
+		n++;
+	}
+	sort_keys_base = keys.data;
+	qsort(tmp, n, sizeof(*tmp), cmp_counter);
+	for (i = 0; i < n; i++)
+		if (i == 0 || cmp_counter(&tmp[i - 1], &tmp[i]))
+			emit(a, a->deleting ? 'd' : 'p', keys.data + tmp[i].key_off, tmp[i].key_len, "", 0);
+	free(tmp);
+	ling_buf_release(&keys);
+}
+
+/* Emits one index: the changed quads permuted by order[], sorted. */
+static void emit_index(struct apply_state *a, char tag, const int order[4])
+{
+	kg_id (*perm)[4] = xmalloc((a->nchanged + 1) * sizeof(*perm));
+	unsigned char key[QUAD_KEY_LEN];
+	size_t i;
+
+	for (i = 0; i < a->nchanged; i++) {
+		int j;
+
+		for (j = 0; j < 4; j++)
+			perm[i][j] = a->changed[i][order[j]];
+	}
+	if (tag != TAG_SPO)
+		qsort(perm, a->nchanged, sizeof(*perm), cmp_quad);
+	for (i = 0; i < a->nchanged; i++) {
+		quad_key(key, tag, perm[i][0], perm[i][1], perm[i][2], perm[i][3]);
+		emit(a, a->deleting ? 'd' : 'p', key, QUAD_KEY_LEN, "", 0);
+	}
+	free(perm);
+}
+
+static void emit_terms(struct apply_state *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nnew_terms; i++) {
+		unsigned char key[9];
+		uint32_t len;
+		const char *nt = arena_term(a->ld, a->ld->terms.offs[table_slot(&a->ld->terms, a->new_terms[i])], &len);
+
+		key[0] = TAG_TERM;
+		put_be64(key + 1, a->new_terms[i]);
+		emit(a, 'p', key, 9, nt, len);
+	}
+}
+
+static void emit_all(struct apply_state *a)
+{
+	static const int osp[4] = { 2, 0, 1, 3 }, pos[4] = { 1, 2, 0, 3 }, spo[4] = { 0, 1, 2, 3 };
+
+	/* Tag order: C L O P S T. */
+	emit_counters(a);
+	emit_labels(a);
+	emit_index(a, TAG_OSP, osp);
+	emit_index(a, TAG_POS, pos);
+	emit_index(a, TAG_SPO, spo);
+	if (!a->deleting)
+		emit_terms(a);
+}
+
+static int write_sst(struct apply_state *a, struct ling_err *err)
+{
+	struct kg_store *st = a->ld->st;
+	rocksdb_envoptions_t *env = rocksdb_envoptions_create();
+	rocksdb_ingestexternalfileoptions_t *io;
+	struct ling_buf path = LING_BUF_INIT;
+	const char *files[1];
+	int rc;
+
+	ling_buf_addf(&path, "%s/ling-ingest-%ld.sst", st->dir, (long)getpid());
+	a->sst = rocksdb_sstfilewriter_create(env, st->opts);
+	rocksdb_sstfilewriter_open(a->sst, path.data, &a->errmsg);
+	emit_all(a);
+	if (!a->errmsg)
+		rocksdb_sstfilewriter_finish(a->sst, &a->errmsg);
+	rocksdb_sstfilewriter_destroy(a->sst);
+	a->sst = NULL;
+	rocksdb_envoptions_destroy(env);
+	if ((rc = CHECK_ROCKS(a->errmsg, err, "cannot write the load's SST file")))
+		goto out;
+	io = rocksdb_ingestexternalfileoptions_create();
+	rocksdb_ingestexternalfileoptions_set_move_files(io, 1);
+	files[0] = path.data;
+	/* The one step that makes the load visible, all of it at once. */
+	rocksdb_ingest_external_file(st->db, files, 1, io, &a->errmsg);
+	rocksdb_ingestexternalfileoptions_destroy(io);
+	rc = CHECK_ROCKS(a->errmsg, err, "cannot ingest the load");
+out:
+	unlink(path.data);
+	ling_buf_release(&path);
+	return rc;
+}
+
+static int write_batch(struct apply_state *a, struct ling_err *err)
+{
+	a->batch = rocksdb_writebatch_create();
+	emit_all(a);
+	rocksdb_write(a->ld->st->db, a->ld->st->wopts, a->batch, &a->errmsg);
+	rocksdb_writebatch_destroy(a->batch);
+	a->batch = NULL;
+	return CHECK_ROCKS(a->errmsg, err, "cannot write the load");
+}
+
+int kg_loader_apply(struct kg_loader *ld, struct kg_load_counts *counts, struct ling_err *err)
+{
+	struct apply_state a;
+	size_t n, nkeys;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.ld = ld;
+	a.deleting = !!(ld->flags & KG_LOADER_DELETE);
+	a.sign = a.deleting ? -1 : 1;
+	counts->quads_read += ld->committed;
+	qsort(ld->quads, ld->committed, sizeof(*ld->quads), cmp_quad);
+	n = unique_quads(ld->quads, ld->committed);
+	if ((rc = find_changed(&a, ld->quads, n, err)))
+		goto out;
+	if (a.nchanged == 0)
+		goto out;
+	if (!a.deleting && (rc = find_new_terms(&a, err)))
+		goto out;
+	collect_counters(&a);
+	nkeys = a.ncounters + ld->labels_committed + 3 * a.nchanged + a.nnew_terms;
+	rc = !a.deleting && nkeys >= SMALL_LOAD_KEYS ? write_sst(&a, err) : write_batch(&a, err);
+	if (rc)
+		goto out;
+	counts->quads_changed += a.nchanged;
+	counts->terms_added += a.nnew_terms;
+out:
+	/* Applied or not, these quads are done with. */
+	ld->nquads = ld->committed = 0;
+	ld->nlabels = ld->labels_committed = 0;
+	ling_buf_reset(&ld->label_keys);
+	free(a.changed);
+	free(a.new_terms);
+	free(a.counters);
+	ling_buf_release(&a.counter_keys);
+	return rc;
+}
+
+/* ---- reading ---- */
+
+int kg_store_term_id(struct kg_store *st, const struct kg_term *t, kg_id *id, int *found, struct ling_err *err)
+{
+	struct ling_buf nt = LING_BUF_INIT;
+	int rc = kg_canon_term(&st->canon, t, NULL, &nt, err);
+
+	if (!rc) {
+		*id = hash_id(nt.data, nt.len);
+		rc = kg_store_nt_id(st, nt.data, id, found, err);
+	}
+	ling_buf_release(&nt);
+	return rc;
+}
+
+int kg_store_nt_id(struct kg_store *st, const char *nt, kg_id *id, int *found, struct ling_err *err)
+{
+	struct ling_buf have = LING_BUF_INIT;
+	int rc;
+
+	*id = hash_id(nt, strlen(nt));
+	rc = kg_store_term_nt(st, *id, &have, err);
+	*found = rc == 0 && !strcmp(have.data ? have.data : "", nt);
+	ling_buf_release(&have);
+	if (rc == LING_ESTORE && !*found) {
+		ling_err_clear(err);
+		rc = 0;
+	}
+	return rc;
+}
+
+int kg_store_term_nt(struct kg_store *st, kg_id id, struct ling_buf *out, struct ling_err *err)
+{
+	unsigned char key[9];
+	char *errmsg = NULL, *v;
+	size_t vlen;
+	int rc;
+
+	key[0] = TAG_TERM;
+	put_be64(key + 1, id);
+	v = rocksdb_get(st->db, st->ropts, (const char *)key, 9, &vlen, &errmsg);
+	if ((rc = CHECK_ROCKS(errmsg, err, "cannot read the dictionary")))
+		return rc;
+	if (!v)
+		return ling_err_set(err, LING_ESTORE, "unknown term id %016" PRIx64, id);
+	ling_buf_add(out, v, vlen);
+	free(v);
+	return 0;
+}
+
+/* Scans the keys that start with prefix; calls fn(ctx, key, klen, value, vlen) until it returns non-zero. */
+typedef int (*scan_fn)(void *ctx, const char *key, size_t klen, const char *val, size_t vlen);
+
+static int scan_prefix(struct kg_store *st, const void *prefix, size_t plen, scan_fn fn, void *ctx,
+		       struct ling_err *err)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator(st->db, st->ropts);
+	char *errmsg = NULL;
+	int rc = 0;
+
+	for (rocksdb_iter_seek(it, prefix, plen); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen);
+		const char *v;
+
+		if (klen < plen || memcmp(k, prefix, plen))
+			break;
+		v = rocksdb_iter_value(it, &vlen);
+		if ((rc = fn(ctx, k, klen, v, vlen)))
+			break;
+	}
+	rocksdb_iter_get_error(it, &errmsg);
+	rocksdb_iter_destroy(it);
+	if (CHECK_ROCKS(errmsg, err, "cannot read the store"))
+		return LING_ESTORE;
+	return rc < 0 ? rc : 0;
+}
+
+struct match_ctx {
+	const struct kg_pattern *pat;
+	const int *order; /* key position i holds quad slot order[i] */
+	kg_quad_fn fn;
+	void *ctx;
+};
+
+static int match_one(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	struct match_ctx *m = ctx;
+	const kg_id want[4] = { m->pat->s, m->pat->p, m->pat->o, m->pat->g };
+	kg_id quad[4];
+	int i;
+
+	(void)val, (void)vlen;
+	if (klen != QUAD_KEY_LEN)
+		return 0;
+	for (i = 0; i < 4; i++)
+		quad[m->order[i]] = kg_id_from_be(key + 1 + 8 * i);
+	for (i = 0; i < 4; i++)
+		if ((m->pat->bound & (1u << i)) && quad[i] != want[i])
+			return 0;
+	return m->fn(m->ctx, quad);
+}
+
+int kg_store_match(struct kg_store *st, const struct kg_pattern *pat, kg_quad_fn fn, void *ctx,
+		   struct ling_err *err)
+{
+	static const int spo[4] = { 0, 1, 2, 3 }, pos[4] = { 1, 2, 0, 3 }, osp[4] = { 2, 0, 1, 3 };
+	const kg_id slot[4] = { pat->s, pat->p, pat->o, pat->g };
+	struct match_ctx m = { pat, spo, fn, ctx };
+	unsigned b = pat->bound;
+	unsigned char prefix[QUAD_KEY_LEN];
+	size_t plen = 1;
+	char tag = TAG_SPO;
+	int i;
+
+	/* The index whose key starts with the most bound slots. */
+	if ((b & KG_BOUND_S) && !((b & KG_BOUND_O) && !(b & KG_BOUND_P))) {
+		tag = TAG_SPO, m.order = spo;
+	} else if (b & KG_BOUND_O) {
+		tag = TAG_OSP, m.order = osp;
+	} else if (b & KG_BOUND_P) {
+		tag = TAG_POS, m.order = pos;
+	}
+	prefix[0] = (unsigned char)tag;
+	for (i = 0; i < 4 && (b & (1u << m.order[i])); i++, plen += 8)
+		put_be64(prefix + plen, slot[m.order[i]]);
+	return scan_prefix(st, prefix, plen, match_one, &m, err);
+}
+
+struct label_ctx {
+	kg_id_fn fn;
+	void *ctx;
+};
+
+static int label_one(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	struct label_ctx *l = ctx;
+
+	(void)val, (void)vlen;
+	return klen >= 9 ? l->fn(l->ctx, kg_id_from_be(key + klen - 8)) : 0;
+}
+
+int kg_store_find_label(struct kg_store *st, const char *label, const char *lang, kg_id_fn fn, void *ctx,
+			struct ling_err *err)
+{
+	struct ling_buf prefix = LING_BUF_INIT;
+	struct label_ctx l = { fn, ctx };
+	size_t i;
+	int rc;
+
+	ling_buf_addc(&prefix, TAG_LABEL);
+	if ((rc = kg_canon_fold(&st->canon, label, strlen(label), &prefix, err)))
+		goto out;
+	ling_buf_addc(&prefix, '\0');
+	for (i = 0; lang && lang[i]; i++)
+		ling_buf_addc(&prefix, (char)(lang[i] >= 'A' && lang[i] <= 'Z' ? lang[i] - 'A' + 'a' : lang[i]));
+	if (lang)
+		ling_buf_addc(&prefix, '\0');
+	rc = scan_prefix(st, prefix.data, prefix.len, label_one, &l, err);
+out:
+	ling_buf_release(&prefix);
+	return rc;
+}
+
+struct count_ctx {
+	kg_count_fn fn;
+	void *ctx;
+	uint64_t nonzero;
+};
+
+static int count_one(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	struct count_ctx *c = ctx;
+	int64_t lanes[4] = { 0, 0, 0, 0 };
+	size_t i, n = vlen / 8 < 4 ? vlen / 8 : 4;
+	int any = 0;
+
+	for (i = 0; i < n; i++) {
+		lanes[i] = get_le64(val + 8 * i);
+		any |= lanes[i] != 0;
+	}
+	if (!any)
+		return 0; /* everything it counted was deleted */
+	c->nonzero++;
+	return c->fn ? c->fn(c->ctx, key + 2, klen - 2, lanes, n) : 0;
+}
+
+int kg_store_counts(struct kg_store *st, char kind, kg_count_fn fn, void *ctx, struct ling_err *err)
+{
+	char prefix[2] = { TAG_COUNT, kind };
+	struct count_ctx c = { fn, ctx, 0 };
+
+	return scan_prefix(st, prefix, 2, count_one, &c, err);
+}
+
+static int read_counter(struct kg_store *st, const char *key, size_t klen, int64_t lanes[2], struct ling_err *err)
+{
+	char *errmsg = NULL, *v;
+	size_t vlen;
+	int rc;
+
+	lanes[0] = lanes[1] = 0;
+	v = rocksdb_get(st->db, st->ropts, key, klen, &vlen, &errmsg);
+	if ((rc = CHECK_ROCKS(errmsg, err, "cannot read a counter")))
+		return rc;
+	if (v && vlen >= 8)
+		lanes[0] = get_le64(v);
+	if (v && vlen >= 16)
+		lanes[1] = get_le64(v + 8);
+	free(v);
+	return 0;
+}
+
+int kg_store_degree(struct kg_store *st, kg_id id, int64_t *out_degree, int64_t *in_degree, struct ling_err *err)
+{
+	unsigned char key[10] = { TAG_COUNT, 'd' };
+	int64_t lanes[2];
+	int rc;
+
+	put_be64(key + 2, id);
+	rc = read_counter(st, (const char *)key, sizeof(key), lanes, err);
+	*out_degree = lanes[0];
+	*in_degree = lanes[1];
+	return rc;
+}
+
+static uint64_t dir_bytes(const char *dir)
+{
+	struct ling_buf path = LING_BUF_INIT;
+	struct dirent *de;
+	uint64_t total = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct stat sb;
+
+		ling_buf_reset(&path);
+		ling_buf_addf(&path, "%s/%s", dir, de->d_name);
+		if (stat(path.data, &sb) == 0 && S_ISREG(sb.st_mode))
+			total += (uint64_t)sb.st_size;
+	}
+	closedir(d);
+	ling_buf_release(&path);
+	return total;
+}
+
+int kg_store_stats(struct kg_store *st, struct kg_stats *out, struct ling_err *err)
+{
+	const char quads_key[2] = { TAG_COUNT, 'q' }, terms_key[2] = { TAG_COUNT, 't' };
+	struct count_ctx c = { NULL, NULL, 0 };
+	char prefix[2] = { TAG_COUNT, 'd' };
+	int64_t lanes[2];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = read_counter(st, quads_key, 2, lanes, err)))
+		return rc;
+	out->quads = (uint64_t)lanes[0];
+	if ((rc = read_counter(st, terms_key, 2, lanes, err)))
+		return rc;
+	out->terms = (uint64_t)lanes[0];
+	if ((rc = scan_prefix(st, prefix, 2, count_one, &c, err)))
+		return rc;
+	out->entities = c.nonzero;
+	c.nonzero = 0;
+	prefix[1] = 'p';
+	if ((rc = scan_prefix(st, prefix, 2, count_one, &c, err)))
+		return rc;
+	out->predicates = c.nonzero;
+	out->disk_bytes = dir_bytes(st->dir);
+	return 0;
+}

@@ -1,0 +1,43 @@
+/*
+ * kg_term_canon: the canonical form the store keys terms by, and label
+ * folding. This module owns the ICU calls.
+ *
+ * Canonical form: the N-Triples term (kg_term_write_nt) of the term with its
+ * IRI, lexical form and datatype in Unicode NFC, its language tag in
+ * lowercase, and a blank node label replaced by "b" + 16 hex digits of the
+ * hash of (scope, label), so blank nodes of different sources never meet.
+ */
+#ifndef KG_TERM_CANON_H
+#define KG_TERM_CANON_H
+
+#include "kg_rdf.h"
+#include "../common/ling_mem.h"
+
+#include <stdint.h>
+
+struct kg_canon {
+	struct ling_buf nfc[3];  /* NFC copies of value, datatype, lang */
+	uint16_t *u16;           /* UTF-16 scratch for ICU */
+	size_t u16_cap;
+	uint16_t *u16b;
+	size_t u16b_cap;
+};
+
+void kg_canon_init(struct kg_canon *c);
+void kg_canon_release(struct kg_canon *c);
+
+/*
+ * Appends the canonical form of t to out. scope NULL keeps blank node labels
+ * as they are (for terms read back from the store).
+ * @return 0, or LING_EDATA when a string is not valid UTF-8.
+ */
+int kg_canon_term(struct kg_canon *c, const struct kg_term *t, const char *scope, struct ling_buf *out,
+		  struct ling_err *err);
+
+/* Appends NFC(s) to out. @return 0 or LING_EDATA (invalid UTF-8). */
+int kg_canon_nfc(struct kg_canon *c, const char *s, size_t n, struct ling_buf *out, struct ling_err *err);
+
+/* Appends the ICU full case folding of NFC(s) to out, for case-insensitive label keys. */
+int kg_canon_fold(struct kg_canon *c, const char *s, size_t n, struct ling_buf *out, struct ling_err *err);
+
+#endif
