@@ -10,7 +10,7 @@ CLANG   ?= clang
 # Debian packages the suite needs; `make deps` installs those missing when root.
 DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev librocksdb-dev librdkafka-dev \
 	libxml2-dev libicu-dev libzstd-dev zlib1g-dev libopenblas-dev libopenmpi-dev libjansson-dev \
-	libxxhash-dev libpcre2-dev serdi raptor2-utils hyperfine
+	libxxhash-dev libpcre2-dev serdi raptor2-utils hyperfine perl zstd gzip
 
 PKGS    := rocksdb libzstd zlib libxml-2.0 icu-uc icu-i18n jansson libxxhash
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -79,7 +79,7 @@ deps:
 # The sanitized build lives apart from bin/ so that `make` and `make check` never mix objects.
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 check: deps
-	$(MAKE) print-config
+	$(MAKE) all
 	$(MAKE) BUILD=build/san OPT='-O1 -g' EXTRA_CFLAGS='$(SAN_FLAGS)' EXTRA_LDFLAGS='$(SAN_FLAGS)' tools-in-build
 	$(MAKE) fuzz
 	LING_BIN=$(CURDIR)/build/san/bin LING_TEST_TOOLS=$(CURDIR)/build/san/tests/tools \
@@ -95,10 +95,13 @@ build/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(KG_SRC)
 	$(CLANG) -std=c11 -D_GNU_SOURCE -DLING_VERSION='"$(VERSION)"' -O1 -g -I. $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined $^ -o $@ $(PKG_LIBS) -lpthread -lm
 
-demo: deps all
-	sh bench/../tests/tools/demo.sh
+# deps first, then a fresh make that sees the packages deps installed.
+demo: deps
+	$(MAKE) all
+	sh tests/tools/demo.sh
 
-bench: deps all
+bench: deps
+	$(MAKE) all
 	sh bench/run.sh
 
 clean:

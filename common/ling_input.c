@@ -16,7 +16,9 @@
 #define LINE_CHUNK (1 << 18)
 
 struct ling_input {
-	int fd;
+	int fd;            /* -1 for memory input */
+	const unsigned char *mem; /* memory input not yet handed to raw */
+	size_t mem_len;
 	char *name;
 	enum ling_compression compression;
 	unsigned long long raw_offset, raw_size;
@@ -44,6 +46,17 @@ static ssize_t fill_raw(struct ling_input *in, struct ling_err *err)
 
 	if (in->raw_pos < in->raw_len || in->raw_eof)
 		return (ssize_t)(in->raw_len - in->raw_pos);
+	if (in->fd < 0) {
+		n = (ssize_t)(in->mem_len < RAW_CHUNK ? in->mem_len : RAW_CHUNK);
+		memcpy(in->raw, in->mem, (size_t)n);
+		in->mem += n;
+		in->mem_len -= (size_t)n;
+		in->raw_pos = 0;
+		in->raw_len = (size_t)n;
+		in->raw_offset += (unsigned long long)n;
+		in->raw_eof = n == 0;
+		return n;
+	}
 	do
 		n = read(in->fd, in->raw, RAW_CHUNK);
 	while (n < 0 && errno == EINTR);
@@ -57,11 +70,32 @@ static ssize_t fill_raw(struct ling_input *in, struct ling_err *err)
 	return n;
 }
 
+static int start_decoder(struct ling_input *in, struct ling_err *err);
+
+int ling_input_open_mem(struct ling_input **out, const char *name, const void *data, size_t len,
+			struct ling_err *err)
+{
+	struct ling_input *in = xcalloc(1, sizeof(*in));
+
+	in->fd = -1;
+	in->raw = xmalloc(RAW_CHUNK);
+	in->name = xstrdup(name);
+	in->mem = data;
+	in->mem_len = len;
+	in->raw_size = len;
+	if (fill_raw(in, err) < 0 || start_decoder(in, err)) {
+		ling_input_close(in);
+		*out = NULL;
+		return err->code;
+	}
+	*out = in;
+	return 0;
+}
+
 int ling_input_open(struct ling_input **out, const char *path, struct ling_err *err)
 {
 	struct ling_input *in = xcalloc(1, sizeof(*in));
 	struct stat st;
-	ssize_t n;
 
 	in->raw = xmalloc(RAW_CHUNK);
 	if (!strcmp(path, "-")) {
@@ -81,33 +115,36 @@ int ling_input_open(struct ling_input **out, const char *path, struct ling_err *
 		if (fstat(in->fd, &st) == 0 && S_ISREG(st.st_mode))
 			in->raw_size = (unsigned long long)st.st_size;
 	}
-	n = fill_raw(in, err);
-	if (n < 0)
+	if (fill_raw(in, err) < 0 || start_decoder(in, err))
 		goto fail;
-	if (n >= 2 && in->raw[0] == 0x1f && in->raw[1] == 0x8b)
-		in->compression = LING_COMPRESSION_GZIP;
-	else if (n >= 4 && in->raw[0] == 0x28 && in->raw[1] == 0xb5 && in->raw[2] == 0x2f && in->raw[3] == 0xfd)
-		in->compression = LING_COMPRESSION_ZSTD;
-	if (in->compression == LING_COMPRESSION_GZIP) {
-		/* 16 + MAX_WBITS: gzip wrapper only. */
-		if (inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK) {
-			ling_err_at(err, LING_EIO, in->name, 0, 0, "cannot start gzip decoder");
-			goto fail;
-		}
-		in->zs_ready = 1;
-	} else if (in->compression == LING_COMPRESSION_ZSTD) {
-		in->zd = ZSTD_createDCtx();
-		if (!in->zd) {
-			ling_err_at(err, LING_EIO, in->name, 0, 0, "cannot start zstd decoder");
-			goto fail;
-		}
-	}
 	*out = in;
 	return 0;
 fail:
 	ling_input_close(in);
 	*out = NULL;
 	return err->code;
+}
+
+/* Sniffs the first bytes in raw and starts a decompressor when they are a gzip or zstd magic. */
+static int start_decoder(struct ling_input *in, struct ling_err *err)
+{
+	size_t n = in->raw_len;
+
+	if (n >= 2 && in->raw[0] == 0x1f && in->raw[1] == 0x8b)
+		in->compression = LING_COMPRESSION_GZIP;
+	else if (n >= 4 && in->raw[0] == 0x28 && in->raw[1] == 0xb5 && in->raw[2] == 0x2f && in->raw[3] == 0xfd)
+		in->compression = LING_COMPRESSION_ZSTD;
+	if (in->compression == LING_COMPRESSION_GZIP) {
+		/* 16 + MAX_WBITS: gzip wrapper only. */
+		if (inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK)
+			return ling_err_at(err, LING_EIO, in->name, 0, 0, "cannot start gzip decoder");
+		in->zs_ready = 1;
+	} else if (in->compression == LING_COMPRESSION_ZSTD) {
+		in->zd = ZSTD_createDCtx();
+		if (!in->zd)
+			return ling_err_at(err, LING_EIO, in->name, 0, 0, "cannot start zstd decoder");
+	}
+	return 0;
 }
 
 static ssize_t read_plain(struct ling_input *in, void *buf, size_t cap, struct ling_err *err)

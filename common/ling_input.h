@@ -25,6 +25,13 @@ enum ling_compression { LING_COMPRESSION_NONE, LING_COMPRESSION_GZIP, LING_COMPR
 int ling_input_open(struct ling_input **out, const char *path, struct ling_err *err);
 
 /*
+ * Reads from memory (data must outlive the input); compression is sniffed as
+ * for files. For tests, fuzz targets and small strings.
+ */
+int ling_input_open_mem(struct ling_input **out, const char *name, const void *data, size_t len,
+			struct ling_err *err);
+
+/*
  * Reads up to cap decompressed bytes into buf.
  * @return the number of bytes read, 0 at the end of the stream, or a negative
  * ling_errc with err set (LING_EIO for a read error, LING_EDATA for a corrupt or
