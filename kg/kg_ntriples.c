@@ -121,7 +121,7 @@ static int read_iri(struct nt_line *l, struct ling_buf *scratch, const char **ou
 					return fail_at(l, l->pos - 1, "only \\u and \\U escapes are allowed in IRIs");
 				if (read_uchar(l, &cp))
 					return -1;
-				if (cp <= 0x20 || strchr("<>\"{}|^`\\", (int)cp))
+				if (cp <= 0x20 || (cp < 0x80 && strchr("<>\"{}|^`\\", (int)cp)))
 					return fail_at(l, l->pos, "escaped character not allowed in an IRI");
 				ling_buf_add_utf8(scratch, cp);
 				continue;

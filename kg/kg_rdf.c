@@ -86,45 +86,49 @@ int kg_parse(struct ling_input *in, const struct kg_parse_opts *opts, const stru
 	}
 }
 
-static void write_escaped_iri(struct ling_buf *out, const char *s, size_t n)
+/* Bytes that N-Triples output escapes: 1 in IRIs, 2 in literals, 3 in both. A table, not strchr():
+ * the writer runs once per term on every dump and load. */
+static unsigned char escape_class[256];
+
+static void init_escape_class(void)
 {
-	size_t i, run = 0;
+	const char *p;
+	int c;
 
-	ling_buf_reserve(out, n + 2);
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c > 0x20 && !strchr("<>\"{}|^`\\", c))
-			continue;
-		ling_buf_add(out, s + run, i - run);
-		ling_buf_addf(out, "\\u%04X", c);
-		run = i + 1;
-	}
-	ling_buf_add(out, s + run, n - run);
+	for (c = 0; c < 0x20; c++)
+		escape_class[c] = 3;
+	for (p = " <>{}|^`"; *p; p++)
+		escape_class[(unsigned char)*p] = 1;
+	escape_class['"'] = escape_class['\\'] = 3;
+	escape_class[0x7F] = 2;
 }
 
-static void write_escaped_literal(struct ling_buf *out, const char *s, size_t n)
+static void write_escaped(struct ling_buf *out, const char *s, size_t n, unsigned char which)
 {
 	size_t i, run = 0;
 
+	if (!escape_class[0])
+		init_escape_class();
 	ling_buf_reserve(out, n + 2);
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		const char *esc;
+		const char *esc = NULL;
 
-		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F)
+		if (!(escape_class[c] & which))
 			continue;
 		ling_buf_add(out, s + run, i - run);
 		run = i + 1;
-		switch (c) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
-		default: esc = NULL; break;
+		if (which == 2) {
+			switch (c) {
+			case '"': esc = "\\\""; break;
+			case '\\': esc = "\\\\"; break;
+			case '\n': esc = "\\n"; break;
+			case '\r': esc = "\\r"; break;
+			case '\t': esc = "\\t"; break;
+			case '\b': esc = "\\b"; break;
+			case '\f': esc = "\\f"; break;
+			default: break;
+			}
 		}
 		if (esc)
 			ling_buf_adds(out, esc);
@@ -132,6 +136,16 @@ static void write_escaped_literal(struct ling_buf *out, const char *s, size_t n)
 			ling_buf_addf(out, "\\u%04X", c);
 	}
 	ling_buf_add(out, s + run, n - run);
+}
+
+static void write_escaped_iri(struct ling_buf *out, const char *s, size_t n)
+{
+	write_escaped(out, s, n, 1);
+}
+
+static void write_escaped_literal(struct ling_buf *out, const char *s, size_t n)
+{
+	write_escaped(out, s, n, 2);
 }
 
 void kg_term_write_nt(struct ling_buf *out, const struct kg_term *t)
