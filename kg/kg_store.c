@@ -333,20 +333,43 @@ int kg_store_meta_get(struct kg_store *st, const char *name, struct ling_buf *ou
 
 /* ---- term ids ---- */
 
+/*
+ * A term's id is the low half of XXH3-128 over its N-Triples form; the high
+ * half is a check value the loader keeps beside it, so telling a repeated term
+ * from a colliding one needs no string comparison.
+ */
+static kg_id id_of_hash(XXH128_hash_t h)
+{
+	return h.low64 ? h.low64 : 1; /* 0 is the default graph */
+}
+
 static kg_id hash_id(const char *nt, size_t n)
 {
-	kg_id id = XXH3_64bits(nt, n);
-
-	return id ? id : 1; /* 0 is the default graph */
+	return id_of_hash(XXH3_128bits(nt, n));
 }
 
 /* ---- the loader ---- */
 
 /* Open addressing from term id to its bytes in the arena (a u32 length, then the N-Triples form). */
+struct term_slot {
+	kg_id id;       /* 0: empty */
+	uint64_t check; /* the other half of the term's 128-bit hash */
+	uint64_t off;
+};
+
 struct term_table {
-	kg_id *ids;
-	uint64_t *offs;
+	struct term_slot *slots;
 	size_t cap, count;
+};
+
+/* The last subject and a few predicates, as the parser gave them, with their ids: most statements
+ * repeat them, and a byte comparison is cheaper than canonicalising again. */
+#define MEMO_SLOTS 64
+
+struct term_memo {
+	struct ling_buf raw;
+	enum kg_term_type type;
+	kg_id id;
 };
 
 struct label_entry {
@@ -370,6 +393,8 @@ struct kg_loader {
 	struct ling_buf label_keys;
 	struct ling_buf scratch, fold;
 	kg_id label_preds[3], rdf_type;
+	struct term_memo last_subject;
+	struct term_memo predicates[MEMO_SLOTS];
 };
 
 static const char *const label_predicates[3] = {
@@ -382,29 +407,27 @@ static size_t table_slot(const struct term_table *t, kg_id id)
 {
 	size_t mask = t->cap - 1, i = (size_t)(id * 0x9E3779B97F4A7C15ULL) & mask;
 
-	while (t->ids[i] && t->ids[i] != id)
+	while (t->slots[i].id && t->slots[i].id != id)
 		i = (i + 1) & mask;
 	return i;
 }
 
 static void table_grow(struct term_table *t)
 {
-	struct term_table bigger = { NULL, NULL, t->cap ? t->cap * 2 : 1024, t->count };
+	struct term_table bigger = { NULL, t->cap ? t->cap * 2 : 1024, t->count };
 	size_t i;
 
-	bigger.ids = xcalloc(bigger.cap, sizeof(kg_id));
-	bigger.offs = xcalloc(bigger.cap, sizeof(uint64_t));
-	for (i = 0; i < t->cap; i++) {
-		if (t->ids[i]) {
-			size_t j = table_slot(&bigger, t->ids[i]);
-
-			bigger.ids[j] = t->ids[i];
-			bigger.offs[j] = t->offs[i];
-		}
-	}
-	free(t->ids);
-	free(t->offs);
+	bigger.slots = xcalloc(bigger.cap, sizeof(*bigger.slots));
+	for (i = 0; i < t->cap; i++)
+		if (t->slots[i].id)
+			bigger.slots[table_slot(&bigger, t->slots[i].id)] = t->slots[i];
+	free(t->slots);
 	*t = bigger;
+}
+
+static uint64_t slot_off(const struct term_table *t, kg_id id)
+{
+	return t->slots[table_slot(t, id)].off;
 }
 
 static const char *arena_term(const struct kg_loader *ld, uint64_t off, uint32_t *len)
@@ -417,20 +440,19 @@ static const char *arena_term(const struct kg_loader *ld, uint64_t off, uint32_t
 static kg_id intern_scratch(struct kg_loader *ld)
 {
 	const char *nt = ld->scratch.data;
-	uint32_t len = (uint32_t)ld->scratch.len, have_len;
-	kg_id id = hash_id(nt, len);
-	size_t slot;
+	uint32_t len = (uint32_t)ld->scratch.len;
+	XXH128_hash_t h = XXH3_128bits(nt, len);
+	kg_id id = id_of_hash(h);
+	struct term_slot *slot;
 
 	if ((ld->terms.count + 1) * 2 > ld->terms.cap)
 		table_grow(&ld->terms);
-	slot = table_slot(&ld->terms, id);
-	if (ld->terms.ids[slot]) {
-		const char *have = arena_term(ld, ld->terms.offs[slot], &have_len);
-
-		return have_len == len && !memcmp(have, nt, len) ? id : 0;
-	}
-	ld->terms.ids[slot] = id;
-	ld->terms.offs[slot] = ld->arena.len;
+	slot = &ld->terms.slots[table_slot(&ld->terms, id)];
+	if (slot->id)
+		return slot->check == h.high64 ? id : 0;
+	slot->id = id;
+	slot->check = h.high64;
+	slot->off = ld->arena.len;
 	ld->terms.count++;
 	ling_buf_add(&ld->arena, &len, 4);
 	ling_buf_add(&ld->arena, nt, len);
@@ -447,6 +469,37 @@ static int intern(struct kg_loader *ld, const struct kg_term *t, kg_id *id, stru
 	*id = intern_scratch(ld);
 	if (!*id)
 		return ling_err_set(err, LING_ESTORE, "64-bit term id collision on %s", ld->scratch.data);
+	return 0;
+}
+
+static int memo_hit(const struct term_memo *m, const struct kg_term *t)
+{
+	return m->id && m->type == t->type && m->raw.len == t->len && !memcmp(m->raw.data, t->value, t->len);
+}
+
+static void memo_set(struct term_memo *m, const struct kg_term *t, kg_id id)
+{
+	ling_buf_reset(&m->raw);
+	ling_buf_add(&m->raw, t->value, t->len);
+	m->type = t->type;
+	m->id = id;
+}
+
+/* intern() for IRIs and blank nodes through a memo (literals have a datatype and language to compare too). */
+static int intern_memo(struct kg_loader *ld, struct term_memo *m, const struct kg_term *t, kg_id *id,
+		       struct ling_err *err)
+{
+	int rc;
+
+	if (t->type == KG_TERM_LITERAL)
+		return intern(ld, t, id, err);
+	if (memo_hit(m, t)) {
+		*id = m->id;
+		return 0;
+	}
+	if ((rc = intern(ld, t, id, err)))
+		return rc;
+	memo_set(m, t, *id);
 	return 0;
 }
 
@@ -509,8 +562,10 @@ int kg_loader_add(struct kg_loader *ld, const struct kg_quad *q, struct ling_err
 	kg_id ids[4] = { 0, 0, 0, ld->graph_id };
 	int rc;
 
-	if ((rc = intern(ld, &q->s, &ids[0], err)) || (rc = intern(ld, &q->p, &ids[1], err)) ||
-	    (rc = intern(ld, &q->o, &ids[2], err)))
+	struct term_memo *pm = &ld->predicates[(q->p.len ^ (q->p.len ? (unsigned char)q->p.value[q->p.len - 1] << 3 : 0)) % MEMO_SLOTS];
+
+	if ((rc = intern_memo(ld, &ld->last_subject, &q->s, &ids[0], err)) ||
+	    (rc = intern_memo(ld, pm, &q->p, &ids[1], err)) || (rc = intern(ld, &q->o, &ids[2], err)))
 		return rc;
 	if (q->g.type != KG_TERM_NONE && (rc = intern(ld, &q->g, &ids[3], err)))
 		return rc;
@@ -548,8 +603,10 @@ void kg_loader_free(struct kg_loader *ld)
 	if (!ld)
 		return;
 	ling_buf_release(&ld->arena);
-	free(ld->terms.ids);
-	free(ld->terms.offs);
+	free(ld->terms.slots);
+	ling_buf_release(&ld->last_subject.raw);
+	for (int i = 0; i < MEMO_SLOTS; i++)
+		ling_buf_release(&ld->predicates[i].raw);
 	free(ld->quads);
 	free(ld->labels);
 	ling_buf_release(&ld->label_keys);
@@ -846,21 +903,20 @@ static int find_new_terms(struct apply_state *a, struct ling_err *err)
 	}
 	for (i = 0; i < ld->terms.cap; i++)
 		if (used[i])
-			ids[n++] = ld->terms.ids[i];
+			ids[n++] = ld->terms.slots[i].id;
 	free(used);
 	qsort(ids, n, sizeof(kg_id), cmp_id);
 	it = rocksdb_create_iterator(ld->st->db, ld->st->ropts);
 	for (i = 0; i < n; i++) {
 		unsigned char key[9];
-		size_t klen, vlen, slot;
+		size_t klen, vlen;
 		const char *kp, *v, *have;
 		uint32_t have_len;
 
 		key[0] = TAG_TERM;
 		put_be64(key + 1, ids[i]);
 		rocksdb_iter_seek(it, (const char *)key, 9);
-		slot = table_slot(&ld->terms, ids[i]);
-		have = arena_term(ld, ld->terms.offs[slot], &have_len);
+		have = arena_term(ld, slot_off(&ld->terms, ids[i]), &have_len);
 		if (rocksdb_iter_valid(it) && (kp = rocksdb_iter_key(it, &klen)) && klen == 9 && !memcmp(kp, key, 9)) {
 			v = rocksdb_iter_value(it, &vlen);
 			if (vlen != have_len || memcmp(v, have, vlen)) {
@@ -884,7 +940,7 @@ static int find_new_terms(struct apply_state *a, struct ling_err *err)
 static int is_literal_id(const struct kg_loader *ld, kg_id id)
 {
 	uint32_t len;
-	const char *nt = arena_term(ld, ld->terms.offs[table_slot(&ld->terms, id)], &len);
+	const char *nt = arena_term(ld, slot_off(&ld->terms, id), &len);
 
 	return len > 0 && nt[0] == '"';
 }
@@ -1068,7 +1124,7 @@ static void emit_terms(struct apply_state *a, struct key_writer *w)
 	for (i = 0; i < a->nnew_terms; i++) {
 		unsigned char key[9];
 		uint32_t len;
-		const char *nt = arena_term(a->ld, a->ld->terms.offs[table_slot(&a->ld->terms, a->new_terms[i])], &len);
+		const char *nt = arena_term(a->ld, slot_off(&a->ld->terms, a->new_terms[i]), &len);
 
 		key[0] = TAG_TERM;
 		put_be64(key + 1, a->new_terms[i]);
