@@ -25,7 +25,7 @@ store_unchanged() {
 test_expect_success 'a bad line: positioned error, exit 1, store unchanged' '
 	{ good 5 && echo "<http://ex.org/x> <http://ex.org/p> oops ." && good 5; } >bad.nt &&
 	test_must_fail_with 1 kg-load --store kg bad.nt 2>err &&
-	grep "^kg-load: bad.nt:6:35: expected an IRI, blank node or literal as object$" err &&
+	grep "^kg-load: bad.nt:6:37: expected an IRI, blank node or literal as object$" err &&
 	store_unchanged
 '
 
@@ -48,7 +48,7 @@ test_expect_success 'more errors than --max-errors: exit 1, store unchanged' '
 test_expect_success 'a Turtle statement with an error is skipped whole' '
 	cat >half.ttl <<-TTL &&
 	@prefix ex: <http://ex.org/> .
-	ex:a ex:p ex:b ; ex:q ex:c ; ex:r "unterminated .
+	ex:a ex:p ex:b ; ex:q ex:c ; ex:r <bad iri> .
 	ex:d ex:p ex:e .
 	TTL
 	kg-load --store kg3 --max-errors 5 half.ttl 2>err &&
@@ -71,7 +71,7 @@ test_expect_success 'truncated gzip: error naming the file, exit 1, store unchan
 	size=$(wc -c <big.nt.gz) &&
 	head -c $((size / 2)) big.nt.gz >cut.nt.gz &&
 	test_must_fail_with 1 kg-load --store kg cut.nt.gz 2>err &&
-	grep "^kg-load: cut.nt.gz: truncated gzip stream" err &&
+	grep "^kg-load: cut.nt.gz:[0-9]*: truncated gzip stream" err &&
 	store_unchanged
 '
 
@@ -80,7 +80,7 @@ test_expect_success 'truncated zstd: error naming the file, exit 1, store unchan
 	size=$(wc -c <big.nt.zst) &&
 	head -c $((size / 2)) big.nt.zst >cut.nt.zst &&
 	test_must_fail_with 1 kg-load --store kg cut.nt.zst 2>err &&
-	grep "^kg-load: cut.nt.zst: truncated zstd stream" err &&
+	grep "^kg-load: cut.nt.zst:[0-9]*: truncated zstd stream" err &&
 	store_unchanged
 '
 
@@ -94,7 +94,7 @@ test_expect_success 'corrupt gzip: exit 1, store unchanged' '
 '
 
 test_expect_success 'setup: a clean load of a large file' '
-	good 300000 >large.nt &&
+	good 100000 >large.nt &&
 	kg-load --store clean large.nt &&
 	kg-query --store clean --dump | sort >clean.dump &&
 	kg-stat --store clean --json | sed "s/\"disk_bytes\":[0-9]*,//" >clean.stat
@@ -102,10 +102,10 @@ test_expect_success 'setup: a clean load of a large file' '
 
 # Kill the load at several moments; after each kill the store must still open,
 # and loading again must give exactly the clean store, statistics included.
-for delay in 0.05 0.2 0.5 1 2; do
+for delay in 0.1 0.3 0.6; do
 	test_expect_success "kill -9 after ${delay}s, then reload, equals a clean load" "
 		rm -rf killed &&
-		{ timeout -s KILL $delay kg-load --store killed large.nt 2>/dev/null || :; } &&
+		{ kg-load --store killed large.nt 2>/dev/null & pid=\$!; sleep $delay; kill -9 \$pid 2>/dev/null; wait \$pid || :; } &&
 		kg-load --store killed large.nt &&
 		kg-query --store killed --dump | sort >killed.dump &&
 		test_cmp clean.dump killed.dump &&

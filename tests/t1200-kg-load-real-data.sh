@@ -48,7 +48,7 @@ test_expect_success 'DBpedia ontology: labels in many languages' '
 	kg-stat --store dbo-ttl --json >stat &&
 	grep -F "{\"name\":\"en\",\"count\":4199}" stat &&
 	grep -F "{\"name\":\"de\",\"count\":2117}" stat &&
-	kg-query --store dbo-ttl --label "Film" --lang en >film &&
+	kg-query --store dbo-ttl --label "MOVIE" --lang en >film &&
 	grep -F "<http://dbpedia.org/ontology/Film>" film
 '
 
