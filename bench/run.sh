@@ -25,7 +25,7 @@ for tool in serdi hyperfine; do
 	command -v $tool >/dev/null || { echo "bench: $tool not found (make deps installs it)" >&2; exit 1; }
 done
 
-triples=$("$bin/kg-parse" -n "$nt" 2>&1 | sed -n 's/.*read \([0-9]*\) statements.*/\1/p')
+triples=$("$bin/kg-parse" -n "$nt" 2>&1 | sed -n 's/.*read \([0-9]*\),.*/\1/p')
 bytes=$(wc -c <"$nt")
 echo "input: $nt ($triples triples, $bytes bytes)"
 

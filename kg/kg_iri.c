@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "../common/banned.h"
+
 /* The five components of RFC 3986 section 3; a NULL pointer means "undefined". */
 struct iri_parts {
 	const char *scheme, *auth, *path, *query, *frag;
@@ -93,17 +95,16 @@ static void remove_dot_segments(struct ling_buf *out, size_t start)
 		} else if (left == 2 && !memcmp(in, "/.", 2)) {    /* B */
 			s[w++] = '/';
 			r += 2;
-		} else if ((left >= 4 && !memcmp(in, "/../", 4)) || (left == 3 && !memcmp(in, "/..", 3))) { /* C */
+		} else if ((left >= 4 && !memcmp(in, "/../", 4)) ||
+			   (left == 3 && !memcmp(in, "/..", 3))) {         /* C */
 			while (w > 0 && s[w - 1] != '/')
 				w--;
 			if (w > 0)
 				w--;
-			if (left == 3) {
+			/* "/../x" leaves "/x" to read; a final "/.." becomes "/". */
+			if (left == 3)
 				s[w++] = '/';
-				r += 3;
-			} else {
-				r += 3;
-			}
+			r += 3;
 		} else if ((left == 1 && in[0] == '.') || (left == 2 && !memcmp(in, "..", 2))) { /* D */
 			r = n;
 		} else {                                             /* E */

@@ -1,10 +1,12 @@
 /* kg-load: load RDF into a KG store, one all-or-nothing transaction per input. */
+#include "kg_iri.h"
 #include "kg_rdf.h"
 #include "kg_store.h"
 
 #include "../common/ling_cli.h"
 #include "../common/ling_mem.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -39,7 +41,8 @@ static const char usage_text[] =
 	"  -h, --help             show this help\n"
 	"  -V, --version          show the version\n"
 	"\n"
-	"The summary on stderr reads: read N (statements), wrote N (new quads), rejected N.\n"
+	"The summary on stderr reads: read N (quads parsed from inputs that loaded), wrote N\n"
+	"(quads new to the store, or deleted), rejected N (bad statements skipped).\n"
 	"Exit status: 0 ok, 1 bad input or store error, 2 usage error.\n";
 
 struct load_run {
@@ -114,7 +117,7 @@ static int source_key(const char *path, const char *stdin_key, char out[40], str
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return ling_err_at(err, LING_EIO, path, 0, 0, "cannot open");
+		return ling_err_at(err, LING_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
 	st = XXH3_createState();
 	XXH3_128bits_reset(st);
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
@@ -123,9 +126,16 @@ static int source_key(const char *path, const char *stdin_key, char out[40], str
 	h = XXH3_128bits_digest(st);
 	XXH3_freeState(st);
 	if (n < 0)
-		return ling_err_at(err, LING_EIO, path, 0, 0, "read error");
+		return ling_err_at(err, LING_EIO, path, 0, 0, "read error: %s", strerror(errno));
 	snprintf(out, 40, "%016" PRIx64 "%016" PRIx64, h.high64, h.low64);
 	return 0;
+}
+
+static enum kg_format format_of(const char *path, enum kg_format given)
+{
+	if (given != KG_FORMAT_AUTO)
+		return given;
+	return strcmp(path, "-") ? kg_format_from_path(path) : KG_FORMAT_NTRIPLES;
 }
 
 static int load_file(struct load_run *run, const char *path, const struct kg_parse_opts *popts,
@@ -137,10 +147,7 @@ static int load_file(struct load_run *run, const char *path, const struct kg_par
 	char key[40];
 	int rc;
 
-	if (o.format == KG_FORMAT_AUTO)
-		o.format = strcmp(path, "-") ? kg_format_from_path(path) : KG_FORMAT_NTRIPLES;
-	if (o.format == KG_FORMAT_AUTO)
-		return ling_err_at(err, LING_EUSAGE, path, 0, 0, "cannot tell the format from the name (hint: --format)");
+	o.format = format_of(path, popts->format);
 	if (!o.base && strcmp(path, "-")) {
 		char *abs = realpath(path, NULL);
 
@@ -174,7 +181,8 @@ out:
 
 static int usage_error(const char *msg)
 {
-	fprintf(stderr, "kg-load: %s\n", msg);
+	if (msg)
+		fprintf(stderr, "kg-load: %s\n", msg);
 	fprintf(stderr, "usage: kg-load [options] --store DIR [FILE...] (see --help)\n");
 	return 2;
 }
@@ -238,13 +246,23 @@ int main(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': ling_print_version("kg-load"); return 0;
-		default: return usage_error("unknown option");
+		default: return usage_error(NULL); /* getopt said what is wrong */
 		}
 	}
 	if (!store_dir)
 		return usage_error("--store DIR is required");
 	files = optind < argc ? (const char **)argv + optind : stdin_only;
 	nfiles = optind < argc ? argc - optind : 1;
+	/* Usage errors before the store is touched. */
+	for (i = 0; i < nfiles; i++)
+		if (format_of(files[i], opts.format) == KG_FORMAT_AUTO) {
+			fprintf(stderr, "kg-load: %s: cannot tell the format from the name (hint: --format)\n", files[i]);
+			return 2;
+		}
+	if (graph.type == KG_TERM_IRI && !kg_iri_is_absolute(graph.value, graph.len))
+		return usage_error("--graph needs an absolute IRI, such as http://example.org/graph");
+	if (graph.type == KG_TERM_IRI && strpbrk(graph.value, " <>\"{}|^`\\"))
+		return usage_error("--graph: characters not allowed in an IRI");
 	ling_progress_init(&run.progress);
 	rc = kg_store_open(&run.store, store_dir, KG_STORE_CREATE, &err);
 	for (i = 0; i < nfiles && !rc; i++)

@@ -207,8 +207,10 @@ static int read_string(struct nt_line *l, struct ling_buf *scratch, const char *
 	/* Fast path: no backslash before the closing quote. */
 	q = memchr(l->s + start, '"', l->n - start);
 	if (q && !memchr(l->s + start, '\\', (size_t)(q - (l->s + start)))) {
-		if (memchr(l->s + start, '\r', (size_t)(q - (l->s + start))))
-			return fail_at(l, start, "raw carriage return in a literal");
+		const char *cr = memchr(l->s + start, '\r', (size_t)(q - (l->s + start)));
+
+		if (cr)
+			return fail_at(l, (size_t)(cr - l->s), "raw carriage return in a literal");
 		*out = l->s + start;
 		*len = (size_t)(q - (l->s + start));
 		l->pos = (size_t)(q - l->s) + 1;

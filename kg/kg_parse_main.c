@@ -20,7 +20,7 @@ static const char usage_text[] =
 	"\n"
 	"  -f, --format=FMT       ntriples, nquads, turtle, rdfxml or tsv (default: from the name)\n"
 	"  -b, --base=IRI         base IRI for relative references (default: file://<path>)\n"
-	"  -o, --output=FMT       ntriples or nquads (default: nquads when any quad has a graph)\n"
+	"  -o, --output=FMT       nquads (default: a quad keeps its graph) or ntriples (graphs dropped)\n"
 	"  -d, --delimiter=C      field separator for tsv (default: tab)\n"
 	"      --tsv-prefix=IRI   IRI prefix for tsv fields that are not IRIs (default: urn:kg:)\n"
 	"      --tsv-labels       give each tsv entity its field text as rdfs:label\n"
@@ -30,10 +30,13 @@ static const char usage_text[] =
 	"  -h, --help             show this help\n"
 	"  -V, --version          show the version\n"
 	"\n"
+	"The summary on stderr reads: read N (triples or quads written), rejected N (bad statements).\n"
 	"Exit status: 0 ok, 1 bad input or read error, 2 usage error.\n";
 
 struct parse_run {
-	struct ling_buf out;
+	struct ling_buf out;   /* [0, committed) is whole statements, the rest the current one */
+	size_t committed;
+	unsigned long long pending;
 	struct ling_buf base;
 	int quads_out;
 	int count_only;
@@ -59,7 +62,7 @@ static int on_quad(void *ctx, const struct kg_quad *q, struct ling_err *err)
 	struct parse_run *run = ctx;
 
 	(void)err;
-	run->statements++;
+	run->pending++;
 	if (run->count_only)
 		return 0;
 	write_term(run, &q->s);
@@ -72,11 +75,30 @@ static int on_quad(void *ctx, const struct kg_quad *q, struct ling_err *err)
 		write_term(run, &q->g);
 	}
 	ling_buf_add(&run->out, " .\n", 3);
-	if (run->out.len > (1 << 16)) {
-		fwrite(run->out.data, 1, run->out.len, stdout);
-		ling_buf_reset(&run->out);
-	}
 	return 0;
+}
+
+/* Output waits for the end of its statement, so a statement rejected half-way prints nothing. */
+static void on_commit(void *ctx)
+{
+	struct parse_run *run = ctx;
+
+	run->statements += run->pending;
+	run->pending = 0;
+	run->committed = run->out.len;
+	if (run->committed > (1 << 16)) {
+		fwrite(run->out.data, 1, run->committed, stdout);
+		ling_buf_reset(&run->out);
+		run->committed = 0;
+	}
+}
+
+static void on_rollback(void *ctx)
+{
+	struct parse_run *run = ctx;
+
+	run->pending = 0;
+	ling_buf_truncate(&run->out, run->committed);
 }
 
 static int on_error(void *ctx, const struct ling_err *err)
@@ -90,7 +112,7 @@ static int on_error(void *ctx, const struct ling_err *err)
 
 static int parse_file(struct parse_run *run, const char *path, struct kg_parse_opts *opts, struct ling_err *err)
 {
-	struct kg_sink sink = { run, on_quad, NULL, NULL, on_error };
+	struct kg_sink sink = { run, on_quad, on_commit, on_rollback, on_error };
 	struct kg_parse_opts o = *opts;
 	struct ling_input *in;
 	int rc;
@@ -172,7 +194,7 @@ int main(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': ling_print_version("kg-parse"); return 0;
-		default: fputs(usage_text, stderr); return 2;
+		default: fputs("usage: kg-parse [options] [FILE...] (see --help)\n", stderr); return 2;
 		}
 	}
 	files = optind < argc ? (const char **)argv + optind : stdin_only;
@@ -181,13 +203,13 @@ int main(int argc, char **argv)
 		run.file_index = (unsigned)i;
 		rc = parse_file(&run, files[i], &opts, &err);
 	}
-	fwrite(run.out.data ? run.out.data : "", 1, run.out.len, stdout);
+	fwrite(run.out.data ? run.out.data : "", 1, run.committed, stdout);
 	if (fflush(stdout) != 0 && !rc)
 		rc = ling_err_set(&err, LING_EIO, "write error on stdout");
 	if (rc && !run.stopped)
 		ling_err_print("kg-parse", &err);
 	if (!quiet)
-		fprintf(stderr, "kg-parse: read %llu statements, rejected %lld\n", run.statements, run.errors);
+		fprintf(stderr, "kg-parse: read %llu, rejected %lld\n", run.statements, run.errors);
 	ling_buf_release(&run.out);
 	ling_buf_release(&run.base);
 	return rc ? (rc == LING_EUSAGE ? 2 : 1) : 0;

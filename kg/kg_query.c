@@ -76,6 +76,7 @@ struct query {
 	int npats;
 	kg_id binding[MAX_VARS];
 	int bound[MAX_VARS];
+	kg_id matched[MAX_PATTERNS][4]; /* the quad each pattern matched, for --output nt */
 	unsigned long long solutions;
 	FILE *out;
 	struct term_cache cache;
@@ -113,7 +114,20 @@ static int token_to_nt(const char *tok, size_t n, const char *iri_prefix, struct
 		ling_buf_add(out, tok + 1, n - 1);
 		return 0;
 	}
-	if (tok[0] == '"' || (n > 2 && tok[0] == '_' && tok[1] == ':')) {
+	if (tok[0] == '"') {
+		const char *dt = n > 3 ? strstr(tok, "\"^^") : NULL;
+
+		/* "1979"^^xsd:gYear: expand the datatype's prefix. */
+		if (dt && (size_t)(dt - tok) + 3 < n && dt[3] != '<') {
+			size_t head = (size_t)(dt - tok) + 3;
+
+			ling_buf_add(out, tok, head);
+			return token_to_nt(tok + head, n - head, iri_prefix, out);
+		}
+		ling_buf_add(out, tok, n);
+		return 0;
+	}
+	if (n > 2 && tok[0] == '_' && tok[1] == ':') {
 		ling_buf_add(out, tok, n);
 		return 0;
 	}
@@ -218,9 +232,14 @@ static int write_solution(struct query *q)
 	int i;
 
 	for (i = 0; i < q->nvars; i++) {
-		const char *nt = term_of(q->st, &q->cache, q->binding[i], q->err);
+		const char *nt;
 
-		if (!nt) {
+		if (q->binding[i] == KG_ID_DEFAULT_GRAPH) {
+			/* A graph variable that matched the default graph. */
+			json_object_set_new(o, q->vars[i], json_null());
+			continue;
+		}
+		if (!(nt = term_of(q->st, &q->cache, q->binding[i], q->err))) {
 			json_decref(o);
 			return -1;
 		}
@@ -282,8 +301,7 @@ static int on_match(void *ctx, const kg_id quad[4])
 			newly[i] = 1;
 		}
 	}
-	if (q->opts->output == KG_OUTPUT_NTRIPLES && write_quad_nt(q->st, &q->cache, quad, q->out, q->err))
-		return -1;
+	memcpy(q->matched[s->k], quad, sizeof(q->matched[0]));
 	rc = solve(q, s->k + 1);
 	for (i = 0; i < 4; i++)
 		if (newly[i])
@@ -310,6 +328,9 @@ static int solve(struct query *q, int k)
 		q->solutions++;
 		if (q->opts->output == KG_OUTPUT_JSONL && write_solution(q))
 			return -1;
+		for (i = 0; q->opts->output == KG_OUTPUT_NTRIPLES && i < q->npats; i++)
+			if (write_quad_nt(q->st, &q->cache, q->matched[i], q->out, q->err))
+				return -1;
 		return q->opts->limit && q->solutions >= q->opts->limit ? 1 : 0;
 	}
 	memset(&pat, 0, sizeof(pat));

@@ -40,7 +40,8 @@ static const char usage_text[] =
 
 static int usage_error(const char *msg)
 {
-	fprintf(stderr, "kg-query: %s\n", msg);
+	if (msg)
+		fprintf(stderr, "kg-query: %s\n", msg);
 	fprintf(stderr, "usage: kg-query [options] --store DIR PATTERN... (see --help)\n");
 	return 2;
 }
@@ -95,7 +96,7 @@ int main(int argc, char **argv)
 		case 'p': opts.iri_prefix = optarg; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': ling_print_version("kg-query"); return 0;
-		default: return usage_error("unknown option");
+		default: return usage_error(NULL); /* getopt said what is wrong */
 		}
 	}
 	if (!store_dir)

@@ -15,7 +15,7 @@ static const struct {
 	{ "turtle", KG_FORMAT_TURTLE },     { "ttl", KG_FORMAT_TURTLE },
 	{ "rdfxml", KG_FORMAT_RDFXML },     { "rdf", KG_FORMAT_RDFXML },  { "xml", KG_FORMAT_RDFXML },
 	{ "owl", KG_FORMAT_RDFXML },        { "rdf/xml", KG_FORMAT_RDFXML },
-	{ "tsv", KG_FORMAT_TSV },           { "txt", KG_FORMAT_TSV },     { "csv", KG_FORMAT_TSV },
+	{ "tsv", KG_FORMAT_TSV },           { "txt", KG_FORMAT_TSV },
 };
 
 enum kg_format kg_format_from_name(const char *name)

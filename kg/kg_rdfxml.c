@@ -45,7 +45,7 @@ typedef const xmlError rx_xml_error;
 typedef xmlError rx_xml_error;
 #endif
 
-/* Names in the rdf: namespace that the grammar treats specially (section 7.2.2 to 7.2.5). */
+/* Names in the rdf: namespace that the grammar treats specially (section 7.2.2 to 7.2.7). */
 enum rdf_name {
 	RDF_NOT = 0,  /* not in the rdf: namespace */
 	RDF_OTHER,    /* rdf:type, rdf:_1, rdf:Seq, ...: an ordinary name */
@@ -153,6 +153,7 @@ struct rx {
 	const struct kg_sink *sink;
 	struct ling_err *err;
 	int rc;                 /* the first error; 0 while all is well */
+	int bad_document;       /* rc is a syntax error, for sink->error */
 
 	struct frame *frames;
 	size_t depth;           /* open frames */
@@ -165,7 +166,7 @@ struct rx {
 	struct ling_buf names;  /* property attribute names */
 	struct prop_attr *props;
 	size_t props_cap;
-	struct id_set ids;      /* rdf:ID values seen, resolved (section 7.2.13 says unique) */
+	struct id_set ids;      /* rdf:ID values seen, resolved: they must be unique (section 7.2.22) */
 
 	/* parseType="Literal" */
 	struct ling_buf lit;
@@ -190,10 +191,17 @@ static void fail(struct rx *rx, const char *fmt, ...)
 	va_end(ap);
 	rx->rc = ling_err_at(rx->err, LING_EDATA, ling_input_name(rx->in), xmlSAX2GetLineNumber(rx->ctxt),
 			     xmlSAX2GetColumnNumber(rx->ctxt), "%s", msg);
+	rx->bad_document = 1;
 	xmlStopParser(rx->ctxt);
 }
 
 /* ---- small helpers ---- */
+
+/* How much of the document text s (n bytes, valid UTF-8) an error message quotes. */
+static int clip(const char *s, size_t n)
+{
+	return (int)ling_utf8_valid_prefix(s, n > 120 ? 120 : n);
+}
 
 static int is_xml_space(const char *s, size_t n)
 {
@@ -355,7 +363,7 @@ static int resolve(struct rx *rx, const struct frame *f, const char *ref, size_t
 		return 0;
 	}
 	if (!kg_iri_is_absolute(ref, n)) {
-		fail(rx, "relative IRI '%.*s' with no base IRI (hint: --base)", (int)(n > 200 ? 200 : n), ref);
+		fail(rx, "relative IRI '%.*s' and no base IRI to resolve it", clip(ref, n), ref);
 		return -1;
 	}
 	/* Resolving against itself removes dot segments, as for any other reference. */
@@ -481,11 +489,11 @@ static void new_bnode(struct rx *rx, struct ling_buf *out)
 	ling_buf_addf(out, "g%lu", ++rx->bnodes);
 }
 
-/* rdf:ID="v" names base#v, which no other rdf:ID of the document may name (section 7.2.13). */
+/* rdf:ID="v" names base#v, which no other rdf:ID of the document may name (section 7.2.22). */
 static int id_iri(struct rx *rx, const struct frame *f, const struct str *v, struct ling_buf *out)
 {
 	if (!is_ncname(v)) {
-		fail(rx, "rdf:ID '%.*s' is not an XML NCName", (int)(v->n > 200 ? 200 : v->n), v->s);
+		fail(rx, "rdf:ID '%.*s' is not an XML NCName", clip(v->s, v->n), v->s);
 		return -1;
 	}
 	ling_buf_reset(&rx->tmp);
@@ -495,7 +503,7 @@ static int id_iri(struct rx *rx, const struct frame *f, const struct str *v, str
 	if (resolve(rx, f, rx->tmp.data, rx->tmp.len, out))
 		return -1;
 	if (id_set_add(&rx->ids, out->data, out->len)) {
-		fail(rx, "rdf:ID '%.*s' is used twice with the same base", (int)(v->n > 200 ? 200 : v->n), v->s);
+		fail(rx, "rdf:ID '%.*s' is used twice with the same base", clip(v->s, v->n), v->s);
 		return -1;
 	}
 	return 0;
@@ -504,7 +512,7 @@ static int id_iri(struct rx *rx, const struct frame *f, const struct str *v, str
 static int node_id_label(struct rx *rx, const struct str *v, struct ling_buf *out)
 {
 	if (!is_ncname(v)) {
-		fail(rx, "rdf:nodeID '%.*s' is not an XML NCName", (int)(v->n > 200 ? 200 : v->n), v->s);
+		fail(rx, "rdf:nodeID '%.*s' is not an XML NCName", clip(v->s, v->n), v->s);
 		return -1;
 	}
 	ling_buf_reset(out);
@@ -538,17 +546,6 @@ static int emit_prop_attrs(struct rx *rx, const struct frame *f, const struct kg
 
 /* ---- attributes ---- */
 
-static int set_once(struct rx *rx, struct str *slot, const char *value, const char *end, const char *name)
-{
-	if (slot->s) {
-		fail(rx, "attribute rdf:%s is given twice", name);
-		return -1;
-	}
-	slot->s = value;
-	slot->n = (size_t)(end - value);
-	return 0;
-}
-
 /*
  * Sorts the attributes of an element (section 6.1.4): xml:lang and xml:base
  * apart, other xml* names ignored, unqualified ID, about, resource, parseType
@@ -568,6 +565,7 @@ static int collect_attrs(struct rx *rx, int nb, const xmlChar **attrs, struct el
 		const char *end = (const char *)attrs[5 * i + 4];
 		enum rdf_name name;
 		struct prop_attr *pa;
+		struct str *slot;
 
 		if (uri && !strcmp(uri, XML_NS)) {
 			if (!strcmp(local, "lang"))
@@ -581,19 +579,20 @@ static int collect_attrs(struct rx *rx, int nb, const xmlChar **attrs, struct el
 		if (!uri) {
 			if (strcmp(local, "ID") && strcmp(local, "about") && strcmp(local, "resource") &&
 			    strcmp(local, "parseType") && strcmp(local, "type")) {
-				fail(rx, "attribute '%s' has no namespace", local);
+				fail(rx, "attribute '%.*s' has no namespace", clip(local, strlen(local)), local);
 				return -1;
 			}
 			uri = RDF_NS;
 		}
 		name = rdf_name_of(uri, local);
+		slot = NULL;
 		switch (name) {
-		case RDF_ID: if (set_once(rx, &a->id, value, end, local)) return -1; continue;
-		case RDF_ABOUT: if (set_once(rx, &a->about, value, end, local)) return -1; continue;
-		case RDF_NODE_ID: if (set_once(rx, &a->node_id, value, end, local)) return -1; continue;
-		case RDF_RESOURCE: if (set_once(rx, &a->resource, value, end, local)) return -1; continue;
-		case RDF_DATATYPE: if (set_once(rx, &a->datatype, value, end, local)) return -1; continue;
-		case RDF_PARSE_TYPE: if (set_once(rx, &a->parse_type, value, end, local)) return -1; continue;
+		case RDF_ID: slot = &a->id; break;
+		case RDF_ABOUT: slot = &a->about; break;
+		case RDF_NODE_ID: slot = &a->node_id; break;
+		case RDF_RESOURCE: slot = &a->resource; break;
+		case RDF_DATATYPE: slot = &a->datatype; break;
+		case RDF_PARSE_TYPE: slot = &a->parse_type; break;
 		case RDF_RDF:
 		case RDF_DESCRIPTION:
 		case RDF_LI:
@@ -605,6 +604,15 @@ static int collect_attrs(struct rx *rx, int nb, const xmlChar **attrs, struct el
 		case RDF_NOT:
 		case RDF_OTHER:
 			break;
+		}
+		if (slot) {
+			if (slot->s) {
+				fail(rx, "attribute rdf:%s is given twice", local);
+				return -1;
+			}
+			slot->s = value;
+			slot->n = (size_t)(end - value);
+			continue;
 		}
 		rx->props = xgrow(rx->props, &rx->props_cap, a->nprops + 1, sizeof(*rx->props));
 		pa = &rx->props[a->nprops++];
@@ -638,7 +646,7 @@ static int link_node(struct rx *rx, struct frame *f)
 		p = buf_iri(&holder->pred);
 		return emit_reified(rx, holder, &s, &p, &o);
 	}
-	/* A collection: each item hangs off a fresh list node (section 7.4). */
+	/* A collection: each item hangs off a fresh list node (section 7.2.19). */
 	first = iri_term(RDF_NS "first", sizeof(RDF_NS "first") - 1);
 	rest = iri_term(RDF_NS "rest", sizeof(RDF_NS "rest") - 1);
 	ling_buf_reset(&rx->tmp);
@@ -664,7 +672,8 @@ static int link_node(struct rx *rx, struct frame *f)
 	return 0;
 }
 
-static void node_element(struct rx *rx, const char *iri, size_t iri_len, enum rdf_name name, const struct elem_attrs *a)
+static void node_element(struct rx *rx, const char *iri, size_t iri_len, enum rdf_name name,
+			 const struct elem_attrs *a)
 {
 	struct frame *f;
 	struct kg_term s, p, o;
@@ -755,7 +764,8 @@ static void property_element(struct rx *rx, const char *iri, size_t iri_len, enu
 
 	if (a->parse_type.s) {
 		if (a->resource.s || a->node_id.s || a->datatype.s || a->nprops) {
-			fail(rx, "rdf:parseType excludes rdf:resource, rdf:nodeID, rdf:datatype and property attributes");
+			fail(rx, "rdf:parseType excludes rdf:resource, rdf:nodeID, rdf:datatype and "
+				 "property attributes");
 			return;
 		}
 		if (a->parse_type.n == 8 && !memcmp(a->parse_type.s, "Resource", 8)) {
@@ -960,7 +970,8 @@ static void lit_start(struct rx *rx, const char *local, const char *prefix, cons
 	c14n_qname(b, prefix, local);
 
 	first_ns = rx->nns;
-	lit_use_ns(rx, prefix ? prefix : "", uri ? uri : "");
+	if (!prefix || strcmp(prefix, "xml"))
+		lit_use_ns(rx, prefix ? prefix : "", uri ? uri : "");
 	rx->lattrs = xgrow(rx->lattrs, &rx->lattrs_cap, (size_t)nb_attrs + 1, sizeof(*rx->lattrs));
 	for (k = 0; k < nb_attrs; k++) {
 		struct lit_attr *la = &rx->lattrs[k];
@@ -974,7 +985,8 @@ static void lit_start(struct rx *rx, const char *local, const char *prefix, cons
 		if (la->prefix && la->uri && strcmp(la->prefix, "xml"))
 			lit_use_ns(rx, la->prefix, la->uri);
 	}
-	qsort(rx->ns + first_ns, rx->nns - first_ns, sizeof(*rx->ns), cmp_ns);
+	if (rx->nns - first_ns > 1)
+		qsort(rx->ns + first_ns, rx->nns - first_ns, sizeof(*rx->ns), cmp_ns);
 	for (i = first_ns; i < rx->nns; i++) {
 		ling_buf_adds(b, *rx->ns[i].prefix ? " xmlns:" : " xmlns");
 		ling_buf_adds(b, rx->ns[i].prefix);
@@ -982,7 +994,8 @@ static void lit_start(struct rx *rx, const char *local, const char *prefix, cons
 		c14n_attr_value(b, rx->ns[i].uri, strlen(rx->ns[i].uri));
 		ling_buf_addc(b, '"');
 	}
-	qsort(rx->lattrs, (size_t)nb_attrs, sizeof(*rx->lattrs), cmp_lit_attr);
+	if (nb_attrs > 1)
+		qsort(rx->lattrs, (size_t)nb_attrs, sizeof(*rx->lattrs), cmp_lit_attr);
 	for (k = 0; k < nb_attrs; k++) {
 		ling_buf_addc(b, ' ');
 		c14n_qname(b, rx->lattrs[k].prefix, rx->lattrs[k].local);
@@ -1032,7 +1045,7 @@ static void on_start(void *ud, const xmlChar *xlocal, const xmlChar *xprefix, co
 		return;
 	}
 	if (!uri) {
-		fail(rx, "element '%s' has no namespace", local);
+		fail(rx, "element '%.*s' has no namespace", clip(local, strlen(local)), local);
 		return;
 	}
 	if (collect_attrs(rx, nb_attrs, attrs, &a))
@@ -1175,7 +1188,8 @@ static xmlEntityPtr on_get_entity(void *ud, const xmlChar *name)
 		return e;
 	e = xmlGetDocEntity(rx->ctxt->myDoc, name);
 	if (e && e->etype == XML_EXTERNAL_GENERAL_PARSED_ENTITY) {
-		fail(rx, "external entity '%s' is not loaded", (const char *)name);
+		fail(rx, "external entity '%.*s' is not loaded", clip((const char *)name, strlen((const char *)name)),
+		     (const char *)name);
 		return NULL;
 	}
 	return e;
@@ -1190,29 +1204,49 @@ static xmlEntityPtr on_get_parameter_entity(void *ud, const xmlChar *name)
 		return NULL;
 	e = xmlGetParameterEntity(rx->ctxt->myDoc, name);
 	if (e && e->etype == XML_EXTERNAL_PARAMETER_ENTITY) {
-		fail(rx, "external parameter entity '%s' is not loaded", (const char *)name);
+		fail(rx, "external parameter entity '%.*s' is not loaded",
+		     clip((const char *)name, strlen((const char *)name)), (const char *)name);
 		return NULL;
 	}
 	return e;
+}
+
+/*
+ * Makes a libxml2 message fit ours: one line, with white space runs as one
+ * space, no trailing '.' or '!', not capitalised, cut at valid UTF-8.
+ */
+static void tidy_message(char *msg)
+{
+	size_t i, n = 0;
+
+	for (i = 0; msg[i]; i++) {
+		char c = (unsigned char)msg[i] < 0x20 ? ' ' : msg[i];
+
+		if (c == ' ' && (!n || msg[n - 1] == ' '))
+			continue;
+		msg[n++] = c;
+	}
+	while (n && (msg[n - 1] == ' ' || msg[n - 1] == '.' || msg[n - 1] == '!'))
+		n--;
+	n = ling_utf8_valid_prefix(msg, n);
+	msg[n] = '\0';
+	if (msg[0] >= 'A' && msg[0] <= 'Z' && !(msg[1] >= 'A' && msg[1] <= 'Z'))
+		msg[0] = (char)(msg[0] - 'A' + 'a');
 }
 
 /* libxml2's errors, well-formedness first among them, become our positioned error. */
 static void on_xml_error(void *ud, rx_xml_error *e)
 {
 	struct rx *rx = ud;
-	char msg[400];
-	size_t n;
+	char msg[300];
 
 	if (!rx || !e || e->level < XML_ERR_ERROR || rx->rc)
 		return;
 	snprintf(msg, sizeof(msg), "%s", e->message ? e->message : "malformed xml");
-	n = strlen(msg);
-	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' ' || msg[n - 1] == '.'))
-		msg[--n] = '\0';
-	if (msg[0] >= 'A' && msg[0] <= 'Z' && !(msg[1] >= 'A' && msg[1] <= 'Z'))
-		msg[0] = (char)(msg[0] - 'A' + 'a');
+	tidy_message(msg);
 	rx->rc = ling_err_at(rx->err, LING_EDATA, ling_input_name(rx->in), e->line, e->int2 > 0 ? e->int2 : 0,
 			     "xml: %s", msg);
+	rx->bad_document = 1;
 	if (rx->ctxt)
 		xmlStopParser(rx->ctxt);
 }
@@ -1264,7 +1298,6 @@ int kg_parse_rdfxml(struct ling_input *in, const struct kg_parse_opts *opts, con
 	struct rx rx;
 	char *buf;
 	ssize_t n;
-	int eof;
 
 	xmlInitParser();
 	memset(&rx, 0, sizeof(rx));
@@ -1303,6 +1336,12 @@ int kg_parse_rdfxml(struct ling_input *in, const struct kg_parse_opts *opts, con
 		rx.rc = (int)n;
 		goto fail;
 	}
+	if (n == 0) {
+		/* libxml2 would call it "extra content at the end of the document" */
+		rx.rc = ling_err_at(err, LING_EDATA, ling_input_name(in), 1, 1, "empty document, expected rdf/xml");
+		rx.bad_document = 1;
+		goto fail;
+	}
 	/* The first chunk goes in at creation, so that libxml2 sees the encoding. */
 	rx.ctxt = xmlCreatePushParserCtxt(&sax, &rx, buf, (int)n, NULL);
 	if (!rx.ctxt) {
@@ -1310,23 +1349,19 @@ int kg_parse_rdfxml(struct ling_input *in, const struct kg_parse_opts *opts, con
 		goto fail;
 	}
 	xmlCtxtUseOptions(rx.ctxt, XML_PARSE_NOENT | XML_PARSE_NONET | XML_PARSE_NOWARNING);
-	eof = n == 0;
-	while (!rx.rc) {
-		if (!eof) {
-			n = ling_input_read(in, buf, CHUNK_SIZE, err);
-			if (n < 0) {
-				rx.rc = (int)n;
-				goto fail;
-			}
-			eof = n == 0;
+	do {
+		n = ling_input_read(in, buf, CHUNK_SIZE, err);
+		if (n < 0) {
+			rx.rc = (int)n;
+			goto fail;
 		}
-		xmlParseChunk(rx.ctxt, buf, eof ? 0 : (int)n, eof);
-		if (eof)
-			break;
-	}
-	if (!rx.rc && (!rx.ctxt->wellFormed || rx.depth))
+		xmlParseChunk(rx.ctxt, buf, (int)n, n == 0);
+	} while (n > 0 && !rx.rc);
+	if (!rx.rc && (!rx.ctxt->wellFormed || rx.depth)) {
 		rx.rc = ling_err_at(err, LING_EDATA, ling_input_name(in), xmlSAX2GetLineNumber(rx.ctxt),
 				    xmlSAX2GetColumnNumber(rx.ctxt), "malformed xml");
+		rx.bad_document = 1;
+	}
 	if (rx.rc)
 		goto fail;
 	if (sink->commit)
@@ -1337,8 +1372,15 @@ fail:
 		/* The whole document is one statement: no triple of a bad one is kept. */
 		if (sink->rollback)
 			sink->rollback(sink->ctx);
-		if (rx.rc == LING_EDATA && err->code == LING_EDATA && sink->error)
-			sink->error(sink->ctx, err);
+		/*
+		 * There is no recovery inside a document: a sink that skips the
+		 * bad statement skips the rest of the document, and the parse
+		 * counts as a success, as for the other syntaxes.
+		 */
+		if (rx.bad_document && sink->error && sink->error(sink->ctx, err) == 0) {
+			ling_err_clear(err);
+			rx.rc = 0;
+		}
 	}
 	if (rx.ctxt) {
 		if (rx.ctxt->myDoc)

@@ -150,6 +150,7 @@ int main(int argc, char **argv)
 	}
 	if (!store_dir || optind < argc) {
 		fprintf(stderr, "kg-stat: %s\n", store_dir ? "unexpected argument" : "--store DIR is required");
+		fputs("usage: kg-stat [options] --store DIR (see --help)\n", stderr);
 		return 2;
 	}
 	if ((rc = kg_store_open(&st, store_dir, KG_STORE_READONLY, &err)) || (rc = kg_store_stats(st, &stats, &err)) ||

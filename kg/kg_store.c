@@ -1297,36 +1297,8 @@ out:
 
 /* ---- reading ---- */
 
-int kg_store_term_id(struct kg_store *st, const struct kg_term *t, kg_id *id, int *found, struct ling_err *err)
-{
-	struct ling_buf nt = LING_BUF_INIT;
-	int rc = kg_canon_term(&st->canon, t, NULL, &nt, err);
-
-	if (!rc) {
-		*id = hash_id(nt.data, nt.len);
-		rc = kg_store_nt_id(st, nt.data, id, found, err);
-	}
-	ling_buf_release(&nt);
-	return rc;
-}
-
-int kg_store_nt_id(struct kg_store *st, const char *nt, kg_id *id, int *found, struct ling_err *err)
-{
-	struct ling_buf have = LING_BUF_INIT;
-	int rc;
-
-	*id = hash_id(nt, strlen(nt));
-	rc = kg_store_term_nt(st, *id, &have, err);
-	*found = rc == 0 && !strcmp(have.data ? have.data : "", nt);
-	ling_buf_release(&have);
-	if (rc == LING_ESTORE && !*found) {
-		ling_err_clear(err);
-		rc = 0;
-	}
-	return rc;
-}
-
-int kg_store_term_nt(struct kg_store *st, kg_id id, struct ling_buf *out, struct ling_err *err)
+/* Reads the dictionary entry of id into out. @return 1 found, 0 not, or a negative ling_errc. */
+static int read_term(struct kg_store *st, kg_id id, struct ling_buf *out, struct ling_err *err)
 {
 	unsigned char key[9];
 	char *errmsg = NULL, *v;
@@ -1339,10 +1311,88 @@ int kg_store_term_nt(struct kg_store *st, kg_id id, struct ling_buf *out, struct
 	if ((rc = CHECK_ROCKS(errmsg, err, "cannot read the dictionary")))
 		return rc;
 	if (!v)
-		return ling_err_set(err, LING_ESTORE, "unknown term id %016" PRIx64, id);
+		return 0;
 	ling_buf_add(out, v, vlen);
 	free(v);
-	return 0;
+	return 1;
+}
+
+/* The id of a term already in canonical form, and whether the dictionary holds it. */
+static int lookup_canonical(struct kg_store *st, const char *nt, size_t len, kg_id *id, int *found,
+			    struct ling_err *err)
+{
+	struct ling_buf have = LING_BUF_INIT;
+	int rc;
+
+	*id = hash_id(nt, len);
+	rc = read_term(st, *id, &have, err);
+	*found = rc == 1 && have.len == len && !memcmp(have.data, nt, len);
+	ling_buf_release(&have);
+	return rc < 0 ? rc : 0;
+}
+
+int kg_store_term_id(struct kg_store *st, const struct kg_term *t, kg_id *id, int *found, struct ling_err *err)
+{
+	struct ling_buf nt = LING_BUF_INIT;
+	int rc = kg_canon_term(&st->canon, t, NULL, &nt, err);
+
+	if (!rc)
+		rc = lookup_canonical(st, nt.data, nt.len, id, found, err);
+	ling_buf_release(&nt);
+	return rc;
+}
+
+struct one_term {
+	struct kg_store *st;
+	struct ling_buf *canonical;
+	int got;
+};
+
+static int take_object(void *ctx, const struct kg_quad *q, struct ling_err *err)
+{
+	struct one_term *t = ctx;
+
+	t->got = 1;
+	return kg_canon_term(&t->st->canon, &q->o, NULL, t->canonical, err);
+}
+
+int kg_store_nt_id(struct kg_store *st, const char *nt, kg_id *id, int *found, struct ling_err *err)
+{
+	struct ling_buf line = LING_BUF_INIT, canonical = LING_BUF_INIT;
+	struct one_term t = { st, &canonical, 0 };
+	struct kg_sink sink = { &t, take_object, NULL, NULL, NULL };
+	struct kg_parse_opts opts;
+	struct ling_input *in = NULL;
+	int rc;
+
+	/* Blank nodes are stored skolemised; their written label is the stored one. */
+	if (!strncmp(nt, "_:", 2))
+		return lookup_canonical(st, nt, strlen(nt), id, found, err);
+	/* Parse the term as the object of a statement, so escapes, NFC and tag case are handled as in a load. */
+	memset(&opts, 0, sizeof(opts));
+	ling_buf_addf(&line, "<urn:x:s> <urn:x:p> %s .\n", nt);
+	rc = ling_input_open_mem(&in, "term", line.data, line.len, err);
+	if (!rc)
+		rc = kg_parse_ntriples(in, &opts, &sink, err, 0);
+	if (!rc && !t.got)
+		rc = LING_EDATA;
+	if (rc == LING_EDATA)
+		rc = ling_err_set(err, LING_EUSAGE, "not an N-Triples term: %s", nt);
+	if (!rc)
+		rc = lookup_canonical(st, canonical.data, canonical.len, id, found, err);
+	ling_input_close(in);
+	ling_buf_release(&line);
+	ling_buf_release(&canonical);
+	return rc;
+}
+
+int kg_store_term_nt(struct kg_store *st, kg_id id, struct ling_buf *out, struct ling_err *err)
+{
+	int rc = read_term(st, id, out, err);
+
+	if (rc == 0)
+		return ling_err_set(err, LING_ESTORE, "unknown term id %016" PRIx64, id);
+	return rc < 0 ? rc : 0;
 }
 
 /* Scans the keys that start with prefix; calls fn(ctx, key, klen, value, vlen) until it returns non-zero. */

@@ -22,10 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/banned.h"
+
 #define RDF_NS "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 #define XSD_NS "http://www.w3.org/2001/XMLSchema#"
 
-#define WINDOW_SIZE (256 * 1024)
+#ifndef KG_TURTLE_WINDOW
+#define KG_TURTLE_WINDOW (256 * 1024)
+#endif
 /* Nested '[' and '(' recurse; a bound keeps hostile input from overflowing the C stack. */
 #define MAX_DEPTH 1000
 
@@ -79,14 +83,16 @@ struct turtle {
 	int in_string;  /* the quote of the string being scanned, or 0 */
 	int in_long;    /* ... and whether it is a long string */
 	int in_iri;
+	int in_comment; /* stopped by bad UTF-8 in a comment */
 	unsigned long long tok_abs, tok_line_start;
 	long tok_line;
 };
 
-static const struct tterm rdf_type = { KG_TERM_IRI, RDF_NS "type", 0, sizeof(RDF_NS "type") - 1, NULL, 0, 0, 0, 0 };
-static const struct tterm rdf_first = { KG_TERM_IRI, RDF_NS "first", 0, sizeof(RDF_NS "first") - 1, NULL, 0, 0, 0, 0 };
-static const struct tterm rdf_rest = { KG_TERM_IRI, RDF_NS "rest", 0, sizeof(RDF_NS "rest") - 1, NULL, 0, 0, 0, 0 };
-static const struct tterm rdf_nil = { KG_TERM_IRI, RDF_NS "nil", 0, sizeof(RDF_NS "nil") - 1, NULL, 0, 0, 0, 0 };
+#define RDF_TERM(name) { KG_TERM_IRI, RDF_NS name, 0, sizeof(RDF_NS name) - 1, NULL, 0, 0, 0, 0 }
+static const struct tterm rdf_type = RDF_TERM("type");
+static const struct tterm rdf_first = RDF_TERM("first");
+static const struct tterm rdf_rest = RDF_TERM("rest");
+static const struct tterm rdf_nil = RDF_TERM("nil");
 
 /* ---- the input window ---- */
 
@@ -176,6 +182,8 @@ static void describe(struct turtle *p, char *out, size_t n)
 }
 
 static int vfail_at(struct turtle *p, unsigned long long at, long line, unsigned long long line_start,
+		    const char *fmt, va_list ap) LING_PRINTF(5, 0);
+static int vfail_at(struct turtle *p, unsigned long long at, long line, unsigned long long line_start,
 		    const char *fmt, va_list ap)
 {
 	char msg[400];
@@ -191,7 +199,8 @@ static int vfail_at(struct turtle *p, unsigned long long at, long line, unsigned
 		vsnprintf(msg, sizeof(msg), fmt, ap);
 	}
 	p->syntax = 1;
-	return ling_err_at(p->err, LING_EDATA, ling_input_name(p->in), line, (long)(at - line_start + 1), "%s", msg);
+	return ling_err_at(p->err, LING_EDATA, ling_input_name(p->in), line, (long)(at - line_start + 1),
+			   "%s", msg);
 }
 
 /*
@@ -295,6 +304,17 @@ static int is_local_esc(int c)
 	return c > 0 && strchr("_~.-!$&'()*+,;=/?#@%", c) != NULL;
 }
 
+/*
+ * Name characters that need no check after the first one: bit 1 for PN_PREFIX and
+ * blank node labels (ASCII letters, digits, '_', '-'), bit 2 for PN_LOCAL (also ':').
+ */
+static const unsigned char plain_tab[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 0, 0, 0, 0, 0,
+	0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 3,
+	0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0,
+};
+
 /* ---- whitespace and comments ---- */
 
 static void skip_ws(struct turtle *p)
@@ -311,10 +331,16 @@ static void skip_ws(struct turtle *p)
 			} else if (c == '#') {
 				/* A comment runs to the end of the line [161s]. */
 				for (;;) {
-					while (p->pos < p->vend && p->buf[p->pos] != '\n' && p->buf[p->pos] != '\r')
+					const char *b = p->buf;
+
+					while (p->pos < p->vend && b[p->pos] != '\n' && b[p->pos] != '\r')
 						p->pos++;
-					if (p->pos < p->vend || peek(p) < 0)
+					if (p->pos < p->vend)
 						break;
+					if (peek(p) < 0) {
+						p->in_comment = p->bad;
+						break;
+					}
 				}
 			} else {
 				return;
@@ -412,6 +438,7 @@ static void prefix_set(struct turtle *p, const char *name, size_t len, const cha
 {
 	unsigned h = hash_bytes(name, len);
 	struct prefix *e;
+	int fresh;
 
 	if ((p->pfx_count + 1) * 2 > p->pfx_cap) {
 		struct prefix *old = p->pfx;
@@ -420,13 +447,16 @@ static void prefix_set(struct turtle *p, const char *name, size_t len, const cha
 		p->pfx_cap = old_cap ? old_cap * 2 : 16;
 		p->pfx = xcalloc(p->pfx_cap, sizeof(*p->pfx));
 		for (i = 0; i < old_cap; i++) {
-			if (old[i].used)
-				*prefix_slot(p, p->pfx_strs.data + old[i].name_off, old[i].name_len, old[i].hash) = old[i];
+			const struct prefix *o = &old[i];
+
+			if (o->used)
+				*prefix_slot(p, p->pfx_strs.data + o->name_off, o->name_len, o->hash) = *o;
 		}
 		free(old);
 	}
 	e = prefix_slot(p, name, len, h);
-	if (!e->used) {
+	fresh = !e->used;
+	if (fresh) {
 		e->used = 1;
 		e->hash = h;
 		e->name_off = p->pfx_strs.len;
@@ -434,10 +464,18 @@ static void prefix_set(struct turtle *p, const char *name, size_t len, const cha
 		ling_buf_add(&p->pfx_strs, name, len);
 		p->pfx_count++;
 	}
-	/* A redefinition leaves the old IRI in pfx_strs: redefinitions are rare. */
-	e->iri_off = p->pfx_strs.len;
+	/*
+	 * A redefinition reuses the old IRI's room when it fits, so that files
+	 * made by concatenating documents (each with its @prefix lines) do not
+	 * grow pfx_strs without bound.
+	 */
+	if (!fresh && iri_len <= e->iri_len) {
+		memcpy(p->pfx_strs.data + e->iri_off, iri, iri_len);
+	} else {
+		e->iri_off = p->pfx_strs.len;
+		ling_buf_add(&p->pfx_strs, iri, iri_len);
+	}
 	e->iri_len = iri_len;
-	ling_buf_add(&p->pfx_strs, iri, iri_len);
 }
 
 static const struct prefix *prefix_get(struct turtle *p, const char *name, size_t len)
@@ -593,11 +631,22 @@ static int name_unit(struct turtle *p, size_t off, enum name_kind kind, int firs
  */
 static int scan_name(struct turtle *p, struct ling_buf *out, enum name_kind kind)
 {
+	/* Past the first character, plain_tab's characters need no checks. */
+	const unsigned char mask = kind == NAME_LOCAL ? 2 : 1;
 	int first = 1;
 
 	for (;;) {
-		int n, c = peek(p);
+		int n, c;
 
+		if (!first) {
+			size_t start = p->pos;
+
+			while (p->pos < p->vend && (plain_tab[(unsigned char)p->buf[p->pos]] & mask))
+				p->pos++;
+			if (p->pos > start)
+				ling_buf_add(out, p->buf + start, p->pos - start);
+		}
+		c = peek(p);
 		if (c == '.' && !first) {
 			size_t k = 1;
 
@@ -612,9 +661,10 @@ static int scan_name(struct turtle *p, struct ling_buf *out, enum name_kind kind
 		n = name_unit(p, 0, kind, first);
 		if (n == 0)
 			return 0;
+		if (n < 0 && c == '%')
+			return fail(p, "invalid percent escape in local name: expected two hex digits");
 		if (n < 0)
-			return fail(p, c == '%' ? "invalid percent escape in local name: expected two hex digits"
-					       : "invalid escape in local name");
+			return fail(p, "invalid escape in local name (after '\\': one of _~.-!$&'()*+,;=/?#@%%)");
 		if (c == '\\')
 			ling_buf_addc(out, p->buf[p->pos + 1]);
 		else
@@ -652,7 +702,8 @@ static int parse_pname_rest(struct turtle *p, struct tterm *t)
 	int rc;
 
 	if (!e)
-		return fail_token(p, "undefined prefix '%.*s:'", (int)p->word.len, p->word.data ? p->word.data : "");
+		return fail_token(p, "undefined prefix '%.*s:'", (int)(p->word.len > 100 ? 100 : p->word.len),
+				  p->word.data ? p->word.data : "");
 	term_begin(p, t, KG_TERM_IRI);
 	ling_buf_add(&p->strs, p->pfx_strs.data + e->iri_off, e->iri_len);
 	if ((rc = scan_name(p, &p->strs, NAME_LOCAL)))
@@ -779,7 +830,8 @@ static int read_short_string(struct turtle *p, struct ling_buf *out, char q)
 			if ((rc = read_escape(p, out)))
 				return rc;
 		} else if (c == '\n' || c == '\r') {
-			return fail(p, "line break in a string (use \\n, or %c%c%c for a long string)", q, q, q);
+			return fail(p, "line break in a string (use \\n, or %c%c%c for a long string)",
+				    q, q, q);
 		} else if (c < 0) {
 			return fail_token(p, "unterminated string");
 		}
@@ -891,16 +943,17 @@ static int parse_rdf_literal(struct turtle *p, struct tterm *t)
 	return 0;
 }
 
+/* Copies [0-9]* onto the term stack. @return whether there was any digit. */
 static int digits(struct turtle *p)
 {
-	int n = 0, c;
+	int any = 0, c;
 
 	while (is_digit(c = peek(p))) {
 		ling_buf_addc(&p->strs, (char)c);
 		p->pos++;
-		n++;
+		any = 1;
 	}
-	return n;
+	return any;
 }
 
 /* Whether an EXPONENT [154s] starts k bytes ahead. */
@@ -1266,8 +1319,8 @@ static int parse_statement(struct turtle *p)
 			p->pos += 5;
 			return parse_base_decl(p, 1);
 		}
-		return fail(p, "unknown directive '@%.*s' (expected @prefix or @base)", (int)(n > 50 ? 50 : n),
-			    p->buf + p->pos + 1);
+		return fail(p, "unknown directive '@%.*s' (expected @prefix or @base)",
+			    (int)(n > 50 ? 50 : n), p->buf + p->pos + 1);
 	}
 	if ((c | 0x20) == 'p' && at_sparql_keyword(p, "prefix")) {
 		p->pos += 6;
@@ -1282,11 +1335,26 @@ static int parse_statement(struct turtle *p)
 
 /* ---- recovery ---- */
 
-/* Skips the rest of a string or IRI the error happened in, then up to a '.' that ends a statement. */
-static void recover(struct turtle *p)
+/*
+ * Skips the rest of a string, IRI or comment the error happened in, then up
+ * to a '.' that ends a statement, unless the error was in a comment before
+ * the statement (started says whether any of it was read).
+ */
+static void recover(struct turtle *p, int started)
 {
 	int q = p->in_string, lng = p->in_long, c;
 
+	if (p->in_comment) {
+		while ((c = peek(p)) != CH_EOF && c != '\n' && c != '\r') {
+			if (c == CH_BAD) {
+				p->bad = 0;
+				p->vend = p->pos + 1;
+			}
+			p->pos++;
+		}
+		if (!started)
+			return;
+	}
 	if (p->in_iri) {
 		while ((c = peek(p)) >= 0 && c != '>' && c != '\n')
 			p->pos++;
@@ -1371,7 +1439,7 @@ int kg_parse_turtle(struct ling_input *in, const struct kg_parse_opts *opts, con
 	p.in = in;
 	p.sink = sink;
 	p.err = err;
-	p.cap = WINDOW_SIZE;
+	p.cap = KG_TURTLE_WINDOW;
 	p.buf = xmalloc(p.cap);
 	p.line = 1;
 	ling_buf_reserve(&p.strs, 4096);
@@ -1382,17 +1450,13 @@ int kg_parse_turtle(struct ling_input *in, const struct kg_parse_opts *opts, con
 	ling_err_clear(err);
 
 	for (;;) {
+		unsigned long long start;
+
 		skip_ws(&p);
-		if (p.io_rc) {
+		start = p.abs + p.pos;
+		if (peek(&p) == CH_EOF) {
 			rc = p.io_rc;
 			goto out;
-		}
-		if (peek(&p) == CH_EOF) {
-			if (p.io_rc) {
-				rc = p.io_rc;
-				goto out;
-			}
-			break;
 		}
 		rc = parse_statement(&p);
 		if (!rc) {
@@ -1400,8 +1464,12 @@ int kg_parse_turtle(struct ling_input *in, const struct kg_parse_opts *opts, con
 				sink->commit(sink->ctx);
 			continue;
 		}
-		if (!p.syntax)
+		if (!p.syntax) {
+			/* A read error or the sink's: no recovery, but drop the partial statement. */
+			if (p.io_rc && sink->rollback)
+				sink->rollback(sink->ctx);
 			goto out;
+		}
 		p.syntax = 0;
 		if (sink->rollback)
 			sink->rollback(sink->ctx);
@@ -1411,12 +1479,11 @@ int kg_parse_turtle(struct ling_input *in, const struct kg_parse_opts *opts, con
 		}
 		ling_err_clear(err);
 		rc = 0;
-		recover(&p);
-		p.in_string = p.in_long = p.in_iri = 0;
+		recover(&p, p.abs + p.pos != start);
+		p.in_string = p.in_long = p.in_iri = p.in_comment = 0;
 		p.depth = 0;
 		ling_buf_reset(&p.strs);
 	}
-	rc = 0;
 out:
 	free(p.buf);
 	free(p.pfx);

@@ -50,6 +50,29 @@ test_expect_success '--output nt writes the matched triples' '
 	grep -F "<http://ex.org/scott> <http://ex.org/born_in> <http://ex.org/south_shields> ." out
 '
 
+test_expect_success '--output nt with a join writes the quads of complete solutions only' '
+	kg-query --store kg -o nt "?film <http://ex.org/starring> ?actor" "?film <http://ex.org/directed_by> <http://ex.org/scott>" >out &&
+	cat >expect <<-EOF &&
+	<http://ex.org/blade_runner> <http://ex.org/starring> <http://ex.org/ford> .
+	<http://ex.org/blade_runner> <http://ex.org/directed_by> <http://ex.org/scott> .
+	EOF
+	test_cmp expect out
+'
+
+test_expect_success 'a graph variable binds the default graph to null' '
+	kg-query --store kg "<http://ex.org/weir> ?p ?o ?g" >out &&
+	grep -F "\"g\":null" out
+'
+
+test_expect_success 'pattern literals are normalised like loaded ones (NFC, tag case, prefixed datatypes)' '
+	printf "<http://ex.org/c> <http://ex.org/name> \"Caf\\u00E9\"@fr .\n<http://ex.org/c> <http://ex.org/year> \"1979\"^^<http://www.w3.org/2001/XMLSchema#gYear> .\n" >lit.nt &&
+	kg-load --store kgl lit.nt &&
+	kg-query --store kgl "?x ?p \"Cafe\\u0301\"@FR" >out &&
+	grep -F "<http://ex.org/c>" out &&
+	kg-query --store kgl "?x ?p \"1979\"^^xsd:gYear" >out &&
+	grep -F "<http://ex.org/year>" out
+'
+
 test_expect_success 'a constant the store lacks matches nothing, exit 0' '
 	kg-query --store kg "?x <http://ex.org/nope> ?y" >out &&
 	test_cmp /dev/null out

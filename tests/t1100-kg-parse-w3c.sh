@@ -88,14 +88,17 @@ for suite in ${LING_W3C_SUITES:-rdf-n-triples rdf-n-quads rdf-turtle rdf-xml}; d
 	for type in positive negative eval; do
 		total=$(grep -c "^$type$TAB" "$W3C/$suite/tests.tsv")
 		[ "$total" -gt 0 ] || continue
+		if [ "$type" = eval ] && ! test_have_prereq RDFISO; then
+			summary="$summary${summary:+, }eval not run (no rdfiso in LING_TEST_TOOLS)"
+			test_expect_success RDFISO "${suite#rdf-} $type" :
+			continue
+		fi
 		pass=$((total - $(wc -l <"$suite.$type.fail")))
 		summary="$summary${summary:+, }$type $pass/$total"
-		prereq=
-		[ "$type" != eval ] || prereq=RDFISO
 		while IFS= read -r line; do
 			test_comment "$suite $type FAIL $line"
 		done <"$suite.$type.fail"
-		test_expect_success $prereq "${suite#rdf-} $type: $pass/$total" \
+		test_expect_success "${suite#rdf-} $type: $pass/$total" \
 			"cat $suite.$type.fail && test ! -s $suite.$type.fail"
 	done
 	test_comment "$suite: $summary"
