@@ -60,9 +60,10 @@ $(BUILD)/bin/kg-%: $(BUILD)/kg/kg_%_main.o $(LIBKG) $(LIBLING)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
+# Copy, then rename over: a running bin/kg-load must not be overwritten in place.
 bin/%: $(BUILD)/bin/%
 	@mkdir -p bin
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBKG) $(LIBLING)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
@@ -106,5 +107,8 @@ bench: deps
 
 clean:
 	rm -rf build bin/kg-*
+
+# Keep the objects of test binaries between runs.
+.SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -620,6 +620,11 @@ static int collect_attrs(struct rx *rx, int nb, const xmlChar **attrs, struct el
 		ling_buf_adds(&rx->names, uri);
 		ling_buf_adds(&rx->names, local);
 		pa->name_len = rx->names.len - pa->name_off;
+		if (!kg_iri_is_absolute(rx->names.data + pa->name_off, pa->name_len)) {
+			fail(rx, "attribute '%.*s' does not name an absolute IRI (namespace '%.*s')",
+			     clip(local, strlen(local)), local, clip(uri, strlen(uri)), uri);
+			return -1;
+		}
 		pa->value.s = value;
 		pa->value.n = (size_t)(end - value);
 		pa->is_type = name == RDF_OTHER && !strcmp(local, "type");
@@ -1055,6 +1060,12 @@ static void on_start(void *ud, const xmlChar *xlocal, const xmlChar *xprefix, co
 	ling_buf_reset(&rx->iri);
 	ling_buf_adds(&rx->iri, uri);
 	ling_buf_adds(&rx->iri, local);
+	if (!kg_iri_is_absolute(rx->iri.data, rx->iri.len)) {
+		/* A relative namespace name (allowed by XML, deprecated) cannot make an RDF IRI. */
+		fail(rx, "element '%.*s' does not name an absolute IRI (namespace '%.*s')", clip(local, strlen(local)),
+		     local, clip(uri, strlen(uri)), uri);
+		return;
+	}
 	if (!parent && name == RDF_RDF) {
 		if (a.id.s || a.about.s || a.node_id.s || a.resource.s || a.datatype.s || a.parse_type.s || a.nprops)
 			fail(rx, "rdf:RDF takes no attributes but xml:lang, xml:base and namespaces");

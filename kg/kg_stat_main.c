@@ -78,7 +78,7 @@ static int load_list(struct kg_store *st, char kind, int by_id, struct entry_lis
 	l->by_id = by_id;
 	l->err = err;
 	rc = kg_store_counts(st, kind, collect, l, err);
-	if (!rc)
+	if (!rc && l->n > 1)
 		qsort(l->items, l->n, sizeof(*l->items), by_count_desc);
 	return rc;
 }

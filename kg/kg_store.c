@@ -905,7 +905,8 @@ static int find_new_terms(struct apply_state *a, struct ling_err *err)
 		if (used[i])
 			ids[n++] = ld->terms.slots[i].id;
 	free(used);
-	qsort(ids, n, sizeof(kg_id), cmp_id);
+	if (n > 1)
+		qsort(ids, n, sizeof(kg_id), cmp_id);
 	it = rocksdb_create_iterator(ld->st->db, ld->st->ropts);
 	for (i = 0; i < n; i++) {
 		unsigned char key[9];
@@ -1027,7 +1028,8 @@ static void collect_counters(struct apply_state *a)
 	lanes_flush(a, &preds, 'p');
 	lanes_flush(a, &degrees, 'd');
 	lanes_flush(a, &types, 'y');
-	qsort(ld->labels, ld->labels_committed, sizeof(*ld->labels), cmp_label);
+	if (ld->labels_committed > 1)
+		qsort(ld->labels, ld->labels_committed, sizeof(*ld->labels), cmp_label);
 	for (i = 0; i < ld->labels_committed; i++) {
 		const struct label_entry *e = &ld->labels[i];
 
@@ -1040,7 +1042,8 @@ static void collect_counters(struct apply_state *a)
 		}
 	}
 	sort_keys_base = a->counter_keys.data;
-	qsort(a->counters, a->ncounters, sizeof(*a->counters), cmp_counter);
+	if (a->ncounters > 1)
+		qsort(a->counters, a->ncounters, sizeof(*a->counters), cmp_counter);
 }
 
 static void emit_counters(struct apply_state *a, struct key_writer *w)
@@ -1087,7 +1090,8 @@ static void emit_labels(struct apply_state *a, struct key_writer *w)
 		n++;
 	}
 	sort_keys_base = keys.data;
-	qsort(tmp, n, sizeof(*tmp), cmp_counter);
+	if (n > 1)
+		qsort(tmp, n, sizeof(*tmp), cmp_counter);
 	for (i = 0; i < n; i++)
 		if (i == 0 || cmp_counter(&tmp[i - 1], &tmp[i]))
 			emit(w, a->deleting ? 'd' : 'p', keys.data + tmp[i].key_off, tmp[i].key_len, "", 0);
