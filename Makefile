@@ -104,6 +104,7 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	sh bench/run.sh
+	sh bench/compare-serdi.sh
 
 clean:
 	rm -rf build bin/kg-*
