@@ -131,13 +131,6 @@ static int source_key(const char *path, const char *stdin_key, char out[40], str
 	return 0;
 }
 
-static enum kg_format format_of(const char *path, enum kg_format given)
-{
-	if (given != KG_FORMAT_AUTO)
-		return given;
-	return strcmp(path, "-") ? kg_format_from_path(path) : KG_FORMAT_NTRIPLES;
-}
-
 static int load_file(struct load_run *run, const char *path, const struct kg_parse_opts *popts,
 		     const struct kg_term *graph, unsigned flags, const char *stdin_key, struct ling_err *err)
 {
@@ -147,15 +140,7 @@ static int load_file(struct load_run *run, const char *path, const struct kg_par
 	char key[40];
 	int rc;
 
-	o.format = format_of(path, popts->format);
-	if (!o.base && strcmp(path, "-")) {
-		char *abs = realpath(path, NULL);
-
-		ling_buf_addf(&base, "file://%s", abs ? abs : path);
-		free(abs);
-		o.base = base.data;
-	}
-	if ((rc = source_key(path, stdin_key, key, err)))
+	if ((rc = kg_parse_opts_for_path(&o, path, &base, err)) || (rc = source_key(path, stdin_key, key, err)))
 		goto out;
 	if ((rc = kg_loader_new(&run->loader, run->store, key, graph, flags, err)))
 		goto out;
@@ -254,11 +239,17 @@ int main(int argc, char **argv)
 	files = optind < argc ? (const char **)argv + optind : stdin_only;
 	nfiles = optind < argc ? argc - optind : 1;
 	/* Usage errors before the store is touched. */
-	for (i = 0; i < nfiles; i++)
-		if (format_of(files[i], opts.format) == KG_FORMAT_AUTO) {
-			fprintf(stderr, "kg-load: %s: cannot tell the format from the name (hint: --format)\n", files[i]);
+	for (i = 0; i < nfiles; i++) {
+		struct kg_parse_opts o = opts;
+		struct ling_buf base = LING_BUF_INIT;
+
+		rc = kg_parse_opts_for_path(&o, files[i], &base, &err);
+		ling_buf_release(&base);
+		if (rc) {
+			ling_err_print("kg-load", &err);
 			return 2;
 		}
+	}
 	if (graph.type == KG_TERM_IRI && !kg_iri_is_absolute(graph.value, graph.len))
 		return usage_error("--graph needs an absolute IRI, such as http://example.org/graph");
 	if (graph.type == KG_TERM_IRI && strpbrk(graph.value, " <>\"{}|^`\\"))

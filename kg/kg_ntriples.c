@@ -230,24 +230,15 @@ static int read_string(struct nt_line *l, struct ling_buf *scratch, const char *
 		}
 		if (++l->pos >= l->n)
 			return fail_at(l, l->pos, "unterminated escape");
-		switch (l->s[l->pos]) {
-		case 't': ling_buf_addc(scratch, '\t'); break;
-		case 'b': ling_buf_addc(scratch, '\b'); break;
-		case 'n': ling_buf_addc(scratch, '\n'); break;
-		case 'r': ling_buf_addc(scratch, '\r'); break;
-		case 'f': ling_buf_addc(scratch, '\f'); break;
-		case '"': ling_buf_addc(scratch, '"'); break;
-		case '\'': ling_buf_addc(scratch, '\''); break;
-		case '\\': ling_buf_addc(scratch, '\\'); break;
-		case 'u':
-		case 'U':
+		if (l->s[l->pos] == 'u' || l->s[l->pos] == 'U') {
 			if (read_uchar(l, &cp))
 				return -1;
 			ling_buf_add_utf8(scratch, cp);
 			continue;
-		default:
-			return fail_at(l, l->pos - 1, "unknown escape in a literal");
 		}
+		if (kg_echar(l->s[l->pos]) < 0)
+			return fail_at(l, l->pos - 1, "unknown escape in a literal");
+		ling_buf_addc(scratch, (char)kg_echar(l->s[l->pos]));
 		l->pos++;
 	}
 	if (l->pos >= l->n)

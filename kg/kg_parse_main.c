@@ -117,18 +117,8 @@ static int parse_file(struct parse_run *run, const char *path, struct kg_parse_o
 	struct ling_input *in;
 	int rc;
 
-	if (o.format == KG_FORMAT_AUTO)
-		o.format = strcmp(path, "-") ? kg_format_from_path(path) : KG_FORMAT_NTRIPLES;
-	if (o.format == KG_FORMAT_AUTO)
-		return ling_err_at(err, LING_EUSAGE, path, 0, 0, "cannot tell the format from the name (hint: --format)");
-	if (!o.base && strcmp(path, "-")) {
-		char *abs = realpath(path, NULL);
-
-		ling_buf_reset(&run->base);
-		ling_buf_addf(&run->base, "file://%s", abs ? abs : path);
-		free(abs);
-		o.base = run->base.data;
-	}
+	if ((rc = kg_parse_opts_for_path(&o, path, &run->base, err)))
+		return rc;
 	rc = ling_input_open(&in, path, err);
 	if (rc)
 		return rc;

@@ -3,6 +3,7 @@
 
 #include "../common/ling_mem.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -17,6 +18,21 @@ static const struct {
 	{ "owl", KG_FORMAT_RDFXML },        { "rdf/xml", KG_FORMAT_RDFXML },
 	{ "tsv", KG_FORMAT_TSV },           { "txt", KG_FORMAT_TSV },
 };
+
+int kg_echar(int c)
+{
+	switch (c) {
+	case 't': return '\t';
+	case 'b': return '\b';
+	case 'n': return '\n';
+	case 'r': return '\r';
+	case 'f': return '\f';
+	case '"': return '"';
+	case '\'': return '\'';
+	case '\\': return '\\';
+	default: return -1;
+	}
+}
 
 enum kg_format kg_format_from_name(const char *name)
 {
@@ -64,6 +80,26 @@ const char *kg_format_name(enum kg_format f)
 	case KG_FORMAT_TSV: return "tsv";
 	default: return "auto";
 	}
+}
+
+int kg_parse_opts_for_path(struct kg_parse_opts *opts, const char *path, struct ling_buf *base_buf,
+			   struct ling_err *err)
+{
+	int is_stdin = !strcmp(path, "-");
+
+	if (opts->format == KG_FORMAT_AUTO)
+		opts->format = is_stdin ? KG_FORMAT_NTRIPLES : kg_format_from_path(path);
+	if (opts->format == KG_FORMAT_AUTO)
+		return ling_err_at(err, LING_EUSAGE, path, 0, 0, "cannot tell the format from the name (hint: --format)");
+	if (!opts->base && !is_stdin) {
+		char *abs = realpath(path, NULL);
+
+		ling_buf_reset(base_buf);
+		ling_buf_addf(base_buf, "file://%s", abs ? abs : path);
+		free(abs);
+		opts->base = base_buf->data;
+	}
+	return 0;
 }
 
 int kg_parse(struct ling_input *in, const struct kg_parse_opts *opts, const struct kg_sink *sink,

@@ -23,6 +23,7 @@
 
 #include "../common/ling_err.h"
 #include "../common/ling_input.h"
+#include "../common/ling_mem.h"
 
 #include <stddef.h>
 
@@ -76,11 +77,23 @@ struct kg_parse_opts {
 	int tsv_labels;         /* TSV: also emit <field IRI> rdfs:label "field" for each entity field */
 };
 
+/* The character an ECHAR escape \c stands for (tbnrf"'\), or -1 when c is not one. */
+int kg_echar(int c);
+
 /* Maps a name ("ntriples", "nt", "nquads", "turtle", "ttl", "rdfxml", "xml", "tsv") to a format. */
 enum kg_format kg_format_from_name(const char *name);
 /* Guesses from a file name (after stripping .gz/.zst): .nt .nq .ttl .rdf .owl .xml .tsv .txt. */
 enum kg_format kg_format_from_path(const char *path);
 const char *kg_format_name(enum kg_format f);
+
+/*
+ * Fills in what opts leaves open for the input at path ("-" is stdin): the
+ * format from the file name (stdin: N-Triples), and the base IRI
+ * file://<absolute path>, kept in base_buf.
+ * @return 0, or LING_EUSAGE (err set) when the name does not tell the format.
+ */
+int kg_parse_opts_for_path(struct kg_parse_opts *opts, const char *path, struct ling_buf *base_buf,
+			   struct ling_err *err);
 
 /*
  * Parses all of in and feeds sink.
@@ -108,7 +121,6 @@ int kg_parse_tsv(struct ling_input *in, const struct kg_parse_opts *opts, const 
  * control characters as \uXXXX; everything else stays UTF-8. In IRIs, the
  * characters N-Triples forbids (controls, space, <>"{}|^`\) are written as \uXXXX.
  */
-struct ling_buf;
 void kg_term_write_nt(struct ling_buf *out, const struct kg_term *t);
 
 #endif

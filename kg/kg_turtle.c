@@ -773,20 +773,9 @@ static int parse_bnode_label(struct turtle *p, struct tterm *t)
 
 static int read_escape(struct turtle *p, struct ling_buf *out)
 {
-	int c = peek_at(p, 1);
-	char e;
+	int c = peek_at(p, 1), e = kg_echar(c);
 
-	switch (c) {
-	case 't': e = '\t'; break;
-	case 'b': e = '\b'; break;
-	case 'n': e = '\n'; break;
-	case 'r': e = '\r'; break;
-	case 'f': e = '\f'; break;
-	case '"': e = '"'; break;
-	case '\'': e = '\''; break;
-	case '\\': e = '\\'; break;
-	case 'u':
-	case 'U': {
+	if (c == 'u' || c == 'U') {
 		unsigned long cp;
 		int rc = read_uchar(p, &cp);
 
@@ -795,11 +784,11 @@ static int read_escape(struct turtle *p, struct ling_buf *out)
 		ling_buf_add_utf8(out, cp);
 		return 0;
 	}
-	default:
+	if (e < 0) {
 		p->pos++;
 		return fail_expected(p, "an escape (one of tbnrf\"'\\ or u, U) after '\\'");
 	}
-	ling_buf_addc(out, e);
+	ling_buf_addc(out, (char)e);
 	p->pos += 2;
 	return 0;
 }
