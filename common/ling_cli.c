@@ -2,6 +2,7 @@
 
 #include "ling_mem.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,7 +19,8 @@ int ling_parse_long(const char *s, long long min, long long max, long long *out)
 	char *end;
 	long long v;
 
-	if (!s || !*s)
+	/* strtoll would skip leading white space; a whole-string parse must not. */
+	if (!s || !*s || isspace((unsigned char)*s))
 		return -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);
@@ -33,7 +35,7 @@ int ling_parse_double(const char *s, double *out)
 	char *end;
 	double v;
 
-	if (!s || !*s)
+	if (!s || !*s || isspace((unsigned char)*s))
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
@@ -48,7 +50,8 @@ int ling_parse_size(const char *s, unsigned long long *out)
 	char *end;
 	unsigned long long v, mult = 1;
 
-	if (!s || !*s || *s == '-')
+	/* Digits first: strtoull would skip white space and accept a sign, wrapping " -1" to 2^64-1. */
+	if (!s || !isdigit((unsigned char)*s))
 		return -1;
 	errno = 0;
 	v = strtoull(s, &end, 10);
@@ -155,9 +158,12 @@ int ling_atomic_write(const char *path, const void *data, size_t len, struct lin
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		fd = -1;
+	if (fsync(fd) < 0) {
 		ling_err_at(err, LING_EIO, path, 0, 0, "cannot sync: %s", strerror(errno));
+		goto fail_close;
+	}
+	if (close(fd) < 0) {
+		ling_err_at(err, LING_EIO, path, 0, 0, "cannot close: %s", strerror(errno));
 		goto fail_unlink;
 	}
 	if (rename(tmp.data, path) < 0) {

@@ -249,7 +249,9 @@ int ling_input_getline(struct ling_input *in, const char **line, size_t *len, st
 	size_t scan_from = in->line_pos;
 
 	for (;;) {
-		char *nl = memchr(in->line_buf + scan_from, '\n', in->line_len - scan_from);
+		/* line_buf is NULL before the first read: memchr(NULL, c, 0) is undefined. */
+		char *nl = in->line_len > scan_from ? memchr(in->line_buf + scan_from, '\n', in->line_len - scan_from)
+						    : NULL;
 		ssize_t n;
 
 		if (nl || (in->line_eof && in->line_pos < in->line_len)) {
