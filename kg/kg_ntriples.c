@@ -374,6 +374,53 @@ static int parse_line(struct nt_line *l, struct kg_quad *q, int quads)
 	return 1;
 }
 
+int kg_nt_term_parse(const char *s, size_t n, struct kg_term *t, struct ling_buf *storage, struct ling_err *err)
+{
+	struct ling_buf scratch[SLOTS];
+	struct nt_line l;
+	size_t value_off, dt_off = 0, lang_off = 0;
+	int i, rc = 0;
+
+	init_tables();
+	for (i = 0; i < SLOTS; i++)
+		ling_buf_init(&scratch[i]);
+	memset(&l, 0, sizeof(l));
+	l.s = s;
+	l.n = n;
+	l.scratch = scratch;
+	if (ling_utf8_valid_prefix(s, n) < n || read_object(&l, t) || l.pos != n) {
+		rc = ling_err_set(err, LING_EDATA, "not an N-Triples term: %.*s", (int)(n > 200 ? 200 : n), s);
+		goto out;
+	}
+	/* The parser's blank node labels carry a "b"; a term read alone keeps its label as written. */
+	if (t->type == KG_TERM_BNODE)
+		t->value++, t->len--;
+	/* Copy everything into storage first, then point into it: storage may move while it grows. */
+	ling_buf_reset(storage);
+	value_off = storage->len;
+	ling_buf_add(storage, t->value, t->len);
+	ling_buf_addc(storage, '\0');
+	if (t->datatype) {
+		dt_off = storage->len;
+		ling_buf_add(storage, t->datatype, t->datatype_len);
+		ling_buf_addc(storage, '\0');
+	}
+	if (t->lang) {
+		lang_off = storage->len;
+		ling_buf_add(storage, t->lang, t->lang_len);
+		ling_buf_addc(storage, '\0');
+	}
+	t->value = storage->data + value_off;
+	if (t->datatype)
+		t->datatype = storage->data + dt_off;
+	if (t->lang)
+		t->lang = storage->data + lang_off;
+out:
+	for (i = 0; i < SLOTS; i++)
+		ling_buf_release(&scratch[i]);
+	return rc;
+}
+
 /* Reports a bad statement to the sink. @return 0 to go on, LING_EDATA to stop. */
 static int report(const struct kg_sink *sink, struct ling_err *err)
 {

@@ -1,10 +1,12 @@
 #include "kg_query.h"
 
+#include "kg_term_canon.h"
 #include "../common/ling_mem.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_VARS 32
 #define MAX_PATTERNS 16
@@ -382,39 +384,116 @@ out:
 struct label_out {
 	struct kg_store *st;
 	FILE *out;
-	const char *label;
+	const char *lang;
+	struct ling_buf folded_query;
+	struct kg_canon canon;
 	unsigned long long n, limit;
 	struct ling_err *err;
 };
 
+static const char *const label_predicates[] = {
+	"<http://www.w3.org/2000/01/rdf-schema#label>",
+	"<http://www.w3.org/2004/02/skos/core#prefLabel>",
+	"<http://schema.org/name>",
+};
+
+struct label_pick {
+	struct label_out *l;
+	struct ling_buf storage, folded, nt;
+	struct kg_term term;
+	int found;
+};
+
+/* Takes the first label literal of the entity that folds to the query (in the asked language). */
+static int pick_label(void *ctx, const kg_id quad[4])
+{
+	struct label_pick *p = ctx;
+	struct label_out *l = p->l;
+	struct kg_term t;
+
+	ling_buf_reset(&p->nt);
+	if (kg_store_term_nt(l->st, quad[2], &p->nt, l->err))
+		return -1;
+	if (p->nt.data[0] != '"' || kg_nt_term_parse(p->nt.data, p->nt.len, &t, &p->storage, l->err)) {
+		ling_err_clear(l->err);
+		return 0;
+	}
+	if (l->lang && (!t.lang || strcasecmp(t.lang, l->lang)))
+		return 0;
+	ling_buf_reset(&p->folded);
+	if (kg_canon_fold(&l->canon, t.value, t.len, &p->folded, l->err)) {
+		ling_err_clear(l->err);
+		return 0;
+	}
+	if (p->folded.len != l->folded_query.len || memcmp(p->folded.data, l->folded_query.data, p->folded.len))
+		return 0;
+	p->term = t;
+	p->found = 1;
+	return 1;
+}
+
 static int write_label_hit(void *ctx, kg_id id)
 {
 	struct label_out *l = ctx;
-	struct ling_buf nt = LING_BUF_INIT;
+	struct label_pick p;
+	struct ling_buf entity = LING_BUF_INIT;
 	int64_t dout, din;
+	size_t i;
+	int rc = -1;
 	json_t *o;
 	char *line;
 
-	if (kg_store_term_nt(l->st, id, &nt, l->err) || kg_store_degree(l->st, id, &dout, &din, l->err)) {
-		ling_buf_release(&nt);
-		return -1;
+	memset(&p, 0, sizeof(p));
+	p.l = l;
+	if (kg_store_term_nt(l->st, id, &entity, l->err) || kg_store_degree(l->st, id, &dout, &din, l->err))
+		goto out;
+	for (i = 0; i < sizeof(label_predicates) / sizeof(label_predicates[0]) && !p.found; i++) {
+		struct kg_pattern pat;
+		int found;
+
+		memset(&pat, 0, sizeof(pat));
+		pat.s = id;
+		pat.bound = KG_BOUND_S | KG_BOUND_P;
+		if (kg_store_nt_id(l->st, label_predicates[i], &pat.p, &found, l->err))
+			goto out;
+		if (found && kg_store_match(l->st, &pat, pick_label, &p, l->err) < 0)
+			goto out;
 	}
-	o = json_pack("{s:s,s:s,s:I}", "entity", nt.data, "label", l->label, "degree", (json_int_t)(dout + din));
+	o = json_pack("{s:s,s:s%,s:o,s:I}", "entity", entity.data, "label", p.found ? p.term.value : "",
+		      p.found ? p.term.len : (size_t)0, "lang", p.found && p.term.lang ? json_string(p.term.lang) : json_null(),
+		      "degree", (json_int_t)(dout + din));
 	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	fputs(line, l->out);
 	fputc('\n', l->out);
 	free(line);
 	json_decref(o);
-	ling_buf_release(&nt);
-	return ++l->n == l->limit;
+	rc = ++l->n == l->limit;
+out:
+	ling_buf_release(&entity);
+	ling_buf_release(&p.storage);
+	ling_buf_release(&p.folded);
+	ling_buf_release(&p.nt);
+	return rc;
 }
 
 int kg_query_label(struct kg_store *st, const char *label, const char *lang, const struct kg_query_opts *opts,
 		   FILE *out, struct ling_err *err)
 {
-	struct label_out l = { st, out, label, 0, opts->limit, err };
-	int rc = kg_store_find_label(st, label, lang, write_label_hit, &l, err);
+	struct label_out l;
+	int rc;
 
+	memset(&l, 0, sizeof(l));
+	l.st = st;
+	l.out = out;
+	l.lang = lang;
+	l.limit = opts->limit;
+	l.err = err;
+	kg_canon_init(&l.canon);
+	rc = kg_canon_fold(&l.canon, label, strlen(label), &l.folded_query, err);
+	if (!rc)
+		rc = kg_store_find_label(st, label, lang, write_label_hit, &l, err);
+	kg_canon_release(&l.canon);
+	ling_buf_release(&l.folded_query);
 	return rc > 0 ? 0 : rc;
 }
 

@@ -116,6 +116,14 @@ int kg_parse_tsv(struct ling_input *in, const struct kg_parse_opts *opts, const 
 		 struct ling_err *err);
 
 /*
+ * Parses one N-Triples term, the whole of s[0..n): <iri>, _:label or a
+ * literal with escapes, @lang or ^^<datatype>. The strings of *t live in
+ * storage (their previous contents are replaced); a blank node keeps its label
+ * as written. @return 0, or LING_EDATA with err set.
+ */
+int kg_nt_term_parse(const char *s, size_t n, struct kg_term *t, struct ling_buf *storage, struct ling_err *err);
+
+/*
  * Appends the N-Triples form of t to out: <iri>, _:label, "lexical" with
  * ^^<datatype> or @lang. Escapes in literals: \" \\ \n \r, and the other
  * control characters as \uXXXX; everything else stays UTF-8. In IRIs, the

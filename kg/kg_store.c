@@ -1346,46 +1346,24 @@ int kg_store_term_id(struct kg_store *st, const struct kg_term *t, kg_id *id, in
 	return rc;
 }
 
-struct one_term {
-	struct kg_store *st;
-	struct ling_buf *canonical;
-	int got;
-};
-
-static int take_object(void *ctx, const struct kg_quad *q, struct ling_err *err)
-{
-	struct one_term *t = ctx;
-
-	t->got = 1;
-	return kg_canon_term(&t->st->canon, &q->o, NULL, t->canonical, err);
-}
-
 int kg_store_nt_id(struct kg_store *st, const char *nt, kg_id *id, int *found, struct ling_err *err)
 {
-	struct ling_buf line = LING_BUF_INIT, canonical = LING_BUF_INIT;
-	struct one_term t = { st, &canonical, 0 };
-	struct kg_sink sink = { &t, take_object, NULL, NULL, NULL };
-	struct kg_parse_opts opts;
-	struct ling_input *in = NULL;
+	struct ling_buf storage = LING_BUF_INIT, canonical = LING_BUF_INIT;
+	struct kg_term t;
 	int rc;
 
 	/* Blank nodes are stored skolemised; their written label is the stored one. */
 	if (!strncmp(nt, "_:", 2))
 		return lookup_canonical(st, nt, strlen(nt), id, found, err);
-	/* Parse the term as the object of a statement, so escapes, NFC and tag case are handled as in a load. */
-	memset(&opts, 0, sizeof(opts));
-	ling_buf_addf(&line, "<urn:x:s> <urn:x:p> %s .\n", nt);
-	rc = ling_input_open_mem(&in, "term", line.data, line.len, err);
-	if (!rc)
-		rc = kg_parse_ntriples(in, &opts, &sink, err, 0);
-	if (!rc && !t.got)
-		rc = LING_EDATA;
-	if (rc == LING_EDATA)
+	/* Canonicalise as a load would: escapes, NFC, language tag case. */
+	rc = kg_nt_term_parse(nt, strlen(nt), &t, &storage, err);
+	if (rc)
 		rc = ling_err_set(err, LING_EUSAGE, "not an N-Triples term: %s", nt);
 	if (!rc)
+		rc = kg_canon_term(&st->canon, &t, NULL, &canonical, err);
+	if (!rc)
 		rc = lookup_canonical(st, canonical.data, canonical.len, id, found, err);
-	ling_input_close(in);
-	ling_buf_release(&line);
+	ling_buf_release(&storage);
 	ling_buf_release(&canonical);
 	return rc;
 }

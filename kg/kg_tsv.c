@@ -38,6 +38,21 @@ static void mint_iri(struct ling_buf *out, const char *prefix, const struct tsv_
 	}
 }
 
+/* @return 1 when s holds none of the characters an IRI cannot (N-Triples IRIREF: controls, space, <>"{}|^`\). */
+static int iri_chars_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || strchr("<>\"{}|^`\\", c))
+			return 0;
+	}
+	return 1;
+}
+
+/* @return 0, -1 for a relative IRI in <...>, -2 for a character an IRI cannot hold in <...>. */
 static int field_to_term(struct ling_buf *buf, const char *prefix, struct tsv_field *f, struct kg_term *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -45,9 +60,12 @@ static int field_to_term(struct ling_buf *buf, const char *prefix, struct tsv_fi
 	if (f->n >= 2 && f->s[0] == '<' && f->s[f->n - 1] == '>') {
 		t->value = f->s + 1;
 		t->len = f->n - 2;
-		return kg_iri_is_absolute(t->value, t->len) ? 0 : -1;
+		if (!kg_iri_is_absolute(t->value, t->len))
+			return -1;
+		return iri_chars_ok(t->value, t->len) ? 0 : -2;
 	}
-	if (kg_iri_is_absolute(f->s, f->n) && !memchr(f->s, ' ', f->n)) {
+	/* A field that only looks like an IRI ("Title: a <b>") is a name: it gets minted. */
+	if (kg_iri_is_absolute(f->s, f->n) && iri_chars_ok(f->s, f->n)) {
 		t->value = f->s;
 		t->len = f->n;
 		return 0;
@@ -112,9 +130,9 @@ static int parse_tsv_line(const struct kg_parse_opts *opts, struct ling_buf bufs
 		if (f[i].n == 0)
 			return *why = "empty field", -1;
 	memset(&q, 0, sizeof(q));
-	if (field_to_term(&bufs[0], prefix, &f[0], &q.s) || field_to_term(&bufs[1], prefix, &f[1], &q.p) ||
-	    field_to_term(&bufs[2], prefix, &f[2], &q.o))
-		return *why = "relative IRI in <...>", -1;
+	if ((rc = field_to_term(&bufs[0], prefix, &f[0], &q.s)) || (rc = field_to_term(&bufs[1], prefix, &f[1], &q.p)) ||
+	    (rc = field_to_term(&bufs[2], prefix, &f[2], &q.o)))
+		return *why = rc == -1 ? "relative IRI in <...>" : "character not allowed in an IRI in <...>", -1;
 	rc = sink->quad(sink->ctx, &q, err);
 	if (rc || !opts->tsv_labels)
 		return rc;
