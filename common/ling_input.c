@@ -33,6 +33,7 @@ struct ling_input {
 	int z_member_done; /* the last gzip member ended; a next one may follow */
 	ZSTD_DCtx *zd;
 	int zstd_frame_open; /* a zstd frame started and has not ended */
+	size_t decoded;      /* decompressed bytes produced so far */
 
 	/* The line reader's buffer: [line_pos, line_len) is unread. */
 	char *line_buf;
@@ -224,6 +225,39 @@ static ssize_t read_zstd(struct ling_input *in, void *buf, size_t cap, struct li
 	}
 }
 
+/*
+ * The decompressed stream, less a UTF-8 byte order mark at its very start:
+ * editors on Windows write one, and no text format we read allows it.
+ */
+static ssize_t read_decoded(struct ling_input *in, void *buf, size_t cap, struct ling_err *err)
+{
+	ssize_t n;
+
+	do {
+		switch (in->compression) {
+		case LING_COMPRESSION_GZIP:
+			n = read_gzip(in, buf, cap, err);
+			break;
+		case LING_COMPRESSION_ZSTD:
+			n = read_zstd(in, buf, cap, err);
+			break;
+		default:
+			n = read_plain(in, buf, cap, err);
+			break;
+		}
+		if (n <= 0 || in->decoded > 0) {
+			in->decoded += n > 0 ? (size_t)n : 0;
+			return n;
+		}
+		in->decoded = (size_t)n;
+		if (n >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) {
+			memmove(buf, (char *)buf + 3, (size_t)n - 3);
+			n -= 3;
+		}
+	} while (n == 0);
+	return n;
+}
+
 ssize_t ling_input_read(struct ling_input *in, void *buf, size_t cap, struct ling_err *err)
 {
 	/* Bytes the line reader buffered come first. */
@@ -234,14 +268,7 @@ ssize_t ling_input_read(struct ling_input *in, void *buf, size_t cap, struct lin
 		in->line_pos += take;
 		return (ssize_t)take;
 	}
-	switch (in->compression) {
-	case LING_COMPRESSION_GZIP:
-		return read_gzip(in, buf, cap, err);
-	case LING_COMPRESSION_ZSTD:
-		return read_zstd(in, buf, cap, err);
-	default:
-		return read_plain(in, buf, cap, err);
-	}
+	return read_decoded(in, buf, cap, err);
 }
 
 int ling_input_getline(struct ling_input *in, const char **line, size_t *len, struct ling_err *err)
@@ -273,17 +300,7 @@ int ling_input_getline(struct ling_input *in, const char **line, size_t *len, st
 		scan_from = in->line_len;
 		if (in->line_cap - in->line_len < LINE_CHUNK)
 			in->line_buf = xgrow(in->line_buf, &in->line_cap, in->line_len + LINE_CHUNK, 1);
-		switch (in->compression) {
-		case LING_COMPRESSION_GZIP:
-			n = read_gzip(in, in->line_buf + in->line_len, in->line_cap - in->line_len, err);
-			break;
-		case LING_COMPRESSION_ZSTD:
-			n = read_zstd(in, in->line_buf + in->line_len, in->line_cap - in->line_len, err);
-			break;
-		default:
-			n = read_plain(in, in->line_buf + in->line_len, in->line_cap - in->line_len, err);
-			break;
-		}
+		n = read_decoded(in, in->line_buf + in->line_len, in->line_cap - in->line_len, err);
 		if (n < 0)
 			return (int)n;
 		if (n == 0)

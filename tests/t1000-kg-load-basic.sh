@@ -95,6 +95,18 @@ test_expect_success '--delete removes quads and their counts' '
 	grep "deleted 0" err
 '
 
+test_expect_success 'a UTF-8 byte order mark at the start is skipped' '
+	printf "\357\273\277" >bom.nt && cat small.nt >>bom.nt &&
+	kg-load --store kgbom bom.nt 2>err && grep "wrote 7" err
+'
+
+test_expect_success 'a 20 MB literal loads and dumps back whole' '
+	awk "BEGIN { printf \"<http://ex.org/big> <http://ex.org/text> \\\"\"; for (i = 0; i < 200000; i++) printf \"%0100d\", i; print \"\\\" .\" }" >huge.nt &&
+	kg-load --store kghuge huge.nt 2>err && grep "wrote 1" err &&
+	kg-query --store kghuge --dump >dump &&
+	test_cmp huge.nt dump
+'
+
 test_expect_success 'usage errors exit 2, missing files exit 1' '
 	test_must_fail_with 2 kg-load small.nt &&
 	test_must_fail_with 2 kg-load --store kg --format nonsense small.nt &&
