@@ -125,7 +125,7 @@ int kg_nt_term_parse(const char *s, size_t n, struct kg_term *t, struct ling_buf
 
 /*
  * Appends the N-Triples form of t to out: <iri>, _:label, "lexical" with
- * ^^<datatype> or @lang. Escapes in literals: \" \\ \n \r, and the other
+ * ^^<datatype> or @lang. Escapes in literals: \" \\ \n \r \t \b \f, and the other
  * control characters as \uXXXX; everything else stays UTF-8. In IRIs, the
  * characters N-Triples forbids (controls, space, <>"{}|^`\) are written as \uXXXX.
  */

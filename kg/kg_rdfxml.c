@@ -355,9 +355,18 @@ static const char *base_of(const struct rx *rx, const struct frame *f, size_t *l
 /* Appends ref resolved against the base in scope at f (RDF/XML section 5.3) to out. */
 static int resolve(struct rx *rx, const struct frame *f, const char *ref, size_t n, struct ling_buf *out)
 {
-	size_t base_len;
+	size_t base_len, i;
 	const char *base = base_of(rx, f, &base_len);
 
+	/* As in Turtle and N-Triples: an IRI that could not be written back as N-Triples is an error. */
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)ref[i];
+
+		if (c <= 0x20 || strchr("<>\"{}|^`\\", c)) {
+			fail(rx, "character not allowed in an IRI: '%.*s'", clip(ref, n), ref);
+			return -1;
+		}
+	}
 	if (base) {
 		kg_iri_resolve(out, base, base_len, ref, n);
 		return 0;
@@ -1258,8 +1267,9 @@ static void on_xml_error(void *ud, rx_xml_error *e)
 	rx->rc = ling_err_at(rx->err, LING_EDATA, ling_input_name(rx->in), e->line, e->int2 > 0 ? e->int2 : 0,
 			     "xml: %s", msg);
 	rx->bad_document = 1;
-	if (rx->ctxt)
-		xmlStopParser(rx->ctxt);
+	/* No xmlStopParser() here: libxml2 2.9 frees the input buffer it is still reading when stopped from
+	 * inside its own error callback (tests/fuzz/crashes/rdfxml-encoding-*). The handlers ignore events
+	 * once rx->rc is set, and the read loop stops feeding chunks. */
 }
 
 static void ignore_generic_error(void *ctx, const char *msg, ...)

@@ -655,6 +655,17 @@ static void test_tsv(void)
 	rc = parse_with(&opts, t, strlen(t), &c, 1, &err);
 	ok(rc == LING_EDATA && err.line == 2 && err.col == 1 && c.ncommitted == 1, "tsv stop: LING_EDATA at 2:1");
 
+	/* Fields that look like IRIs but hold characters IRIs cannot. */
+	t = "Title:<x>\tex:p\"q\tmailto:a|b\n<http://a b>\tp\to\n<http://a/\x01>\tp\to\n";
+	rc = parse_with(&opts, t, strlen(t), &c, 0, &err);
+	is_int(rc, 0, "tsv IRI characters: parses");
+	is_str(c.out.data, "<urn:kg:Title:%3Cx%3E> <urn:kg:ex:p%22q> <urn:kg:mailto:a%7Cb> .\n",
+	       "tsv IRI characters: scheme-like fields with <>\"| are minted, not taken as IRIs");
+	is_str(c.errors.data,
+	       "2:1: character not allowed in an IRI in <...>\n3:1: character not allowed in an IRI in <...>\n",
+	       "tsv IRI characters: <...> with a space or a control is an error");
+	ok(!c.bad_utf8, "tsv: every term is valid UTF-8");
+
 	collect_release(&c);
 }
 
@@ -1147,8 +1158,18 @@ static void test_store(void)
 	ok(id_of(st, "\"lit\"@en") != 0, "store: a literal's id");
 	ok(nt_id_of(st, "<http://ex.org/s1>") == s1, "store: kg_store_nt_id on a canonical IRI");
 	ok(nt_id_of(st, "\"Other Thing\"@en") != 0, "store: language tags are stored lowercase");
-	ok(nt_id_of(st, "\"Other Thing\"@EN") == 0, "store: kg_store_nt_id does not canonicalise");
-	ok(id_of(st, "\"Other Thing\"@EN") == nt_id_of(st, "\"Other Thing\"@en"), "store: kg_store_term_id does");
+	ok(nt_id_of(st, "\"Other Thing\"@EN") == nt_id_of(st, "\"Other Thing\"@en"),
+	   "store: kg_store_nt_id lowercases the language tag");
+	ok(id_of(st, "\"Other Thing\"@EN") == nt_id_of(st, "\"Other Thing\"@en"), "store: so does kg_store_term_id");
+	ok(nt_id_of(st, "<http://ex.org/\\u00731>") == s1, "store: kg_store_nt_id decodes \\u escapes");
+	{
+		kg_id id;
+		int found = -1;
+
+		rc = kg_store_nt_id(st, "not a term", &id, &found, &err);
+		ok(rc < 0 && found != 1, "store: kg_store_nt_id of a bad term fails (%d)", rc);
+		ling_err_clear(&err);
+	}
 	ok(id_of(st, "<http://ex.org/nope>") == 0, "store: an unknown term is not found");
 	{
 		kg_id id;
