@@ -102,6 +102,8 @@ for suite in ${LING_W3C_SUITES:-rdf-n-triples rdf-n-quads rdf-turtle rdf-xml}; d
 			"cat $suite.$type.fail && test ! -s $suite.$type.fail"
 	done
 	test_comment "$suite: $summary"
+	# Also on stderr, so that prove shows the counts without -v.
+	echo "# $suite: $summary" >&2
 done
 
 test_done
