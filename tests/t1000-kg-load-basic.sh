@@ -107,6 +107,16 @@ test_expect_success 'a 20 MB literal loads and dumps back whole' '
 	test_cmp huge.nt dump
 '
 
+test_expect_success '--batch applies as it goes: a later error keeps the batches before it' '
+	{ cat small.nt && echo "<http://ex.org/x> <http://ex.org/p> bad ." && cat small.nt; } >batched.nt &&
+	test_must_fail_with 1 kg-load --store kgbatch --batch 3 batched.nt 2>err &&
+	grep "batched.nt:8:" err &&
+	kg-stat --store kgbatch --json >stat &&
+	grep "\"quads\":6," stat &&
+	kg-load --store kgbatch --batch 3 small.nt 2>err &&
+	grep "read 7, wrote 1," err
+'
+
 test_expect_success 'usage errors exit 2, missing files exit 1' '
 	test_must_fail_with 2 kg-load small.nt &&
 	test_must_fail_with 2 kg-load --store kg --format nonsense small.nt &&
