@@ -12,7 +12,7 @@ DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev librocksdb-d
 	libxml2-dev libicu-dev libzstd-dev zlib1g-dev libopenblas-dev libopenmpi-dev libjansson-dev \
 	libxxhash-dev libpcre2-dev serdi raptor2-utils hyperfine perl zstd gzip
 
-PKGS    := rocksdb libzstd zlib libxml-2.0 icu-uc icu-i18n jansson libxxhash
+PKGS    := rocksdb libzstd zlib libxml-2.0 icu-uc icu-i18n jansson libxxhash libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -28,7 +28,9 @@ LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm $(EXTRA_LDFLAGS)
 COMMON_SRC := $(wildcard common/*.c)
 KG_SRC     := $(filter-out %_main.c,$(wildcard kg/*.c))
 KG_TOOLS   := kg-load kg-query kg-stat kg-parse
-TOOLS      := $(KG_TOOLS)
+DEDUP_SRC  := $(filter-out %_main.c,$(wildcard dedup/*.c))
+TOK_SRC    := $(filter-out %_main.c,$(wildcard tokenize/*.c))
+TOOLS      := $(KG_TOOLS) dedup tokenize
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_TOOLS := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 
@@ -36,6 +38,8 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 LIBLING := $(BUILD)/common/libling.a
 LIBKG   := $(BUILD)/kg/libkg.a
+LIBDEDUP := $(BUILD)/dedup/libdedup.a
+LIBTOK  := $(BUILD)/tokenize/libtokenize.a
 
 .PHONY: all deps check demo bench fuzz clean tools-in-build print-config
 all: print-config $(addprefix bin/,$(TOOLS))
@@ -60,12 +64,28 @@ $(BUILD)/bin/kg-%: $(BUILD)/kg/kg_%_main.o $(LIBKG) $(LIBLING)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
+$(LIBDEDUP): $(call obj,$(DEDUP_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/dedup: $(BUILD)/dedup/dedup_main.o $(LIBDEDUP) $(LIBLING)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+
+$(LIBTOK): $(call obj,$(TOK_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/tokenize: $(BUILD)/tokenize/tokenize_main.o $(LIBTOK) $(LIBLING)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+
 # Copy, then rename over: a running bin/kg-load must not be overwritten in place.
 bin/%: $(BUILD)/bin/%
 	@mkdir -p bin
 	cp $< $@.tmp && mv -f $@.tmp $@
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBKG) $(LIBLING)
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBTOK) $(LIBDEDUP) $(LIBKG) $(LIBLING)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBKG) $(LIBLING)
@@ -91,7 +111,7 @@ check: deps
 # One libFuzzer binary per parser, built with clang, run briefly by tests/t1900-fuzz.sh.
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 fuzz: $(FUZZ_TARGETS)
-build/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(KG_SRC)
+build/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(KG_SRC) $(TOK_SRC)
 	@mkdir -p build/fuzz
 	$(CLANG) -std=c11 -D_GNU_SOURCE -DLING_VERSION='"$(VERSION)"' -O1 -g -I. $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined $^ -o $@ $(PKG_LIBS) -lpthread -lm
@@ -105,9 +125,10 @@ bench: deps
 	$(MAKE) all
 	sh bench/run.sh
 	sh bench/compare-serdi.sh
+	sh bench/dedup.sh
 
 clean:
-	rm -rf build bin/kg-*
+	rm -rf build bin/kg-* bin/dedup bin/tokenize
 
 # Keep the objects of test binaries between runs.
 .SECONDARY:

@@ -1,12 +1,14 @@
 /*
  * Unit tests for libling (common/): errors, buffers, UTF-8, number parsing,
- * the input layer (memory, files, gzip, zstd, truncation) and atomic writes.
+ * the input layer (memory, files, gzip, zstd, truncation), atomic writes and
+ * JSON Lines (the scanner checked against jansson).
  */
 #include "tap.h"
 
 #include "common/ling_cli.h"
 #include "common/ling_err.h"
 #include "common/ling_input.h"
+#include "common/ling_jsonl.h"
 #include "common/ling_mem.h"
 #include "common/ling_utf8.h"
 
@@ -980,6 +982,248 @@ static void remove_tree(const char *dir)
 	ling_buf_release(&p);
 }
 
+/* ---- JSON Lines ---- */
+
+struct pieces {
+	struct ling_buf text; /* "path:type:at_end:value\n" per piece */
+};
+
+static void collect_piece(void *ctx, size_t path, enum ling_jsonl_piece_type type, int at_end, const char *s,
+			  size_t n)
+{
+	struct pieces *p = ctx;
+
+	ling_buf_addf(&p->text, "%zu:%d:%d:%zu:", path, (int)type, at_end, n);
+	ling_buf_add(&p->text, s, n);
+	ling_buf_addc(&p->text, '\n');
+}
+
+/* Sorts the pieces in b stably by their path number: the walk's order. */
+static void group_by_path(struct ling_buf *b, size_t npaths)
+{
+	struct ling_buf out = LING_BUF_INIT;
+	size_t p;
+
+	for (p = 0; p < npaths; p++) {
+		const char *s = b->data ? b->data : "", *end = s + b->len;
+
+		while (s < end) {
+			char *q;
+			unsigned long path = strtoul(s, &q, 10);
+			const char *t = q;
+			size_t n;
+			int colons = 0;
+
+			/* "path:type:at_end:len:" then len bytes and "\n". */
+			while (colons < 3)
+				colons += *t++ == ':';
+			n = (size_t)strtoul(t, &q, 10);
+			t = q + 1 + n + 1;
+			if (path == p)
+				ling_buf_add(&out, s, (size_t)(t - s));
+			s = t;
+		}
+	}
+	ling_buf_reset(b);
+	ling_buf_add(b, out.data ? out.data : "", out.len);
+	ling_buf_release(&out);
+}
+
+/*
+ * Scans line and, when jansson accepts it, walks it: a line the scanner takes
+ * must be one jansson takes, with the same pieces, presence bits and root size.
+ * @return 1 when they agree.
+ */
+static int scan_agrees(const struct ling_jsonl_paths *ps, size_t npaths, const char *line, size_t len, int *scanned)
+{
+	struct pieces a = { LING_BUF_INIT }, b = { LING_BUF_INIT };
+	struct ling_buf scratch = LING_BUF_INIT;
+	struct ling_err err;
+	unsigned long present = 0, want_present = 0;
+	size_t root_keys = 0, p;
+	json_t *root = NULL;
+	int agree = 1, parsed;
+
+	*scanned = ling_jsonl_scan(ps, line, len, &scratch, collect_piece, &a, &present, &root_keys);
+	parsed = ling_jsonl_parse(line, len, "t", 1, LING_JSONL_OBJECT, &root, &err) == 0;
+	if (*scanned && !parsed)
+		agree = 0;
+	if (*scanned && parsed) {
+		ling_jsonl_walk(root, ps, collect_piece, &b);
+		group_by_path(&a.text, npaths);
+		ling_buf_addc(&a.text, 0), ling_buf_addc(&b.text, 0);
+		if (a.text.len != b.text.len || memcmp(a.text.data, b.text.data, a.text.len))
+			agree = 0;
+		for (p = 0; p < npaths; p++) {
+			const char *k = p == 0 ? "messages" : p == 1 ? "tools" : p == 2 ? "text" : "id";
+
+			if (json_object_get(root, k))
+				want_present |= 1UL << p;
+		}
+		if (present != want_present || root_keys != json_object_size(root))
+			agree = 0;
+	}
+	if (!agree)
+		diag("disagree on: %.*s", (int)len, line);
+	json_decref(root);
+	ling_buf_release(&a.text);
+	ling_buf_release(&b.text);
+	ling_buf_release(&scratch);
+	return agree;
+}
+
+static uint64_t jrng = 99;
+
+static unsigned jrand(unsigned n)
+{
+	jrng = jrng * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned)((jrng >> 33) % n);
+}
+
+static void random_string(struct ling_buf *b)
+{
+	static const char *const parts[] = { "a", "hello", " ", "\\n", "\\\"", "\\\\", "\\/", "\\u00e9", "\\u0041",
+					     "\\ud83d\\ude00", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\\t",
+					     "\\u0000", "\\ud800", "x\\u12", "\x01", "\xc3", "\\q" };
+	int n = (int)jrand(4), i;
+
+	ling_buf_addc(b, '"');
+	for (i = 0; i < n; i++)
+		ling_buf_adds(b, parts[jrand(jrand(3) ? 14 : 20)]);
+	ling_buf_addc(b, '"');
+}
+
+static void random_value(struct ling_buf *b, int depth)
+{
+	static const char *const keys[] = { "messages", "content", "tool_calls", "function", "name", "tools",
+					    "text", "id", "role", "x" };
+	static const char *const nums[] = { "0", "-0", "12", "-7", "1.5", "123456789012345678", "1e5",
+					    "1234567890123456789", "01", "-", "2.", "0.25" };
+	unsigned t = depth > 4 ? jrand(4) : jrand(7);
+	int n, i;
+
+	switch (t) {
+	case 0: random_string(b); break;
+	case 1: ling_buf_adds(b, nums[jrand(jrand(3) ? 6 : 12)]); break;
+	case 2: ling_buf_adds(b, jrand(2) ? "true" : jrand(2) ? "false" : "null"); break;
+	case 3: random_string(b); break;
+	case 4:
+	case 5:
+		ling_buf_addc(b, '{');
+		n = (int)jrand(5);
+		for (i = 0; i < n; i++) {
+			if (i)
+				ling_buf_adds(b, jrand(8) ? "," : " , ");
+			ling_buf_addf(b, "\"%s\"%s", keys[jrand(10)], jrand(8) ? ":" : " : ");
+			random_value(b, depth + 1);
+		}
+		ling_buf_addc(b, '}');
+		break;
+	default:
+		ling_buf_addc(b, '[');
+		n = (int)jrand(4);
+		for (i = 0; i < n; i++) {
+			if (i)
+				ling_buf_addc(b, ',');
+			random_value(b, depth + 1);
+		}
+		ling_buf_addc(b, ']');
+		break;
+	}
+}
+
+static void test_jsonl(void)
+{
+	static const char *const path_list[] = { "messages[].content", "tools[].function.name", "text", "id" };
+	static const char *const cases[] = {
+		"{\"text\":\"hello\"}",
+		"  {\"text\" : \"a\\nb\\u00e9\\ud83d\\ude00\"}  ",
+		"{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"content\":[\"x\",{\"t\":\"y\"},3]}]}",
+		"{\"messages\":{\"content\":\"not an array\"}}",
+		"{\"tools\":[{\"function\":{\"name\":\"f\"}},{\"function\":[{\"name\":\"g\"}]},\"s\"]}",
+		"{\"text\":[\"a\",[\"b\"],{\"c\":\"d\"},1,true,null]}",
+		"{\"id\":-0,\"text\":5}",
+		"{\"id\":{\"a\":\"nested\"}}",
+		"{\"text\":\"x\",\"text\":\"y\"}",
+		"{\"te\\u0078t\":\"x\"}",
+		"{\"text\":\"nul\\u0000\"}",
+		"{\"text\":\"lone \\ud800\"}",
+		"{\"n\":1e400}",
+		"{\"n\":12345678901234567890}",
+		"{\"text\":\"a\"} x",
+		"[1,2]",
+		"{\"text\":\"caf\xe9\"}",
+		"{\"text\":\"tab\there\"}",
+		"{}",
+		"{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+		"{\"a\":01}",
+		"{\"a\":tru}",
+		"{\"a\":1,}",
+	};
+	struct ling_jsonl_paths *ps = NULL;
+	struct ling_input *in;
+	struct ling_jsonl r;
+	struct ling_buf b = LING_BUF_INIT;
+	struct ling_err err;
+	const char *line;
+	const char *bad_paths[] = { "a..b" };
+	size_t len, i;
+	json_t *v;
+	int agree = 1, scanned, nscanned = 0, nrandom = 0, rc;
+	const char *data = "{\"a\":1}\r\n\n   \n{\"b\" : [1, 2]}\nnot json\n[3]\n";
+
+	is_int(ling_jsonl_paths_new(&ps, path_list, 4, &err), 0, "paths compile");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		agree &= scan_agrees(ps, 4, cases[i], strlen(cases[i]), &scanned);
+	ok(agree, "the scanner agrees with jansson on %zu hand-written lines", sizeof(cases) / sizeof(cases[0]));
+	scan_agrees(ps, 4, cases[0], strlen(cases[0]), &scanned);
+	ok(scanned, "a plain record is scanned");
+	scan_agrees(ps, 4, cases[8], strlen(cases[8]), &scanned);
+	ok(!scanned, "a repeated key is left to jansson");
+	/* Random records, and the same with one byte changed: whatever the scanner takes, jansson takes alike. */
+	for (i = 0; i < 20000; i++) {
+		ling_buf_reset(&b);
+		random_value(&b, 0);
+		if (b.data[0] != '{')
+			continue;
+		if (i % 2) {
+			size_t at = jrand((unsigned)b.len);
+			static const char junk[] = "{}[]\",:\\ 0a-.e";
+
+			b.data[at] = junk[jrand(sizeof(junk) - 1)];
+		}
+		agree &= scan_agrees(ps, 4, b.data, b.len, &scanned);
+		nscanned += scanned;
+		nrandom++;
+	}
+	ok(agree, "the scanner agrees with jansson on %d random lines (%d scanned)", nrandom, nscanned);
+	ok(nscanned > nrandom / 4, "most random lines are scanned");
+	ling_jsonl_paths_free(ps);
+	is_int(ling_jsonl_paths_new(&ps, bad_paths, 1, &err), LING_EUSAGE, "an empty key is a bad path");
+
+	ling_input_open_mem(&in, "mem.jsonl", data, strlen(data), &err);
+	ling_jsonl_init(&r, in);
+	is_int(ling_jsonl_next(&r, &line, &len, &err), 1, "first line");
+	ok(r.line == 1 && len == 7, "line 1, its \\r removed");
+	is_int(ling_jsonl_next(&r, &line, &len, &err), 1, "blank lines are skipped");
+	is_int(r.line, 4, "but counted");
+	rc = ling_jsonl_read(&r, LING_JSONL_OBJECT, &v, &err);
+	ok(rc == LING_EDATA && err.line == 5 && !strcmp(err.file, "mem.jsonl") && strstr(err.msg, "bad JSON"),
+	   "a bad line: LING_EDATA at mem.jsonl:5 (%s)", err.msg);
+	rc = ling_jsonl_read(&r, LING_JSONL_OBJECT, &v, &err);
+	ok(rc == LING_EDATA && err.line == 6 && strstr(err.msg, "object"), "an array where an object must be");
+	is_int(ling_jsonl_read(&r, LING_JSONL_OBJECT, &v, &err), 0, "then the end");
+	ling_input_close(in);
+
+	line = "{\"b\" : [1, 2.5, \"\xc3\xa9\"], \"a\":{}}";
+	is_int(ling_jsonl_parse(line, strlen(line), "x", 1, 0, &v, &err), 0, "parse");
+	ling_buf_reset(&b);
+	ling_jsonl_dump(v, &b, &err);
+	is_str(b.data, "{\"b\":[1,2.5,\"\xc3\xa9\"],\"a\":{}}\n", "dump is compact, keeps key order and UTF-8");
+	json_decref(v);
+	ling_buf_release(&b);
+}
+
 int main(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -998,6 +1242,7 @@ int main(void)
 	test_input_compressed();
 	test_input_files();
 	test_atomic_write();
+	test_jsonl();
 	remove_tree(tmpdir);
 	return done_testing();
 }

@@ -1,0 +1,366 @@
+/* dedup: drop exact and near-duplicate JSONL records, remembering across runs. */
+#include "dedup.h"
+
+#include "../common/ling_cli.h"
+#include "../common/ling_jsonl.h"
+#include "../common/ling_mem.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/banned.h"
+
+static const char usage_text[] =
+	"usage: dedup [options] [FILE...]\n"
+	"\n"
+	"Drop exact and near-duplicate JSON Lines records: the unique ones are written\n"
+	"to stdout (or to --out DIR) in input order, and the first occurrence wins.\n"
+	"With --state, records are also checked against every earlier run on that\n"
+	"state. With no FILE, or with -, read stdin.\n"
+	"\n"
+	"  -s, --state=DIR        remember kept records in DIR across runs (created when missing)\n"
+	"  -o, --out=DIR          write output segments to DIR, committed with the state\n"
+	"                         (exactly once across crashes; needs --state)\n"
+	"  -f, --field=PATH       JSON path of the text, e.g. messages[].content; repeatable\n"
+	"                         (default: message contents and tool names, or else text)\n"
+	"  -t, --threshold=T      estimated Jaccard similarity of near duplicates (default: 0.8)\n"
+	"  -n, --ngram=N          words per shingle (default: 5)\n"
+	"      --bands=B          LSH bands (default: 14)\n"
+	"      --rows=R           signature values per band (default: 8)\n"
+	"  -j, --threads=N        threads for signatures (default: the online CPUs)\n"
+	"      --commit-every=N   records between commits of the state (default: 50000)\n"
+	"  -x, --explain[=FILE]   for each duplicate, the earlier record it matched, as JSON\n"
+	"                         (on stderr, or into FILE)\n"
+	"      --dry-run          write duplicates too, marked with \"dup_of\"; change no state\n"
+	"      --stats            print the counts of each kind at the end\n"
+	"  -e, --max-errors=N     skip up to N bad JSON lines, reporting each (default: 0)\n"
+	"  -q, --quiet            no summary line\n"
+	"  -h, --help             show this help\n"
+	"  -V, --version          show the version\n"
+	"\n"
+	"The summary on stderr reads: read N, wrote N, rejected N, dropped N (exact N, near N).\n"
+	"Output on stdout is at least once: after a crash, rerun the same input with the same\n"
+	"state and no record is lost; --out gives exactly once.\n"
+	"Exit status: 0 ok, 1 bad input or state error, 2 usage error.\n";
+
+static char stdout_buf[1 << 20];
+
+struct main_run {
+	long long max_errors, errors;
+	int stopped;
+	FILE *explain;
+	int explain_stderr;
+	struct ling_buf line;
+};
+
+static void die_on_epipe(void)
+{
+	if (errno == EPIPE) {
+		/* The reader went away: end quietly, as a default SIGPIPE would (git write_or_die). */
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+		_exit(141);
+	}
+}
+
+static int on_emit(void *ctx, const char *line, size_t len, struct ling_err *err)
+{
+	(void)ctx;
+	if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF) {
+		die_on_epipe();
+		return ling_err_set(err, LING_EIO, "cannot write to stdout: %s", strerror(errno));
+	}
+	return 0;
+}
+
+static int on_flush(void *ctx, int durable, struct ling_err *err)
+{
+	struct stat sb;
+
+	(void)ctx;
+	if (fflush(stdout)) {
+		die_on_epipe();
+		return ling_err_set(err, LING_EIO, "cannot write to stdout: %s", strerror(errno));
+	}
+	/* Before the state commits, the output it describes must be on disk (a pipe has no disk). */
+	if (durable && fstat(STDOUT_FILENO, &sb) == 0 && S_ISREG(sb.st_mode) && fsync(STDOUT_FILENO) &&
+	    errno != EINVAL)
+		return ling_err_set(err, LING_EIO, "cannot sync stdout: %s", strerror(errno));
+	return 0;
+}
+
+static int on_explain(void *ctx, const struct dedup_match *m, struct ling_err *err)
+{
+	struct main_run *run = ctx;
+
+	ling_buf_reset(&run->line);
+	if (run->explain_stderr)
+		ling_buf_adds(&run->line, "dedup: explain: ");
+	dedup_match_to_json(m, &run->line);
+	ling_buf_addc(&run->line, '\n');
+	if (fwrite(run->line.data, 1, run->line.len, run->explain) != run->line.len)
+		return ling_err_set(err, LING_EIO, "cannot write the explanation: %s", strerror(errno));
+	return 0;
+}
+
+static int on_bad_record(void *ctx, const struct ling_err *err)
+{
+	struct main_run *run = ctx;
+
+	ling_err_print("dedup", err);
+	run->stopped = ++run->errors > run->max_errors;
+	return run->stopped;
+}
+
+static int usage_error(const char *msg)
+{
+	if (msg)
+		fprintf(stderr, "dedup: %s\n", msg);
+	fprintf(stderr, "usage: dedup [options] [FILE...] (see --help)\n");
+	return 2;
+}
+
+static int parse_int_option(const char *arg, long long min, long long max, int *out)
+{
+	long long v;
+
+	if (ling_parse_long(arg, min, max, &v))
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* Reads one input into d. @return 0 or a ling_errc (LING_ESTOP after too many bad lines). */
+static int dedup_file(struct dedup *d, const char *path, struct ling_progress *progress,
+		      unsigned long long *bytes, struct ling_err *err)
+{
+	struct ling_input *in = NULL;
+	struct ling_jsonl r;
+	const char *line;
+	size_t len;
+	int rc;
+
+	if ((rc = ling_input_open(&in, path, err)))
+		return rc;
+	ling_jsonl_init(&r, in);
+	while ((rc = ling_jsonl_next(&r, &line, &len, err)) > 0) {
+		*bytes += len + 1;
+		if ((rc = dedup_record(d, line, len, ling_input_name(in), r.line, err)))
+			break;
+		if (progress->enabled) {
+			const struct dedup_counts *c = dedup_counts(d);
+			unsigned long long total = ling_input_raw_size(in);
+
+			if (total)
+				ling_progress_update(progress, "dedup: %s %.0f%%, %" PRIu64 " records",
+						     ling_input_name(in),
+						     100.0 * (double)ling_input_raw_offset(in) / (double)total, c->read);
+			else
+				ling_progress_update(progress, "dedup: %s %" PRIu64 " records", ling_input_name(in),
+						     c->read);
+		}
+	}
+	ling_progress_done(progress);
+	ling_input_close(in);
+	return rc < 0 ? rc : 0;
+}
+
+static void print_summary(const struct dedup_counts *c, int dry_run)
+{
+	fprintf(stderr,
+		"dedup: read %" PRIu64 ", wrote %" PRIu64 ", rejected %" PRIu64 ", %s %" PRIu64 " (exact %" PRIu64
+		", near %" PRIu64 ")\n",
+		c->read, c->written, c->rejected, dry_run ? "marked" : "dropped", c->exact + c->near, c->exact, c->near);
+}
+
+static void print_stats(const struct dedup_counts *c, unsigned long long bytes, double secs)
+{
+	uint64_t kept = c->read - c->rejected - c->exact - c->near;
+
+	fprintf(stderr,
+		"dedup: stats: kept %" PRIu64 ", exact %" PRIu64 ", near %" PRIu64 ", no text %" PRIu64
+		", rejected %" PRIu64 "\n",
+		kept, c->exact, c->near, c->no_text, c->rejected);
+	fprintf(stderr,
+		"dedup: stats: candidates %" PRIu64 " (confirmed %" PRIu64 ", below threshold %" PRIu64
+		"), run %" PRIu64 ", records in the state %" PRIu64 "\n",
+		c->candidates, c->candidates - c->below_threshold, c->below_threshold, c->run, c->state_records);
+	if (secs <= 0)
+		secs = 1e-9;
+	fprintf(stderr, "dedup: stats: %.3f s, %.0f records/s, %.2f MB/s\n", secs, (double)c->read / secs,
+		(double)bytes / secs / 1e6);
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_BANDS = 256, OPT_ROWS, OPT_COMMIT_EVERY, OPT_DRY_RUN, OPT_STATS };
+	static const struct option options[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "field", required_argument, NULL, 'f' },
+		{ "threshold", required_argument, NULL, 't' },
+		{ "ngram", required_argument, NULL, 'n' },
+		{ "bands", required_argument, NULL, OPT_BANDS },
+		{ "rows", required_argument, NULL, OPT_ROWS },
+		{ "threads", required_argument, NULL, 'j' },
+		{ "commit-every", required_argument, NULL, OPT_COMMIT_EVERY },
+		{ "explain", optional_argument, NULL, 'x' },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "max-errors", required_argument, NULL, 'e' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dedup_options opts;
+	struct dedup_sink sink;
+	struct main_run run;
+	struct ling_progress progress;
+	struct ling_err err;
+	struct dedup *d = NULL;
+	const char **fields = NULL;
+	const char *stdin_only[] = { "-" }, **files, *explain_path = NULL;
+	unsigned long long bytes = 0;
+	long long ll;
+	int nfields = 0, nfiles, quiet = 0, stats = 0, explain = 0, c, i, rc = 0;
+	double start;
+
+	memset(&run, 0, sizeof(run));
+	ling_err_clear(&err);
+	dedup_options_init(&opts);
+	while ((c = getopt_long(argc, argv, "s:o:f:t:n:j:x::e:qhV", options, NULL)) != -1) {
+		switch (c) {
+		case 's': opts.state_dir = optarg; break;
+		case 'o': opts.out_dir = optarg; break;
+		case 'f':
+			if (dedup_field_check(optarg, &err)) {
+				free(fields);
+				return usage_error(err.msg);
+			}
+			fields = xrealloc(fields, (size_t)(nfields + 1) * sizeof(*fields));
+			fields[nfields++] = optarg;
+			break;
+		case 't':
+			if (ling_parse_double(optarg, &opts.params.threshold) || opts.params.threshold < 0 ||
+			    opts.params.threshold > 1)
+				return usage_error("--threshold needs a number between 0 and 1");
+			break;
+		case 'n':
+			if (parse_int_option(optarg, 1, DEDUP_MAX_NGRAM, &opts.params.ngram))
+				return usage_error("--ngram needs a number between 1 and 64");
+			break;
+		case OPT_BANDS:
+			if (parse_int_option(optarg, 1, 255, &opts.params.bands))
+				return usage_error("--bands needs a number between 1 and 255");
+			break;
+		case OPT_ROWS:
+			if (parse_int_option(optarg, 1, DEDUP_MAX_PERMS, &opts.params.rows))
+				return usage_error("--rows needs a number between 1 and 1024");
+			break;
+		case 'j':
+			if (parse_int_option(optarg, 1, 64, &opts.threads))
+				return usage_error("--threads needs a number between 1 and 64");
+			break;
+		case OPT_COMMIT_EVERY:
+			if (ling_parse_long(optarg, 1, 1LL << 40, &ll))
+				return usage_error("--commit-every needs a number > 0");
+			opts.commit_every = (long)ll;
+			break;
+		case 'x':
+			explain = 1;
+			explain_path = optarg;
+			break;
+		case OPT_DRY_RUN: opts.flags |= DEDUP_DRY_RUN; break;
+		case OPT_STATS: stats = 1; break;
+		case 'e':
+			if (ling_parse_long(optarg, 0, 1LL << 62, &run.max_errors))
+				return usage_error("--max-errors needs a number >= 0");
+			break;
+		case 'q': quiet = 1; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'V': ling_print_version("dedup"); return 0;
+		default: return usage_error(NULL); /* getopt said what is wrong */
+		}
+	}
+	opts.fields = fields;
+	opts.nfields = (size_t)nfields;
+	if (dedup_params_check(&opts.params, &err)) {
+		free(fields);
+		return usage_error(err.msg);
+	}
+	if (opts.out_dir && !opts.state_dir)
+		rc = usage_error("--out needs --state");
+	else if (opts.out_dir && (opts.flags & DEDUP_DRY_RUN))
+		rc = usage_error("--out and --dry-run do not go together");
+	if (rc) {
+		free(fields);
+		return rc;
+	}
+	files = optind < argc ? (const char **)argv + optind : stdin_only;
+	nfiles = optind < argc ? argc - optind : 1;
+	/* A missing input is found before the state is touched. */
+	for (i = 0; i < nfiles; i++) {
+		if (strcmp(files[i], "-") && access(files[i], R_OK)) {
+			fprintf(stderr, "dedup: %s: cannot open: %s\n", files[i], strerror(errno));
+			free(fields);
+			return 1;
+		}
+	}
+	if (explain) {
+		opts.flags |= DEDUP_EXPLAIN;
+		run.explain = stderr;
+		run.explain_stderr = 1;
+		if (explain_path && strcmp(explain_path, "-")) {
+			run.explain_stderr = 0;
+			if (!(run.explain = fopen(explain_path, "w"))) {
+				fprintf(stderr, "dedup: %s: cannot create: %s\n", explain_path, strerror(errno));
+				free(fields);
+				return 1;
+			}
+		}
+	}
+	memset(&sink, 0, sizeof(sink));
+	sink.ctx = &run;
+	sink.emit = on_emit;
+	sink.flush = on_flush;
+	sink.explain = on_explain;
+	sink.bad_record = on_bad_record;
+	/* Whole batches per write where they fit (glibc ignores a size given without a buffer). */
+	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
+	ling_progress_init(&progress);
+	start = ling_now();
+	rc = dedup_open(&d, &opts, &sink, &err);
+	for (i = 0; i < nfiles && !rc; i++)
+		rc = dedup_file(d, files[i], &progress, &bytes, &err);
+	if (!rc)
+		rc = dedup_finish(d, &err);
+	if (rc && !run.stopped)
+		ling_err_print("dedup", &err);
+	if (run.explain && !run.explain_stderr && fclose(run.explain) && !rc) {
+		fprintf(stderr, "dedup: %s: cannot write: %s\n", explain_path, strerror(errno));
+		rc = LING_EIO;
+	}
+	if (d && !quiet)
+		print_summary(dedup_counts(d), !!(opts.flags & DEDUP_DRY_RUN));
+	if (d && stats)
+		print_stats(dedup_counts(d), bytes, ling_now() - start);
+	dedup_close(d);
+	free(fields);
+	ling_buf_release(&run.line);
+	if (fflush(stdout) && !rc) {
+		die_on_epipe();
+		fprintf(stderr, "dedup: cannot write to stdout: %s\n", strerror(errno));
+		return 1;
+	}
+	if (!rc)
+		return 0;
+	return err.code == LING_EUSAGE ? 2 : 1;
+}

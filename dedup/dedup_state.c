@@ -1,0 +1,1301 @@
+/*
+ * The dedup state: RocksDB below, this run's uncommitted records in hash
+ * tables above (see dedup_internal.h for the key layout). This module owns
+ * every rocksdb_* call of dedup.
+ *
+ * Memory stays bounded by the commit interval: the tables hold only what was
+ * kept since the last commit, and a commit moves it into RocksDB, whose
+ * memtables and block cache have fixed sizes. Lookups for a batch are one
+ * batched MultiGet (bloom filters answer most of them, which are misses).
+ */
+#include "dedup_internal.h"
+
+#include "../common/ling_cli.h"
+#include "../common/ling_mem.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <rocksdb/c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/banned.h"
+
+#define TAG_BUCKET 'B'
+#define TAG_DOC 'D'
+#define TAG_EXACT 'E'
+#define TAG_META 'M'
+
+#define EXACT_KEY_LEN 17
+#define BUCKET_KEY_LEN 9
+#define DOC_KEY_LEN 9
+
+#define DOC_HAS_ID 1
+#define DOC_HAS_SIG 2
+
+#define HASH_ALGORITHM "mas32-xxh3"
+
+#define CHECK_ROCKS(errmsg, err, what)                                                                   \
+	((errmsg) ? (ling_err_set((err), LING_ESTORE, "%s: %s", (what), (errmsg)), free(errmsg), (errmsg) = NULL, \
+		     LING_ESTORE)                                                                        \
+		  : 0)
+
+struct ref_range {
+	uint64_t lo, hi; /* [lo, hi) */
+};
+
+struct exact_ent {
+	uint64_t lo, hi, ref; /* ref 0: an empty slot */
+};
+
+struct bucket_ent {
+	uint64_t key, ref; /* a multimap: one entry per (key, ref); ref 0: empty */
+};
+
+/* A record kept since the last commit; strings and signature in the arenas. */
+struct pdoc {
+	uint64_t run;
+	long line;
+	size_t src_off, src_len, id_off, id_len, sig_off;
+	unsigned char flags;
+};
+
+struct dedup_state {
+	rocksdb_t *db;
+	rocksdb_options_t *opts;
+	rocksdb_block_based_table_options_t *table;
+	rocksdb_cache_t *cache;
+	rocksdb_column_family_handle_t *cf;
+	rocksdb_readoptions_t *ropts;
+	rocksdb_writeoptions_t *wopts;
+	char *dir;
+	int readonly;
+	struct dedup_params p;
+	int nperm;
+
+	uint64_t run;       /* this run */
+	uint64_t next_ref;  /* the ref the next kept record gets */
+	uint64_t base_ref;  /* the first ref not committed (held in the tables) */
+	uint64_t segments;  /* committed --out segments */
+	uint64_t run_first_ref; /* the first ref of this run */
+	int provisional;    /* this run's commits count only once it completes */
+	struct ref_range *dead; /* refs of runs that were killed before they completed */
+	size_t ndead;
+	uint64_t dead_total;
+
+	struct exact_ent *ex;
+	size_t ex_cap, ex_n;
+	struct bucket_ent *bk;
+	size_t bk_cap, bk_n;
+	struct pdoc *docs;
+	size_t docs_n, docs_cap;
+	uint32_t *sigs;
+	size_t sigs_n, sigs_cap;
+	struct ling_buf strs;
+	size_t last_src_off, last_src_len; /* the source name last interned */
+
+	/* The prefetched batch: exact refs, and per (record, band) a run of pf_refs. */
+	size_t pf_n;
+	int pf_valid;
+	uint64_t *pf_exact;
+	size_t pf_exact_cap;
+	uint32_t *pf_off, *pf_cnt;
+	size_t pf_off_cap, pf_cnt_cap;
+	uint64_t *pf_refs;
+	size_t pf_refs_n, pf_refs_cap;
+	char *pf_keys;
+	size_t pf_keys_cap;
+	const char **pf_kptr;
+	size_t *pf_klen;
+	size_t pf_kptr_cap, pf_klen_cap;
+	size_t *pf_slot; /* for each key, the record's band slot (i*bands+b), or SIZE_MAX - i for an exact key */
+	size_t pf_slot_cap;
+	struct bucket_ent *pf_sort, *pf_tmp; /* (key, slot) pairs, sorted */
+	size_t pf_sort_cap, pf_tmp_cap;
+
+	/* A record read back from RocksDB. */
+	char *docval;
+	uint32_t *docsig;
+};
+
+/* ---- encoding ---- */
+
+static void put_be64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static uint64_t get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static void add_varint(struct ling_buf *b, uint64_t v)
+{
+	while (v >= 0x80) {
+		ling_buf_addc(b, (char)(v | 0x80));
+		v >>= 7;
+	}
+	ling_buf_addc(b, (char)v);
+}
+
+/* @return 0, or -1 when the bytes end first. */
+static int get_varint(const unsigned char **p, const unsigned char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	int shift = 0;
+
+	while (*p < end && shift < 64) {
+		unsigned char c = *(*p)++;
+
+		v |= (uint64_t)(c & 0x7F) << shift;
+		if (!(c & 0x80)) {
+			*out = v;
+			return 0;
+		}
+		shift += 7;
+	}
+	return -1;
+}
+
+static void exact_key(unsigned char *k, const struct dedup_hash128 *h)
+{
+	k[0] = TAG_EXACT;
+	put_be64(k + 1, h->hi);
+	put_be64(k + 9, h->lo);
+}
+
+/* ---- the bucket merge operator: concatenation of 8-byte refs ---- */
+
+static char *concat(const char *base, size_t base_len, const char *const *ops, const size_t *op_lens, int nops,
+		    unsigned char *success, size_t *out_len)
+{
+	size_t total = base_len, off;
+	char *out;
+	int k;
+
+	for (k = 0; k < nops; k++)
+		total += op_lens[k];
+	out = malloc(total ? total : 1);
+	if (!out) {
+		*success = 0;
+		return NULL;
+	}
+	if (base_len)
+		memcpy(out, base, base_len);
+	off = base_len;
+	for (k = 0; k < nops; k++) {
+		if (op_lens[k])
+			memcpy(out + off, ops[k], op_lens[k]);
+		off += op_lens[k];
+	}
+	*success = 1;
+	*out_len = total;
+	return out;
+}
+
+static char *full_merge(void *state, const char *key, size_t key_len, const char *existing, size_t existing_len,
+			const char *const *ops, const size_t *op_lens, int nops, unsigned char *success,
+			size_t *out_len)
+{
+	(void)state, (void)key, (void)key_len;
+	return concat(existing, existing ? existing_len : 0, ops, op_lens, nops, success, out_len);
+}
+
+static char *partial_merge(void *state, const char *key, size_t key_len, const char *const *ops,
+			   const size_t *op_lens, int nops, unsigned char *success, size_t *out_len)
+{
+	(void)state, (void)key, (void)key_len;
+	return concat(NULL, 0, ops, op_lens, nops, success, out_len);
+}
+
+static void merge_free(void *state, const char *value, size_t len)
+{
+	(void)state, (void)len;
+	free((void *)value);
+}
+
+static void merge_state_free(void *state)
+{
+	(void)state;
+}
+
+static const char *merge_name(void *state)
+{
+	(void)state;
+	return "ling.dedup.append_refs";
+}
+
+/* ---- meta ---- */
+
+static void params_string(const struct dedup_params *p, struct ling_buf *out)
+{
+	ling_buf_addf(out, "ngram=%d bands=%d rows=%d threshold=%g hash=%s seed=%016llx", p->ngram, p->bands,
+		      p->rows, p->threshold, HASH_ALGORITHM, (unsigned long long)DEDUP_SEED);
+}
+
+/* @return 1 found (value in out), 0 not, or LING_ESTORE. */
+static int meta_get(struct dedup_state *st, const char *name, struct ling_buf *out, struct ling_err *err)
+{
+	struct ling_buf key = LING_BUF_INIT;
+	char *errmsg = NULL, *v;
+	size_t vlen;
+	int rc;
+
+	ling_buf_addc(&key, TAG_META);
+	ling_buf_adds(&key, name);
+	v = rocksdb_get_cf(st->db, st->ropts, st->cf, key.data, key.len, &vlen, &errmsg);
+	ling_buf_release(&key);
+	if ((rc = CHECK_ROCKS(errmsg, err, "cannot read the state")))
+		return rc;
+	if (!v)
+		return 0;
+	ling_buf_reset(out);
+	ling_buf_add(out, v, vlen);
+	free(v);
+	return 1;
+}
+
+static int meta_get_u64(struct dedup_state *st, const char *name, uint64_t *out, struct ling_err *err)
+{
+	struct ling_buf v = LING_BUF_INIT;
+	long long n;
+	int rc = meta_get(st, name, &v, err);
+
+	if (rc == 1) {
+		rc = 0;
+		if (ling_parse_long(v.data, 0, LLONG_MAX, &n))
+			rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "corrupt state: bad meta value %s", name);
+		else
+			*out = (uint64_t)n;
+	} else if (rc == 0) {
+		rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "corrupt state: no meta value %s", name);
+	}
+	ling_buf_release(&v);
+	return rc;
+}
+
+static void batch_meta(rocksdb_writebatch_t *wb, rocksdb_column_family_handle_t *cf, const char *name,
+		       const char *value)
+{
+	struct ling_buf key = LING_BUF_INIT;
+
+	ling_buf_addc(&key, TAG_META);
+	ling_buf_adds(&key, name);
+	rocksdb_writebatch_put_cf(wb, cf, key.data, key.len, value, strlen(value));
+	ling_buf_release(&key);
+}
+
+static void batch_meta_u64(rocksdb_writebatch_t *wb, rocksdb_column_family_handle_t *cf, const char *name,
+			   uint64_t v)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%" PRIu64, v);
+	batch_meta(wb, cf, name, s);
+}
+
+static int write_batch(struct dedup_state *st, rocksdb_writebatch_t *wb, const char *what, struct ling_err *err)
+{
+	char *errmsg = NULL;
+
+	rocksdb_write(st->db, st->wopts, wb, &errmsg);
+	return CHECK_ROCKS(errmsg, err, what);
+}
+
+/* ---- runs that did not complete ---- */
+
+static void dead_add(struct dedup_state *st, uint64_t lo, uint64_t hi)
+{
+	if (lo >= hi)
+		return;
+	st->dead = xrealloc(st->dead, (st->ndead + 1) * sizeof(*st->dead));
+	st->dead[st->ndead].lo = lo;
+	st->dead[st->ndead++].hi = hi;
+	st->dead_total += hi - lo;
+}
+
+static int is_dead(const struct dedup_state *st, uint64_t ref)
+{
+	size_t i;
+
+	for (i = 0; i < st->ndead; i++)
+		if (ref >= st->dead[i].lo && ref < st->dead[i].hi)
+			return 1;
+	return 0;
+}
+
+/* "lo-hi,lo-hi": the dead ranges as meta "dead" holds them. @return 0 or -1. */
+static int dead_parse(struct dedup_state *st, const char *s)
+{
+	while (*s) {
+		unsigned long long lo, hi;
+		int n = 0;
+
+		if (sscanf(s, "%llu-%llu%n", &lo, &hi, &n) != 2 || n == 0)
+			return -1;
+		dead_add(st, lo, hi);
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	return 0;
+}
+
+static void dead_format(const struct dedup_state *st, struct ling_buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < st->ndead; i++)
+		ling_buf_addf(out, "%s%" PRIu64 "-%" PRIu64, i ? "," : "", st->dead[i].lo, st->dead[i].hi);
+	if (!out->data)
+		ling_buf_adds(out, "");
+}
+
+/*
+ * Meta "open" is "-" between runs, and "RUN FIRST_REF p|f" while a run that
+ * has committed has not completed: p for a run writing to a sink (stdout),
+ * whose output may not have reached anyone; f for --out, whose segments are
+ * committed with the state. A run left open with p was killed: its records
+ * are dead from now on (the next runs write them again, at least once); one
+ * left open with f counts as it is.
+ */
+static int check_open_run(struct dedup_state *st, struct ling_err *err)
+{
+	struct ling_buf v = LING_BUF_INIT, dead = LING_BUF_INIT;
+	unsigned long long run, first;
+	char mode;
+	int rc;
+
+	rc = meta_get(st, "dead", &v, err);
+	if (rc < 0)
+		goto out;
+	if (rc == 1 && dead_parse(st, v.data)) {
+		rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "corrupt state: bad meta value dead");
+		goto out;
+	}
+	rc = meta_get(st, "open", &v, err);
+	if (rc <= 0 || !strcmp(v.data, "-"))
+		goto out;
+	if (sscanf(v.data, "%llu %llu %c", &run, &first, &mode) != 3 || (mode != 'p' && mode != 'f')) {
+		rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "corrupt state: bad meta value open");
+		goto out;
+	}
+	if (mode == 'p')
+		dead_add(st, first, st->next_ref);
+	rc = 0;
+	if (!st->readonly) {
+		rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+
+		dead_format(st, &dead);
+		batch_meta(wb, st->cf, "dead", dead.data);
+		batch_meta(wb, st->cf, "open", "-");
+		rc = write_batch(st, wb, "cannot update the state", err);
+		rocksdb_writebatch_destroy(wb);
+	}
+out:
+	ling_buf_release(&v);
+	ling_buf_release(&dead);
+	return rc < 0 ? rc : 0;
+}
+
+static int check_meta(struct dedup_state *st, struct ling_err *err)
+{
+	struct ling_buf v = LING_BUF_INIT, want = LING_BUF_INIT;
+	long long version;
+	uint64_t runs = 0;
+	int rc;
+
+	params_string(&st->p, &want);
+	rc = meta_get(st, "format", &v, err);
+	if (rc < 0)
+		goto out;
+	if (rc == 0) {
+		rocksdb_writebatch_t *wb;
+		char vs[16];
+
+		if (st->readonly) {
+			rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "not a dedup state (no format version)");
+			goto out;
+		}
+		/* A new state: format, parameters and counters in one batch. */
+		snprintf(vs, sizeof(vs), "%d", DEDUP_FORMAT_VERSION);
+		wb = rocksdb_writebatch_create();
+		batch_meta(wb, st->cf, "format", vs);
+		batch_meta(wb, st->cf, "params", want.data);
+		batch_meta_u64(wb, st->cf, "runs", 0);
+		batch_meta_u64(wb, st->cf, "refs", 1);
+		batch_meta_u64(wb, st->cf, "segments", 0);
+		batch_meta(wb, st->cf, "open", "-");
+		batch_meta(wb, st->cf, "dead", "");
+		rc = write_batch(st, wb, "cannot initialise the state", err);
+		rocksdb_writebatch_destroy(wb);
+		if (rc)
+			goto out;
+		st->next_ref = 1;
+		st->run = 1;
+		goto out;
+	}
+	if (ling_parse_long(v.data, 0, 1 << 30, &version) || version > DEDUP_FORMAT_VERSION) {
+		rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0,
+				 "state format %s is newer than this dedup (%d); upgrade ling", v.data,
+				 DEDUP_FORMAT_VERSION);
+		goto out;
+	}
+	rc = meta_get(st, "params", &v, err);
+	if (rc < 0)
+		goto out;
+	if (rc == 0) {
+		rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "not a dedup state (no parameters; a KG store?)");
+		goto out;
+	}
+	if (strcmp(v.data, want.data)) {
+		rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0,
+				 "the state was made with other parameters (%s) than this run's (%s); give the same "
+				 "--ngram, --bands, --rows and --threshold, or use a new state",
+				 v.data, want.data);
+		goto out;
+	}
+	if ((rc = meta_get_u64(st, "runs", &runs, err)) || (rc = meta_get_u64(st, "refs", &st->next_ref, err)) ||
+	    (rc = meta_get_u64(st, "segments", &st->segments, err)))
+		goto out;
+	if (st->next_ref < 1) {
+		rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "corrupt state: refs is 0");
+		goto out;
+	}
+	st->run = runs + 1;
+	rc = check_open_run(st, err);
+out:
+	ling_buf_release(&v);
+	ling_buf_release(&want);
+	return rc;
+}
+
+/* ---- open and close ---- */
+
+static int looks_like_foreign_dir(const char *dir)
+{
+	struct ling_buf path = LING_BUF_INIT;
+	struct dirent *de;
+	struct stat sb;
+	int foreign = 0;
+	DIR *d;
+
+	ling_buf_addf(&path, "%s/CURRENT", dir);
+	if (stat(path.data, &sb) == 0) {
+		ling_buf_release(&path);
+		return 0;
+	}
+	ling_buf_release(&path);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			foreign = 1;
+	closedir(d);
+	return foreign;
+}
+
+/* The SST file of a commit killed before its ingestion: never part of the state. */
+static void remove_stale_ingest_files(const char *dir)
+{
+	struct ling_buf path = LING_BUF_INIT;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "ling-dedup-ingest-", 18))
+			continue;
+		ling_buf_reset(&path);
+		ling_buf_addf(&path, "%s/%s", dir, de->d_name);
+		unlink(path.data);
+	}
+	closedir(d);
+	ling_buf_release(&path);
+}
+
+static int open_db(struct dedup_state *st, struct ling_err *err)
+{
+	const char *names[1] = { "default" };
+	const rocksdb_options_t *cf_opts[1];
+	rocksdb_column_family_handle_t *handles[1] = { NULL };
+	rocksdb_mergeoperator_t *merge;
+	rocksdb_lru_cache_options_t *lru;
+	char *errmsg = NULL;
+	struct stat sb;
+
+	if (stat(st->dir, &sb) != 0) {
+		if (st->readonly)
+			return ling_err_at(err, LING_EIO, st->dir, 0, 0, "no such state (a dry run does not make one)");
+	} else if (!S_ISDIR(sb.st_mode)) {
+		return ling_err_at(err, LING_EIO, st->dir, 0, 0, "not a directory");
+	}
+	if (looks_like_foreign_dir(st->dir))
+		return ling_err_at(err, LING_ESTORE, st->dir, 0, 0,
+				   "not a dedup state (the directory holds other files)");
+	st->opts = rocksdb_options_create();
+	rocksdb_options_set_create_if_missing(st->opts, !st->readonly);
+	merge = rocksdb_mergeoperator_create(NULL, merge_state_free, full_merge, partial_merge, merge_free,
+					     merge_name);
+	rocksdb_options_set_merge_operator(st->opts, merge);
+	/* Hashes and signatures do not compress: no compression. */
+	rocksdb_options_set_compression(st->opts, rocksdb_no_compression);
+	rocksdb_options_increase_parallelism(st->opts, 2);
+	/*
+	 * Fixed memory: two 64 MiB memtables, and a 64 MiB block cache that
+	 * holds the index and filter blocks too, at high priority. Two shards:
+	 * the filter of a large commit is megabytes, and one bigger than its
+	 * shard would be read from the file at every lookup. Most lookups miss,
+	 * and a filter answers them.
+	 */
+	rocksdb_options_set_write_buffer_size(st->opts, 64 << 20);
+	rocksdb_options_set_max_write_buffer_number(st->opts, 2);
+	/* Most lookups miss: a bloom filter over the memtable answers them without a skip-list search. */
+	rocksdb_options_set_memtable_prefix_bloom_size_ratio(st->opts, 0.1);
+	rocksdb_options_set_memtable_whole_key_filtering(st->opts, 1);
+	lru = rocksdb_lru_cache_options_create();
+	rocksdb_lru_cache_options_set_capacity(lru, 64 << 20);
+	rocksdb_lru_cache_options_set_num_shard_bits(lru, 1);
+	st->cache = rocksdb_cache_create_lru_opts(lru);
+	rocksdb_lru_cache_options_destroy(lru);
+	st->table = rocksdb_block_based_options_create();
+	rocksdb_block_based_options_set_block_cache(st->table, st->cache);
+	rocksdb_block_based_options_set_filter_policy(st->table, rocksdb_filterpolicy_create_bloom_full(10));
+	rocksdb_block_based_options_set_cache_index_and_filter_blocks(st->table, 1);
+	rocksdb_block_based_options_set_cache_index_and_filter_blocks_with_high_priority(st->table, 1);
+	rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(st->table, 1);
+	rocksdb_options_set_block_based_table_factory(st->opts, st->table);
+	cf_opts[0] = st->opts;
+	if (st->readonly)
+		st->db = rocksdb_open_for_read_only_column_families(st->opts, st->dir, 1, names, cf_opts, handles, 0,
+								    &errmsg);
+	else
+		st->db = rocksdb_open_column_families(st->opts, st->dir, 1, names, cf_opts, handles, &errmsg);
+	if (CHECK_ROCKS(errmsg, err, "cannot open the state"))
+		return LING_ESTORE;
+	st->cf = handles[0];
+	if (!st->readonly)
+		remove_stale_ingest_files(st->dir);
+	st->ropts = rocksdb_readoptions_create();
+	st->wopts = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_set_sync(st->wopts, 1);
+	return check_meta(st, err);
+}
+
+int dedup_state_open(struct dedup_state **out, const char *dir, unsigned flags, const struct dedup_params *p,
+		     struct ling_err *err)
+{
+	struct dedup_state *st = xcalloc(1, sizeof(*st));
+	int rc;
+
+	*out = NULL;
+	st->p = *p;
+	st->nperm = p->bands * p->rows;
+	st->readonly = !!(flags & DEDUP_STATE_READONLY);
+	st->provisional = !!(flags & DEDUP_STATE_PROVISIONAL);
+	st->next_ref = 1;
+	st->run = 1;
+	if (dir) {
+		st->dir = xstrdup(dir);
+		if ((rc = open_db(st, err))) {
+			if (!err->file[0])
+				snprintf(err->file, sizeof(err->file), "%s", dir);
+			dedup_state_close(st);
+			return rc;
+		}
+	}
+	st->base_ref = st->next_ref;
+	st->run_first_ref = st->next_ref;
+	*out = st;
+	return 0;
+}
+
+void dedup_state_close(struct dedup_state *st)
+{
+	if (!st)
+		return;
+	if (st->cf)
+		rocksdb_column_family_handle_destroy(st->cf);
+	if (st->db)
+		rocksdb_close(st->db);
+	if (st->ropts)
+		rocksdb_readoptions_destroy(st->ropts);
+	if (st->wopts)
+		rocksdb_writeoptions_destroy(st->wopts);
+	if (st->opts)
+		rocksdb_options_destroy(st->opts);
+	if (st->table)
+		rocksdb_block_based_options_destroy(st->table);
+	if (st->cache)
+		rocksdb_cache_destroy(st->cache);
+	free(st->dir);
+	free(st->dead);
+	free(st->ex);
+	free(st->bk);
+	free(st->docs);
+	free(st->sigs);
+	ling_buf_release(&st->strs);
+	free(st->pf_exact);
+	free(st->pf_off);
+	free(st->pf_cnt);
+	free(st->pf_refs);
+	free(st->pf_keys);
+	free(st->pf_kptr);
+	free(st->pf_klen);
+	free(st->pf_slot);
+	free(st->pf_sort);
+	free(st->pf_tmp);
+	free(st->docval);
+	free(st->docsig);
+	free(st);
+}
+
+uint64_t dedup_state_run(const struct dedup_state *st)
+{
+	return st->run;
+}
+
+uint64_t dedup_state_records(const struct dedup_state *st)
+{
+	return st->next_ref - 1 - st->dead_total;
+}
+
+uint64_t dedup_state_segment(const struct dedup_state *st)
+{
+	return st->segments;
+}
+
+int dedup_state_durable(const struct dedup_state *st)
+{
+	return st->db && !st->readonly;
+}
+
+/* ---- the tables of uncommitted records ---- */
+
+static size_t bucket_slot(uint64_t key, size_t cap)
+{
+	return (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 32) & (cap - 1);
+}
+
+static void exact_insert(struct exact_ent *tab, size_t cap, uint64_t lo, uint64_t hi, uint64_t ref)
+{
+	size_t i = (size_t)lo & (cap - 1);
+
+	while (tab[i].ref)
+		i = (i + 1) & (cap - 1);
+	tab[i].lo = lo;
+	tab[i].hi = hi;
+	tab[i].ref = ref;
+}
+
+static void bucket_insert(struct bucket_ent *tab, size_t cap, uint64_t key, uint64_t ref)
+{
+	size_t i = bucket_slot(key, cap);
+
+	while (tab[i].ref)
+		i = (i + 1) & (cap - 1);
+	tab[i].key = key;
+	tab[i].ref = ref;
+}
+
+/* Keeps the load at most 1/2 (exact) and 2/3 (buckets): probe runs stay short. */
+static void exact_reserve(struct dedup_state *st, size_t more)
+{
+	struct exact_ent *old = st->ex;
+	size_t old_cap = st->ex_cap, cap = old_cap ? old_cap : 1024, i;
+
+	while ((st->ex_n + more) * 2 > cap)
+		cap *= 2;
+	if (cap == old_cap)
+		return;
+	st->ex = xcalloc(cap, sizeof(*st->ex));
+	st->ex_cap = cap;
+	for (i = 0; i < old_cap; i++)
+		if (old[i].ref)
+			exact_insert(st->ex, cap, old[i].lo, old[i].hi, old[i].ref);
+	free(old);
+}
+
+static void bucket_reserve(struct dedup_state *st, size_t more)
+{
+	struct bucket_ent *old = st->bk;
+	size_t old_cap = st->bk_cap, cap = old_cap ? old_cap : 4096, i;
+
+	while ((st->bk_n + more) * 3 > cap * 2)
+		cap *= 2;
+	if (cap == old_cap)
+		return;
+	st->bk = xcalloc(cap, sizeof(*st->bk));
+	st->bk_cap = cap;
+	for (i = 0; i < old_cap; i++)
+		if (old[i].ref)
+			bucket_insert(st->bk, cap, old[i].key, old[i].ref);
+	free(old);
+}
+
+static void tables_clear(struct dedup_state *st)
+{
+	if (st->ex)
+		memset(st->ex, 0, st->ex_cap * sizeof(*st->ex));
+	if (st->bk)
+		memset(st->bk, 0, st->bk_cap * sizeof(*st->bk));
+	st->ex_n = st->bk_n = st->docs_n = st->sigs_n = 0;
+	ling_buf_reset(&st->strs);
+	st->last_src_len = 0;
+	st->last_src_off = 0;
+}
+
+/* LSD radix sort of n (key, ref) pairs by key, through tmp (n pairs). */
+static void radix_sort(struct bucket_ent *a, struct bucket_ent *tmp, size_t n)
+{
+	size_t count[256], i;
+	int shift;
+
+	for (shift = 0; shift < 64; shift += 8) {
+		size_t sum = 0;
+		struct bucket_ent *t;
+
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[(a[i].key >> shift) & 0xFF]++;
+		for (i = 0; i < 256; i++) {
+			size_t c = count[i];
+
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			tmp[count[(a[i].key >> shift) & 0xFF]++] = a[i];
+		t = a;
+		a = tmp;
+		tmp = t;
+	}
+	/* Eight passes: the sorted pairs are back in the first array. */
+}
+
+/* ---- lookups ---- */
+
+int dedup_state_prefetch(struct dedup_state *st, size_t n, const struct dedup_hash128 *exact,
+			 const uint64_t *const *keys, struct ling_err *err)
+{
+	const size_t nb = (size_t)st->p.bands;
+	rocksdb_pinnableslice_t **vals = NULL;
+	char **errs = NULL;
+	size_t nkeys = 0, i, b, k, j;
+	unsigned char *kp;
+	int rc = 0;
+
+	st->pf_valid = 0;
+	st->pf_n = n;
+	st->pf_refs_n = 0;
+	st->pf_exact = xgrow(st->pf_exact, &st->pf_exact_cap, n ? n : 1, sizeof(uint64_t));
+	st->pf_off = xgrow(st->pf_off, &st->pf_off_cap, n * nb + 1, sizeof(uint32_t));
+	st->pf_cnt = xgrow(st->pf_cnt, &st->pf_cnt_cap, n * nb + 1, sizeof(uint32_t));
+	memset(st->pf_exact, 0, n * sizeof(uint64_t));
+	memset(st->pf_cnt, 0, n * nb * sizeof(uint32_t));
+	/* Nothing committed yet (or in memory): every lookup would miss. */
+	if (!st->db || st->base_ref == 1)
+		goto done;
+	for (i = 0; i < n; i++)
+		nkeys += 1 + (keys[i] ? nb : 0);
+	st->pf_keys = xgrow(st->pf_keys, &st->pf_keys_cap, nkeys * EXACT_KEY_LEN, 1);
+	st->pf_kptr = xgrow(st->pf_kptr, &st->pf_kptr_cap, nkeys, sizeof(*st->pf_kptr));
+	st->pf_klen = xgrow(st->pf_klen, &st->pf_klen_cap, nkeys, sizeof(size_t));
+	st->pf_slot = xgrow(st->pf_slot, &st->pf_slot_cap, nkeys, sizeof(size_t));
+	st->pf_sort = xgrow(st->pf_sort, &st->pf_sort_cap, nkeys, sizeof(*st->pf_sort));
+	st->pf_tmp = xgrow(st->pf_tmp, &st->pf_tmp_cap, nkeys, sizeof(*st->pf_tmp));
+	/* The keys go in sorted (buckets, then exact hashes): MultiGet need not sort them. */
+	for (i = 0, k = 0; i < n; i++) {
+		if (!keys[i])
+			continue;
+		for (b = 0; b < nb; b++) {
+			st->pf_sort[k].key = keys[i][b];
+			st->pf_sort[k++].ref = i * nb + b;
+		}
+	}
+	radix_sort(st->pf_sort, st->pf_tmp, k);
+	kp = (unsigned char *)st->pf_keys;
+	for (j = 0; j < k; j++) {
+		kp[0] = TAG_BUCKET;
+		put_be64(kp + 1, st->pf_sort[j].key);
+		st->pf_kptr[j] = (const char *)kp;
+		st->pf_klen[j] = BUCKET_KEY_LEN;
+		st->pf_slot[j] = st->pf_sort[j].ref;
+		kp += BUCKET_KEY_LEN;
+	}
+	for (i = 0; i < n; i++) {
+		st->pf_sort[i].key = exact[i].hi;
+		st->pf_sort[i].ref = i;
+	}
+	radix_sort(st->pf_sort, st->pf_tmp, n);
+	for (i = 1; i < n; i++) {
+		for (j = i; j > 0 && st->pf_sort[j].key == st->pf_sort[j - 1].key &&
+			    exact[st->pf_sort[j].ref].lo < exact[st->pf_sort[j - 1].ref].lo; j--) {
+			struct bucket_ent t = st->pf_sort[j];
+
+			st->pf_sort[j] = st->pf_sort[j - 1];
+			st->pf_sort[j - 1] = t;
+		}
+	}
+	for (i = 0; i < n; i++, k++) {
+		exact_key(kp, &exact[st->pf_sort[i].ref]);
+		st->pf_kptr[k] = (const char *)kp;
+		st->pf_klen[k] = EXACT_KEY_LEN;
+		st->pf_slot[k] = SIZE_MAX - st->pf_sort[i].ref;
+		kp += EXACT_KEY_LEN;
+	}
+	vals = xcalloc(nkeys, sizeof(*vals));
+	errs = xcalloc(nkeys, sizeof(*errs));
+	rocksdb_batched_multi_get_cf(st->db, st->ropts, st->cf, nkeys, st->pf_kptr, st->pf_klen, vals, errs, 1);
+	for (k = 0; k < nkeys; k++) {
+		const char *v;
+		size_t vlen = 0;
+
+		if (errs[k]) {
+			if (!rc)
+				rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "cannot read the state: %s", errs[k]);
+			free(errs[k]);
+		}
+		if (!vals[k])
+			continue;
+		v = rocksdb_pinnableslice_value(vals[k], &vlen);
+		if (v && !rc) {
+			if (st->pf_slot[k] >= SIZE_MAX - n) {
+				if (vlen == 8)
+					st->pf_exact[SIZE_MAX - st->pf_slot[k]] = get_be64((const unsigned char *)v);
+				else
+					rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "corrupt state: bad exact entry");
+			} else {
+				size_t cnt = vlen / 8, r;
+
+				st->pf_refs = xgrow(st->pf_refs, &st->pf_refs_cap, st->pf_refs_n + cnt, sizeof(uint64_t));
+				st->pf_off[st->pf_slot[k]] = (uint32_t)st->pf_refs_n;
+				st->pf_cnt[st->pf_slot[k]] = (uint32_t)cnt;
+				for (r = 0; r < cnt; r++)
+					st->pf_refs[st->pf_refs_n++] = get_be64((const unsigned char *)v + 8 * r);
+			}
+		}
+		rocksdb_pinnableslice_destroy(vals[k]);
+	}
+	free(vals);
+	free(errs);
+	if (rc)
+		return rc;
+done:
+	st->pf_valid = 1;
+	return 0;
+}
+
+uint64_t dedup_state_find_exact(struct dedup_state *st, size_t i, const struct dedup_hash128 *exact)
+{
+	if (st->ex_n) {
+		size_t j = (size_t)exact->lo & (st->ex_cap - 1);
+
+		for (; st->ex[j].ref; j = (j + 1) & (st->ex_cap - 1))
+			if (st->ex[j].lo == exact->lo && st->ex[j].hi == exact->hi)
+				return st->ex[j].ref;
+	}
+	if (st->pf_valid && i < st->pf_n && !is_dead(st, st->pf_exact[i]))
+		return st->pf_exact[i];
+	return 0;
+}
+
+size_t dedup_state_find_bucket(struct dedup_state *st, size_t i, int b, uint64_t key, uint64_t **refs,
+			       size_t *count, size_t *cap)
+{
+	size_t slot = i * (size_t)st->p.bands + (size_t)b, j;
+
+	/* Committed refs first: they are the older ones. */
+	if (st->pf_valid && i < st->pf_n && st->pf_cnt[slot]) {
+		size_t cnt = st->pf_cnt[slot], r;
+		const uint64_t *from = st->pf_refs + st->pf_off[slot];
+
+		*refs = xgrow(*refs, cap, *count + cnt, sizeof(uint64_t));
+		for (r = 0; r < cnt; r++)
+			if (!st->ndead || !is_dead(st, from[r]))
+				(*refs)[(*count)++] = from[r];
+	}
+	if (st->bk_n) {
+		for (j = bucket_slot(key, st->bk_cap); st->bk[j].ref; j = (j + 1) & (st->bk_cap - 1)) {
+			if (st->bk[j].key != key)
+				continue;
+			*refs = xgrow(*refs, cap, *count + 1, sizeof(uint64_t));
+			(*refs)[(*count)++] = st->bk[j].ref;
+		}
+	}
+	return *count;
+}
+
+static void pdoc_view(struct dedup_state *st, const struct pdoc *pd, uint64_t ref, struct dedup_doc *doc)
+{
+	doc->ref = ref;
+	doc->run = pd->run;
+	doc->line = pd->line;
+	doc->source = st->strs.data + pd->src_off;
+	doc->source_len = pd->src_len;
+	doc->id = (pd->flags & DOC_HAS_ID) ? st->strs.data + pd->id_off : NULL;
+	doc->id_len = pd->id_len;
+	doc->sig = (pd->flags & DOC_HAS_SIG) ? st->sigs + pd->sig_off : NULL;
+}
+
+static int decode_doc(struct dedup_state *st, const char *v, size_t vlen, struct dedup_doc *doc,
+		      struct ling_err *err)
+{
+	const unsigned char *p = (const unsigned char *)v, *end = p + vlen;
+	uint64_t run, line, slen, ilen;
+	unsigned char flags;
+	int i;
+
+	if (p >= end)
+		goto corrupt;
+	flags = *p++;
+	if (get_varint(&p, end, &run) || get_varint(&p, end, &line) || get_varint(&p, end, &slen) ||
+	    slen > (uint64_t)(end - p))
+		goto corrupt;
+	doc->run = run;
+	doc->line = (long)line;
+	doc->source = (const char *)p;
+	doc->source_len = (size_t)slen;
+	p += slen;
+	if (get_varint(&p, end, &ilen) || ilen > (uint64_t)(end - p))
+		goto corrupt;
+	doc->id = (flags & DOC_HAS_ID) ? (const char *)p : NULL;
+	doc->id_len = (size_t)ilen;
+	p += ilen;
+	doc->sig = NULL;
+	if (flags & DOC_HAS_SIG) {
+		if ((size_t)(end - p) != (size_t)st->nperm * 4)
+			goto corrupt;
+		if (!st->docsig)
+			st->docsig = xmalloc((size_t)st->nperm * sizeof(uint32_t));
+		for (i = 0; i < st->nperm; i++, p += 4)
+			st->docsig[i] = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+					(uint32_t)p[3] << 24;
+		doc->sig = st->docsig;
+	}
+	return 0;
+corrupt:
+	return ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "corrupt state: bad record %" PRIu64, doc->ref);
+}
+
+int dedup_state_doc(struct dedup_state *st, uint64_t ref, struct dedup_doc *doc, struct ling_err *err)
+{
+	unsigned char key[DOC_KEY_LEN];
+	char *errmsg = NULL;
+	size_t vlen;
+	int rc;
+
+	memset(doc, 0, sizeof(*doc));
+	doc->ref = ref;
+	if (ref >= st->base_ref && ref - st->base_ref < st->docs_n) {
+		pdoc_view(st, &st->docs[ref - st->base_ref], ref, doc);
+		return 0;
+	}
+	if (!st->db || ref >= st->base_ref)
+		return ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "corrupt state: no record %" PRIu64, ref);
+	key[0] = TAG_DOC;
+	put_be64(key + 1, ref);
+	free(st->docval);
+	st->docval = rocksdb_get_cf(st->db, st->ropts, st->cf, (const char *)key, sizeof(key), &vlen, &errmsg);
+	if ((rc = CHECK_ROCKS(errmsg, err, "cannot read the state")))
+		return rc;
+	if (!st->docval)
+		return ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "corrupt state: no record %" PRIu64, ref);
+	return decode_doc(st, st->docval, vlen, doc, err);
+}
+
+/* ---- adding and committing ---- */
+
+uint64_t dedup_state_add(struct dedup_state *st, const struct dedup_hash128 *exact, const uint64_t *keys,
+			 struct dedup_doc *doc)
+{
+	uint64_t ref = st->next_ref++;
+	struct pdoc *pd;
+	int b;
+
+	exact_reserve(st, 1);
+	exact_insert(st->ex, st->ex_cap, exact->lo, exact->hi, ref);
+	st->ex_n++;
+	if (keys) {
+		bucket_reserve(st, (size_t)st->p.bands);
+		for (b = 0; b < st->p.bands; b++)
+			bucket_insert(st->bk, st->bk_cap, keys[b], ref);
+		st->bk_n += (size_t)st->p.bands;
+	}
+	st->docs = xgrow(st->docs, &st->docs_cap, st->docs_n + 1, sizeof(*st->docs));
+	pd = &st->docs[st->docs_n++];
+	memset(pd, 0, sizeof(*pd));
+	pd->run = st->run;
+	pd->line = doc->line;
+	/* Records of one input share its name. */
+	if (st->last_src_len != doc->source_len || !st->strs.data ||
+	    memcmp(st->strs.data + st->last_src_off, doc->source, doc->source_len)) {
+		st->last_src_off = st->strs.len;
+		st->last_src_len = doc->source_len;
+		ling_buf_add(&st->strs, doc->source, doc->source_len);
+	}
+	pd->src_off = st->last_src_off;
+	pd->src_len = st->last_src_len;
+	if (doc->id) {
+		pd->flags |= DOC_HAS_ID;
+		pd->id_off = st->strs.len;
+		pd->id_len = doc->id_len;
+		ling_buf_add(&st->strs, doc->id, doc->id_len);
+	}
+	if (doc->sig) {
+		pd->flags |= DOC_HAS_SIG;
+		st->sigs = xgrow(st->sigs, &st->sigs_cap, st->sigs_n + (size_t)st->nperm, sizeof(uint32_t));
+		pd->sig_off = st->sigs_n;
+		memcpy(st->sigs + st->sigs_n, doc->sig, (size_t)st->nperm * sizeof(uint32_t));
+		st->sigs_n += (size_t)st->nperm;
+	}
+	doc->ref = ref;
+	doc->run = st->run;
+	return ref;
+}
+
+static void encode_doc(struct dedup_state *st, const struct pdoc *pd, struct ling_buf *out)
+{
+	int i;
+
+	ling_buf_reset(out);
+	ling_buf_addc(out, (char)pd->flags);
+	add_varint(out, pd->run);
+	add_varint(out, (uint64_t)pd->line);
+	add_varint(out, pd->src_len);
+	ling_buf_add(out, st->strs.data + pd->src_off, pd->src_len);
+	add_varint(out, pd->id_len);
+	if (pd->flags & DOC_HAS_ID)
+		ling_buf_add(out, st->strs.data + pd->id_off, pd->id_len);
+	if (pd->flags & DOC_HAS_SIG) {
+		for (i = 0; i < st->nperm; i++) {
+			uint32_t v = st->sigs[pd->sig_off + (size_t)i];
+			char le[4] = { (char)(v & 0xFF), (char)((v >> 8) & 0xFF), (char)((v >> 16) & 0xFF),
+				       (char)(v >> 24) };
+
+			ling_buf_add(out, le, 4);
+		}
+	}
+}
+
+/*
+ * Where a commit's keys go: one WriteBatch for a small commit, one SST file
+ * ingested atomically for a large one (no memtable inserts, no log; what
+ * most of a large commit would cost). Either way the keys come in ascending
+ * order, as an SST file needs them.
+ */
+struct kv_writer {
+	rocksdb_writebatch_t *wb;
+	rocksdb_sstfilewriter_t *sst;
+	rocksdb_column_family_handle_t *cf;
+	char *errmsg;
+};
+
+/* Commits of this many keys or more are ingested as an SST file. */
+#define SST_MIN_KEYS 4096
+
+static void kv_put(struct kv_writer *w, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	if (w->errmsg)
+		return;
+	if (w->sst)
+		rocksdb_sstfilewriter_put(w->sst, key, klen, val, vlen, &w->errmsg);
+	else
+		rocksdb_writebatch_put_cf(w->wb, w->cf, key, klen, val, vlen);
+}
+
+static void kv_merge(struct kv_writer *w, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	if (w->errmsg)
+		return;
+	if (w->sst)
+		rocksdb_sstfilewriter_merge(w->sst, key, klen, val, vlen, &w->errmsg);
+	else
+		rocksdb_writebatch_merge_cf(w->wb, w->cf, key, klen, val, vlen);
+}
+
+static void kv_meta_u64(struct kv_writer *w, const char *name, uint64_t v)
+{
+	char key[16], val[24];
+
+	snprintf(key, sizeof(key), "%c%s", TAG_META, name);
+	snprintf(val, sizeof(val), "%" PRIu64, v);
+	kv_put(w, key, strlen(key), val, strlen(val));
+}
+
+/* The commit's keys, in order: buckets, records, exact hashes, meta. */
+static void emit_commit(struct dedup_state *st, struct kv_writer *w, uint64_t segments, int complete)
+{
+	char open[64];
+	struct ling_buf val = LING_BUF_INIT;
+	unsigned char key[EXACT_KEY_LEN];
+	struct bucket_ent *sorted, *tmp;
+	size_t i, j, n = st->bk_n > st->ex_n ? st->bk_n : st->ex_n;
+
+	sorted = xmalloc((n ? n : 1) * sizeof(*sorted));
+	tmp = xmalloc((n ? n : 1) * sizeof(*tmp));
+	for (i = 0, n = 0; i < st->bk_cap; i++)
+		if (st->bk[i].ref)
+			sorted[n++] = st->bk[i];
+	radix_sort(sorted, tmp, n);
+	/* Records of one commit that share a bucket make one merge operand (an SST key appears once). */
+	for (i = 0; i < n; i = j) {
+		ling_buf_reset(&val);
+		for (j = i; j < n && sorted[j].key == sorted[i].key; j++) {
+			unsigned char refv[8];
+
+			put_be64(refv, sorted[j].ref);
+			ling_buf_add(&val, refv, 8);
+		}
+		key[0] = TAG_BUCKET;
+		put_be64(key + 1, sorted[i].key);
+		kv_merge(w, key, BUCKET_KEY_LEN, val.data, val.len);
+	}
+	for (i = 0; i < st->docs_n; i++) {
+		key[0] = TAG_DOC;
+		put_be64(key + 1, st->base_ref + i);
+		encode_doc(st, &st->docs[i], &val);
+		kv_put(w, key, DOC_KEY_LEN, val.data, val.len);
+	}
+	/* Exact keys sort by (hi, lo): radix-sort (hi, slot) pairs, then order equal hi by lo. */
+	for (i = 0, n = 0; i < st->ex_cap; i++) {
+		if (!st->ex[i].ref)
+			continue;
+		sorted[n].key = st->ex[i].hi;
+		sorted[n++].ref = i;
+	}
+	radix_sort(sorted, tmp, n);
+	for (i = 1; i < n; i++) {
+		for (j = i; j > 0 && sorted[j].key == sorted[j - 1].key &&
+			    st->ex[sorted[j].ref].lo < st->ex[sorted[j - 1].ref].lo; j--) {
+			struct bucket_ent t = sorted[j];
+
+			sorted[j] = sorted[j - 1];
+			sorted[j - 1] = t;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		const struct exact_ent *e = &st->ex[sorted[i].ref];
+		struct dedup_hash128 h;
+		unsigned char refv[8];
+
+		h.lo = e->lo;
+		h.hi = e->hi;
+		exact_key(key, &h);
+		put_be64(refv, e->ref);
+		kv_put(w, key, EXACT_KEY_LEN, refv, 8);
+	}
+	free(sorted);
+	free(tmp);
+	ling_buf_release(&val);
+	if (complete)
+		snprintf(open, sizeof(open), "-");
+	else
+		snprintf(open, sizeof(open), "%" PRIu64 " %" PRIu64 " %c", st->run, st->run_first_ref,
+			 st->provisional ? 'p' : 'f');
+	kv_put(w, "Mopen", 5, open, strlen(open));
+	kv_meta_u64(w, "refs", st->next_ref);
+	kv_meta_u64(w, "runs", st->run);
+	kv_meta_u64(w, "segments", segments);
+}
+
+void dedup_crash_point(const char *point)
+{
+	static long long hits;
+	const char *want = getenv("LING_TEST_CRASH");
+	long long nth = 1;
+	size_t n;
+
+	if (!want)
+		return;
+	n = strcspn(want, ":");
+	if (strlen(point) != n || strncmp(want, point, n))
+		return;
+	if (want[n] == ':' && ling_parse_long(want + n + 1, 1, 1LL << 40, &nth))
+		nth = 1;
+	if (++hits >= nth)
+		raise(SIGKILL);
+}
+
+static int commit_sst(struct dedup_state *st, uint64_t segments, int complete, struct ling_err *err)
+{
+	struct kv_writer w = { NULL, NULL, st->cf, NULL };
+	rocksdb_envoptions_t *env = rocksdb_envoptions_create();
+	rocksdb_ingestexternalfileoptions_t *io;
+	struct ling_buf path = LING_BUF_INIT;
+	const char *files[1];
+	int rc;
+
+	ling_buf_addf(&path, "%s/ling-dedup-ingest-%ld.sst", st->dir, (long)getpid());
+	w.sst = rocksdb_sstfilewriter_create(env, st->opts);
+	rocksdb_sstfilewriter_open(w.sst, path.data, &w.errmsg);
+	emit_commit(st, &w, segments, complete);
+	if (!w.errmsg)
+		rocksdb_sstfilewriter_finish(w.sst, &w.errmsg);
+	rocksdb_sstfilewriter_destroy(w.sst);
+	rocksdb_envoptions_destroy(env);
+	rc = CHECK_ROCKS(w.errmsg, err, "cannot write the commit's SST file");
+	dedup_crash_point("before-ingest");
+	if (!rc) {
+		files[0] = path.data;
+		io = rocksdb_ingestexternalfileoptions_create();
+		rocksdb_ingestexternalfileoptions_set_move_files(io, 1);
+		/* The one step that makes the commit visible, all of it at once. */
+		rocksdb_ingest_external_file_cf(st->db, st->cf, files, 1, io, &w.errmsg);
+		rocksdb_ingestexternalfileoptions_destroy(io);
+		rc = CHECK_ROCKS(w.errmsg, err, "cannot commit the state");
+	}
+	unlink(path.data);
+	ling_buf_release(&path);
+	return rc;
+}
+
+static int commit_batch(struct dedup_state *st, uint64_t segments, int complete, struct ling_err *err)
+{
+	struct kv_writer w = { rocksdb_writebatch_create(), NULL, st->cf, NULL };
+	int rc;
+
+	emit_commit(st, &w, segments, complete);
+	rc = write_batch(st, w.wb, "cannot commit the state", err);
+	rocksdb_writebatch_destroy(w.wb);
+	return rc;
+}
+
+int dedup_state_commit(struct dedup_state *st, uint64_t segments, int complete, struct ling_err *err)
+{
+	int rc;
+
+	st->pf_valid = 0;
+	if (!dedup_state_durable(st))
+		return 0;
+	if (st->bk_n + st->ex_n + st->docs_n >= SST_MIN_KEYS)
+		rc = commit_sst(st, segments, complete, err);
+	else
+		rc = commit_batch(st, segments, complete, err);
+	if (rc) {
+		if (!err->file[0])
+			snprintf(err->file, sizeof(err->file), "%s", st->dir);
+		return rc;
+	}
+	st->segments = segments;
+	st->base_ref = st->next_ref;
+	tables_clear(st);
+	return 0;
+}

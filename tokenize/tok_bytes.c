@@ -1,0 +1,67 @@
+/*
+ * tok_bytes: the GPT-2 byte <-> unicode table used by byte-level BPE (HF
+ * ByteLevel, GPT-2 encoder.json). Printable Latin-1 bytes stand for
+ * themselves; the other 68 bytes, in increasing order, map to U+0100.. .
+ */
+#include "tok_internal.h"
+
+#include "../common/ling_utf8.h"
+
+#include "../common/banned.h"
+
+static int printable(unsigned b)
+{
+	return (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+}
+
+unsigned tok_byte_to_cp(unsigned char b)
+{
+	unsigned n = 0, i;
+
+	if (printable(b))
+		return b;
+	for (i = 0; i < b; i++)
+		n += !printable(i);
+	return 0x100 + n;
+}
+
+int tok_cp_to_byte(unsigned long cp)
+{
+	static int table[0x144];
+	static int ready;
+	unsigned i;
+
+	if (!ready) {
+		for (i = 0; i < 0x144; i++)
+			table[i] = -1;
+		for (i = 0; i < 256; i++)
+			table[tok_byte_to_cp((unsigned char)i)] = (int)i;
+		ready = 1;
+	}
+	return cp < 0x144 ? table[cp] : -1;
+}
+
+int tok_bytes_from_unicode(const char *s, size_t len, struct ling_buf *out)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned long cp;
+		size_t n = ling_utf8_decode(s + i, len - i, &cp);
+		int b;
+
+		if (!n || (b = tok_cp_to_byte(cp)) < 0)
+			return -1;
+		ling_buf_addc(out, (char)b);
+		i += n;
+	}
+	return 0;
+}
+
+void tok_bytes_to_unicode(const char *s, size_t len, struct ling_buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		ling_buf_add_utf8(out, tok_byte_to_cp((unsigned char)s[i]));
+}

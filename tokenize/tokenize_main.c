@@ -1,0 +1,316 @@
+/* tokenize: text to token ids and back with a Hugging Face tokenizer.json or a tiktoken file. */
+#include "tok.h"
+
+#include "../common/ling_cli.h"
+#include "../common/ling_input.h"
+#include "../common/ling_jsonl.h"
+#include <jansson.h>
+#include "../common/ling_mem.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/banned.h"
+
+static const char usage_text[] =
+	"usage: tokenize encode --tokenizer FILE [options] [FILE...]\n"
+	"       tokenize decode --tokenizer FILE [options] [FILE...]\n"
+	"\n"
+	"encode: each input line is one text (its newline is not part of it); each output\n"
+	"line is its token ids, separated by spaces. decode: each input line is ids\n"
+	"separated by spaces or commas; each output line is their text. With --jsonl,\n"
+	"encode reads {\"text\": ...} and writes {\"ids\": [...]}, and decode reads\n"
+	"{\"ids\": [...]} and writes {\"text\": ...}, so any text survives exactly.\n"
+	"With no FILE, or with -, read stdin; gzip and zstd input is decompressed.\n"
+	"\n"
+	"  -t, --tokenizer=FILE   a Hugging Face tokenizer.json, or a tiktoken rank file\n"
+	"                         (a name containing .tiktoken); either may be .zst or .gz\n"
+	"      --encoding=NAME    the tiktoken encoding: gpt2, r50k_base, p50k_base,\n"
+	"                         cl100k_base, o200k_base (default: from the file name)\n"
+	"  -j, --jsonl            JSON Lines in and out\n"
+	"  -s, --special          encode: match added and special tokens in the text\n"
+	"                         (HF behaviour); by default all text is ordinary text\n"
+	"  -e, --max-errors=N     skip up to N bad lines, reporting each (default: 0)\n"
+	"  -q, --quiet            no summary line\n"
+	"  -h, --help             show this help\n"
+	"  -V, --version          show the version\n"
+	"\n"
+	"No BOS or EOS is added. The summary on stderr reads: read N (lines), wrote N,\n"
+	"rejected N (bad lines skipped).\n"
+	"Exit status: 0 ok, 1 bad input or tokenizer, 2 usage error.\n";
+
+struct run {
+	struct tok *tok;
+	int decode, jsonl;
+	unsigned flags;
+	long long max_errors, errors, read, wrote;
+	struct tok_ids ids;
+	struct ling_buf out, text;
+};
+
+static int usage_error(const char *msg)
+{
+	if (msg)
+		fprintf(stderr, "tokenize: %s\n", msg);
+	fprintf(stderr, "usage: tokenize encode|decode --tokenizer FILE [options] [FILE...] (see --help)\n");
+	return 2;
+}
+
+static void write_ids(struct ling_buf *out, const struct tok_ids *ids, int jsonl)
+{
+	size_t i;
+
+	if (jsonl)
+		ling_buf_adds(out, "{\"ids\":[");
+	for (i = 0; i < ids->len; i++)
+		ling_buf_addf(out, "%s%lu", i ? jsonl ? "," : " " : "", (unsigned long)ids->v[i]);
+	ling_buf_adds(out, jsonl ? "]}\n" : "\n");
+}
+
+/* Parses "1 2 3" or "1,2,3" into ids. @return 0, or the 1-based column of the bad character. */
+static long parse_id_list(const char *s, size_t len, struct tok_ids *ids)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned long long v = 0;
+		size_t start;
+
+		if (s[i] == ' ' || s[i] == ',' || s[i] == '\t' || s[i] == '\r') {
+			i++;
+			continue;
+		}
+		start = i;
+		while (i < len && s[i] >= '0' && s[i] <= '9' && v < (1ULL << 32))
+			v = v * 10 + (unsigned long long)(s[i++] - '0');
+		if (i == start || v >= (1ULL << 32) || (i < len && s[i] != ' ' && s[i] != ',' && s[i] != '\t' && s[i] != '\r'))
+			return (long)(i == start ? start : i) + 1;
+		tok_ids_push(ids, (uint32_t)v);
+	}
+	return 0;
+}
+
+/*
+ * Parses a JSONL record. Not ling_jsonl_parse: a text may hold U+0000 (a NUL
+ * byte is a token like any other), which that reader rejects on purpose.
+ */
+static int parse_object(const char *line, size_t len, const char *name, long lineno, json_t **out,
+			struct ling_err *err)
+{
+	json_error_t jerr;
+
+	*out = json_loadb(line, len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
+	if (!*out)
+		return ling_err_at(err, LING_EDATA, name, lineno, jerr.position + 1, "bad JSON: %s", jerr.text);
+	if (!json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		return ling_err_at(err, LING_EDATA, name, lineno, 1, "not a JSON object");
+	}
+	return 0;
+}
+
+/* Gives a library error (which has no file or line) the input position. */
+static void reposition(struct ling_err *err, const char *name, long lineno, long col, const char *prefix)
+{
+	char msg[sizeof(err->msg)];
+
+	memcpy(msg, err->msg, sizeof(msg));
+	ling_err_at(err, err->code, name, lineno, col, "%s%s", prefix, msg);
+}
+
+/* Turns one input line into one output line in run->out. @return 0 or a negative ling_errc with err. */
+static int do_line(struct run *run, const char *name, long lineno, const char *line, size_t len,
+		   struct ling_err *err)
+{
+	json_t *obj = NULL, *v;
+	int rc = 0;
+	long col;
+
+	run->ids.len = 0;
+	if (run->jsonl && (rc = parse_object(line, len, name, lineno, &obj, err)))
+		return rc;
+	if (!run->decode) {
+		if (run->jsonl) {
+			v = json_object_get(obj, "text");
+			if (!json_is_string(v)) {
+				rc = ling_err_at(err, LING_EDATA, name, lineno, 0, "no \"text\" string");
+				goto out;
+			}
+			line = json_string_value(v);
+			len = json_string_length(v);
+		}
+		if ((rc = tok_encode(run->tok, line, len, run->flags, &run->ids, err))) {
+			reposition(err, name, lineno, run->jsonl ? 0 : err->col, "");
+			goto out;
+		}
+		write_ids(&run->out, &run->ids, run->jsonl);
+		goto out;
+	}
+	if (run->jsonl) {
+		json_t *e;
+		size_t i;
+
+		v = json_object_get(obj, "ids");
+		if (!json_is_array(v)) {
+			rc = ling_err_at(err, LING_EDATA, name, lineno, 0, "no \"ids\" array");
+			goto out;
+		}
+		json_array_foreach(v, i, e) {
+			if (!json_is_integer(e) || json_integer_value(e) < 0 || json_integer_value(e) > UINT32_MAX) {
+				rc = ling_err_at(err, LING_EDATA, name, lineno, 0, "ids[%zu] is not a token id", i);
+				goto out;
+			}
+			tok_ids_push(&run->ids, (uint32_t)json_integer_value(e));
+		}
+	} else if ((col = parse_id_list(line, len, &run->ids))) {
+		rc = ling_err_at(err, LING_EDATA, name, lineno, col, "expected token ids separated by spaces");
+		goto out;
+	}
+	ling_buf_reset(&run->text);
+	if ((rc = tok_decode(run->tok, run->ids.v, run->ids.len, &run->text, err))) {
+		char where[32];
+
+		snprintf(where, sizeof(where), "ids[%ld]: ", err->col - 1);
+		reposition(err, name, lineno, 0, where);
+		goto out;
+	}
+	if (run->jsonl) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "text", json_stringn(run->text.data ? run->text.data : "", run->text.len));
+		rc = ling_jsonl_dump(o, &run->out, err);
+		json_decref(o);
+	} else {
+		ling_buf_add(&run->out, run->text.data ? run->text.data : "", run->text.len);
+		ling_buf_addc(&run->out, '\n');
+	}
+out:
+	json_decref(obj);
+	return rc;
+}
+
+static int flush_out(struct run *run, struct ling_err *err)
+{
+	if (run->out.len && fwrite(run->out.data, 1, run->out.len, stdout) != run->out.len)
+		return ling_err_set(err, LING_EIO, "cannot write to stdout");
+	ling_buf_reset(&run->out);
+	return 0;
+}
+
+/* @return 0, or a negative ling_errc that ends the run (already printed when it was a bad line). */
+static int do_file(struct run *run, const char *path, int *stopped, struct ling_err *err)
+{
+	struct ling_input *in;
+	const char *line;
+	size_t len;
+	struct ling_err ferr;
+	long lineno = 0;
+	int rc;
+
+	if ((rc = ling_input_open(&in, path, err)))
+		return rc;
+	while ((rc = ling_input_getline(in, &line, &len, err)) == 1) {
+		lineno++;
+		run->read++;
+		if (do_line(run, ling_input_name(in), lineno, line, len, err)) {
+			ling_err_print("tokenize", err);
+			if (++run->errors > run->max_errors) {
+				*stopped = 1;
+				rc = LING_EDATA;
+				break;
+			}
+			ling_err_clear(err);
+			continue;
+		}
+		run->wrote++;
+		if (run->out.len > (1 << 16) && (rc = flush_out(run, err)))
+			break;
+	}
+	ling_input_close(in);
+	if (rc > 0)
+		rc = 0;
+	/* What was written before a bad line still goes out. */
+	if (!rc)
+		rc = flush_out(run, err);
+	else
+		flush_out(run, &ferr);
+	return rc;
+}
+
+static int is_tiktoken(const char *path)
+{
+	return strstr(path, ".tiktoken") != NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "tokenizer", required_argument, NULL, 't' }, { "encoding", required_argument, NULL, 'E' },
+		{ "jsonl", no_argument, NULL, 'j' },           { "special", no_argument, NULL, 's' },
+		{ "max-errors", required_argument, NULL, 'e' }, { "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },            { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *tok_path = NULL, *encoding = NULL, *stdin_only[] = { "-" }, **files;
+	struct run run;
+	struct ling_err err;
+	int c, i, nfiles, quiet = 0, rc = 0, stopped = 0;
+
+	memset(&run, 0, sizeof(run));
+	ling_err_clear(&err);
+	while ((c = getopt_long(argc, argv, "t:jse:qhV", options, NULL)) != -1) {
+		switch (c) {
+		case 't': tok_path = optarg; break;
+		case 'E': encoding = optarg; break;
+		case 'j': run.jsonl = 1; break;
+		case 's': run.flags |= TOK_ENCODE_SPECIAL; break;
+		case 'e':
+			if (ling_parse_long(optarg, 0, 1LL << 62, &run.max_errors))
+				return usage_error("--max-errors needs a number >= 0");
+			break;
+		case 'q': quiet = 1; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'V': ling_print_version("tokenize"); return 0;
+		default: return usage_error(NULL);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("a subcommand is required: encode or decode");
+	if (!strcmp(argv[optind], "decode"))
+		run.decode = 1;
+	else if (strcmp(argv[optind], "encode"))
+		return usage_error("unknown subcommand (encode, decode)");
+	optind++; /* getopt_long has moved the options after the subcommand before it */
+	if (!tok_path)
+		return usage_error("--tokenizer FILE is required");
+	if (run.decode && (run.flags & TOK_ENCODE_SPECIAL))
+		return usage_error("--special is for encode");
+	if (encoding && !is_tiktoken(tok_path))
+		return usage_error("--encoding is for tiktoken files");
+	files = optind < argc ? (const char **)argv + optind : stdin_only;
+	nfiles = optind < argc ? argc - optind : 1;
+	rc = is_tiktoken(tok_path) ? tok_load_tiktoken(&run.tok, tok_path, encoding, &err)
+				   : tok_load_hf(&run.tok, tok_path, &err);
+	if (rc) {
+		ling_err_print("tokenize", &err);
+		return ling_err_exit_code(&err);
+	}
+	for (i = 0; i < nfiles && !rc; i++)
+		rc = do_file(&run, files[i], &stopped, &err);
+	if (rc && !stopped)
+		ling_err_print("tokenize", &err);
+	if (fflush(stdout) && !rc) {
+		fprintf(stderr, "tokenize: cannot write to stdout\n");
+		rc = LING_EIO;
+	}
+	if (!quiet)
+		fprintf(stderr, "tokenize: read %lld, wrote %lld, rejected %lld\n", run.read, run.wrote, run.errors);
+	tok_free(run.tok);
+	tok_ids_release(&run.ids);
+	ling_buf_release(&run.out);
+	ling_buf_release(&run.text);
+	return rc ? (rc == LING_EUSAGE ? 2 : 1) : 0;
+}
