@@ -6,9 +6,9 @@
 
 #include "kg_term_canon.h"
 #include "../common/ling_cli.h"
+#include "../common/ling_fs.h"
 #include "../common/ling_mem.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <errno.h>
@@ -155,50 +155,6 @@ static const char *merge_name(void *state)
 
 /* ---- open and close ---- */
 
-static int looks_like_foreign_dir(const char *dir)
-{
-	struct ling_buf path = LING_BUF_INIT;
-	struct dirent *de;
-	struct stat st;
-	int foreign = 0;
-	DIR *d;
-
-	ling_buf_addf(&path, "%s/CURRENT", dir);
-	if (stat(path.data, &st) == 0) {
-		ling_buf_release(&path);
-		return 0;
-	}
-	ling_buf_release(&path);
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			foreign = 1;
-	closedir(d);
-	return foreign;
-}
-
-/* SST files of a load killed before its ingestion: never part of the store, safe to remove. */
-static void remove_stale_ingest_files(const char *dir)
-{
-	struct ling_buf path = LING_BUF_INIT;
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "ling-ingest-", 12))
-			continue;
-		ling_buf_reset(&path);
-		ling_buf_addf(&path, "%s/%s", dir, de->d_name);
-		unlink(path.data);
-	}
-	closedir(d);
-	ling_buf_release(&path);
-}
-
 static int check_format(struct kg_store *st, struct ling_err *err)
 {
 	struct ling_buf v = LING_BUF_INIT;
@@ -254,7 +210,7 @@ int kg_store_open(struct kg_store **out, const char *dir, unsigned flags, struct
 		rc = ling_err_at(err, LING_EIO, dir, 0, 0, "no such store");
 		goto fail;
 	}
-	if (looks_like_foreign_dir(dir)) {
+	if (ling_dir_is_foreign(dir, "CURRENT")) {
 		rc = ling_err_at(err, LING_ESTORE, dir, 0, 0, "not a ling store (the directory holds other files)");
 		goto fail;
 	}
@@ -279,7 +235,7 @@ int kg_store_open(struct kg_store **out, const char *dir, unsigned flags, struct
 	if ((rc = check_format(st, err)))
 		goto fail;
 	if (!st->readonly)
-		remove_stale_ingest_files(dir);
+		ling_dir_remove_prefixed(dir, "ling-ingest-"); /* SST files of a load killed before ingestion */
 	kg_canon_init(&st->canon);
 	*out = st;
 	return 0;
@@ -1553,28 +1509,6 @@ int kg_store_degree(struct kg_store *st, kg_id id, int64_t *out_degree, int64_t 
 	return rc;
 }
 
-static uint64_t dir_bytes(const char *dir)
-{
-	struct ling_buf path = LING_BUF_INIT;
-	struct dirent *de;
-	uint64_t total = 0;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		struct stat sb;
-
-		ling_buf_reset(&path);
-		ling_buf_addf(&path, "%s/%s", dir, de->d_name);
-		if (stat(path.data, &sb) == 0 && S_ISREG(sb.st_mode))
-			total += (uint64_t)sb.st_size;
-	}
-	closedir(d);
-	ling_buf_release(&path);
-	return total;
-}
-
 int kg_store_stats(struct kg_store *st, struct kg_stats *out, struct ling_err *err)
 {
 	const char quads_key[2] = { TAG_COUNT, 'q' }, terms_key[2] = { TAG_COUNT, 't' };
@@ -1598,6 +1532,6 @@ int kg_store_stats(struct kg_store *st, struct kg_stats *out, struct ling_err *e
 	if ((rc = scan_prefix(st, prefix, 2, count_one, &c, err)))
 		return rc;
 	out->predicates = c.nonzero;
-	out->disk_bytes = dir_bytes(st->dir);
+	out->disk_bytes = ling_dir_bytes(st->dir);
 	return 0;
 }
