@@ -50,14 +50,18 @@
  *
  * Commits. Every commit_every records (and at the end) the output produced
  * since the last commit is flushed (sink->flush with durable set, which
- * should fsync a regular file) and then the state is committed in one
- * WriteBatch. A crash loses no record: what the state holds was emitted
- * before, and what it does not hold is decided again by the next run (so
- * output to a sink is at least once). With out_dir, output goes to segment
- * files DIR/part-NNNNNNNN.jsonl instead: a segment is written to a temporary
- * name, synced, committed by the same WriteBatch as the state, and renamed
- * into place; opening the state finishes or removes what a crash left.
- * Hence the segments hold each unique record exactly once across crashes.
+ * should fsync a regular file) and then the state is committed atomically.
+ * Output to a sink is at least once: the commits of such a run count for
+ * later runs only once it completes (dedup_finish); if it is killed, or
+ * stops on bad input, the next run treats the records it kept as never
+ * seen and writes them again, since what it wrote may not have reached
+ * anyone. So a run never drops a record that an earlier completed run did
+ * not write. With out_dir, output goes to segment files
+ * DIR/part-NNNNNNNN.jsonl instead: a segment is written to a temporary
+ * name, synced, committed with the state (these commits count at once), and
+ * renamed into place; opening the state finishes or removes what a crash
+ * left. Hence the segments hold each unique record exactly once across
+ * crashes.
  *
  * Threads. Records are taken in batches; parsing, text extraction,
  * normalisation and signatures of a batch run on `threads` threads, then the
@@ -186,7 +190,10 @@ int dedup_open(struct dedup **out, const struct dedup_options *opts, const struc
 int dedup_record(struct dedup *d, const char *line, size_t len, const char *source, long lineno,
 		 struct ling_err *err);
 
-/* Decides what is buffered, flushes, commits, and closes the output. @return as dedup_record. */
+/*
+ * Decides what is buffered, flushes, commits and closes the output, and
+ * marks the run complete in the state. @return as dedup_record.
+ */
 int dedup_finish(struct dedup *d, struct ling_err *err);
 
 const struct dedup_counts *dedup_counts(const struct dedup *d);

@@ -46,8 +46,8 @@ static const char usage_text[] =
 	"  -V, --version          show the version\n"
 	"\n"
 	"The summary on stderr reads: read N, wrote N, rejected N, dropped N (exact N, near N).\n"
-	"Output on stdout is at least once: after a crash, rerun the same input with the same\n"
-	"state and no record is lost; --out gives exactly once.\n"
+	"Output on stdout is at least once: the records of a run that did not complete are\n"
+	"written again by the next run on the state; --out gives exactly once.\n"
 	"Exit status: 0 ok, 1 bad input or state error, 2 usage error.\n";
 
 static char stdout_buf[1 << 20];

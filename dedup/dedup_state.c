@@ -6,7 +6,9 @@
  * Memory stays bounded by the commit interval: the tables hold only what was
  * kept since the last commit, and a commit moves it into RocksDB, whose
  * memtables and block cache have fixed sizes. Lookups for a batch are one
- * batched MultiGet (bloom filters answer most of them, which are misses).
+ * batched MultiGet of sorted keys (bloom filters answer most of them, which
+ * are misses). A commit writes its keys in order, into one WriteBatch when
+ * small, else into one SST file that is ingested: either is atomic.
  */
 #include "dedup_internal.h"
 

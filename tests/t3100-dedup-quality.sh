@@ -65,7 +65,7 @@ test_expect_success 'the LSH candidates follow the banding curve 1-(1-J^8)^14' '
 		if (d > 4 * sd + 0.03) { print \"off at J =\", \$1, \$3, \$4; bad = 1 } } END { exit bad }" curve0
 '
 
-test_expect_success 'no paragraph is dropped: the kept set is every paragraph and the undetected copies' '
+test_expect_success 'no paragraph is taken for a duplicate of another paragraph' '
 	grep -c "\"p[0-9.]*-[0-9]*-a\"" out >paragraphs &&
 	test "$(cat paragraphs)" = 1600
 '
