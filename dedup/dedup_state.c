@@ -13,9 +13,9 @@
 #include "dedup_internal.h"
 
 #include "../common/ling_cli.h"
+#include "../common/ling_fs.h"
 #include "../common/ling_mem.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -489,50 +489,6 @@ out:
 
 /* ---- open and close ---- */
 
-static int looks_like_foreign_dir(const char *dir)
-{
-	struct ling_buf path = LING_BUF_INIT;
-	struct dirent *de;
-	struct stat sb;
-	int foreign = 0;
-	DIR *d;
-
-	ling_buf_addf(&path, "%s/CURRENT", dir);
-	if (stat(path.data, &sb) == 0) {
-		ling_buf_release(&path);
-		return 0;
-	}
-	ling_buf_release(&path);
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			foreign = 1;
-	closedir(d);
-	return foreign;
-}
-
-/* The SST file of a commit killed before its ingestion: never part of the state. */
-static void remove_stale_ingest_files(const char *dir)
-{
-	struct ling_buf path = LING_BUF_INIT;
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "ling-dedup-ingest-", 18))
-			continue;
-		ling_buf_reset(&path);
-		ling_buf_addf(&path, "%s/%s", dir, de->d_name);
-		unlink(path.data);
-	}
-	closedir(d);
-	ling_buf_release(&path);
-}
-
 static int open_db(struct dedup_state *st, struct ling_err *err)
 {
 	const char *names[1] = { "default" };
@@ -549,7 +505,7 @@ static int open_db(struct dedup_state *st, struct ling_err *err)
 	} else if (!S_ISDIR(sb.st_mode)) {
 		return ling_err_at(err, LING_EIO, st->dir, 0, 0, "not a directory");
 	}
-	if (looks_like_foreign_dir(st->dir))
+	if (ling_dir_is_foreign(st->dir, "CURRENT"))
 		return ling_err_at(err, LING_ESTORE, st->dir, 0, 0,
 				   "not a dedup state (the directory holds other files)");
 	st->opts = rocksdb_options_create();
@@ -594,7 +550,7 @@ static int open_db(struct dedup_state *st, struct ling_err *err)
 		return LING_ESTORE;
 	st->cf = handles[0];
 	if (!st->readonly)
-		remove_stale_ingest_files(st->dir);
+		ling_dir_remove_prefixed(st->dir, "ling-dedup-ingest-"); /* a commit killed before ingestion */
 	st->ropts = rocksdb_readoptions_create();
 	st->wopts = rocksdb_writeoptions_create();
 	rocksdb_writeoptions_set_sync(st->wopts, 1);
