@@ -88,7 +88,7 @@ bin/%: $(BUILD)/bin/%
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBTOK) $(LIBDEDUP) $(LIBKG) $(LIBLING)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
-$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBKG) $(LIBLING)
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBTOK) $(LIBKG) $(LIBLING)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
 tools-in-build: $(addprefix $(BUILD)/bin/,$(TOOLS)) $(addprefix $(BUILD)/tests/unit/,$(UNIT_TESTS)) \
@@ -119,7 +119,7 @@ build/fuzz/obj/%.o: %.c
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p build/fuzz
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $^ -o $@ $(PKG_LIBS) -lpthread -lm
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $(filter %.c %.o,$^) -o $@ $(PKG_LIBS) -lpthread -lm
 
 # deps first, then a fresh make that sees the packages deps installed.
 demo: deps
