@@ -1324,6 +1324,11 @@ int kg_store_nt_id(struct kg_store *st, const char *nt, kg_id *id, int *found, s
 	return rc;
 }
 
+kg_id kg_store_canonical_id(const char *nt, size_t len)
+{
+	return hash_id(nt, len);
+}
+
 int kg_store_term_nt(struct kg_store *st, kg_id id, struct ling_buf *out, struct ling_err *err)
 {
 	int rc = read_term(st, id, out, err);

@@ -88,6 +88,12 @@ void kg_loader_free(struct kg_loader *ld);
 int kg_store_term_id(struct kg_store *st, const struct kg_term *t, kg_id *id, int *found, struct ling_err *err);
 /* Parses an N-Triples term ("<iri>", "_:b…", "\"lit\"@en") and returns its id as above. */
 int kg_store_nt_id(struct kg_store *st, const char *nt, kg_id *id, int *found, struct ling_err *err);
+/*
+ * The id of a term written in canonical N-Triples form (NFC, lowercase language
+ * tag), computed without reading the store: what kg_store_nt_id gives for it
+ * when the store holds it. For IRIs known in advance, such as rdfs:label.
+ */
+kg_id kg_store_canonical_id(const char *nt, size_t len);
 /* Appends the N-Triples form of id to out. LING_ESTORE when the id is unknown. */
 int kg_store_term_nt(struct kg_store *st, kg_id id, struct ling_buf *out, struct ling_err *err);
 

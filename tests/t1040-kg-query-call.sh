@@ -1,0 +1,373 @@
+#!/bin/sh
+test_description='kg-query --tools, --call and --calls; tests/tools/check-samples.py on hand-made samples'
+. "$(dirname "$0")/lib.sh"
+
+CHECK=$LING_ROOT/tests/tools/check-samples.py
+
+# The tool names of a --tools listing, one per line.
+tool_names() {
+	sed 's/^{"type":"function","function":{"name":"\([a-z0-9_]*\)".*/\1/'
+}
+
+test_expect_success 'setup: the FB15k-237 slice, a MetaQA slice with and without its schema' '
+	kg-load --store fb "$LING_DATA/fb15k-slice.nt.zst" 2>/dev/null &&
+	zstd -dc "$LING_ROOT/data/metaqa-kb.txt.zst" | head -n 3000 >mq.txt &&
+	kg-load --store mq --delimiter "|" --tsv-labels mq.txt "$LING_DATA/metaqa-schema.ttl" 2>/dev/null &&
+	kg-load --store mq0 --delimiter "|" --tsv-labels mq.txt 2>/dev/null
+'
+
+test_expect_success '--tools on MetaQA with its schema: names from the labels, domains and ranges' '
+	kg-query --store mq --tools >tools &&
+	tool_names <tools >names &&
+	cat >expect <<-EOF &&
+	get_film_director
+	find_films_by_director
+	get_film_genre
+	find_films_by_genre
+	get_film_tag
+	find_films_by_tag
+	get_film_language
+	find_films_by_language
+	get_film_release_year
+	find_films_by_release_year
+	get_film_actor
+	find_films_by_actor
+	get_film_writer
+	find_films_by_writer
+	intersection
+	union
+	difference
+	search_entities
+	EOF
+	test_cmp expect names &&
+	grep -Fx "{\"type\":\"function\",\"function\":{\"name\":\"find_films_by_director\",\"description\":\"Returns the films whose director is the given person.\",\"parameters\":{\"type\":\"object\",\"properties\":{\"director\":{\"type\":\"string\",\"description\":\"The name of the person.\"}},\"required\":[\"director\"],\"additionalProperties\":false}}}" tools
+'
+
+test_expect_success '--tools without the schema: names from the local names; --min-facts' '
+	kg-query --store mq0 --tools | tool_names >names &&
+	grep -Fx get_director names &&
+	grep -Fx find_entities_by_director names &&
+	grep -Fx get_genre names &&
+	grep -Fx find_entities_by_starred_actors names &&
+	! grep imdb names &&
+	kg-query --store mq0 --tools --min-facts 2 | tool_names >names2 &&
+	grep -Fx get_imdb_votes names2 &&
+	test $(wc -l <names2) -eq 22
+'
+
+test_expect_success '--tools on FB15k-237: Freebase paths, unique names' '
+	kg-query --store fb --tools >tools &&
+	tool_names <tools >names &&
+	grep -Fx get_person_place_of_birth names &&
+	grep -Fx find_people_by_place_of_birth names &&
+	grep -Fx get_actor_film names &&
+	grep -Fx find_locations_that_contain names &&
+	grep -Fx get_film_producer names &&
+	test $(wc -l <names) -eq 136 &&
+	sort names | uniq -d >dups &&
+	test_cmp /dev/null dups &&
+	! grep -qv "^[a-z][a-z0-9_]*\$" names &&
+	awk "length > 64" names >long &&
+	test_cmp /dev/null long
+'
+
+test_expect_success '--call: forward and inverse on MetaQA' '
+	kg-query --store mq --call get_film_director "{\"film\":\"Kismet\"}" >out &&
+	echo "[\"William Dieterle\"]" >expect &&
+	test_cmp expect out &&
+	kg-query --store mq --call find_films_by_director "{\"director\":\"William Dieterle\"}" >out &&
+	grep -F "\"Kismet\"" out &&
+	kg-query --store mq --call get_film_release_year "{\"film\":\"Kismet\"}" >out &&
+	echo "[\"1944\"]" >expect &&
+	test_cmp expect out
+'
+
+test_expect_success '--call on FB15k-237: names in, names out, sorted by bytes' '
+	kg-query --store fb --call get_person_place_of_birth "{\"person\":\"Eva Mendes\"}" >out &&
+	echo "[\"Miami\"]" >expect &&
+	test_cmp expect out &&
+	kg-query --store fb --call find_people_by_place_of_birth "{\"place_of_birth\":\"London\"}" >out &&
+	echo "[\"Jeremy Thomas\",\"Virginia Woolf\"]" >expect &&
+	test_cmp expect out &&
+	kg-query --store fb --lang de --call get_person_place_of_birth "{\"person\":\"Eva Mendes\"}" >out &&
+	echo "[\"Miami\"]" >expect &&
+	test_cmp expect out
+'
+
+test_expect_success '--call: an entity without a label is named by its IRI, both ways' '
+	kg-query --store fb --call get_location_contains "{\"location\":\"London\"}" >out &&
+	echo "[\"<http://rdf.freebase.com/ns/m.0hsb3>\"]" >expect &&
+	test_cmp expect out &&
+	kg-query --store fb --call find_locations_that_contain "{\"entity\":\"<http://rdf.freebase.com/ns/m.0hsb3>\"}" >out &&
+	echo "[\"London\"]" >expect &&
+	test_cmp expect out
+'
+
+test_expect_success '--call: logic tools and search' '
+	kg-query --store mq --call intersection "{\"sets\":[[\"b\",\"a\",\"c\"],[\"c\",\"b\",\"d\"]]}" >out &&
+	echo "[\"b\",\"c\"]" >expect && test_cmp expect out &&
+	kg-query --store mq --call union "{\"sets\":[[\"b\"],[\"a\",\"b\"]]}" >out &&
+	echo "[\"a\",\"b\"]" >expect && test_cmp expect out &&
+	kg-query --store mq --call difference "{\"items\":[\"b\",\"a\"],\"exclude\":[\"b\"]}" >out &&
+	echo "[\"a\"]" >expect && test_cmp expect out &&
+	kg-query --store mq --call search_entities "{\"name\":\"KISMET\"}" >out &&
+	echo "[\"Kismet\"]" >expect && test_cmp expect out
+'
+
+test_expect_success '--call errors: exit 1 with the reason, nothing on stdout' '
+	test_must_fail_with 1 kg-query --store mq --call get_film_directr "{\"film\":\"Kismet\"}" >out 2>err &&
+	test_cmp /dev/null out &&
+	echo "kg-query: unknown tool '"'"'get_film_directr'"'"'" >expect && test_cmp expect err &&
+	test_must_fail_with 1 kg-query --store mq --call get_film_director "{\"film\":\"kismet\"}" 2>err &&
+	echo "kg-query: get_film_director: no entity is named \"kismet\"" >expect && test_cmp expect err &&
+	test_must_fail_with 1 kg-query --store mq --call get_film_director "{\"movie\":\"Kismet\"}" 2>err &&
+	echo "kg-query: get_film_director: unexpected argument '"'"'movie'"'"'" >expect && test_cmp expect err &&
+	test_must_fail_with 1 kg-query --store mq --call get_film_director "{\"film\":7}" 2>err &&
+	grep -F "must be a string" err &&
+	test_must_fail_with 1 kg-query --store mq --call get_film_director "{\"film\":" 2>err &&
+	grep -F "arguments are not JSON" err &&
+	test_must_fail_with 1 kg-query --store mq --call union "{\"sets\":[[\"a\"]]}" 2>err &&
+	grep -F "two or more" err
+'
+
+test_expect_success '--call usage errors: exit 2' '
+	test_must_fail_with 2 kg-query --store mq --call get_film_director 2>err &&
+	grep -F "ARGS_JSON" err &&
+	test_must_fail_with 2 kg-query --store mq --call get_film_director "{}" "{}" 2>err &&
+	test_must_fail_with 2 kg-query --store mq --tools --dump 2>err &&
+	test_must_fail_with 2 kg-query --store mq --tools --min-facts 0 2>err &&
+	grep -F -- "--min-facts" err
+'
+
+test_expect_success '--calls: one answer per line, errors inline, string or object arguments' '
+	cat >calls.jsonl <<-\EOF &&
+	{"name":"get_film_director","arguments":"{\"film\":\"Kismet\"}"}
+	{"name":"get_film_director","arguments":{"film":"Kismet"}}
+
+	not json
+	{"name":"no_such_tool","arguments":"{}"}
+	{"name":"get_film_director"}
+	{"name":"get_film_director","arguments":"{\"film\":\"Nobody\"}"}
+	{"name":"intersection","arguments":"{\"sets\":[[\"x\"],[\"x\"]]}"}
+	EOF
+	kg-query --store mq --calls calls.jsonl >out 2>err &&
+	cat >expect <<-\EOF &&
+	{"result":"[\"William Dieterle\"]"}
+	{"result":"[\"William Dieterle\"]"}
+	{"error":"line 4: bad JSON: '"'"'['"'"' or '"'"'{'"'"' expected near '"'"'not'"'"'"}
+	{"error":"unknown tool '"'"'no_such_tool'"'"'"}
+	{"error":"line 6: \"arguments\" must be a string or an object"}
+	{"error":"get_film_director: no entity is named \"Nobody\""}
+	{"result":"[\"x\"]"}
+	EOF
+	test_cmp expect out &&
+	echo "kg-query: 7 calls, 4 failed" >expect &&
+	test_cmp expect err &&
+	kg-query --store mq --calls - <calls.jsonl >out2 2>/dev/null &&
+	test_cmp out out2
+'
+
+test_expect_success '--calls: a missing file is exit 1' '
+	test_must_fail_with 1 kg-query --store mq --calls nothere.jsonl 2>err &&
+	grep -F "nothere.jsonl" err
+'
+
+# Hand-made samples in the documented shape, with results from real kg-query --call runs.
+test_expect_success 'setup: samples for the checker' '
+	cat >mk-samples.py <<-\EOF &&
+	import json, subprocess, sys
+	kq, store, out = sys.argv[1], sys.argv[2], sys.argv[3]
+	def dumps(v):
+	    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+	def run(*args):
+	    return subprocess.run([kq, "--store", store] + list(args), capture_output=True, text=True, check=True).stdout
+	catalogue = {}
+	for line in run("--tools").splitlines():
+	    t = json.loads(line)
+	    catalogue[t["function"]["name"]] = t
+	def call(name, args):
+	    a = dumps(args)
+	    return a, run("--call", name, a).rstrip("\n")
+	def first(name, args):
+	    return json.loads(call(name, args)[1])[0]
+	samples = []
+	def sample(category, pattern, offered, turns, kind="tool_use", evidence=(), meta_calls=(), answer=None):
+	    msgs = [{"role": "system", "content": "You answer with the tools."}]
+	    cid, last = 1, []
+	    for question, steps, text in turns:
+	        msgs.append({"role": "user", "content": question})
+	        for step in steps:
+	            calls, tools = [], []
+	            last = []
+	            for name, args in step:
+	                a, r = call(name, args)
+	                calls.append({"id": "call_%d" % cid, "type": "function", "function": {"name": name, "arguments": a}})
+	                tools.append({"role": "tool", "tool_call_id": "call_%d" % cid, "name": name, "content": r})
+	                last += json.loads(r)
+	                cid += 1
+	            msgs.append({"role": "assistant", "content": None, "tool_calls": calls})
+	            msgs.extend(tools)
+	        msgs.append({"role": "assistant", "content": text})
+	    mc = []
+	    for name, args in meta_calls:
+	        a, r = call(name, args)
+	        mc.append({"name": name, "arguments": a, "result": r})
+	        last = json.loads(r)
+	    if answer is None:
+	        answer = sorted(set(last), key=lambda s: s.encode())
+	    meta = {"seed": 7, "index": len(samples), "store": "test", "lang": "en", "evidence": [list(t) for t in evidence]}
+	    if kind == "instruction":
+	        meta["calls"] = mc
+	    samples.append({"id": "kg:%s:%016x" % (category, 0xabc0 + len(samples)), "kind": kind, "category": category,
+	                    "pattern": pattern, "tools": [catalogue[n] for n in offered], "messages": msgs,
+	                    "answer": answer, "meta": meta})
+	d = first("get_film_director", {"film": "Kismet"})
+	year = first("get_film_release_year", {"film": "Kismet"})
+	K, D, Y = "urn:kg:Kismet", "urn:kg:directed_by", "urn:kg:William%20Dieterle"
+	sample("1p", "1p", ["get_film_director", "get_film_writer"],
+	       [("Who directed Kismet?", [[("get_film_director", {"film": "Kismet"})]], "Kismet was directed by %s." % d)],
+	       evidence=[(K, D, Y)])
+	films = json.loads(call("find_films_by_director", {"director": d})[1])
+	sample("2p", "2p", ["get_film_director", "find_films_by_director"],
+	       [("Which films did the director of Kismet make?",
+	         [[("get_film_director", {"film": "Kismet"})], [("find_films_by_director", {"director": d})]],
+	         "The director of Kismet, %s, made %s." % (d, ", ".join(films)))])
+	both = sorted(set(films) & set(json.loads(call("find_films_by_release_year", {"release_year": year})[1])))
+	sample("2i", "2i", ["find_films_by_director", "find_films_by_release_year", "intersection"],
+	       [("Which films from %s did %s direct?" % (year, d),
+	         [[("find_films_by_director", {"director": d}), ("find_films_by_release_year", {"release_year": year})],
+	          [("intersection", {"sets": [films, json.loads(call("find_films_by_release_year", {"release_year": year})[1])]})]],
+	         "%s directed %s in %s." % (d, ", ".join(both), year))])
+	w = first("get_film_writer", {"film": "Kismet"})
+	sample("parallel", "1p", ["get_film_director", "get_film_writer"],
+	       [("Who directed and who wrote Kismet?",
+	         [[("get_film_director", {"film": "Kismet"}), ("get_film_writer", {"film": "Kismet"})]],
+	         "%s directed Kismet and %s wrote it." % (d, w))])
+	sample("irrelevance", None, ["get_film_director"],
+	       [("What is the weather in Paris?", [], "None of the tools I have can tell the weather.")], answer=[])
+	sample("multi_turn", "1p", ["get_film_director", "get_film_release_year"],
+	       [("Who directed Kismet?", [[("get_film_director", {"film": "Kismet"})]], "%s directed it." % d),
+	        ("And when was it released?", [[("get_film_release_year", {"film": "Kismet"})]], "It came out in %s." % year)])
+	sample("fact", "1p", [], [("Who directed Kismet?", [], "Kismet was directed by %s." % d)], kind="instruction",
+	       meta_calls=[("get_film_director", {"film": "Kismet"})], evidence=[(K, D, Y)])
+	sample("describe", None, [], [("Tell me about Kismet.", [], "Kismet is a film from %s." % year)], kind="instruction",
+	       answer=[])
+	with open(out, "w", encoding="utf-8") as f:
+	    for s in samples:
+	        f.write(dumps(s) + "\n")
+	EOF
+	python3 mk-samples.py "$(command -v kg-query)" mq good.jsonl &&
+	test $(wc -l <good.jsonl) -eq 8 &&
+	kg-query --store mq --dump >mq.nq
+'
+
+test_expect_success 'check-samples: good samples pass, with per-category counts' '
+	python3 "$CHECK" --kg-query "$(command -v kg-query)" --store mq --dump mq.nq good.jsonl >out &&
+	cat >expect <<-EOF &&
+	1p           1 passed, 0 failed
+	2i           1 passed, 0 failed
+	2p           1 passed, 0 failed
+	describe     1 passed, 0 failed
+	fact         1 passed, 0 failed
+	irrelevance  1 passed, 0 failed
+	multi_turn   1 passed, 0 failed
+	parallel     1 passed, 0 failed
+	11 calls replayed
+	8 passed, 0 failed
+	EOF
+	test_cmp expect out
+'
+
+# Breaks line $1 of good.jsonl with the Python statement $2 (on s, the sample) into bad.jsonl.
+break_sample() {
+	python3 - "$1" "$2" <<-\EOF
+	import json, sys
+	n, stmt = int(sys.argv[1]), sys.argv[2]
+	lines = open("good.jsonl", encoding="utf-8").read().splitlines()
+	s = json.loads(lines[n - 1])
+	exec(stmt)
+	lines[n - 1] = json.dumps(s, ensure_ascii=False, separators=(",", ":"))
+	open("bad.jsonl", "w", encoding="utf-8").write("\n".join(lines) + "\n")
+	EOF
+}
+
+# Runs the checker on bad.jsonl: it must exit 1, fail one sample, and say why ($1, a fixed string).
+check_fails_with() {
+	test_must_fail_with 1 python3 "$CHECK" --kg-query "$(command -v kg-query)" --store mq --dump mq.nq bad.jsonl >out &&
+	grep -F "7 passed, 1 failed" out &&
+	grep -F "FAIL kg:" out | grep -F -- "$1"
+}
+
+test_expect_success 'check-samples: a wrong tool result fails the replay' '
+	break_sample 2 "s[\"messages\"][3][\"content\"] = \"[\\\"Michael Curtiz\\\"]\"" &&
+	check_fails_with "get_film_director returns [\"William Dieterle\"], the sample records [\"Michael Curtiz\"]"
+'
+
+test_expect_success 'check-samples: an answer that is not the last turn'"'"'s results' '
+	break_sample 2 "s[\"answer\"] = s[\"answer\"][1:]" &&
+	check_fails_with "is not the union of the last turn"
+'
+
+test_expect_success 'check-samples: arguments that break the schema' '
+	break_sample 1 "s[\"messages\"][2][\"tool_calls\"][0][\"function\"][\"arguments\"] = \"{\\\"film\\\":\\\"Kismet\\\",\\\"year\\\":1944}\"" &&
+	check_fails_with "unexpected property '"'"'year'"'"'"
+'
+
+test_expect_success 'check-samples: arguments that are not compact JSON' '
+	break_sample 1 "s[\"messages\"][2][\"tool_calls\"][0][\"function\"][\"arguments\"] = \"{\\\"film\\\": \\\"Kismet\\\"}\"" &&
+	check_fails_with "not compact JSON"
+'
+
+test_expect_success 'check-samples: a call to a tool that is not offered' '
+	break_sample 1 "s[\"tools\"] = s[\"tools\"][1:]" &&
+	check_fails_with "which is not an offered tool"
+'
+
+test_expect_success 'check-samples: an offered tool that differs from the catalogue' '
+	break_sample 1 "s[\"tools\"][1][\"function\"][\"description\"] = \"Returns something.\"" &&
+	check_fails_with "differs from the store"
+'
+
+test_expect_success 'check-samples: malformed shapes' '
+	break_sample 3 "del s[\"meta\"]" &&
+	check_fails_with "the sample has keys" &&
+	break_sample 4 "s[\"messages\"][3][\"role\"] = \"user\"" &&
+	check_fails_with "expected the tool message of call_1" &&
+	break_sample 4 "s[\"messages\"][2][\"tool_calls\"][1][\"id\"] = \"call_3\"" &&
+	check_fails_with "expected call_2" &&
+	break_sample 6 "s[\"category\"] = \"2p\"" &&
+	check_fails_with "does not name the category" &&
+	break_sample 6 "s[\"messages\"] = s[\"messages\"][:5]" &&
+	check_fails_with "1 user turns in a multi_turn sample" &&
+	break_sample 5 "s[\"messages\"].insert(2, {\"role\": \"assistant\", \"content\": None, \"tool_calls\": []})" &&
+	check_fails_with "tool_calls is empty"
+'
+
+test_expect_success 'check-samples: answers missing from the final message, evidence not in the store' '
+	break_sample 1 "s[\"messages\"][-1][\"content\"] = \"Someone directed it.\"" &&
+	check_fails_with "is not in the final assistant message" &&
+	break_sample 1 "s[\"meta\"][\"evidence\"] = [[\"urn:kg:Kismet\", \"urn:kg:directed_by\", \"urn:kg:Nobody\"]]" &&
+	check_fails_with "is not in the store"
+'
+
+test_expect_success 'check-samples: instruction samples: meta.calls replayed, answer checked' '
+	break_sample 7 "s[\"meta\"][\"calls\"][0][\"result\"] += \" \"" &&
+	check_fails_with "meta.calls[0]: get_film_director returns [\"William Dieterle\"], the sample records [\"William Dieterle\"] " &&
+	break_sample 7 "s[\"answer\"] = [\"Someone Else\"]" &&
+	check_fails_with "answer lacks names of the last call" &&
+	break_sample 5 "s[\"answer\"] = [\"x\"]" &&
+	check_fails_with "an irrelevance sample has a non-empty answer"
+'
+
+test_expect_success 'check-samples: a line that is not JSON, and a repeated id' '
+	cp good.jsonl bad.jsonl &&
+	echo "{\"id\":" >>bad.jsonl &&
+	test_must_fail_with 1 python3 "$CHECK" --kg-query "$(command -v kg-query)" --store mq bad.jsonl >out &&
+	grep -F "FAIL bad.jsonl:9: not JSON" out &&
+	grep -F "8 passed, 1 failed" out &&
+	test_must_fail_with 1 python3 "$CHECK" --kg-query "$(command -v kg-query)" --store mq good.jsonl good.jsonl >out &&
+	grep -F "8 passed, 8 failed" out &&
+	grep -F "is used twice" out
+'
+
+test_done
