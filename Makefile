@@ -29,8 +29,9 @@ COMMON_SRC := $(wildcard common/*.c)
 KG_SRC     := $(filter-out %_main.c,$(wildcard kg/*.c))
 KG_TOOLS   := kg-load kg-query kg-stat kg-parse
 DEDUP_SRC  := $(filter-out %_main.c,$(wildcard dedup/*.c))
+SYNTH_SRC  := $(filter-out %_main.c,$(wildcard synth/*.c))
 TOK_SRC    := $(filter-out %_main.c,$(wildcard tokenize/*.c))
-TOOLS      := $(KG_TOOLS) dedup tokenize
+TOOLS      := $(KG_TOOLS) kg2samples dedup tokenize
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_TOOLS := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 
@@ -38,10 +39,11 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 LIBLING := $(BUILD)/common/libling.a
 LIBKG   := $(BUILD)/kg/libkg.a
+LIBSYNTH := $(BUILD)/synth/libsynth.a
 LIBDEDUP := $(BUILD)/dedup/libdedup.a
 LIBTOK  := $(BUILD)/tokenize/libtokenize.a
 
-.PHONY: all deps check demo bench fuzz clean tools-in-build print-config
+.PHONY: all deps check demo bench fuzz clean tools-in-build print-config doc-samples
 all: print-config $(addprefix bin/,$(TOOLS))
 
 print-config:
@@ -64,6 +66,14 @@ $(BUILD)/bin/kg-%: $(BUILD)/kg/kg_%_main.o $(LIBKG) $(LIBLING)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
+$(LIBSYNTH): $(call obj,$(SYNTH_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/kg2samples: $(BUILD)/synth/kg2samples_main.o $(LIBSYNTH) $(LIBKG) $(LIBLING)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+
 $(LIBDEDUP): $(call obj,$(DEDUP_SRC))
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
@@ -76,7 +86,7 @@ $(LIBTOK): $(call obj,$(TOK_SRC))
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/tokenize: $(BUILD)/tokenize/tokenize_main.o $(LIBTOK) $(LIBLING)
+$(BUILD)/bin/tokenize: $(call obj,$(wildcard tokenize/tokenize*_main.c)) $(LIBTOK) $(LIBLING)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
@@ -85,10 +95,10 @@ bin/%: $(BUILD)/bin/%
 	@mkdir -p bin
 	cp $< $@.tmp && mv -f $@.tmp $@
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBTOK) $(LIBDEDUP) $(LIBKG) $(LIBLING)
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBTOK) $(LIBDEDUP) $(LIBSYNTH) $(LIBKG) $(LIBLING)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
-$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBTOK) $(LIBKG) $(LIBLING)
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBTOK) $(LIBSYNTH) $(LIBKG) $(LIBLING)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
 tools-in-build: $(addprefix $(BUILD)/bin/,$(TOOLS)) $(addprefix $(BUILD)/tests/unit/,$(UNIT_TESTS)) \
@@ -103,6 +113,7 @@ check: deps
 	$(MAKE) -j2 all
 	$(MAKE) -j2 BUILD=build/san OPT='-O1 -g' EXTRA_CFLAGS='$(SAN_FLAGS)' EXTRA_LDFLAGS='$(SAN_FLAGS)' tools-in-build
 	$(MAKE) -j2 fuzz
+	sh tests/tools/pydeps.sh
 	LING_BIN=$(CURDIR)/build/san/bin LING_TEST_TOOLS=$(CURDIR)/build/san/tests/tools \
 		LING_UNIT=$(CURDIR)/build/san/tests/unit LING_FUZZ=$(CURDIR)/build/fuzz \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -112,7 +123,7 @@ check: deps
 # sources are compiled once with the fuzzer's instrumentation and linked into every target.
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -DLING_VERSION='"$(VERSION)"' -O1 -g -I. $(PKG_CFLAGS) -MMD -MP
-FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(COMMON_SRC) $(KG_SRC) $(TOK_SRC))
+FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(COMMON_SRC) $(KG_SRC) $(SYNTH_SRC) $(TOK_SRC))
 fuzz: $(FUZZ_TARGETS)
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -131,9 +142,15 @@ bench: deps
 	sh bench/run.sh
 	sh bench/compare-serdi.sh
 	sh bench/dedup.sh
+	sh bench/kg2samples.sh
+	sh bench/tokenize.sh
+
+# doc/kg2samples.md: three real samples per category from the full FB15k-237 (needs ../shared/data).
+doc-samples: all
+	sh tests/tools/kg2samples-doc.sh
 
 clean:
-	rm -rf build bin/kg-* bin/dedup bin/tokenize
+	rm -rf build bin/kg-* bin/kg2samples bin/dedup bin/tokenize
 
 # Keep the objects of test binaries between runs.
 .SECONDARY:

@@ -1,0 +1,317 @@
+/* kg2samples: verified tool-use and instruction samples from a KG store. */
+#include "synth.h"
+
+#include "../common/ling_cli.h"
+#include "../common/ling_mem.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/banned.h"
+
+static const char usage_text[] =
+	"usage: kg2samples [options] --store DIR\n"
+	"\n"
+	"Write verified tool-use and instruction samples made from the knowledge graph\n"
+	"in DIR as JSON Lines on stdout (doc/kg2samples-format.md). Every answer is\n"
+	"computed by executing the sample's tool calls on the graph and checked before\n"
+	"the sample is written; the same store and seed give the same bytes.\n"
+	"\n"
+	"  -s, --store=DIR        the KG store (required)\n"
+	"  -n, --count=N          samples in the whole run (default: 1000)\n"
+	"      --seed=N           random seed (default: 0)\n"
+	"      --shard=I/N        make only part I of N (0 <= I < N) of the run's samples\n"
+	"  -p, --patterns=LIST    only these categories or groups, comma-separated\n"
+	"                         (1p 2p 3p 2i 3i ip pi 2u up 2in 3in inp pin pni parallel\n"
+	"                         multiple irrelevance multi_turn fact list count compare\n"
+	"                         describe; groups: patterns tool_use instruction all)\n"
+	"  -m, --mix=SPEC         weights, NAME=WEIGHT,... for categories or groups\n"
+	"                         (default: 1 per tool-use category, 0.4 per instruction one)\n"
+	"  -l, --lang=TAG         language of names and wording (default: en)\n"
+	"  -t, --templates=FILE   user templates (doc/kg2samples-templates.md); repeatable\n"
+	"  -f, --format=F         openai (default), hermes (<tool_call> text) or bfcl\n"
+	"      --bfcl-answers=FILE  with --format bfcl, where the ground truth goes (required)\n"
+	"      --max-tools=N      tools offered to a multiple sample, the most any gets (default: 16)\n"
+	"      --max-answers=N    most answers of a question (default: 20)\n"
+	"      --min-facts=N      facts a relation needs to get tools (default: 10)\n"
+	"  -j, --threads=N        worker threads (default: 1); the output does not change\n"
+	"      --stats            print the store snapshot and the rate at the end\n"
+	"  -q, --quiet            no summary line\n"
+	"  -h, --help             show this help\n"
+	"  -V, --version          show the version\n"
+	"\n"
+	"The summary on stderr reads: wrote N (per category), rejected N (per reason).\n"
+	"Exit status: 0 ok, 1 store or data error, 2 usage error.\n";
+
+static char stdout_buf[1 << 20];
+
+struct main_ctx {
+	struct ling_progress progress;
+	struct ling_buf answers;
+	int bfcl;
+};
+
+static void die_on_epipe(void)
+{
+	if (errno == EPIPE) {
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+		_exit(141);
+	}
+}
+
+static int on_emit(void *ctx, const char *line, size_t len, const char *aux, size_t auxlen, struct ling_err *err)
+{
+	struct main_ctx *m = ctx;
+
+	if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF) {
+		die_on_epipe();
+		return ling_err_set(err, LING_EIO, "cannot write to stdout: %s", strerror(errno));
+	}
+	if (m->bfcl && aux) {
+		ling_buf_add(&m->answers, aux, auxlen);
+		ling_buf_addc(&m->answers, '\n');
+	}
+	return 0;
+}
+
+static void on_progress(void *ctx, uint64_t done, uint64_t total, const struct synth_counts *c)
+{
+	struct main_ctx *m = ctx;
+
+	ling_progress_update(&m->progress, "kg2samples: %" PRIu64 "/%" PRIu64 " (%.0f%%), rejected %" PRIu64, done,
+			     total, total ? 100.0 * (double)done / (double)total : 100.0, c->rejected);
+}
+
+static int usage_error(const char *msg)
+{
+	if (msg)
+		fprintf(stderr, "kg2samples: %s\n", msg);
+	fprintf(stderr, "usage: kg2samples [options] --store DIR (see --help)\n");
+	return 2;
+}
+
+static void print_summary(const struct synth_counts *c)
+{
+	int i, n = 0;
+
+	fprintf(stderr, "kg2samples: wrote %" PRIu64, c->written);
+	for (i = 0; i < SYNTH_NCAT; i++)
+		if (c->per_cat[i])
+			fprintf(stderr, "%s%s %" PRIu64, n++ ? ", " : " (", synth_category_name(i), c->per_cat[i]);
+	fprintf(stderr, "%s, rejected %" PRIu64, n ? ")" : "", c->rejected);
+	if (c->rejected) {
+		fprintf(stderr, " (");
+		for (i = n = 0; i < SYNTH_NREJECT; i++)
+			if (c->per_reason[i])
+				fprintf(stderr, "%s%s %" PRIu64, n++ ? ", " : "", synth_reject_name(i), c->per_reason[i]);
+		fprintf(stderr, ")");
+	}
+	if (c->given_up)
+		fprintf(stderr, ", gave up %" PRIu64, c->given_up);
+	fprintf(stderr, "\n");
+}
+
+static int parse_u64(const char *arg, long long min, long long max, uint64_t *out)
+{
+	long long v;
+
+	if (ling_parse_long(arg, min, max, &v))
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static int parse_shard(const char *arg, struct synth_options *o)
+{
+	const char *slash = strchr(arg, '/');
+	char num[32];
+	size_t n;
+
+	if (!slash || (n = (size_t)(slash - arg)) >= sizeof(num))
+		return -1;
+	memcpy(num, arg, n);
+	num[n] = '\0';
+	if (parse_u64(num, 0, 1LL << 40, &o->shard) || parse_u64(slash + 1, 1, 1LL << 40, &o->nshards))
+		return -1;
+	return o->shard < o->nshards ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_SEED = 256, OPT_SHARD, OPT_BFCL, OPT_MAX_TOOLS, OPT_MAX_ANSWERS, OPT_MIN_FACTS, OPT_STATS };
+	static const struct option options[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "shard", required_argument, NULL, OPT_SHARD },
+		{ "patterns", required_argument, NULL, 'p' },
+		{ "mix", required_argument, NULL, 'm' },
+		{ "lang", required_argument, NULL, 'l' },
+		{ "templates", required_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "bfcl-answers", required_argument, NULL, OPT_BFCL },
+		{ "max-tools", required_argument, NULL, OPT_MAX_TOOLS },
+		{ "max-answers", required_argument, NULL, OPT_MAX_ANSWERS },
+		{ "min-facts", required_argument, NULL, OPT_MIN_FACTS },
+		{ "threads", required_argument, NULL, 'j' },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct synth_options o;
+	struct synth_sink sink;
+	struct main_ctx m;
+	struct ling_err err;
+	struct synth *s = NULL;
+	const char **templates = NULL, *patterns = NULL, *bfcl_path = NULL;
+	const char *mixes[64];
+	size_t ntemplates = 0, nmixes = 0, i;
+	uint64_t v;
+	int c, quiet = 0, stats = 0, rc = 0;
+	double start;
+
+	memset(&m, 0, sizeof(m));
+	ling_err_clear(&err);
+	synth_options_init(&o);
+	while ((c = getopt_long(argc, argv, "s:n:p:m:l:t:f:j:qhV", options, NULL)) != -1) {
+		switch (c) {
+		case 's': o.store_dir = optarg; break;
+		case 'n':
+			if (parse_u64(optarg, 0, 1LL << 50, &o.count))
+				rc = usage_error("--count needs a number >= 0");
+			break;
+		case OPT_SEED:
+			if (parse_u64(optarg, 0, INT64_MAX, &o.seed))
+				rc = usage_error("--seed needs a number >= 0");
+			break;
+		case OPT_SHARD:
+			if (parse_shard(optarg, &o))
+				rc = usage_error("--shard needs I/N with 0 <= I < N");
+			break;
+		case 'p': patterns = optarg; break;
+		case 'm':
+			if (nmixes == sizeof(mixes) / sizeof(mixes[0]))
+				rc = usage_error("too many --mix options");
+			else
+				mixes[nmixes++] = optarg;
+			break;
+		case 'l':
+			if (!*optarg)
+				rc = usage_error("--lang needs a language tag");
+			o.lang = optarg;
+			break;
+		case 't':
+			templates = xrealloc(templates, (ntemplates + 1) * sizeof(*templates));
+			templates[ntemplates++] = optarg;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "openai"))
+				o.format = SYNTH_FORMAT_OPENAI;
+			else if (!strcmp(optarg, "hermes"))
+				o.format = SYNTH_FORMAT_HERMES;
+			else if (!strcmp(optarg, "bfcl"))
+				o.format = SYNTH_FORMAT_BFCL;
+			else
+				rc = usage_error("--format is openai, hermes or bfcl");
+			break;
+		case OPT_BFCL: bfcl_path = optarg; break;
+		case OPT_MAX_TOOLS:
+			if (parse_u64(optarg, 1, 1024, &v))
+				rc = usage_error("--max-tools needs a number between 1 and 1024");
+			o.max_tools = (unsigned)v;
+			break;
+		case OPT_MAX_ANSWERS:
+			if (parse_u64(optarg, 1, 1000, &v))
+				rc = usage_error("--max-answers needs a number between 1 and 1000");
+			o.max_answers = (unsigned)v;
+			break;
+		case OPT_MIN_FACTS:
+			if (parse_u64(optarg, 1, 1LL << 40, &o.min_facts))
+				rc = usage_error("--min-facts needs a number >= 1");
+			break;
+		case 'j':
+			if (parse_u64(optarg, 1, 256, &v))
+				rc = usage_error("--threads needs a number between 1 and 256");
+			o.threads = (int)v;
+			break;
+		case OPT_STATS: stats = 1; break;
+		case 'q': quiet = 1; break;
+		case 'h': fputs(usage_text, stdout); free(templates); return 0;
+		case 'V': ling_print_version("kg2samples"); free(templates); return 0;
+		default: rc = usage_error(NULL); break; /* getopt said what is wrong */
+		}
+		if (rc)
+			goto out;
+	}
+	if (!o.store_dir || optind < argc) {
+		rc = usage_error(o.store_dir ? "unexpected argument" : "--store DIR is required");
+		goto out;
+	}
+	if ((o.format == SYNTH_FORMAT_BFCL) != !!bfcl_path) {
+		rc = usage_error(bfcl_path ? "--bfcl-answers goes with --format bfcl"
+					   : "--format bfcl needs --bfcl-answers FILE");
+		goto out;
+	}
+	if (patterns && synth_patterns_parse(&o, patterns, &err)) {
+		rc = usage_error(err.msg);
+		goto out;
+	}
+	for (i = 0; i < nmixes; i++)
+		if (synth_mix_parse(&o, mixes[i], &err)) {
+			rc = usage_error(err.msg);
+			goto out;
+		}
+	o.templates = templates;
+	o.ntemplates = ntemplates;
+	m.bfcl = o.format == SYNTH_FORMAT_BFCL;
+	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
+	ling_progress_init(&m.progress);
+	start = ling_now();
+	if ((rc = synth_open(&s, &o, &err))) {
+		ling_err_print("kg2samples", &err);
+		rc = ling_err_exit_code(&err);
+		goto out;
+	}
+	memset(&sink, 0, sizeof(sink));
+	sink.ctx = &m;
+	sink.emit = on_emit;
+	sink.progress = m.progress.enabled ? on_progress : NULL;
+	rc = synth_run(s, &sink, &err);
+	ling_progress_done(&m.progress);
+	if (!rc && fflush(stdout)) {
+		die_on_epipe();
+		rc = ling_err_set(&err, LING_EIO, "cannot write to stdout: %s", strerror(errno));
+	}
+	if (!rc && bfcl_path)
+		rc = ling_atomic_write(bfcl_path, m.answers.data ? m.answers.data : "", m.answers.len, &err);
+	if (rc)
+		ling_err_print("kg2samples", &err);
+	if (!quiet)
+		print_summary(synth_counts(s));
+	if (stats) {
+		const struct synth_info *in = synth_info(s);
+		double secs = ling_now() - start;
+
+		fprintf(stderr,
+			"kg2samples: stats: %" PRIu64 " entities (%" PRIu64 " named), %" PRIu64 " relations, %" PRIu64
+			" facts, %" PRIu64 " tools\n",
+			in->entities, in->named, in->relations, in->facts, in->tools);
+		fprintf(stderr, "kg2samples: stats: %.3f s, %.0f samples/s\n", secs,
+			secs > 0 ? (double)synth_counts(s)->written / secs : 0.0);
+	}
+	rc = rc ? ling_err_exit_code(&err) : 0;
+out:
+	synth_close(s);
+	free(templates);
+	ling_buf_release(&m.answers);
+	return rc;
+}

@@ -1,0 +1,516 @@
+/*
+ * synth_exec: tool calls on names, call plans, and verification.
+ *
+ * Calls run on the snapshot with kg_tool_call()'s semantics (kg/kg_tools.h):
+ * a name stands for every entity of that display name; a relation tool
+ * returns the distinct names of what those entities reach, sorted by bytes
+ * (our name numbers are in byte order); intersection, union and difference
+ * are set operations on names. So the text recorded for a call is what
+ * `kg-query --call` prints for it on the store.
+ *
+ * A plan is what a model would do for a query tree: each hop is one call
+ * per member of the set it starts from (an anchor is one name from the
+ * question), AND is an intersection call (and a difference call for a
+ * negated kid), OR a union call. A call comes in the turn after the last
+ * call whose result it needs, so calls of one turn are independent, and the
+ * last turn's results together are the answer (doc/kg2samples-format.md).
+ * The plan runs on names: when entities share a name, its result can differ
+ * from the gold answer computed on entity ids, and verification rejects it.
+ */
+#include "synth_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/banned.h"
+
+#define REJ(r) SYNTH_REJECT(SYNTH_REJ_##r)
+
+/* ---- execution ---- */
+
+int synth_exec_rel(const struct synth_graph *g, uint32_t d, uint32_t name, struct synth_u32 *out, size_t limit)
+{
+	uint32_t i;
+
+	out->n = 0;
+	for (i = g->name_ent_off[name]; i < g->name_ent_off[name + 1]; i++) {
+		const struct synth_edge *b, *e;
+
+		synth_adj(g, g->name_ent[i], d, &b, &e);
+		for (; b < e; b++) {
+			uint32_t nm = g->ent_name[b->to];
+
+			if (nm == SYNTH_NONE)
+				return REJ(UNNAMED);
+			synth_u32_push(out, nm);
+		}
+		if (out->n > SYNTH_SET_LIMIT)
+			return REJ(FANOUT);
+	}
+	synth_u32_sort_unique(out);
+	return out->n > limit ? REJ(FANOUT) : 0;
+}
+
+void synth_exec_and(const struct synth_u32 *sets, size_t n, struct synth_u32 *out, struct synth_u32 *tmp)
+{
+	size_t k;
+
+	synth_u32_copy(out, sets[0].v, sets[0].n);
+	for (k = 1; k < n; k++) {
+		synth_set_and(out->v, out->n, sets[k].v, sets[k].n, tmp);
+		synth_u32_copy(out, tmp->v, tmp->n);
+	}
+}
+
+void synth_exec_or(const struct synth_u32 *sets, size_t n, struct synth_u32 *out, struct synth_u32 *tmp)
+{
+	size_t k;
+
+	synth_u32_copy(out, sets[0].v, sets[0].n);
+	for (k = 1; k < n; k++) {
+		synth_set_or(out->v, out->n, sets[k].v, sets[k].n, tmp);
+		synth_u32_copy(out, tmp->v, tmp->n);
+	}
+}
+
+void synth_names_json(const struct synth_graph *g, const uint32_t *names, size_t n, struct ling_buf *out)
+{
+	size_t i;
+
+	ling_buf_addc(out, '[');
+	for (i = 0; i < n; i++) {
+		if (i)
+			ling_buf_addc(out, ',');
+		synth_json_str(out, synth_name(g, names[i]), g->name_len[names[i]]);
+	}
+	ling_buf_addc(out, ']');
+}
+
+/* The member of object v called key, or NULL. */
+static const struct synth_jv *member(const struct synth_jreader *r, const struct synth_jv *v, const char *key)
+{
+	size_t n = strlen(key);
+	uint32_t i;
+
+	for (i = v->kid; i != SYNTH_NONE; i = r->v[i].next)
+		if (r->v[i].klen == n && !memcmp(r->scratch.data + r->v[i].key, key, n))
+			return &r->v[i];
+	return NULL;
+}
+
+/* An array of strings as a sorted set of names; REJ(REPLAY) for a string that is no name. */
+static int name_set(const struct synth_graph *g, const struct synth_jreader *r, const struct synth_jv *a,
+		    struct synth_u32 *out)
+{
+	uint32_t i;
+
+	out->n = 0;
+	if (!a || a->type != SYNTH_J_ARR)
+		return REJ(SCHEMA);
+	for (i = a->kid; i != SYNTH_NONE; i = r->v[i].next) {
+		uint32_t nm;
+
+		if (r->v[i].type != SYNTH_J_STR)
+			return REJ(SCHEMA);
+		if ((nm = synth_name_find(g, synth_jv_str(r, &r->v[i]), r->v[i].len)) == SYNTH_NONE)
+			return REJ(REPLAY);
+		synth_u32_push(out, nm);
+	}
+	synth_u32_sort_unique(out);
+	return 0;
+}
+
+int synth_exec_call(const struct synth_graph *g, struct synth_ws *ws, uint32_t tool, const char *args, size_t len,
+		    struct synth_u32 *out)
+{
+	const struct kg_tool *t;
+	const struct synth_jreader *r = &ws->jr;
+	const struct synth_jv *root, *v;
+	uint32_t i, nm;
+	size_t n = 0;
+	int rc;
+
+	if (tool >= g->ntools)
+		return REJ(SCHEMA);
+	t = &g->ts->tools[tool];
+	if (synth_json_parse(&ws->jr, args, len) || r->v[0].type != SYNTH_J_OBJ)
+		return REJ(SCHEMA);
+	root = &r->v[0];
+	if (!synth_schema_valid(g->schema[tool], r, root))
+		return REJ(SCHEMA);
+	switch (t->kind) {
+	case KG_TOOL_FORWARD:
+	case KG_TOOL_INVERSE:
+		v = member(r, root, t->param);
+		if (!v || v->type != SYNTH_J_STR || root->n != 1)
+			return REJ(SCHEMA);
+		if ((nm = synth_name_find(g, synth_jv_str(r, v), v->len)) == SYNTH_NONE)
+			return REJ(REPLAY);
+		return synth_exec_rel(g, g->tool_dir[tool], nm, out, SYNTH_SET_LIMIT);
+	case KG_TOOL_INTERSECTION:
+	case KG_TOOL_UNION:
+		v = member(r, root, "sets");
+		if (!v || v->type != SYNTH_J_ARR || v->n < 2 || root->n != 1)
+			return REJ(SCHEMA);
+		if (v->n > sizeof(ws->sets) / sizeof(ws->sets[0]))
+			return REJ(REPLAY);
+		for (i = v->kid; i != SYNTH_NONE; i = r->v[i].next)
+			if ((rc = name_set(g, r, &r->v[i], &ws->sets[n++])))
+				return rc;
+		if (t->kind == KG_TOOL_UNION)
+			synth_exec_or(ws->sets, n, out, &ws->tmp3);
+		else
+			synth_exec_and(ws->sets, n, out, &ws->tmp3);
+		return 0;
+	case KG_TOOL_DIFFERENCE:
+		if (root->n != 2)
+			return REJ(SCHEMA);
+		if ((rc = name_set(g, r, member(r, root, "items"), &ws->sets[0])) ||
+		    (rc = name_set(g, r, member(r, root, "exclude"), &ws->sets[1])))
+			return rc;
+		synth_set_minus(ws->sets[0].v, ws->sets[0].n, ws->sets[1].v, ws->sets[1].n, out);
+		return 0;
+	case KG_TOOL_SEARCH:
+		break;
+	}
+	return REJ(REPLAY); /* search_entities folds case with ICU: samples never call it */
+}
+
+/* ---- plans ---- */
+
+static int same_set(const struct synth_u32 *a, const struct synth_u32 *b)
+{
+	return a->n == b->n && (!a->n || !memcmp(a->v, b->v, a->n * sizeof(*a->v)));
+}
+
+
+struct planner {
+	const struct synth_graph *g;
+	const struct synth_limits *lim;
+	struct synth_ws *ws;
+	struct synth_sample *s;
+	int qi;
+};
+
+/* Adds a planned call: its arguments are in s->text from args on; executes it on names into out. */
+static struct synth_call *pend_call(struct planner *p, uint32_t tool, uint32_t args, uint32_t turn)
+{
+	struct synth_ws *ws = p->ws;
+	struct synth_call *c;
+
+	ws->pend = xgrow(ws->pend, &ws->pend_cap, ws->npend + 1, sizeof(*ws->pend));
+	c = &ws->pend[ws->npend++];
+	memset(c, 0, sizeof(*c));
+	c->tool = tool;
+	c->args = args;
+	c->args_len = (uint32_t)(p->s->text.len - args);
+	c->turn = turn;
+	return c;
+}
+
+/* Records the result names of c (the last pending call). */
+static void set_result(struct planner *p, struct synth_call *c, const struct synth_u32 *res)
+{
+	struct synth_sample *s = p->s;
+	size_t i;
+
+	c->names = (uint32_t)s->names.n;
+	c->nnames = (uint32_t)res->n;
+	for (i = 0; i < res->n; i++)
+		synth_u32_push(&s->names, res->v[i]);
+	c->res = (uint32_t)s->text.len;
+	synth_names_json(p->g, res->v, res->n, &s->text);
+	c->res_len = (uint32_t)(s->text.len - c->res);
+}
+
+static void names_arg(struct planner *p, const struct synth_u32 *set)
+{
+	synth_names_json(p->g, set->v, set->n, &p->s->text);
+}
+
+/* A logic call on sets (AND, OR) or items minus exclude (DIFF), at turn. */
+static int logic_call(struct planner *p, uint32_t tool, const struct synth_u32 *const *sets, size_t n,
+		      uint32_t turn, struct synth_u32 *out)
+{
+	struct ling_buf *t = &p->s->text;
+	uint32_t args = (uint32_t)t->len;
+	struct synth_call *c;
+	size_t k;
+
+	if (tool == SYNTH_NONE)
+		return REJ(TOOLS);
+	if (tool == p->g->tool_minus) {
+		ling_buf_adds(t, "{\"items\":");
+		names_arg(p, sets[0]);
+		ling_buf_adds(t, ",\"exclude\":");
+		names_arg(p, sets[1]);
+		ling_buf_addc(t, '}');
+		synth_set_minus(sets[0]->v, sets[0]->n, sets[1]->v, sets[1]->n, out);
+	} else {
+		ling_buf_adds(t, "{\"sets\":[");
+		for (k = 0; k < n; k++) {
+			if (k)
+				ling_buf_addc(t, ',');
+			names_arg(p, sets[k]);
+			synth_u32_copy(&p->ws->sets[k], sets[k]->v, sets[k]->n);
+		}
+		ling_buf_adds(t, "]}");
+		if (tool == p->g->tool_and)
+			synth_exec_and(p->ws->sets, n, out, &p->ws->tmp3);
+		else
+			synth_exec_or(p->ws->sets, n, out, &p->ws->tmp3);
+	}
+	c = pend_call(p, tool, args, turn);
+	set_result(p, c, out);
+	return 0;
+}
+
+static int plan_node(struct planner *p, struct synth_query *q, int i)
+{
+	const struct synth_graph *g = p->g;
+	struct synth_ws *ws = p->ws;
+	const struct synth_qnode *n = &q->n[i];
+	struct synth_u32 *val = &ws->nval[p->qi][i];
+	uint32_t *avail = ws->avail[p->qi];
+	int k, rc;
+
+	val->n = 0;
+	avail[i] = 0;
+	for (k = 0; k < n->nkids; k++)
+		if ((rc = plan_node(p, q, n->kid[k])))
+			return rc;
+	switch (n->op) {
+	case SYNTH_ANCHOR:
+		if (g->ent_name[n->x] == SYNTH_NONE)
+			return REJ(UNNAMED);
+		synth_u32_push(val, g->ent_name[n->x]);
+		return 0;
+	case SYNTH_HOP: {
+		const struct synth_u32 *in = &ws->nval[p->qi][n->kid[0]];
+		uint32_t tool = g->rel[n->x >> 1].tool[n->x & 1], turn = avail[n->kid[0]] + 1;
+		const char *param = g->ts->tools[tool].param;
+		size_t j;
+
+		if (!in->n)
+			return REJ(EMPTY);
+		if (q->n[n->kid[0]].op != SYNTH_ANCHOR && in->n > SYNTH_FANOUT)
+			return REJ(FANOUT);
+		for (j = 0; j < in->n; j++) {
+			struct ling_buf *t = &p->s->text;
+			uint32_t args = (uint32_t)t->len, nm = in->v[j];
+			struct synth_call *c;
+
+			ling_buf_addc(t, '{');
+			synth_json_strz(t, param);
+			ling_buf_addc(t, ':');
+			synth_json_str(t, synth_name(g, nm), g->name_len[nm]);
+			ling_buf_addc(t, '}');
+			c = pend_call(p, tool, args, turn);
+			if ((rc = synth_exec_rel(g, n->x, nm, &ws->tmp, p->lim->branch)))
+				return rc;
+			set_result(p, c, &ws->tmp);
+			synth_set_or(val->v, val->n, ws->tmp.v, ws->tmp.n, &ws->tmp2);
+			synth_u32_copy(val, ws->tmp2.v, ws->tmp2.n);
+		}
+		avail[i] = turn;
+		return 0;
+	}
+	case SYNTH_AND: {
+		const struct synth_u32 *pos[3], *neg = NULL;
+		uint32_t tpos = 0, tneg = 0;
+		size_t npos = 0;
+
+		for (k = 0; k < n->nkids; k++) {
+			uint32_t t = avail[n->kid[k]];
+
+			if (n->negated[k]) {
+				neg = &ws->nval[p->qi][n->kid[k]];
+				tneg = t;
+			} else {
+				pos[npos++] = &ws->nval[p->qi][n->kid[k]];
+				tpos = t > tpos ? t : tpos;
+			}
+		}
+		if (npos > 1) {
+			/* the intersection's result goes to val, or to tmp2 when a difference follows */
+			struct synth_u32 *out = neg ? &ws->mark : val;
+
+			if ((rc = logic_call(p, g->tool_and, pos, npos, tpos + 1, out)))
+				return rc;
+			tpos++;
+			if (!out->n)
+				return REJ(EMPTY);
+			pos[0] = out;
+		}
+		if (neg) {
+			const struct synth_u32 *two[2] = { pos[0], neg };
+			uint32_t t = (tpos > tneg ? tpos : tneg) + 1;
+
+			if ((rc = logic_call(p, g->tool_minus, two, 2, t, val)))
+				return rc;
+			avail[i] = t;
+		} else {
+			avail[i] = tpos;
+		}
+		break;
+	}
+	case SYNTH_OR: {
+		const struct synth_u32 *sets[3];
+		uint32_t t = 0;
+
+		for (k = 0; k < n->nkids; k++) {
+			sets[k] = &ws->nval[p->qi][n->kid[k]];
+			t = avail[n->kid[k]] > t ? avail[n->kid[k]] : t;
+		}
+		if ((rc = logic_call(p, g->tool_or, sets, (size_t)n->nkids, t + 1, val)))
+			return rc;
+		avail[i] = t + 1;
+		break;
+	}
+	}
+	if (!val->n)
+		return REJ(EMPTY);
+	return 0;
+}
+
+int synth_plan(const struct synth_graph *g, const struct synth_limits *lim, struct synth_ws *ws,
+	       struct synth_sample *s, const int *qs, size_t nq, const struct synth_text *tx, int react,
+	       uint64_t *rng, int meta_only)
+{
+	struct planner p;
+	uint32_t turn, last = 0;
+	size_t i, j;
+	int rc;
+
+	p.g = g;
+	p.lim = lim;
+	p.ws = ws;
+	p.s = s;
+	ws->npend = 0;
+	for (i = 0; i < nq; i++) {
+		struct synth_query *q = &ws->q[qs[i]];
+
+		p.qi = qs[i];
+		if ((rc = plan_node(&p, q, q->nn - 1)))
+			return rc;
+		/* Names shared by several entities can make the calls answer more than the gold set. */
+		if (!same_set(&ws->nval[qs[i]][q->nn - 1], &q->answer))
+			return REJ(AMBIGUOUS);
+		if (ws->avail[qs[i]][q->nn - 1] > last)
+			last = ws->avail[qs[i]][q->nn - 1];
+	}
+	for (turn = 1; turn <= last; turn++) {
+		struct synth_msg *m = NULL;
+		size_t first = s->ncall;
+
+		if (!meta_only) {
+			m = synth_sample_add_msg(s, SYNTH_MSG_CALLS);
+			m->call = (uint32_t)first;
+			if (react) {
+				size_t at = s->text.len;
+
+				/* a thought about each question the turn works on */
+				for (i = 0; i < nq; i++) {
+					if (i)
+						ling_buf_addc(&s->text, ' ');
+					synth_text_thought(tx, synth_query_words(g, &ws->q[qs[i]]), rng, &s->text);
+				}
+				m = &s->msg[s->nmsg - 1];
+				m->text = (uint32_t)at;
+				m->text_len = (uint32_t)(s->text.len - at);
+				m->has_text = 1;
+			}
+		}
+		for (j = 0; j < ws->npend; j++) {
+			if (ws->pend[j].turn != turn)
+				continue;
+			s->call = xgrow(s->call, &s->call_cap, s->ncall + 1, sizeof(*s->call));
+			s->call[s->ncall++] = ws->pend[j];
+		}
+		if (s->ncall == first)
+			return REJ(EMPTY); /* cannot happen: a turn exists because a call needs it */
+		if (m)
+			s->msg[s->nmsg - 1].ncalls = (uint32_t)(s->ncall - first);
+	}
+	return 0;
+}
+
+/* ---- verification ---- */
+
+static int offered(const struct synth_sample *s, uint32_t tool)
+{
+	size_t i;
+
+	for (i = 0; i < s->tools.n; i++)
+		if (s->tools.v[i] == tool)
+			return 1;
+	return 0;
+}
+
+/* Replays call c and compares its result text; adds its names to acc when acc is set. */
+static int replay(const struct synth_graph *g, struct synth_ws *ws, const struct synth_sample *s,
+		  const struct synth_call *c, struct synth_u32 *acc)
+{
+	int rc;
+
+	if ((rc = synth_exec_call(g, ws, c->tool, s->text.data + c->args, c->args_len, &ws->tmp)))
+		return rc;
+	ling_buf_reset(&ws->buf);
+	synth_names_json(g, ws->tmp.v, ws->tmp.n, &ws->buf);
+	if (ws->buf.len != c->res_len || memcmp(ws->buf.data, s->text.data + c->res, c->res_len))
+		return REJ(REPLAY);
+	if (acc) {
+		synth_set_or(acc->v, acc->n, ws->tmp.v, ws->tmp.n, &ws->tmp2);
+		synth_u32_copy(acc, ws->tmp2.v, ws->tmp2.n);
+	}
+	return 0;
+}
+
+int synth_verify(const struct synth_graph *g, struct synth_ws *ws, const struct synth_sample *s)
+{
+	struct synth_u32 *acc = &ws->mark;
+	const struct synth_msg *reply = NULL;
+	size_t i, j, last_calls = SYNTH_NONE;
+	int rc;
+
+	acc->n = 0;
+	if (!s->nmsg || s->msg[0].role != SYNTH_MSG_USER || s->msg[s->nmsg - 1].role != SYNTH_MSG_REPLY)
+		return REJ(ANSWER);
+	for (i = 0; i < s->nmsg; i++) {
+		if (s->msg[i].role == SYNTH_MSG_CALLS) {
+			if (!s->msg[i].ncalls || s->instruction)
+				return REJ(SCHEMA);
+			last_calls = i;
+		}
+	}
+	if (s->instruction) {
+		/* meta.calls: fact, list, count and compare are answered by their union; describe by nothing */
+		for (j = 0; j < s->ncall; j++)
+			if ((rc = replay(g, ws, s, &s->call[j], s->cat == SYNTH_CAT_DESCRIBE ? NULL : acc)))
+				return rc;
+	} else {
+		for (i = 0; i < s->nmsg; i++) {
+			const struct synth_msg *m = &s->msg[i];
+
+			if (m->role != SYNTH_MSG_CALLS)
+				continue;
+			for (j = m->call; j < m->call + m->ncalls; j++) {
+				if (!offered(s, s->call[j].tool))
+					return REJ(SCHEMA);
+				if ((rc = replay(g, ws, s, &s->call[j], i == last_calls ? acc : NULL)))
+					return rc;
+			}
+		}
+	}
+	if (!same_set(acc, &s->answer))
+		return REJ(ANSWER);
+	reply = &s->msg[s->nmsg - 1];
+	if (s->check_text) {
+		/* every answer is named in the final reply */
+		for (j = 0; j < s->answer.n; j++)
+			if (!memmem(s->text.data + reply->text, reply->text_len, synth_name(g, s->answer.v[j]),
+				    g->name_len[s->answer.v[j]]))
+				return REJ(ANSWER);
+	}
+	return 0;
+}

@@ -1,0 +1,527 @@
+/*
+ * synth_graph: a compact in-memory snapshot of the relations that have
+ * tools, so that sampling, executing and verifying never touch RocksDB
+ * (the goal is >= 10,000 verified samples/s per core on FB15k-237).
+ *
+ * The store is read once: the triples of each relation tool's predicate, the
+ * N-Triples form of each entity (for evidence) and its display name
+ * (kg_entity_name, the name kg_tool_call shows). Names are numbered in byte
+ * order, so sets of names are sorted sets of numbers, sorted as the tools
+ * sort their results.
+ */
+#include "synth_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "../common/banned.h"
+
+/* ---- an id -> entity number map ---- */
+
+struct id_map {
+	kg_id *key; /* 0: empty (kg_id 0 is never a term) */
+	uint32_t *val;
+	size_t cap, n;
+};
+
+static size_t id_slot(const struct id_map *m, kg_id id)
+{
+	size_t i = (size_t)(id * 0x9E3779B97F4A7C15ull) & (m->cap - 1);
+
+	while (m->key[i] && m->key[i] != id)
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+static uint32_t id_map_get(struct id_map *m, kg_id id, int *added)
+{
+	size_t i;
+
+	if (2 * (m->n + 1) > m->cap) {
+		kg_id *ok = m->key;
+		uint32_t *ov = m->val;
+		size_t j, oc = m->cap;
+
+		m->cap = m->cap ? 2 * m->cap : 4096;
+		m->key = xcalloc(m->cap, sizeof(*m->key));
+		m->val = xmalloc(m->cap * sizeof(*m->val));
+		for (j = 0; j < oc; j++)
+			if (ok[j]) {
+				i = id_slot(m, ok[j]);
+				m->key[i] = ok[j];
+				m->val[i] = ov[j];
+			}
+		free(ok);
+		free(ov);
+	}
+	i = id_slot(m, id);
+	*added = !m->key[i];
+	if (*added) {
+		m->key[i] = id;
+		m->val[i] = (uint32_t)m->n++;
+	}
+	return m->val[i];
+}
+
+/* ---- loading ---- */
+
+struct load_ctx {
+	struct id_map map;
+	kg_id *ids;        /* entity number -> id */
+	size_t ids_cap;
+	uint32_t (*fact)[3];
+	size_t nfacts, facts_cap;
+	uint32_t rel;
+};
+
+static uint32_t entity_of(struct load_ctx *c, kg_id id)
+{
+	int added;
+	uint32_t e = id_map_get(&c->map, id, &added);
+
+	if (added) {
+		c->ids = xgrow(c->ids, &c->ids_cap, e + 1, sizeof(*c->ids));
+		c->ids[e] = id;
+	}
+	return e;
+}
+
+static int on_fact(void *ctx, const kg_id quad[4])
+{
+	struct load_ctx *c = ctx;
+
+	c->fact = xgrow(c->fact, &c->facts_cap, c->nfacts + 1, sizeof(*c->fact));
+	c->fact[c->nfacts][0] = entity_of(c, quad[0]);
+	c->fact[c->nfacts][1] = c->rel;
+	c->fact[c->nfacts][2] = entity_of(c, quad[2]);
+	c->nfacts++;
+	return 0;
+}
+
+/*
+ * A name a sample can use: not empty, and not one that kg_tool_call would
+ * also read as an N-Triples term ("<iri>", "\"literal\"", "_:b").
+ */
+static int usable_name(const char *s, size_t n)
+{
+	return n && s[0] != '<' && s[0] != '"' && !(n >= 2 && s[0] == '_' && s[1] == ':');
+}
+
+int synth_graph_load(struct synth_graph *g, struct kg_store *st, const struct kg_toolset *ts, const char *lang,
+		     struct ling_err *err)
+{
+	struct load_ctx c;
+	struct synth_raw raw;
+	struct ling_buf b = LING_BUF_INIT;
+	size_t i;
+	uint32_t e;
+	int rc = 0;
+
+	memset(&c, 0, sizeof(c));
+	memset(&raw, 0, sizeof(raw));
+	memset(g, 0, sizeof(*g));
+	for (i = 0; i < ts->ntools; i++) {
+		struct kg_pattern pat;
+
+		if (ts->tools[i].kind != KG_TOOL_FORWARD)
+			continue;
+		memset(&pat, 0, sizeof(pat));
+		pat.p = ts->tools[i].predicate;
+		pat.bound = KG_BOUND_P;
+		if ((rc = kg_store_match(st, &pat, on_fact, &c, err)))
+			goto fail;
+		c.rel++;
+	}
+	raw.nent = (uint32_t)c.map.n;
+	raw.iri = xcalloc(raw.nent + 1, sizeof(*raw.iri));
+	raw.name = xcalloc(raw.nent + 1, sizeof(*raw.name));
+	for (e = 0; e < raw.nent; e++) {
+		int literal;
+
+		ling_buf_reset(&b);
+		if ((rc = kg_store_term_nt(st, c.ids[e], &b, err)) < 0)
+			goto fail;
+		literal = b.data[0] == '"';
+		if (b.data[0] == '<' && b.len >= 2)
+			raw.iri[e] = xstrndup(b.data + 1, b.len - 2);
+		else
+			raw.iri[e] = xstrndup(b.data, b.len);
+		ling_buf_reset(&b);
+		if ((rc = kg_entity_name(st, c.ids[e], lang, &b, err)) < 0)
+			goto fail;
+		/* A literal object is no entity to ask about; samples that reach one are rejected. */
+		if (rc == 1 && !literal && usable_name(b.data, b.len) && !memchr(b.data, 0, b.len))
+			raw.name[e] = xstrndup(b.data, b.len);
+		rc = 0;
+	}
+	raw.fact = c.fact;
+	raw.nfacts = c.nfacts;
+	c.fact = NULL;
+	rc = synth_graph_build(g, ts, &raw, err);
+	memset(&raw, 0, sizeof(raw));
+fail:
+	if (raw.iri || raw.name) {
+		for (e = 0; e < raw.nent; e++) {
+			free(raw.iri[e]);
+			free(raw.name[e]);
+		}
+	}
+	free(raw.iri);
+	free(raw.name);
+	free(c.fact);
+	free(c.ids);
+	free(c.map.key);
+	free(c.map.val);
+	ling_buf_release(&b);
+	return rc;
+}
+
+/* ---- building ---- */
+
+static int cmp_fact(const void *a, const void *b)
+{
+	const uint32_t *x = a, *y = b;
+	int i;
+
+	for (i = 1; i < 4; i++) {
+		int k = i % 3; /* relation, object, then subject */
+
+		if (x[k] != y[k])
+			return x[k] < y[k] ? -1 : 1;
+	}
+	return 0;
+}
+
+static int cmp_edge(const void *a, const void *b)
+{
+	const struct synth_edge *x = a, *y = b;
+
+	if (x->dir != y->dir)
+		return x->dir < y->dir ? -1 : 1;
+	return x->to < y->to ? -1 : x->to > y->to;
+}
+
+static const char *const *sort_names;
+
+static int cmp_name_ix(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int c = strcmp(sort_names[x], sort_names[y]);
+
+	if (c)
+		return c;
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t name_hash(const char *s, size_t n)
+{
+	return XXH3_64bits(s, n);
+}
+
+/* Numbers the distinct names in byte order, and indexes them. */
+static void build_names(struct synth_graph *g, char **name)
+{
+	uint32_t *order = xmalloc((g->nent + 1) * sizeof(*order)), n = 0, i, k;
+	size_t pool = 0, pos = 0;
+
+	for (i = 0; i < g->nent; i++)
+		if (name[i])
+			order[n++] = i;
+	/* qsort is not stable and not reentrant: ties broken by entity number, the names passed by a static. */
+	sort_names = (const char *const *)name;
+	qsort(order, n, sizeof(*order), cmp_name_ix);
+	sort_names = NULL;
+	g->ent_name = xmalloc((g->nent + 1) * sizeof(*g->ent_name));
+	for (i = 0; i < g->nent; i++)
+		g->ent_name[i] = SYNTH_NONE;
+	g->name_off = xmalloc((n + 1) * sizeof(*g->name_off));
+	g->name_len = xmalloc((n + 1) * sizeof(*g->name_len));
+	g->name_ent_off = xcalloc(n + 2, sizeof(*g->name_ent_off));
+	g->name_ent = xmalloc((n + 1) * sizeof(*g->name_ent));
+	g->nnames = 0;
+	for (i = 0; i < n; i++) {
+		uint32_t e = order[i];
+
+		if (!i || strcmp(name[order[i - 1]], name[e])) {
+			g->name_len[g->nnames] = (uint32_t)strlen(name[e]);
+			pool += g->name_len[g->nnames] + 1;
+			g->name_ent_off[g->nnames] = i;
+			g->nnames++;
+		}
+		g->ent_name[e] = g->nnames - 1;
+		g->name_ent[i] = e;
+	}
+	g->name_ent_off[g->nnames] = n;
+	g->name_pool = xmalloc(pool + 1);
+	for (k = 0; k < g->nnames; k++) {
+		const char *s = name[g->name_ent[g->name_ent_off[k]]];
+
+		g->name_off[k] = (uint32_t)pos;
+		memcpy(g->name_pool + pos, s, g->name_len[k] + 1);
+		pos += g->name_len[k] + 1;
+	}
+	for (g->name_mask = 1; g->name_mask < 2 * (size_t)g->nnames + 2; g->name_mask <<= 1)
+		;
+	g->name_slot = xcalloc(g->name_mask, sizeof(*g->name_slot));
+	g->name_mask--;
+	for (k = 0; k < g->nnames; k++) {
+		size_t h = (size_t)name_hash(synth_name(g, k), g->name_len[k]) & g->name_mask;
+
+		while (g->name_slot[h])
+			h = (h + 1) & g->name_mask;
+		g->name_slot[h] = k + 1;
+	}
+	free(order);
+}
+
+uint32_t synth_name_find(const struct synth_graph *g, const char *s, size_t n)
+{
+	size_t h = (size_t)name_hash(s, n) & g->name_mask;
+
+	for (; g->name_slot[h]; h = (h + 1) & g->name_mask) {
+		uint32_t k = g->name_slot[h] - 1;
+
+		if (g->name_len[k] == n && !memcmp(synth_name(g, k), s, n))
+			return k;
+	}
+	return SYNTH_NONE;
+}
+
+static void build_adjacency(struct synth_graph *g, const uint32_t (*fact)[3], size_t nfacts)
+{
+	uint32_t *fill, e, d;
+	size_t i;
+
+	g->adj_off = xcalloc((size_t)g->nent + 2, sizeof(*g->adj_off));
+	for (i = 0; i < nfacts; i++) {
+		g->adj_off[fact[i][0] + 1]++;
+		g->adj_off[fact[i][2] + 1]++;
+	}
+	for (e = 0; e < g->nent; e++)
+		g->adj_off[e + 1] += g->adj_off[e];
+	g->adj = xmalloc((2 * nfacts + 1) * sizeof(*g->adj));
+	fill = xmalloc(((size_t)g->nent + 1) * sizeof(*fill));
+	memcpy(fill, g->adj_off, g->nent * sizeof(*fill));
+	for (i = 0; i < nfacts; i++) {
+		uint32_t s = fact[i][0], r = fact[i][1], o = fact[i][2];
+
+		g->adj[fill[s]].dir = 2 * r;
+		g->adj[fill[s]++].to = o;
+		g->adj[fill[o]].dir = 2 * r + 1;
+		g->adj[fill[o]++].to = s;
+	}
+	free(fill);
+	for (e = 0; e < g->nent; e++)
+		if (g->adj_off[e + 1] - g->adj_off[e] > 1)
+			qsort(g->adj + g->adj_off[e], g->adj_off[e + 1] - g->adj_off[e], sizeof(*g->adj), cmp_edge);
+
+	/* The sources of each directed relation: the entities with at least one edge along it. */
+	g->src_off = xcalloc(2 * (size_t)g->nrel + 2, sizeof(*g->src_off));
+	for (e = 0; e < g->nent; e++)
+		for (i = g->adj_off[e]; i < g->adj_off[e + 1]; i++)
+			if (i == g->adj_off[e] || g->adj[i].dir != g->adj[i - 1].dir)
+				g->src_off[g->adj[i].dir + 1]++;
+	for (d = 0; d < 2 * g->nrel; d++)
+		g->src_off[d + 1] += g->src_off[d];
+	g->src = xmalloc(((size_t)g->src_off[2 * g->nrel] + 1) * sizeof(*g->src));
+	fill = xmalloc((2 * (size_t)g->nrel + 1) * sizeof(*fill));
+	memcpy(fill, g->src_off, 2 * (size_t)g->nrel * sizeof(*fill));
+	for (e = 0; e < g->nent; e++)
+		for (i = g->adj_off[e]; i < g->adj_off[e + 1]; i++)
+			if (i == g->adj_off[e] || g->adj[i].dir != g->adj[i - 1].dir)
+				g->src[fill[g->adj[i].dir]++] = e;
+	free(fill);
+}
+
+int synth_graph_build(struct synth_graph *g, const struct kg_toolset *ts, struct synth_raw *raw,
+		      struct ling_err *err)
+{
+	size_t i, n;
+	uint32_t r, d;
+	double sum = 0;
+	int rc = 0;
+
+	memset(g, 0, sizeof(*g));
+	g->ts = ts;
+	g->nent = raw->nent;
+	g->ntools = (uint32_t)ts->ntools;
+	g->tool_dir = xmalloc((g->ntools + 1) * sizeof(*g->tool_dir));
+	g->schema = xcalloc(g->ntools + 1, sizeof(*g->schema));
+	g->rel = xcalloc(g->ntools + 1, sizeof(*g->rel));
+	g->rel_tools = xmalloc((g->ntools + 1) * sizeof(*g->rel_tools));
+	g->tool_and = g->tool_or = g->tool_minus = g->tool_search = SYNTH_NONE;
+	for (i = 0; i < ts->ntools; i++)
+		g->tool_dir[i] = SYNTH_NONE;
+	for (i = 0; i < ts->ntools; i++) {
+		const struct kg_tool *t = &ts->tools[i];
+		char why[160];
+
+		if (!(g->schema[i] = synth_schema_new(t->parameters, why, sizeof(why)))) {
+			rc = ling_err_set(err, LING_EDATA, "tool %s: parameters schema: %s", t->name, why);
+			goto fail;
+		}
+		switch (t->kind) {
+		case KG_TOOL_FORWARD: {
+			struct synth_rel *rl = &g->rel[g->nrel];
+
+			if (t->twin >= ts->ntools || ts->tools[t->twin].kind != KG_TOOL_INVERSE) {
+				rc = ling_err_set(err, LING_EDATA, "tool %s has no inverse tool", t->name);
+				goto fail;
+			}
+			rl->pred = t->predicate;
+			rl->iri = t->predicate_iri;
+			rl->tool[0] = (uint32_t)i;
+			rl->tool[1] = (uint32_t)t->twin;
+			rl->words.iri = t->predicate_iri;
+			rl->words.phrase = t->relation_phrase;
+			rl->words.subject_noun = t->subject_noun;
+			rl->words.object_noun = t->object_noun;
+			g->tool_dir[i] = 2 * g->nrel;
+			g->tool_dir[t->twin] = 2 * g->nrel + 1;
+			g->nrel++;
+			break;
+		}
+		case KG_TOOL_INVERSE: break;
+		case KG_TOOL_INTERSECTION: g->tool_and = (uint32_t)i; break;
+		case KG_TOOL_UNION: g->tool_or = (uint32_t)i; break;
+		case KG_TOOL_DIFFERENCE: g->tool_minus = (uint32_t)i; break;
+		case KG_TOOL_SEARCH: g->tool_search = (uint32_t)i; break;
+		}
+	}
+	for (i = 0; i < ts->ntools; i++)
+		if (g->tool_dir[i] != SYNTH_NONE)
+			g->rel_tools[g->nrel_tools++] = (uint32_t)i;
+	for (i = 0; i < raw->nfacts; i++)
+		if (raw->fact[i][1] >= g->nrel || raw->fact[i][0] >= g->nent || raw->fact[i][2] >= g->nent) {
+			rc = ling_err_set(err, LING_EDATA, "fact %zu is out of range", i);
+			goto fail;
+		}
+
+	/* Distinct facts (a triple may be in several graphs), ordered by relation. */
+	if (raw->nfacts > 1)
+		qsort(raw->fact, raw->nfacts, sizeof(*raw->fact), cmp_fact);
+	for (i = n = 0; i < raw->nfacts; i++)
+		if (!n || memcmp(raw->fact[n - 1], raw->fact[i], sizeof(*raw->fact)))
+			memmove(raw->fact[n++], raw->fact[i], sizeof(*raw->fact));
+	raw->nfacts = n;
+	g->nfacts = n;
+	for (i = 0; i < n; i++)
+		g->rel[raw->fact[i][1]].facts++;
+
+	build_names(g, raw->name);
+	g->iri_off = xmalloc((g->nent + 1) * sizeof(*g->iri_off));
+	n = 0;
+	for (i = 0; i < g->nent; i++)
+		n += strlen(raw->iri[i] ? raw->iri[i] : "") + 1;
+	g->iri_pool = xmalloc(n + 1);
+	n = 0;
+	for (i = 0; i < g->nent; i++) {
+		const char *s = raw->iri[i] ? raw->iri[i] : "";
+		size_t len = strlen(s) + 1;
+
+		g->iri_off[i] = (uint32_t)n;
+		memcpy(g->iri_pool + n, s, len);
+		n += len;
+	}
+	build_adjacency(g, (const uint32_t(*)[3])raw->fact, raw->nfacts);
+
+	/* Relations drawn by the square root of their facts: small relations get asked about too. */
+	g->dir_cum = xmalloc((2 * (size_t)g->nrel + 1) * sizeof(*g->dir_cum));
+	for (d = 0; d < 2 * g->nrel; d++) {
+		r = d >> 1;
+		if (synth_dir_sources(g, d))
+			sum += sqrt((double)g->rel[r].facts);
+		g->dir_cum[d] = sum;
+	}
+	if (!g->nrel || sum <= 0)
+		rc = ling_err_set(err, LING_EDATA, "the store has no relation with tools (see kg-query --tools)");
+fail:
+	for (i = 0; i < raw->nent; i++) {
+		free(raw->iri ? raw->iri[i] : NULL);
+		free(raw->name ? raw->name[i] : NULL);
+	}
+	free(raw->iri);
+	free(raw->name);
+	free(raw->fact);
+	memset(raw, 0, sizeof(*raw));
+	if (rc)
+		synth_graph_release(g);
+	return rc;
+}
+
+void synth_graph_release(struct synth_graph *g)
+{
+	size_t i;
+
+	if (g->schema)
+		for (i = 0; i < g->ntools; i++)
+			synth_schema_free(g->schema[i]);
+	free(g->schema);
+	free(g->iri_pool);
+	free(g->iri_off);
+	free(g->ent_name);
+	free(g->name_pool);
+	free(g->name_off);
+	free(g->name_len);
+	free(g->name_ent_off);
+	free(g->name_ent);
+	free(g->name_slot);
+	free(g->rel);
+	free(g->adj_off);
+	free(g->adj);
+	free(g->src_off);
+	free(g->src);
+	free(g->dir_cum);
+	free(g->tool_dir);
+	free(g->rel_tools);
+	memset(g, 0, sizeof(*g));
+}
+
+/* ---- reading ---- */
+
+void synth_adj(const struct synth_graph *g, uint32_t ent, uint32_t d, const struct synth_edge **b,
+	       const struct synth_edge **e)
+{
+	const struct synth_edge *lo = g->adj + g->adj_off[ent], *hi = g->adj + g->adj_off[ent + 1], *m;
+	const struct synth_edge *end = hi;
+
+	/* first edge with dir >= d */
+	while (lo < hi) {
+		m = lo + (hi - lo) / 2;
+		if (m->dir < d)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	*b = lo;
+	hi = end;
+	/* first edge with dir > d */
+	while (lo < hi) {
+		m = lo + (hi - lo) / 2;
+		if (m->dir <= d)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	*e = lo;
+}
+
+uint32_t synth_pick_dir(const struct synth_graph *g, uint64_t *rng)
+{
+	uint32_t nd = 2 * g->nrel, lo = 0, hi = nd;
+	double total = g->dir_cum[nd - 1];
+	/* 53 random bits, so the draw is the same double on every machine */
+	double x = (double)(synth_rand(rng) >> 11) * (1.0 / 9007199254740992.0) * total;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (g->dir_cum[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < nd ? lo : nd - 1;
+}

@@ -1,0 +1,381 @@
+/*
+ * synth_internal: what the files of synth/ share (and tests/unit/test_synth.c
+ * sees). Not a public API.
+ *
+ *  - synth_graph.c: the in-memory snapshot of the relations that have tools;
+ *  - synth_json.c: the JSON string writer, a small JSON reader for tool
+ *    arguments, and JSON Schema validation of them;
+ *  - synth_query.c: the 14 patterns as query trees, instantiated around
+ *    sampled anchors, and their gold answers and evidence on entity ids;
+ *  - synth_exec.c: tool calls executed on names (as kg_tool_call does),
+ *    call plans, and the verification of a finished sample;
+ *  - synth_sample.c: the conversation of each category and its JSON line;
+ *  - synth.c: options, the mix, the run loop and its threads.
+ *
+ * Functions that can reject a sample return 0 or SYNTH_REJECT(reason) (a
+ * positive int); reasons are enum synth_reject.
+ */
+#ifndef SYNTH_INTERNAL_H
+#define SYNTH_INTERNAL_H
+
+#include "synth.h"
+#include "synth_text.h"
+#include "../kg/kg_tools.h"
+#include "../common/ling_mem.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define SYNTH_NONE UINT32_MAX
+#define SYNTH_REJECT(reason) (1 + (int)(reason))
+#define SYNTH_REASON(rc) ((rc) - 1)
+
+/* Most members of a set that the next hop calls a tool on (one call per member). */
+#define SYNTH_FANOUT 4
+/* Most names in a set passed to a logic tool, or in one result, at least (max_answers when larger). */
+#define SYNTH_BRANCH 32
+/* Bound on a set computed on the way; beyond it a walk gives up early. */
+#define SYNTH_SET_LIMIT 4096
+
+/* ---- small arrays ---- */
+
+struct synth_u32 {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static inline void synth_u32_push(struct synth_u32 *a, uint32_t x)
+{
+	if (a->n == a->cap)
+		a->v = xgrow(a->v, &a->cap, a->n + 1, sizeof(*a->v));
+	a->v[a->n++] = x;
+}
+void synth_u32_release(struct synth_u32 *a);
+/* Sorts and removes duplicates. */
+void synth_u32_sort_unique(struct synth_u32 *a);
+/* out = a ∩ b, a ∪ b, a \ b over sorted distinct arrays (out distinct from a and b). */
+void synth_set_and(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct synth_u32 *out);
+void synth_set_or(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct synth_u32 *out);
+void synth_set_minus(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct synth_u32 *out);
+int synth_set_has(const uint32_t *a, size_t n, uint32_t x);
+void synth_u32_copy(struct synth_u32 *dst, const uint32_t *v, size_t n);
+
+/* ---- JSON (synth_json.c) ---- */
+
+/* Appends s as a JSON string, escaped as jansson escapes it (", \, \b \f \n \r \t, other controls \u00XX). */
+void synth_json_str(struct ling_buf *b, const char *s, size_t n);
+static inline void synth_json_strz(struct ling_buf *b, const char *s)
+{
+	synth_json_str(b, s, strlen(s));
+}
+
+enum synth_jtype { SYNTH_J_NULL, SYNTH_J_FALSE, SYNTH_J_TRUE, SYNTH_J_INT, SYNTH_J_REAL, SYNTH_J_STR, SYNTH_J_ARR, SYNTH_J_OBJ };
+
+/* A parsed JSON value: strings (and keys) decoded into the reader's scratch buffer. */
+struct synth_jv {
+	enum synth_jtype type;
+	uint32_t str, len;    /* string: offset and length in the scratch buffer */
+	uint32_t key, klen;   /* member of an object: its key */
+	uint32_t kid, n;      /* array or object: first element (index) and count */
+	uint32_t next;        /* next sibling, SYNTH_NONE at the end */
+};
+
+struct synth_jreader {
+	struct synth_jv *v;
+	size_t nv, cap;
+	struct ling_buf scratch;
+};
+
+/*
+ * Parses text (strict JSON, one value, white space around it allowed) into
+ * r; the root is r->v[0]. @return 0, or -1 when it is not valid JSON.
+ */
+int synth_json_parse(struct synth_jreader *r, const char *text, size_t len);
+void synth_jreader_release(struct synth_jreader *r);
+static inline const char *synth_jv_str(const struct synth_jreader *r, const struct synth_jv *v)
+{
+	return r->scratch.data + v->str;
+}
+
+/* A JSON Schema, the subset kg_tools writes: type, properties, required, additionalProperties, items, min/maxItems, enum of strings. */
+struct synth_schema {
+	unsigned types;              /* bit (1 << enum synth_jtype) per allowed type; 0: any */
+	size_t nprops;
+	char **prop;                 /* property names */
+	struct synth_schema **props;
+	unsigned char *required;
+	int closed;                  /* additionalProperties false */
+	struct synth_schema *items;
+	long min_items, max_items;   /* -1: none */
+	char **enums;                /* strings allowed, NULL: any */
+	size_t nenums;
+};
+
+/* Compiles a schema's JSON text. @return NULL when it is not JSON or uses what the subset lacks. */
+struct synth_schema *synth_schema_new(const char *json, char *why, size_t whylen);
+void synth_schema_free(struct synth_schema *s);
+/* @return 1 when value v of r validates against s. */
+int synth_schema_valid(const struct synth_schema *s, const struct synth_jreader *r, const struct synth_jv *v);
+
+/* ---- the snapshot (synth_graph.c) ---- */
+
+/*
+ * A directed relation d is 2*r (relation r forward: subject -> objects) or
+ * 2*r + 1 (inverse: object -> subjects); d ^ 1 is the other direction.
+ */
+struct synth_edge {
+	uint32_t dir;
+	uint32_t to;
+};
+
+struct synth_rel {
+	kg_id pred;
+	const char *iri;               /* the predicate IRI (the tool's) */
+	uint32_t tool[2];              /* tool of the forward and of the inverse direction */
+	struct synth_rel_words words;  /* from the forward tool */
+	uint64_t facts;                /* distinct (subject, object) pairs */
+};
+
+/*
+ * Entities are numbered 0..nent-1; names 0..nnames-1 in byte order, so that
+ * sorting name numbers sorts names. Each entity's edges, in both directions,
+ * are sorted by (dir, to); each directed relation's distinct sources are
+ * listed for sampling.
+ */
+struct synth_graph {
+	const struct kg_toolset *ts;    /* borrowed */
+	uint32_t nent;
+	char *iri_pool;                 /* entity IRIs (N-Triples form without <>), NUL-terminated */
+	uint32_t *iri_off;
+	uint32_t *ent_name;             /* name number, or SYNTH_NONE when the entity has none */
+	uint32_t nnames;
+	char *name_pool;                /* names, NUL-terminated, in byte order */
+	uint32_t *name_off, *name_len;
+	uint32_t *name_ent_off, *name_ent; /* entities of each name */
+	uint32_t *name_slot;            /* hash table of name numbers + 1, 0 empty */
+	size_t name_mask;
+	uint32_t nrel;
+	struct synth_rel *rel;
+	uint32_t *adj_off;              /* nent + 1 */
+	struct synth_edge *adj;
+	uint32_t *src_off, *src;        /* 2 * nrel + 1; sources of each directed relation */
+	double *dir_cum;                /* cumulative sampling weight of the directed relations */
+	uint32_t ntools;
+	uint32_t *tool_dir;             /* per tool: its directed relation, or SYNTH_NONE */
+	struct synth_schema **schema;   /* per tool: its compiled parameters schema */
+	uint32_t *rel_tools;            /* the relation tools, for distractors */
+	uint32_t nrel_tools;
+	uint32_t tool_and, tool_or, tool_minus, tool_search; /* the logic tools, SYNTH_NONE when missing */
+	uint64_t nfacts;
+};
+
+/*
+ * Facts as the loader collects them, before the indexes: entities with
+ * their IRI and name (NULL for none), and (subject, relation, object)
+ * triples over entity numbers, relations in the order of the forward tools
+ * of ts. Tests fill one by hand.
+ */
+struct synth_raw {
+	uint32_t nent;
+	char **iri;
+	char **name;
+	uint32_t (*fact)[3];
+	size_t nfacts;
+};
+
+/* Makes g from the catalogue and raw (whose arrays it takes over and frees). @return 0 or LING_EDATA. */
+int synth_graph_build(struct synth_graph *g, const struct kg_toolset *ts, struct synth_raw *raw,
+		      struct ling_err *err);
+/* Loads the facts of every relation tool of ts from st, and the names in lang, then builds g. */
+int synth_graph_load(struct synth_graph *g, struct kg_store *st, const struct kg_toolset *ts, const char *lang,
+		     struct ling_err *err);
+void synth_graph_release(struct synth_graph *g);
+
+static inline const char *synth_name(const struct synth_graph *g, uint32_t name)
+{
+	return g->name_pool + g->name_off[name];
+}
+static inline const char *synth_iri(const struct synth_graph *g, uint32_t ent)
+{
+	return g->iri_pool + g->iri_off[ent];
+}
+/* The name number of the name s[0..n), or SYNTH_NONE. */
+uint32_t synth_name_find(const struct synth_graph *g, const char *s, size_t n);
+/* The edges of ent along directed relation d: [*b, *e). */
+void synth_adj(const struct synth_graph *g, uint32_t ent, uint32_t d, const struct synth_edge **b,
+	       const struct synth_edge **e);
+/* A directed relation drawn by weight (the square root of its facts): spread over relations, not their sizes. */
+uint32_t synth_pick_dir(const struct synth_graph *g, uint64_t *rng);
+
+/* ---- queries (synth_query.c) ---- */
+
+#define SYNTH_QMAX 16
+
+struct synth_qnode {
+	enum synth_op op;
+	uint32_t x;                 /* ANCHOR: entity; HOP: directed relation */
+	uint8_t kid[3], negated[3];
+	uint8_t nkids;
+};
+
+struct synth_query {
+	int pattern;                         /* SYNTH_CAT_1P .. SYNTH_CAT_PNI */
+	int nn;                              /* nodes; the root is the last */
+	struct synth_qnode n[SYNTH_QMAX];
+	struct synth_u32 val[SYNTH_QMAX];    /* gold: each node's entities, sorted */
+	struct synth_u32 answer;             /* gold: the root's names, sorted */
+	struct synth_node tn[SYNTH_QMAX];    /* the tree as synth_text sees it (synth_query_words) */
+};
+
+struct synth_limits {
+	size_t max_answers;
+	size_t branch;    /* most names per set passed to a logic tool or per call result */
+};
+
+void synth_query_release(struct synth_query *q);
+void synth_query_reset(struct synth_query *q, int pattern);
+uint8_t synth_q_anchor(struct synth_query *q, uint32_t ent);
+uint8_t synth_q_hop(struct synth_query *q, uint32_t dir, uint8_t kid);
+/* AND of 2 or 3 kids (k2 = 0xff for none); neg: bit i set when kid i is negated. */
+uint8_t synth_q_and(struct synth_query *q, uint8_t k0, uint8_t k1, uint8_t k2, unsigned neg);
+uint8_t synth_q_or(struct synth_query *q, uint8_t k0, uint8_t k1);
+
+/* Instantiates pattern around a sampled anchor and computes the gold answer. @return 0 or SYNTH_REJECT. */
+int synth_query_sample(const struct synth_graph *g, const struct synth_limits *lim, int pattern, uint64_t *rng,
+		       struct synth_query *q, struct synth_u32 *tmp);
+/* Evaluates q on entity ids (q->val, q->answer) and checks the limits. @return 0 or SYNTH_REJECT. */
+int synth_query_gold(const struct synth_graph *g, const struct synth_limits *lim, struct synth_query *q);
+/* Appends the triples the answer rests on, as (subject, relation, object) entity/relation numbers. */
+void synth_query_evidence(const struct synth_graph *g, const struct synth_query *q, struct synth_u32 *out,
+			  struct synth_u32 *tmp);
+/* Fills q->tn and returns the root, for synth_text. */
+const struct synth_node *synth_query_words(const struct synth_graph *g, struct synth_query *q);
+/* A 1p query: dir from ent. */
+void synth_query_1p(struct synth_query *q, uint32_t ent, uint32_t dir);
+/* Sources of a directed relation. */
+static inline uint32_t synth_dir_sources(const struct synth_graph *g, uint32_t d)
+{
+	return g->src_off[d + 1] - g->src_off[d];
+}
+
+/* ---- samples (synth_exec.c, synth_sample.c) ---- */
+
+struct synth_call {
+	uint32_t tool;
+	uint32_t args, args_len;     /* arguments JSON text, in the sample's text */
+	uint32_t res, res_len;       /* result JSON text */
+	uint32_t names, nnames;      /* result names, in the sample's names */
+	uint32_t turn;               /* while planning: the turn it belongs to */
+};
+
+enum synth_role { SYNTH_MSG_USER, SYNTH_MSG_CALLS, SYNTH_MSG_REPLY };
+
+struct synth_msg {
+	enum synth_role role;
+	uint32_t text, text_len;     /* USER and REPLY content; CALLS: the thought, if has_text */
+	int has_text;
+	uint32_t call, ncalls;       /* CALLS */
+};
+
+struct synth_sample {
+	uint64_t index;
+	int cat;
+	const char *pattern;         /* NULL: null */
+	int instruction;
+	struct ling_buf text;        /* every string of the sample */
+	uint32_t system, system_len;
+	struct synth_msg *msg;
+	size_t nmsg, msg_cap;
+	struct synth_call *call;     /* tool use: in message order; instruction: meta.calls */
+	size_t ncall, call_cap;
+	struct synth_u32 names;      /* call results */
+	struct synth_u32 tools;      /* offered tools, in order */
+	struct synth_u32 answer;     /* names, sorted */
+	struct synth_u32 evidence;   /* (subject, relation, object) triples */
+	int check_text;              /* the last reply must name every answer */
+};
+
+void synth_sample_reset(struct synth_sample *s);
+void synth_sample_release(struct synth_sample *s);
+uint32_t synth_sample_add_text(struct synth_sample *s, const char *t, size_t n);
+struct synth_msg *synth_sample_add_msg(struct synth_sample *s, enum synth_role role);
+
+/* Scratch space of one worker thread. */
+struct synth_ws {
+	struct synth_query q[4];
+	struct synth_u32 tmp, tmp2, tmp3;
+	struct synth_u32 nval[4][SYNTH_QMAX]; /* names of each node while planning */
+	uint32_t avail[4][SYNTH_QMAX];        /* the turn after which a node's value is known */
+	struct synth_call *pend;              /* planned calls, before they are grouped in turns */
+	size_t npend, pend_cap;
+	struct synth_jreader jr;
+	struct ling_buf buf, buf2;
+	struct synth_u32 sets[4];
+	struct synth_u32 mark;
+	const char **strs;                    /* answer names for synth_text */
+	size_t strs_cap;
+	struct synth_fact facts[12];
+	uint32_t used[8];
+};
+
+void synth_ws_release(struct synth_ws *ws);
+
+/*
+ * Executes relation tool of directed relation d on name (all entities of
+ * that name), into out (sorted names). @return 0, SYNTH_REJECT(UNNAMED) when
+ * a result has no name, SYNTH_REJECT(FANOUT) beyond limit results.
+ */
+int synth_exec_rel(const struct synth_graph *g, uint32_t d, uint32_t name, struct synth_u32 *out, size_t limit);
+/* The logic tools on sorted name sets. */
+void synth_exec_and(const struct synth_u32 *sets, size_t n, struct synth_u32 *out, struct synth_u32 *tmp);
+void synth_exec_or(const struct synth_u32 *sets, size_t n, struct synth_u32 *out, struct synth_u32 *tmp);
+/* Appends the JSON array text of names. */
+void synth_names_json(const struct synth_graph *g, const uint32_t *names, size_t n, struct ling_buf *out);
+
+/*
+ * Executes a call from its arguments text, as a replay: parses and validates
+ * the arguments against the tool's schema, resolves names, runs the tool.
+ * @return 0 with out set (sorted names), SYNTH_REJECT(SCHEMA) for arguments
+ * that do not validate, SYNTH_REJECT(REPLAY) for a name no entity has,
+ * SYNTH_REJECT(UNNAMED) for a result without a name.
+ */
+int synth_exec_call(const struct synth_graph *g, struct synth_ws *ws, uint32_t tool, const char *args, size_t len,
+		    struct synth_u32 *out);
+
+/*
+ * Plans the calls that answer queries q[0..nq) of ws->q (their values are
+ * computed into ws->nval) in turns after the sample's current messages: calls
+ * of one turn are independent, a call comes in the turn after the values it
+ * needs. Appends the calls to s and one CALLS message per turn (with a
+ * thought when react is set; rng and tx word it). @return 0 or SYNTH_REJECT.
+ */
+int synth_plan(const struct synth_graph *g, const struct synth_limits *lim, struct synth_ws *ws,
+	       struct synth_sample *s, const int *qs, size_t nq, const struct synth_text *tx, int react,
+	       uint64_t *rng, int meta_only);
+
+/* Verifies a finished sample (see synth.h). @return 0 or SYNTH_REJECT. */
+int synth_verify(const struct synth_graph *g, struct synth_ws *ws, const struct synth_sample *s);
+
+/* ---- the generator (synth_sample.c) ---- */
+
+struct synth_gen {
+	const struct synth_graph *g;
+	const struct synth_text *tx;
+	struct synth_limits lim;
+	unsigned max_tools;
+	uint64_t seed;
+	const char *uuid;
+	const char *lang;
+	enum synth_format format;
+};
+
+/* Makes sample index of category cat. @return 0 or SYNTH_REJECT. */
+int synth_make(const struct synth_gen *gen, struct synth_ws *ws, int cat, uint64_t *rng, struct synth_sample *s);
+/* Appends the sample's JSON line (without "\n") to out, and with BFCL its ground truth to aux. */
+void synth_render(const struct synth_gen *gen, const struct synth_sample *s, struct ling_buf *out,
+		  struct ling_buf *aux);
+/* The 16 hex digits of a sample's id: hash of (store uuid, seed, index). */
+void synth_sample_id(const char *uuid, uint64_t seed, uint64_t index, char hex[17]);
+
+#endif

@@ -1,0 +1,685 @@
+/*
+ * synth_json: the JSON of the hot path without jansson. Samples are written
+ * by appending escaped strings to a buffer; tool arguments are read back by
+ * a small strict reader for verification and checked against the tool's
+ * schema, compiled once (with jansson) into a struct synth_schema.
+ */
+#include "synth_internal.h"
+
+#include "../common/ling_utf8.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/banned.h"
+
+/* ---- small arrays ---- */
+
+void synth_u32_release(struct synth_u32 *a)
+{
+	free(a->v);
+	a->v = NULL;
+	a->n = a->cap = 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void synth_u32_sort_unique(struct synth_u32 *a)
+{
+	size_t i, n = 0;
+
+	if (a->n < 2)
+		return;
+	/* Small sets are the rule: insertion sort beats qsort's call overhead. */
+	if (a->n <= 16) {
+		for (i = 1; i < a->n; i++) {
+			uint32_t x = a->v[i];
+			size_t j = i;
+
+			while (j && a->v[j - 1] > x) {
+				a->v[j] = a->v[j - 1];
+				j--;
+			}
+			a->v[j] = x;
+		}
+	} else {
+		qsort(a->v, a->n, sizeof(*a->v), cmp_u32);
+	}
+	for (i = 0; i < a->n; i++)
+		if (!n || a->v[n - 1] != a->v[i])
+			a->v[n++] = a->v[i];
+	a->n = n;
+}
+
+void synth_u32_copy(struct synth_u32 *dst, const uint32_t *v, size_t n)
+{
+	dst->n = 0;
+	if (n > dst->cap)
+		dst->v = xgrow(dst->v, &dst->cap, n, sizeof(*dst->v));
+	if (n)
+		memcpy(dst->v, v, n * sizeof(*v));
+	dst->n = n;
+}
+
+void synth_set_and(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct synth_u32 *out)
+{
+	size_t i = 0, j = 0;
+
+	out->n = 0;
+	while (i < na && j < nb) {
+		if (a[i] < b[j])
+			i++;
+		else if (a[i] > b[j])
+			j++;
+		else {
+			synth_u32_push(out, a[i]);
+			i++, j++;
+		}
+	}
+}
+
+void synth_set_or(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct synth_u32 *out)
+{
+	size_t i = 0, j = 0;
+
+	out->n = 0;
+	while (i < na || j < nb) {
+		if (j == nb || (i < na && a[i] < b[j]))
+			synth_u32_push(out, a[i++]);
+		else if (i == na || b[j] < a[i])
+			synth_u32_push(out, b[j++]);
+		else {
+			synth_u32_push(out, a[i]);
+			i++, j++;
+		}
+	}
+}
+
+void synth_set_minus(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct synth_u32 *out)
+{
+	size_t i = 0, j = 0;
+
+	out->n = 0;
+	while (i < na) {
+		if (j == nb || a[i] < b[j])
+			synth_u32_push(out, a[i++]);
+		else if (a[i] > b[j])
+			j++;
+		else
+			i++, j++;
+	}
+}
+
+int synth_set_has(const uint32_t *a, size_t n, uint32_t x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && a[lo] == x;
+}
+
+/* ---- writing ---- */
+
+void synth_json_str(struct ling_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, run = 0;
+
+	ling_buf_reserve(b, n + 2);
+	b->data[b->len++] = '"';
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[7];
+		size_t elen = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		ling_buf_add(b, s + run, i - run);
+		run = i + 1;
+		esc[0] = '\\';
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			/* jansson writes the other controls as \u00XX with capital hex digits */
+			esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[c >> 4], esc[5] = hex[c & 15];
+			elen = 6;
+		}
+		ling_buf_add(b, esc, elen);
+	}
+	ling_buf_add(b, s + run, n - run);
+	ling_buf_addc(b, '"');
+}
+
+/* ---- reading ---- */
+
+struct jparse {
+	struct synth_jreader *r;
+	const char *p, *end;
+	int depth;
+};
+
+static void skip_ws(struct jparse *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static uint32_t new_value(struct synth_jreader *r, enum synth_jtype type)
+{
+	struct synth_jv *v;
+
+	r->v = xgrow(r->v, &r->cap, r->nv + 1, sizeof(*r->v));
+	v = &r->v[r->nv];
+	memset(v, 0, sizeof(*v));
+	v->type = type;
+	v->next = SYNTH_NONE;
+	v->kid = SYNTH_NONE;
+	return (uint32_t)r->nv++;
+}
+
+static int hex4(const char *p, unsigned long *out)
+{
+	unsigned long v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned long)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned long)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned long)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Decodes the string at j->p (after its quote) into scratch. @return 0 or -1. */
+static int parse_string(struct jparse *j, uint32_t *off, uint32_t *len)
+{
+	struct ling_buf *b = &j->r->scratch;
+	size_t start = b->len;
+
+	while (j->p < j->end) {
+		const char *run = j->p;
+		unsigned char c;
+
+		while (j->p < j->end && (unsigned char)*j->p >= 0x20 && *j->p != '"' && *j->p != '\\')
+			j->p++;
+		ling_buf_add(b, run, (size_t)(j->p - run));
+		if (j->p == j->end)
+			return -1;
+		c = (unsigned char)*j->p++;
+		if (c == '"') {
+			size_t n = b->len - start;
+
+			ling_buf_addc(b, '\0');
+			*off = (uint32_t)start;
+			*len = (uint32_t)n;
+			/* Strings must be UTF-8 and hold no NUL (as jansson requires). */
+			return ling_utf8_valid_prefix(b->data + start, n) == n && !memchr(b->data + start, 0, n) ? 0 : -1;
+		}
+		if (c < 0x20 || j->p == j->end)
+			return -1;
+		c = (unsigned char)*j->p++;
+		switch (c) {
+		case '"': ling_buf_addc(b, '"'); break;
+		case '\\': ling_buf_addc(b, '\\'); break;
+		case '/': ling_buf_addc(b, '/'); break;
+		case 'b': ling_buf_addc(b, '\b'); break;
+		case 'f': ling_buf_addc(b, '\f'); break;
+		case 'n': ling_buf_addc(b, '\n'); break;
+		case 'r': ling_buf_addc(b, '\r'); break;
+		case 't': ling_buf_addc(b, '\t'); break;
+		case 'u': {
+			unsigned long cp, lo;
+
+			if (j->end - j->p < 4 || hex4(j->p, &cp))
+				return -1;
+			j->p += 4;
+			if (cp >= 0xDC00 && cp <= 0xDFFF)
+				return -1;
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' || hex4(j->p + 2, &lo) ||
+				    lo < 0xDC00 || lo > 0xDFFF)
+					return -1;
+				j->p += 6;
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+			}
+			if (!cp)
+				return -1;
+			ling_buf_add_utf8(b, cp);
+			break;
+		}
+		default:
+			return -1;
+		}
+	}
+	return -1;
+}
+
+static int parse_number(struct jparse *j, uint32_t v)
+{
+	const char *p = j->p;
+	int real = 0;
+
+	if (p < j->end && *p == '-')
+		p++;
+	if (p == j->end || *p < '0' || *p > '9')
+		return -1;
+	if (*p == '0')
+		p++;
+	else
+		while (p < j->end && *p >= '0' && *p <= '9')
+			p++;
+	if (p < j->end && *p == '.') {
+		real = 1;
+		if (++p == j->end || *p < '0' || *p > '9')
+			return -1;
+		while (p < j->end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < j->end && (*p == 'e' || *p == 'E')) {
+		real = 1;
+		p++;
+		if (p < j->end && (*p == '+' || *p == '-'))
+			p++;
+		if (p == j->end || *p < '0' || *p > '9')
+			return -1;
+		while (p < j->end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	j->r->v[v].type = real ? SYNTH_J_REAL : SYNTH_J_INT;
+	j->p = p;
+	return 0;
+}
+
+static int parse_value(struct jparse *j, uint32_t *out);
+
+/* Parses the members or elements after '{' or '['. */
+static int parse_container(struct jparse *j, uint32_t v, int object)
+{
+	uint32_t last = SYNTH_NONE, kid;
+	char close = object ? '}' : ']';
+
+	if (++j->depth > 64)
+		return -1;
+	skip_ws(j);
+	if (j->p < j->end && *j->p == close) {
+		j->p++;
+		j->depth--;
+		return 0;
+	}
+	for (;;) {
+		uint32_t key = 0, klen = 0;
+
+		skip_ws(j);
+		if (object) {
+			uint32_t i;
+
+			if (j->p == j->end || *j->p != '"')
+				return -1;
+			j->p++;
+			if (parse_string(j, &key, &klen))
+				return -1;
+			/* A repeated key is an error, as jansson's JSON_REJECT_DUPLICATES makes it. */
+			for (i = j->r->v[v].kid; i != SYNTH_NONE; i = j->r->v[i].next)
+				if (j->r->v[i].klen == klen &&
+				    !memcmp(j->r->scratch.data + j->r->v[i].key, j->r->scratch.data + key, klen))
+					return -1;
+			skip_ws(j);
+			if (j->p == j->end || *j->p++ != ':')
+				return -1;
+			skip_ws(j);
+		}
+		if (parse_value(j, &kid))
+			return -1;
+		j->r->v[kid].key = key;
+		j->r->v[kid].klen = klen;
+		if (last == SYNTH_NONE)
+			j->r->v[v].kid = kid;
+		else
+			j->r->v[last].next = kid;
+		last = kid;
+		j->r->v[v].n++;
+		skip_ws(j);
+		if (j->p == j->end)
+			return -1;
+		if (*j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (*j->p++ != close)
+			return -1;
+		j->depth--;
+		return 0;
+	}
+}
+
+static int literal(struct jparse *j, const char *word, size_t n)
+{
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n))
+		return -1;
+	j->p += n;
+	return 0;
+}
+
+static int parse_value(struct jparse *j, uint32_t *out)
+{
+	uint32_t v;
+
+	skip_ws(j);
+	if (j->p == j->end)
+		return -1;
+	switch (*j->p) {
+	case '{':
+		j->p++;
+		*out = v = new_value(j->r, SYNTH_J_OBJ);
+		return parse_container(j, v, 1);
+	case '[':
+		j->p++;
+		*out = v = new_value(j->r, SYNTH_J_ARR);
+		return parse_container(j, v, 0);
+	case '"': {
+		uint32_t off, len;
+
+		j->p++;
+		*out = v = new_value(j->r, SYNTH_J_STR);
+		if (parse_string(j, &off, &len))
+			return -1;
+		j->r->v[v].str = off;
+		j->r->v[v].len = len;
+		return 0;
+	}
+	case 't':
+		*out = new_value(j->r, SYNTH_J_TRUE);
+		return literal(j, "true", 4);
+	case 'f':
+		*out = new_value(j->r, SYNTH_J_FALSE);
+		return literal(j, "false", 5);
+	case 'n':
+		*out = new_value(j->r, SYNTH_J_NULL);
+		return literal(j, "null", 4);
+	default:
+		*out = v = new_value(j->r, SYNTH_J_INT);
+		return parse_number(j, v);
+	}
+}
+
+int synth_json_parse(struct synth_jreader *r, const char *text, size_t len)
+{
+	struct jparse j;
+	uint32_t root;
+
+	r->nv = 0;
+	ling_buf_reset(&r->scratch);
+	j.r = r;
+	j.p = text;
+	j.end = text + len;
+	j.depth = 0;
+	if (parse_value(&j, &root))
+		return -1;
+	skip_ws(&j);
+	return j.p == j.end ? 0 : -1;
+}
+
+void synth_jreader_release(struct synth_jreader *r)
+{
+	free(r->v);
+	r->v = NULL;
+	r->nv = r->cap = 0;
+	ling_buf_release(&r->scratch);
+}
+
+/* ---- schemas ---- */
+
+static const struct {
+	const char *name;
+	unsigned bits;
+} type_names[] = {
+	{ "null", 1u << SYNTH_J_NULL },
+	{ "boolean", (1u << SYNTH_J_FALSE) | (1u << SYNTH_J_TRUE) },
+	{ "integer", 1u << SYNTH_J_INT },
+	{ "number", (1u << SYNTH_J_INT) | (1u << SYNTH_J_REAL) },
+	{ "string", 1u << SYNTH_J_STR },
+	{ "array", 1u << SYNTH_J_ARR },
+	{ "object", 1u << SYNTH_J_OBJ },
+};
+
+static unsigned type_bits(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+		if (!strcmp(name, type_names[i].name))
+			return type_names[i].bits;
+	return 0;
+}
+
+/* Keywords that describe without constraining. */
+static int annotation(const char *key)
+{
+	return !strcmp(key, "description") || !strcmp(key, "title") || !strcmp(key, "default") ||
+	       !strcmp(key, "examples") || !strcmp(key, "format") || !strcmp(key, "$schema");
+}
+
+static struct synth_schema *compile(json_t *j, char *why, size_t whylen)
+{
+	struct synth_schema *s;
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(j)) {
+		snprintf(why, whylen, "a schema must be an object");
+		return NULL;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->min_items = s->max_items = -1;
+	s->closed = 0;
+	json_object_foreach(j, key, v) {
+		if (!strcmp(key, "type")) {
+			size_t i;
+			json_t *t;
+
+			if (json_is_string(v)) {
+				s->types = type_bits(json_string_value(v));
+			} else if (json_is_array(v)) {
+				json_array_foreach(v, i, t)
+					s->types |= json_is_string(t) ? type_bits(json_string_value(t)) : 0;
+			}
+			if (!s->types) {
+				snprintf(why, whylen, "unknown type");
+				goto fail;
+			}
+		} else if (!strcmp(key, "properties")) {
+			const char *pk;
+			json_t *pv;
+
+			if (!json_is_object(v)) {
+				snprintf(why, whylen, "properties must be an object");
+				goto fail;
+			}
+			s->nprops = json_object_size(v);
+			s->prop = xcalloc(s->nprops + 1, sizeof(*s->prop));
+			s->props = xcalloc(s->nprops + 1, sizeof(*s->props));
+			s->required = xcalloc(s->nprops + 1, 1);
+			s->nprops = 0;
+			json_object_foreach(v, pk, pv) {
+				s->prop[s->nprops] = xstrdup(pk);
+				if (!(s->props[s->nprops++] = compile(pv, why, whylen)))
+					goto fail;
+			}
+		} else if (!strcmp(key, "required") || !strcmp(key, "additionalProperties") || !strcmp(key, "enum")) {
+			continue; /* after the properties, below */
+		} else if (!strcmp(key, "items")) {
+			if (!(s->items = compile(v, why, whylen)))
+				goto fail;
+		} else if (!strcmp(key, "minItems") || !strcmp(key, "maxItems")) {
+			if (!json_is_integer(v) || json_integer_value(v) < 0) {
+				snprintf(why, whylen, "%s must be a count", key);
+				goto fail;
+			}
+			*(key[1] == 'i' ? &s->min_items : &s->max_items) = (long)json_integer_value(v);
+		} else if (!annotation(key)) {
+			snprintf(why, whylen, "unsupported keyword \"%s\"", key);
+			goto fail;
+		}
+	}
+	if ((v = json_object_get(j, "additionalProperties"))) {
+		if (!json_is_boolean(v)) {
+			snprintf(why, whylen, "additionalProperties must be a boolean");
+			goto fail;
+		}
+		s->closed = json_is_false(v);
+	}
+	if ((v = json_object_get(j, "required"))) {
+		size_t i, k;
+		json_t *r;
+
+		if (!json_is_array(v)) {
+			snprintf(why, whylen, "required must be an array");
+			goto fail;
+		}
+		json_array_foreach(v, i, r) {
+			for (k = 0; k < s->nprops && json_is_string(r) && strcmp(s->prop[k], json_string_value(r)); k++)
+				;
+			if (k == s->nprops) {
+				snprintf(why, whylen, "a required key is not a property");
+				goto fail;
+			}
+			s->required[k] = 1;
+		}
+	}
+	if ((v = json_object_get(j, "enum"))) {
+		size_t i;
+		json_t *e;
+
+		if (!json_is_array(v)) {
+			snprintf(why, whylen, "enum must be an array");
+			goto fail;
+		}
+		s->enums = xcalloc(json_array_size(v) + 1, sizeof(*s->enums));
+		json_array_foreach(v, i, e) {
+			if (!json_is_string(e)) {
+				snprintf(why, whylen, "enum values must be strings");
+				goto fail;
+			}
+			s->enums[s->nenums++] = xstrdup(json_string_value(e));
+		}
+	}
+	return s;
+fail:
+	synth_schema_free(s);
+	return NULL;
+}
+
+struct synth_schema *synth_schema_new(const char *json, char *why, size_t whylen)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(json, 0, &jerr);
+	struct synth_schema *s;
+
+	if (!j) {
+		snprintf(why, whylen, "not JSON: %s", jerr.text);
+		return NULL;
+	}
+	s = compile(j, why, whylen);
+	json_decref(j);
+	return s;
+}
+
+void synth_schema_free(struct synth_schema *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nprops; i++) {
+		free(s->prop[i]);
+		synth_schema_free(s->props[i]);
+	}
+	for (i = 0; i < s->nenums; i++)
+		free(s->enums[i]);
+	free(s->prop);
+	free(s->props);
+	free(s->required);
+	free(s->enums);
+	synth_schema_free(s->items);
+	free(s);
+}
+
+int synth_schema_valid(const struct synth_schema *s, const struct synth_jreader *r, const struct synth_jv *v)
+{
+	uint32_t i;
+	size_t k;
+
+	if (s->types && !(s->types & (1u << v->type)))
+		return 0;
+	if (s->enums) {
+		if (v->type != SYNTH_J_STR)
+			return 0;
+		for (k = 0; k < s->nenums && strcmp(s->enums[k], synth_jv_str(r, v)); k++)
+			;
+		if (k == s->nenums)
+			return 0;
+	}
+	if (v->type == SYNTH_J_OBJ) {
+		unsigned char seen[64] = { 0 };
+
+		for (i = v->kid; i != SYNTH_NONE; i = r->v[i].next) {
+			const struct synth_jv *m = &r->v[i];
+
+			for (k = 0; k < s->nprops; k++)
+				if (strlen(s->prop[k]) == m->klen && !memcmp(s->prop[k], r->scratch.data + m->key, m->klen))
+					break;
+			if (k == s->nprops) {
+				if (s->closed)
+					return 0;
+				continue;
+			}
+			if (!synth_schema_valid(s->props[k], r, m))
+				return 0;
+			if (k < sizeof(seen))
+				seen[k] = 1;
+		}
+		for (k = 0; k < s->nprops && k < sizeof(seen); k++)
+			if (s->required[k] && !seen[k])
+				return 0;
+	}
+	if (v->type == SYNTH_J_ARR) {
+		if (s->min_items >= 0 && v->n < (unsigned long)s->min_items)
+			return 0;
+		if (s->max_items >= 0 && v->n > (unsigned long)s->max_items)
+			return 0;
+		if (s->items)
+			for (i = v->kid; i != SYNTH_NONE; i = r->v[i].next)
+				if (!synth_schema_valid(s->items, r, &r->v[i]))
+					return 0;
+	}
+	return 1;
+}

@@ -1,0 +1,118 @@
+/*
+ * synth_text_int.h: what the files of synth_text share (not a public API).
+ *
+ * A template is a string with placeholders (doc/kg2samples-templates.md):
+ * "{x}" names a slot, "{is|are}" picks the singular or plural form by the
+ * number of the template's default slot, "{o:is|are}" by the number of slot
+ * o. Built-in templates are lists separated by ';' in string literals and
+ * point into them; templates from user files point into strings the
+ * synth_text owns.
+ */
+#ifndef SYNTH_TEXT_INT_H
+#define SYNTH_TEXT_INT_H
+#include "synth_text.h"
+
+enum synth_tpl_flags {
+	SYNTH_TPL_POSS = 1 << 0, /* has "{x}'s" or "{x} as": only for a name in {x} */
+	SYNTH_TPL_MOD = 1 << 1,  /* a restrictor that cannot follow "are" ("whose ...", "with ...") */
+	SYNTH_TPL_NAME_S = 1 << 2, /* statements: only for names in {s} */
+	SYNTH_TPL_NAME_O = 1 << 3, /* statements: only for names in {o} */
+};
+
+struct synth_tpl {
+	const char *s;
+	size_t len;
+	unsigned flags;
+};
+
+struct synth_tpls {
+	struct synth_tpl *v;
+	size_t n, cap;
+};
+
+enum synth_lex_flags {
+	SYNTH_LEX_FWD_MANY = 1 << 0, /* forward noun phrases are plural ("the genres of X") */
+	SYNTH_LEX_INV_ONE = 1 << 1,  /* inverse noun phrases are singular ("the country whose capital is X") */
+};
+
+/* The words of one relation, keyed by predicate IRI. */
+struct synth_lex {
+	const char *iri;
+	const char *subject, *object; /* singular nouns, NULL: from synth_rel_words */
+	unsigned flags;
+	struct synth_tpls fwd;  /* noun phrases of the objects of {x}: "the birthplace of {x}" */
+	struct synth_tpls fwdq; /* questions for the objects of {x}: "Where was {x} born?" */
+	struct synth_tpls inv;  /* restrictors of the subjects whose object is {x}: "born in {x}" */
+	struct synth_tpls invq; /* questions for the subjects of {x}: "Who was born in {x}?" */
+	struct synth_tpls stmt; /* statements with {s} and {o}: "{s} {s:was|were} born in {o}" */
+};
+
+/* A built-in lexicon entry; "fb:" and "kg:" in iri stand for the Freebase and urn:kg: prefixes. */
+struct synth_builtin_rel {
+	const char *iri;
+	const char *subject, *object;
+	unsigned flags;
+	const char *fwd, *fwdq, *inv, *invq, *stmt; /* ';'-separated templates, or NULL */
+};
+
+extern const struct synth_builtin_rel synth_builtin_rels[];
+extern const size_t synth_builtin_nrels;
+
+struct synth_prompt {
+	enum synth_prompt_style style;
+	const char *text;  /* the prompt */
+	const char *tools; /* NULL, or a paragraph with "{tools}", appended when tools are given */
+};
+
+extern const struct synth_prompt synth_builtin_prompts[];
+extern const size_t synth_builtin_nprompts;
+extern const char *const synth_builtin_plain[]; /* prompts without tools */
+extern const size_t synth_builtin_nplain;
+
+#define SYNTH_NPATTERNS 14
+extern const char *const synth_pattern_names[SYNTH_NPATTERNS];
+
+struct synth_text {
+	char *lang;
+	struct synth_lex *lex;
+	size_t nlex, caplex;
+	uint32_t *slots; /* open addressing over lex, index + 1, 0 = empty */
+	size_t nslots;
+	struct synth_lex fallback[3]; /* by enum synth_rel_form: templates with {p} for relations without an entry */
+	struct synth_prompt *prompts;
+	size_t nprompts;
+	const char *const *plain;
+	size_t nplain;
+	struct synth_tpls questions[SYNTH_NPATTERNS]; /* from user files */
+	int replace_questions;
+	int replace_system;
+	char **owned; /* strings from user files and built IRIs */
+	size_t nowned, capowned;
+};
+
+/* Owned copies; the synth_text frees them. */
+const char *synth_text_own(struct synth_text *tx, char *s);
+
+void synth_tpls_add(struct synth_tpls *l, const char *s, size_t len);
+/* Adds the ';'-separated templates of list (NULL adds none). */
+void synth_tpls_add_list(struct synth_tpls *l, const char *list);
+
+/* The entry for iri, created (empty) when missing. */
+struct synth_lex *synth_text_lex_get(struct synth_text *tx, const char *iri, int create);
+
+/*
+ * Checks a template: balanced braces, only the slot names in allowed (a
+ * string of names separated by ','), and every name in required present.
+ * @return NULL when it is good, else a message.
+ */
+const char *synth_tpl_check(const char *s, const char *allowed, const char *required);
+
+/* Loads one template file into tx (synth_text_file.c). @return 0, LING_EIO, LING_EDATA. */
+int synth_text_load_file(struct synth_text *tx, const char *path, struct ling_err *err);
+
+/* The placeholders a question template of pattern number idx may use ("np,noun,nouns,e1,r1"). */
+const char *synth_pattern_slots(int idx);
+
+/* Pattern number of name, or -1. */
+int synth_pattern_index(const char *name);
+#endif

@@ -1,0 +1,226 @@
+#!/bin/sh
+test_description='kg2samples: every category, JSON lines, determinism, shards, threads, formats, templates, errors'
+. "$(dirname "$0")/lib.sh"
+
+CATEGORIES='1p 2p 3p 2i 3i ip pi 2u up 2in 3in inp pin pni parallel multiple irrelevance multi_turn fact list count compare describe'
+
+# The category counts of a summary line, as "name count" lines.
+summary_counts() {
+	sed -n 's/^kg2samples: wrote [0-9]* (\([^)]*\)).*/\1/p' "$1" | tr ',' '\n' | sed 's/^ *//'
+}
+
+# The same counted from the samples themselves (python3 parses every line, so a bad one fails).
+sample_counts() {
+	python3 -c '
+import json, sys
+counts = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    d = json.loads(line)
+    counts[d["category"]] = counts.get(d["category"], 0) + 1
+order = sys.argv[2].split()
+for c in order:
+    if c in counts:
+        print(c, counts[c])
+' "$1" "$CATEGORIES"
+}
+
+test_expect_success 'setup: the FB15k-237 subgraph and the MetaQA KB in stores' '
+	kg-load -q --store fb "$LING_DATA/fb15k237-subgraph.nt.zst" &&
+	kg-load -q --store mq --format tsv --delimiter "|" --tsv-labels "$LING_ROOT/data/metaqa-kb.txt.zst" &&
+	if test -f "$LING_DATA/metaqa-schema.ttl"
+	then
+		kg-load -q --store mq "$LING_DATA/metaqa-schema.ttl"
+	fi
+'
+
+test_expect_success 'FB15k-237: all 14 patterns and every other category, counted in the summary' '
+	kg2samples --store fb --count 690 --seed 1 >out.jsonl 2>err &&
+	cat err &&
+	test $(grep -c "^kg2samples: " err) = 1 &&
+	grep "^kg2samples: wrote 690 (.*), rejected [0-9]* (.*)$" err &&
+	for c in $CATEGORIES
+	do
+		summary_counts err | grep "^$c [1-9][0-9]*$" || { echo "no $c"; exit 1; }
+	done &&
+	test $(wc -l <out.jsonl) = 690 &&
+	summary_counts err >expect &&
+	sample_counts out.jsonl >actual &&
+	test_cmp expect actual
+'
+
+test_expect_success 'every line is one JSON object with the keys of the contract, in order' '
+	python3 -c "
+import json, sys
+keys = [\"id\", \"kind\", \"category\", \"pattern\", \"tools\", \"messages\", \"answer\", \"meta\"]
+ids = set()
+for n, line in enumerate(open(sys.argv[1], encoding=\"utf-8\"), 1):
+    d = json.loads(line)
+    assert list(d) == keys, (n, list(d))
+    assert d[\"id\"] not in ids, n
+    ids.add(d[\"id\"])
+    assert d[\"id\"].startswith(\"kg:\" + d[\"category\"] + \":\"), n
+    assert d[\"meta\"][\"seed\"] == 1 and d[\"meta\"][\"index\"] == n - 1, n
+    assert d[\"messages\"][0][\"role\"] == \"system\" and d[\"messages\"][-1][\"role\"] == \"assistant\", n
+    assert d[\"answer\"] == sorted(set(d[\"answer\"]), key=lambda s: s.encode()), n
+    if d[\"kind\"] == \"tool_use\" and d[\"category\"] != \"irrelevance\":
+        assert d[\"answer\"] and any(\"tool_calls\" in m for m in d[\"messages\"]), n
+" out.jsonl
+'
+
+test_expect_success 'the answer is the union of the last tool-calling turn, which the final reply names' '
+	python3 -c "
+import json, sys
+n = 0
+for line in open(sys.argv[1], encoding=\"utf-8\"):
+    d = json.loads(line)
+    if d[\"kind\"] != \"tool_use\" or d[\"category\"] == \"irrelevance\":
+        continue
+    msgs = d[\"messages\"]
+    last = max(i for i, m in enumerate(msgs) if \"tool_calls\" in m)
+    ids = [c[\"id\"] for c in msgs[last][\"tool_calls\"]]
+    got = set()
+    for m in msgs:
+        if m[\"role\"] == \"tool\" and m[\"tool_call_id\"] in ids:
+            got |= set(json.loads(m[\"content\"]))
+    assert sorted(got) == sorted(d[\"answer\"]), d[\"id\"]
+    for a in d[\"answer\"]:
+        assert a in msgs[-1][\"content\"], (d[\"id\"], a)
+    n += 1
+assert n > 500, n
+" out.jsonl
+'
+
+test_expect_success 'the same seed gives the same bytes, another seed other samples' '
+	kg2samples -q --store fb --count 690 --seed 1 >again.jsonl &&
+	cmp out.jsonl again.jsonl &&
+	kg2samples -q --store fb --count 690 --seed 2 >seed2.jsonl &&
+	! cmp -s out.jsonl seed2.jsonl &&
+	test $(sort out.jsonl seed2.jsonl | uniq -d | wc -l) = 0
+'
+
+test_expect_success 'shards 0..2 of 3 put together are the whole run; so is a run on 3 threads' '
+	for i in 0 1 2
+	do
+		kg2samples -q --store fb --count 690 --seed 1 --shard $i/3 >shard$i.jsonl || exit 1
+	done &&
+	test -s shard0.jsonl && test -s shard1.jsonl && test -s shard2.jsonl &&
+	cat shard0.jsonl shard1.jsonl shard2.jsonl >shards.jsonl &&
+	cmp out.jsonl shards.jsonl &&
+	kg2samples -q --store fb --count 690 --seed 1 -j 3 >threads.jsonl &&
+	cmp out.jsonl threads.jsonl
+'
+
+test_expect_success '--patterns and --mix choose the categories' '
+	kg2samples --store fb --count 60 --patterns 2in,pni >p.jsonl 2>err &&
+	grep "^kg2samples: wrote 60 (2in [0-9]*, pni [0-9]*)" err &&
+	test $(grep -c "\"category\":\"2in\"" p.jsonl) -gt 10 &&
+	test $(grep -c "\"category\":\"pni\"" p.jsonl) -gt 10 &&
+	kg2samples --store fb --count 60 --mix all=0,instruction=1 >m.jsonl 2>err &&
+	test $(grep -c "\"kind\":\"instruction\"" m.jsonl) = 60 &&
+	grep "\"tools\":\[\]" m.jsonl >/dev/null &&
+	kg2samples --store fb --count 40 --mix all=0,irrelevance=1 >i.jsonl 2>err &&
+	grep "^kg2samples: wrote 40 (irrelevance 40)" err &&
+	! grep tool_calls i.jsonl &&
+	test $(grep -c "\"answer\":\[\]" i.jsonl) = 40
+'
+
+test_expect_success 'multiple offers many tools; --max-tools bounds them' '
+	kg2samples -q --store fb --count 20 --patterns multiple --max-tools 12 >mt.jsonl &&
+	python3 -c "
+import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    assert len(d[\"tools\"]) == 12, len(d[\"tools\"])
+" mt.jsonl
+'
+
+test_expect_success '--format hermes: calls as <tool_call> text, results as <tool_response>' '
+	kg2samples -q --store fb --count 50 --seed 1 --patterns 2p,2i --format hermes >h.jsonl &&
+	test $(wc -l <h.jsonl) = 50 &&
+	! grep "\"tool_calls\"" h.jsonl &&
+	python3 -c "
+import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    calls = [m for m in d[\"messages\"] if m[\"role\"] == \"assistant\" and \"<tool_call>\" in m[\"content\"]]
+    assert calls, d[\"id\"]
+    for m in calls:
+        for part in m[\"content\"].split(\"<tool_call>\\n\")[1:]:
+            c = json.loads(part.split(\"\\n</tool_call>\")[0])
+            assert set(c) == {\"name\", \"arguments\"} and isinstance(c[\"arguments\"], dict)
+    tools = [m for m in d[\"messages\"] if m[\"role\"] == \"tool\"]
+    assert tools and all(m[\"content\"].startswith(\"<tool_response>\\n\") for m in tools)
+" h.jsonl
+'
+
+test_expect_success '--format bfcl: questions on stdout, the ground truth in --bfcl-answers' '
+	kg2samples -q --store fb --count 40 --seed 1 --format bfcl --bfcl-answers gt.jsonl >q.jsonl &&
+	test $(wc -l <q.jsonl) = 40 && test $(wc -l <gt.jsonl) = 40 &&
+	python3 -c "
+import json, sys
+qs = [json.loads(l) for l in open(sys.argv[1])]
+gt = [json.loads(l) for l in open(sys.argv[2])]
+for q, g in zip(qs, gt):
+    assert q[\"id\"] == g[\"id\"]
+    assert q[\"question\"] and all(t[0][\"role\"] == \"user\" for t in q[\"question\"])
+    names = {f[\"name\"] for f in q[\"function\"]}
+    for call in g[\"ground_truth\"]:
+        (name, args), = call.items()
+        assert name in names and all(isinstance(v, list) for v in args.values())
+    assert bool(g[\"ground_truth\"]) == (q[\"category\"] != \"irrelevance\")
+" q.jsonl gt.jsonl &&
+	test_must_fail_with 2 kg2samples --store fb --format bfcl 2>err &&
+	grep "^kg2samples: --format bfcl needs --bfcl-answers" err
+'
+
+test_expect_success '--templates: a user template file changes the wording' '
+	kg2samples -q --store fb --count 200 --seed 1 --patterns 1p,2p,2i >plain.jsonl &&
+	kg2samples -q --store fb --count 200 --seed 1 --patterns 1p,2p,2i \
+		--templates "$LING_DATA/templates-example.json" >templ.jsonl &&
+	! cmp -s plain.jsonl templ.jsonl &&
+	grep -E "Quick question: what is the|Starting from .*, follow|You are the example assistant" templ.jsonl >/dev/null &&
+	! grep -E "Quick question: what is the|Starting from .*, follow|You are the example assistant" plain.jsonl
+'
+
+test_expect_success 'MetaQA KB: all 14 patterns and every other category' '
+	kg2samples --store mq --count 690 --seed 3 >mq.jsonl 2>err &&
+	cat err &&
+	for c in $CATEGORIES
+	do
+		summary_counts err | grep "^$c [1-9][0-9]*$" || { echo "no $c"; exit 1; }
+	done &&
+	summary_counts err >expect &&
+	sample_counts mq.jsonl >actual &&
+	test_cmp expect actual
+'
+
+test_expect_success '--stats and -q' '
+	kg2samples -q --stats --store fb --count 10 >/dev/null 2>err &&
+	! grep "wrote" err &&
+	grep "^kg2samples: stats: [0-9]* entities ([0-9]* named), [0-9]* relations" err &&
+	grep "^kg2samples: stats: .* samples/s$" err
+'
+
+test_expect_success 'usage errors exit 2, with nothing on stdout' '
+	for args in "" "--store fb extra" "--store fb --count x" "--store fb --count -1" \
+		"--store fb --shard 3/3" "--store fb --shard 1" "--store fb --patterns nope" \
+		"--store fb --patterns 1p=2" "--store fb --mix 1p" "--store fb --mix 1p=x" \
+		"--store fb --mix all=0" "--store fb --format xml" "--store fb --max-answers 0" \
+		"--store fb --threads 0" "--store fb --bfcl-answers x"
+	do
+		test_must_fail_with 2 kg2samples $args >out 2>err || { echo "args: $args"; exit 1; }
+		test ! -s out && grep "^kg2samples: " err || { echo "args: $args"; exit 1; }
+	done
+'
+
+test_expect_success 'a missing store, or a bad template file, is exit 1' '
+	test_must_fail_with 1 kg2samples --store nowhere >out 2>err &&
+	test ! -s out &&
+	grep "^kg2samples: " err &&
+	printf "{\"questions\": 7}\n" >bad.json &&
+	test_must_fail_with 1 kg2samples --store fb --templates bad.json >out 2>err &&
+	test ! -s out &&
+	grep "^kg2samples: .*bad.json" err
+'
+
+test_done
