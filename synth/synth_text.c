@@ -448,6 +448,14 @@ static void lit(struct ctx *c, const char *s, size_t n)
 {
 	if (!n)
 		return;
+	/* "Elektra Records'", not "Elektra Records's" */
+	if (n >= 2 && s[0] == '\'' && s[1] == 's' && (n == 2 || s[2] == ' ') && c->out->len &&
+	    c->out->data[c->out->len - 1] == 's') {
+		ling_buf_addc(c->out, '\'');
+		s += 2;
+		if (!(n -= 2))
+			return;
+	}
 	/* "Hapoel Be'er Sheva F.C." ends the sentence by itself */
 	if (s[0] == '.' && c->out->len && c->out->data[c->out->len - 1] == '.' && (n == 1 || s[1] == ' ' || s[1] == '\n')) {
 		s++;
@@ -882,7 +890,8 @@ static void expand_tpl(struct ctx *c, const struct synth_tpl *t, const struct sl
 static void expand_plural_head(struct ctx *c, const struct synth_tpl *t, const struct slots *sl)
 {
 	static const char *const seps[] = { " of ", " where ", " who ", " that ", " which ", " for ", " in ",
-					    " at ", " on ", " with ", " behind ", " {" };
+					    " at ", " on ", " with ", " behind ", " by ", " to ", " into ", " about ",
+					    " {" };
 	const char *s = t->s, *end = t->s + t->len, *brace = memchr(s, '{', t->len), *stop = NULL, *w;
 	size_t i;
 
@@ -1094,8 +1103,10 @@ static void coord(struct ctx *c, const struct synth_node *n)
 		}
 		return;
 	}
-	if (np_ == 2 && !nn && pick(c, 2))
+	if (np_ == 2 && !nn && pick(c, 4))
 		lits(c, "both ");
+	else if (np_ == 3 && pick(c, 2))
+		lits(c, "all of ");
 	for (i = 0; i < np_; i++) {
 		if (i)
 			lits(c, i + 1 == np_ ? " and " : ", ");
@@ -1286,14 +1297,17 @@ static void np(struct ctx *c, const struct synth_node *n)
 	}
 }
 
-/* Can the node be said after "Which films are ..."? */
+/*
+ * Can the node be said after "Which films are ..."? Only with restrictors:
+ * a forward phrase would repeat the noun ("Which actors are the actors ...").
+ */
 static int pred_ok(struct ctx *c, const struct synth_node *n)
 {
 	int i;
 
 	switch (n->op) {
-	case SYNTH_ANCHOR: return 1;
-	case SYNTH_HOP: return !n->inverse || has_part_restrictor(c, n);
+	case SYNTH_ANCHOR: return 0;
+	case SYNTH_HOP: return n->inverse && has_part_restrictor(c, n);
 	case SYNTH_AND:
 	case SYNTH_OR:
 		for (i = 0; i < n->nkids; i++)
@@ -1530,7 +1544,7 @@ static int statement(struct ctx *c, const struct synth_node *q, const char *cons
 	const struct synth_tpl *t;
 	struct slots sl;
 
-	if (q->op != SYNTH_HOP)
+	if (q->op != SYNTH_HOP || !lex_of(c, q->rel) || !lex_of(c, q->rel)->stmt.n)
 		return 0;
 	t = choose(c, q->rel, L_STMT,
 		   q->kid[0]->op == SYNTH_ANCHOR ? 0 : q->inverse ? SYNTH_TPL_NAME_O : SYNTH_TPL_NAME_S, 0);
@@ -1556,7 +1570,8 @@ static int statement(struct ctx *c, const struct synth_node *q, const char *cons
  * statement of the relation), so that an answer also reads right next to
  * others (parallel calls); some are short ("The only one is X.").
  */
-static void answer_sentence(struct ctx *c, const struct synth_node *q, const char *const *answers, size_t n)
+static void answer_sentence(struct ctx *c, const struct synth_node *q, const char *const *answers, size_t n,
+			    int self_contained)
 {
 	static const char *const sing_one[] = { "{np} is {a}", "{a} is {np}", "{np} is {a}, according to the results",
 						"the answer is {a}" };
@@ -1567,6 +1582,8 @@ static void answer_sentence(struct ctx *c, const struct synth_node *q, const cha
 	static const char *const plur_many[] = { "{np} are {a}", "{np} are {a}, {N} in all",
 						 "there are {N} of them: {a}", "I found {N} {nouns}: {a}",
 						 "the answer consists of {N} {nouns}: {a}" };
+	static const char *const named_one[] = { "{np} {are} {a}", "{a} {are} {np}" };
+	static const char *const named_many[] = { "{np} are {a}", "{np} are {a}, {N} in all" };
 	int plural = node_plural(c, q);
 	const char *nn = node_noun(c, q);
 	struct slots sl;
@@ -1583,10 +1600,14 @@ static void answer_sentence(struct ctx *c, const struct synth_node *q, const cha
 	slot_str(&sl, "noun", SL_NOUN, nn, 0);
 	slot_str(&sl, "nouns", SL_NOUN, nn, 1);
 	slot_str(&sl, "are", SL_TEXT, n != 1 ? "are" : "is", 0);
-	if (!plural)
+	if (self_contained)
+		f = n == 1 && !plural ? PICK(c, named_one) : PICK(c, named_many);
+	else if (!plural)
 		f = n == 1 ? PICK(c, sing_one) : PICK(c, sing_many);
 	else
 		f = n == 1 ? PICK(c, plur_one) : PICK(c, plur_many);
+	if (self_contained && n == 1 && plural)
+		f = "the only one of {np} is {a}";
 	if (!strcmp(nn, "entity") && strstr(f, "noun"))
 		f = "the answer is {a}";
 	expands(c, f, &sl);
@@ -1603,7 +1624,16 @@ void synth_text_answer(const struct synth_text *tx, const struct synth_node *q, 
 		lits(&c, PICK(&c, ans_prefix));
 		c.cap = CAP_NONE;
 	}
-	answer_sentence(&c, q, answers, n);
+	answer_sentence(&c, q, answers, n, 0);
+}
+
+void synth_text_answer_part(const struct synth_text *tx, const struct synth_node *q, const char *const *answers,
+			    size_t n, uint64_t *rng, struct ling_buf *out)
+{
+	struct ctx c;
+
+	ctx_init(&c, tx, rng, out);
+	answer_sentence(&c, q, answers, n, 1);
 }
 
 /* ---- follow-ups */
@@ -1664,22 +1694,25 @@ void synth_text_followup(const struct synth_text *tx, const struct synth_node *q
 
 /* ---- irrelevance */
 
-/* "the place of birth of a person", "the films with a given director" */
+/* A relation in general: "the place of birth of a person", "the films directed by a given person". */
 static void relation_in_general(struct ctx *c, const struct synth_rel_words *rw, int inverse)
 {
-	const char *sn;
+	const char *noun = inverse ? object_of(c, rw) : subject_of(c, rw);
+	struct ling_buf x = LING_BUF_INIT;
+	struct synth_node h;
+	struct slot xs;
 
-	lits(c, "the ");
-	if (inverse) {
-		noun(c, subject_of(c, rw), 1);
-		lits(c, " with a given ");
-		lits(c, phrase_of(rw));
-		return;
-	}
-	lits(c, phrase_of(rw));
-	sn = subject_of(c, rw);
-	lits(c, strchr("aeiouAEIOU", sn[0]) ? " of an " : " of a ");
-	lits(c, sn);
+	ling_buf_adds(&x, inverse ? "a given " : strchr("aeiouAEIOU", noun[0]) ? "an " : "a ");
+	ling_buf_adds(&x, noun);
+	memset(&h, 0, sizeof(h));
+	h.op = SYNTH_HOP;
+	h.rel = rw;
+	h.inverse = inverse;
+	memset(&xs, 0, sizeof(xs));
+	xs.kind = SL_TEXT;
+	xs.str = x.data;
+	hop_with(c, &h, &xs, inverse);
+	ling_buf_release(&x);
 }
 
 void synth_text_irrelevant_tools(const struct synth_text *tx, const struct synth_node *q,
@@ -1922,8 +1955,9 @@ static void instr_count(struct ctx *c, const struct synth_instruction_args *a, s
 			struct ling_buf *reply)
 {
 	static const char *const asks_pred[] = { "How many {nouns} are {pred}?", "How many {nouns} are {pred}, in total?" };
-	static const char *const asks[] = { "How many are {np}?", "What is the number of {np}?", "Count {np}.",
-					    "How many of {np} are there?", "Can you count {np} for me?" };
+	static const char *const asks[] = { "What is the number of {np}?", "Count {np}.", "Can you count {np} for me?",
+					    "Tell me how many there are of {np}." };
+	static const char *const asks_have[] = { "How many {ps} {x:does|do} {x} have?", "How many {ps} {x:has|have} {x} got?" };
 	static const char *const replies[] = { "There {are} {N}: {a}.", "{N}: {a}.", "The count is {N} ({a}).",
 					       "I count {N}, namely {a}.", "{N} in total: {a}." };
 	const char *nn = node_noun(c, a->q);
@@ -1935,8 +1969,15 @@ static void instr_count(struct ctx *c, const struct synth_instruction_args *a, s
 	slot_node(&sl, "np", SL_NODE, a->q, 1);
 	slot_str(&sl, "nouns", SL_NOUN, nn, 1);
 	slot_node(&sl, "pred", SL_PRED, a->q, 1);
+	if (a->q->op == SYNTH_HOP && !a->q->inverse && form_of(a->q->rel) == SYNTH_FORM_NOUN) {
+		/* "How many professions does Ridley Scott have?" */
+		slot_str(&sl, "ps", SL_NOUN, phrase_of(a->q->rel), 1);
+		slot_node(&sl, "x", SL_NODE, a->q->kid[0], node_plural(c, a->q->kid[0]));
+	}
 	if (strcmp(nn, "entity") && pred_ok(c, a->q) && pick(c, 2))
 		expands(c, PICK(c, asks_pred), &sl);
+	else if (slot_find(&sl, "ps", 2) && pick(c, 2))
+		expands(c, PICK(c, asks_have), &sl);
 	else
 		expands(c, PICK(c, asks), &sl);
 	c->out = reply;
@@ -2143,7 +2184,7 @@ void synth_text_instruction(const struct synth_text *tx, const struct synth_inst
 		question(&c, a->q);
 		c.out = reply;
 		c.cap = CAP_UP;
-		answer_sentence(&c, a->q, a->answers, a->n);
+		answer_sentence(&c, a->q, a->answers, a->n, 0);
 		return;
 	case SYNTH_INSTR_LIST: instr_list(&c, a, user, reply); return;
 	case SYNTH_INSTR_COUNT: instr_count(&c, a, user, reply); return;

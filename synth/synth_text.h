@@ -97,6 +97,14 @@ void synth_text_question(const struct synth_text *tx, const struct synth_node *q
 void synth_text_answer(const struct synth_text *tx, const struct synth_node *q, const char *const *answers,
 		       size_t n, uint64_t *rng, struct ling_buf *out);
 
+/*
+ * The same for one answer among several in one message (parallel calls):
+ * always says what was asked ("The capital of France is Paris."), never
+ * only "The only one is Paris.".
+ */
+void synth_text_answer_part(const struct synth_text *tx, const struct synth_node *q, const char *const *answers,
+			    size_t n, uint64_t *rng, struct ling_buf *out);
+
 /* Appends a short follow-up question for a second turn asking q2 (e.g. "And for Heat?"), given q1 came before. */
 void synth_text_followup(const struct synth_text *tx, const struct synth_node *q1, const struct synth_node *q2,
 			 uint64_t *rng, struct ling_buf *out);
