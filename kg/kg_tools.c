@@ -39,6 +39,14 @@
  * A predicate gets tools when at least 80% of its first 200 objects in the
  * POS index (ordered by id, a hash, so a fair sample) are IRIs or blank
  * nodes; literal objects of such a predicate show as their N-Triples form.
+ * When 80% of them are literals instead, it is a literal relation, typed by
+ * the datatype most of those literals have (an integer relation with a few
+ * decimals is a number relation), unless its values are long texts (more
+ * than 80 bytes on average: abstracts, comments) that no one would ask
+ * for by value. The object noun of a literal relation is the head noun of
+ * its phrase (population, date, year), never its rdfs:range (xsd:integer).
+ * Its inverse tool reads the relation's objects in full and compares their
+ * values (kg_value.c) with the argument's: values are not indexed.
  *
  * Entities without a label are named by their N-Triples form ("<iri>",
  * "_:b…", or a literal object as "\"1944\"^^<…>"), which resolves back to
@@ -69,6 +77,8 @@
 /* Objects looked at to decide whether a predicate links entities, and the share that must be entities. */
 #define OBJECT_SAMPLE 200
 #define ENTITY_SHARE_PERCENT 80
+/* Text relations whose sampled values are longer than this on average describe rather than relate. */
+#define TEXT_MEAN_MAX 80
 /* The name cache is emptied when it holds this many names, so memory stays bounded. */
 #define NAME_CACHE_MAX (1u << 20)
 
@@ -90,6 +100,9 @@ static const char *const excluded_predicates[] = {
 	DC_NS "title", DC_NS "description", DC_NS "identifier", DC_NS "source",
 	"http://dbpedia.org/ontology/wikiPageWikiLink", "http://dbpedia.org/ontology/wikiPageExternalLink",
 	"http://dbpedia.org/ontology/thumbnail", "http://www.w3.org/ns/prov#wasDerivedFrom",
+	"http://dbpedia.org/ontology/wikiPageID", "http://dbpedia.org/ontology/wikiPageRevisionID",
+	"http://dbpedia.org/ontology/wikiPageLength", "http://dbpedia.org/ontology/wikiPageOutDegree",
+	"http://dbpedia.org/ontology/abstract",
 };
 
 /* "<participle> by" that read better as the agent noun. */
@@ -301,20 +314,25 @@ out:
 	return rc ? rc : found;
 }
 
-/* ---- the name cache: id -> display name, for the calls of one toolset ---- */
+/* ---- caches: id -> display name and id -> N-Triples form, for the calls of one toolset ---- */
 
 struct name_slot {
 	kg_id id; /* 0: empty */
 	char *name;
 };
 
-struct kg_tools_private {
+struct id_cache {
 	struct name_slot *slots;
 	size_t cap, n;
-	size_t *order; /* tool indexes sorted by name, for kg_toolset_find */
 };
 
-static void cache_clear(struct kg_tools_private *c)
+struct kg_tools_private {
+	struct id_cache names; /* display names */
+	struct id_cache terms; /* N-Triples forms, of the objects of literal relations */
+	size_t *order;         /* tool indexes sorted by name, for kg_toolset_find */
+};
+
+static void cache_clear(struct id_cache *c)
 {
 	size_t i;
 
@@ -325,7 +343,7 @@ static void cache_clear(struct kg_tools_private *c)
 	c->cap = c->n = 0;
 }
 
-static struct name_slot *cache_slot(struct kg_tools_private *c, kg_id id)
+static struct name_slot *cache_slot(const struct id_cache *c, kg_id id)
 {
 	size_t i = (size_t)(id * 0x9E3779B97F4A7C15ull) & (c->cap - 1);
 
@@ -334,7 +352,19 @@ static struct name_slot *cache_slot(struct kg_tools_private *c, kg_id id)
 	return &c->slots[i];
 }
 
-static void cache_put(struct kg_tools_private *c, kg_id id, char *name)
+/* The cached string of id, or NULL. */
+static const char *cache_get(const struct id_cache *c, kg_id id)
+{
+	const struct name_slot *s;
+
+	if (!c->cap)
+		return NULL;
+	s = cache_slot(c, id);
+	return s->id ? s->name : NULL;
+}
+
+/* Caches name (taking it) for id and returns it. */
+static const char *cache_put(struct id_cache *c, kg_id id, char *name)
 {
 	struct name_slot *s;
 
@@ -353,28 +383,23 @@ static void cache_put(struct kg_tools_private *c, kg_id id, char *name)
 	s->id = id;
 	s->name = name;
 	c->n++;
+	return name;
 }
 
 /*
  * The name of id as tools show it: kg_entity_name, or the N-Triples form for
  * a term without a label. The string belongs to the cache (valid until the
- * next call). Sets *labelled.
+ * next call).
  */
 static int display_name(struct kg_store *st, const struct kg_toolset *ts, kg_id id, const char **name,
 			struct ling_err *err)
 {
-	struct kg_tools_private *c = ts->priv;
+	struct id_cache *c = &ts->priv->names;
 	struct ling_buf b = LING_BUF_INIT;
 	int rc;
 
-	if (c->cap) {
-		struct name_slot *s = cache_slot(c, id);
-
-		if (s->id) {
-			*name = s->name;
-			return 0;
-		}
-	}
+	if ((*name = cache_get(c, id)))
+		return 0;
 	rc = kg_entity_name(st, id, ts->lang, &b, err);
 	if (rc == 0)
 		rc = kg_store_term_nt(st, id, &b, err);
@@ -382,8 +407,25 @@ static int display_name(struct kg_store *st, const struct kg_toolset *ts, kg_id 
 		ling_buf_release(&b);
 		return rc;
 	}
-	cache_put(c, id, b.data ? b.data : xstrdup(""));
-	*name = cache_slot(c, id)->name;
+	*name = cache_put(c, id, b.data ? b.data : xstrdup(""));
+	return 0;
+}
+
+/* The N-Triples form of id, cached like display_name. */
+static int term_nt(struct kg_store *st, const struct kg_toolset *ts, kg_id id, const char **nt,
+		   struct ling_err *err)
+{
+	struct id_cache *c = &ts->priv->terms;
+	struct ling_buf b = LING_BUF_INIT;
+	int rc;
+
+	if ((*nt = cache_get(c, id)))
+		return 0;
+	if ((rc = kg_store_term_nt(st, id, &b, err))) {
+		ling_buf_release(&b);
+		return rc;
+	}
+	*nt = cache_put(c, id, b.data ? b.data : xstrdup(""));
 	return 0;
 }
 
@@ -637,6 +679,7 @@ struct rel {
 	struct phrase ns;       /* the namespace, as words */
 	struct phrase s, o;     /* subject and object nouns, singular; empty: unknown */
 	enum kg_phrase_form form;
+	enum kg_value_type value;
 	int level;              /* how long a name it needs to be unique, 0..MAX_LEVEL */
 	char *fwd, *inv;
 };
@@ -985,6 +1028,18 @@ out:
 	return rc;
 }
 
+/* What an inverse tool's description calls its argument: "the given year". */
+static const char *value_noun(enum kg_value_type t)
+{
+	switch (t) {
+	case KG_VALUE_INTEGER:
+	case KG_VALUE_NUMBER: return "number";
+	case KG_VALUE_DATE: return "date";
+	case KG_VALUE_YEAR: return "year";
+	default: return "value";
+	}
+}
+
 /* Fills in the words of r from its IRI and the store's labels, domain and range. */
 static int rel_words(struct kg_store *st, struct rel *r, struct ling_err *err)
 {
@@ -1024,7 +1079,13 @@ static int rel_words(struct kg_store *st, struct rel *r, struct ling_err *err)
 	normalize_relation(r, &participle_hint);
 	if (!r->r.n)
 		phrase_add(&r->r, "relation", 8);
-	if (range.n)
+	if (r->value != KG_VALUE_ENTITY) {
+		/* the range of a literal relation is a datatype (xsd:integer): the phrase says more */
+		if (r->form == KG_PHRASE_NOUN)
+			head_noun(&r->r, &r->o);
+		else
+			phrase_split(&r->o, value_noun(r->value), strlen(value_noun(r->value)), 0, 0);
+	} else if (range.n)
 		phrase_copy(&r->o, &range);
 	else if (participle_hint.n)
 		phrase_copy(&r->o, &participle_hint);
@@ -1320,6 +1381,34 @@ static void set_schema(struct kg_tool *t, json_t *parameters)
 	t->schema = dump_compact(tool);
 }
 
+/* The parameter of an inverse tool taking a value of type t (an entity's name for KG_VALUE_ENTITY). */
+static json_t *value_param(enum kg_value_type t, const char *description)
+{
+	switch (t) {
+	case KG_VALUE_INTEGER:
+	case KG_VALUE_YEAR:
+		return json_pack("{s:s,s:s}", "type", "integer", "description", description);
+	case KG_VALUE_NUMBER:
+		return json_pack("{s:s,s:s}", "type", "number", "description", description);
+	case KG_VALUE_DATE:
+		return json_pack("{s:s,s:s,s:s}", "type", "string", "format", "date", "description", description);
+	default:
+		return string_param(description);
+	}
+}
+
+/* What a value of type t is, for a parameter's description: "an integer" ("An integer" with cap). */
+static const char *value_kind(enum kg_value_type t, int cap)
+{
+	switch (t) {
+	case KG_VALUE_INTEGER: return cap ? "An integer" : "an integer";
+	case KG_VALUE_NUMBER: return cap ? "A number" : "a number";
+	case KG_VALUE_DATE: return cap ? "A date as YYYY-MM-DD" : "a date as YYYY-MM-DD";
+	case KG_VALUE_YEAR: return cap ? "A year such as 1999" : "a year such as 1999";
+	default: return cap ? "The text of the value" : "as text";
+	}
+}
+
 static const char *article(const char *noun)
 {
 	return is_vowel(to_lower((unsigned char)noun[0])) && noun[0] != 'u' ? "an" : "a";
@@ -1354,8 +1443,11 @@ static void rel_tool(const struct rel *r, int dir, struct kg_tool *t)
 	t->subject_noun = phrase_text(&r->s, "entity");
 	t->object_noun = phrase_text(&r->o, "entity");
 	t->form = r->form;
+	t->value = r->value;
 	t->facts = r->facts;
 	R = t->relation_phrase, S = t->subject_noun, O = t->object_noun;
+	if (dir && r->value != KG_VALUE_ENTITY)
+		O = value_noun(r->value);
 	phrase_copy(&sp, &r->s);
 	phrase_inflect_last(&sp, 1);
 	s_pl = phrase_text(&sp, "entities");
@@ -1394,7 +1486,12 @@ static void rel_tool(const struct rel *r, int dir, struct kg_tool *t)
 		}
 		if (!param.len)
 			phrase_snake(&r->o, &param);
-		ling_buf_addf(&pd, "The name of the %s.", O);
+		if (r->value == KG_VALUE_ENTITY)
+			ling_buf_addf(&pd, "The name of the %s.", O);
+		else if (r->form == KG_PHRASE_NOUN)
+			ling_buf_addf(&pd, "The %s, %s.", R, value_kind(r->value, 0));
+		else
+			ling_buf_addf(&pd, "%s.", value_kind(r->value, 1));
 	}
 	if (!param.len)
 		ling_buf_adds(&param, "entity");
@@ -1410,7 +1507,7 @@ static void rel_tool(const struct rel *r, int dir, struct kg_tool *t)
 	t->param = xstrdup(param.data);
 	t->description = xstrdup(d.data);
 	props = json_object();
-	json_object_set_new(props, t->param, string_param(pd.data));
+	json_object_set_new(props, t->param, dir ? value_param(r->value, pd.data) : string_param(pd.data));
 	set_schema(t, object_schema(props));
 	free(s_pl);
 	free(o_pl);
@@ -1497,27 +1594,59 @@ static int excluded(const char *iri, size_t n)
 	return 0;
 }
 
-/* Whether most objects of p are IRIs or blank nodes, judged on the first objects in index order. */
-static int links_entities(struct kg_store *st, kg_id p, int *yes, struct ling_err *err)
+/*
+ * What the objects of p are, judged on its first objects in index order:
+ * *kind is KG_VALUE_ENTITY when most are IRIs or blank nodes, the type of
+ * most literals when most are literals, and *yes says whether p gets tools.
+ */
+static int classify_objects(struct kg_store *st, kg_id p, enum kg_value_type *kind, int *yes, struct ling_err *err)
 {
 	struct id_vec objs = { 0 };
-	struct ling_buf nt = LING_BUF_INIT;
-	size_t i, entities = 0;
-	int rc;
+	struct ling_buf nt = LING_BUF_INIT, storage = LING_BUF_INIT;
+	size_t i, entities = 0, literals = 0, bytes = 0, by_type[KG_VALUE_TEXT + 1] = { 0 };
+	int rc, t, best = KG_VALUE_TEXT;
 
 	objs.limit = OBJECT_SAMPLE;
+	*yes = 0;
+	*kind = KG_VALUE_ENTITY;
 	if ((rc = collect(st, 0, p, 0, 2, &objs, err)))
 		goto out;
 	for (i = 0; i < objs.n; i++) {
+		struct kg_term term;
+		struct ling_err ignored;
+
 		ling_buf_reset(&nt);
 		if ((rc = kg_store_term_nt(st, objs.v[i], &nt, err)))
 			goto out;
-		entities += nt.data[0] != '"';
+		if (nt.data[0] != '"') {
+			entities++;
+			continue;
+		}
+		if (kg_nt_term_parse(nt.data, nt.len, &term, &storage, &ignored))
+			continue;
+		literals++;
+		bytes += term.len;
+		by_type[kg_value_type_of(term.datatype, term.datatype_len)]++;
 	}
-	*yes = objs.n && entities * 100 >= objs.n * ENTITY_SHARE_PERCENT;
+	if (!objs.n)
+		goto out;
+	if (entities * 100 >= objs.n * ENTITY_SHARE_PERCENT) {
+		*yes = 1;
+		goto out;
+	}
+	if (literals * 100 < objs.n * ENTITY_SHARE_PERCENT)
+		goto out;
+	for (t = KG_VALUE_INTEGER; t <= KG_VALUE_TEXT; t++)
+		if (by_type[t] > by_type[best] || (by_type[t] == by_type[best] && t < best))
+			best = t;
+	if (best == KG_VALUE_INTEGER && by_type[KG_VALUE_NUMBER])
+		best = KG_VALUE_NUMBER;
+	*kind = (enum kg_value_type)best;
+	*yes = best != KG_VALUE_TEXT || bytes <= TEXT_MEAN_MAX * literals;
 out:
 	free(objs.v);
 	ling_buf_release(&nt);
+	ling_buf_release(&storage);
 	return rc;
 }
 
@@ -1545,6 +1674,7 @@ int kg_toolset_build(struct kg_store *st, const struct kg_toolset_opts *opts, st
 		goto fail;
 	rels = xcalloc(preds.n + 1, sizeof(*rels));
 	for (i = 0; i < preds.n; i++) {
+		enum kg_value_type kind;
 		int yes = 0;
 
 		ling_buf_reset(&nt);
@@ -1552,10 +1682,11 @@ int kg_toolset_build(struct kg_store *st, const struct kg_toolset_opts *opts, st
 			goto fail;
 		if (nt.data[0] != '<' || excluded(nt.data + 1, nt.len - 2))
 			continue;
-		if ((rc = links_entities(st, preds.v[i].p, &yes, err)))
+		if ((rc = classify_objects(st, preds.v[i].p, &kind, &yes, err)))
 			goto fail;
 		if (!yes)
 			continue;
+		rels[nrels].value = kind;
 		rels[nrels].p = preds.v[i].p;
 		rels[nrels].facts = preds.v[i].facts;
 		rels[nrels++].iri = xstrdup(nt.data);
@@ -1620,7 +1751,8 @@ void kg_toolset_free(struct kg_toolset *ts)
 	}
 	free(ts->tools);
 	if (ts->priv) {
-		cache_clear(ts->priv);
+		cache_clear(&ts->priv->names);
+		cache_clear(&ts->priv->terms);
 		free(ts->priv->order);
 		free(ts->priv);
 	}
@@ -1812,20 +1944,118 @@ out:
 	return rc;
 }
 
+/* The literal of N-Triples form nt, or 0 when nt is no literal. */
+static int literal_of(const char *nt, struct kg_term *lit, struct ling_buf *storage)
+{
+	struct ling_err ignored;
+
+	return nt[0] == '"' && !kg_nt_term_parse(nt, strlen(nt), lit, storage, &ignored);
+}
+
+/* The canonical value the argument of a literal relation's inverse tool stands for, into want. */
+static int value_argument(const struct kg_tool *t, json_t *arg, struct ling_buf *want, struct ling_err *err)
+{
+	static const char *const expected[] = { "a string", "an integer", "a number", "a date as YYYY-MM-DD",
+						"an integer (a year)", "a string" };
+	struct ling_buf text = LING_BUF_INIT;
+	int is_string = json_is_string(arg), rc = -1;
+
+	if (is_string)
+		ling_buf_add(&text, json_string_value(arg), json_string_length(arg));
+	else if (json_is_integer(arg))
+		ling_buf_addf(&text, "%" JSON_INTEGER_FORMAT, json_integer_value(arg));
+	else if (json_is_real(arg) && t->value == KG_VALUE_NUMBER)
+		ling_buf_addf(&text, "%.17g", json_real_value(arg));
+	if (is_string || text.len)
+		rc = kg_value_of_arg(t->value, is_string, text.data ? text.data : "", text.len, want);
+	ling_buf_release(&text);
+	if (rc)
+		return ling_err_set(err, LING_EDATA, "%s: argument '%s' must be %s", t->name, t->param,
+				    expected[t->value]);
+	return 0;
+}
+
+/* The subjects whose literal object's value is want: every object of the relation is read and compared. */
+static int find_by_value(struct kg_store *st, const struct kg_toolset *ts, const struct kg_tool *t,
+			 const struct ling_buf *want, struct id_vec *found, struct ling_err *err)
+{
+	struct id_vec objs = { 0 };
+	struct ling_buf have = LING_BUF_INIT, storage = LING_BUF_INIT;
+	size_t i;
+	int rc;
+
+	if ((rc = collect(st, 0, t->predicate, 0, 2, &objs, err)))
+		goto out;
+	id_vec_unique(&objs);
+	for (i = 0; i < objs.n; i++) {
+		struct kg_term lit;
+		const char *nt;
+
+		if ((rc = term_nt(st, ts, objs.v[i], &nt, err)))
+			goto out;
+		if (!literal_of(nt, &lit, &storage))
+			continue;
+		ling_buf_reset(&have);
+		if (kg_value_canonical(t->value, lit.value, lit.len, &have) == 1 && have.len == want->len &&
+		    !memcmp(have.data, want->data, want->len) &&
+		    (rc = collect(st, 0, t->predicate, objs.v[i], 0, found, err)))
+			goto out;
+	}
+out:
+	free(objs.v);
+	ling_buf_release(&have);
+	ling_buf_release(&storage);
+	return rc;
+}
+
+/* The values of a literal relation's objects in found (its other objects are left out), into res. */
+static int show_values(struct kg_store *st, const struct kg_toolset *ts, const struct kg_tool *t,
+		       const struct id_vec *found, struct str_vec *res, struct str_vec *owned, struct ling_err *err)
+{
+	struct ling_buf value = LING_BUF_INIT, storage = LING_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < found->n; i++) {
+		struct kg_term lit;
+		const char *nt;
+
+		if ((rc = term_nt(st, ts, found->v[i], &nt, err)))
+			break;
+		if (!literal_of(nt, &lit, &storage))
+			continue;
+		ling_buf_reset(&value);
+		kg_value_canonical(t->value, lit.value, lit.len, &value);
+		str_push(owned, xstrndup(value.data ? value.data : "", value.len));
+		str_push(res, owned->v[owned->n - 1]);
+	}
+	ling_buf_release(&value);
+	ling_buf_release(&storage);
+	return rc;
+}
+
 static int call_relation(struct kg_store *st, const struct kg_toolset *ts, const struct kg_tool *t, json_t *args,
-			 struct str_vec *res, struct ling_err *err)
+			 struct str_vec *res, struct str_vec *owned, struct ling_err *err)
 {
 	const char *const keys[] = { t->param };
 	struct id_vec ents = { 0 }, found = { 0 };
+	struct ling_buf want = LING_BUF_INIT;
+	json_t *arg;
 	const char *name;
 	size_t i;
 	int rc;
 
 	if ((rc = check_keys(t, args, keys, 1, err)))
 		return rc;
-	if (!json_is_string(json_object_get(args, t->param)))
+	arg = json_object_get(args, t->param);
+	if (t->kind == KG_TOOL_INVERSE && t->value != KG_VALUE_ENTITY) {
+		if ((rc = value_argument(t, arg, &want, err)) || (rc = find_by_value(st, ts, t, &want, &found, err)))
+			goto out;
+		goto names;
+	}
+	if (!json_is_string(arg))
 		return ling_err_set(err, LING_EDATA, "%s: argument '%s' must be a string", t->name, t->param);
-	name = json_string_value(json_object_get(args, t->param));
+	name = json_string_value(arg);
 	if (t->kind == KG_TOOL_SEARCH) {
 		if ((rc = kg_store_find_label(st, name, NULL, push_id, &found, err)))
 			goto out;
@@ -1845,7 +2075,12 @@ static int call_relation(struct kg_store *st, const struct kg_toolset *ts, const
 				goto out;
 		}
 	}
+names:
 	id_vec_unique(&found);
+	if (t->kind == KG_TOOL_FORWARD && t->value != KG_VALUE_ENTITY) {
+		rc = show_values(st, ts, t, &found, res, owned, err);
+		goto out;
+	}
 	for (i = 0; i < found.n; i++) {
 		const char *shown;
 
@@ -1856,6 +2091,7 @@ static int call_relation(struct kg_store *st, const struct kg_toolset *ts, const
 out:
 	free(ents.v);
 	free(found.v);
+	ling_buf_release(&want);
 	return rc;
 }
 
@@ -1863,7 +2099,7 @@ int kg_tool_call(struct kg_store *st, const struct kg_toolset *ts, const char *n
 		 struct ling_buf *result, struct ling_err *err)
 {
 	const struct kg_tool *t = kg_toolset_find(ts, name);
-	struct str_vec res = { 0 };
+	struct str_vec res = { 0 }, owned = { 0 };
 	json_error_t jerr;
 	json_t *args = NULL, *arr = NULL;
 	char *text;
@@ -1872,8 +2108,10 @@ int kg_tool_call(struct kg_store *st, const struct kg_toolset *ts, const char *n
 
 	if (!t)
 		return ling_err_set(err, LING_EUSAGE, "unknown tool '%s'", name);
-	if (ts->priv->n >= NAME_CACHE_MAX)
-		cache_clear(ts->priv);
+	if (ts->priv->names.n >= NAME_CACHE_MAX)
+		cache_clear(&ts->priv->names);
+	if (ts->priv->terms.n >= NAME_CACHE_MAX)
+		cache_clear(&ts->priv->terms);
 	args = json_loads(args_json, JSON_REJECT_DUPLICATES, &jerr);
 	if (!args)
 		return ling_err_set(err, LING_EDATA, "%s: arguments are not JSON: %s", name, jerr.text);
@@ -1882,7 +2120,7 @@ int kg_tool_call(struct kg_store *st, const struct kg_toolset *ts, const char *n
 		goto out;
 	}
 	if (t->kind == KG_TOOL_FORWARD || t->kind == KG_TOOL_INVERSE || t->kind == KG_TOOL_SEARCH)
-		rc = call_relation(st, ts, t, args, &res, err);
+		rc = call_relation(st, ts, t, args, &res, &owned, err);
 	else
 		rc = call_sets(t, args, &res, err);
 	if (rc)
@@ -1904,6 +2142,9 @@ out:
 	json_decref(arr);
 	json_decref(args);
 	free(res.v);
+	for (i = 0; i < owned.n; i++)
+		free((char *)owned.v[i]);
+	free(owned.v);
 	return rc;
 }
 

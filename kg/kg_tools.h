@@ -40,6 +40,24 @@
  * A call's result is a compact JSON array of distinct names sorted by bytes,
  * e.g. ["Alien","Heat"], or [] when there is none. That text is exactly what
  * a sample records as the tool message's content.
+ *
+ * Literal relations. A predicate with at least min_facts triples whose
+ * objects are mostly literals gets tools too, typed by the datatype most of
+ * its literals have (enum kg_value_type): its forward tool returns values,
+ * its inverse tool takes one, e.g. get_film_release_year(film) ->
+ * ["1979"] and find_films_by_release_year({"release_year": 1979}). Values
+ * are strings in results, like names (so set tools and answers stay lists
+ * of strings): the canonical form of the literal under the relation's type
+ * (kg_value_canonical: "01979"^^xsd:integer shows as "1979", "1.50" as
+ * "1.5" for a number, a date without its timezone), else its lexical form.
+ * The inverse tool's parameter is a JSON integer for integers and years, a
+ * JSON number for decimals, doubles and floats, a string with format "date"
+ * (YYYY-MM-DD) for xsd:date, and a string for the others; it matches the
+ * literals whose canonical value equals the argument's
+ * (kg_value_of_arg), so 1979 finds "1979"^^xsd:gYear and
+ * "+1979"^^xsd:integer alike, and a value no literal has answers [].
+ * Literal relations' tools see only their literal objects, and text
+ * relations whose values are long (descriptions) get none.
  */
 #ifndef KG_TOOLS_H
 #define KG_TOOLS_H
@@ -63,6 +81,16 @@ enum kg_phrase_form {
 	KG_PHRASE_VERB, /* a verb in the third person, "contains": what X contains */
 };
 
+/* What the objects of a relation are; for literals, the type of their values. */
+enum kg_value_type {
+	KG_VALUE_ENTITY,  /* IRIs and blank nodes, by name: {"type":"string"} */
+	KG_VALUE_INTEGER, /* xsd:integer, int, long, short, byte, (non)negative, positive, unsigned: {"type":"integer"} */
+	KG_VALUE_NUMBER,  /* xsd:decimal, double, float: {"type":"number"} */
+	KG_VALUE_DATE,    /* xsd:date: {"type":"string","format":"date"}, YYYY-MM-DD */
+	KG_VALUE_YEAR,    /* xsd:gYear: {"type":"integer"} */
+	KG_VALUE_TEXT,    /* plain and language strings and every other datatype: {"type":"string"} */
+};
+
 struct kg_tool {
 	char *name;            /* unique snake_case, e.g. "get_place_of_birth" */
 	char *description;     /* one sentence, e.g. "Returns the place of birth of a person." */
@@ -77,6 +105,7 @@ struct kg_tool {
 	char *subject_noun;    /* what the subjects are, e.g. "person" ("entity" when unknown) */
 	char *object_noun;     /* what the objects are, e.g. "place" ("entity" when unknown) */
 	enum kg_phrase_form form;
+	enum kg_value_type value; /* what the objects are: the forward tool returns them, the inverse takes one */
 	uint64_t facts;        /* triples of the predicate */
 	size_t twin;           /* index of the tool of the other direction */
 };
@@ -119,6 +148,49 @@ int kg_entity_name(struct kg_store *st, kg_id id, const char *lang, struct ling_
  */
 int kg_tool_call(struct kg_store *st, const struct kg_toolset *ts, const char *name, const char *args_json,
 		 struct ling_buf *result, struct ling_err *err);
+/* ---- literal values (kg_value.c) ---- */
+
+/* The type of a literal with datatype IRI datatype[0..n) (NULL: a plain or language string). */
+enum kg_value_type kg_value_type_of(const char *datatype, size_t n);
+
+/*
+ * Appends the value a literal of lexical form lex[0..n) shows as in the tools
+ * of a relation of type t (not KG_VALUE_ENTITY): its canonical form when
+ * the lexical form reads as a value of t, else the lexical form itself.
+ *  - integer: [+-]digits within 64 bits, as decimal digits with '-' only
+ *    when negative, no leading zeros;
+ *  - year: the same, and a gYear (-?YYYY with an optional timezone) as its
+ *    year number: "1979Z" is 1979;
+ *  - number: XSD decimal or double syntax, finite, as the shortest digits
+ *    that read back as the same IEEE double, written as Python's repr()
+ *    writes floats but without ".0" ("1.5", "3", "0.0001", "1e+16");
+ *  - date: YYYY-MM-DD with an optional timezone, a real day of the years 1
+ *    to 9999, without the timezone;
+ *  - text: the lexical form.
+ * @return 1 when it appended a canonical form (an argument can match the
+ * literal), 0 when it appended the lexical form as it is (none can).
+ */
+int kg_value_canonical(enum kg_value_type t, const char *lex, size_t n, struct ling_buf *out);
+
+/*
+ * Appends the canonical value that an inverse tool's argument stands for:
+ * for integer and year a JSON integer, for number a JSON integer or real,
+ * given by its JSON text s[0..n) (is_string 0); for date a string
+ * YYYY-MM-DD and for text any string, given by its content (is_string 1).
+ * @return 0, or -1 (out unchanged) when the argument does not fit t.
+ */
+int kg_value_of_arg(enum kg_value_type t, int is_string, const char *s, size_t n, struct ling_buf *out);
+
+/*
+ * Whether value[0..n) is a canonical value of t, which an argument can ask
+ * for: then the argument is the value itself, written as a JSON number
+ * (integer, year, number) or a JSON string (date, text).
+ */
+int kg_value_is_canonical(enum kg_value_type t, const char *value, size_t n);
+
+/* "entity", "integer", "number", "date", "year", "text". */
+const char *kg_value_type_name(enum kg_value_type t);
+
 struct ling_input;
 
 struct kg_calls_counts {

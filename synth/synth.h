@@ -5,8 +5,9 @@
  *
  * synth_open() opens the store read-only, builds its tool catalogue
  * (kg/kg_tools.h) and loads a compact snapshot of the relations that have
- * tools: entities with their display names, and adjacency in both
- * directions. From then on everything runs in memory: instantiating the 14
+ * tools: entities with their display names (and the values of literal
+ * relations), adjacency in both directions, and the names search_entities
+ * resolves from their lowercase spelling. From then on everything runs in memory: instantiating the 14
  * first-order-logic query patterns of BetaE (1p 2p 3p 2i 3i ip pi 2u up 2in
  * 3in inp pin pni) around sampled anchors, computing the gold answers on
  * entity ids, planning the tool calls a model would make (on names, as

@@ -16,6 +16,12 @@
  * last turn's results together are the answer (doc/kg2samples-format.md).
  * The plan runs on names: when entities share a name, its result can differ
  * from the gold answer computed on entity ids, and verification rejects it.
+ *
+ * A hop along a literal relation's inverse takes a value: its argument is
+ * the value as a JSON number or string, typed by the relation
+ * (kg_value_is_canonical tells which values an argument can ask for). An
+ * anchor the user spelled in lowercase (ws->search) is looked up first with
+ * search_entities, in the first turn, and the calls on it wait for that.
  */
 #include "synth_internal.h"
 
@@ -142,7 +148,20 @@ int synth_exec_call(const struct synth_graph *g, struct synth_ws *ws, uint32_t t
 	case KG_TOOL_FORWARD:
 	case KG_TOOL_INVERSE:
 		v = member(r, root, t->param);
-		if (!v || v->type != SYNTH_J_STR || root->n != 1)
+		if (!v || root->n != 1)
+			return REJ(SCHEMA);
+		if (t->kind == KG_TOOL_INVERSE && t->value != KG_VALUE_ENTITY) {
+			/* a value: a literal no entity has answers [], as kg_tool_call does */
+			ling_buf_reset(&ws->buf);
+			if (!(v->type == SYNTH_J_STR || v->type == SYNTH_J_INT || v->type == SYNTH_J_REAL) ||
+			    kg_value_of_arg(t->value, v->type == SYNTH_J_STR, synth_jv_str(r, v), v->len, &ws->buf))
+				return REJ(SCHEMA);
+			out->n = 0;
+			if ((nm = synth_name_find(g, ws->buf.data, ws->buf.len)) == SYNTH_NONE)
+				return 0;
+			return synth_exec_rel(g, g->tool_dir[tool], nm, out, SYNTH_SET_LIMIT);
+		}
+		if (v->type != SYNTH_J_STR)
 			return REJ(SCHEMA);
 		if ((nm = synth_name_find(g, synth_jv_str(r, v), v->len)) == SYNTH_NONE)
 			return REJ(REPLAY);
@@ -171,9 +190,17 @@ int synth_exec_call(const struct synth_graph *g, struct synth_ws *ws, uint32_t t
 		synth_set_minus(ws->sets[0].v, ws->sets[0].n, ws->sets[1].v, ws->sets[1].n, out);
 		return 0;
 	case KG_TOOL_SEARCH:
-		break;
+		/* search_entities folds case with ICU on the store: only the searches in the search table replay */
+		v = member(r, root, t->param);
+		if (!v || v->type != SYNTH_J_STR || root->n != 1)
+			return REJ(SCHEMA);
+		if ((nm = synth_search_find(g, synth_jv_str(r, v), v->len)) == SYNTH_NONE)
+			return REJ(REPLAY);
+		out->n = 0;
+		synth_u32_push(out, nm);
+		return 0;
 	}
-	return REJ(REPLAY); /* search_entities folds case with ICU: samples never call it */
+	return REJ(REPLAY);
 }
 
 /* ---- plans ---- */
@@ -284,11 +311,24 @@ static int plan_node(struct planner *p, struct synth_query *q, int i)
 		if (g->ent_name[n->x] == SYNTH_NONE)
 			return REJ(UNNAMED);
 		synth_u32_push(val, g->ent_name[n->x]);
+		if (ws->search[p->qi] == i) {
+			struct ling_buf *t = &p->s->text;
+			uint32_t args = (uint32_t)t->len;
+
+			if (g->tool_search == SYNTH_NONE)
+				return REJ(TOOLS);
+			ling_buf_adds(t, "{\"name\":");
+			synth_json_str(t, ws->asked.data, ws->asked.len);
+			ling_buf_addc(t, '}');
+			set_result(p, pend_call(p, g->tool_search, args, 1), val);
+			avail[i] = 1;
+		}
 		return 0;
 	case SYNTH_HOP: {
 		const struct synth_u32 *in = &ws->nval[p->qi][n->kid[0]];
 		uint32_t tool = g->rel[n->x >> 1].tool[n->x & 1], turn = avail[n->kid[0]] + 1;
 		const char *param = g->ts->tools[tool].param;
+		enum kg_value_type vt = synth_dir_value(g, n->x);
 		size_t j;
 
 		if (!in->n)
@@ -300,10 +340,16 @@ static int plan_node(struct planner *p, struct synth_query *q, int i)
 			uint32_t args = (uint32_t)t->len, nm = in->v[j];
 			struct synth_call *c;
 
+			/* a value that no argument can ask for, such as an integer written "12a" */
+			if (vt != KG_VALUE_ENTITY && !kg_value_is_canonical(vt, synth_name(g, nm), g->name_len[nm]))
+				return REJ(UNNAMED);
 			ling_buf_addc(t, '{');
 			synth_json_strz(t, param);
 			ling_buf_addc(t, ':');
-			synth_json_str(t, synth_name(g, nm), g->name_len[nm]);
+			if (vt == KG_VALUE_ENTITY || vt == KG_VALUE_DATE || vt == KG_VALUE_TEXT)
+				synth_json_str(t, synth_name(g, nm), g->name_len[nm]);
+			else
+				ling_buf_add(t, synth_name(g, nm), g->name_len[nm]); /* a JSON number */
 			ling_buf_addc(t, '}');
 			c = pend_call(p, tool, args, turn);
 			if ((rc = synth_exec_rel(g, n->x, nm, &ws->tmp, p->lim->branch)))
@@ -409,11 +455,13 @@ int synth_plan(const struct synth_graph *g, const struct synth_limits *lim, stru
 			if (react) {
 				size_t at = s->text.len;
 
-				/* a thought about each question the turn works on */
+				/* a thought about each question the turn works on, with its names as asked until searched */
 				for (i = 0; i < nq; i++) {
 					if (i)
 						ling_buf_addc(&s->text, ' ');
-					synth_text_thought(tx, synth_query_words(g, &ws->q[qs[i]]), rng, &s->text);
+					synth_text_thought(tx, turn == 1 ? synth_query_asked(g, ws, qs[i])
+									 : synth_query_words(g, &ws->q[qs[i]]),
+							   rng, &s->text);
 				}
 				m = &s->msg[s->nmsg - 1];
 				m->text = (uint32_t)at;
@@ -433,6 +481,16 @@ int synth_plan(const struct synth_graph *g, const struct synth_limits *lim, stru
 			s->msg[s->nmsg - 1].ncalls = (uint32_t)(s->ncall - first);
 	}
 	return 0;
+}
+
+const struct synth_node *synth_query_asked(const struct synth_graph *g, struct synth_ws *ws, int qi)
+{
+	struct synth_query *q = &ws->q[qi];
+	const struct synth_node *root = synth_query_words(g, q);
+
+	if (ws->search[qi] >= 0)
+		q->tn[ws->search[qi]].name = ws->asked.data;
+	return root;
 }
 
 /* ---- verification ---- */

@@ -5,9 +5,10 @@
  *
  * The store is read once: the triples of each relation tool's predicate, the
  * N-Triples form of each entity (for evidence) and its display name
- * (kg_entity_name, the name kg_tool_call shows). Names are numbered in byte
- * order, so sets of names are sorted sets of numbers, sorted as the tools
- * sort their results.
+ * (kg_entity_name, the name kg_tool_call shows; for the values of a literal
+ * relation, kg_value_canonical), and the names search_entities resolves.
+ * Names are numbered in byte order, so sets of names are sorted sets of
+ * numbers, sorted as the tools sort their results.
  */
 #include "synth_internal.h"
 
@@ -35,7 +36,8 @@ static size_t id_slot(const struct id_map *m, kg_id id)
 	return i;
 }
 
-static uint32_t id_map_get(struct id_map *m, kg_id id, int *added)
+/* The number of id, or next when id is new (*added set). */
+static uint32_t id_map_get(struct id_map *m, kg_id id, uint32_t next, int *added)
 {
 	size_t i;
 
@@ -60,7 +62,8 @@ static uint32_t id_map_get(struct id_map *m, kg_id id, int *added)
 	*added = !m->key[i];
 	if (*added) {
 		m->key[i] = id;
-		m->val[i] = (uint32_t)m->n++;
+		m->val[i] = next;
+		m->n++;
 	}
 	return m->val[i];
 }
@@ -68,22 +71,29 @@ static uint32_t id_map_get(struct id_map *m, kg_id id, int *added)
 /* ---- loading ---- */
 
 struct load_ctx {
-	struct id_map map;
+	struct id_map map;                     /* entities */
+	struct id_map vmap[KG_VALUE_TEXT + 1]; /* the objects of literal relations, per type */
 	kg_id *ids;        /* entity number -> id */
-	size_t ids_cap;
+	unsigned char *type; /* entity number -> KG_VALUE_ENTITY, or the type of a value */
+	size_t ids_cap, type_cap;
+	uint32_t nent;
 	uint32_t (*fact)[3];
 	size_t nfacts, facts_cap;
 	uint32_t rel;
+	enum kg_value_type value; /* of the relation being read */
 };
 
-static uint32_t entity_of(struct load_ctx *c, kg_id id)
+static uint32_t entity_of(struct load_ctx *c, kg_id id, enum kg_value_type type)
 {
 	int added;
-	uint32_t e = id_map_get(&c->map, id, &added);
+	uint32_t e = id_map_get(type ? &c->vmap[type] : &c->map, id, c->nent, &added);
 
 	if (added) {
 		c->ids = xgrow(c->ids, &c->ids_cap, e + 1, sizeof(*c->ids));
+		c->type = xgrow(c->type, &c->type_cap, e + 1, sizeof(*c->type));
 		c->ids[e] = id;
+		c->type[e] = (unsigned char)type;
+		c->nent++;
 	}
 	return e;
 }
@@ -93,11 +103,33 @@ static int on_fact(void *ctx, const kg_id quad[4])
 	struct load_ctx *c = ctx;
 
 	c->fact = xgrow(c->fact, &c->facts_cap, c->nfacts + 1, sizeof(*c->fact));
-	c->fact[c->nfacts][0] = entity_of(c, quad[0]);
+	c->fact[c->nfacts][0] = entity_of(c, quad[0], KG_VALUE_ENTITY);
 	c->fact[c->nfacts][1] = c->rel;
-	c->fact[c->nfacts][2] = entity_of(c, quad[2]);
+	c->fact[c->nfacts][2] = entity_of(c, quad[2], c->value);
 	c->nfacts++;
 	return 0;
+}
+
+/*
+ * The name of a literal relation's object e of N-Triples form nt: its value,
+ * or NULL (*drop set) when it is no literal, which the tools leave out.
+ */
+static char *value_name(const struct ling_buf *nt, enum kg_value_type type, int *drop)
+{
+	struct ling_buf storage = LING_BUF_INIT, v = LING_BUF_INIT;
+	struct ling_err ignored;
+	struct kg_term t;
+	char *name = NULL;
+
+	*drop = nt->data[0] != '"' || kg_nt_term_parse(nt->data, nt->len, &t, &storage, &ignored);
+	if (!*drop) {
+		kg_value_canonical(type, t.value, t.len, &v);
+		if (v.len && !memchr(v.data, 0, v.len))
+			name = xstrndup(v.data, v.len);
+	}
+	ling_buf_release(&storage);
+	ling_buf_release(&v);
+	return name;
 }
 
 /*
@@ -109,13 +141,16 @@ static int usable_name(const char *s, size_t n)
 	return n && s[0] != '<' && s[0] != '"' && !(n >= 2 && s[0] == '_' && s[1] == ':');
 }
 
+static int build_search(struct synth_graph *g, struct kg_store *st, struct ling_err *err);
+
 int synth_graph_load(struct synth_graph *g, struct kg_store *st, const struct kg_toolset *ts, const char *lang,
 		     struct ling_err *err)
 {
 	struct load_ctx c;
 	struct synth_raw raw;
 	struct ling_buf b = LING_BUF_INIT;
-	size_t i;
+	unsigned char *drop = NULL;
+	size_t i, k;
 	uint32_t e;
 	int rc = 0;
 
@@ -130,15 +165,17 @@ int synth_graph_load(struct synth_graph *g, struct kg_store *st, const struct kg
 		memset(&pat, 0, sizeof(pat));
 		pat.p = ts->tools[i].predicate;
 		pat.bound = KG_BOUND_P;
+		c.value = ts->tools[i].value;
 		if ((rc = kg_store_match(st, &pat, on_fact, &c, err)))
 			goto fail;
 		c.rel++;
 	}
-	raw.nent = (uint32_t)c.map.n;
+	raw.nent = c.nent;
 	raw.iri = xcalloc(raw.nent + 1, sizeof(*raw.iri));
 	raw.name = xcalloc(raw.nent + 1, sizeof(*raw.name));
+	drop = xcalloc(raw.nent + 1, 1);
 	for (e = 0; e < raw.nent; e++) {
-		int literal;
+		int literal, dropped;
 
 		ling_buf_reset(&b);
 		if ((rc = kg_store_term_nt(st, c.ids[e], &b, err)) < 0)
@@ -148,19 +185,30 @@ int synth_graph_load(struct synth_graph *g, struct kg_store *st, const struct kg
 			raw.iri[e] = xstrndup(b.data + 1, b.len - 2);
 		else
 			raw.iri[e] = xstrndup(b.data, b.len);
+		if (c.type[e] != KG_VALUE_ENTITY) {
+			raw.name[e] = value_name(&b, (enum kg_value_type)c.type[e], &dropped);
+			drop[e] = (unsigned char)dropped;
+			continue;
+		}
 		ling_buf_reset(&b);
 		if ((rc = kg_entity_name(st, c.ids[e], lang, &b, err)) < 0)
 			goto fail;
-		/* A literal object is no entity to ask about; samples that reach one are rejected. */
+		/* A literal object of an entity relation is no entity to ask about; samples that reach one are rejected. */
 		if (rc == 1 && !literal && usable_name(b.data, b.len) && !memchr(b.data, 0, b.len))
 			raw.name[e] = xstrndup(b.data, b.len);
 		rc = 0;
 	}
+	/* The tools of a literal relation see only its literal objects. */
+	for (i = k = 0; i < c.nfacts; i++)
+		if (!drop[c.fact[i][2]])
+			memmove(c.fact[k++], c.fact[i], sizeof(*c.fact));
 	raw.fact = c.fact;
-	raw.nfacts = c.nfacts;
+	raw.nfacts = k;
 	c.fact = NULL;
 	rc = synth_graph_build(g, ts, &raw, err);
 	memset(&raw, 0, sizeof(raw));
+	if (!rc && (rc = build_search(g, st, err)))
+		synth_graph_release(g);
 fail:
 	if (raw.iri || raw.name) {
 		for (e = 0; e < raw.nent; e++) {
@@ -172,8 +220,14 @@ fail:
 	free(raw.name);
 	free(c.fact);
 	free(c.ids);
+	free(c.type);
+	free(drop);
 	free(c.map.key);
 	free(c.map.val);
+	for (i = 0; i <= KG_VALUE_TEXT; i++) {
+		free(c.vmap[i].key);
+		free(c.vmap[i].val);
+	}
 	ling_buf_release(&b);
 	return rc;
 }
@@ -378,6 +432,8 @@ int synth_graph_build(struct synth_graph *g, const struct kg_toolset *ts, struct
 			rl->words.phrase = t->relation_phrase;
 			rl->words.subject_noun = t->subject_noun;
 			rl->words.object_noun = t->object_noun;
+			rl->words.form = (int)t->form;
+			rl->value = t->value;
 			g->tool_dir[i] = 2 * g->nrel;
 			g->tool_dir[t->twin] = 2 * g->nrel + 1;
 			g->nrel++;
@@ -476,7 +532,138 @@ void synth_graph_release(struct synth_graph *g)
 	free(g->dir_cum);
 	free(g->tool_dir);
 	free(g->rel_tools);
+	free(g->search_slot);
 	memset(g, 0, sizeof(*g));
+}
+
+/* ---- search ---- */
+
+/* Names looked up on the store at most; beyond it, a share of them chosen by hash. */
+#define SEARCH_MAX (1u << 16)
+
+void synth_ascii_lower(const char *s, size_t n, struct ling_buf *out)
+{
+	size_t i;
+
+	ling_buf_reserve(out, n + 1);
+	for (i = 0; i < n; i++)
+		ling_buf_addc(out, s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i]);
+}
+
+static int lower_equal(const char *name, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]) != s[i])
+			return 0;
+	return 1;
+}
+
+static uint64_t lower_hash(const char *s, size_t n, struct ling_buf *tmp)
+{
+	ling_buf_reset(tmp);
+	synth_ascii_lower(s, n, tmp);
+	return XXH3_64bits(tmp->data, tmp->len);
+}
+
+uint32_t synth_search_find(const struct synth_graph *g, const char *s, size_t n)
+{
+	struct ling_buf tmp = LING_BUF_INIT;
+	size_t h;
+	uint32_t found = SYNTH_NONE;
+
+	if (!g->nsearch)
+		return SYNTH_NONE;
+	h = (size_t)lower_hash(s, n, &tmp) & g->search_mask;
+	for (; g->search_slot[h]; h = (h + 1) & g->search_mask) {
+		uint32_t k = g->search_slot[h] - 1;
+
+		if (g->name_len[k] == n && lower_equal(synth_name(g, k), n, s)) {
+			found = k;
+			break;
+		}
+	}
+	ling_buf_release(&tmp);
+	return found;
+}
+
+/* Whether name k is an entity's (not only a value's) with an ASCII capital, so its lowercase spelling differs. */
+static int search_candidate(const struct synth_graph *g, uint32_t k)
+{
+	const char *s = synth_name(g, k);
+	uint32_t i, caps = 0, entity = 0;
+
+	for (i = 0; i < g->name_len[k]; i++)
+		caps += s[i] >= 'A' && s[i] <= 'Z';
+	for (i = g->name_ent_off[k]; i < g->name_ent_off[k + 1] && caps && !entity; i++)
+		entity = !synth_is_literal(g, g->name_ent[i]);
+	return caps && entity;
+}
+
+/*
+ * The search table: each candidate name N for which search_entities, run on
+ * the store with N in lowercase, answers exactly [N]. It runs the tool
+ * itself (kg_tool_call), so samples record what `kg-query --call` answers.
+ */
+static int build_search(struct synth_graph *g, struct kg_store *st, struct ling_err *err)
+{
+	struct ling_buf args = LING_BUF_INIT, want = LING_BUF_INIT, got = LING_BUF_INIT, tmp = LING_BUF_INIT;
+	const char *tool;
+	uint32_t k, ncand = 0, every, *hits = NULL, nhits = 0;
+	int rc = 0;
+
+	if (g->tool_search == SYNTH_NONE)
+		return 0;
+	tool = g->ts->tools[g->tool_search].name;
+	for (k = 0; k < g->nnames; k++)
+		ncand += search_candidate(g, k);
+	every = ncand / SEARCH_MAX + 1;
+	hits = xmalloc(((size_t)ncand + 1) * sizeof(*hits));
+	for (k = 0; k < g->nnames; k++) {
+		struct ling_err cerr;
+		uint32_t one = k;
+
+		if (!search_candidate(g, k) ||
+		    (every > 1 && XXH3_64bits(synth_name(g, k), g->name_len[k]) % every))
+			continue;
+		ling_buf_reset(&args);
+		ling_buf_adds(&args, "{\"name\":");
+		ling_buf_reset(&tmp);
+		synth_ascii_lower(synth_name(g, k), g->name_len[k], &tmp);
+		synth_json_str(&args, tmp.data, tmp.len);
+		ling_buf_addc(&args, '}');
+		ling_err_clear(&cerr);
+		rc = kg_tool_call(st, g->ts, tool, args.data, &got, &cerr);
+		if (rc == LING_ESTORE) {
+			*err = cerr;
+			goto out;
+		}
+		rc = 0;
+		ling_buf_reset(&want);
+		synth_names_json(g, &one, 1, &want);
+		if (got.len == want.len && !memcmp(got.data, want.data, want.len))
+			hits[nhits++] = k;
+	}
+	for (g->search_mask = 1; g->search_mask < 2 * (size_t)nhits + 2; g->search_mask <<= 1)
+		;
+	g->search_slot = xcalloc(g->search_mask, sizeof(*g->search_slot));
+	g->search_mask--;
+	for (k = 0; k < nhits; k++) {
+		size_t h = (size_t)lower_hash(synth_name(g, hits[k]), g->name_len[hits[k]], &tmp) & g->search_mask;
+
+		while (g->search_slot[h])
+			h = (h + 1) & g->search_mask;
+		g->search_slot[h] = hits[k] + 1;
+	}
+	g->nsearch = nhits;
+out:
+	free(hits);
+	ling_buf_release(&args);
+	ling_buf_release(&want);
+	ling_buf_release(&got);
+	ling_buf_release(&tmp);
+	return rc;
 }
 
 /* ---- reading ---- */

@@ -75,7 +75,7 @@ enum synth_jtype { SYNTH_J_NULL, SYNTH_J_FALSE, SYNTH_J_TRUE, SYNTH_J_INT, SYNTH
 /* A parsed JSON value: strings (and keys) decoded into the reader's scratch buffer. */
 struct synth_jv {
 	enum synth_jtype type;
-	uint32_t str, len;    /* string: offset and length in the scratch buffer */
+	uint32_t str, len;    /* string, and the text of a number: offset and length in the scratch buffer */
 	uint32_t key, klen;   /* member of an object: its key */
 	uint32_t kid, n;      /* array or object: first element (index) and count */
 	uint32_t next;        /* next sibling, SYNTH_NONE at the end */
@@ -134,6 +134,7 @@ struct synth_rel {
 	const char *iri;               /* the predicate IRI (the tool's) */
 	uint32_t tool[2];              /* tool of the forward and of the inverse direction */
 	struct synth_rel_words words;  /* from the forward tool */
+	enum kg_value_type value;      /* KG_VALUE_ENTITY, or the type of a literal relation's values */
 	uint64_t facts;                /* distinct (subject, object) pairs */
 };
 
@@ -142,6 +143,18 @@ struct synth_rel {
  * sorting name numbers sorts names. Each entity's edges, in both directions,
  * are sorted by (dir, to); each directed relation's distinct sources are
  * listed for sampling.
+ *
+ * The literal objects of a literal relation are entities too, one per
+ * (literal, type of the relation), named by their value as the tools show
+ * it (kg_value_canonical); their only edges go back to their subjects
+ * along the relation's inverse, whose tool takes the value as a typed
+ * argument. A value and an entity may share a name: tools never confuse
+ * them, since entity tools have no edges into values and value tools none
+ * into entities. The IRI of a literal entity is its N-Triples form.
+ *
+ * The search table holds the names that search_entities resolves, on the
+ * store, from their ASCII lowercase spelling to exactly themselves
+ * (["Alien"] for "alien"): the only searches samples make.
  */
 struct synth_graph {
 	const struct kg_toolset *ts;    /* borrowed */
@@ -168,6 +181,9 @@ struct synth_graph {
 	uint32_t nrel_tools;
 	uint32_t tool_and, tool_or, tool_minus, tool_search; /* the logic tools, SYNTH_NONE when missing */
 	uint64_t nfacts;
+	uint32_t *search_slot;          /* hash table (of the lowercase spelling) of searchable name numbers + 1 */
+	size_t search_mask;
+	uint32_t nsearch;
 };
 
 /*
@@ -202,6 +218,20 @@ static inline const char *synth_iri(const struct synth_graph *g, uint32_t ent)
 }
 /* The name number of the name s[0..n), or SYNTH_NONE. */
 uint32_t synth_name_find(const struct synth_graph *g, const char *s, size_t n);
+/* Appends s[0..n) with ASCII A-Z in lowercase. */
+void synth_ascii_lower(const char *s, size_t n, struct ling_buf *out);
+/* The searchable name whose ASCII lowercase spelling is s[0..n), or SYNTH_NONE. */
+uint32_t synth_search_find(const struct synth_graph *g, const char *s, size_t n);
+/* Whether entity e is a literal (a value, or a literal object of an entity relation, which has no name). */
+static inline int synth_is_literal(const struct synth_graph *g, uint32_t e)
+{
+	return g->iri_pool[g->iri_off[e]] == '"';
+}
+/* The type of the argument that directed relation d's tool takes: a value for a literal relation's inverse. */
+static inline enum kg_value_type synth_dir_value(const struct synth_graph *g, uint32_t d)
+{
+	return d & 1 ? g->rel[d >> 1].value : KG_VALUE_ENTITY;
+}
 /* The edges of ent along directed relation d: [*b, *e). */
 void synth_adj(const struct synth_graph *g, uint32_t ent, uint32_t d, const struct synth_edge **b,
 	       const struct synth_edge **e);
@@ -315,8 +345,12 @@ struct synth_ws {
 	struct synth_u32 mark;
 	const char **strs;                    /* answer names for synth_text */
 	size_t strs_cap;
+	const struct synth_rel_words **words;  /* relation words of offered tools, for synth_text */
+	size_t words_cap;
 	struct synth_fact facts[12];
 	uint32_t used[8];
+	int search[4];                        /* per query: the anchor node looked up with search_entities, or -1 */
+	struct ling_buf asked;                /* how the user spells that anchor (NUL-terminated) */
 };
 
 void synth_ws_release(struct synth_ws *ws);
@@ -353,6 +387,9 @@ int synth_exec_call(const struct synth_graph *g, struct synth_ws *ws, uint32_t t
 int synth_plan(const struct synth_graph *g, const struct synth_limits *lim, struct synth_ws *ws,
 	       struct synth_sample *s, const int *qs, size_t nq, const struct synth_text *tx, int react,
 	       uint64_t *rng, int meta_only);
+
+/* The words of query qi of ws as the user asks it: with the searched anchor spelled as ws->asked. */
+const struct synth_node *synth_query_asked(const struct synth_graph *g, struct synth_ws *ws, int qi);
 
 /* Verifies a finished sample (see synth.h). @return 0 or SYNTH_REJECT. */
 int synth_verify(const struct synth_graph *g, struct synth_ws *ws, const struct synth_sample *s);

@@ -315,6 +315,10 @@ static int parse_number(struct jparse *j, uint32_t v)
 			p++;
 	}
 	j->r->v[v].type = real ? SYNTH_J_REAL : SYNTH_J_INT;
+	/* the number's text, for tools that compare values (kg_value_of_arg) */
+	j->r->v[v].str = (uint32_t)j->r->scratch.len;
+	j->r->v[v].len = (uint32_t)(p - j->p);
+	ling_buf_add(&j->r->scratch, j->p, (size_t)(p - j->p));
 	j->p = p;
 	return 0;
 }

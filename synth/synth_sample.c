@@ -17,6 +17,13 @@
  * others, shuffled. Instruction samples (fact, list, count, compare,
  * describe) have no tools; the calls that compute their answer are in
  * meta.calls.
+ *
+ * In about one in SEARCH_ONE_IN pattern and multi_turn samples, the user
+ * writes the first anchor's name in lowercase ("Who directed alien?") and
+ * the assistant first resolves it with search_entities ({"name":"alien"}
+ * -> ["Alien"]), then calls the tools on the exact name; only names that
+ * search resolves to exactly themselves on the store are spelled so
+ * (synth_graph's search table).
  */
 #include "synth_internal.h"
 
@@ -29,6 +36,9 @@
 #include "../common/banned.h"
 
 #define REJ(r) SYNTH_REJECT(SYNTH_REJ_##r)
+
+/* One sample in this many resolves the user's spelling of a name with search_entities, where it can. */
+#define SEARCH_ONE_IN 10
 
 /* ---- the sample ---- */
 
@@ -92,9 +102,11 @@ void synth_ws_release(struct synth_ws *ws)
 	synth_u32_release(&ws->mark);
 	free(ws->pend);
 	free(ws->strs);
+	free(ws->words);
 	synth_jreader_release(&ws->jr);
 	ling_buf_release(&ws->buf);
 	ling_buf_release(&ws->buf2);
+	ling_buf_release(&ws->asked);
 	memset(ws, 0, sizeof(*ws));
 }
 
@@ -251,7 +263,31 @@ static void question(const struct synth_gen *gen, struct synth_ws *ws, struct sy
 {
 	struct synth_query *q = &ws->q[qi];
 
-	synth_text_question(gen->tx, synth_query_words(gen->g, q), synth_category_name(q->pattern), rng, &s->text);
+	synth_text_question(gen->tx, synth_query_asked(gen->g, ws, qi), synth_category_name(q->pattern), rng,
+			    &s->text);
+}
+
+/*
+ * Draws whether the user spells query qi's first anchor in lowercase, to be
+ * resolved by search_entities: one sample in SEARCH_ONE_IN, when the name is
+ * in the search table. The draw is made every time, so the random sequence
+ * does not depend on the graph.
+ */
+static void maybe_search(const struct synth_gen *gen, struct synth_ws *ws, int qi, uint64_t *rng)
+{
+	const struct synth_graph *g = gen->g;
+	const struct synth_query *q = &ws->q[qi];
+	uint32_t nm;
+
+	if (synth_rand_below(rng, SEARCH_ONE_IN) || !q->nn || q->n[0].op != SYNTH_ANCHOR)
+		return;
+	nm = g->ent_name[q->n[0].x];
+	if (nm == SYNTH_NONE || synth_is_literal(g, q->n[0].x))
+		return;
+	ling_buf_reset(&ws->asked);
+	synth_ascii_lower(synth_name(g, nm), g->name_len[nm], &ws->asked);
+	if (synth_search_find(g, ws->asked.data, ws->asked.len) == nm)
+		ws->search[qi] = 0;
 }
 
 /* The names of q's answer as strings, in ws->strs. */
@@ -265,12 +301,17 @@ static const char *const *answer_strs(const struct synth_graph *g, struct synth_
 	return ws->strs;
 }
 
-static void reply(const struct synth_gen *gen, struct synth_ws *ws, struct synth_sample *s, int qi, uint64_t *rng)
+/* The answer to question qi; part = 1 when it is one of several answered in one reply, so it says what was asked. */
+static void reply(const struct synth_gen *gen, struct synth_ws *ws, struct synth_sample *s, int qi, int part,
+		  uint64_t *rng)
 {
 	struct synth_query *q = &ws->q[qi];
 	const char *const *names = answer_strs(gen->g, ws, &q->answer);
 
-	synth_text_answer(gen->tx, synth_query_words(gen->g, q), names, q->answer.n, rng, &s->text);
+	if (part)
+		synth_text_answer_part(gen->tx, synth_query_words(gen->g, q), names, q->answer.n, rng, &s->text);
+	else
+		synth_text_answer(gen->tx, synth_query_words(gen->g, q), names, q->answer.n, rng, &s->text);
 }
 
 static void add_answer(struct synth_ws *ws, struct synth_sample *s, const struct synth_u32 *a)
@@ -337,8 +378,11 @@ static int tool_conversation(const struct synth_gen *gen, struct synth_ws *ws, s
 	size_t i;
 	int react, rc;
 
-	for (i = 0; i < nq; i++)
+	for (i = 0; i < nq; i++) {
 		needed_tools(gen->g, &ws->q[qs[i]], &s->tools);
+		if (ws->search[qs[i]] >= 0)
+			need_tool(&s->tools, gen->g->tool_search);
+	}
 	offer_tools(gen, s, rng, s->tools.n + extra, hard);
 	react = system_prompt(gen, ws, s, rng);
 	begin_text(s, SYNTH_MSG_USER);
@@ -354,7 +398,7 @@ static int tool_conversation(const struct synth_gen *gen, struct synth_ws *ws, s
 	for (i = 0; i < nq; i++) {
 		if (i)
 			ling_buf_addc(&s->text, ' ');
-		reply(gen, ws, s, qs[i], rng);
+		reply(gen, ws, s, qs[i], nq > 1, rng);
 		add_answer(ws, s, &ws->q[qs[i]].answer);
 		add_evidence(gen, ws, s, qs[i]);
 	}
@@ -371,6 +415,7 @@ static int make_pattern(const struct synth_gen *gen, struct synth_ws *ws, int ca
 
 	if ((rc = sample_query(gen, ws, 0, cat, rng)))
 		return rc;
+	maybe_search(gen, ws, 0, rng);
 	s->pattern = synth_category_name(cat);
 	return tool_conversation(gen, ws, s, q0, 1, rng, synth_rand_below(rng, 4), 0);
 }
@@ -430,6 +475,18 @@ static int make_parallel(const struct synth_gen *gen, struct synth_ws *ws, uint6
 	return tool_conversation(gen, ws, s, qs, n, rng, synth_rand_below(rng, 3), 0);
 }
 
+/* The relation words of the offered tools, in ws->words. */
+static const struct synth_rel_words *const *offered_words(const struct synth_graph *g, struct synth_ws *ws,
+							   const struct synth_u32 *tools)
+{
+	size_t i;
+
+	ws->words = xgrow(ws->words, &ws->words_cap, tools->n + 1, sizeof(*ws->words));
+	for (i = 0; i < tools->n; i++)
+		ws->words[i] = &g->rel[g->tool_dir[tools->v[i]] >> 1].words;
+	return ws->words;
+}
+
 static int make_irrelevance(const struct synth_gen *gen, struct synth_ws *ws, uint64_t *rng,
 			    struct synth_sample *s)
 {
@@ -458,7 +515,8 @@ static int make_irrelevance(const struct synth_gen *gen, struct synth_ws *ws, ui
 	question(gen, ws, s, 0, rng);
 	end_text(s);
 	begin_text(s, SYNTH_MSG_REPLY);
-	synth_text_irrelevant(gen->tx, synth_query_words(g, q), rng, &s->text);
+	synth_text_irrelevant_tools(gen->tx, synth_query_words(g, q), offered_words(g, ws, &s->tools), s->tools.n, rng,
+				    &s->text);
 	end_text(s);
 	s->pattern = NULL;
 	return 0;
@@ -494,8 +552,11 @@ static int make_multi_turn(const struct synth_gen *gen, struct synth_ws *ws, uin
 	}
 	if (rc)
 		return rc;
+	maybe_search(gen, ws, 0, rng);
 	needed_tools(g, &ws->q[0], &s->tools);
 	needed_tools(g, &ws->q[1], &s->tools);
+	if (ws->search[0] >= 0)
+		need_tool(&s->tools, g->tool_search);
 	offer_tools(gen, s, rng, s->tools.n + extra, 0);
 	react = system_prompt(gen, ws, s, rng);
 	begin_text(s, SYNTH_MSG_USER);
@@ -504,7 +565,7 @@ static int make_multi_turn(const struct synth_gen *gen, struct synth_ws *ws, uin
 	if ((rc = synth_plan(g, &gen->lim, ws, s, q0, 1, gen->tx, react, rng, 0)))
 		return rc;
 	begin_text(s, SYNTH_MSG_REPLY);
-	reply(gen, ws, s, 0, rng);
+	reply(gen, ws, s, 0, 0, rng);
 	end_text(s);
 	begin_text(s, SYNTH_MSG_USER);
 	synth_text_followup(gen->tx, synth_query_words(g, &ws->q[0]), synth_query_words(g, &ws->q[1]), rng,
@@ -513,7 +574,7 @@ static int make_multi_turn(const struct synth_gen *gen, struct synth_ws *ws, uin
 	if ((rc = synth_plan(g, &gen->lim, ws, s, q1, 1, gen->tx, react, rng, 0)))
 		return rc;
 	begin_text(s, SYNTH_MSG_REPLY);
-	reply(gen, ws, s, 1, rng);
+	reply(gen, ws, s, 1, 0, rng);
 	end_text(s);
 	add_answer(ws, s, &ws->q[1].answer);
 	if (from_answer)
@@ -642,6 +703,8 @@ static int make_describe(const struct synth_gen *gen, struct synth_ws *ws, uint6
 	e = g->src[g->src_off[d] + synth_rand_below(rng, synth_dir_sources(g, d))];
 	if (g->ent_name[e] == SYNTH_NONE)
 		return REJ(UNNAMED);
+	if (synth_is_literal(g, e))
+		return REJ(NO_PATH); /* a value is described by no one */
 	deg = g->adj_off[e + 1] - g->adj_off[e];
 	/* up to four relations of e, each with one to three named neighbours */
 	for (tries = 0; tries < 12 && nq < 4; tries++) {
@@ -678,9 +741,11 @@ static void finish_evidence(struct synth_sample *s);
 
 int synth_make(const struct synth_gen *gen, struct synth_ws *ws, int cat, uint64_t *rng, struct synth_sample *s)
 {
-	int rc;
+	int rc, i;
 
 	s->cat = cat;
+	for (i = 0; i < 4; i++)
+		ws->search[i] = -1;
 	if (cat < SYNTH_NPATTERNS)
 		rc = make_pattern(gen, ws, cat, rng, s);
 	else if (cat == SYNTH_CAT_PARALLEL)

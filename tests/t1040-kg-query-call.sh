@@ -370,4 +370,142 @@ test_expect_success 'check-samples: a line that is not JSON, and a repeated id' 
 	grep -F "is used twice" out
 '
 
+# Literal relations: tests/data/literals.ttl has dates, decimals, integers, years and texts.
+test_expect_success 'setup: the literals store' '
+	kg-load --store lit "$LING_DATA/literals.ttl" 2>/dev/null
+'
+
+test_expect_success '--tools on literals: value tools with parameters typed from the datatypes' '
+	kg-query --store lit --tools >tools &&
+	tool_names <tools >names &&
+	cat >expect <<-EOF &&
+	get_person_birth_date
+	find_people_by_birth_date
+	get_person_place_of_birth
+	find_people_by_place_of_birth
+	get_city_country
+	find_cities_by_country
+	get_film_director
+	find_films_by_director
+	get_person_height
+	find_people_by_height
+	get_city_nickname
+	find_cities_by_nickname
+	get_city_population
+	find_cities_by_population
+	get_film_release_year
+	find_films_by_release_year
+	get_film_runtime
+	find_films_by_runtime
+	intersection
+	union
+	difference
+	search_entities
+	EOF
+	test_cmp expect names &&
+	grep -Fx "{\"type\":\"function\",\"function\":{\"name\":\"find_cities_by_population\",\"description\":\"Returns the cities whose population is the given number.\",\"parameters\":{\"type\":\"object\",\"properties\":{\"population\":{\"type\":\"integer\",\"description\":\"The population, an integer.\"}},\"required\":[\"population\"],\"additionalProperties\":false}}}" tools &&
+	grep -F "\"name\":\"find_films_by_release_year\"," tools | grep -F "\"release_year\":{\"type\":\"integer\",\"description\":\"The release year, a year such as 1999.\"}" &&
+	grep -F "\"name\":\"find_people_by_height\"," tools | grep -F "\"height\":{\"type\":\"number\"," &&
+	grep -F "\"name\":\"find_people_by_birth_date\"," tools | grep -F "\"birth_date\":{\"type\":\"string\",\"format\":\"date\"," &&
+	grep -F "\"name\":\"find_cities_by_nickname\"," tools | grep -F "\"nickname\":{\"type\":\"string\"," &&
+	grep -F "\"name\":\"get_person_height\"," tools | grep -F "\"person\":{\"type\":\"string\","
+'
+
+test_expect_success '--call on literals: values out as strings, typed values in' '
+	kg-query --store lit --call get_city_population "{\"city\":\"London\"}" >out &&
+	echo "[\"8799800\"]" >expect && test_cmp expect out &&
+	kg-query --store lit --call find_cities_by_population "{\"population\":8799800}" >out &&
+	echo "[\"London\"]" >expect && test_cmp expect out &&
+	kg-query --store lit --call find_films_by_release_year "{\"release_year\":1999}" >out &&
+	echo "[\"American Beauty\",\"Fight Club\",\"The Virgin Suicides\"]" >expect && test_cmp expect out &&
+	kg-query --store lit --call get_film_release_year "{\"film\":\"Gladiator\"}" >out &&
+	echo "[\"2000\"]" >expect && test_cmp expect out &&
+	kg-query --store lit --call find_films_by_release_year "{\"release_year\":2000}" >out &&
+	echo "[\"Crouching Tiger, Hidden Dragon\",\"Gladiator\",\"Memento\"]" >expect && test_cmp expect out &&
+	kg-query --store lit --call get_person_height "{\"person\":\"Guillermo del Toro\"}" >out &&
+	echo "[\"1.8\"]" >expect && test_cmp expect out &&
+	kg-query --store lit --call find_people_by_height "{\"height\":1.8}" >out &&
+	echo "[\"Bong Joon-ho\",\"David Fincher\",\"Guillermo del Toro\",\"Peter Weir\"]" >expect && test_cmp expect out &&
+	kg-query --store lit --call get_person_birth_date "{\"person\":\"Martin Scorsese\"}" >out &&
+	echo "[\"1942-11-17\"]" >expect && test_cmp expect out &&
+	kg-query --store lit --call find_people_by_birth_date "{\"birth_date\":\"1942-11-17\"}" >out &&
+	echo "[\"Martin Scorsese\"]" >expect && test_cmp expect out &&
+	kg-query --store lit --call find_cities_by_nickname "{\"nickname\":\"The Big Apple\"}" >out &&
+	echo "[\"New York City\"]" >expect && test_cmp expect out &&
+	kg-query --store lit --call find_films_by_runtime "{\"runtime\":1}" >out &&
+	echo "[]" >expect && test_cmp expect out
+'
+
+test_expect_success '--call on literals: a value of the wrong type is exit 1' '
+	test_must_fail_with 1 kg-query --store lit --call find_films_by_release_year "{\"release_year\":\"1999\"}" >out 2>err &&
+	test_cmp /dev/null out &&
+	echo "kg-query: find_films_by_release_year: argument '"'"'release_year'"'"' must be an integer (a year)" >expect &&
+	test_cmp expect err &&
+	test_must_fail_with 1 kg-query --store lit --call find_cities_by_population "{\"population\":8799800.5}" 2>err &&
+	echo "kg-query: find_cities_by_population: argument '"'"'population'"'"' must be an integer" >expect &&
+	test_cmp expect err &&
+	test_must_fail_with 1 kg-query --store lit --call find_people_by_height "{\"height\":\"1.8\"}" 2>err &&
+	grep -F "must be a number" err &&
+	test_must_fail_with 1 kg-query --store lit --call find_people_by_birth_date "{\"birth_date\":\"1942-02-30\"}" 2>err &&
+	grep -F "must be a date as YYYY-MM-DD" err &&
+	test_must_fail_with 1 kg-query --store lit --call find_cities_by_nickname "{\"nickname\":7}" 2>err &&
+	grep -F "must be a string" err
+'
+
+test_expect_success '--calls on literals: typed values in string or object arguments' '
+	cat >calls.jsonl <<-\EOF &&
+	{"name":"find_films_by_runtime","arguments":"{\"runtime\":117}"}
+	{"name":"find_films_by_runtime","arguments":{"runtime":117}}
+	{"name":"find_films_by_runtime","arguments":{"runtime":117.0}}
+	{"name":"search_entities","arguments":{"name":"ridley scott"}}
+	EOF
+	kg-query --store lit --calls calls.jsonl >out 2>err &&
+	cat >expect <<-\EOF &&
+	{"result":"[\"Alien\",\"Blade Runner\"]"}
+	{"result":"[\"Alien\",\"Blade Runner\"]"}
+	{"error":"find_films_by_runtime: argument '"'"'runtime'"'"' must be an integer"}
+	{"result":"[\"Ridley Scott\"]"}
+	EOF
+	test_cmp expect out
+'
+
+test_expect_success 'check-samples: typed arguments and the date format' '
+	cat >lit-samples.py <<-\EOF &&
+	import json, subprocess, sys
+	kq, store, out, day = sys.argv[1:5]
+	def dumps(v):
+	    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+	def run(*args):
+	    return subprocess.run([kq, "--store", store] + list(args), capture_output=True, text=True).stdout
+	tools = {json.loads(l)["function"]["name"]: json.loads(l) for l in run("--tools").splitlines()}
+	calls = [("search_entities", {"name": "martin scorsese"}), ("find_people_by_birth_date", {"birth_date": day}),
+	         ("find_films_by_release_year", {"release_year": 1999})]
+	msgs = [{"role": "system", "content": "Use the tools."},
+	        {"role": "user", "content": "Who was born on %s, and which films came out in 1999?" % day}]
+	last = []
+	for i, (name, args) in enumerate(calls, 1):
+	    a = dumps(args)
+	    r = run("--call", name, a).strip() or "[]"
+	    msgs.append({"role": "assistant", "content": None,
+	                 "tool_calls": [{"id": "call_%d" % i, "type": "function", "function": {"name": name, "arguments": a}}]})
+	    msgs.append({"role": "tool", "tool_call_id": "call_%d" % i, "name": name, "content": r})
+	    last = json.loads(r)
+	msgs.append({"role": "assistant", "content": "They are %s." % ", ".join(last)})
+	s = {"id": "kg:2p:%016x" % 1, "kind": "tool_use", "category": "2p", "pattern": "2p",
+	     "tools": [tools[n] for n, _ in calls], "messages": msgs, "answer": sorted(last, key=lambda x: x.encode()),
+	     "meta": {"seed": 1, "index": 0, "store": "test", "lang": "en", "evidence": []}}
+	open(out, "w", encoding="utf-8").write(dumps(s) + "\n")
+	EOF
+	python3 lit-samples.py "$(command -v kg-query)" lit lit-good.jsonl 1942-11-17 &&
+	python3 "$CHECK" --kg-query "$(command -v kg-query)" --store lit lit-good.jsonl >out &&
+	grep -Fx "1 passed, 0 failed" out &&
+	python3 lit-samples.py "$(command -v kg-query)" lit lit-bad.jsonl 1942-02-30 &&
+	test_must_fail_with 1 python3 "$CHECK" --kg-query "$(command -v kg-query)" --store lit lit-bad.jsonl >out &&
+	grep -F "arguments.birth_date is not a date" out &&
+	sed "s/{\\\\\"release_year\\\\\":1999}/{\\\\\"release_year\\\\\":\\\\\"1999\\\\\"}/" lit-good.jsonl >lit-str.jsonl &&
+	! cmp -s lit-good.jsonl lit-str.jsonl &&
+	test_must_fail_with 1 python3 "$CHECK" --kg-query "$(command -v kg-query)" --store lit lit-str.jsonl >out &&
+	grep -F "arguments.release_year must be of type integer" out
+'
+
 test_done

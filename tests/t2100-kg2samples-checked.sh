@@ -56,6 +56,70 @@ test_expect_success SHARED 'full FB15k-237 with labels: 3000 samples of every ca
 	check_samples fbfull full.jsonl
 '
 
+# The literals fixture: value tools with typed arguments (integers, years, numbers, dates, texts),
+# answers that are values, and samples that resolve the user's spelling with search_entities.
+test_expect_success 'literals: 2000 samples with typed values and searches pass the checker' '
+	kg-load --store lit "$LING_DATA/literals.ttl" 2>/dev/null &&
+	kg2samples --store lit --seed 1 --count 2000 >lit.jsonl 2>lit.err &&
+	test $(wc -l <lit.jsonl) -ge 1980 &&
+	every_category lit.err &&
+	check_samples lit lit.jsonl &&
+	cat >lit-stats.py <<-\EOF &&
+	import json, re, sys
+	VALUE_TOOLS = {"find_films_by_release_year": "int", "find_cities_by_population": "int",
+	               "find_films_by_runtime": "int", "find_people_by_height": "num",
+	               "find_people_by_birth_date": "date", "find_cities_by_nickname": "str"}
+	FORWARD = {"get_film_release_year", "get_city_population", "get_film_runtime", "get_person_height",
+	           "get_person_birth_date", "get_city_nickname"}
+	TYPED = {"int": lambda x: type(x) is int, "num": lambda x: type(x) in (int, float),
+	         "date": lambda x: re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", x), "str": lambda x: type(x) is str}
+	kinds = dict.fromkeys(TYPED, 0)
+	values = searched = instr = 0
+	for line in open(sys.argv[1], encoding="utf-8"):
+	    d = json.loads(line)
+	    msgs = d["messages"]
+	    turns = [m["tool_calls"] for m in msgs if m.get("tool_calls")]
+	    for c in (c["function"] for t in turns for c in t):
+	        k = VALUE_TOOLS.get(c["name"])
+	        if k:
+	            (v,) = json.loads(c["arguments"]).values()
+	            assert TYPED[k](v), c
+	            kinds[k] += 1
+	    if turns and d["category"] != "multi_turn" and all(c["function"]["name"] in FORWARD for c in turns[-1]):
+	        values += 1
+	    if d["kind"] == "instruction" and any(c["name"] in FORWARD for c in d["meta"]["calls"]):
+	        instr += 1
+	    if turns and turns[0][0]["function"]["name"] == "search_entities":
+	        asked = json.loads(turns[0][0]["function"]["arguments"])["name"]
+	        (found,) = json.loads(msgs[3]["content"])
+	        assert asked == asked.lower() and asked in msgs[1]["content"], d["id"]
+	        assert found != asked and found.lower() == asked, d["id"]
+	        assert any(json.dumps(found, ensure_ascii=False) in c["function"]["arguments"] for c in turns[1]), d["id"]
+	        searched += 1
+	print("int %(int)d num %(num)d date %(date)d str %(str)d" % kinds, "values", values, "search", searched,
+	      "instruction", instr)
+	assert kinds["int"] >= 100 and kinds["num"] >= 20 and kinds["date"] >= 20 and kinds["str"] >= 10, kinds
+	assert values >= 50 and searched >= 20 and instr >= 10, (values, searched, instr)
+	EOF
+	python3 lit-stats.py lit.jsonl
+'
+
+test_expect_success 'FB15k-237 subgraph: about one in ten pattern and multi_turn samples searches first' '
+	python3 -c "
+import json, sys
+eligible = searched = 0
+for line in open(sys.argv[1], encoding=\"utf-8\"):
+    d = json.loads(line)
+    if d[\"kind\"] != \"tool_use\" or d[\"category\"] in (\"parallel\", \"multiple\", \"irrelevance\"):
+        continue
+    eligible += 1
+    first = next(m for m in d[\"messages\"] if m.get(\"tool_calls\"))[\"tool_calls\"][0][\"function\"]
+    searched += first[\"name\"] == \"search_entities\"
+print(searched, eligible)
+assert 0.04 * eligible <= searched <= 0.12 * eligible, (searched, eligible)
+" fb.jsonl
+'
+
 test_expect_success 'a sample with a wrong answer fails the checker (the check can fail)' '
 	grep -m1 "\"answer\":\[\"" mq.jsonl | sed "s/\"answer\":\[\"/\"answer\":[\"Zz/" >tampered.jsonl &&
 	test -s tampered.jsonl &&

@@ -10,9 +10,10 @@ It shares no code with the generator: it reads the contract
   (a) the shape: keys and their order, types, roles, message order, call ids,
       tool messages after their calls, categories and patterns;
   (b) each call's arguments against the offered tool's `parameters` (a small
-      JSON Schema validator for the subset the tools use), and that every
-      offered tool is in the store's catalogue (`kg-query --tools`), byte for
-      byte, and every called tool is offered;
+      JSON Schema validator for the subset the tools use: types, including
+      integer and number for literal values, and the "date" format), and
+      that every offered tool is in the store's catalogue (`kg-query
+      --tools`), byte for byte, and every called tool is offered;
   (c) every call (and each meta.calls of instruction samples) replayed in one
       `kg-query --calls -` process per language: the result must equal the
       recorded tool message (or meta.calls result) byte for byte;
@@ -31,6 +32,7 @@ and "N passed, N failed"; exits 1 when a sample fails, 2 on a usage error.
 Python 3 standard library only.
 """
 import argparse
+import datetime
 import json
 import re
 import subprocess
@@ -44,6 +46,7 @@ META_KEYS = ["seed", "index", "store", "lang", "evidence"]
 ID_RE = re.compile(r"^kg:([a-z0-9_]+):[0-9a-f]{16}$")
 TOOL_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 CALL_ID_RE = re.compile(r"^call_([1-9][0-9]*)$")
+DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 class Fail(Exception):
@@ -93,12 +96,26 @@ def is_int(v):
 
 # ---- (b) a JSON Schema validator for the subset the tools use ----
 
+def is_full_date(v):
+    """RFC 3339 full-date, the JSON Schema "date" format: YYYY-MM-DD, a real day."""
+    if not is_str(v) or not DATE_RE.match(v):
+        return False
+    try:
+        datetime.date(int(v[:4]), int(v[5:7]), int(v[8:]))
+    except ValueError:
+        return False
+    return True
+
+
+FORMATS = {"date": is_full_date}
+
+
 def schema_errors(value, schema, path="arguments"):
     """The first way value breaks schema, or None."""
     if not isinstance(schema, dict):
         return "%s: the schema is not an object" % path
     known = {"type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems",
-             "description", "enum"}
+             "description", "enum", "format"}
     unknown = set(schema) - known
     if unknown:
         return "%s: the schema uses %s, which this checker does not know" % (path, sorted(unknown))
@@ -119,6 +136,11 @@ def schema_errors(value, schema, path="arguments"):
             return "%s must be of type %s" % (path, t)
     if "enum" in schema and value not in schema["enum"]:
         return "%s is not one of %s" % (path, schema["enum"])
+    if "format" in schema:
+        if schema["format"] not in FORMATS:
+            return "%s: unknown format %r in the schema" % (path, schema["format"])
+        if is_str(value) and not FORMATS[schema["format"]](value):
+            return "%s is not a %s" % (path, schema["format"])
     if isinstance(value, dict):
         props = schema.get("properties", {})
         for key in schema.get("required", []):

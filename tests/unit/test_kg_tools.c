@@ -315,8 +315,12 @@ static void test_catalogue(struct kg_store *st)
 	ok(tool(ts, "get_has_genre") && tool(ts, "get_genre") && tool(ts, "find_entities_by_has_genre") &&
 	   tool(ts, "find_entities_by_genre"),
 	   "collision: ex:hasGenre and o:genre get names from their whole local names");
-	ok(!kg_toolset_find(ts, "get_year") && !kg_toolset_find(ts, "get_label"),
-	   "no tools for literal-valued predicates or rdfs:label");
+	ok(!kg_toolset_find(ts, "get_label"), "no tools for rdfs:label");
+	t = tool(ts, "get_year");
+	ok(t && t->value == KG_VALUE_YEAR && ts->tools[t->twin].value == KG_VALUE_YEAR &&
+	   !strcmp(ts->tools[t->twin].name, "find_entities_by_year"),
+	   "a predicate with gYear objects is a year relation: get_year, find_entities_by_year");
+	ok(tool(ts, "get_film_director")->value == KG_VALUE_ENTITY, "a relation between entities: KG_VALUE_ENTITY");
 	for (i = 0; i < ts->ntools; i++) {
 		const struct kg_tool *x = &ts->tools[i];
 
@@ -325,8 +329,8 @@ static void test_catalogue(struct kg_store *st)
 			  (i == 0 || strcmp(ts->tools[i - 2].predicate_iri, x->predicate_iri) < 0));
 	}
 	ok(sorted, "relation tools in predicate IRI order, forward then inverse");
-	is_int(relation_tools, 8, "four relations, two tools each");
-	is_int(ts->ntools, 12, "plus intersection, union, difference, search_entities");
+	is_int(relation_tools, 10, "five relations, two tools each");
+	is_int(ts->ntools, 14, "plus intersection, union, difference, search_entities");
 	is_str(ts->tools[ts->ntools - 4].name, "intersection", "logic tools last: intersection");
 	is_str(ts->tools[ts->ntools - 1].name, "search_entities", "logic tools last: search_entities");
 	is_str(kg_toolset_find(ts, "intersection")->schema,
@@ -346,9 +350,10 @@ static void test_catalogue(struct kg_store *st)
 
 	ts3 = build(st, 3, NULL);
 	if (ts3) {
-		is_int(ts3->ntools, 8, "min_facts 3: relations with fewer triples get no tools");
+		is_int(ts3->ntools, 10, "min_facts 3: relations with fewer triples get no tools");
 		ok(kg_toolset_find(ts3, "get_film_director") && !kg_toolset_find(ts3, "get_birth_place") &&
-		   !kg_toolset_find(ts3, "get_has_genre"), "min_facts 3: directedBy and hasGenre only");
+		   !kg_toolset_find(ts3, "get_has_genre") && kg_toolset_find(ts3, "get_year"),
+		   "min_facts 3: directedBy, hasGenre and year only");
 		ok(kg_toolset_find(ts3, "get_genre") &&
 		   !strcmp(kg_toolset_find(ts3, "get_genre")->predicate_iri, "http://ex.org/hasGenre"),
 		   "min_facts 3: without o:genre, ex:hasGenre takes the short name get_genre");
@@ -509,6 +514,219 @@ static void test_freebase(struct kg_store *st)
 	ling_buf_release(&b);
 }
 
+/* kg_value_canonical's text and return value, as "text" or "text (as written)". */
+static const char *canon(enum kg_value_type t, const char *lex, struct ling_buf *b)
+{
+	int keyed;
+
+	ling_buf_reset(b);
+	keyed = kg_value_canonical(t, lex, strlen(lex), b);
+	if (!keyed)
+		ling_buf_adds(b, " (as written)");
+	return b->data ? b->data : "";
+}
+
+/* kg_value_of_arg's value, or "(refused)". */
+static const char *of_arg(enum kg_value_type t, int is_string, const char *s, struct ling_buf *b)
+{
+	ling_buf_reset(b);
+	if (kg_value_of_arg(t, is_string, s, strlen(s), b))
+		ling_buf_adds(b, "(refused)");
+	return b->data ? b->data : "";
+}
+
+static void test_values(void)
+{
+	static const struct {
+		enum kg_value_type t;
+		const char *lex, *want;
+	} cases[] = {
+		{ KG_VALUE_INTEGER, "1979", "1979" },
+		{ KG_VALUE_INTEGER, "+0075", "75" },
+		{ KG_VALUE_INTEGER, "-0", "0" },
+		{ KG_VALUE_INTEGER, "-007", "-7" },
+		{ KG_VALUE_INTEGER, "9223372036854775807", "9223372036854775807" },
+		{ KG_VALUE_INTEGER, "-9223372036854775808", "-9223372036854775808" },
+		{ KG_VALUE_INTEGER, "9223372036854775808", "9223372036854775808 (as written)" },
+		{ KG_VALUE_INTEGER, "1.5", "1.5 (as written)" },
+		{ KG_VALUE_INTEGER, "12a", "12a (as written)" },
+		{ KG_VALUE_INTEGER, "", " (as written)" },
+		{ KG_VALUE_INTEGER, "+", "+ (as written)" },
+		{ KG_VALUE_YEAR, "1979", "1979" },
+		{ KG_VALUE_YEAR, "1979Z", "1979" },
+		{ KG_VALUE_YEAR, "2000+05:00", "2000" },
+		{ KG_VALUE_YEAR, "-0044", "-44" },
+		{ KG_VALUE_YEAR, "79", "79" },
+		{ KG_VALUE_YEAR, "79Z", "79Z (as written)" },
+		{ KG_VALUE_YEAR, "MCMLXXIX", "MCMLXXIX (as written)" },
+		{ KG_VALUE_NUMBER, "1.80", "1.8" },
+		{ KG_VALUE_NUMBER, "3.0", "3" },
+		{ KG_VALUE_NUMBER, "-0.0", "0" },
+		{ KG_VALUE_NUMBER, "0.1", "0.1" },
+		{ KG_VALUE_NUMBER, ".5", "0.5" },
+		{ KG_VALUE_NUMBER, "5.", "5" },
+		{ KG_VALUE_NUMBER, "+1E3", "1000" },
+		{ KG_VALUE_NUMBER, "0.0001", "0.0001" },
+		{ KG_VALUE_NUMBER, "1.5e-5", "1.5e-05" },
+		{ KG_VALUE_NUMBER, "1e16", "1e+16" },
+		{ KG_VALUE_NUMBER, "1234567890123456", "1234567890123456" },
+		{ KG_VALUE_NUMBER, "12345678901234567890", "1.2345678901234567e+19" },
+		{ KG_VALUE_NUMBER, "1e400", "1e400 (as written)" },
+		{ KG_VALUE_NUMBER, "INF", "INF (as written)" },
+		{ KG_VALUE_NUMBER, "NaN", "NaN (as written)" },
+		{ KG_VALUE_NUMBER, "1e", "1e (as written)" },
+		{ KG_VALUE_NUMBER, "0x10", "0x10 (as written)" },
+		{ KG_VALUE_DATE, "1942-11-17", "1942-11-17" },
+		{ KG_VALUE_DATE, "1942-11-17Z", "1942-11-17" },
+		{ KG_VALUE_DATE, "1942-11-17-05:00", "1942-11-17" },
+		{ KG_VALUE_DATE, "2000-02-29", "2000-02-29" },
+		{ KG_VALUE_DATE, "1900-02-29", "1900-02-29 (as written)" },
+		{ KG_VALUE_DATE, "1999-13-01", "1999-13-01 (as written)" },
+		{ KG_VALUE_DATE, "0000-01-01", "0000-01-01 (as written)" },
+		{ KG_VALUE_DATE, "1999-1-1", "1999-1-1 (as written)" },
+		{ KG_VALUE_TEXT, "The Big Apple", "The Big Apple" },
+		{ KG_VALUE_TEXT, "", "" },
+	};
+	struct ling_buf b = LING_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_str(canon(cases[i].t, cases[i].lex, &b), cases[i].want, "canonical %s \"%s\"",
+		       kg_value_type_name(cases[i].t), cases[i].lex);
+	is_str(of_arg(KG_VALUE_INTEGER, 0, "1979", &b), "1979", "argument: a JSON integer");
+	is_str(of_arg(KG_VALUE_INTEGER, 0, "-5", &b), "-5", "argument: a negative integer");
+	is_str(of_arg(KG_VALUE_INTEGER, 0, "1.0", &b), "(refused)", "argument: a real is no integer");
+	is_str(of_arg(KG_VALUE_INTEGER, 1, "1979", &b), "(refused)", "argument: a string is no integer");
+	is_str(of_arg(KG_VALUE_YEAR, 0, "1999", &b), "1999", "argument: a year is an integer");
+	is_str(of_arg(KG_VALUE_NUMBER, 0, "1.80", &b), "1.8", "argument: a number, canonical");
+	is_str(of_arg(KG_VALUE_NUMBER, 0, "3", &b), "3", "argument: an integer is a number");
+	is_str(of_arg(KG_VALUE_NUMBER, 0, "1e+16", &b), "1e+16", "argument: a number with an exponent");
+	is_str(of_arg(KG_VALUE_NUMBER, 1, "3", &b), "(refused)", "argument: a string is no number");
+	is_str(of_arg(KG_VALUE_DATE, 1, "2000-02-29", &b), "2000-02-29", "argument: a date");
+	is_str(of_arg(KG_VALUE_DATE, 1, "2000-02-30", &b), "(refused)", "argument: no such day");
+	is_str(of_arg(KG_VALUE_DATE, 1, "2000-02-29Z", &b), "(refused)", "argument: a date has no timezone");
+	is_str(of_arg(KG_VALUE_TEXT, 1, "x y", &b), "x y", "argument: text");
+	is_str(of_arg(KG_VALUE_TEXT, 0, "5", &b), "(refused)", "argument: a number is no text");
+	is_str(of_arg(KG_VALUE_ENTITY, 1, "Alien", &b), "(refused)", "argument: entities are not values");
+	ok(kg_value_is_canonical(KG_VALUE_NUMBER, "1.8", 3) && !kg_value_is_canonical(KG_VALUE_NUMBER, "1.80", 4) &&
+	   !kg_value_is_canonical(KG_VALUE_INTEGER, "075", 3) && !kg_value_is_canonical(KG_VALUE_INTEGER, "abc", 3) &&
+	   !kg_value_is_canonical(KG_VALUE_DATE, "1942-11-17Z", 11) && kg_value_is_canonical(KG_VALUE_TEXT, "x", 1),
+	   "is_canonical: a value is canonical when it is its own canonical form");
+	is_int(kg_value_type_of("http://www.w3.org/2001/XMLSchema#nonNegativeInteger", 51), KG_VALUE_INTEGER,
+	       "type of xsd:nonNegativeInteger");
+	is_int(kg_value_type_of("http://www.w3.org/2001/XMLSchema#double", 39), KG_VALUE_NUMBER, "type of xsd:double");
+	is_int(kg_value_type_of("http://www.w3.org/2001/XMLSchema#date", 37), KG_VALUE_DATE, "type of xsd:date");
+	is_int(kg_value_type_of("http://www.w3.org/2001/XMLSchema#gYear", 38), KG_VALUE_YEAR, "type of xsd:gYear");
+	is_int(kg_value_type_of("http://www.w3.org/2001/XMLSchema#dateTime", 41), KG_VALUE_TEXT, "type of xsd:dateTime");
+	is_int(kg_value_type_of("http://dbpedia.org/datatype/second", 34), KG_VALUE_TEXT, "type of another datatype");
+	is_int(kg_value_type_of(NULL, 0), KG_VALUE_TEXT, "type of a plain or language string");
+	ling_buf_release(&b);
+}
+
+static const char literals_ttl[] =
+	"@prefix ex: <http://ex.org/> .\n"
+	"@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+	"@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+	"ex:City rdfs:label \"city\"@en .\n"
+	"ex:pop rdfs:label \"population\"@en ; rdfs:domain ex:City ; rdfs:range xsd:integer .\n"
+	"ex:area rdfs:domain ex:City . ex:motto rdfs:domain ex:City . ex:founded rdfs:domain ex:City .\n"
+	"ex:a rdfs:label \"Aville\" ; ex:pop \"+0075\"^^xsd:integer ; ex:area \"1.50\"^^xsd:decimal ;\n"
+	"  ex:motto \"Ever upward\"@en ; ex:founded \"1850-01-02\"^^xsd:date ; ex:mixed ex:x ; ex:bio \"%s\" .\n"
+	"ex:b rdfs:label \"Btown\" ; ex:pop 75 ; ex:area 2 ; ex:motto \"Onward\" ; ex:founded \"1850-01-02Z\"^^xsd:date ;\n"
+	"  ex:mixed \"m\" ; ex:bio \"%s\" .\n"
+	"ex:c rdfs:label \"Cburg\" ; ex:pop 10, ex:x ; ex:area 3 ; ex:motto \"Onward\"@fr ; ex:founded \"1901-05-06\"^^xsd:date ;\n"
+	"  ex:mixed ex:y ; ex:bio \"%s\" .\n"
+	"ex:d rdfs:label \"Dham\" ; ex:pop 12 ; ex:area 4 ; ex:motto \"Up\" ; ex:founded \"1901-05-06\"^^xsd:date ; ex:mixed \"n\" .\n"
+	"ex:e rdfs:label \"Eton\" ; ex:pop 13 .\n"
+	"ex:x rdfs:label \"X\" . ex:y rdfs:label \"Y\" .\n";
+
+static void test_literal_tools(void)
+{
+	char long_text[120], turtle[4096];
+	struct kg_toolset *ts;
+	struct kg_store *st;
+	struct ling_buf b = LING_BUF_INIT;
+	const struct kg_tool *t;
+	char msg[512];
+
+	memset(long_text, 'a', sizeof(long_text) - 1);
+	long_text[sizeof(long_text) - 1] = '\0';
+	snprintf(turtle, sizeof(turtle), literals_ttl, long_text, long_text, long_text);
+	if (!(st = make_store("literals", turtle)))
+		return;
+	if (!(ts = build(st, 3, "en"))) {
+		kg_store_close(st);
+		return;
+	}
+	check_catalogue_invariants(ts, "literals");
+	t = tool(ts, "find_cities_by_population");
+	ok(t && t->kind == KG_TOOL_INVERSE && t->value == KG_VALUE_INTEGER,
+	   "population: 5 of 6 objects are integers, an integer relation");
+	if (t) {
+		is_str(t->parameters,
+		       "{\"type\":\"object\",\"properties\":{\"population\":{\"type\":\"integer\",\"description\":"
+		       "\"The population, an integer.\"}},\"required\":[\"population\"],\"additionalProperties\":false}",
+		       "an integer parameter");
+		is_str(t->description, "Returns the cities whose population is the given number.",
+		       "inverse description of a literal relation");
+		is_str(t->object_noun, "population", "object noun: the phrase's head noun, not xsd:integer");
+	}
+	t = tool(ts, "find_cities_by_area");
+	ok(t && t->value == KG_VALUE_NUMBER, "area: integers and a decimal, a number relation");
+	if (t)
+		is_str(t->parameters,
+		       "{\"type\":\"object\",\"properties\":{\"area\":{\"type\":\"number\",\"description\":"
+		       "\"The area, a number.\"}},\"required\":[\"area\"],\"additionalProperties\":false}",
+		       "a number parameter");
+	t = tool(ts, "find_cities_by_founded");
+	ok(t && t->value == KG_VALUE_DATE, "founded: a date relation");
+	if (t)
+		is_str(t->parameters,
+		       "{\"type\":\"object\",\"properties\":{\"founded\":{\"type\":\"string\",\"format\":\"date\","
+		       "\"description\":\"The founded, a date as YYYY-MM-DD.\"}},\"required\":[\"founded\"],"
+		       "\"additionalProperties\":false}",
+		       "a date parameter: a string with format date");
+	t = tool(ts, "find_cities_by_motto");
+	ok(t && t->value == KG_VALUE_TEXT && strstr(t->parameters, "\"type\":\"string\""), "motto: a text relation");
+	ok(!kg_toolset_find(ts, "get_mixed") && !kg_toolset_find(ts, "get_bio"),
+	   "no tools for half literal, half entity objects, nor for long texts");
+
+	is_str(call(st, ts, "get_city_population", "{\"city\":\"Aville\"}", &b), "[\"75\"]",
+	       "forward: the canonical value of \"+0075\"");
+	is_str(call(st, ts, "get_city_population", "{\"city\":\"Cburg\"}", &b), "[\"10\"]",
+	       "forward: a literal relation's IRI objects are left out");
+	is_str(call(st, ts, "find_cities_by_population", "{\"population\":75}", &b), "[\"Aville\",\"Btown\"]",
+	       "inverse: 75 is \"+0075\" and \"75\"");
+	is_str(call(st, ts, "find_cities_by_population", "{\"population\":999}", &b), "[]",
+	       "inverse: a value no literal has is []");
+	is_int(call_rc(st, ts, "find_cities_by_population", "{\"population\":75.0}", msg, sizeof(msg)), LING_EDATA,
+	       "inverse: a real for an integer");
+	is_str(msg, "find_cities_by_population: argument 'population' must be an integer", "... says why");
+	is_int(call_rc(st, ts, "find_cities_by_population", "{\"population\":\"75\"}", msg, sizeof(msg)), LING_EDATA,
+	       "inverse: a string for an integer");
+	is_str(call(st, ts, "get_city_area", "{\"city\":\"Aville\"}", &b), "[\"1.5\"]", "forward: \"1.50\" is 1.5");
+	is_str(call(st, ts, "find_cities_by_area", "{\"area\":1.5}", &b), "[\"Aville\"]", "inverse: a real");
+	is_str(call(st, ts, "find_cities_by_area", "{\"area\":2}", &b), "[\"Btown\"]", "inverse: an integer is a number");
+	is_str(call(st, ts, "find_cities_by_area", "{\"area\":2.0}", &b), "[\"Btown\"]", "inverse: 2.0 is 2");
+	is_str(call(st, ts, "get_city_founded", "{\"city\":\"Btown\"}", &b), "[\"1850-01-02\"]",
+	       "forward: a date without its timezone");
+	is_str(call(st, ts, "find_cities_by_founded", "{\"founded\":\"1850-01-02\"}", &b), "[\"Aville\",\"Btown\"]",
+	       "inverse: a date");
+	is_int(call_rc(st, ts, "find_cities_by_founded", "{\"founded\":\"1850-1-2\"}", msg, sizeof(msg)), LING_EDATA,
+	       "inverse: not a date");
+	is_str(msg, "find_cities_by_founded: argument 'founded' must be a date as YYYY-MM-DD", "... says why");
+	is_str(call(st, ts, "find_cities_by_motto", "{\"motto\":\"Onward\"}", &b), "[\"Btown\",\"Cburg\"]",
+	       "inverse: text in any language");
+	is_str(call(st, ts, "find_cities_by_motto", "{\"motto\":\"onward\"}", &b), "[]", "inverse: text is exact");
+	is_int(call_rc(st, ts, "find_cities_by_motto", "{\"motto\":5}", msg, sizeof(msg)), LING_EDATA,
+	       "inverse: a number for text");
+	is_str(call(st, ts, "intersection", "{\"sets\":[[\"75\",\"10\"],[\"10\"]]}", &b), "[\"10\"]",
+	       "values go through the set tools as strings");
+	kg_toolset_free(ts);
+	kg_store_close(st);
+	ling_buf_release(&b);
+}
+
 int main(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -529,6 +747,8 @@ int main(void)
 		test_freebase(st);
 		kg_store_close(st);
 	}
+	test_values();
+	test_literal_tools();
 	remove_tree(tmpdir);
 	return done_testing();
 }

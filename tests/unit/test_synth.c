@@ -74,7 +74,7 @@ static int ls_error(void *ctx, const struct ling_err *err)
 	return 1;
 }
 
-/* A new store tmpdir/name from Turtle text, or from the file path when text is NULL. */
+/* A new store tmpdir/name from Turtle text, or from the file path (N-Triples, or Turtle for *.ttl) when text is NULL. */
 static struct kg_store *make_store(const char *name, const char *text, const char *path, struct ling_buf *dir)
 {
 	struct kg_store *st = NULL;
@@ -87,7 +87,8 @@ static struct kg_store *make_store(const char *name, const char *text, const cha
 
 	ling_err_clear(&err);
 	memset(&opts, 0, sizeof(opts));
-	opts.format = text ? KG_FORMAT_TURTLE : KG_FORMAT_NTRIPLES;
+	opts.format = text || (strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".ttl")) ? KG_FORMAT_TURTLE
+											     : KG_FORMAT_NTRIPLES;
 	ling_buf_reset(dir);
 	ling_buf_addf(dir, "%s/%s", tmpdir, name);
 	rc = kg_store_open(&st, dir->data, KG_STORE_CREATE, &err);
@@ -750,6 +751,199 @@ out:
 	kg_toolset_free(ts);
 }
 
+/* ---- literal relations and search, on tests/data/literals.ttl ---- */
+
+/* The arguments of tool t on name k: a value as a JSON number or string; 0 when no argument asks for it. */
+static int tool_args(const struct synth_graph *g, const struct kg_tool *t, uint32_t k, struct ling_buf *args)
+{
+	int number = t->value == KG_VALUE_INTEGER || t->value == KG_VALUE_YEAR || t->value == KG_VALUE_NUMBER;
+
+	ling_buf_reset(args);
+	ling_buf_addc(args, '{');
+	synth_json_strz(args, t->param);
+	ling_buf_addc(args, ':');
+	if (t->kind == KG_TOOL_INVERSE && t->value != KG_VALUE_ENTITY) {
+		if (!kg_value_is_canonical(t->value, synth_name(g, k), g->name_len[k]))
+			return 0;
+		if (number)
+			ling_buf_adds(args, synth_name(g, k));
+		else
+			synth_json_strz(args, synth_name(g, k));
+	} else {
+		synth_json_strz(args, synth_name(g, k));
+	}
+	ling_buf_addc(args, '}');
+	return 1;
+}
+
+/* The first sample of category cat (over seeds from 0) whose calls satisfy want; 0 when found. */
+static int find_sample(const struct synth_gen *gen, struct synth_ws *ws, struct synth_sample *s, int cat,
+		       int (*want)(const struct synth_gen *gen, const struct synth_sample *s))
+{
+	uint64_t seed;
+
+	for (seed = 0; seed < 3000; seed++) {
+		uint64_t rng = seed;
+
+		synth_sample_reset(s);
+		if (!synth_make(gen, ws, cat, &rng, s) && !synth_verify(gen->g, ws, s) && want(gen, s))
+			return 0;
+	}
+	return 1;
+}
+
+static const char *call_name(const struct synth_gen *gen, const struct synth_sample *s, size_t j)
+{
+	return gen->g->ts->tools[s->call[j].tool].name;
+}
+
+static int asks_by_year(const struct synth_gen *gen, const struct synth_sample *s)
+{
+	size_t j;
+
+	for (j = 0; j < s->ncall; j++)
+		if (!strcmp(call_name(gen, s, j), "find_films_by_release_year"))
+			return 1;
+	return 0;
+}
+
+static int ends_in_height(const struct synth_gen *gen, const struct synth_sample *s)
+{
+	return s->ncall && !strcmp(call_name(gen, s, s->ncall - 1), "get_person_height");
+}
+
+static int searches(const struct synth_gen *gen, const struct synth_sample *s)
+{
+	return s->ncall && s->call[0].tool == gen->g->tool_search;
+}
+
+static void test_literals(struct kg_store *st)
+{
+	struct kg_toolset *ts = toolset(st, 10);
+	struct synth_text *tx = NULL;
+	struct synth_graph g;
+	struct synth_ws ws;
+	struct synth_sample s;
+	struct ling_buf b = LING_BUF_INIT, args = LING_BUF_INIT, want = LING_BUF_INIT;
+	struct ling_err err;
+	size_t i, calls = 0, same = 0, values = 0, searched = 0, search_same = 0;
+	uint32_t k, e;
+
+	memset(&ws, 0, sizeof(ws));
+	memset(&s, 0, sizeof(s));
+	ling_err_clear(&err);
+	if (!ts || load_graph(&g, st, ts))
+		goto out;
+	is_int(g.nrel, 9, "literals.ttl: nine relations, six of them literal");
+	for (e = 0; e < g.nent; e++)
+		values += synth_is_literal(&g, e) && g.ent_name[e] != SYNTH_NONE;
+	is_int(values, 95, "every literal object is a named value, one per literal term and type");
+	k = synth_name_find(&g, "1999", 4);
+	ok(k != SYNTH_NONE && g.name_ent_off[k + 1] - g.name_ent_off[k] == 2,
+	   "\"1999\"^^xsd:gYear and \"1999\"^^xsd:integer: two values of one name");
+	ok(synth_name_find(&g, "1.80", 4) == SYNTH_NONE && synth_name_find(&g, "1.8", 3) != SYNTH_NONE &&
+	   synth_name_find(&g, "2000Z", 5) == SYNTH_NONE && synth_name_find(&g, "1942-11-17", 10) != SYNTH_NONE,
+	   "values are named by their canonical form");
+
+	/* Every relation tool on every name: the snapshot answers as kg_tool_call does on the store. */
+	for (i = 0; i < ts->ntools; i++) {
+		const struct kg_tool *t = &ts->tools[i];
+
+		if (t->kind != KG_TOOL_FORWARD && t->kind != KG_TOOL_INVERSE)
+			continue;
+		for (k = 0; k < g.nnames; k++) {
+			const char *got;
+
+			if (!tool_args(&g, t, k, &args))
+				continue;
+			ling_err_clear(&err);
+			if (kg_tool_call(st, ts, t->name, args.data, &want, &err))
+				continue;
+			calls++;
+			got = exec_text(&g, &ws, (uint32_t)i, args.data, &b);
+			if (!strcmp(got, want.data))
+				same++;
+			else
+				diag("%s %s: kg_tool_call %s, snapshot %s", t->name, args.data, want.data, got);
+		}
+	}
+	ok(calls > 300 && same == calls, "%zu calls on names and values: %zu as kg_tool_call", calls, same);
+	is_str(exec_text(&g, &ws, tool_index(ts, "find_films_by_release_year"), "{\"release_year\":1999}", &b),
+	       "[\"American Beauty\",\"Fight Club\",\"The Virgin Suicides\"]", "a year: both literals of 1999");
+	is_str(exec_text(&g, &ws, tool_index(ts, "find_people_by_height"), "{\"height\":1.80}", &b),
+	       "[\"Bong Joon-ho\",\"David Fincher\",\"Guillermo del Toro\",\"Peter Weir\"]",
+	       "a number: 1.80 is \"1.8\"^^xsd:double and \"1.80\"^^xsd:decimal");
+	is_str(exec_text(&g, &ws, tool_index(ts, "find_films_by_release_year"), "{\"release_year\":1850}", &b), "[]",
+	       "a value no literal has: []");
+	is_str(exec_text(&g, &ws, tool_index(ts, "find_films_by_release_year"), "{\"release_year\":\"1999\"}", &b),
+	       "reject schema", "a string for a year: schema");
+	is_str(exec_text(&g, &ws, tool_index(ts, "find_people_by_birth_date"), "{\"birth_date\":\"1942-11-31\"}", &b),
+	       "reject schema", "no such day: schema");
+
+	/* search_entities: the table holds the names it resolves from their lowercase spelling */
+	for (k = 0; k < g.nnames; k++) {
+		ling_buf_reset(&b);
+		synth_ascii_lower(synth_name(&g, k), g.name_len[k], &b);
+		if (synth_search_find(&g, b.data, b.len) != k)
+			continue;
+		searched++;
+		ling_buf_reset(&args);
+		ling_buf_adds(&args, "{\"name\":");
+		synth_json_str(&args, b.data, b.len);
+		ling_buf_addc(&args, '}');
+		ling_err_clear(&err);
+		if (!kg_tool_call(st, ts, "search_entities", args.data, &want, &err) &&
+		    !strcmp(exec_text(&g, &ws, g.tool_search, args.data, &b), want.data))
+			search_same++;
+	}
+	is_int(g.nsearch, 62, "the search table: every entity name with a capital (one Belfast for two entities)");
+	ok(searched == g.nsearch && search_same == searched, "%zu searches as kg_tool_call answers them", search_same);
+	is_str(exec_text(&g, &ws, g.tool_search, "{\"name\":\"belfast\"}", &b), "[\"Belfast\"]",
+	       "search: a name of two entities");
+	is_str(exec_text(&g, &ws, g.tool_search, "{\"name\":\"Ridley Scott\"}", &b), "reject replay",
+	       "search: only lowercase spellings replay");
+
+	if (!ok(synth_text_new(&tx, "en", NULL, 0, &err) == 0, "templates"))
+		goto release;
+	{
+		struct synth_gen gen = { &g, tx, { 20, 32 }, 16, 0, "uuid", "en", SYNTH_FORMAT_OPENAI };
+
+		if (ok(!find_sample(&gen, &ws, &s, SYNTH_CAT_1P, asks_by_year), "a 1p sample asking by release year")) {
+			const struct synth_call *c = &s.call[s.ncall - 1];
+
+			ok(c->args_len > 17 && !memcmp(s.text.data + c->args, "{\"release_year\":", 16) &&
+			   s.text.data[c->args + 16] >= '0' && s.text.data[c->args + 16] <= '9',
+			   "the year is a JSON integer: %.*s", (int)c->args_len, s.text.data + c->args);
+		}
+		ok(!find_sample(&gen, &ws, &s, SYNTH_CAT_2P, ends_in_height), "a 2p sample ending in a height (a value)");
+		if (ok(!find_sample(&gen, &ws, &s, SYNTH_CAT_2P, searches), "a 2p sample that searches first")) {
+			const struct synth_call *c = &s.call[0], *next = &s.call[1];
+			const struct synth_msg *user = &s.msg[0];
+			char asked[128];
+
+			snprintf(asked, sizeof(asked), "%.*s", (int)c->args_len - 11, s.text.data + c->args + 9);
+			ok(s.msg[1].ncalls == 1 && strchr(asked, ' ') != asked && !strpbrk(asked, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+			   "the first turn is search_entities on a lowercase spelling: %s", asked);
+			ok(memmem(s.text.data + user->text, user->text_len, asked, strlen(asked)) != NULL,
+			   "the user wrote it so");
+			ok(next->args_len > 0 && s.msg[2].role == SYNTH_MSG_CALLS &&
+			   memmem(s.text.data + next->args, next->args_len, s.text.data + c->res + 2, c->res_len - 4),
+			   "the next turn calls a tool on the name search returned: %.*s", (int)next->args_len,
+			   s.text.data + next->args);
+		}
+	}
+release:
+	synth_text_free(tx);
+	synth_graph_release(&g);
+out:
+	synth_ws_release(&ws);
+	synth_sample_release(&s);
+	kg_toolset_free(ts);
+	ling_buf_release(&b);
+	ling_buf_release(&args);
+	ling_buf_release(&want);
+}
+
 /* ---- options and runs ---- */
 
 static void test_mix(void)
@@ -865,6 +1059,12 @@ int main(void)
 		test_small_graph(st);
 		kg_store_close(st);
 	}
+	ling_buf_addf(&path, "%s/literals.ttl", data && *data ? data : "tests/data");
+	if ((st = make_store("literals", NULL, path.data, &dir))) {
+		test_literals(st);
+		kg_store_close(st);
+	}
+	ling_buf_reset(&path);
 	ling_buf_addf(&path, "%s/fb15k237-subgraph.nt.zst", data && *data ? data : "tests/data");
 	if ((st = make_store("fb", NULL, path.data, &dir))) {
 		test_patterns(st);
