@@ -4,6 +4,7 @@
  * JSON Lines (the scanner checked against jansson).
  */
 #include "tap.h"
+#include "fixture.h"
 
 #include "common/ling_cli.h"
 #include "common/ling_err.h"
@@ -957,31 +958,6 @@ static void test_atomic_write(void)
 	ling_buf_release(&big);
 }
 
-static void remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	struct ling_buf p = LING_BUF_INIT;
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		struct stat sb;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		ling_buf_reset(&p);
-		ling_buf_addf(&p, "%s/%s", dir, de->d_name);
-		if (lstat(p.data, &sb) == 0 && S_ISDIR(sb.st_mode))
-			remove_tree(p.data);
-		else
-			unlink(p.data);
-	}
-	closedir(d);
-	rmdir(dir);
-	ling_buf_release(&p);
-}
-
 /* ---- JSON Lines ---- */
 
 struct pieces {
@@ -1243,6 +1219,6 @@ int main(void)
 	test_input_files();
 	test_atomic_write();
 	test_jsonl();
-	remove_tree(tmpdir);
+	fixture_remove_tree(tmpdir);
 	return done_testing();
 }

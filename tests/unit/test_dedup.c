@@ -5,6 +5,7 @@
  * public API (exact and near duplicates, order, bad records, threads).
  */
 #include "tap.h"
+#include "fixture.h"
 
 #include "common/ling_mem.h"
 #include "dedup/dedup.h"
@@ -272,30 +273,6 @@ static void test_similarity(void)
 }
 
 /* ---- the state ---- */
-
-static void remove_tree(const char *dir)
-{
-	struct ling_buf p = LING_BUF_INIT;
-	struct dirent *de;
-	struct stat st;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		ling_buf_reset(&p);
-		ling_buf_addf(&p, "%s/%s", dir, de->d_name);
-		if (lstat(p.data, &st) == 0 && S_ISDIR(st.st_mode))
-			remove_tree(p.data);
-		else
-			unlink(p.data);
-	}
-	closedir(d);
-	rmdir(dir);
-	ling_buf_release(&p);
-}
 
 static void test_state(void)
 {
@@ -610,6 +587,6 @@ int main(void)
 	test_state();
 	test_run();
 	test_run_state();
-	remove_tree(tmpdir);
+	fixture_remove_tree(tmpdir);
 	return done_testing();
 }

@@ -6,6 +6,7 @@
  * read-only opens).
  */
 #include "tap.h"
+#include "fixture.h"
 
 #include "common/ling_err.h"
 #include "common/ling_input.h"
@@ -1031,81 +1032,6 @@ static int count_sst_files(const char *dir)
 	return n;
 }
 
-static void remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	struct ling_buf p = LING_BUF_INIT;
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		struct stat sb;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		ling_buf_reset(&p);
-		ling_buf_addf(&p, "%s/%s", dir, de->d_name);
-		if (lstat(p.data, &sb) == 0 && S_ISDIR(sb.st_mode))
-			remove_tree(p.data);
-		else
-			unlink(p.data);
-	}
-	closedir(d);
-	rmdir(dir);
-	ling_buf_release(&p);
-}
-
-/* A sink that feeds a loader, as kg-load does. */
-struct load_sink {
-	struct kg_loader *ld;
-};
-
-static int ls_quad(void *ctx, const struct kg_quad *q, struct ling_err *err)
-{
-	return kg_loader_add(((struct load_sink *)ctx)->ld, q, err);
-}
-
-static void ls_commit(void *ctx)
-{
-	kg_loader_commit(((struct load_sink *)ctx)->ld);
-}
-
-static void ls_rollback(void *ctx)
-{
-	kg_loader_rollback(((struct load_sink *)ctx)->ld);
-}
-
-static int ls_error(void *ctx, const struct ling_err *err)
-{
-	(void)ctx, (void)err;
-	return 0;
-}
-
-static int load_text(struct kg_store *st, enum kg_format f, const char *text, const char *source,
-		     struct kg_load_counts *counts, struct ling_err *err)
-{
-	struct load_sink ls;
-	struct kg_sink sink = { &ls, ls_quad, ls_commit, ls_rollback, ls_error };
-	struct kg_parse_opts opts;
-	struct ling_input *in;
-	int rc;
-
-	memset(counts, 0, sizeof(*counts));
-	memset(&opts, 0, sizeof(opts));
-	opts.format = f;
-	if ((rc = kg_loader_new(&ls.ld, st, source, NULL, 0, err)))
-		return rc;
-	if (!(rc = ling_input_open_mem(&in, "t.nt", text, strlen(text), err))) {
-		rc = kg_parse(in, &opts, &sink, err);
-		ling_input_close(in);
-	}
-	if (!rc)
-		rc = kg_loader_apply(ls.ld, counts, err);
-	kg_loader_free(ls.ld);
-	return rc;
-}
-
 static void test_store(void)
 {
 	struct ling_buf dir = LING_BUF_INIT, b = LING_BUF_INIT;
@@ -1357,21 +1283,22 @@ static void test_store(void)
 	ok(rc == 0 && counts.quads_changed == NGRAPH1 && counts.terms_added == 0, "re-load graph1");
 
 	/* Blank nodes are scoped by the source key. */
-	rc = load_text(st, KG_FORMAT_NTRIPLES,
-		       "_:x <http://ex.org/bp> \"v\" .\n_:x <http://ex.org/bp> _:y .\nnot a triple\n", "file-a", &counts, &err);
+	rc = fixture_load(st, "file-a", KG_FORMAT_NTRIPLES,
+			  "_:x <http://ex.org/bp> \"v\" .\n_:x <http://ex.org/bp> _:y .\nnot a triple\n", NULL, 1, &counts,
+			  &err);
 	ok(rc == 0 && counts.quads_changed == 2 && counts.terms_added == 4,
 	   "bnodes: a parsed load through a sink (bad line skipped)");
-	rc = load_text(st, KG_FORMAT_NTRIPLES, "_:x <http://ex.org/bp> \"v\" .\n", "file-a", &counts, &err);
+	rc = fixture_load(st, "file-a", KG_FORMAT_NTRIPLES, "_:x <http://ex.org/bp> \"v\" .\n", NULL, 1, &counts, &err);
 	ok(rc == 0 && counts.quads_changed == 0, "bnodes: same source, same node");
-	rc = load_text(st, KG_FORMAT_NTRIPLES, "_:x <http://ex.org/bp> \"v\" .\n", "file-b", &counts, &err);
+	rc = fixture_load(st, "file-b", KG_FORMAT_NTRIPLES, "_:x <http://ex.org/bp> \"v\" .\n", NULL, 1, &counts, &err);
 	ok(rc == 0 && counts.quads_changed == 1 && counts.terms_added == 1, "bnodes: another source, another node");
 	is_int(count_match(st, 0, id_of(st, "<http://ex.org/bp>"), 0, 0, KG_BOUND_P), 3, "bnodes: three bp quads");
 	/* NFC: a decomposed literal is the same term as the composed one. */
-	rc = load_text(st, KG_FORMAT_NTRIPLES, "<http://ex.org/n> <http://ex.org/np> \"caf\\u0065\\u0301\" .\n", "f",
-		       &counts, &err);
+	rc = fixture_load(st, "f", KG_FORMAT_NTRIPLES, "<http://ex.org/n> <http://ex.org/np> \"caf\\u0065\\u0301\" .\n",
+			  NULL, 1, &counts, &err);
 	ok(rc == 0 && counts.quads_changed == 1 && nt_id_of(st, "\"caf\xC3\xA9\"") != 0, "nfc: stored composed");
-	rc = load_text(st, KG_FORMAT_NTRIPLES, "<http://ex.org/n> <http://ex.org/np> \"caf\xC3\xA9\" .\n", "f", &counts,
-		       &err);
+	rc = fixture_load(st, "f", KG_FORMAT_NTRIPLES, "<http://ex.org/n> <http://ex.org/np> \"caf\xC3\xA9\" .\n", NULL, 1,
+			  &counts, &err);
 	ok(rc == 0 && counts.quads_changed == 0, "nfc: the composed form is the same quad");
 	rc = kg_store_stats(st, &stats, &err);
 
@@ -1575,6 +1502,6 @@ int main(void)
 	test_tsv();
 	test_canon();
 	test_store();
-	remove_tree(tmpdir);
+	fixture_remove_tree(tmpdir);
 	return done_testing();
 }

@@ -1,5 +1,6 @@
 /* Unit tests of kg_tools: entity names, the catalogue (naming, schemas, uniqueness) and calls. */
 #include "tap.h"
+#include "fixture.h"
 #include "common/ling_err.h"
 #include "common/ling_input.h"
 #include "common/ling_mem.h"
@@ -17,82 +18,20 @@
 
 static char tmpdir[4096];
 
-static void remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	struct ling_buf p = LING_BUF_INIT;
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		struct stat sb;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		ling_buf_reset(&p);
-		ling_buf_addf(&p, "%s/%s", dir, de->d_name);
-		if (lstat(p.data, &sb) == 0 && S_ISDIR(sb.st_mode))
-			remove_tree(p.data);
-		else
-			unlink(p.data);
-	}
-	closedir(d);
-	rmdir(dir);
-	ling_buf_release(&p);
-}
-
-static int ls_quad(void *ctx, const struct kg_quad *q, struct ling_err *err)
-{
-	return kg_loader_add(ctx, q, err);
-}
-
-static void ls_commit(void *ctx)
-{
-	kg_loader_commit(ctx);
-}
-
-static void ls_rollback(void *ctx)
-{
-	kg_loader_rollback(ctx);
-}
-
-static int ls_error(void *ctx, const struct ling_err *err)
-{
-	(void)ctx, (void)err;
-	return 1;
-}
-
 /* A new store in tmpdir/name holding the Turtle text. NULL (and a failed test) when that fails. */
 static struct kg_store *make_store(const char *name, const char *turtle)
 {
 	struct ling_buf dir = LING_BUF_INIT;
 	struct kg_store *st = NULL;
-	struct kg_loader *ld = NULL;
 	struct kg_load_counts counts = { 0, 0, 0 };
-	struct kg_parse_opts opts;
-	struct ling_input *in = NULL;
 	struct ling_err err;
 	int rc;
 
 	ling_err_clear(&err);
-	memset(&opts, 0, sizeof(opts));
-	opts.format = KG_FORMAT_TURTLE;
 	ling_buf_addf(&dir, "%s/%s", tmpdir, name);
 	rc = kg_store_open(&st, dir.data, KG_STORE_CREATE, &err);
 	if (!rc)
-		rc = kg_loader_new(&ld, st, name, NULL, 0, &err);
-	if (!rc)
-		rc = ling_input_open_mem(&in, "t.ttl", turtle, strlen(turtle), &err);
-	if (!rc) {
-		struct kg_sink sink = { ld, ls_quad, ls_commit, ls_rollback, ls_error };
-
-		rc = kg_parse(in, &opts, &sink, &err);
-	}
-	if (!rc)
-		rc = kg_loader_apply(ld, &counts, &err);
-	ling_input_close(in);
-	kg_loader_free(ld);
+		rc = fixture_load(st, name, KG_FORMAT_TURTLE, turtle, NULL, 0, &counts, &err);
 	if (!ok(rc == 0, "store %s: loaded %llu quads", name, (unsigned long long)counts.quads_changed)) {
 		diag("%s:%ld: %s", err.file, err.line, err.msg);
 		kg_store_close(st);
@@ -749,6 +688,6 @@ int main(void)
 	}
 	test_values();
 	test_literal_tools();
-	remove_tree(tmpdir);
+	fixture_remove_tree(tmpdir);
 	return done_testing();
 }

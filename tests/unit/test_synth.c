@@ -6,6 +6,7 @@
  * shards.
  */
 #include "tap.h"
+#include "fixture.h"
 #include "common/ling_err.h"
 #include "common/ling_input.h"
 #include "common/ling_mem.h"
@@ -28,83 +29,23 @@
 
 static char tmpdir[4096];
 
-static void remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	struct ling_buf p = LING_BUF_INIT;
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		struct stat sb;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		ling_buf_reset(&p);
-		ling_buf_addf(&p, "%s/%s", dir, de->d_name);
-		if (lstat(p.data, &sb) == 0 && S_ISDIR(sb.st_mode))
-			remove_tree(p.data);
-		else
-			unlink(p.data);
-	}
-	closedir(d);
-	rmdir(dir);
-	ling_buf_release(&p);
-}
-
-static int ls_quad(void *ctx, const struct kg_quad *q, struct ling_err *err)
-{
-	return kg_loader_add(ctx, q, err);
-}
-
-static void ls_commit(void *ctx)
-{
-	kg_loader_commit(ctx);
-}
-
-static void ls_rollback(void *ctx)
-{
-	kg_loader_rollback(ctx);
-}
-
-static int ls_error(void *ctx, const struct ling_err *err)
-{
-	(void)ctx, (void)err;
-	return 1;
-}
-
 /* A new store tmpdir/name from Turtle text, or from the file path (N-Triples, or Turtle for *.ttl) when text is NULL. */
 static struct kg_store *make_store(const char *name, const char *text, const char *path, struct ling_buf *dir)
 {
 	struct kg_store *st = NULL;
-	struct kg_loader *ld = NULL;
 	struct kg_load_counts counts = { 0, 0, 0 };
-	struct kg_parse_opts opts;
-	struct ling_input *in = NULL;
+	enum kg_format format;
 	struct ling_err err;
 	int rc;
 
 	ling_err_clear(&err);
-	memset(&opts, 0, sizeof(opts));
-	opts.format = text || (strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".ttl")) ? KG_FORMAT_TURTLE
-											     : KG_FORMAT_NTRIPLES;
+	format = text || (strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".ttl")) ? KG_FORMAT_TURTLE
+										      : KG_FORMAT_NTRIPLES;
 	ling_buf_reset(dir);
 	ling_buf_addf(dir, "%s/%s", tmpdir, name);
 	rc = kg_store_open(&st, dir->data, KG_STORE_CREATE, &err);
 	if (!rc)
-		rc = kg_loader_new(&ld, st, name, NULL, 0, &err);
-	if (!rc)
-		rc = text ? ling_input_open_mem(&in, "t.ttl", text, strlen(text), &err) : ling_input_open(&in, path, &err);
-	if (!rc) {
-		struct kg_sink sink = { ld, ls_quad, ls_commit, ls_rollback, ls_error };
-
-		rc = kg_parse(in, &opts, &sink, &err);
-	}
-	if (!rc)
-		rc = kg_loader_apply(ld, &counts, &err);
-	ling_input_close(in);
-	kg_loader_free(ld);
+		rc = fixture_load(st, name, format, text, path, 0, &counts, &err);
 	if (!ok(rc == 0, "store %s: loaded %llu quads", name, (unsigned long long)counts.quads_changed)) {
 		diag("%s:%ld: %s", err.file, err.line, err.msg);
 		kg_store_close(st);
@@ -1072,7 +1013,7 @@ int main(void)
 		kg_store_close(st);
 		test_runs(dir.data);
 	}
-	remove_tree(tmpdir);
+	fixture_remove_tree(tmpdir);
 	ling_buf_release(&dir);
 	ling_buf_release(&path);
 	return done_testing();
