@@ -219,6 +219,7 @@ void tok_free(struct tok *t)
 	free(t->pieces2);
 	free(t->syms);
 	free(t->heap);
+	tok_bpe_cache_free(t->bpe_cache);
 	free(t);
 }
 

@@ -128,6 +128,7 @@ struct tok {
 	size_t cap_syms;
 	struct tok_heap_ent *heap;
 	size_t cap_heap;
+	struct tok_bpe_cache *bpe_cache; /* tok_bpe.c: piece -> ids, made on first use */
 };
 
 struct tok *tok_new_empty(void);
@@ -144,6 +145,7 @@ const struct tok_pair *tok_pair_find(const struct tok *t, uint32_t left, uint32_
 
 /* tok_bpe.c: BPE-encodes one pre-token, appending ids. */
 void tok_bpe_piece(struct tok *t, const char *s, size_t len, struct tok_ids *out);
+void tok_bpe_cache_free(struct tok_bpe_cache *c);
 
 /* tok_norm.c: applies the normalizers to s, into out. @return 0 or LING_EDATA/ELIMIT. */
 int tok_normalize(struct tok *t, const char *s, size_t len, struct ling_buf *out, struct ling_err *err);

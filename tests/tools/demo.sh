@@ -1,13 +1,14 @@
 #!/bin/sh
-# make demo: load the embedded MetaQA movie KB and show what the store holds.
+# make demo: the pipeline on the embedded MetaQA movie KB, from RDF to a token dataset.
 set -e
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=$root/bin
 work=${DEMO_DIR:-$root/build/demo}
 rm -rf "$work"
 mkdir -p "$work"
-echo "== kg-load: MetaQA movie KB (data/metaqa-kb.txt.zst, CC BY 3.0)"
+echo "== kg-load: MetaQA movie KB (data/metaqa-kb.txt.zst, CC BY 3.0) and its relation schema"
 "$bin/kg-load" --store "$work/kg" --format tsv --delimiter '|' --tsv-labels "$root/data/metaqa-kb.txt.zst"
+"$bin/kg-load" --store "$work/kg" "$root/tests/data/metaqa-schema.ttl"
 echo
 echo "== kg-stat"
 "$bin/kg-stat" --store "$work/kg" --top 10
@@ -18,5 +19,28 @@ echo
 echo "== kg-query '?film <directed_by> ?who' '?who rdfs:label \"Ridley Scott\"' (films by Ridley Scott)"
 "$bin/kg-query" --store "$work/kg" --limit 5 '?film <directed_by> ?who' '?who rdfs:label "Ridley Scott"'
 echo
-echo "== kg-query --neighbours 'Blade Runner' --hops 1 --limit 8 -o nt"
-"$bin/kg-query" --store "$work/kg" --neighbours 'Blade Runner' --hops 1 --limit 8 -o nt
+echo "== kg-query --tools (the tools kg2samples offers, one per relation and direction)"
+"$bin/kg-query" --store "$work/kg" --tools | cut -c1-110
+echo
+echo "== kg-query --call get_film_director '{\"film\":\"Blade Runner\"}'"
+"$bin/kg-query" --store "$work/kg" --call get_film_director '{"film":"Blade Runner"}'
+echo
+echo "== kg2samples --seed 7 --count 5000 | dedup --state state | tokenize build (Qwen3 tokenizer, ChatML)"
+"$bin/kg2samples" --store "$work/kg" --seed 7 --count 5000 >"$work/samples.jsonl"
+"$bin/dedup" --state "$work/dedup-state" <"$work/samples.jsonl" >"$work/unique.jsonl"
+"$bin/tokenize" build --tokenizer "$root/tests/data/tokenizers/qwen3.tokenizer.json.zst" --template qwen \
+	--out "$work/data" "$work/unique.jsonl"
+echo
+echo "== one sample (a 2p question: two hops, the answer computed on the graph)"
+grep -m1 '"category":"2p"' "$work/unique.jsonl" | python3 -m json.tool 2>/dev/null | head -60 ||
+	grep -m1 '"category":"2p"' "$work/unique.jsonl"
+echo
+echo "== the dataset: Megatron .bin/.idx shards, loss masks and manifest.json"
+ls -l "$work/data"
+echo
+echo "== the next night: new samples (seed 8), deduplicated against every earlier night, appended to the dataset"
+"$bin/kg2samples" --store "$work/kg" --seed 8 --count 2000 |
+	"$bin/dedup" --state "$work/dedup-state" >"$work/night2.jsonl"
+"$bin/tokenize" build --tokenizer "$root/tests/data/tokenizers/qwen3.tokenizer.json.zst" --template qwen \
+	--append --out "$work/data" "$work/night2.jsonl"
+ls "$work/data"

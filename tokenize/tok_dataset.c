@@ -1,0 +1,1324 @@
+/*
+ * tok_dataset: the dataset directory (tok_dataset.h has the contract).
+ *
+ * The main thread reads lines into batches and writes results; a pool of
+ * workers (each with its own struct tok, which is not shareable) parses,
+ * renders and tokenizes the records of a batch. Two batches alternate: while
+ * the workers process one, the main thread writes the previous one and
+ * reads the next, so the output order is the input order whatever the
+ * number of workers.
+ */
+#include "tok_dataset.h"
+
+#include "../common/ling_cli.h"
+#include "../common/ling_input.h"
+#include "../common/ling_mem.h"
+#include "tok.h"
+#include "tok_chat.h"
+#include "tok_shard.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "../common/banned.h"
+
+#define MANIFEST "manifest.json"
+#define FORMAT_NAME "ling-dataset"
+#define FORMAT_VERSION 1
+#define BATCH_RECORDS 1024
+#define BATCH_BYTES (4u << 20)
+#define CHUNK 8 /* records a worker claims at a time */
+#define SPLIT_BUCKETS 10000
+
+static const char *const split_names[TOK_SPLIT_COUNT] = { "train", "valid", "test" };
+
+const char *tok_dataset_split_name(enum tok_dataset_split s)
+{
+	return s < TOK_SPLIT_COUNT ? split_names[s] : "?";
+}
+
+enum tok_dataset_split tok_dataset_split_of(const void *key, size_t len, const unsigned *w)
+{
+	uint64_t total = (uint64_t)w[0] + w[1] + w[2];
+	uint64_t b = XXH3_64bits(key, len) % SPLIT_BUCKETS;
+
+	if (b < SPLIT_BUCKETS * (uint64_t)w[0] / total)
+		return TOK_SPLIT_TRAIN;
+	if (b < SPLIT_BUCKETS * ((uint64_t)w[0] + w[1]) / total)
+		return TOK_SPLIT_VALID;
+	return TOK_SPLIT_TEST;
+}
+
+/* ---- SHA-256 (FIPS 180-4) ---- */
+
+struct sha256 {
+	uint32_t h[8];
+	uint64_t len;
+	unsigned char buf[64];
+	size_t n;
+};
+
+static const uint32_t sha_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+static uint32_t ror32(uint32_t x, unsigned n)
+{
+	return (x >> n) | (x << (32 - n));
+}
+
+static void sha256_init(struct sha256 *s)
+{
+	static const uint32_t h0[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+
+	memcpy(s->h, h0, sizeof(h0));
+	s->len = 0;
+	s->n = 0;
+}
+
+static void sha256_block(struct sha256 *s, const unsigned char *p)
+{
+	uint32_t w[64], a, b, c, d, e, f, g, h, t1, t2;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (i = 16; i < 64; i++)
+		w[i] = w[i - 16] + (ror32(w[i - 15], 7) ^ ror32(w[i - 15], 18) ^ (w[i - 15] >> 3)) + w[i - 7] +
+		       (ror32(w[i - 2], 17) ^ ror32(w[i - 2], 19) ^ (w[i - 2] >> 10));
+	a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
+	for (i = 0; i < 64; i++) {
+		t1 = h + (ror32(e, 6) ^ ror32(e, 11) ^ ror32(e, 25)) + ((e & f) ^ (~e & g)) + sha_k[i] + w[i];
+		t2 = (ror32(a, 2) ^ ror32(a, 13) ^ ror32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+		h = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
+	}
+	s->h[0] += a, s->h[1] += b, s->h[2] += c, s->h[3] += d;
+	s->h[4] += e, s->h[5] += f, s->h[6] += g, s->h[7] += h;
+}
+
+static void sha256_update(struct sha256 *s, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	s->len += len;
+	if (s->n) {
+		size_t take = 64 - s->n < len ? 64 - s->n : len;
+
+		memcpy(s->buf + s->n, p, take);
+		s->n += take, p += take, len -= take;
+		if (s->n < 64)
+			return;
+		sha256_block(s, s->buf);
+		s->n = 0;
+	}
+	for (; len >= 64; p += 64, len -= 64)
+		sha256_block(s, p);
+	memcpy(s->buf, p, len);
+	s->n = len;
+}
+
+static void sha256_final_hex(struct sha256 *s, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	uint64_t bits = s->len * 8;
+	unsigned char pad[72] = { 0x80 };
+	size_t padlen = (s->n < 56 ? 56 : 120) - s->n;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		pad[padlen + (size_t)i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha256_update(s, pad, padlen + 8);
+	for (i = 0; i < 32; i++) {
+		unsigned char byte = (unsigned char)(s->h[i / 4] >> (24 - 8 * (i % 4)));
+
+		hex[2 * i] = digits[byte >> 4];
+		hex[2 * i + 1] = digits[byte & 15];
+	}
+	hex[64] = 0;
+}
+
+void tok_sha256_hex(const void *data, size_t len, char hex[65])
+{
+	struct sha256 s;
+
+	sha256_init(&s);
+	sha256_update(&s, data, len);
+	sha256_final_hex(&s, hex);
+}
+
+/* The SHA-256 of a file's bytes as stored (decompress = 0) or decompressed. */
+static int sha256_file(const char *path, int decompress, char hex[65], struct ling_err *err)
+{
+	char *chunk = xmalloc(1 << 16);
+	struct sha256 s;
+	ssize_t n;
+	int rc = 0;
+
+	sha256_init(&s);
+	if (decompress) {
+		struct ling_input *in;
+
+		if ((rc = ling_input_open(&in, path, err)))
+			goto out;
+		while ((n = ling_input_read(in, chunk, 1 << 16, err)) > 0)
+			sha256_update(&s, chunk, (size_t)n);
+		ling_input_close(in);
+		if (n < 0) {
+			rc = (int)n;
+			goto out;
+		}
+	} else {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			rc = ling_err_at(err, LING_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
+			goto out;
+		}
+		while ((n = read(fd, chunk, 1 << 16)) > 0 || (n < 0 && errno == EINTR))
+			if (n > 0)
+				sha256_update(&s, chunk, (size_t)n);
+		close(fd);
+		if (n < 0) {
+			rc = ling_err_at(err, LING_EIO, path, 0, 0, "read error: %s", strerror(errno));
+			goto out;
+		}
+	}
+	sha256_final_hex(&s, hex);
+out:
+	free(chunk);
+	return rc;
+}
+
+/* A file hashed on a thread of its own, beside the work that needs the hash only later. */
+struct hash_job {
+	const char *path;
+	int decompress, started, rc;
+	char hex[65];
+	struct ling_err err;
+	pthread_t thread;
+};
+
+static void *hash_main(void *arg)
+{
+	struct hash_job *j = arg;
+
+	j->rc = sha256_file(j->path, j->decompress, j->hex, &j->err);
+	return NULL;
+}
+
+static void hash_start(struct hash_job *j, const char *path, int decompress)
+{
+	memset(j, 0, sizeof(*j));
+	j->path = path;
+	j->decompress = decompress;
+	ling_err_clear(&j->err);
+	if (!pthread_create(&j->thread, NULL, hash_main, j))
+		j->started = 1;
+	else
+		hash_main(j);
+}
+
+/* Waits for the hash. @return 0 with hex filled, or the error of the hashing. */
+static int hash_finish(struct hash_job *j, char hex[65], struct ling_err *err)
+{
+	if (j->started)
+		pthread_join(j->thread, NULL);
+	j->started = 0;
+	if (j->rc) {
+		*err = j->err;
+		return j->rc;
+	}
+	memcpy(hex, j->hex, 65);
+	return 0;
+}
+
+/* ---- state ---- */
+
+struct rec {
+	size_t off, len; /* the line in batch->text */
+	long line;
+};
+
+struct result {
+	struct tok_ids ids, mask;
+	enum tok_dataset_split split;
+	int rc;
+	struct ling_err err;
+};
+
+struct batch {
+	struct ling_buf text;
+	struct rec *recs;
+	struct result *res;
+	size_t n, cap, cap_res;
+	size_t next;      /* the next record to claim (under the pool mutex) */
+	size_t src;       /* all records of a batch come from one source */
+	const char *name; /* its path, for the workers (b->src may move) */
+};
+
+struct worker {
+	struct build *b;
+	pthread_t thread;
+	int started;
+	struct tok *tok;
+	struct tok_chat *chat;
+	int rc;
+	struct ling_err err;
+};
+
+struct source {
+	char *path;
+	char sha[65];
+	long long records, written, rejected;
+};
+
+struct open_shard {
+	struct tok_shard_writer *tok, *mask;
+	char name[32];
+	uint64_t docs, tokens, trained;
+};
+
+struct new_shard {
+	char name[32];
+	enum tok_dataset_split split;
+	uint64_t docs, tokens, trained;
+};
+
+struct reader {
+	struct ling_input *in;
+	size_t file;      /* the next entry of o->files */
+	long line;
+	int is_stdin;
+	int hash_lines;   /* not a regular file: hashed as read (decompressed lines) */
+	struct sha256 sha;
+	struct hash_job job; /* a regular file hashed while it is read (job.started) */
+};
+
+struct build {
+	const struct tok_dataset_opts *o;
+	struct tok_dataset_stats *st;
+	json_t *old;               /* the manifest found, or NULL */
+	struct tok *tok;           /* worker 0's, and for the settings */
+	char tok_sha[65];
+	enum tok_shard_dtype dtype;
+	int has_tpl;
+	enum tok_chat_template tpl;
+	const char *text_field;
+	const char *eod_text;
+	long eod;                  /* -1: none */
+	unsigned split[TOK_SPLIT_COUNT];
+	uint64_t shard_tokens;
+	int run;
+
+	struct open_shard out[TOK_SPLIT_COUNT];
+	unsigned next_index[TOK_SPLIT_COUNT];
+	struct new_shard *shards;
+	size_t nshards, cap_shards;
+	struct source *src;
+	size_t nsrc, cap_src;
+
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct batch *cur;
+	unsigned gen;
+	size_t finished;           /* records of b->cur done */
+	int quit;
+	struct worker *w;
+	int nw;
+};
+
+/* ---- records (on the workers) ---- */
+
+/* Gives an error of the renderer or encoder, which has no position, the record's. */
+static int reposition(struct ling_err *err, const char *name, long line)
+{
+	char msg[sizeof(err->msg)];
+
+	memcpy(msg, err->msg, sizeof(msg));
+	return ling_err_at(err, err->code, name, line, 0, "%s", msg);
+}
+
+static void do_record(struct worker *w, struct batch *bt, size_t i)
+{
+	struct build *b = w->b;
+	const struct rec *r = &bt->recs[i];
+	struct result *res = &bt->res[i];
+	const char *line = bt->text.data + r->off, *name = bt->name;
+	const json_t *id, *msgs, *text;
+	json_error_t jerr;
+	json_t *obj;
+	size_t k;
+
+	res->ids.len = res->mask.len = 0;
+	res->rc = 0;
+	obj = json_loadb(line, r->len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
+	if (!obj) {
+		res->rc = ling_err_at(&res->err, LING_EDATA, name, r->line, jerr.position + 1, "bad JSON: %s", jerr.text);
+		return;
+	}
+	if (!json_is_object(obj)) {
+		res->rc = ling_err_at(&res->err, LING_EDATA, name, r->line, 1, "not a JSON object");
+		goto out;
+	}
+	id = json_object_get(obj, "id");
+	if (json_is_string(id)) {
+		res->split = tok_dataset_split_of(json_string_value(id), json_string_length(id), b->split);
+	} else if (json_is_integer(id)) {
+		char num[32];
+		int n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+
+		res->split = tok_dataset_split_of(num, (size_t)n, b->split);
+	} else {
+		res->split = tok_dataset_split_of(line, r->len, b->split);
+	}
+	msgs = json_object_get(obj, "messages");
+	text = json_object_get(obj, b->text_field);
+	if (msgs || !json_is_string(text)) {
+		if (!msgs && !text)
+			res->rc = ling_err_at(&res->err, LING_EDATA, name, r->line, 0,
+					      "no \"messages\" (a chat sample) and no \"%s\" (a text record)", b->text_field);
+		else if (!msgs)
+			res->rc = ling_err_at(&res->err, LING_EDATA, name, r->line, 0, "\"%s\" is not a string",
+					      b->text_field);
+		else if (!w->chat)
+			res->rc = ling_err_at(&res->err, LING_EDATA, name, r->line, 0,
+					      "a chat sample, but no chat template: the tokenizer has neither "
+					      "<|im_end|> (qwen) nor <|role_end|> (ling)");
+		else if ((res->rc = tok_chat_render(w->chat, obj, &res->ids, &res->mask, NULL, &res->err)))
+			reposition(&res->err, name, r->line);
+		goto out;
+	}
+	if ((res->rc = tok_encode(w->tok, json_string_value(text), json_string_length(text), 0, &res->ids, &res->err))) {
+		reposition(&res->err, name, r->line);
+		goto out;
+	}
+	if (b->eod >= 0)
+		tok_ids_push(&res->ids, (uint32_t)b->eod);
+	for (k = 0; k < res->ids.len; k++)
+		tok_ids_push(&res->mask, 1);
+out:
+	json_decref(obj);
+}
+
+/*
+ * A worker loads its own tokenizer (worker 0 borrows the main thread's), in
+ * parallel with the main thread's setup, and joins the batches when ready:
+ * a batch is done when all its records are, whoever did them.
+ */
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct build *b = w->b;
+	unsigned seen = 0;
+	const char *tp = b->o->tokenizer;
+
+	if (w != &b->w[0])
+		w->rc = strstr(tp, ".tiktoken") ? tok_load_tiktoken(&w->tok, tp, b->o->encoding, &w->err)
+						: tok_load_hf(&w->tok, tp, &w->err);
+	pthread_mutex_lock(&b->mu);
+	for (;;) {
+		struct batch *bt;
+
+		while (!b->quit && (b->gen == seen || !b->cur))
+			pthread_cond_wait(&b->work, &b->mu);
+		if (b->quit)
+			break;
+		seen = b->gen;
+		bt = b->cur;
+		if (!w->tok)
+			w->tok = b->tok;
+		if (!w->rc && b->has_tpl && !w->chat)
+			w->rc = tok_chat_new(&w->chat, b->tpl, w->tok, &w->err);
+		while (!w->rc && bt->next < bt->n) {
+			size_t i = bt->next, end = i + CHUNK < bt->n ? i + CHUNK : bt->n, n = end - i;
+
+			bt->next = end;
+			pthread_mutex_unlock(&b->mu);
+			for (; i < end; i++)
+				do_record(w, bt, i);
+			pthread_mutex_lock(&b->mu);
+			b->finished += n;
+			if (b->finished == bt->n)
+				pthread_cond_signal(&b->done);
+		}
+	}
+	pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+static void pool_submit(struct build *b, struct batch *bt)
+{
+	pthread_mutex_lock(&b->mu);
+	b->cur = bt;
+	bt->next = 0;
+	b->finished = 0;
+	b->gen++;
+	pthread_cond_broadcast(&b->work);
+	pthread_mutex_unlock(&b->mu);
+}
+
+static void pool_wait(struct build *b)
+{
+	pthread_mutex_lock(&b->mu);
+	while (b->finished < b->cur->n)
+		pthread_cond_wait(&b->done, &b->mu);
+	b->cur = NULL;
+	pthread_mutex_unlock(&b->mu);
+}
+
+static int pool_start(struct build *b, struct ling_err *err)
+{
+	int i;
+
+	b->w = xcalloc((size_t)b->nw, sizeof(*b->w));
+	for (i = 0; i < b->nw; i++) {
+		b->w[i].b = b;
+		if (pthread_create(&b->w[i].thread, NULL, worker_main, &b->w[i]))
+			return ling_err_set(err, LING_EIO, "cannot start a thread");
+		b->w[i].started = 1;
+	}
+	return 0;
+}
+
+/* The error of a worker that could not load its tokenizer, if any. */
+static int pool_error(struct build *b, struct ling_err *err)
+{
+	int i, rc = 0;
+
+	pthread_mutex_lock(&b->mu);
+	for (i = 0; i < b->nw && !rc; i++)
+		if (b->w[i].rc) {
+			*err = b->w[i].err;
+			rc = err->code;
+		}
+	pthread_mutex_unlock(&b->mu);
+	return rc;
+}
+
+static void pool_stop(struct build *b)
+{
+	int i;
+
+	if (!b->w)
+		return;
+	pthread_mutex_lock(&b->mu);
+	b->quit = 1;
+	pthread_cond_broadcast(&b->work);
+	pthread_mutex_unlock(&b->mu);
+	for (i = 0; i < b->nw; i++) {
+		if (b->w[i].started)
+			pthread_join(b->w[i].thread, NULL);
+		tok_chat_free(b->w[i].chat);
+		if (i > 0)
+			tok_free(b->w[i].tok);
+	}
+	free(b->w);
+	b->w = NULL;
+}
+
+/* ---- reading (main thread) ---- */
+
+static const char *str_or_empty(const json_t *v)
+{
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static int source_known(const struct build *b, const char *sha)
+{
+	const json_t *sources = json_object_get(b->old, "sources"), *s;
+	size_t i;
+
+	json_array_foreach(sources, i, s)
+		if (!strcmp(str_or_empty(json_object_get(s, "sha256")), sha))
+			return 1;
+	for (i = 0; i < b->nsrc; i++)
+		if (!strcmp(b->src[i].sha, sha))
+			return 1;
+	return 0;
+}
+
+/* Opens the next source that is not in the dataset yet. @return 1, 0 when none is left, or an error. */
+static int open_next(struct build *b, struct reader *rd, struct ling_err *err)
+{
+	const struct tok_dataset_opts *o = b->o;
+	char sha[65] = "";
+	int rc;
+
+	while (rd->file < o->nfiles) {
+		const char *path = o->files[rd->file++];
+		struct source *s;
+
+		struct stat sb;
+
+		rd->is_stdin = !strcmp(path, "-");
+		/* A pipe cannot be read twice: hash what is read from it. */
+		rd->hash_lines = rd->is_stdin || stat(path, &sb) < 0 || !S_ISREG(sb.st_mode);
+		if (!rd->hash_lines && !b->old) {
+			/* A new dataset skips nothing: hash the file beside the work. */
+			hash_start(&rd->job, path, 0);
+		} else if (!rd->hash_lines) {
+			if ((rc = sha256_file(path, 0, sha, err)))
+				return rc;
+			if (source_known(b, sha)) {
+				b->st->skipped_files++;
+				if (o->on_skip)
+					o->on_skip(o->ctx, path);
+				continue;
+			}
+		}
+		if ((rc = ling_input_open(&rd->in, path, err)))
+			return rc;
+		b->src = xgrow(b->src, &b->cap_src, b->nsrc + 1, sizeof(*b->src));
+		s = &b->src[b->nsrc++];
+		memset(s, 0, sizeof(*s));
+		s->path = xstrdup(rd->is_stdin ? ling_input_name(rd->in) : path);
+		memcpy(s->sha, sha, sizeof(sha));
+		sha256_init(&rd->sha);
+		rd->line = 0;
+		return 1;
+	}
+	return 0;
+}
+
+static int blank(const char *s, size_t n)
+{
+	while (n && (*s == ' ' || *s == '\t' || *s == '\r'))
+		s++, n--;
+	return n == 0;
+}
+
+/* Reads the next batch (records of one source). @return 0 (bt->n = 0 at the end) or an error. */
+static int fill(struct build *b, struct reader *rd, struct batch *bt, struct ling_err *err)
+{
+	const char *line;
+	size_t len;
+	int rc;
+
+	bt->n = 0;
+	ling_buf_reset(&bt->text);
+	for (;;) {
+		if (!rd->in) {
+			if (bt->n)
+				return 0;
+			if ((rc = open_next(b, rd, err)) <= 0)
+				return rc;
+		}
+		bt->src = b->nsrc - 1;
+		bt->name = b->src[bt->src].path;
+		rc = ling_input_getline(rd->in, &line, &len, err);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			if (rd->hash_lines)
+				sha256_final_hex(&rd->sha, b->src[bt->src].sha);
+			if (rd->job.started && (rc = hash_finish(&rd->job, b->src[bt->src].sha, err)))
+				return rc;
+			ling_input_close(rd->in);
+			rd->in = NULL;
+			continue;
+		}
+		rd->line++;
+		if (rd->hash_lines) {
+			sha256_update(&rd->sha, line, len);
+			sha256_update(&rd->sha, "\n", 1);
+		}
+		if (blank(line, len))
+			continue;
+		bt->recs = xgrow(bt->recs, &bt->cap, bt->n + 1, sizeof(*bt->recs));
+		bt->recs[bt->n].off = bt->text.len;
+		bt->recs[bt->n].len = len;
+		bt->recs[bt->n].line = rd->line;
+		ling_buf_add(&bt->text, line, len);
+		if (bt->n + 1 > bt->cap_res) {
+			size_t old = bt->cap_res;
+
+			bt->res = xgrow(bt->res, &bt->cap_res, bt->n + 1, sizeof(*bt->res));
+			memset(bt->res + old, 0, (bt->cap_res - old) * sizeof(*bt->res));
+		}
+		if (++bt->n >= BATCH_RECORDS || bt->text.len >= BATCH_BYTES)
+			return 0;
+	}
+}
+
+static void batch_release(struct batch *bt)
+{
+	size_t i;
+
+	for (i = 0; i < bt->cap_res; i++) {
+		tok_ids_release(&bt->res[i].ids);
+		tok_ids_release(&bt->res[i].mask);
+	}
+	free(bt->res);
+	free(bt->recs);
+	ling_buf_release(&bt->text);
+}
+
+/* ---- writing (main thread) ---- */
+
+static char *dir_path(const struct build *b, const char *name, const char *suffix)
+{
+	struct ling_buf p = LING_BUF_INIT;
+
+	ling_buf_addf(&p, "%s/%s%s", b->o->dir, name, suffix);
+	return p.data;
+}
+
+static void remove_shard_files(const struct build *b, const char *name)
+{
+	static const char *const suffixes[] = { ".bin", ".idx", ".mask.bin", ".mask.idx" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		char *p = dir_path(b, name, suffixes[i]);
+
+		unlink(p);
+		free(p);
+	}
+}
+
+static int close_shard(struct build *b, enum tok_dataset_split s, struct ling_err *err)
+{
+	struct open_shard *os = &b->out[s];
+	struct new_shard *ns;
+	int rc;
+
+	rc = tok_shard_writer_close(os->tok, err);
+	os->tok = NULL;
+	if (rc) {
+		tok_shard_writer_abort(os->mask);
+		os->mask = NULL;
+		return rc;
+	}
+	/* From here on the shard is ours to remove if the run fails. */
+	b->shards = xgrow(b->shards, &b->cap_shards, b->nshards + 1, sizeof(*b->shards));
+	ns = &b->shards[b->nshards++];
+	memcpy(ns->name, os->name, sizeof(ns->name));
+	ns->split = s;
+	ns->docs = os->docs;
+	ns->tokens = os->tokens;
+	ns->trained = os->trained;
+	rc = tok_shard_writer_close(os->mask, err);
+	os->mask = NULL;
+	if (!rc)
+		b->st->shards++;
+	return rc;
+}
+
+static int open_shard(struct build *b, enum tok_dataset_split s, struct ling_err *err)
+{
+	struct open_shard *os = &b->out[s];
+	char *prefix;
+	int rc;
+
+	memset(os, 0, sizeof(*os));
+	snprintf(os->name, sizeof(os->name), "%s-%06u", split_names[s], b->next_index[s]++);
+	prefix = dir_path(b, os->name, "");
+	rc = tok_shard_writer_open(&os->tok, prefix, b->dtype, err);
+	free(prefix);
+	if (rc)
+		return rc;
+	prefix = dir_path(b, os->name, ".mask");
+	rc = tok_shard_writer_open(&os->mask, prefix, TOK_SHARD_U8, err);
+	free(prefix);
+	if (rc) {
+		tok_shard_writer_abort(os->tok);
+		os->tok = NULL;
+	}
+	return rc;
+}
+
+static int add_doc(struct build *b, const struct result *res, struct ling_err *err)
+{
+	struct open_shard *os = &b->out[res->split];
+	uint64_t trained = 0;
+	size_t i;
+	int rc;
+
+	if (!os->tok && (rc = open_shard(b, res->split, err)))
+		return rc;
+	if ((rc = tok_shard_writer_add(os->tok, res->ids.v, res->ids.len, err)) ||
+	    (rc = tok_shard_writer_add(os->mask, res->mask.v, res->mask.len, err)))
+		return rc;
+	for (i = 0; i < res->mask.len; i++)
+		trained += res->mask.v[i];
+	os->docs++;
+	os->tokens += res->ids.len;
+	os->trained += trained;
+	b->st->docs[res->split]++;
+	b->st->tokens += res->ids.len;
+	b->st->trained += trained;
+	if (tok_shard_writer_items(os->tok) >= b->shard_tokens)
+		return close_shard(b, res->split, err);
+	return 0;
+}
+
+/* Writes a processed batch in order. A bad record beyond max_errors is the error returned. */
+static int write_batch(struct build *b, struct batch *bt, struct ling_err *err)
+{
+	struct source *src = &b->src[bt->src];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < bt->n; i++) {
+		const struct result *res = &bt->res[i];
+
+		b->st->read++;
+		src->records++;
+		if (res->rc) {
+			if (++b->st->rejected > b->o->max_errors) {
+				*err = res->err;
+				return err->code;
+			}
+			src->rejected++;
+			if (b->o->on_reject)
+				b->o->on_reject(b->o->ctx, &res->err);
+			continue;
+		}
+		if ((rc = add_doc(b, res, err)))
+			return rc;
+		b->st->written++;
+		src->written++;
+	}
+	if (b->o->on_progress)
+		b->o->on_progress(b->o->ctx, b->st);
+	return 0;
+}
+
+/* Reads and tokenizes every source, two batches in flight. */
+static int run_batches(struct build *b, struct ling_err *err)
+{
+	struct batch bt[2];
+	struct reader rd;
+	struct ling_err rerr;
+	int cur = 0, rc, rrc;
+
+	memset(bt, 0, sizeof(bt));
+	memset(&rd, 0, sizeof(rd));
+	ling_err_clear(&rerr);
+	if ((rc = fill(b, &rd, &bt[0], err)))
+		goto out;
+	while (bt[cur].n) {
+		pool_submit(b, &bt[cur]);
+		rrc = fill(b, &rd, &bt[!cur], &rerr);
+		pool_wait(b);
+		if ((rc = write_batch(b, &bt[cur], err)))
+			break;
+		if (rrc) {
+			*err = rerr;
+			rc = rrc;
+			break;
+		}
+		cur = !cur;
+	}
+out:
+	if (rd.job.started) {
+		char ignored[65];
+
+		hash_finish(&rd.job, ignored, &rerr);
+	}
+	if (rd.in)
+		ling_input_close(rd.in);
+	batch_release(&bt[0]);
+	batch_release(&bt[1]);
+	return rc;
+}
+
+/* ---- the directory ---- */
+
+/* Whether name is a shard file: SPLIT-NNNNNN[.mask].(bin|idx)[.tmp]; its prefix in prefix. */
+static int shard_file(const char *name, char *prefix, size_t cap)
+{
+	size_t i, n;
+	const char *p;
+
+	for (i = 0; i < TOK_SPLIT_COUNT; i++) {
+		n = strlen(split_names[i]);
+		if (!strncmp(name, split_names[i], n) && name[n] == '-')
+			break;
+	}
+	if (i == TOK_SPLIT_COUNT)
+		return 0;
+	p = name + n + 1;
+	for (i = 0; p[i] >= '0' && p[i] <= '9'; i++)
+		;
+	if (i < 6)
+		return 0;
+	p += i;
+	if (!strncmp(p, ".mask", 5))
+		p += 5;
+	if (strncmp(p, ".bin", 4) && strncmp(p, ".idx", 4))
+		return 0;
+	if (strcmp(p + 4, "") && strcmp(p + 4, ".tmp"))
+		return 0;
+	n = (size_t)(p - name);
+	if (!strncmp(p - 5, ".mask", 5))
+		n -= 5;
+	if (n >= cap)
+		return 0;
+	memcpy(prefix, name, n);
+	prefix[n] = 0;
+	return 1;
+}
+
+static int in_manifest(const json_t *manifest, const char *prefix)
+{
+	const json_t *shards = json_object_get(manifest, "shards"), *s;
+	size_t i;
+
+	json_array_foreach(shards, i, s)
+		if (!strcmp(str_or_empty(json_object_get(s, "name")), prefix))
+			return 1;
+	return 0;
+}
+
+/*
+ * Removes what a killed run left (shard files the manifest does not name,
+ * temporary manifests); refuses a directory without a manifest that holds
+ * files of something else.
+ */
+static int clean_dir(struct build *b, struct ling_err *err)
+{
+	DIR *d = opendir(b->o->dir);
+	struct dirent *de;
+	char prefix[64];
+	int rc = 0;
+
+	if (!d)
+		return ling_err_at(err, LING_EIO, b->o->dir, 0, 0, "cannot read the directory: %s", strerror(errno));
+	while ((de = readdir(d))) {
+		const char *name = de->d_name;
+		char *path;
+
+		if (!strcmp(name, ".") || !strcmp(name, "..") || !strcmp(name, ".lock") || !strcmp(name, MANIFEST))
+			continue;
+		if (shard_file(name, prefix, sizeof(prefix))) {
+			if (b->old && in_manifest(b->old, prefix) && !strstr(name, ".tmp"))
+				continue;
+		} else if (strncmp(name, MANIFEST ".tmp.", strlen(MANIFEST ".tmp."))) {
+			if (!b->old) {
+				rc = ling_err_at(err, LING_EUSAGE, b->o->dir, 0, 0,
+						 "holds %s, which is not part of a dataset (give a new or empty directory)", name);
+				break;
+			}
+			continue;
+		}
+		path = dir_path(b, name, "");
+		unlink(path);
+		free(path);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int get_u64(const json_t *o, const char *key, uint64_t *out)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -1;
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+/* Reads and checks manifest.json, when there is one. */
+static int read_manifest(struct build *b, struct ling_err *err)
+{
+	char *path = dir_path(b, MANIFEST, "");
+	const json_t *v, *s;
+	json_error_t jerr;
+	struct stat sb;
+	size_t i;
+	int rc = 0;
+
+	if (stat(path, &sb) < 0) {
+		free(path);
+		return 0;
+	}
+	b->old = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!b->old) {
+		rc = ling_err_at(err, LING_EDATA, path, jerr.line, jerr.column, "bad JSON: %s", jerr.text);
+		goto out;
+	}
+	v = json_object_get(b->old, "format");
+	if (!json_is_string(v) || strcmp(json_string_value(v), FORMAT_NAME) ||
+	    json_integer_value(json_object_get(b->old, "version")) != FORMAT_VERSION) {
+		rc = ling_err_at(err, LING_EDATA, path, 0, 0, "not a %s manifest of version %d", FORMAT_NAME,
+				 FORMAT_VERSION);
+		goto out;
+	}
+	if (!json_is_array(json_object_get(b->old, "shards")) || !json_is_array(json_object_get(b->old, "sources")) ||
+	    !json_is_array(json_object_get(b->old, "runs")) ||
+	    !json_is_string(json_object_get(json_object_get(b->old, "tokenizer"), "sha256"))) {
+		rc = ling_err_at(err, LING_EDATA, path, 0, 0, "shards, sources, runs or tokenizer.sha256 missing");
+		goto out;
+	}
+	json_array_foreach(json_object_get(b->old, "shards"), i, s) {
+		const char *name = json_string_value(json_object_get(s, "name"));
+		const char *split = json_string_value(json_object_get(s, "split"));
+		char prefix[64], file[80];
+		unsigned k = 0, index;
+
+		snprintf(file, sizeof(file), "%s.idx", name ? name : "");
+		if (name && split)
+			for (k = 0; k < TOK_SPLIT_COUNT && strcmp(split, split_names[k]); k++)
+				;
+		if (!name || !split || k == TOK_SPLIT_COUNT || !shard_file(file, prefix, sizeof(prefix)) ||
+		    strcmp(prefix, name) || strncmp(name, split, strlen(split))) {
+			rc = ling_err_at(err, LING_EDATA, path, 0, 0, "shards[%zu]: bad name or split", i);
+			goto out;
+		}
+		index = (unsigned)strtoul(name + strlen(split) + 1, NULL, 10);
+		if (index + 1 > b->next_index[k])
+			b->next_index[k] = index + 1;
+	}
+	b->run = (int)json_array_size(json_object_get(b->old, "runs")) + 1;
+out:
+	free(path);
+	return rc;
+}
+
+/* Every shard the manifest names must be there (both pairs). */
+static int check_shards(struct build *b, struct ling_err *err)
+{
+	static const char *const suffixes[] = { ".idx", ".bin", ".mask.idx", ".mask.bin" };
+	const json_t *s;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(b->old, "shards"), i, s) {
+		const char *name = json_string_value(json_object_get(s, "name"));
+
+		for (k = 0; k < 4; k++) {
+			char *p = dir_path(b, name, suffixes[k]);
+			struct stat sb;
+			int missing = stat(p, &sb) < 0;
+
+			free(p);
+			if (missing)
+				return ling_err_at(err, LING_EDATA, b->o->dir, 0, 0, "%s names shard %s, but %s%s is missing",
+						   MANIFEST, name, name, suffixes[k]);
+		}
+	}
+	return 0;
+}
+
+/* An option given must equal the manifest's value (both strings or NULL). */
+static int same_setting(const struct build *b, const char *key, const char *given, const char **use,
+			struct ling_err *err)
+{
+	const json_t *v = json_object_get(b->old, key);
+	const char *have = json_string_value(v);
+
+	if (!given) {
+		*use = have;
+		return 0;
+	}
+	if (!have || strcmp(have, given))
+		return ling_err_at(err, LING_EDATA, b->o->dir, 0, 0, "the dataset has %s %s%s%s, not \"%s\"", key,
+				   have ? "\"" : "", have ? have : "none", have ? "\"" : "", given);
+	*use = given;
+	return 0;
+}
+
+/* Settings: the options, the manifest's when appending, or the defaults. */
+static int resolve(struct build *b, struct ling_err *err)
+{
+	static const unsigned default_split[TOK_SPLIT_COUNT] = { 98, 1, 1 };
+	const struct tok_dataset_opts *o = b->o;
+	const char *tpl = o->tpl;
+	struct tok_chat *probe = NULL;
+	struct ling_err perr;
+	int rc, k;
+
+	b->text_field = o->text_field;
+	b->eod_text = o->eod;
+	memcpy(b->split, o->split ? o->split : default_split, sizeof(b->split));
+	b->shard_tokens = o->shard_tokens ? o->shard_tokens : TOK_DATASET_SHARD_TOKENS;
+	if (b->old) {
+		const char *have = json_string_value(json_object_get(json_object_get(b->old, "tokenizer"), "sha256"));
+		const json_t *w = json_object_get(json_object_get(b->old, "split"), "weights");
+
+		if (strcmp(have, b->tok_sha))
+			return ling_err_at(err, LING_EDATA, b->o->dir, 0, 0,
+					   "the dataset was made with tokenizer sha256 %.16s..., not %.16s... (%s): "
+					   "its ids would not mean the same",
+					   have, b->tok_sha, o->tokenizer);
+		if ((rc = same_setting(b, "template", o->tpl, &tpl, err)) ||
+		    (rc = same_setting(b, "text_field", o->text_field, &b->text_field, err)) ||
+		    (rc = same_setting(b, "eod", o->eod, &b->eod_text, err)))
+			return rc;
+		if (json_array_size(w) != TOK_SPLIT_COUNT)
+			return ling_err_at(err, LING_EDATA, b->o->dir, 0, 0, "%s: split.weights is not 3 numbers", MANIFEST);
+		for (k = 0; k < TOK_SPLIT_COUNT; k++) {
+			unsigned have_w = (unsigned)json_integer_value(json_array_get(w, (size_t)k));
+
+			if (o->split && o->split[k] != have_w)
+				return ling_err_at(err, LING_EDATA, b->o->dir, 0, 0,
+						   "the dataset is split %u,%u,%u, not %u,%u,%u (a split must not change)",
+						   (unsigned)json_integer_value(json_array_get(w, 0)),
+						   (unsigned)json_integer_value(json_array_get(w, 1)),
+						   (unsigned)json_integer_value(json_array_get(w, 2)), o->split[0], o->split[1],
+						   o->split[2]);
+			b->split[k] = have_w;
+		}
+		if (!o->shard_tokens && get_u64(b->old, "shard_tokens", &b->shard_tokens))
+			b->shard_tokens = TOK_DATASET_SHARD_TOKENS;
+	}
+	if (!b->text_field)
+		b->text_field = "text";
+	if ((uint64_t)b->split[0] + b->split[1] + b->split[2] == 0)
+		return ling_err_set(err, LING_EUSAGE, "the split weights sum to 0");
+	b->eod = -1;
+	if (b->eod_text && (b->eod = tok_token_id(b->tok, b->eod_text, strlen(b->eod_text))) < 0)
+		return ling_err_set(err, LING_EUSAGE, "--eod %s: the tokenizer has no such token", b->eod_text);
+	if (tpl) {
+		if (tok_chat_template_parse(tpl, &b->tpl))
+			return ling_err_set(err, LING_EUSAGE, "unknown template %s (qwen, ling)", tpl);
+		if ((rc = tok_chat_new(&probe, b->tpl, b->tok, err)))
+			return rc;
+		b->has_tpl = 1;
+	} else if (!b->old) {
+		/* No template asked for: the one the tokenizer has the tokens of, if any. */
+		ling_err_clear(&perr);
+		if (!tok_chat_new(&probe, TOK_CHAT_QWEN, b->tok, &perr))
+			b->tpl = TOK_CHAT_QWEN, b->has_tpl = 1;
+		else if (!tok_chat_new(&probe, TOK_CHAT_LING, b->tok, &perr))
+			b->tpl = TOK_CHAT_LING, b->has_tpl = 1;
+	}
+	tok_chat_free(probe);
+	return 0;
+}
+
+static json_t *copy_array(const json_t *old, const char *key)
+{
+	json_t *a = json_deep_copy(json_object_get(old, key));
+
+	return json_is_array(a) ? a : (json_decref(a), json_array());
+}
+
+static json_t *counts(uint64_t docs, uint64_t tokens, uint64_t trained)
+{
+	return json_pack("{s:I,s:I,s:I}", "documents", (json_int_t)docs, "tokens", (json_int_t)tokens, "trained_tokens",
+			 (json_int_t)trained);
+}
+
+/* The new manifest: the settings, the old entries and this run's, totals over all shards. */
+static json_t *build_manifest(struct build *b)
+{
+	json_t *m = json_object(), *shards = copy_array(b->old, "shards"), *sources = copy_array(b->old, "sources");
+	json_t *runs = copy_array(b->old, "runs"), *splits = json_object(), *s;
+	uint64_t docs[TOK_SPLIT_COUNT] = { 0 }, tokens[TOK_SPLIT_COUNT] = { 0 }, trained[TOK_SPLIT_COUNT] = { 0 };
+	unsigned nshards[TOK_SPLIT_COUNT] = { 0 };
+	size_t i;
+	int k;
+
+	for (i = 0; i < b->nshards; i++) {
+		const struct new_shard *ns = &b->shards[i];
+
+		char mask[48];
+
+		snprintf(mask, sizeof(mask), "%s.mask", ns->name);
+		json_array_append_new(shards, json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:i}", "name", ns->name, "split",
+							split_names[ns->split], "mask", mask, "documents",
+							(json_int_t)ns->docs, "tokens", (json_int_t)ns->tokens,
+							"trained_tokens", (json_int_t)ns->trained, "run", b->run));
+	}
+	for (i = 0; i < b->nsrc; i++) {
+		const struct source *src = &b->src[i];
+
+		json_array_append_new(sources, json_pack("{s:s,s:s,s:I,s:I,s:I,s:i}", "path", src->path, "sha256",
+							 src->sha, "records", (json_int_t)src->records, "written",
+							 (json_int_t)src->written, "rejected", (json_int_t)src->rejected,
+							 "run", b->run));
+	}
+	json_array_append_new(runs, json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:i}", "run", b->run, "read",
+					      (json_int_t)b->st->read, "written", (json_int_t)b->st->written, "rejected",
+					      (json_int_t)b->st->rejected, "tokens", (json_int_t)b->st->tokens,
+					      "trained_tokens", (json_int_t)b->st->trained, "shards", (int)b->st->shards));
+	json_array_foreach(shards, i, s) {
+		const char *split = json_string_value(json_object_get(s, "split"));
+		uint64_t v;
+
+		for (k = 0; k < TOK_SPLIT_COUNT && strcmp(split ? split : "", split_names[k]); k++)
+			;
+		if (k == TOK_SPLIT_COUNT)
+			continue;
+		nshards[k]++;
+		if (!get_u64(s, "documents", &v))
+			docs[k] += v;
+		if (!get_u64(s, "tokens", &v))
+			tokens[k] += v;
+		if (!get_u64(s, "trained_tokens", &v))
+			trained[k] += v;
+	}
+	for (k = 0; k < TOK_SPLIT_COUNT; k++) {
+		json_t *c = counts(docs[k], tokens[k], trained[k]);
+
+		json_object_set_new(c, "shards", json_integer(nshards[k]));
+		json_object_set_new(splits, split_names[k], c);
+	}
+	json_object_set_new(m, "format", json_string(FORMAT_NAME));
+	json_object_set_new(m, "version", json_integer(FORMAT_VERSION));
+	json_object_set_new(m, "tool", json_string("tokenize (ling) " LING_VERSION));
+	json_object_set_new(m, "tokenizer",
+			    json_pack("{s:s,s:s,s:I,s:s}", "path", b->o->tokenizer, "sha256", b->tok_sha, "vocab_size",
+				      (json_int_t)tok_vocab_size(b->tok), "dtype", tok_shard_dtype_name(b->dtype)));
+	json_object_set_new(m, "template", b->has_tpl ? json_string(tok_chat_template_name(b->tpl)) : json_null());
+	json_object_set_new(m, "text_field", json_string(b->text_field));
+	json_object_set_new(m, "eod", b->eod_text ? json_string(b->eod_text) : json_null());
+	json_object_set_new(m, "split",
+			    json_pack("{s:[I,I,I],s:s}", "weights", (json_int_t)b->split[0], (json_int_t)b->split[1],
+				      (json_int_t)b->split[2], "rule",
+				      "b = xxh3_64(id) % 10000, id = the record's \"id\" (a string, or an integer as "
+				      "decimal text), else the whole line; train if b < 10000*w0/W, valid if "
+				      "b < 10000*(w0+w1)/W, else test (W = w0+w1+w2)"));
+	json_object_set_new(m, "shard_tokens", json_integer((json_int_t)b->shard_tokens));
+	json_object_set_new(m, "documents", json_integer((json_int_t)(docs[0] + docs[1] + docs[2])));
+	json_object_set_new(m, "tokens", json_integer((json_int_t)(tokens[0] + tokens[1] + tokens[2])));
+	json_object_set_new(m, "trained_tokens", json_integer((json_int_t)(trained[0] + trained[1] + trained[2])));
+	json_object_set_new(m, "splits", splits);
+	json_object_set_new(m, "shards", shards);
+	json_object_set_new(m, "sources", sources);
+	json_object_set_new(m, "runs", runs);
+	return m;
+}
+
+static int write_manifest(struct build *b, struct ling_err *err)
+{
+	json_t *m = build_manifest(b);
+	char *text = json_dumps(m, JSON_INDENT(1) | JSON_PRESERVE_ORDER), *path = dir_path(b, MANIFEST, "");
+	struct ling_buf data = LING_BUF_INIT;
+	int rc;
+
+	ling_buf_adds(&data, text);
+	ling_buf_addc(&data, '\n');
+	rc = ling_atomic_write(path, data.data, data.len, err);
+	free(text);
+	free(path);
+	ling_buf_release(&data);
+	json_decref(m);
+	return rc;
+}
+
+/* Creates the directory if needed and takes its lock. @return the lock's fd, or an error. */
+static int lock_dir(const char *dir, struct ling_err *err)
+{
+	struct ling_buf p = LING_BUF_INIT;
+	struct stat sb;
+	int fd;
+
+	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+		return ling_err_at(err, LING_EIO, dir, 0, 0, "cannot create the directory: %s", strerror(errno));
+	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
+		return ling_err_at(err, LING_EUSAGE, dir, 0, 0, "not a directory");
+	ling_buf_addf(&p, "%s/.lock", dir);
+	fd = open(p.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	ling_buf_release(&p);
+	if (fd < 0)
+		return ling_err_at(err, LING_EIO, dir, 0, 0, "cannot create the lock file: %s", strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return ling_err_at(err, LING_EUSAGE, dir, 0, 0, "in use by another tokenize run");
+	}
+	return fd;
+}
+
+static int default_jobs(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > TOK_DATASET_MAX_JOBS ? TOK_DATASET_MAX_JOBS : (int)n;
+}
+
+int tok_dataset_build(const struct tok_dataset_opts *o, struct tok_dataset_stats *st, struct ling_err *err)
+{
+	struct hash_job tok_hash;
+	struct ling_err herr;
+	struct build b;
+	int rc, lock = -1, k;
+	size_t i;
+
+	memset(&b, 0, sizeof(b));
+	memset(st, 0, sizeof(*st));
+	b.o = o;
+	b.st = st;
+	b.run = 1;
+	b.nw = o->jobs > 0 ? o->jobs : default_jobs();
+	pthread_mutex_init(&b.mu, NULL);
+	pthread_cond_init(&b.work, NULL);
+	pthread_cond_init(&b.done, NULL);
+	json_object_seed(0); /* before any thread builds objects */
+	/* The workers load their tokenizers while this thread loads its own and reads the directory. */
+	if ((rc = pool_start(&b, err)))
+		goto out;
+	hash_start(&tok_hash, o->tokenizer, 1);
+	rc = strstr(o->tokenizer, ".tiktoken") ? tok_load_tiktoken(&b.tok, o->tokenizer, o->encoding, err)
+					       : tok_load_hf(&b.tok, o->tokenizer, err);
+	if (rc) {
+		hash_finish(&tok_hash, b.tok_sha, &herr);
+		goto out;
+	}
+	if ((rc = hash_finish(&tok_hash, b.tok_sha, err)))
+		goto out;
+	b.dtype = tok_shard_dtype_for_vocab(tok_vocab_size(b.tok));
+	if ((rc = lock = lock_dir(o->dir, err)) < 0)
+		goto out;
+	if ((rc = read_manifest(&b, err)))
+		goto out;
+	if (b.old && !o->append) {
+		rc = ling_err_at(err, LING_EUSAGE, o->dir, 0, 0, "holds a dataset already (%s); use --append to add to it",
+				 MANIFEST);
+		goto out;
+	}
+	if ((rc = resolve(&b, err)) || (rc = clean_dir(&b, err)) || (b.old && (rc = check_shards(&b, err))))
+		goto out;
+	rc = run_batches(&b, err);
+	if (!rc)
+		rc = pool_error(&b, err);
+	pool_stop(&b);
+	for (k = 0; !rc && k < TOK_SPLIT_COUNT; k++)
+		if (b.out[k].tok)
+			rc = close_shard(&b, (enum tok_dataset_split)k, err);
+	/* Nothing new (every source was in the dataset already): the manifest stays as it is. */
+	if (!rc && !(b.old && !b.nsrc))
+		rc = write_manifest(&b, err);
+	if (rc) {
+		for (k = 0; k < TOK_SPLIT_COUNT; k++) {
+			tok_shard_writer_abort(b.out[k].tok);
+			tok_shard_writer_abort(b.out[k].mask);
+		}
+		for (i = 0; i < b.nshards; i++)
+			remove_shard_files(&b, b.shards[i].name);
+	}
+out:
+	pool_stop(&b);
+	if (lock >= 0)
+		close(lock);
+	for (i = 0; i < b.nsrc; i++)
+		free(b.src[i].path);
+	free(b.src);
+	free(b.shards);
+	json_decref(b.old);
+	tok_free(b.tok);
+	pthread_mutex_destroy(&b.mu);
+	pthread_cond_destroy(&b.work);
+	pthread_cond_destroy(&b.done);
+	return rc < 0 ? rc : 0;
+}
