@@ -273,6 +273,8 @@ static void cache_clear(struct tok_bpe_cache *c)
 
 static void ids_append(struct tok_ids *out, const uint32_t *v, size_t n)
 {
+	if (!n)
+		return; /* v may be NULL: a piece with no ids (all of it unknown, no unk token) */
 	if (out->len + n > out->cap)
 		out->v = xgrow(out->v, &out->cap, out->len + n, sizeof(*out->v));
 	memcpy(out->v + out->len, v, n * sizeof(*v));
