@@ -301,8 +301,8 @@ static void piece_cached(struct tok *t, const char *s, size_t len, struct tok_id
 		}
 	before = out->len;
 	bpe_merge(t, s, len, out);
-	if (out->len - before > UINT16_MAX)
-		return;
+	if (out->len == before || out->len - before > UINT16_MAX)
+		return; /* nothing to cache (out->v may still be NULL), or too long to */
 	if (c->entries >= CACHE_MAX_ENTRIES || c->keys.len + len > CACHE_MAX_KEY_BYTES) {
 		cache_clear(c);
 		for (i = (size_t)h & (CACHE_SLOTS - 1); c->slots[i].key_len; i = (i + 1) & (CACHE_SLOTS - 1))
