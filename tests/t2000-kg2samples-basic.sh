@@ -223,4 +223,22 @@ test_expect_success 'a missing store, or a bad template file, is exit 1' '
 	grep "^kg2samples: .*bad.json" err
 '
 
+test_expect_success '--lang: names in that language, else the English label' '
+	cat >lang.ttl <<-\EOF &&
+	@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+	@prefix ex: <http://example.org/> .
+	ex:alien ex:directed_by ex:scott ; rdfs:label "Alien"@en , "Alien – Das unheimliche Wesen"@de .
+	ex:gladiator ex:directed_by ex:scott ; rdfs:label "Gladiator"@en .
+	ex:scott rdfs:label "Ridley Scott"@en .
+	EOF
+	kg-load --store langkg lang.ttl 2>/dev/null &&
+	kg2samples --store langkg --min-facts 1 --patterns 1p --count 40 --lang de >de.jsonl 2>/dev/null &&
+	grep -q "Alien – Das unheimliche Wesen" de.jsonl &&
+	grep -q "\"Gladiator\"" de.jsonl &&
+	! grep -q "\"Alien\"" de.jsonl &&
+	kg2samples --store langkg --min-facts 1 --patterns 1p --count 40 --lang en >en.jsonl 2>/dev/null &&
+	grep -q "\"Alien\"" en.jsonl &&
+	! grep -q "Das unheimliche" en.jsonl
+'
+
 test_done
