@@ -50,7 +50,12 @@ count_id() {
 	tr " " "\n" | grep -c "^$1\$" || true
 }
 
-python3 -c "import jinja2" 2>/dev/null && test_set_prereq JINJA2
+# Python with jinja2: the check venv (tests/tools/pydeps.sh), else the system's.
+JINJA_PY=
+for py in "$LING_ROOT/build/bench/venv/bin/python" python3; do
+	"$py" -c "import jinja2" 2>/dev/null && JINJA_PY=$py && break
+done
+test -n "$JINJA_PY" && test_set_prereq JINJA2
 command -v kg-load >/dev/null && command -v kg2samples >/dev/null && test_set_prereq KG2SAMPLES
 
 # Qwen3's chat_template, verbatim from its tokenizer_config.json.
@@ -168,7 +173,7 @@ test_expect_success PYTHON,JINJA2,KG2SAMPLES 'qwen: kg2samples output gets the i
 	kg2samples --store kg --seed 7 --count 200 >samples.jsonl 2>/dev/null &&
 	test $(wc -l <samples.jsonl) -ge 150 &&
 	test $(grep -c "\"tool_calls\"" samples.jsonl) -ge 100 &&
-	python3 render.py qwen3.jinja samples.jsonl >rendered.jsonl &&
+	"$JINJA_PY" render.py qwen3.jinja samples.jsonl >rendered.jsonl &&
 	tokenize encode -q --jsonl --special -t "$QWEN" rendered.jsonl | sed "s/{\"ids\":\[\(.*\)\]}/\1/" | tr "," " " >expect &&
 	one_split kgds samples.jsonl -t "$QWEN" &&
 	mread kgds/train-000000 >actual &&
