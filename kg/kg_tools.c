@@ -1893,17 +1893,16 @@ static int contains(const struct str_vec *sorted, const char *s)
 	return sorted->n && bsearch(&s, sorted->v, sorted->n, sizeof(*sorted->v), cmp_str) != NULL;
 }
 
+/* The logic tools, on arguments check_args took. */
 static int call_sets(const struct kg_tool *t, json_t *args, struct str_vec *res, struct ling_err *err)
 {
-	static const char *const sets_key[] = { "sets" }, *const diff_keys[] = { "items", "exclude" };
 	struct str_vec cur = { 0 }, next = { 0 };
 	json_t *sets, *v;
 	size_t i, j;
 	int rc;
 
 	if (t->kind == KG_TOOL_DIFFERENCE) {
-		if ((rc = check_keys(t, args, diff_keys, 2, err)) ||
-		    (rc = string_list(t, "items", json_object_get(args, "items"), res, err)) ||
+		if ((rc = string_list(t, "items", json_object_get(args, "items"), res, err)) ||
 		    (rc = string_list(t, "exclude", json_object_get(args, "exclude"), &cur, err)))
 			goto out;
 		str_sort_unique(res);
@@ -1914,13 +1913,7 @@ static int call_sets(const struct kg_tool *t, json_t *args, struct str_vec *res,
 		res->n = j;
 		goto out;
 	}
-	if ((rc = check_keys(t, args, sets_key, 1, err)))
-		goto out;
 	sets = json_object_get(args, "sets");
-	if (!json_is_array(sets) || json_array_size(sets) < 2) {
-		rc = ling_err_set(err, LING_EDATA, "%s: sets must be an array of two or more arrays of strings", t->name);
-		goto out;
-	}
 	json_array_foreach(sets, i, v) {
 		if ((rc = string_list(t, "each set", v, t->kind == KG_TOOL_UNION || i == 0 ? res : &cur, err)))
 			goto out;
@@ -2034,27 +2027,22 @@ static int show_values(struct kg_store *st, const struct kg_toolset *ts, const s
 	return rc;
 }
 
+/* A relation tool or search_entities, on arguments check_args took. */
 static int call_relation(struct kg_store *st, const struct kg_toolset *ts, const struct kg_tool *t, json_t *args,
 			 struct str_vec *res, struct str_vec *owned, struct ling_err *err)
 {
-	const char *const keys[] = { t->param };
 	struct id_vec ents = { 0 }, found = { 0 };
 	struct ling_buf want = LING_BUF_INIT;
-	json_t *arg;
+	json_t *arg = json_object_get(args, t->param);
 	const char *name;
 	size_t i;
 	int rc;
 
-	if ((rc = check_keys(t, args, keys, 1, err)))
-		return rc;
-	arg = json_object_get(args, t->param);
 	if (t->kind == KG_TOOL_INVERSE && t->value != KG_VALUE_ENTITY) {
 		if ((rc = value_argument(t, arg, &want, err)) || (rc = find_by_value(st, ts, t, &want, &found, err)))
 			goto out;
 		goto names;
 	}
-	if (!json_is_string(arg))
-		return ling_err_set(err, LING_EDATA, "%s: argument '%s' must be a string", t->name, t->param);
 	name = json_string_value(arg);
 	if (t->kind == KG_TOOL_SEARCH) {
 		if ((rc = kg_store_find_label(st, name, NULL, push_id, &found, err)))
@@ -2095,6 +2083,68 @@ out:
 	return rc;
 }
 
+/*
+ * Checks parsed arguments against t's schema (an object with exactly its
+ * keys, of its types) and, for a literal relation's inverse tool, that the
+ * value is one of the relation's type.
+ */
+static int check_args(const struct kg_tool *t, json_t *args, struct ling_err *err)
+{
+	static const char *const sets_key[] = { "sets" }, *const diff_keys[] = { "items", "exclude" };
+	const char *const param_key[] = { t->param };
+	struct ling_buf want = LING_BUF_INIT;
+	json_t *sets, *v;
+	size_t i;
+	int rc;
+
+	if (!json_is_object(args))
+		return ling_err_set(err, LING_EDATA, "%s: arguments must be a JSON object", t->name);
+	switch (t->kind) {
+	case KG_TOOL_DIFFERENCE:
+		if ((rc = check_keys(t, args, diff_keys, 2, err)) ||
+		    (rc = string_list(t, "items", json_object_get(args, "items"), NULL, err)))
+			return rc;
+		return string_list(t, "exclude", json_object_get(args, "exclude"), NULL, err);
+	case KG_TOOL_INTERSECTION:
+	case KG_TOOL_UNION:
+		if ((rc = check_keys(t, args, sets_key, 1, err)))
+			return rc;
+		sets = json_object_get(args, "sets");
+		if (!json_is_array(sets) || json_array_size(sets) < 2)
+			return ling_err_set(err, LING_EDATA, "%s: sets must be an array of two or more arrays of strings",
+					    t->name);
+		json_array_foreach(sets, i, v)
+			if ((rc = string_list(t, "each set", v, NULL, err)))
+				return rc;
+		return 0;
+	default:
+		if ((rc = check_keys(t, args, param_key, 1, err)))
+			return rc;
+		v = json_object_get(args, t->param);
+		if (t->kind == KG_TOOL_INVERSE && t->value != KG_VALUE_ENTITY) {
+			rc = value_argument(t, v, &want, err);
+			ling_buf_release(&want);
+			return rc;
+		}
+		if (!json_is_string(v))
+			return ling_err_set(err, LING_EDATA, "%s: argument '%s' must be a string", t->name, t->param);
+		return 0;
+	}
+}
+
+int kg_tool_args_check(const struct kg_tool *t, const char *args_json, struct ling_err *err)
+{
+	json_error_t jerr;
+	json_t *args = json_loads(args_json, JSON_REJECT_DUPLICATES, &jerr);
+	int rc;
+
+	if (!args)
+		return ling_err_set(err, LING_EDATA, "%s: arguments are not JSON: %s", t->name, jerr.text);
+	rc = check_args(t, args, err);
+	json_decref(args);
+	return rc;
+}
+
 int kg_tool_call(struct kg_store *st, const struct kg_toolset *ts, const char *name, const char *args_json,
 		 struct ling_buf *result, struct ling_err *err)
 {
@@ -2115,10 +2165,8 @@ int kg_tool_call(struct kg_store *st, const struct kg_toolset *ts, const char *n
 	args = json_loads(args_json, JSON_REJECT_DUPLICATES, &jerr);
 	if (!args)
 		return ling_err_set(err, LING_EDATA, "%s: arguments are not JSON: %s", name, jerr.text);
-	if (!json_is_object(args)) {
-		rc = ling_err_set(err, LING_EDATA, "%s: arguments must be a JSON object", name);
+	if ((rc = check_args(t, args, err)))
 		goto out;
-	}
 	if (t->kind == KG_TOOL_FORWARD || t->kind == KG_TOOL_INVERSE || t->kind == KG_TOOL_SEARCH)
 		rc = call_relation(st, ts, t, args, &res, &owned, err);
 	else

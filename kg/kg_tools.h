@@ -148,6 +148,15 @@ int kg_entity_name(struct kg_store *st, kg_id id, const char *lang, struct ling_
  */
 int kg_tool_call(struct kg_store *st, const struct kg_toolset *ts, const char *name, const char *args_json,
 		 struct ling_buf *result, struct ling_err *err);
+
+/*
+ * The argument check of kg_tool_call without a store: args_json must be a
+ * JSON object with exactly t's parameters, of the types t->parameters
+ * gives; a literal relation's inverse tool takes only a value of its type
+ * (kg_value_of_arg). The names in the arguments are not looked up.
+ * @return 0, or LING_EDATA with the message kg_tool_call would give.
+ */
+int kg_tool_args_check(const struct kg_tool *t, const char *args_json, struct ling_err *err);
 /* ---- literal values (kg_value.c) ---- */
 
 /* The type of a literal with datatype IRI datatype[0..n) (NULL: a plain or language string). */

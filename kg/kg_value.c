@@ -104,11 +104,12 @@ static size_t without_timezone(const char *s, size_t n)
 	return n;
 }
 
-/* An XSD decimal, double or float in its usual syntax, finite (no INF or NaN). */
+/* An XSD decimal, double or float in its usual syntax, finite (no INF or NaN), of any length. */
 static int parse_number(const char *s, size_t n, double *v)
 {
-	char buf[128], *end;
+	char buf[128], *copy = buf, *end;
 	size_t i = 0, digits = 0;
+	int ok;
 
 	if (i < n && (s[i] == '+' || s[i] == '-'))
 		i++;
@@ -126,12 +127,18 @@ static int parse_number(const char *s, size_t n, double *v)
 			return -1;
 		i = n;
 	}
-	if (i != n || n >= sizeof(buf))
+	if (i != n)
 		return -1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	*v = strtod(buf, &end);
-	return end == buf + n && isfinite(*v) ? 0 : -1;
+	/* strtod needs a terminated string; long digit strings are valid JSON numbers too */
+	if (n >= sizeof(buf))
+		copy = xmalloc(n + 1);
+	memcpy(copy, s, n);
+	copy[n] = '\0';
+	*v = strtod(copy, &end);
+	ok = end == copy + n && isfinite(*v);
+	if (copy != buf)
+		free(copy);
+	return ok ? 0 : -1;
 }
 
 /*
