@@ -43,18 +43,34 @@ int tok_cp_to_byte(unsigned long cp)
 
 int tok_bytes_from_unicode(const char *s, size_t len, struct ling_buf *out)
 {
-	size_t i = 0;
+	size_t i = 0, at = out->len;
+	char *w;
 
+	/* One byte per character at most: write in place (loading a vocabulary converts every token). */
+	ling_buf_reserve(out, len);
+	w = out->data + at;
 	while (i < len) {
-		unsigned long cp;
-		size_t n = ling_utf8_decode(s + i, len - i, &cp);
+		unsigned long cp = (unsigned char)s[i];
+		size_t n = 1;
 		int b;
 
-		if (!n || (b = tok_cp_to_byte(cp)) < 0)
+		/* Most characters of byte-level tokens take two bytes (U+00A1..U+0143). */
+		if (cp >= 0xC2 && cp <= 0xDF && i + 1 < len && ((unsigned char)s[i + 1] & 0xC0) == 0x80) {
+			cp = (cp & 0x1F) << 6 | ((unsigned char)s[i + 1] & 0x3F);
+			n = 2;
+		} else if (cp >= 0x80) {
+			n = ling_utf8_decode(s + i, len - i, &cp);
+		}
+
+		if (!n || (b = tok_cp_to_byte(cp)) < 0) {
+			out->data[out->len] = '\0';
 			return -1;
-		ling_buf_addc(out, (char)b);
+		}
+		*w++ = (char)b;
 		i += n;
 	}
+	out->len = (size_t)(w - out->data);
+	*w = '\0';
 	return 0;
 }
 

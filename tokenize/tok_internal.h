@@ -20,8 +20,8 @@
 unsigned tok_byte_to_cp(unsigned char b);
 /* The byte code point cp stands for, or -1 when cp is not in the table. */
 int tok_cp_to_byte(unsigned long cp);
-/* Appends the raw bytes that the byte-level string s stands for. @return 0, or -1 when s has a
- * character outside the table (or is not UTF-8). */
+/* Appends the raw bytes that the byte-level string s stands for. @return 0, or -1 (appending
+ * nothing) when s has a character outside the table (or is not UTF-8). */
 int tok_bytes_from_unicode(const char *s, size_t len, struct ling_buf *out);
 /* Appends s with each byte mapped to its table character (UTF-8). */
 void tok_bytes_to_unicode(const char *s, size_t len, struct ling_buf *out);
@@ -139,9 +139,31 @@ int tok_vocab_add(struct tok *t, uint32_t id, const char *s, size_t len);
 void tok_set_token(struct tok *t, uint32_t id, const char *s, size_t len);
 /* Model vocabulary lookup. @return the id or TOK_NONE. */
 uint32_t tok_vocab_find(const struct tok *t, const char *s, size_t len);
+/* tok_vocab_add for n tokens, ids[k] with the bytes s + q[k], in order, prefetching a few ahead
+ * (a load adds 10^5 tokens or more to a table bigger than the cache). Stops at the first token
+ * whose bytes are already there. @return the number added. */
+size_t tok_vocab_add_batch(struct tok *t, const char *s, const struct tok_span *q, const uint32_t *ids, size_t n);
+/* ids[k] = tok_vocab_find(t, s + q[k]) for k < n, prefetching a few lookups ahead. */
+void tok_vocab_find_batch(const struct tok *t, const char *s, const struct tok_span *q, size_t n, uint32_t *ids);
+/* Sizes the vocabulary and merge tables for nvocab more tokens and npairs more merges, so that
+ * adding them rehashes nothing. */
+void tok_reserve(struct tok *t, size_t nvocab, size_t npairs);
 /* Adds a merge (first one wins). */
 void tok_pair_add(struct tok *t, uint32_t left, uint32_t right, uint32_t rank, uint32_t id);
 const struct tok_pair *tok_pair_find(const struct tok *t, uint32_t left, uint32_t right);
+/* Starts reading the slot of (left, right), for a tok_pair_add or tok_pair_find a little later. */
+void tok_pair_prefetch(const struct tok *t, uint32_t left, uint32_t right);
+
+/* ---- tok_json.c ---- */
+
+enum tok_load_flags {
+	TOK_LOAD_REFERENCE = 1 << 0, /* jansson for the whole document (the fast path's reference) */
+	TOK_LOAD_FAST_ONLY = 1 << 1, /* fail with LING_EDATA where the fast path gives up */
+};
+
+/* tok_load_hf_mem with flags, for the tests that hold the fast path to the reference one. */
+int tok_load_hf_mem_flags(struct tok **out, const char *name, const char *json, size_t len, unsigned flags,
+			  struct ling_err *err);
 
 /* tok_bpe.c: BPE-encodes one pre-token, appending ids. */
 void tok_bpe_piece(struct tok *t, const char *s, size_t len, struct tok_ids *out);

@@ -1,12 +1,16 @@
 /*
  * Unit tests for libtokenize (tokenize/): the GPT-2 byte table, the merge
  * loop (ties, ignore_merges, byte fallback, unk), regex splits of tricky
- * strings, added tokens and decoding, on small hand-written tokenizers.
+ * strings, added tokens and decoding, on small hand-written tokenizers; and
+ * the fast tokenizer.json loader held to the jansson one (the same tables,
+ * or the same error) on those, on their one-byte mutations and on the
+ * shipped tokenizers (LING_DATA).
  */
 #include "tap.h"
 
 #include "tokenize/tok.h"
 #include "tokenize/tok_internal.h"
+#include "common/ling_input.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +74,7 @@ static void test_bytes(void)
 }
 
 /* A byte-level model over "a", "b", " " with merges in both forms. */
-static const char *bl_json =
+static const char bl_json[] =
 	"{\"added_tokens\":[{\"id\":9,\"content\":\"<|x|>\",\"special\":true}],"
 	"\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"use_regex\":true},"
 	"\"decoder\":{\"type\":\"ByteLevel\"},"
@@ -239,6 +243,277 @@ static void test_bad(void)
 	}
 }
 
+/* ---- the fast tokenizer.json path against the reference (jansson) path ---- */
+
+static int same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* NULL when a and b hold the same tables and settings, else what differs. */
+static const char *tables_differ(const struct tok *a, const struct tok *b)
+{
+	size_t i;
+
+	if (a->ntokens != b->ntokens)
+		return "token count";
+	for (i = 0; i < a->ntokens; i++)
+		if (a->tokens[i].len != b->tokens[i].len ||
+		    (a->tokens[i].len != TOK_NONE &&
+		     memcmp(a->arena.data + a->tokens[i].off, b->arena.data + b->tokens[i].off, a->tokens[i].len)))
+			return "token bytes";
+	if (a->nvocab != b->nvocab || a->vmask != b->vmask ||
+	    (a->vtab && memcmp(a->vtab, b->vtab, (a->vmask + 1) * sizeof(*a->vtab))) || !a->vtab != !b->vtab)
+		return "vocabulary table";
+	if (a->npairs != b->npairs || a->pmask != b->pmask || !a->pairs != !b->pairs)
+		return "merge table size";
+	for (i = 0; a->pairs && i <= a->pmask; i++) { /* empty slots hold only their key */
+		const struct tok_pair *pa = &a->pairs[i], *pb = &b->pairs[i];
+
+		if (pa->key != pb->key || (pa->key != UINT64_MAX && (pa->rank != pb->rank || pa->id != pb->id)))
+			return "merge table";
+	}
+	if (a->byte_level != b->byte_level || a->ignore_merges != b->ignore_merges ||
+	    a->byte_fallback != b->byte_fallback || a->fuse_unk != b->fuse_unk || a->unk != b->unk ||
+	    memcmp(a->byte_ids, b->byte_ids, sizeof(a->byte_ids)))
+		return "model settings";
+	if (a->nadded != b->nadded)
+		return "added token count";
+	for (i = 0; i < a->nadded; i++)
+		if (a->added[i].id != b->added[i].id || a->added[i].len != b->added[i].len ||
+		    memcmp(a->added[i].content, b->added[i].content, a->added[i].len) ||
+		    a->added[i].lstrip != b->added[i].lstrip || a->added[i].rstrip != b->added[i].rstrip ||
+		    a->added[i].special != b->added[i].special)
+			return "added tokens";
+	if (a->nnorm != b->nnorm || a->npre != b->npre)
+		return "normalizer or pre-tokenizer count";
+	for (i = 0; i < a->nnorm; i++)
+		if (a->norm[i].kind != b->norm[i].kind || !same_str(a->norm[i].str, b->norm[i].str))
+			return "normalizers";
+	for (i = 0; i < a->npre; i++)
+		if (a->pre[i].kind != b->pre[i].kind || a->pre[i].behavior != b->pre[i].behavior ||
+		    a->pre[i].invert != b->pre[i].invert || a->pre[i].add_prefix_space != b->pre[i].add_prefix_space ||
+		    !same_str(a->pre[i].replacement, b->pre[i].replacement) || a->pre[i].prepend != b->pre[i].prepend)
+			return "pre-tokenizers";
+	if (!same_str(a->dec_from, b->dec_from) || !same_str(a->dec_to, b->dec_to) ||
+	    a->dec_byte_fallback != b->dec_byte_fallback || a->dec_strip != b->dec_strip)
+		return "decoder";
+	return NULL;
+}
+
+/*
+ * Loads json three ways: the default (fast path, falling back), the fast path
+ * alone and the reference path. @return NULL when the default and the
+ * reference agree (same code, message and position, or the same tables) and
+ * the fast path alone either gave up or built the reference's tables; else
+ * what went wrong. *fast says whether the fast path alone loaded it.
+ */
+static const char *diff_load(const char *json, size_t len, int *fast)
+{
+	static char why[1280];
+	struct tok *td = NULL, *tf = NULL, *tr = NULL;
+	struct ling_err ed, ef, er;
+	int rd, rf, rr;
+	const char *d = NULL;
+
+	ling_err_clear(&ed);
+	ling_err_clear(&ef);
+	ling_err_clear(&er);
+	rd = tok_load_hf_mem_flags(&td, "diff.json", json, len, 0, &ed);
+	rf = tok_load_hf_mem_flags(&tf, "diff.json", json, len, TOK_LOAD_FAST_ONLY, &ef);
+	rr = tok_load_hf_mem_flags(&tr, "diff.json", json, len, TOK_LOAD_REFERENCE, &er);
+	*fast = !rf;
+	if (rd != rr || (rd && (strcmp(ed.msg, er.msg) || ed.line != er.line || ed.col != er.col))) {
+		snprintf(why, sizeof(why), "default %d (%s) vs reference %d (%s)", rd, ed.msg, rr, er.msg);
+		d = why;
+	} else if (!rd && (d = tables_differ(td, tr))) {
+		snprintf(why, sizeof(why), "default vs reference: %s", d);
+		d = why;
+	} else if (!rf && rr) {
+		snprintf(why, sizeof(why), "the fast path loads what the reference refuses: %s", er.msg);
+		d = why;
+	} else if (!rf && (d = tables_differ(tf, tr))) {
+		snprintf(why, sizeof(why), "fast vs reference: %s", d);
+		d = why;
+	} else if ((rd && !ed.msg[0]) || (rf && (rf != ef.code || tf)) || (!rf && !tf)) {
+		d = "a result without its error or tokenizer";
+	}
+	tok_free(td);
+	tok_free(tf);
+	tok_free(tr);
+	return d;
+}
+
+/* Small tokenizer.json files that the fast path takes. */
+static const char *const fast_json[] = {
+	"{\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]}}",
+	/* escapes in keys and merges; surrogate pairs; an escaped space splits a merge */
+	"{\"model\":{\"vocab\":{\"a\":0,\"\\\"\":1,\"a\\\"\":2,\"\\\\\":3,\"\\/\\b\\f\\n\\r\\t\":4,\"\\ud83d\\ude00\":5,"
+	"\"\\u00e9\\u4E2D\":6,\"a\\\\\":7},\"merges\":[\"a \\\"\",\"a\\u0020\\\\\",[\"\\u0061\",\"\\\\\"]]}}",
+	/* vocab after merges, model in the middle, escaped member names, odd white space */
+	"{\"version\":\"1.0\",\r\n\"truncation\":null,\t\"m\\u006fdel\" :\n{ \"merges\" : [ [ \"a\" , \"b\" ] ,\"ab c\" ] ,"
+	"\"dropout\":null,\"v\\u006fcab\" : { \"a\" : 0 , \"b\":1,\"c\":2,\"ab\":3,\"abc\":4 } , \"ignore_merges\":true } ,"
+	"\"added_tokens\":[{\"id\":5,\"content\":\"<s>\",\"special\":true}],\"normalizer\":{\"type\":\"NFC\"}}",
+	/* byte level: a key outside the GPT-2 table stays raw UTF-8 */
+	"{\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":false},\"model\":{\"vocab\":{\"\\u0120\":0,"
+	"\"a\":1,\"\\u0120a\":2,\"\\u20ac\":3,\"\\u20aca\":4},\"merges\":[\"\\u0120 a\",\"\\u20ac a\"]},"
+	"\"decoder\":{\"type\":\"ByteLevel\"}}",
+	/* byte fallback and unk, ids out of order and with gaps */
+	"{\"model\":{\"unk_token\":\"<unk>\",\"byte_fallback\":true,\"fuse_unk\":true,\"vocab\":{\"<0x41>\":7,"
+	"\"<unk>\":0,\"x\":9,\"y\":3,\"xy\":12,\"xyx\":2},\"merges\":[\"x y\",\"xy x\",\"x y\"]}}",
+	/* a string that looks like the model key, before it */
+	"{\"a\":[\"\\\"model\\\"\",{\"model\":1}],\"model\":{\"vocab\":{\"a\":0},\"merges\":[]}}",
+	bl_json,
+};
+
+/* Files that the fast path hands to the reference path: it refuses most, takes a few. */
+static const char *const slow_json[] = {
+	"{\"model\":{\"vocab\":{\"a\":0,\"a\":1},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"a\":0,\"\\u0061\":1},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"a\":0,\"b\":0},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"a\":0,\"b\":0,\"a\":1},\"merges\":[]}}",
+	"{\"decoder\":{\"type\":\"ByteLevel\"},\"model\":{\"vocab\":{\"\\u20ac\":0,\"\\u00e2\\u0124\\u00ac\":1},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"a\":-0},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"a\":-1},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"a\":1.0},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"a\":1e2},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"a\":01},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"a\":4194304},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"a\":99999999999999999999},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"a\":\"0\"},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"a\\u0000\":0},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"\\ud800\":0},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"\\udc00\":0},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"\\ud800\\u0041\":0},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"\\ud800\\ue000\":0},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"\\udbff\\udbff\":0},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"\\ud800\\\":0},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"\\u00G0\":0},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"\\x\":0},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"a\xff\":0},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"\xed\xa0\x80\":0},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"\xc0\xaf\":0},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"a\tb\":0},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"a\x1f\":0},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"a\":0,},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"a\":0},\"merges\":[\"a a\",]}}",
+	"{\"model\":{\"vocab\":{\"a\":0,\"aa\":1},\"merges\":[\"a  a\"]}}",
+	"{\"model\":{\"vocab\":{\"a\":0,\"aa\":1},\"merges\":[\"aa\"]}}",
+	"{\"model\":{\"vocab\":{\"a\":0,\"aa\":1},\"merges\":[[\"a\"]]}}",
+	"{\"model\":{\"vocab\":{\"a\":0,\"aa\":1},\"merges\":[[\"a\",\"a\",\"a\"]]}}",
+	"{\"model\":{\"vocab\":{\"a\":0,\"aa\":1},\"merges\":[[\"a\",0]]}}",
+	"{\"model\":{\"vocab\":{\"a\":0,\"aa\":1},\"merges\":[{\"a\":\"a\"}]}}",
+	"{\"model\":{\"vocab\":{\"a\":0,\"b\":1},\"merges\":[\"a b\"]}}",
+	"{\"model\":{\"vocab\":{\"a\":0},\"merges\":[]},\"model\":{}}",
+	"{\"model\":{\"vocab\":{\"a\":0},\"merges\":[],\"vocab\":{}}}",
+	"{\"model\":{\"vocab\":{\"a\":0},\"vocab\":{\"b\":0},\"merges\":[]}}",
+	"{\"model\":{\"vocab\":{\"a\":0}}}",
+	"{\"model\":{\"vocab\":[],\"merges\":[]}}",
+	"{\"model\":[],\"x\":1}",
+	"{\"x\":{\"model\":{\"vocab\":{},\"merges\":[]}}}",
+	"{\"model\":{\"vocab\":{},\"merges\":[]}} x",
+	"{\"model\":{\"vocab\":{},\"merges\":[]},\"normalizer\":{\"type\":\"NFD\"}}",
+	"{\"model\":{\"vocab\":{},\"merges\":[],\"unk_token\":\"<unk>\"}}",
+	"{\"model\":{\"type\":\"BPE\",\n  \"vocab\": {\"a\": 0,}}}",
+	"{\"a\":[1}, \"model\":{\"vocab\":{},\"merges\":[]}}",
+	"[{\"model\":{\"vocab\":{},\"merges\":[]}}]",
+	"\xef\xbb\xbf{\"model\":{\"vocab\":{},\"merges\":[]}}",
+	"",
+};
+
+static void test_fast_path(void)
+{
+	size_t i;
+	int fast;
+	const char *d;
+
+	for (i = 0; i < sizeof(fast_json) / sizeof(fast_json[0]); i++) {
+		d = diff_load(fast_json[i], strlen(fast_json[i]), &fast);
+		ok(!d && fast, "fast path %zu: the reference path's tables%s%s", i, d ? ": " : "", d ? d : "");
+	}
+	for (i = 0; i < sizeof(slow_json) / sizeof(slow_json[0]); i++) {
+		d = diff_load(slow_json[i], strlen(slow_json[i]), &fast);
+		ok(!d && !fast, "reference path %zu: the same result as the reference%s%s", i, d ? ": " : "",
+		   d ? d : "");
+	}
+}
+
+/*
+ * Every one-byte deletion, replacement and insertion of the fast path's test
+ * files: the default load agrees with the reference path each time.
+ */
+static void test_fast_path_mutations(void)
+{
+	static const char bytes[] = { '"', '\\', '{', '}', '[', ']', ',', ':', ' ', '0', '9', 'a', 'u', '\n',
+				      '\x80', '\xc4', '\0' };
+	struct ling_buf m = LING_BUF_INIT;
+	size_t i, pos, k, n = 0, nfast = 0, nbad = 0;
+	const char *d, *first = NULL;
+	int fast;
+
+	for (i = 0; i < sizeof(fast_json) / sizeof(fast_json[0]); i++) {
+		const char *s = fast_json[i];
+		size_t len = strlen(s);
+
+		for (pos = 0; pos < len; pos++) {
+			for (k = 0; k <= 2 * sizeof(bytes); k++) {
+				ling_buf_reset(&m);
+				ling_buf_add(&m, s, pos);
+				if (k < sizeof(bytes))
+					ling_buf_addc(&m, bytes[k]);                 /* replace */
+				else if (k < 2 * sizeof(bytes))
+					ling_buf_add(&m, &bytes[k - sizeof(bytes)], 1), ling_buf_addc(&m, s[pos]);
+				ling_buf_add(&m, s + pos + 1, len - pos - 1); /* k == 2 * size: delete */
+				d = diff_load(m.data, m.len, &fast);
+				n++;
+				nfast += fast;
+				if (d && !nbad++)
+					first = d, diag("file %zu, byte %zu, mutation %zu: %s", i, pos, k, d);
+			}
+		}
+	}
+	ok(nbad == 0, "%zu one-byte mutations: the default load agrees with the reference (%zu on the fast path)%s%s",
+	   n, nfast, first ? ": " : "", first ? first : "");
+	ling_buf_release(&m);
+}
+
+/* The shipped tokenizers: the fast path builds the reference path's tables. */
+static void test_fast_path_real(void)
+{
+	static const char *const names[] = { "gpt2", "mistral-7b-v0.1", "qwen3", "gpt4o-o200k-hf" };
+	const char *data = getenv("LING_DATA");
+	struct ling_buf path = LING_BUF_INIT, json = LING_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct ling_input *in = NULL;
+		struct ling_err err;
+		char chunk[1 << 16];
+		ssize_t got = 0;
+		const char *d;
+		int fast;
+
+		ling_buf_reset(&path);
+		ling_buf_addf(&path, "%s/tokenizers/%s.tokenizer.json.zst", data ? data : "tests/data", names[i]);
+		ling_buf_reset(&json);
+		ling_err_clear(&err);
+		if (!ling_input_open(&in, path.data, &err)) {
+			while ((got = ling_input_read(in, chunk, sizeof(chunk), &err)) > 0)
+				ling_buf_add(&json, chunk, (size_t)got);
+			ling_input_close(in);
+		}
+		if (!in || got < 0) {
+			ok(0, "%s: read: %s", names[i], err.msg);
+			continue;
+		}
+		d = diff_load(json.data, json.len, &fast);
+		ok(!d && fast, "%s: the fast path builds the reference path's tables%s%s", names[i], d ? ": " : "",
+		   d ? d : "");
+	}
+	ling_buf_release(&path);
+	ling_buf_release(&json);
+}
+
 int main(void)
 {
 	test_bytes();
@@ -246,5 +521,8 @@ int main(void)
 	test_sentencepiece();
 	test_split();
 	test_bad();
+	test_fast_path();
+	test_fast_path_mutations();
+	test_fast_path_real();
 	return done_testing();
 }
