@@ -11,6 +11,7 @@
 #include "common/ling_input.h"
 #include "common/ling_jsonl.h"
 #include "common/ling_mem.h"
+#include "common/ling_stdio.h"
 #include "common/ling_utf8.h"
 
 #include <dirent.h>
@@ -22,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -1200,6 +1203,95 @@ static void test_jsonl(void)
 	ling_buf_release(&b);
 }
 
+/* Runs fn in a child with fd closed first; @return the child's exit status. */
+static int in_child(int closefd, int (*fn)(void))
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		if (closefd >= 0)
+			close(closefd);
+		_exit(fn());
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status); /* as a shell reports it */
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int child_stdout_closed(void)
+{
+	int closed = ling_stdio_init();
+	struct ling_err err;
+
+	ling_err_clear(&err);
+	if (closed != LING_STDOUT_CLOSED || fcntl(1, F_GETFD) == -1)
+		return 10;
+	if (ling_stdio_require(closed, LING_STDIN_CLOSED, &err))
+		return 11;
+	if (ling_stdio_require(closed, LING_STDOUT_CLOSED, &err) != LING_EUSAGE)
+		return 12;
+	return strcmp(err.msg, "standard output is closed") ? 13 : 0;
+}
+
+static int child_write_full(void)
+{
+	static char block[100000];
+	struct ling_err err;
+	int fd = open("/dev/full", O_WRONLY);
+
+	if (fd < 0)
+		return 77;
+	dup2(fd, 1);
+	ling_err_clear(&err);
+	memset(block, 'x', sizeof(block));
+	/* A write that fails in the middle must be seen at the end even if the last flush is empty. */
+	(void)ling_stdout_write(block, sizeof(block), &err);
+	if (fwrite("x", 1, 1, stdout) != 1)
+		return 20;
+	return ling_stdout_finish(&err) == LING_EIO ? 0 : 21;
+}
+
+static int child_epipe(void)
+{
+	int fds[2];
+	struct ling_err err;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (pipe(fds))
+		return 30;
+	close(fds[0]);
+	dup2(fds[1], 1);
+	ling_err_clear(&err);
+	(void)ling_stdout_write("x\n", 2, &err);
+	(void)ling_stdout_finish(&err);
+	return 31; /* not reached: EPIPE ends the process with 141 */
+}
+
+static void test_stdio(void)
+{
+	char a[PATH_MAX + 16], b[PATH_MAX + 16];
+	int fd;
+
+	snprintf(a, sizeof(a), "%s/same-a", tmpdir);
+	snprintf(b, sizeof(b), "%s/same-b", tmpdir);
+	write_file(a, "a", 1);
+	write_file(b, "b", 1);
+	ok(ling_same_file(a, a), "same_file: a path is itself");
+	ok(!ling_same_file(a, b), "same_file: two files differ");
+	ok(!ling_same_file(a, "/nonexistent/x"), "same_file: a missing path is not the same");
+	fd = open(a, O_RDONLY);
+	ok(ling_fd_is_file(fd, a) && !ling_fd_is_file(fd, b), "fd_is_file: the open file, not another");
+	close(fd);
+	is_int(in_child(1, child_stdout_closed), 0, "stdio_init: a closed stdout is reopened and reported");
+	is_int(in_child(-1, child_write_full), 0, "stdout_finish: a failed write in the middle is an error at the end");
+	is_int(in_child(-1, child_epipe), 141, "EPIPE ends quietly with 141 even when SIGPIPE is ignored");
+}
+
 int main(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -1219,6 +1311,7 @@ int main(void)
 	test_input_files();
 	test_atomic_write();
 	test_jsonl();
+	test_stdio();
 	fixture_remove_tree(tmpdir);
 	return done_testing();
 }
