@@ -712,3 +712,18 @@ uint32_t synth_pick_dir(const struct synth_graph *g, uint64_t *rng)
 	}
 	return lo < nd ? lo : nd - 1;
 }
+
+void synth_names_json(const struct synth_graph *g, const uint32_t *names, size_t n, struct ling_buf *out)
+{
+	size_t i;
+
+	ling_buf_addc(out, '[');
+	for (i = 0; i < n; i++) {
+		if (i)
+			ling_buf_addc(out, ',');
+		synth_json_str(out, synth_name(g, names[i]), g->name_len[names[i]]);
+	}
+	ling_buf_addc(out, ']');
+}
+
+/* The member of object v called key, or NULL. */

@@ -60,6 +60,8 @@ void synth_set_or(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, st
 void synth_set_minus(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct synth_u32 *out);
 int synth_set_has(const uint32_t *a, size_t n, uint32_t x);
 void synth_u32_copy(struct synth_u32 *dst, const uint32_t *v, size_t n);
+/* @return 1 when a and b hold the same values in the same order. */
+int synth_u32_equal(const struct synth_u32 *a, const struct synth_u32 *b);
 
 /* ---- JSON (synth_json.c) ---- */
 
@@ -330,6 +332,8 @@ void synth_sample_reset(struct synth_sample *s);
 void synth_sample_release(struct synth_sample *s);
 uint32_t synth_sample_add_text(struct synth_sample *s, const char *t, size_t n);
 struct synth_msg *synth_sample_add_msg(struct synth_sample *s, enum synth_role role);
+/* Appends the JSON array of the offered tools' schemas. */
+void synth_sample_tools_json(const struct synth_graph *g, const struct synth_sample *s, struct ling_buf *out);
 
 /* Scratch space of one worker thread. */
 struct synth_ws {
