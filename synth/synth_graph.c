@@ -700,7 +700,7 @@ uint32_t synth_pick_dir(const struct synth_graph *g, uint64_t *rng)
 	uint32_t nd = 2 * g->nrel, lo = 0, hi = nd;
 	double total = g->dir_cum[nd - 1];
 	/* 53 random bits, so the draw is the same double on every machine */
-	double x = (double)(synth_rand(rng) >> 11) * (1.0 / 9007199254740992.0) * total;
+	double x = (double)(ling_rand_next(rng) >> 11) * (1.0 / 9007199254740992.0) * total;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;

@@ -126,19 +126,19 @@ static void offer_tools(const struct synth_gen *gen, struct synth_sample *s, uin
 			uint32_t d;
 			const struct synth_rel *r;
 
-			t = g->rel_tools[synth_rand_below(rng, g->nrel_tools)];
+			t = g->rel_tools[ling_rand_below(rng, g->nrel_tools)];
 			d = g->tool_dir[t];
 			r = &g->rel[d >> 1];
 			if (strcmp(d & 1 ? r->words.object_noun : r->words.subject_noun, noun))
 				continue;
 		} else {
-			t = synth_rand_below(rng, g->ntools);
+			t = ling_rand_below(rng, g->ntools);
 		}
 		if (!has_tool(&s->tools, t))
 			synth_u32_push(&s->tools, t);
 	}
 	for (i = s->tools.n; i > 1; i--) {
-		uint32_t j = synth_rand_below(rng, (uint32_t)i), x = s->tools.v[i - 1];
+		uint32_t j = ling_rand_below(rng, (uint32_t)i), x = s->tools.v[i - 1];
 
 		s->tools.v[i - 1] = s->tools.v[j];
 		s->tools.v[j] = x;
@@ -154,7 +154,7 @@ static int system_prompt(const struct synth_gen *gen, struct synth_ws *ws, struc
 	ling_buf_reset(&ws->buf2);
 	synth_sample_tools_json(gen->g, s, &ws->buf2);
 	s->system = (uint32_t)s->text.len;
-	synth_text_system(gen->tx, synth_rand_below(rng, (uint32_t)n), ws->buf2.data, &style, &s->text);
+	synth_text_system(gen->tx, ling_rand_below(rng, (uint32_t)n), ws->buf2.data, &style, &s->text);
 	s->system_len = (uint32_t)(s->text.len - s->system);
 	return style == SYNTH_PROMPT_REACT;
 }
@@ -180,7 +180,7 @@ static void maybe_search(const struct synth_gen *gen, struct synth_ws *ws, int q
 	const struct synth_query *q = &ws->q[qi];
 	uint32_t nm;
 
-	if (synth_rand_below(rng, SEARCH_ONE_IN) || !q->nn || q->n[0].op != SYNTH_ANCHOR)
+	if (ling_rand_below(rng, SEARCH_ONE_IN) || !q->nn || q->n[0].op != SYNTH_ANCHOR)
 		return;
 	nm = g->ent_name[q->n[0].x];
 	if (nm == SYNTH_NONE || synth_is_literal(g, q->n[0].x))
@@ -257,7 +257,7 @@ static int other_source(const struct synth_gen *gen, struct synth_ws *ws, int nq
 	int tries, k;
 
 	for (tries = 0; n > 1 && tries < 8; tries++) {
-		uint32_t a = g->src[g->src_off[d] + synth_rand_below(rng, n)];
+		uint32_t a = g->src[g->src_off[d] + ling_rand_below(rng, n)];
 
 		if (g->ent_name[a] == SYNTH_NONE)
 			continue;
@@ -318,7 +318,7 @@ static int make_pattern(const struct synth_gen *gen, struct synth_ws *ws, int ca
 		return rc;
 	maybe_search(gen, ws, 0, rng);
 	s->pattern = synth_category_name(cat);
-	return tool_conversation(gen, ws, s, q0, 1, rng, synth_rand_below(rng, 4), 0);
+	return tool_conversation(gen, ws, s, q0, 1, rng, ling_rand_below(rng, 4), 0);
 }
 
 static int make_multiple(const struct synth_gen *gen, struct synth_ws *ws, uint64_t *rng, struct synth_sample *s)
@@ -338,8 +338,8 @@ static int make_parallel(const struct synth_gen *gen, struct synth_ws *ws, uint6
 {
 	static const int qs[] = { 0, 1, 2 };
 	const struct synth_graph *g = gen->g;
-	uint32_t n = 2 + synth_rand_below(rng, 2), k, a, d;
-	int same_relation = (int)synth_rand_below(rng, 2), rc;
+	uint32_t n = 2 + ling_rand_below(rng, 2), k, a, d;
+	int same_relation = (int)ling_rand_below(rng, 2), rc;
 
 	if ((rc = sample_query(gen, ws, 0, SYNTH_CAT_1P, rng)))
 		return rc;
@@ -358,7 +358,7 @@ static int make_parallel(const struct synth_gen *gen, struct synth_ws *ws, uint6
 			int tries;
 
 			for (tries = 0; tries < 8 && d2 == SYNTH_NONE; tries++) {
-				d2 = g->adj[g->adj_off[a] + synth_rand_below(rng, deg)].dir;
+				d2 = g->adj[g->adj_off[a] + ling_rand_below(rng, deg)].dir;
 				for (j = 0; j < k; j++)
 					if (dir_of_1p(&ws->q[j]) == d2)
 						d2 = SYNTH_NONE;
@@ -373,7 +373,7 @@ static int make_parallel(const struct synth_gen *gen, struct synth_ws *ws, uint6
 	if (ws->q[0].answer.n + ws->q[1].answer.n + (n > 2 ? ws->q[2].answer.n : 0) > gen->lim.max_answers)
 		return REJ(TOO_MANY);
 	s->pattern = "1p";
-	return tool_conversation(gen, ws, s, qs, n, rng, synth_rand_below(rng, 3), 0);
+	return tool_conversation(gen, ws, s, qs, n, rng, ling_rand_below(rng, 3), 0);
 }
 
 /* The relation words of the offered tools, in ws->words. */
@@ -393,7 +393,7 @@ static int make_irrelevance(const struct synth_gen *gen, struct synth_ws *ws, ui
 {
 	const struct synth_graph *g = gen->g;
 	struct synth_query *q = &ws->q[0];
-	uint32_t want = 2 + synth_rand_below(rng, 4), tries;
+	uint32_t want = 2 + ling_rand_below(rng, 4), tries;
 	const struct synth_rel *r;
 	int rc;
 
@@ -402,7 +402,7 @@ static int make_irrelevance(const struct synth_gen *gen, struct synth_ws *ws, ui
 	r = &g->rel[dir_of_1p(q) >> 1];
 	/* Tools of other relations only, and none worded like the question's relation. */
 	for (tries = 0; s->tools.n < want && tries < 8 * want; tries++) {
-		uint32_t t = g->rel_tools[synth_rand_below(rng, g->nrel_tools)];
+		uint32_t t = g->rel_tools[ling_rand_below(rng, g->nrel_tools)];
 		const struct synth_rel *o = &g->rel[g->tool_dir[t] >> 1];
 
 		if (o == r || !strcmp(o->words.phrase, r->words.phrase) || has_tool(&s->tools, t))
@@ -430,16 +430,16 @@ static int make_multi_turn(const struct synth_gen *gen, struct synth_ws *ws, uin
 	const struct synth_graph *g = gen->g;
 	struct synth_query *a = &ws->q[0];
 	int from_answer, react, rc;
-	size_t extra = synth_rand_below(rng, 3);
+	size_t extra = ling_rand_below(rng, 3);
 
 	if ((rc = sample_query(gen, ws, 0, SYNTH_CAT_1P, rng)))
 		return rc;
-	from_answer = a->val[a->nn - 1].n == 1 && synth_rand_below(rng, 2);
+	from_answer = a->val[a->nn - 1].n == 1 && ling_rand_below(rng, 2);
 	if (from_answer) {
 		/* a relation of the answer: "And where was she born?" */
 		uint32_t b = a->val[a->nn - 1].v[0], deg = g->adj_off[b + 1] - g->adj_off[b], d;
 
-		d = g->adj[g->adj_off[b] + synth_rand_below(rng, deg)].dir;
+		d = g->adj[g->adj_off[b] + ling_rand_below(rng, deg)].dir;
 		if (d == (dir_of_1p(a) ^ 1))
 			return REJ(NO_PATH);
 		rc = query_1p(gen, ws, 1, b, d);
@@ -551,15 +551,15 @@ static int make_compare(const struct synth_gen *gen, struct synth_ws *ws, uint64
 	if ((rc = sample_query(gen, ws, 0, SYNTH_CAT_1P, rng)))
 		return rc;
 	d = dir_of_1p(&ws->q[0]);
-	if (synth_rand_below(rng, 2)) {
+	if (ling_rand_below(rng, 2)) {
 		/* one that shares an answer: a source of d into a member of the first answer */
 		const struct synth_u32 *ans = &ws->q[0].val[1];
 		const struct synth_edge *e0, *e1;
-		uint32_t t = ans->v[synth_rand_below(rng, (uint32_t)ans->n)];
+		uint32_t t = ans->v[ling_rand_below(rng, (uint32_t)ans->n)];
 
 		synth_adj(g, t, d ^ 1, &e0, &e1);
 		if (e1 - e0 > 1) {
-			b = e0[synth_rand_below(rng, (uint32_t)(e1 - e0))].to;
+			b = e0[ling_rand_below(rng, (uint32_t)(e1 - e0))].to;
 			if (b == anchor_of(&ws->q[0]) || g->ent_name[b] == SYNTH_NONE ||
 			    g->ent_name[b] == g->ent_name[anchor_of(&ws->q[0])])
 				b = SYNTH_NONE;
@@ -601,7 +601,7 @@ static int make_describe(const struct synth_gen *gen, struct synth_ws *ws, uint6
 	size_t j;
 
 	d = synth_pick_dir(g, rng);
-	e = g->src[g->src_off[d] + synth_rand_below(rng, synth_dir_sources(g, d))];
+	e = g->src[g->src_off[d] + ling_rand_below(rng, synth_dir_sources(g, d))];
 	if (g->ent_name[e] == SYNTH_NONE)
 		return REJ(UNNAMED);
 	if (synth_is_literal(g, e))
@@ -611,7 +611,7 @@ static int make_describe(const struct synth_gen *gen, struct synth_ws *ws, uint6
 	for (tries = 0; tries < 12 && nq < 4; tries++) {
 		uint32_t k;
 
-		d = g->adj[g->adj_off[e] + synth_rand_below(rng, deg)].dir;
+		d = g->adj[g->adj_off[e] + ling_rand_below(rng, deg)].dir;
 		for (k = 0; k < nq && dir_of_1p(&ws->q[k]) != d; k++)
 			;
 		if (k < nq || query_1p(gen, ws, (int)nq, e, d))

@@ -133,7 +133,7 @@ static void pick_start(const struct synth_graph *g, uint64_t *rng, uint32_t *d, 
 
 	*d = synth_pick_dir(g, rng);
 	n = synth_dir_sources(g, *d);
-	*a = g->src[g->src_off[*d] + synth_rand_below(rng, n)];
+	*a = g->src[g->src_off[*d] + ling_rand_below(rng, n)];
 }
 
 /* A random edge out of m whose relation is not avoid (the way back). */
@@ -143,7 +143,7 @@ static int pick_next(const struct synth_graph *g, uint64_t *rng, uint32_t m, uin
 	int tries;
 
 	for (tries = 0; deg && tries < 4; tries++) {
-		const struct synth_edge *x = &g->adj[g->adj_off[m] + synth_rand_below(rng, deg)];
+		const struct synth_edge *x = &g->adj[g->adj_off[m] + ling_rand_below(rng, deg)];
 
 		if (x->dir != avoid) {
 			*d = x->dir;
@@ -164,7 +164,7 @@ static int pick_into(const struct synth_graph *g, uint64_t *rng, uint32_t t, con
 	int tries, i;
 
 	for (tries = 0; deg && tries < 6; tries++) {
-		const struct synth_edge *x = &g->adj[g->adj_off[t] + synth_rand_below(rng, deg)];
+		const struct synth_edge *x = &g->adj[g->adj_off[t] + ling_rand_below(rng, deg)];
 
 		for (i = 0; i < nused; i++)
 			if (used[i][0] == (x->dir ^ 1) && used[i][1] == x->to)
@@ -180,7 +180,7 @@ static int pick_into(const struct synth_graph *g, uint64_t *rng, uint32_t t, con
 
 static uint32_t pick_member(const struct synth_u32 *s, uint64_t *rng)
 {
-	return s->v[synth_rand_below(rng, (uint32_t)s->n)];
+	return s->v[ling_rand_below(rng, (uint32_t)s->n)];
 }
 
 /* A chain a -d1-> S1 -d2-> C; S1 in tmp[0], C in tmp[1]; nodes returned. */

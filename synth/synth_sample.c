@@ -15,6 +15,37 @@
 
 #include "../common/banned.h"
 
+static const char *const category_names[SYNTH_NCAT] = {
+	"1p", "2p", "3p", "2i", "3i", "ip", "pi", "2u", "up", "2in", "3in", "inp", "pin", "pni",
+	"parallel", "multiple", "irrelevance", "multi_turn",
+	"fact", "list", "count", "compare", "describe",
+};
+
+static const char *const reject_names[SYNTH_NREJECT] = {
+	"no path", "empty answer", "too few answers", "too many answers", "set too large", "nothing negated",
+	"unnamed entity", "ambiguous name", "too few tools", "schema", "replay", "answer",
+};
+
+const char *synth_category_name(int cat)
+{
+	return cat >= 0 && cat < SYNTH_NCAT ? category_names[cat] : "?";
+}
+
+int synth_category_find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < SYNTH_NCAT; i++)
+		if (!strcmp(name, category_names[i]))
+			return i;
+	return -1;
+}
+
+const char *synth_reject_name(int reason)
+{
+	return reason >= 0 && reason < SYNTH_NREJECT ? reject_names[reason] : "?";
+}
+
 
 void synth_sample_reset(struct synth_sample *s)
 {

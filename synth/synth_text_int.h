@@ -12,6 +12,8 @@
 #define SYNTH_TEXT_INT_H
 #include "synth_text.h"
 
+#include <string.h>
+
 enum synth_tpl_flags {
 	SYNTH_TPL_POSS = 1 << 0, /* has "{x}'s" or "{x} as": only for a name in {x} */
 	SYNTH_TPL_MOD = 1 << 1,  /* a restrictor that cannot follow "are" ("whose ...", "with ...") */
@@ -90,6 +92,8 @@ struct synth_text {
 	size_t nowned, capowned;
 };
 
+/* ---- synth_text_tpl.c: the tables ---- */
+
 /* Owned copies; the synth_text frees them. */
 const char *synth_text_own(struct synth_text *tx, char *s);
 
@@ -107,12 +111,28 @@ struct synth_lex *synth_text_lex_get(struct synth_text *tx, const char *iri, int
  */
 const char *synth_tpl_check(const char *s, const char *allowed, const char *required);
 
-/* Loads one template file into tx (synth_text_file.c). @return 0, LING_EIO, LING_EDATA. */
-int synth_text_load_file(struct synth_text *tx, const char *path, struct ling_err *err);
-
 /* The placeholders a question template of pattern number idx may use ("np,noun,nouns,e1,r1"). */
 const char *synth_pattern_slots(int idx);
 
 /* Pattern number of name, or -1. */
 int synth_pattern_index(const char *name);
+/* How many anchors and hops pattern idx has (what its question templates fill). */
+void synth_pattern_shape(int idx, int *anchors, int *hops);
+
+/* The lexicon's hash table after it grew; an entry by IRI (NULL when missing); the built-in entries. */
+void synth_text_rehash(struct synth_text *tx);
+const struct synth_lex *synth_text_lex_find(const struct synth_text *tx, const char *iri);
+void synth_text_load_builtins(struct synth_text *tx);
+/* Frees an entry's lists. */
+void synth_lex_release(struct synth_lex *l);
+
+static inline int synth_word_is(const char *s, size_t n, const char *w)
+{
+	return strlen(w) == n && !memcmp(s, w, n);
+}
+
+/* ---- synth_text_file.c: filling the tables (synth_text_new) ---- */
+
+/* Loads one template file into tx. @return 0, LING_EIO, LING_EDATA. */
+int synth_text_load_file(struct synth_text *tx, const char *path, struct ling_err *err);
 #endif
