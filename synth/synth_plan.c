@@ -106,7 +106,81 @@ static int logic_call(struct planner *p, uint32_t tool, const struct synth_u32 *
 	return 0;
 }
 
-static int plan_node(struct planner *p, struct synth_query *q, int i)
+/* An anchor: its name, first looked up with search_entities when the user spelled it so. */
+static int plan_anchor(struct planner *p, struct synth_query *q, int i)
+{
+	const struct synth_graph *g = p->g;
+	struct synth_ws *ws = p->ws;
+	const struct synth_qnode *n = &q->n[i];
+	struct synth_u32 *val = &ws->nval[p->qi][i];
+	uint32_t *avail = ws->avail[p->qi];
+
+	if (g->ent_name[n->x] == SYNTH_NONE)
+		return REJ(UNNAMED);
+	synth_u32_push(val, g->ent_name[n->x]);
+	if (ws->search[p->qi] == i) {
+		struct ling_buf *t = &p->s->text;
+		uint32_t args = (uint32_t)t->len;
+
+		if (g->tool_search == SYNTH_NONE)
+			return REJ(TOOLS);
+		ling_buf_adds(t, "{\"name\":");
+		synth_json_str(t, ws->asked.data, ws->asked.len);
+		ling_buf_addc(t, '}');
+		set_result(p, pend_call(p, g->tool_search, args, 1), val);
+		avail[i] = 1;
+	}
+	return 0;
+}
+
+/* A hop: one call per member of the set it starts from, in the turn after that set is known. */
+static int plan_hop(struct planner *p, struct synth_query *q, int i)
+{
+	const struct synth_graph *g = p->g;
+	struct synth_ws *ws = p->ws;
+	const struct synth_qnode *n = &q->n[i];
+	struct synth_u32 *val = &ws->nval[p->qi][i];
+	uint32_t *avail = ws->avail[p->qi];
+	const struct synth_u32 *in = &ws->nval[p->qi][n->kid[0]];
+	uint32_t tool = g->rel[n->x >> 1].tool[n->x & 1], turn = avail[n->kid[0]] + 1;
+	const char *param = g->ts->tools[tool].param;
+	enum kg_value_type vt = synth_dir_value(g, n->x);
+	size_t j;
+	int rc;
+
+	if (!in->n)
+		return REJ(EMPTY);
+	if (q->n[n->kid[0]].op != SYNTH_ANCHOR && in->n > SYNTH_FANOUT)
+		return REJ(FANOUT);
+	for (j = 0; j < in->n; j++) {
+		struct ling_buf *t = &p->s->text;
+		uint32_t args = (uint32_t)t->len, nm = in->v[j];
+		struct synth_call *c;
+
+		/* a value that no argument can ask for, such as an integer written "12a" */
+		if (vt != KG_VALUE_ENTITY && !kg_value_is_canonical(vt, synth_name(g, nm), g->name_len[nm]))
+			return REJ(UNNAMED);
+		ling_buf_addc(t, '{');
+		synth_json_strz(t, param);
+		ling_buf_addc(t, ':');
+		if (vt == KG_VALUE_ENTITY || vt == KG_VALUE_DATE || vt == KG_VALUE_TEXT)
+			synth_json_str(t, synth_name(g, nm), g->name_len[nm]);
+		else
+			ling_buf_add(t, synth_name(g, nm), g->name_len[nm]); /* a JSON number */
+		ling_buf_addc(t, '}');
+		c = pend_call(p, tool, args, turn);
+		if ((rc = synth_exec_rel(g, n->x, nm, &ws->tmp, p->lim->branch)))
+			return rc;
+		set_result(p, c, &ws->tmp);
+		synth_set_or(val->v, val->n, ws->tmp.v, ws->tmp.n, &ws->tmp2);
+		synth_u32_copy(val, ws->tmp2.v, ws->tmp2.n);
+	}
+	avail[i] = turn;
+	return 0;
+}
+
+/* An intersection call of the positive kids, then a difference call for a negated one. */
+static int plan_and(struct planner *p, struct synth_query *q, int i)
 {
 	const struct synth_graph *g = p->g;
 	struct synth_ws *ws = p->ws;
@@ -114,123 +188,88 @@ static int plan_node(struct planner *p, struct synth_query *q, int i)
 	struct synth_u32 *val = &ws->nval[p->qi][i];
 	uint32_t *avail = ws->avail[p->qi];
 	int k, rc;
+	const struct synth_u32 *pos[3], *neg = NULL;
+	uint32_t tpos = 0, tneg = 0;
+	size_t npos = 0;
 
-	val->n = 0;
-	avail[i] = 0;
+	for (k = 0; k < n->nkids; k++) {
+		uint32_t t = avail[n->kid[k]];
+
+		if (n->negated[k]) {
+			neg = &ws->nval[p->qi][n->kid[k]];
+			tneg = t;
+		} else {
+			pos[npos++] = &ws->nval[p->qi][n->kid[k]];
+			tpos = t > tpos ? t : tpos;
+		}
+	}
+	if (npos > 1) {
+		/* the intersection's result goes to val, or to tmp2 when a difference follows */
+		struct synth_u32 *out = neg ? &ws->mark : val;
+
+		if ((rc = logic_call(p, g->tool_and, pos, npos, tpos + 1, out)))
+			return rc;
+		tpos++;
+		if (!out->n)
+			return REJ(EMPTY);
+		pos[0] = out;
+	}
+	if (neg) {
+		const struct synth_u32 *two[2] = { pos[0], neg };
+		uint32_t t = (tpos > tneg ? tpos : tneg) + 1;
+
+		if ((rc = logic_call(p, g->tool_minus, two, 2, t, val)))
+			return rc;
+		avail[i] = t;
+	} else {
+		avail[i] = tpos;
+	}
+	return val->n ? 0 : REJ(EMPTY);
+}
+
+/* A union call of the kids. */
+static int plan_or(struct planner *p, struct synth_query *q, int i)
+{
+	const struct synth_graph *g = p->g;
+	struct synth_ws *ws = p->ws;
+	const struct synth_qnode *n = &q->n[i];
+	struct synth_u32 *val = &ws->nval[p->qi][i];
+	uint32_t *avail = ws->avail[p->qi];
+	int k, rc;
+	const struct synth_u32 *sets[3];
+	uint32_t t = 0;
+
+	for (k = 0; k < n->nkids; k++) {
+		sets[k] = &ws->nval[p->qi][n->kid[k]];
+		t = avail[n->kid[k]] > t ? avail[n->kid[k]] : t;
+	}
+	if ((rc = logic_call(p, g->tool_or, sets, (size_t)n->nkids, t + 1, val)))
+		return rc;
+	avail[i] = t + 1;
+	return val->n ? 0 : REJ(EMPTY);
+}
+
+static int plan_node(struct planner *p, struct synth_query *q, int i)
+{
+	const struct synth_qnode *n = &q->n[i];
+	int k, rc;
+
+	p->ws->nval[p->qi][i].n = 0;
+	p->ws->avail[p->qi][i] = 0;
 	for (k = 0; k < n->nkids; k++)
 		if ((rc = plan_node(p, q, n->kid[k])))
 			return rc;
 	switch (n->op) {
 	case SYNTH_ANCHOR:
-		if (g->ent_name[n->x] == SYNTH_NONE)
-			return REJ(UNNAMED);
-		synth_u32_push(val, g->ent_name[n->x]);
-		if (ws->search[p->qi] == i) {
-			struct ling_buf *t = &p->s->text;
-			uint32_t args = (uint32_t)t->len;
-
-			if (g->tool_search == SYNTH_NONE)
-				return REJ(TOOLS);
-			ling_buf_adds(t, "{\"name\":");
-			synth_json_str(t, ws->asked.data, ws->asked.len);
-			ling_buf_addc(t, '}');
-			set_result(p, pend_call(p, g->tool_search, args, 1), val);
-			avail[i] = 1;
-		}
-		return 0;
-	case SYNTH_HOP: {
-		const struct synth_u32 *in = &ws->nval[p->qi][n->kid[0]];
-		uint32_t tool = g->rel[n->x >> 1].tool[n->x & 1], turn = avail[n->kid[0]] + 1;
-		const char *param = g->ts->tools[tool].param;
-		enum kg_value_type vt = synth_dir_value(g, n->x);
-		size_t j;
-
-		if (!in->n)
-			return REJ(EMPTY);
-		if (q->n[n->kid[0]].op != SYNTH_ANCHOR && in->n > SYNTH_FANOUT)
-			return REJ(FANOUT);
-		for (j = 0; j < in->n; j++) {
-			struct ling_buf *t = &p->s->text;
-			uint32_t args = (uint32_t)t->len, nm = in->v[j];
-			struct synth_call *c;
-
-			/* a value that no argument can ask for, such as an integer written "12a" */
-			if (vt != KG_VALUE_ENTITY && !kg_value_is_canonical(vt, synth_name(g, nm), g->name_len[nm]))
-				return REJ(UNNAMED);
-			ling_buf_addc(t, '{');
-			synth_json_strz(t, param);
-			ling_buf_addc(t, ':');
-			if (vt == KG_VALUE_ENTITY || vt == KG_VALUE_DATE || vt == KG_VALUE_TEXT)
-				synth_json_str(t, synth_name(g, nm), g->name_len[nm]);
-			else
-				ling_buf_add(t, synth_name(g, nm), g->name_len[nm]); /* a JSON number */
-			ling_buf_addc(t, '}');
-			c = pend_call(p, tool, args, turn);
-			if ((rc = synth_exec_rel(g, n->x, nm, &ws->tmp, p->lim->branch)))
-				return rc;
-			set_result(p, c, &ws->tmp);
-			synth_set_or(val->v, val->n, ws->tmp.v, ws->tmp.n, &ws->tmp2);
-			synth_u32_copy(val, ws->tmp2.v, ws->tmp2.n);
-		}
-		avail[i] = turn;
-		return 0;
+		return plan_anchor(p, q, i);
+	case SYNTH_HOP:
+		return plan_hop(p, q, i);
+	case SYNTH_AND:
+		return plan_and(p, q, i);
+	case SYNTH_OR:
+		return plan_or(p, q, i);
 	}
-	case SYNTH_AND: {
-		const struct synth_u32 *pos[3], *neg = NULL;
-		uint32_t tpos = 0, tneg = 0;
-		size_t npos = 0;
-
-		for (k = 0; k < n->nkids; k++) {
-			uint32_t t = avail[n->kid[k]];
-
-			if (n->negated[k]) {
-				neg = &ws->nval[p->qi][n->kid[k]];
-				tneg = t;
-			} else {
-				pos[npos++] = &ws->nval[p->qi][n->kid[k]];
-				tpos = t > tpos ? t : tpos;
-			}
-		}
-		if (npos > 1) {
-			/* the intersection's result goes to val, or to tmp2 when a difference follows */
-			struct synth_u32 *out = neg ? &ws->mark : val;
-
-			if ((rc = logic_call(p, g->tool_and, pos, npos, tpos + 1, out)))
-				return rc;
-			tpos++;
-			if (!out->n)
-				return REJ(EMPTY);
-			pos[0] = out;
-		}
-		if (neg) {
-			const struct synth_u32 *two[2] = { pos[0], neg };
-			uint32_t t = (tpos > tneg ? tpos : tneg) + 1;
-
-			if ((rc = logic_call(p, g->tool_minus, two, 2, t, val)))
-				return rc;
-			avail[i] = t;
-		} else {
-			avail[i] = tpos;
-		}
-		break;
-	}
-	case SYNTH_OR: {
-		const struct synth_u32 *sets[3];
-		uint32_t t = 0;
-
-		for (k = 0; k < n->nkids; k++) {
-			sets[k] = &ws->nval[p->qi][n->kid[k]];
-			t = avail[n->kid[k]] > t ? avail[n->kid[k]] : t;
-		}
-		if ((rc = logic_call(p, g->tool_or, sets, (size_t)n->nkids, t + 1, val)))
-			return rc;
-		avail[i] = t + 1;
-		break;
-	}
-	}
-	if (!val->n)
-		return REJ(EMPTY);
-	return 0;
+	return REJ(EMPTY);
 }
 
 int synth_plan(const struct synth_graph *g, const struct synth_limits *lim, struct synth_ws *ws,
