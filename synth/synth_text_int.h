@@ -135,4 +135,82 @@ static inline int synth_word_is(const char *s, size_t n, const char *w)
 
 /* Loads one template file into tx. @return 0, LING_EIO, LING_EDATA. */
 int synth_text_load_file(struct synth_text *tx, const char *path, struct ling_err *err);
+/*
+ * ---- synth_text.c: the rendering context, shared with synth_text_reply.c ----
+ *
+ * Text is appended to c->out. Template text (lits) may take the sentence's
+ * capital; names (name) stay verbatim. A template's {slots} are filled from
+ * a struct synth_tx_slots (slot_*), and query nodes render as noun phrases
+ * (np), predicates (pred_ok) and whole questions (question).
+ */
+
+enum { CAP_NONE, CAP_UP, CAP_DOWN };
+
+struct synth_tx_ctx {
+	const struct synth_text *tx;
+	uint64_t *rng;
+	struct ling_buf *out;
+	int cap; /* what to do with the first letter of the next template text */
+	int nest; /* > 0 while rendering a phrase inside another one: no commas there */
+	const struct synth_fact *facts; /* SL_FACTS */
+	size_t nfacts;
+};
+
+/* A random element of an array. */
+#define PICK(c, arr) ((arr)[synth_tx_pick((c), sizeof(arr) / sizeof((arr)[0]))])
+/* Which template list of a relation's lexicon entry. */
+enum list_kind { L_FWD, L_FWDQ, L_INV, L_INVQ, L_STMT };
+
+enum slot_kind { SL_NODE, SL_NAME, SL_LIST, SL_TEXT, SL_NOUN, SL_VERB, SL_COORD, SL_PRED, SL_NUM, SL_FACTS };
+struct synth_tx_slot {
+	const char *key;
+	enum slot_kind kind;
+	const struct synth_node *node; /* NODE, COORD, PRED */
+	const char *str; /* NAME, TEXT, NOUN, VERB */
+	const char *const *list; /* LIST */
+	size_t n; /* LIST, NUM; FACTS: the group's first fact */
+	int plural;
+};
+
+struct synth_tx_slots {
+	struct synth_tx_slot v[12];
+	int n;
+	int dflt; /* slot whose number "{a|b}" follows, -1 for `plural` */
+	int plural;
+};
+
+/* Uniform in [0, n), 0 when n < 2. */
+uint32_t synth_tx_pick(struct synth_tx_ctx *c, size_t n);
+void synth_tx_lits(struct synth_tx_ctx *c, const char *s);
+void synth_tx_name(struct synth_tx_ctx *c, const char *s);
+void synth_tx_noun(struct synth_tx_ctx *c, const char *w, int plural);
+/* A relation's lexicon entry and its words, with fallbacks. */
+const struct synth_lex *synth_tx_lex_of(const struct synth_tx_ctx *c, const struct synth_rel_words *rw);
+const char *synth_tx_phrase_of(const struct synth_rel_words *rw);
+const char *synth_tx_subject_of(const struct synth_tx_ctx *c, const struct synth_rel_words *rw);
+const char *synth_tx_object_of(const struct synth_tx_ctx *c, const struct synth_rel_words *rw);
+int synth_tx_form_of(const struct synth_rel_words *rw);
+const struct synth_tpl *synth_tx_choose(struct synth_tx_ctx *c, const struct synth_rel_words *rw, enum list_kind k, unsigned without, unsigned with);
+/* Slots of a template. */
+void synth_tx_slots_init(struct synth_tx_slots *s, int plural);
+struct synth_tx_slot *synth_tx_slot_add(struct synth_tx_slots *s, const char *key, enum slot_kind kind, int plural);
+void synth_tx_slot_node(struct synth_tx_slots *s, const char *key, enum slot_kind kind, const struct synth_node *n, int plural);
+void synth_tx_slot_str(struct synth_tx_slots *s, const char *key, enum slot_kind kind, const char *str, int plural);
+void synth_tx_slot_list(struct synth_tx_slots *s, const char *key, const char *const *v, size_t n);
+const struct synth_tx_slot *synth_tx_slot_find(const struct synth_tx_slots *s, const char *k, size_t n);
+/* Renders template text with its slots. */
+void synth_tx_expands(struct synth_tx_ctx *c, const char *s, const struct synth_tx_slots *sl);
+void synth_tx_expand_tpl(struct synth_tx_ctx *c, const struct synth_tpl *t, const struct synth_tx_slots *sl);
+/* Query nodes in words. */
+int synth_tx_node_plural(const struct synth_tx_ctx *c, const struct synth_node *n);
+const char *synth_tx_node_noun(const struct synth_tx_ctx *c, const struct synth_node *n);
+int synth_tx_same_rel(const struct synth_node *a, const struct synth_node *b);
+void synth_tx_hop_with(struct synth_tx_ctx *c, const struct synth_node *h, const struct synth_tx_slot *xs, int plural);
+void synth_tx_np(struct synth_tx_ctx *c, const struct synth_node *n);
+int synth_tx_pred_ok(struct synth_tx_ctx *c, const struct synth_node *n);
+void synth_tx_question(struct synth_tx_ctx *c, const struct synth_node *q);
+void synth_tx_ctx_init(struct synth_tx_ctx *c, const struct synth_text *tx, uint64_t *rng, struct ling_buf *out);
+
+/* synth_text_reply.c: the facts of a describe slot, as a list. */
+void synth_tx_facts_list(struct synth_tx_ctx *c, size_t first);
 #endif
