@@ -53,6 +53,7 @@
  * them when passed as an argument; kg2samples never shows such names.
  */
 #include "kg_tools.h"
+#include "kg_words.h"
 
 #include "../common/ling_jsonl.h"
 
@@ -547,67 +548,21 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && !memcmp(s + n - m, suffix, m);
 }
 
-static int is_vowel(int c)
-{
-	return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u';
-}
-
-/* The singular of an English noun, by the usual rules. */
+/* The singular (plural) of an English noun, as a new string. */
 static char *singular(const char *w)
 {
-	size_t n = strlen(w);
-	char *s;
+	struct ling_buf b = LING_BUF_INIT;
 
-	if (!strcmp(w, "people"))
-		return xstrdup("person");
-	if (!strcmp(w, "children"))
-		return xstrdup("child");
-	if (n < 3 || !strcmp(w, "series") || !strcmp(w, "species") || !strcmp(w, "news"))
-		return xstrdup(w);
-	if (!strcmp(w, "men") || !strcmp(w, "women")) {
-		s = xstrdup(w);
-		s[n - 2] = 'a';
-		return s;
-	}
-	if (ends_with(w, "ies") && n > 4) {
-		s = xstrndup(w, n - 2);
-		s[n - 3] = 'y';
-		return s;
-	}
-	if (ends_with(w, "sses") || ends_with(w, "shes") || ends_with(w, "ches") || ends_with(w, "xes") ||
-	    ends_with(w, "zes"))
-		return xstrndup(w, n - 2);
-	if (w[n - 1] == 's' && !ends_with(w, "ss") && !ends_with(w, "us") && !ends_with(w, "is"))
-		return xstrndup(w, n - 1);
-	return xstrdup(w);
+	kg_words_singular(w, strlen(w), &b);
+	return b.data ? b.data : xstrdup("");
 }
 
 static char *plural(const char *w)
 {
 	struct ling_buf b = LING_BUF_INIT;
-	size_t n = strlen(w);
 
-	if (!strcmp(w, "person"))
-		return xstrdup("people");
-	if (!strcmp(w, "child"))
-		return xstrdup("children");
-	if (!strcmp(w, "man") || !strcmp(w, "woman")) {
-		char *s = xstrdup(w);
-
-		s[n - 2] = 'e';
-		return s;
-	}
-	if (!n || !strcmp(w, "series") || !strcmp(w, "species"))
-		return xstrdup(w);
-	if (n > 1 && w[n - 1] == 'y' && !is_vowel(w[n - 2])) {
-		ling_buf_add(&b, w, n - 1);
-		ling_buf_adds(&b, "ies");
-	} else if (w[n - 1] == 's' || w[n - 1] == 'x' || w[n - 1] == 'z' || ends_with(w, "ch") || ends_with(w, "sh")) {
-		ling_buf_addf(&b, "%ses", w);
-	} else {
-		ling_buf_addf(&b, "%ss", w);
-	}
-	return b.data;
+	kg_words_plural(w, strlen(w), &b);
+	return b.data ? b.data : xstrdup("");
 }
 
 /* A phrase with its last word made plural (or singular). */
@@ -1409,11 +1364,6 @@ static const char *value_kind(enum kg_value_type t, int cap)
 	}
 }
 
-static const char *article(const char *noun)
-{
-	return is_vowel(to_lower((unsigned char)noun[0])) && noun[0] != 'u' ? "an" : "a";
-}
-
 static char *phrase_text(const struct phrase *p, const char *fallback)
 {
 	struct ling_buf b = LING_BUF_INIT;
@@ -1459,11 +1409,11 @@ static void rel_tool(const struct rel *r, int dir, struct kg_tool *t)
 	vb = phrase_text(&base, "relate to");
 	if (!dir) {
 		if (r->form == KG_PHRASE_NOUN)
-			ling_buf_addf(&d, "Returns the %s of %s %s.", R, article(S), S);
+			ling_buf_addf(&d, "Returns the %s of %s %s.", R, kg_words_article(S), S);
 		else if (r->form == KG_PHRASE_PREP)
-			ling_buf_addf(&d, "Returns the %s that %s %s is %s.", o_pl, article(S), S, R);
+			ling_buf_addf(&d, "Returns the %s that %s %s is %s.", o_pl, kg_words_article(S), S, R);
 		else
-			ling_buf_addf(&d, "Returns the %s that %s %s %s.", o_pl, article(S), S, R);
+			ling_buf_addf(&d, "Returns the %s that %s %s %s.", o_pl, kg_words_article(S), S, R);
 		phrase_snake(&r->s, &param);
 		ling_buf_addf(&pd, "The name of the %s.", S);
 	} else {

@@ -15,6 +15,8 @@
  */
 #include "synth_text_int.h"
 
+#include "../kg/kg_words.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,13 +114,6 @@ static void number(struct synth_tx_ctx *c, size_t n)
 
 /* ---- nouns */
 
-static const char *const irregular[][2] = {
-	{ "person", "people" },	     { "man", "men" },		 { "woman", "women" }, { "child", "children" },
-	{ "medium", "media" },	     { "criterion", "criteria" }, { "series", "series" },
-	{ "species", "species" },    { "Games", "Games" },	 { "alumnus", "alumni" },
-	{ "genus", "genera" },	     { "people", "people" },	 { "foot", "feet" },
-};
-
 /* "genres", "campuses": already plural (a guess; "status" and "basis" are not). */
 static int looks_plural(const char *w, size_t n)
 {
@@ -127,28 +122,15 @@ static int looks_plural(const char *w, size_t n)
 
 static void plural_word(struct synth_tx_ctx *c, const char *w, size_t n)
 {
-	size_t i;
+	struct ling_buf b = LING_BUF_INIT;
 
 	if (looks_plural(w, n)) {
 		lit(c, w, n);
 		return;
 	}
-	for (i = 0; i < sizeof(irregular) / sizeof(irregular[0]); i++)
-		if (synth_word_is(w, n, irregular[i][0])) {
-			synth_tx_lits(c, irregular[i][1]);
-			return;
-		}
-	if (n >= 2 && w[n - 1] == 'y' && !strchr("aeiou", w[n - 2])) {
-		lit(c, w, n - 1);
-		synth_tx_lits(c, "ies");
-	} else if ((n >= 1 && strchr("sxz", w[n - 1])) ||
-		   (n >= 2 && w[n - 1] == 'h' && (w[n - 2] == 'c' || w[n - 2] == 's'))) {
-		lit(c, w, n);
-		synth_tx_lits(c, "es");
-	} else {
-		lit(c, w, n);
-		synth_tx_lits(c, "s");
-	}
+	kg_words_plural(w, n, &b);
+	lit(c, b.data, b.len);
+	ling_buf_release(&b);
 }
 
 /* "place of birth" -> "places of birth", "award category" -> "award categories". */
