@@ -1,5 +1,5 @@
 /*
- * synth_text: the words of kg2samples (see synth_text.h).
+ * synth_text: the words of kg2samples (see synth_text_internal.h).
  *
  * Questions are composed, not looked up: a query tree becomes a noun phrase
  * by applying each hop's relation template to the phrase of its child ("the
@@ -13,7 +13,7 @@
  * Output is appended to the caller's buffers; nothing here allocates per
  * call besides the growth of those buffers.
  */
-#include "synth_text_int.h"
+#include "synth_text_render_internal.h"
 
 #include "../kg/kg_words.h"
 

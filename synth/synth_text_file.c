@@ -7,7 +7,7 @@
  * JSON text after its parent key in the file, since jansson keeps no
  * positions of values.
  */
-#include "synth_text_int.h"
+#include "synth_text_render_internal.h"
 
 #include "../common/ling_input.h"
 

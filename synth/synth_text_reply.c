@@ -2,10 +2,10 @@
  * synth_text_reply: the assistant's side of the words, and the instruction
  * samples: answers naming every result, follow-up questions, replies when
  * no tool fits, ReAct thoughts, system prompts, and fact, list, count,
- * compare and describe samples (see synth_text.h). It renders through the
+ * compare and describe samples (see synth_text_internal.h). It renders through the
  * context of synth_text.c.
  */
-#include "synth_text_int.h"
+#include "synth_text_render_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

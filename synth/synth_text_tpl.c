@@ -3,7 +3,7 @@
  * their checks, the relation lexicon (built-in and from files) and how a
  * pattern's slots are named. synth_text_file fills them; synth_text reads them.
  */
-#include "synth_text_int.h"
+#include "synth_text_render_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,8 +7,8 @@
  * With SYNTH_TEXT_DUMP=1 in the environment it also prints samples of every
  * text on stdout as "# " lines, for reading.
  */
-#include "../../synth/synth_text.h"
-#include "../../synth/synth_text_int.h"
+#include "../../synth/synth_text_internal.h"
+#include "../../synth/synth_text_render_internal.h"
 #include "tap.h"
 
 #include <stdio.h>

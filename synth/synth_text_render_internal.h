@@ -1,5 +1,5 @@
 /*
- * synth_text_int.h: what the files of synth_text share (not a public API).
+ * synth_text_render_internal.h: what the files of synth_text share (not a public API).
  *
  * A template is a string with placeholders (doc/kg2samples-templates.md):
  * "{x}" names a slot, "{is|are}" picks the singular or plural form by the
@@ -8,9 +8,9 @@
  * point into them; templates from user files point into strings the
  * synth_text owns.
  */
-#ifndef SYNTH_TEXT_INT_H
-#define SYNTH_TEXT_INT_H
-#include "synth_text.h"
+#ifndef SYNTH_TEXT_RENDER_INTERNAL_H
+#define SYNTH_TEXT_RENDER_INTERNAL_H
+#include "synth_text_internal.h"
 
 #include <string.h>
 

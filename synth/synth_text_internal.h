@@ -13,8 +13,8 @@
  * Never shape templates after MetaQA's question files: they are an
  * evaluation set.
  */
-#ifndef SYNTH_TEXT_H
-#define SYNTH_TEXT_H
+#ifndef SYNTH_TEXT_INTERNAL_H
+#define SYNTH_TEXT_INTERNAL_H
 #include "../common/ling_rand.h"
 #include "../common/ling_err.h"
 #include "../common/ling_mem.h"
