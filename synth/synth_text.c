@@ -467,6 +467,38 @@ static void expand_plural_head(struct synth_tx_ctx *c, const struct synth_tpl *t
 	expand(c, stop, (size_t)(end - stop), sl);
 }
 
+/* ---- facts of a describe sample, grouped by relation */
+
+int synth_tx_same_group(const struct synth_fact *a, const struct synth_fact *b)
+{
+	return a->inverse == b->inverse && a->rel && b->rel &&
+	       (a->rel == b->rel || (a->rel->iri && b->rel->iri && !strcmp(a->rel->iri, b->rel->iri)));
+}
+
+size_t synth_tx_group_size(const struct synth_tx_ctx *c, size_t first)
+{
+	size_t i, n = 0;
+
+	for (i = first; i < c->nfacts; i++)
+		n += synth_tx_same_group(&c->facts[first], &c->facts[i]);
+	return n;
+}
+
+/* The others of the group that starts at fact `first`, joined as a list. */
+void synth_tx_facts_list(struct synth_tx_ctx *c, size_t first)
+{
+	size_t i, n = synth_tx_group_size(c, first), k = 0;
+
+	for (i = first; i < c->nfacts; i++) {
+		if (!synth_tx_same_group(&c->facts[first], &c->facts[i]))
+			continue;
+		if (k)
+			synth_tx_lits(c, k + 1 == n ? " and " : ", ");
+		synth_tx_name(c, c->facts[i].other);
+		k++;
+	}
+}
+
 /* ---- the query tree */
 
 static const struct synth_node *first_positive(const struct synth_node *n)

@@ -211,6 +211,8 @@ int synth_tx_pred_ok(struct synth_tx_ctx *c, const struct synth_node *n);
 void synth_tx_question(struct synth_tx_ctx *c, const struct synth_node *q);
 void synth_tx_ctx_init(struct synth_tx_ctx *c, const struct synth_text *tx, uint64_t *rng, struct ling_buf *out);
 
-/* synth_text_reply.c: the facts of a describe slot, as a list. */
+/* Facts of one relation and direction form a group; the others of the group that starts at first, as a list. */
+int synth_tx_same_group(const struct synth_fact *a, const struct synth_fact *b);
+size_t synth_tx_group_size(const struct synth_tx_ctx *c, size_t first);
 void synth_tx_facts_list(struct synth_tx_ctx *c, size_t first);
 #endif

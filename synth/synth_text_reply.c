@@ -548,41 +548,11 @@ static void instr_compare(struct synth_tx_ctx *c, const struct synth_instruction
 
 /* ---- descriptions */
 
-static int same_group(const struct synth_fact *a, const struct synth_fact *b)
-{
-	return a->inverse == b->inverse && a->rel && b->rel &&
-	       (a->rel == b->rel || (a->rel->iri && b->rel->iri && !strcmp(a->rel->iri, b->rel->iri)));
-}
-
-static size_t group_size(const struct synth_tx_ctx *c, size_t first)
-{
-	size_t i, n = 0;
-
-	for (i = first; i < c->nfacts; i++)
-		n += same_group(&c->facts[first], &c->facts[i]);
-	return n;
-}
-
-/* The others of the group that starts at fact `first`, joined as a list. */
-void synth_tx_facts_list(struct synth_tx_ctx *c, size_t first)
-{
-	size_t i, n = group_size(c, first), k = 0;
-
-	for (i = first; i < c->nfacts; i++) {
-		if (!same_group(&c->facts[first], &c->facts[i]))
-			continue;
-		if (k)
-			synth_tx_lits(c, k + 1 == n ? " and " : ", ");
-		synth_tx_name(c, c->facts[i].other);
-		k++;
-	}
-}
-
 static void describe_group(struct synth_tx_ctx *c, const char *entity, size_t first)
 {
 	const struct synth_fact *f = &c->facts[first];
 	const struct synth_tpl *t = synth_tx_choose(c, f->rel, L_STMT, 0, 0);
-	size_t n = group_size(c, first);
+	size_t n = synth_tx_group_size(c, first);
 	struct synth_tx_slots sl;
 	struct synth_tx_slot *others;
 
@@ -631,7 +601,7 @@ static void instr_describe(struct synth_tx_ctx *c, const struct synth_instructio
 	synth_tx_expands(c, PICK(c, opens), &sl);
 	for (i = 0; i < a->nfacts; i++) {
 		for (j = 0; j < i; j++)
-			if (same_group(&a->facts[j], &a->facts[i]))
+			if (synth_tx_same_group(&a->facts[j], &a->facts[i]))
 				break;
 		if (j < i || !a->facts[i].rel)
 			continue;
