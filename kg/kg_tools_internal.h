@@ -1,6 +1,7 @@
 /*
- * kg_tools_internal: what kg_tools.c (the catalogue, schemas and calls) and
- * kg_tool_names.c (the words of relations and the names of tools) share.
+ * kg_tools_internal: what kg_tools.c (the catalogue and schemas),
+ * kg_tool_names.c (the words of relations and the names of tools) and
+ * kg_tool_call.c (executing calls) share.
  * Not a public API: the contract is kg_tools.h.
  */
 #ifndef KG_TOOLS_INTERNAL_H
@@ -8,6 +9,7 @@
 
 #include "kg_tools.h"
 
+#include <jansson.h>
 #include <string.h>
 
 #define NAME_MAX_LEN 64
@@ -46,7 +48,35 @@ struct id_vec {
 	int slot;     /* which quad slot to collect */
 };
 
-/* ---- kg_tools.c: reading the store ---- */
+/* ---- kg_tools.c: reading the store, the per-toolset caches ---- */
+
+/* The name cache is emptied when it holds this many names, so memory stays bounded. */
+#define NAME_CACHE_MAX (1u << 20)
+
+struct name_slot {
+	kg_id id; /* 0: empty */
+	char *name;
+};
+
+struct id_cache {
+	struct name_slot *slots;
+	size_t cap, n;
+};
+
+struct kg_tools_private {
+	struct id_cache names; /* display names */
+	struct id_cache terms; /* N-Triples forms, of the objects of literal relations */
+	size_t *order;         /* tool indexes sorted by name, for kg_toolset_find */
+};
+
+/* Empties a cache. */
+void kg_tool_cache_clear(struct id_cache *c);
+/* The display name (label, else N-Triples form) and the N-Triples form of a term, cached per toolset. */
+int kg_tool_display_name(struct kg_store *st, const struct kg_toolset *ts, kg_id id, const char **name, struct ling_err *err);
+int kg_tool_term_nt(struct kg_store *st, const struct kg_toolset *ts, kg_id id, const char **nt, struct ling_err *err);
+/* A JSON value as compact text (consumes v). */
+char *kg_tool_dump_compact(json_t *v);
+
 
 /* Appends the ids in quad slot `slot` of the quads matching (s, p, o) (0 = unbound) to out. */
 int kg_tool_collect(struct kg_store *st, kg_id s, kg_id p, kg_id o, int slot, struct id_vec *out, struct ling_err *err);
