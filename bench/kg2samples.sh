@@ -20,12 +20,10 @@ fi
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time not found (apt-get install time)" >&2; exit 1; }
 mkdir -p "$work"
 
-# The converter leaves the tar's CR at the end of each object IRI ("%0D>"), which would cut every
-# triple off its object's labels; the copy made here has it removed.
 nt=$work/fb15k237.nt
 if [ ! -s "$nt" ]; then
 	python3 "$shared/tools/fb15k237_to_nt.py" "$shared/data/fb15k-237/FB15k-237.tar.gz" \
-		"$shared/data/fb15k-237/entity2wikidata.json" | sed 's/%0D> \.$/> ./' >"$nt.tmp"
+		"$shared/data/fb15k-237/entity2wikidata.json" >"$nt.tmp"
 	mv "$nt.tmp" "$nt"
 fi
 store=$work/store

@@ -17,37 +17,6 @@
 
 #include "../common/banned.h"
 
-static const char *const category_names[SYNTH_NCAT] = {
-	"1p", "2p", "3p", "2i", "3i", "ip", "pi", "2u", "up", "2in", "3in", "inp", "pin", "pni",
-	"parallel", "multiple", "irrelevance", "multi_turn",
-	"fact", "list", "count", "compare", "describe",
-};
-
-static const char *const reject_names[SYNTH_NREJECT] = {
-	"no path", "empty answer", "too few answers", "too many answers", "set too large", "nothing negated",
-	"unnamed entity", "ambiguous name", "too few tools", "schema", "replay", "answer",
-};
-
-const char *synth_category_name(int cat)
-{
-	return cat >= 0 && cat < SYNTH_NCAT ? category_names[cat] : "?";
-}
-
-int synth_category_find(const char *name)
-{
-	int i;
-
-	for (i = 0; i < SYNTH_NCAT; i++)
-		if (!strcmp(name, category_names[i]))
-			return i;
-	return -1;
-}
-
-const char *synth_reject_name(int reason)
-{
-	return reason >= 0 && reason < SYNTH_NREJECT ? reject_names[reason] : "?";
-}
-
 void synth_options_init(struct synth_options *o)
 {
 	int i;
@@ -282,7 +251,7 @@ static uint64_t sample_rng(uint64_t seed, uint64_t index, uint64_t attempt)
 static int draw_category(const struct synth *s, uint64_t seed, uint64_t index)
 {
 	uint64_t rng = sample_rng(seed, index, UINT64_MAX);
-	double x = (double)(synth_rand(&rng) >> 11) * (1.0 / 9007199254740992.0) * s->cum[SYNTH_NCAT - 1];
+	double x = (double)(ling_rand_next(&rng) >> 11) * (1.0 / 9007199254740992.0) * s->cum[SYNTH_NCAT - 1];
 	int i;
 
 	for (i = 0; i < SYNTH_NCAT - 1; i++)

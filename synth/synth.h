@@ -11,7 +11,7 @@
  * first-order-logic query patterns of BetaE (1p 2p 3p 2i 3i ip pi 2u up 2in
  * 3in inp pin pni) around sampled anchors, computing the gold answers on
  * entity ids, planning the tool calls a model would make (on names, as
- * kg_tool_call() executes them), wording the conversation (synth_text.h),
+ * kg_tool_call() executes them), wording the conversation (synth_text_internal.h),
  * verifying it and writing it as one JSON line.
  *
  * Verification, of every sample before it is written: each call's arguments
@@ -93,7 +93,7 @@ struct synth_options {
 	uint64_t shard, nshards;         /* this process makes shard `shard` of `nshards` (default 0 of 1) */
 	double mix[SYNTH_NCAT];          /* relative weight of each category (see synth_options_init) */
 	const char *lang;                /* language of names and wording (default "en") */
-	const char *const *templates;    /* user template files (synth_text.h) */
+	const char *const *templates;    /* user template files (synth_text_internal.h) */
 	size_t ntemplates;
 	enum synth_format format;
 	unsigned max_tools;              /* tools offered to a `multiple` sample, the most any sample gets (default 16) */

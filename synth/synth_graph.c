@@ -389,17 +389,11 @@ static void build_adjacency(struct synth_graph *g, const uint32_t (*fact)[3], si
 	free(fill);
 }
 
-int synth_graph_build(struct synth_graph *g, const struct kg_toolset *ts, struct synth_raw *raw,
-		      struct ling_err *err)
+/* The relations of the tool catalogue: a forward tool and its inverse make one relation's two directions. */
+static int graph_tools(struct synth_graph *g, const struct kg_toolset *ts, struct ling_err *err)
 {
-	size_t i, n;
-	uint32_t r, d;
-	double sum = 0;
-	int rc = 0;
+	size_t i;
 
-	memset(g, 0, sizeof(*g));
-	g->ts = ts;
-	g->nent = raw->nent;
 	g->ntools = (uint32_t)ts->ntools;
 	g->tool_dir = xmalloc((g->ntools + 1) * sizeof(*g->tool_dir));
 	g->schema = xcalloc(g->ntools + 1, sizeof(*g->schema));
@@ -412,17 +406,14 @@ int synth_graph_build(struct synth_graph *g, const struct kg_toolset *ts, struct
 		const struct kg_tool *t = &ts->tools[i];
 		char why[160];
 
-		if (!(g->schema[i] = synth_schema_new(t->parameters, why, sizeof(why)))) {
-			rc = ling_err_set(err, LING_EDATA, "tool %s: parameters schema: %s", t->name, why);
-			goto fail;
-		}
+		if (!(g->schema[i] = synth_schema_new(t->parameters, why, sizeof(why))))
+			return ling_err_set(err, LING_EDATA, "tool %s: parameters schema: %s", t->name, why);
 		switch (t->kind) {
 		case KG_TOOL_FORWARD: {
 			struct synth_rel *rl = &g->rel[g->nrel];
 
 			if (t->twin >= ts->ntools || ts->tools[t->twin].kind != KG_TOOL_INVERSE) {
-				rc = ling_err_set(err, LING_EDATA, "tool %s has no inverse tool", t->name);
-				goto fail;
+				return ling_err_set(err, LING_EDATA, "tool %s has no inverse tool", t->name);
 			}
 			rl->pred = t->predicate;
 			rl->iri = t->predicate_iri;
@@ -449,13 +440,17 @@ int synth_graph_build(struct synth_graph *g, const struct kg_toolset *ts, struct
 	for (i = 0; i < ts->ntools; i++)
 		if (g->tool_dir[i] != SYNTH_NONE)
 			g->rel_tools[g->nrel_tools++] = (uint32_t)i;
-	for (i = 0; i < raw->nfacts; i++)
-		if (raw->fact[i][1] >= g->nrel || raw->fact[i][0] >= g->nent || raw->fact[i][2] >= g->nent) {
-			rc = ling_err_set(err, LING_EDATA, "fact %zu is out of range", i);
-			goto fail;
-		}
+	return 0;
+}
 
-	/* Distinct facts (a triple may be in several graphs), ordered by relation. */
+/* Checks the facts' numbers, then keeps them distinct (a triple may be in several graphs), ordered by relation. */
+static int graph_facts(struct synth_graph *g, struct synth_raw *raw, struct ling_err *err)
+{
+	size_t i, n;
+
+	for (i = 0; i < raw->nfacts; i++)
+		if (raw->fact[i][1] >= g->nrel || raw->fact[i][0] >= g->nent || raw->fact[i][2] >= g->nent)
+			return ling_err_set(err, LING_EDATA, "fact %zu is out of range", i);
 	if (raw->nfacts > 1)
 		qsort(raw->fact, raw->nfacts, sizeof(*raw->fact), cmp_fact);
 	for (i = n = 0; i < raw->nfacts; i++)
@@ -465,8 +460,14 @@ int synth_graph_build(struct synth_graph *g, const struct kg_toolset *ts, struct
 	g->nfacts = n;
 	for (i = 0; i < n; i++)
 		g->rel[raw->fact[i][1]].facts++;
+	return 0;
+}
 
-	build_names(g, raw->name);
+/* The entities' IRIs in one pool. */
+static void graph_iris(struct synth_graph *g, const struct synth_raw *raw)
+{
+	size_t i, n;
+
 	g->iri_off = xmalloc((g->nent + 1) * sizeof(*g->iri_off));
 	n = 0;
 	for (i = 0; i < g->nent; i++)
@@ -481,9 +482,14 @@ int synth_graph_build(struct synth_graph *g, const struct kg_toolset *ts, struct
 		memcpy(g->iri_pool + n, s, len);
 		n += len;
 	}
-	build_adjacency(g, (const uint32_t(*)[3])raw->fact, raw->nfacts);
+}
 
-	/* Relations drawn by the square root of their facts: small relations get asked about too. */
+/* Relations drawn by the square root of their facts: small relations get asked about too. */
+static int graph_draw_weights(struct synth_graph *g, struct ling_err *err)
+{
+	uint32_t r, d;
+	double sum = 0;
+
 	g->dir_cum = xmalloc((2 * (size_t)g->nrel + 1) * sizeof(*g->dir_cum));
 	for (d = 0; d < 2 * g->nrel; d++) {
 		r = d >> 1;
@@ -492,7 +498,25 @@ int synth_graph_build(struct synth_graph *g, const struct kg_toolset *ts, struct
 		g->dir_cum[d] = sum;
 	}
 	if (!g->nrel || sum <= 0)
-		rc = ling_err_set(err, LING_EDATA, "the store has no relation with tools (see kg-query --tools)");
+		return ling_err_set(err, LING_EDATA, "the store has no relation with tools (see kg-query --tools)");
+	return 0;
+}
+
+int synth_graph_build(struct synth_graph *g, const struct kg_toolset *ts, struct synth_raw *raw,
+		      struct ling_err *err)
+{
+	size_t i;
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	g->ts = ts;
+	g->nent = raw->nent;
+	if ((rc = graph_tools(g, ts, err)) || (rc = graph_facts(g, raw, err)))
+		goto fail;
+	build_names(g, raw->name);
+	graph_iris(g, raw);
+	build_adjacency(g, (const uint32_t(*)[3])raw->fact, raw->nfacts);
+	rc = graph_draw_weights(g, err);
 fail:
 	for (i = 0; i < raw->nent; i++) {
 		free(raw->iri ? raw->iri[i] : NULL);
@@ -700,7 +724,7 @@ uint32_t synth_pick_dir(const struct synth_graph *g, uint64_t *rng)
 	uint32_t nd = 2 * g->nrel, lo = 0, hi = nd;
 	double total = g->dir_cum[nd - 1];
 	/* 53 random bits, so the draw is the same double on every machine */
-	double x = (double)(synth_rand(rng) >> 11) * (1.0 / 9007199254740992.0) * total;
+	double x = (double)(ling_rand_next(rng) >> 11) * (1.0 / 9007199254740992.0) * total;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
@@ -712,3 +736,18 @@ uint32_t synth_pick_dir(const struct synth_graph *g, uint64_t *rng)
 	}
 	return lo < nd ? lo : nd - 1;
 }
+
+void synth_names_json(const struct synth_graph *g, const uint32_t *names, size_t n, struct ling_buf *out)
+{
+	size_t i;
+
+	ling_buf_addc(out, '[');
+	for (i = 0; i < n; i++) {
+		if (i)
+			ling_buf_addc(out, ',');
+		synth_json_str(out, synth_name(g, names[i]), g->name_len[names[i]]);
+	}
+	ling_buf_addc(out, ']');
+}
+
+/* The member of object v called key, or NULL. */

@@ -2,15 +2,21 @@
  * synth_internal: what the files of synth/ share (and tests/unit/test_synth.c
  * sees). Not a public API.
  *
+ * Data flows one way, one step per file; a file calls only the files above it:
+ *  - synth_set.c, synth_json.c: sets of numbers; JSON strings, a small reader
+ *    for tool arguments, and JSON Schema validation of them;
  *  - synth_graph.c: the in-memory snapshot of the relations that have tools;
- *  - synth_json.c: the JSON string writer, a small JSON reader for tool
- *    arguments, and JSON Schema validation of them;
  *  - synth_query.c: the 14 patterns as query trees, instantiated around
  *    sampled anchors, and their gold answers and evidence on entity ids;
- *  - synth_exec.c: tool calls executed on names (as kg_tool_call does),
- *    call plans, and the verification of a finished sample;
- *  - synth_sample.c: the conversation of each category and its JSON line;
+ *  - synth_exec.c: tool calls executed on names (as kg_tool_call does);
+ *  - synth_sample.c: the sample being made (messages, calls, answer);
+ *  - synth_plan.c: the calls that answer a query, turn by turn;
+ *  - synth_make.c: one conversation per category around those calls;
+ *  - synth_verify.c: the checks of a finished sample;
+ *  - synth_render.c: its JSON line;
  *  - synth.c: options, the mix, the run loop and its threads.
+ * The words come from synth_text_internal.h (synth_text*.c), which depends
+ * on none of these, and kg/kg_words.h.
  *
  * Functions that can reject a sample return 0 or SYNTH_REJECT(reason) (a
  * positive int); reasons are enum synth_reject.
@@ -19,7 +25,7 @@
 #define SYNTH_INTERNAL_H
 
 #include "synth.h"
-#include "synth_text.h"
+#include "synth_text_internal.h"
 #include "../kg/kg_tools.h"
 #include "../common/ling_mem.h"
 
@@ -38,7 +44,7 @@
 /* Bound on a set computed on the way; beyond it a walk gives up early. */
 #define SYNTH_SET_LIMIT 4096
 
-/* ---- small arrays ---- */
+/* ---- small arrays (synth_set.c) ---- */
 
 struct synth_u32 {
 	uint32_t *v;
@@ -60,6 +66,8 @@ void synth_set_or(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, st
 void synth_set_minus(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct synth_u32 *out);
 int synth_set_has(const uint32_t *a, size_t n, uint32_t x);
 void synth_u32_copy(struct synth_u32 *dst, const uint32_t *v, size_t n);
+/* @return 1 when a and b hold the same values in the same order. */
+int synth_u32_equal(const struct synth_u32 *a, const struct synth_u32 *b);
 
 /* ---- JSON (synth_json.c) ---- */
 
@@ -289,7 +297,7 @@ static inline uint32_t synth_dir_sources(const struct synth_graph *g, uint32_t d
 	return g->src_off[d + 1] - g->src_off[d];
 }
 
-/* ---- samples (synth_exec.c, synth_sample.c) ---- */
+/* ---- samples (synth_sample.c), calls (synth_exec.c), plans (synth_plan.c), checks (synth_verify.c) ---- */
 
 struct synth_call {
 	uint32_t tool;
@@ -330,6 +338,8 @@ void synth_sample_reset(struct synth_sample *s);
 void synth_sample_release(struct synth_sample *s);
 uint32_t synth_sample_add_text(struct synth_sample *s, const char *t, size_t n);
 struct synth_msg *synth_sample_add_msg(struct synth_sample *s, enum synth_role role);
+/* Appends the JSON array of the offered tools' schemas. */
+void synth_sample_tools_json(const struct synth_graph *g, const struct synth_sample *s, struct ling_buf *out);
 
 /* Scratch space of one worker thread. */
 struct synth_ws {
@@ -394,7 +404,7 @@ const struct synth_node *synth_query_asked(const struct synth_graph *g, struct s
 /* Verifies a finished sample (see synth.h). @return 0 or SYNTH_REJECT. */
 int synth_verify(const struct synth_graph *g, struct synth_ws *ws, const struct synth_sample *s);
 
-/* ---- the generator (synth_sample.c) ---- */
+/* ---- the generator (synth_make.c, synth_render.c) ---- */
 
 struct synth_gen {
 	const struct synth_graph *g;

@@ -15,122 +15,6 @@
 
 #include "../common/banned.h"
 
-/* ---- small arrays ---- */
-
-void synth_u32_release(struct synth_u32 *a)
-{
-	free(a->v);
-	a->v = NULL;
-	a->n = a->cap = 0;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-void synth_u32_sort_unique(struct synth_u32 *a)
-{
-	size_t i, n = 0;
-
-	if (a->n < 2)
-		return;
-	/* Small sets are the rule: insertion sort beats qsort's call overhead. */
-	if (a->n <= 16) {
-		for (i = 1; i < a->n; i++) {
-			uint32_t x = a->v[i];
-			size_t j = i;
-
-			while (j && a->v[j - 1] > x) {
-				a->v[j] = a->v[j - 1];
-				j--;
-			}
-			a->v[j] = x;
-		}
-	} else {
-		qsort(a->v, a->n, sizeof(*a->v), cmp_u32);
-	}
-	for (i = 0; i < a->n; i++)
-		if (!n || a->v[n - 1] != a->v[i])
-			a->v[n++] = a->v[i];
-	a->n = n;
-}
-
-void synth_u32_copy(struct synth_u32 *dst, const uint32_t *v, size_t n)
-{
-	dst->n = 0;
-	if (n > dst->cap)
-		dst->v = xgrow(dst->v, &dst->cap, n, sizeof(*dst->v));
-	if (n)
-		memcpy(dst->v, v, n * sizeof(*v));
-	dst->n = n;
-}
-
-void synth_set_and(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct synth_u32 *out)
-{
-	size_t i = 0, j = 0;
-
-	out->n = 0;
-	while (i < na && j < nb) {
-		if (a[i] < b[j])
-			i++;
-		else if (a[i] > b[j])
-			j++;
-		else {
-			synth_u32_push(out, a[i]);
-			i++, j++;
-		}
-	}
-}
-
-void synth_set_or(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct synth_u32 *out)
-{
-	size_t i = 0, j = 0;
-
-	out->n = 0;
-	while (i < na || j < nb) {
-		if (j == nb || (i < na && a[i] < b[j]))
-			synth_u32_push(out, a[i++]);
-		else if (i == na || b[j] < a[i])
-			synth_u32_push(out, b[j++]);
-		else {
-			synth_u32_push(out, a[i]);
-			i++, j++;
-		}
-	}
-}
-
-void synth_set_minus(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct synth_u32 *out)
-{
-	size_t i = 0, j = 0;
-
-	out->n = 0;
-	while (i < na) {
-		if (j == nb || a[i] < b[j])
-			synth_u32_push(out, a[i++]);
-		else if (a[i] > b[j])
-			j++;
-		else
-			i++, j++;
-	}
-}
-
-int synth_set_has(const uint32_t *a, size_t n, uint32_t x)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (a[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && a[lo] == x;
-}
 
 /* ---- writing ---- */
 
@@ -492,6 +376,134 @@ static int annotation(const char *key)
 	       !strcmp(key, "examples") || !strcmp(key, "format") || !strcmp(key, "$schema");
 }
 
+static struct synth_schema *compile(json_t *j, char *why, size_t whylen);
+
+static int schema_type(struct synth_schema *s, json_t *v, char *why, size_t whylen)
+{
+	size_t i;
+	json_t *t;
+
+	if (json_is_string(v)) {
+		s->types = type_bits(json_string_value(v));
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, t)
+			s->types |= json_is_string(t) ? type_bits(json_string_value(t)) : 0;
+	}
+	if (!s->types) {
+		snprintf(why, whylen, "unknown type");
+		return -1;
+	}
+	return 0;
+}
+
+static int schema_properties(struct synth_schema *s, json_t *v, char *why, size_t whylen)
+{
+	const char *pk;
+	json_t *pv;
+
+	if (!json_is_object(v)) {
+		snprintf(why, whylen, "properties must be an object");
+		return -1;
+	}
+	s->nprops = json_object_size(v);
+	s->prop = xcalloc(s->nprops + 1, sizeof(*s->prop));
+	s->props = xcalloc(s->nprops + 1, sizeof(*s->props));
+	s->required = xcalloc(s->nprops + 1, 1);
+	s->nprops = 0;
+	json_object_foreach(v, pk, pv) {
+		s->prop[s->nprops] = xstrdup(pk);
+		if (!(s->props[s->nprops++] = compile(pv, why, whylen)))
+			return -1;
+	}
+	return 0;
+}
+
+/* One keyword of a schema object, except those that need the properties first. */
+static int schema_keyword(struct synth_schema *s, const char *key, json_t *v, char *why, size_t whylen)
+{
+	if (!strcmp(key, "type"))
+		return schema_type(s, v, why, whylen);
+	if (!strcmp(key, "properties"))
+		return schema_properties(s, v, why, whylen);
+	if (!strcmp(key, "required") || !strcmp(key, "additionalProperties") || !strcmp(key, "enum"))
+		return 0; /* after the properties: schema_after_properties() */
+	if (!strcmp(key, "items"))
+		return (s->items = compile(v, why, whylen)) ? 0 : -1;
+	if (!strcmp(key, "minItems") || !strcmp(key, "maxItems")) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0) {
+			snprintf(why, whylen, "%s must be a count", key);
+			return -1;
+		}
+		*(key[1] == 'i' ? &s->min_items : &s->max_items) = (long)json_integer_value(v);
+		return 0;
+	}
+	if (!annotation(key)) {
+		snprintf(why, whylen, "unsupported keyword \"%s\"", key);
+		return -1;
+	}
+	return 0;
+}
+
+static int schema_required(struct synth_schema *s, json_t *v, char *why, size_t whylen)
+{
+	size_t i, k;
+	json_t *r;
+
+	if (!json_is_array(v)) {
+		snprintf(why, whylen, "required must be an array");
+		return -1;
+	}
+	json_array_foreach(v, i, r) {
+		for (k = 0; k < s->nprops && json_is_string(r) && strcmp(s->prop[k], json_string_value(r)); k++)
+			;
+		if (k == s->nprops) {
+			snprintf(why, whylen, "a required key is not a property");
+			return -1;
+		}
+		s->required[k] = 1;
+	}
+	return 0;
+}
+
+static int schema_enum(struct synth_schema *s, json_t *v, char *why, size_t whylen)
+{
+	size_t i;
+	json_t *e;
+
+	if (!json_is_array(v)) {
+		snprintf(why, whylen, "enum must be an array");
+		return -1;
+	}
+	s->enums = xcalloc(json_array_size(v) + 1, sizeof(*s->enums));
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e)) {
+			snprintf(why, whylen, "enum values must be strings");
+			return -1;
+		}
+		s->enums[s->nenums++] = xstrdup(json_string_value(e));
+	}
+	return 0;
+}
+
+/* additionalProperties, required and enum, which refer to the properties. */
+static int schema_after_properties(struct synth_schema *s, json_t *j, char *why, size_t whylen)
+{
+	json_t *v;
+
+	if ((v = json_object_get(j, "additionalProperties"))) {
+		if (!json_is_boolean(v)) {
+			snprintf(why, whylen, "additionalProperties must be a boolean");
+			return -1;
+		}
+		s->closed = json_is_false(v);
+	}
+	if ((v = json_object_get(j, "required")) && schema_required(s, v, why, whylen))
+		return -1;
+	if ((v = json_object_get(j, "enum")) && schema_enum(s, v, why, whylen))
+		return -1;
+	return 0;
+}
+
 static struct synth_schema *compile(json_t *j, char *why, size_t whylen)
 {
 	struct synth_schema *s;
@@ -505,97 +517,11 @@ static struct synth_schema *compile(json_t *j, char *why, size_t whylen)
 	s = xcalloc(1, sizeof(*s));
 	s->min_items = s->max_items = -1;
 	s->closed = 0;
-	json_object_foreach(j, key, v) {
-		if (!strcmp(key, "type")) {
-			size_t i;
-			json_t *t;
-
-			if (json_is_string(v)) {
-				s->types = type_bits(json_string_value(v));
-			} else if (json_is_array(v)) {
-				json_array_foreach(v, i, t)
-					s->types |= json_is_string(t) ? type_bits(json_string_value(t)) : 0;
-			}
-			if (!s->types) {
-				snprintf(why, whylen, "unknown type");
-				goto fail;
-			}
-		} else if (!strcmp(key, "properties")) {
-			const char *pk;
-			json_t *pv;
-
-			if (!json_is_object(v)) {
-				snprintf(why, whylen, "properties must be an object");
-				goto fail;
-			}
-			s->nprops = json_object_size(v);
-			s->prop = xcalloc(s->nprops + 1, sizeof(*s->prop));
-			s->props = xcalloc(s->nprops + 1, sizeof(*s->props));
-			s->required = xcalloc(s->nprops + 1, 1);
-			s->nprops = 0;
-			json_object_foreach(v, pk, pv) {
-				s->prop[s->nprops] = xstrdup(pk);
-				if (!(s->props[s->nprops++] = compile(pv, why, whylen)))
-					goto fail;
-			}
-		} else if (!strcmp(key, "required") || !strcmp(key, "additionalProperties") || !strcmp(key, "enum")) {
-			continue; /* after the properties, below */
-		} else if (!strcmp(key, "items")) {
-			if (!(s->items = compile(v, why, whylen)))
-				goto fail;
-		} else if (!strcmp(key, "minItems") || !strcmp(key, "maxItems")) {
-			if (!json_is_integer(v) || json_integer_value(v) < 0) {
-				snprintf(why, whylen, "%s must be a count", key);
-				goto fail;
-			}
-			*(key[1] == 'i' ? &s->min_items : &s->max_items) = (long)json_integer_value(v);
-		} else if (!annotation(key)) {
-			snprintf(why, whylen, "unsupported keyword \"%s\"", key);
+	json_object_foreach(j, key, v)
+		if (schema_keyword(s, key, v, why, whylen))
 			goto fail;
-		}
-	}
-	if ((v = json_object_get(j, "additionalProperties"))) {
-		if (!json_is_boolean(v)) {
-			snprintf(why, whylen, "additionalProperties must be a boolean");
-			goto fail;
-		}
-		s->closed = json_is_false(v);
-	}
-	if ((v = json_object_get(j, "required"))) {
-		size_t i, k;
-		json_t *r;
-
-		if (!json_is_array(v)) {
-			snprintf(why, whylen, "required must be an array");
-			goto fail;
-		}
-		json_array_foreach(v, i, r) {
-			for (k = 0; k < s->nprops && json_is_string(r) && strcmp(s->prop[k], json_string_value(r)); k++)
-				;
-			if (k == s->nprops) {
-				snprintf(why, whylen, "a required key is not a property");
-				goto fail;
-			}
-			s->required[k] = 1;
-		}
-	}
-	if ((v = json_object_get(j, "enum"))) {
-		size_t i;
-		json_t *e;
-
-		if (!json_is_array(v)) {
-			snprintf(why, whylen, "enum must be an array");
-			goto fail;
-		}
-		s->enums = xcalloc(json_array_size(v) + 1, sizeof(*s->enums));
-		json_array_foreach(v, i, e) {
-			if (!json_is_string(e)) {
-				snprintf(why, whylen, "enum values must be strings");
-				goto fail;
-			}
-			s->enums[s->nenums++] = xstrdup(json_string_value(e));
-		}
-	}
+	if (schema_after_properties(s, j, why, whylen))
+		goto fail;
 	return s;
 fail:
 	synth_schema_free(s);

@@ -133,7 +133,7 @@ static void pick_start(const struct synth_graph *g, uint64_t *rng, uint32_t *d, 
 
 	*d = synth_pick_dir(g, rng);
 	n = synth_dir_sources(g, *d);
-	*a = g->src[g->src_off[*d] + synth_rand_below(rng, n)];
+	*a = g->src[g->src_off[*d] + ling_rand_below(rng, n)];
 }
 
 /* A random edge out of m whose relation is not avoid (the way back). */
@@ -143,7 +143,7 @@ static int pick_next(const struct synth_graph *g, uint64_t *rng, uint32_t m, uin
 	int tries;
 
 	for (tries = 0; deg && tries < 4; tries++) {
-		const struct synth_edge *x = &g->adj[g->adj_off[m] + synth_rand_below(rng, deg)];
+		const struct synth_edge *x = &g->adj[g->adj_off[m] + ling_rand_below(rng, deg)];
 
 		if (x->dir != avoid) {
 			*d = x->dir;
@@ -164,7 +164,7 @@ static int pick_into(const struct synth_graph *g, uint64_t *rng, uint32_t t, con
 	int tries, i;
 
 	for (tries = 0; deg && tries < 6; tries++) {
-		const struct synth_edge *x = &g->adj[g->adj_off[t] + synth_rand_below(rng, deg)];
+		const struct synth_edge *x = &g->adj[g->adj_off[t] + ling_rand_below(rng, deg)];
 
 		for (i = 0; i < nused; i++)
 			if (used[i][0] == (x->dir ^ 1) && used[i][1] == x->to)
@@ -180,7 +180,7 @@ static int pick_into(const struct synth_graph *g, uint64_t *rng, uint32_t t, con
 
 static uint32_t pick_member(const struct synth_u32 *s, uint64_t *rng)
 {
-	return s->v[synth_rand_below(rng, (uint32_t)s->n)];
+	return s->v[ling_rand_below(rng, (uint32_t)s->n)];
 }
 
 /* A chain a -d1-> S1 -d2-> C; S1 in tmp[0], C in tmp[1]; nodes returned. */
@@ -212,14 +212,14 @@ static int chain2(const struct synth_graph *g, const struct synth_limits *lim, u
 	return 0;
 }
 
-static int sample_tree(const struct synth_graph *g, const struct synth_limits *lim, int pattern, uint64_t *rng,
-		       struct synth_query *q, struct synth_u32 *tmp)
+/* The patterns that start as a chain from one anchor: 1p 2p 3p, and pi pin pni (a chain and a branch). */
+static int sample_chain(const struct synth_graph *g, const struct synth_limits *lim, int pattern, uint64_t *rng,
+			struct synth_query *q, struct synth_u32 *tmp)
 {
-	uint32_t d[3], a[3], used[3][2], t, m;
-	uint8_t h[3], x;
-	int rc = 0, tries, negation;
+	uint32_t d[3], a[3], used[1][2], t;
+	uint8_t h[2];
+	int rc;
 
-	synth_query_reset(q, pattern);
 	switch (pattern) {
 	case SYNTH_CAT_1P:
 		pick_start(g, rng, &d[0], &a[0]);
@@ -261,9 +261,27 @@ static int sample_tree(const struct synth_graph *g, const struct synth_limits *l
 		else
 			synth_q_and(q, h[0], h[1], 0xff, 1);
 		return 0;
-	default:
-		break;
 	}
+	return REJ(NO_PATH);
+}
+
+/* Two branches from anchors, as two_branches() picks them. */
+struct branches {
+	uint32_t d[3], a[3];     /* relation and anchor of each branch (the third: 3i 3in) */
+	uint32_t used[3][2];     /* (relation, anchor) pairs taken, so the next branch differs */
+	uint32_t t;              /* a member of the first branch's set */
+	uint8_t h[3];            /* their hops in the query */
+};
+
+/*
+ * The first two branches of 2i 3i ip 2u up 2in 3in inp: d[i] from anchor
+ * a[i] into the set tmp[i], h[i] their hops in q; t is a member of the first.
+ */
+static int two_branches(const struct synth_graph *g, const struct synth_limits *lim, int pattern, uint64_t *rng,
+			struct synth_query *q, struct synth_u32 *tmp, struct branches *b)
+{
+	uint32_t *d = b->d, *a = b->a;
+	int rc = 0, tries, negation;
 
 	/*
 	 * Patterns with two or three branches from anchors: 2i 3i ip 2u up 2in
@@ -283,11 +301,11 @@ static int sample_tree(const struct synth_graph *g, const struct synth_limits *l
 		return rc;
 	if (negation && tmp[0].n < 2)
 		return REJ(NEGATION);
-	used[0][0] = d[0];
-	used[0][1] = a[0];
-	t = pick_member(&tmp[0], rng);
+	b->used[0][0] = d[0];
+	b->used[0][1] = a[0];
+	b->t = pick_member(&tmp[0], rng);
 	for (tries = 0; tries < 4; tries++) {
-		if ((rc = pick_into(g, rng, t, (const uint32_t(*)[2])used, 1, &d[1], &a[1])) ||
+		if ((rc = pick_into(g, rng, b->t, (const uint32_t(*)[2])b->used, 1, &d[1], &a[1])) ||
 		    (rc = hop_set(g, &a[1], 1, d[1], &tmp[1], lim->branch)))
 			continue;
 		if (pattern != SYNTH_CAT_3IN)
@@ -298,10 +316,25 @@ static int sample_tree(const struct synth_graph *g, const struct synth_limits *l
 	}
 	if (rc)
 		return rc;
-	used[1][0] = d[1];
-	used[1][1] = a[1];
-	h[0] = synth_q_hop(q, d[0], synth_q_anchor(q, a[0]));
-	h[1] = synth_q_hop(q, d[1], synth_q_anchor(q, a[1]));
+	b->used[1][0] = d[1];
+	b->used[1][1] = a[1];
+	b->h[0] = synth_q_hop(q, d[0], synth_q_anchor(q, a[0]));
+	b->h[1] = synth_q_hop(q, d[1], synth_q_anchor(q, a[1]));
+	return 0;
+}
+
+/* The patterns of two or three branches from anchors, joined, and for ip up inp a hop after the join. */
+static int sample_branches(const struct synth_graph *g, const struct synth_limits *lim, int pattern, uint64_t *rng,
+			   struct synth_query *q, struct synth_u32 *tmp)
+{
+	struct branches br;
+	uint32_t *d = br.d, *a = br.a, m;
+	const uint32_t(*used)[2] = (const uint32_t(*)[2])br.used;
+	uint8_t *h = br.h, x;
+	int rc;
+
+	if ((rc = two_branches(g, lim, pattern, rng, q, tmp, &br)))
+		return rc;
 	switch (pattern) {
 	case SYNTH_CAT_2I:
 		synth_q_and(q, h[0], h[1], 0xff, 0);
@@ -313,7 +346,7 @@ static int sample_tree(const struct synth_graph *g, const struct synth_limits *l
 		synth_q_and(q, h[0], h[1], 0xff, 2);
 		return 0;
 	case SYNTH_CAT_3I:
-		if ((rc = pick_into(g, rng, t, (const uint32_t(*)[2])used, 2, &d[2], &a[2])))
+		if ((rc = pick_into(g, rng, br.t, used, 2, &d[2], &a[2])))
 			return rc;
 		h[2] = synth_q_hop(q, d[2], synth_q_anchor(q, a[2]));
 		synth_q_and(q, h[0], h[1], h[2], 0);
@@ -323,7 +356,7 @@ static int sample_tree(const struct synth_graph *g, const struct synth_limits *l
 		synth_set_and(tmp[0].v, tmp[0].n, tmp[1].v, tmp[1].n, &tmp[2]);
 		if (tmp[2].n < 2)
 			return REJ(NEGATION);
-		if ((rc = pick_into(g, rng, pick_member(&tmp[2], rng), (const uint32_t(*)[2])used, 2, &d[2], &a[2])))
+		if ((rc = pick_into(g, rng, pick_member(&tmp[2], rng), used, 2, &d[2], &a[2])))
 			return rc;
 		h[2] = synth_q_hop(q, d[2], synth_q_anchor(q, a[2]));
 		synth_q_and(q, h[0], h[1], h[2], 4);
@@ -355,6 +388,24 @@ static int sample_tree(const struct synth_graph *g, const struct synth_limits *l
 		return 0;
 	}
 	return REJ(NO_PATH);
+}
+
+
+static int sample_tree(const struct synth_graph *g, const struct synth_limits *lim, int pattern, uint64_t *rng,
+		       struct synth_query *q, struct synth_u32 *tmp)
+{
+	synth_query_reset(q, pattern);
+	switch (pattern) {
+	case SYNTH_CAT_1P:
+	case SYNTH_CAT_2P:
+	case SYNTH_CAT_3P:
+	case SYNTH_CAT_PI:
+	case SYNTH_CAT_PIN:
+	case SYNTH_CAT_PNI:
+		return sample_chain(g, lim, pattern, rng, q, tmp);
+	default:
+		return sample_branches(g, lim, pattern, rng, q, tmp);
+	}
 }
 
 int synth_query_sample(const struct synth_graph *g, const struct synth_limits *lim, int pattern, uint64_t *rng,

@@ -1,5 +1,5 @@
 /*
- * synth_text: the words of kg2samples (see synth_text.h).
+ * synth_text: the words of kg2samples (see synth_text_internal.h).
  *
  * Questions are composed, not looked up: a query tree becomes a noun phrase
  * by applying each hop's relation template to the phrase of its child ("the
@@ -13,7 +13,9 @@
  * Output is appended to the caller's buffers; nothing here allocates per
  * call besides the growth of those buffers.
  */
-#include "synth_text_int.h"
+#include "synth_text_render_internal.h"
+
+#include "../kg/kg_words.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,430 +23,18 @@
 
 #include "../common/banned.h"
 
-#define FB_PREFIX "http://rdf.freebase.com/ns/"
-#define KG_PREFIX "urn:kg:"
-
-/* ---------------------------------------------------------------- random */
-
-uint64_t synth_rand(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-uint32_t synth_rand_below(uint64_t *state, uint32_t n)
-{
-	return (uint32_t)(((synth_rand(state) >> 32) * (uint64_t)n) >> 32);
-}
-
-/* ------------------------------------------------------------- templates */
-
-static int word_is(const char *s, size_t n, const char *w)
-{
-	return strlen(w) == n && !memcmp(s, w, n);
-}
-
-/* A restrictor is MOD when it cannot follow "are": relative clauses and "with" phrases. */
-static int restrictor_is_mod(const char *s, size_t len)
-{
-	static const char *const first[] = { "who", "whose", "that", "which", "where", "with", "whom", "when", "to" };
-	const char *sp = memchr(s, ' ', len);
-	size_t n = sp ? (size_t)(sp - s) : len;
-	size_t i;
-
-	for (i = 0; i < sizeof(first) / sizeof(first[0]); i++)
-		if (word_is(s, n, first[i]))
-			return 1;
-	/* "starring X": "Which films are starring X?" reads badly, so -ing phrases do not follow "are" */
-	if (n > 4 && !memcmp(s + n - 3, "ing", 3))
-		return 1;
-	if (sp) {
-		const char *w2 = sp + 1, *end = s + len, *sp2 = memchr(w2, ' ', (size_t)(end - w2));
-		size_t n2 = sp2 ? (size_t)(sp2 - w2) : (size_t)(end - w2);
-
-		if (word_is(w2, n2, "which") || word_is(w2, n2, "whom"))
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * Whether the word before an {x} lets {x} be any phrase: a preposition, a
- * relative or auxiliary word, or a verb. After a noun or an article ("in the
- * genre {x}", "the films {x} directed", "a {x}") only a name reads well.
- */
-static int opens_phrase(const char *w, size_t n)
-{
-	static const char *const words[] = {
-		"of",	 "in",	  "by",	    "with",    "for",	 "at",	     "where",  "which",	  "that",    "to",
-		"from",	 "on",	  "as",	    "about",   "under",	 "into",     "within", "before",  "behind",  "among",
-		"than",	 "and",	  "or",	    "who",     "whom",	 "when",     "did",    "does",	  "do",	     "has",
-		"have",	 "can",	  "is",	    "was",     "are",	 "were",     "be",     "won",	  "wrote",   "had",
-		"made",	 "shot",  "broadcast", "play", "plays",	 "speak",    "speaks", "include", "includes", "contain",
-		"contains", "border", "borders", "use", "uses",	 "wear",     "wears",  "study",	  "earn",    "follow",
-		"follows", "practise", "feature", "features", "perform", "performs", "lists", "marry", "direct", "got",
-	};
-	size_t i;
-
-	if (n > 2 && w[n - 1] == 'd' && w[n - 2] == 'e')
-		return 1;
-	if (n > 3 && !memcmp(w + n - 3, "ing", 3))
-		return 1;
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (word_is(w, n, words[i]))
-			return 1;
-	return 0;
-}
-
-/* Templates that only suit a name in slot {k} (k one letter): "{x}'s", "{x} as", or {x} after a noun. */
-static int name_only(const char *s, size_t len, char k)
-{
-	const char *p = s, *end = s + len;
-	char poss[] = "{x}'s", as[] = "{x} as ", slot[] = "{x}";
-
-	poss[1] = as[1] = slot[1] = k;
-	if ((len >= 5 && memmem(s, len, poss, 5)) || (len >= 7 && memmem(s, len, as, 7)))
-		return 1;
-	while ((p = memmem(p, (size_t)(end - p), slot, 3))) {
-		const char *e = p - 1, *b;
-
-		if (p > s && e > s && *e == ' ') {
-			if (e[-1] == '}') {
-				/* an alternation ("{x:is|are} {x}") is a verb, so are {p} and {v}; {on} is a noun */
-				for (b = e - 1; b > s && *b != '{'; b--)
-					;
-				if (!memchr(b, '|', (size_t)(e - b)) && !(e - b == 3 && (b[1] == 'p' || b[1] == 'v')))
-					return 1;
-			} else {
-				for (b = e; b > s && b[-1] != ' ' && b[-1] != '}'; b--)
-					;
-				if (!opens_phrase(b, (size_t)(e - b)))
-					return 1;
-			}
-		}
-		p += 3;
-	}
-	return 0;
-}
-
-void synth_tpls_add(struct synth_tpls *l, const char *s, size_t len)
-{
-	struct synth_tpl *t;
-
-	l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
-	t = &l->v[l->n++];
-	t->s = s;
-	t->len = len;
-	t->flags = 0;
-	if (name_only(s, len, 'x'))
-		t->flags |= SYNTH_TPL_POSS;
-	if (name_only(s, len, 's'))
-		t->flags |= SYNTH_TPL_NAME_S;
-	if (name_only(s, len, 'o'))
-		t->flags |= SYNTH_TPL_NAME_O;
-	if (restrictor_is_mod(s, len))
-		t->flags |= SYNTH_TPL_MOD;
-}
-
-void synth_tpls_add_list(struct synth_tpls *l, const char *list)
-{
-	while (list && *list) {
-		const char *e = strchr(list, ';');
-		size_t n = e ? (size_t)(e - list) : strlen(list);
-
-		if (n)
-			synth_tpls_add(l, list, n);
-		list = e ? e + 1 : NULL;
-	}
-}
-
-static int name_in(const char *name, size_t n, const char *set)
-{
-	while (set && *set) {
-		const char *e = strchr(set, ',');
-		size_t m = e ? (size_t)(e - set) : strlen(set);
-
-		if (m == n && !memcmp(set, name, n))
-			return 1;
-		set = e ? e + 1 : NULL;
-	}
-	return 0;
-}
-
-const char *synth_tpl_check(const char *s, const char *allowed, const char *required)
-{
-	size_t len = strlen(s), i;
-
-	if (!len)
-		return "empty template";
-	if (s[0] == ' ' || s[len - 1] == ' ' || strstr(s, "  "))
-		return "template has leading, trailing or double spaces";
-	for (i = 0; i < len; i++) {
-		const char *e, *bar, *colon;
-		size_t n;
-
-		if (s[i] == '}')
-			return "'}' without '{'";
-		if (s[i] != '{')
-			continue;
-		e = strchr(s + i + 1, '}');
-		if (!e)
-			return "'{' without '}'";
-		n = (size_t)(e - (s + i + 1));
-		if (memchr(s + i + 1, '{', n))
-			return "nested '{'";
-		bar = memchr(s + i + 1, '|', n);
-		if (bar) {
-			if (memchr(bar + 1, '|', (size_t)(e - bar - 1)))
-				return "more than one '|' in {singular|plural}";
-			colon = memchr(s + i + 1, ':', (size_t)(bar - (s + i + 1)));
-			if (colon && !name_in(s + i + 1, (size_t)(colon - (s + i + 1)), allowed))
-				return "unknown placeholder before ':' in {name:singular|plural}";
-		} else if (!name_in(s + i + 1, n, allowed)) {
-			return "unknown placeholder";
-		}
-		i += n + 1;
-	}
-	while (required && *required) {
-		const char *e = strchr(required, ',');
-		size_t m = e ? (size_t)(e - required) : strlen(required);
-		char want[16];
-
-		if (m + 3 > sizeof(want))
-			return "placeholder name too long";
-		want[0] = '{';
-		memcpy(want + 1, required, m);
-		want[m + 1] = '}';
-		want[m + 2] = '\0';
-		if (!strstr(s, want)) {
-			want[m + 1] = ':';
-			if (!strstr(s, want))
-				return "a required placeholder is missing";
-		}
-		required = e ? e + 1 : NULL;
-	}
-	return NULL;
-}
-
-/* --------------------------------------------------------------- lexicon */
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return h;
-}
-
-static void rehash(struct synth_text *tx)
-{
-	size_t i, mask;
-
-	free(tx->slots);
-	tx->nslots = 64;
-	while (tx->nslots < 2 * (tx->nlex + 1))
-		tx->nslots *= 2;
-	tx->slots = xcalloc(tx->nslots, sizeof(*tx->slots));
-	mask = tx->nslots - 1;
-	for (i = 0; i < tx->nlex; i++) {
-		size_t h = (size_t)hash_str(tx->lex[i].iri) & mask;
-
-		while (tx->slots[h])
-			h = (h + 1) & mask;
-		tx->slots[h] = (uint32_t)(i + 1);
-	}
-}
-
-static const struct synth_lex *lex_find(const struct synth_text *tx, const char *iri)
-{
-	size_t mask, h;
-
-	if (!iri || !tx->nslots)
-		return NULL;
-	mask = tx->nslots - 1;
-	for (h = (size_t)hash_str(iri) & mask; tx->slots[h]; h = (h + 1) & mask)
-		if (!strcmp(tx->lex[tx->slots[h] - 1].iri, iri))
-			return &tx->lex[tx->slots[h] - 1];
-	return NULL;
-}
-
-struct synth_lex *synth_text_lex_get(struct synth_text *tx, const char *iri, int create)
-{
-	const struct synth_lex *found = lex_find(tx, iri);
-	struct synth_lex *l;
-
-	if (found || !create)
-		return (struct synth_lex *)found;
-	tx->lex = xgrow(tx->lex, &tx->caplex, tx->nlex + 1, sizeof(*tx->lex));
-	l = &tx->lex[tx->nlex++];
-	memset(l, 0, sizeof(*l));
-	l->iri = iri;
-	if (2 * (tx->nlex + 1) > tx->nslots) {
-		rehash(tx);
-	} else {
-		size_t mask = tx->nslots - 1, h = (size_t)hash_str(iri) & mask;
-
-		while (tx->slots[h])
-			h = (h + 1) & mask;
-		tx->slots[h] = (uint32_t)tx->nlex;
-	}
-	return l;
-}
-
-const char *synth_text_own(struct synth_text *tx, char *s)
-{
-	tx->owned = xgrow(tx->owned, &tx->capowned, tx->nowned + 1, sizeof(*tx->owned));
-	tx->owned[tx->nowned++] = s;
-	return s;
-}
-
-static const char *builtin_iri(struct synth_text *tx, const char *short_iri)
-{
-	struct ling_buf b = LING_BUF_INIT;
-
-	if (!strncmp(short_iri, "fb:", 3)) {
-		ling_buf_adds(&b, FB_PREFIX);
-		ling_buf_adds(&b, short_iri + 3);
-	} else if (!strncmp(short_iri, "kg:", 3)) {
-		ling_buf_adds(&b, KG_PREFIX);
-		ling_buf_adds(&b, short_iri + 3);
-	} else {
-		return short_iri;
-	}
-	return synth_text_own(tx, b.data);
-}
-
-static void load_builtins(struct synth_text *tx)
-{
-	size_t i;
-
-	for (i = 0; i < synth_builtin_nrels; i++) {
-		const struct synth_builtin_rel *b = &synth_builtin_rels[i];
-		struct synth_lex *l = synth_text_lex_get(tx, builtin_iri(tx, b->iri), 1);
-
-		l->subject = b->subject;
-		l->object = b->object;
-		l->flags = b->flags;
-		synth_tpls_add_list(&l->fwd, b->fwd);
-		synth_tpls_add_list(&l->fwdq, b->fwdq);
-		synth_tpls_add_list(&l->inv, b->inv);
-		synth_tpls_add_list(&l->invq, b->invq);
-		synth_tpls_add_list(&l->stmt, b->stmt);
-	}
-	/*
-	 * Relations without an entry: phrases from their words, by the form of
-	 * the phrase {p} ("place of birth", "directed by", "contains"); {on} is
-	 * the object noun and {v} the verb phrase, in the number of its subject.
-	 */
-	synth_tpls_add_list(&tx->fallback[SYNTH_FORM_NOUN].fwd, "the {p} of {x};{x}'s {p}");
-	synth_tpls_add_list(&tx->fallback[SYNTH_FORM_NOUN].inv, "whose {p} is {x};with {x} as {p};that have {x} as their {p}");
-	synth_tpls_add_list(&tx->fallback[SYNTH_FORM_NOUN].stmt,
-			    "the {p} of {s} {o:is|are} {o};{o} {o:is|are} the {p} of {s}");
-	synth_tpls_add_list(&tx->fallback[SYNTH_FORM_PREP].fwd, "the {on} that {x} {x:is|are} {p};the {on} {x} {x:is|are} {p}");
-	synth_tpls_add_list(&tx->fallback[SYNTH_FORM_PREP].inv, "{p} {x};that {is|are} {p} {x}");
-	synth_tpls_add_list(&tx->fallback[SYNTH_FORM_PREP].stmt, "{s} {s:is|are} {p} {o}");
-	synth_tpls_add_list(&tx->fallback[SYNTH_FORM_VERB].fwd, "the {on} that {x} {v};the {on} {x} {v}");
-	synth_tpls_add_list(&tx->fallback[SYNTH_FORM_VERB].inv, "that {v} {x}");
-	synth_tpls_add_list(&tx->fallback[SYNTH_FORM_VERB].stmt, "{s} {v} {o}");
-}
-
-int synth_pattern_index(const char *name)
-{
-	int i;
-
-	for (i = 0; name && i < SYNTH_NPATTERNS; i++)
-		if (!strcmp(synth_pattern_names[i], name))
-			return i;
-	return -1;
-}
-
-static void lex_release(struct synth_lex *l)
-{
-	free(l->fwd.v);
-	free(l->fwdq.v);
-	free(l->inv.v);
-	free(l->invq.v);
-	free(l->stmt.v);
-}
-
-void synth_text_free(struct synth_text *tx)
-{
-	size_t i;
-
-	if (!tx)
-		return;
-	for (i = 0; i < tx->nlex; i++)
-		lex_release(&tx->lex[i]);
-	for (i = 0; i < 3; i++)
-		lex_release(&tx->fallback[i]);
-	for (i = 0; i < SYNTH_NPATTERNS; i++)
-		free(tx->questions[i].v);
-	for (i = 0; i < tx->nowned; i++)
-		free(tx->owned[i]);
-	free(tx->owned);
-	free(tx->lex);
-	free(tx->slots);
-	free(tx->prompts);
-	free(tx->lang);
-	free(tx);
-}
-
-int synth_text_new(struct synth_text **out, const char *lang, const char *const *files, size_t nfiles,
-		   struct ling_err *err)
-{
-	struct synth_text *tx = xcalloc(1, sizeof(*tx));
-	size_t i;
-	int rc;
-
-	*out = NULL;
-	/* Built-in templates are English; other languages fall back to them (names keep their language). */
-	tx->lang = xstrdup(lang && *lang ? lang : "en");
-	rehash(tx);
-	load_builtins(tx);
-	for (i = 0; i < nfiles; i++)
-		if ((rc = synth_text_load_file(tx, files[i], err)))
-			goto fail;
-	if (!tx->replace_system || !tx->nprompts) {
-		tx->prompts = xrealloc(tx->prompts, (tx->nprompts + synth_builtin_nprompts) * sizeof(*tx->prompts));
-		memcpy(tx->prompts + tx->nprompts, synth_builtin_prompts, synth_builtin_nprompts * sizeof(*tx->prompts));
-		tx->nprompts += synth_builtin_nprompts;
-	}
-	tx->plain = synth_builtin_plain;
-	tx->nplain = synth_builtin_nplain;
-	*out = tx;
-	return 0;
-fail:
-	synth_text_free(tx);
-	return rc;
-}
-
 /* ------------------------------------------------------------- rendering */
 
-enum { CAP_NONE, CAP_UP, CAP_DOWN };
 
-struct ctx {
-	const struct synth_text *tx;
-	uint64_t *rng;
-	struct ling_buf *out;
-	int cap; /* what to do with the first letter of the next template text */
-	int nest; /* > 0 while rendering a phrase inside another one: no commas there */
-	const struct synth_fact *facts; /* SL_FACTS */
-	size_t nfacts;
-};
 
-static uint32_t pick(struct ctx *c, size_t n)
+uint32_t synth_tx_pick(struct synth_tx_ctx *c, size_t n)
 {
-	return n > 1 ? synth_rand_below(c->rng, (uint32_t)n) : 0;
+	return n > 1 ? ling_rand_below(c->rng, (uint32_t)n) : 0;
 }
 
-#define PICK(c, arr) ((arr)[pick((c), sizeof(arr) / sizeof((arr)[0]))])
 
 /* Template text: may take the sentence's capital (never a name: names stay verbatim). */
-static void lit(struct ctx *c, const char *s, size_t n)
+static void lit(struct synth_tx_ctx *c, const char *s, size_t n)
 {
 	if (!n)
 		return;
@@ -477,12 +67,12 @@ static void lit(struct ctx *c, const char *s, size_t n)
 	ling_buf_add(c->out, s, n);
 }
 
-static void lits(struct ctx *c, const char *s)
+void synth_tx_lits(struct synth_tx_ctx *c, const char *s)
 {
 	lit(c, s, strlen(s));
 }
 
-static void name(struct ctx *c, const char *s)
+void synth_tx_name(struct synth_tx_ctx *c, const char *s)
 {
 	static const char *const openers[] = { "So, ", "In short, ", "As it turns out, " };
 
@@ -490,19 +80,19 @@ static void name(struct ctx *c, const char *s)
 		s = "(unnamed)";
 	/* Names stay verbatim, so a sentence cannot start with "marriage": lead into it. */
 	if (c->cap == CAP_UP && s[0] >= 'a' && s[0] <= 'z')
-		ling_buf_adds(c->out, openers[pick(c, 3)]);
+		ling_buf_adds(c->out, openers[synth_tx_pick(c, 3)]);
 	c->cap = CAP_NONE;
 	ling_buf_adds(c->out, s);
 }
 
-static void names(struct ctx *c, const char *const *v, size_t n, const char *last_sep)
+static void names(struct synth_tx_ctx *c, const char *const *v, size_t n, const char *last_sep)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (i)
-			lits(c, i + 1 == n ? last_sep : ", ");
-		name(c, v[i]);
+			synth_tx_lits(c, i + 1 == n ? last_sep : ", ");
+		synth_tx_name(c, v[i]);
 	}
 }
 
@@ -510,26 +100,19 @@ static const char *const number_words[] = { "zero",  "one",  "two",	"three",    
 					    "seven", "eight", "nine",	"ten",	    "eleven",	"twelve",   "thirteen",
 					    "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty" };
 
-static void number(struct ctx *c, size_t n)
+static void number(struct synth_tx_ctx *c, size_t n)
 {
 	char b[32];
 
 	if (n < sizeof(number_words) / sizeof(number_words[0])) {
-		lits(c, number_words[n]);
+		synth_tx_lits(c, number_words[n]);
 		return;
 	}
 	snprintf(b, sizeof(b), "%zu", n);
-	lits(c, b);
+	synth_tx_lits(c, b);
 }
 
 /* ---- nouns */
-
-static const char *const irregular[][2] = {
-	{ "person", "people" },	     { "man", "men" },		 { "woman", "women" }, { "child", "children" },
-	{ "medium", "media" },	     { "criterion", "criteria" }, { "series", "series" },
-	{ "species", "species" },    { "Games", "Games" },	 { "alumnus", "alumni" },
-	{ "genus", "genera" },	     { "people", "people" },	 { "foot", "feet" },
-};
 
 /* "genres", "campuses": already plural (a guess; "status" and "basis" are not). */
 static int looks_plural(const char *w, size_t n)
@@ -537,39 +120,26 @@ static int looks_plural(const char *w, size_t n)
 	return n > 3 && w[n - 1] == 's' && !strchr("siu", w[n - 2]);
 }
 
-static void plural_word(struct ctx *c, const char *w, size_t n)
+static void plural_word(struct synth_tx_ctx *c, const char *w, size_t n)
 {
-	size_t i;
+	struct ling_buf b = LING_BUF_INIT;
 
 	if (looks_plural(w, n)) {
 		lit(c, w, n);
 		return;
 	}
-	for (i = 0; i < sizeof(irregular) / sizeof(irregular[0]); i++)
-		if (word_is(w, n, irregular[i][0])) {
-			lits(c, irregular[i][1]);
-			return;
-		}
-	if (n >= 2 && w[n - 1] == 'y' && !strchr("aeiou", w[n - 2])) {
-		lit(c, w, n - 1);
-		lits(c, "ies");
-	} else if ((n >= 1 && strchr("sxz", w[n - 1])) ||
-		   (n >= 2 && w[n - 1] == 'h' && (w[n - 2] == 'c' || w[n - 2] == 's'))) {
-		lit(c, w, n);
-		lits(c, "es");
-	} else {
-		lit(c, w, n);
-		lits(c, "s");
-	}
+	kg_words_plural(w, n, &b);
+	lit(c, b.data, b.len);
+	ling_buf_release(&b);
 }
 
 /* "place of birth" -> "places of birth", "award category" -> "award categories". */
-static void noun(struct ctx *c, const char *w, int plural)
+void synth_tx_noun(struct synth_tx_ctx *c, const char *w, int plural)
 {
 	const char *of, *end, *start;
 
 	if (!plural) {
-		lits(c, w);
+		synth_tx_lits(c, w);
 		return;
 	}
 	of = strstr(w, " of ");
@@ -580,7 +150,7 @@ static void noun(struct ctx *c, const char *w, int plural)
 	if (end == start)
 		return;
 	plural_word(c, start, (size_t)(end - start));
-	lits(c, end);
+	synth_tx_lits(c, end);
 }
 
 static int is_person_noun(const char *w)
@@ -601,35 +171,34 @@ static int is_person_noun(const char *w)
 
 /* ---- relations */
 
-static const struct synth_lex *lex_of(const struct ctx *c, const struct synth_rel_words *rw)
+const struct synth_lex *synth_tx_lex_of(const struct synth_tx_ctx *c, const struct synth_rel_words *rw)
 {
-	return rw ? lex_find(c->tx, rw->iri) : NULL;
+	return rw ? synth_text_lex_find(c->tx, rw->iri) : NULL;
 }
 
-static const char *phrase_of(const struct synth_rel_words *rw)
+const char *synth_tx_phrase_of(const struct synth_rel_words *rw)
 {
 	return rw && rw->phrase && *rw->phrase ? rw->phrase : "relation";
 }
 
-static const char *subject_of(const struct ctx *c, const struct synth_rel_words *rw)
+const char *synth_tx_subject_of(const struct synth_tx_ctx *c, const struct synth_rel_words *rw)
 {
-	const struct synth_lex *l = lex_of(c, rw);
+	const struct synth_lex *l = synth_tx_lex_of(c, rw);
 
 	if (l && l->subject)
 		return l->subject;
 	return rw && rw->subject_noun && *rw->subject_noun ? rw->subject_noun : "entity";
 }
 
-static const char *object_of(const struct ctx *c, const struct synth_rel_words *rw)
+const char *synth_tx_object_of(const struct synth_tx_ctx *c, const struct synth_rel_words *rw)
 {
-	const struct synth_lex *l = lex_of(c, rw);
+	const struct synth_lex *l = synth_tx_lex_of(c, rw);
 
 	if (l && l->object)
 		return l->object;
 	return rw && rw->object_noun && *rw->object_noun ? rw->object_noun : "entity";
 }
 
-enum list_kind { L_FWD, L_FWDQ, L_INV, L_INVQ, L_STMT };
 
 static const struct synth_tpls *list_of(const struct synth_lex *l, enum list_kind k)
 {
@@ -649,7 +218,7 @@ static int is_preposition(const char *w, size_t n)
 	size_t i;
 
 	for (i = 0; i < sizeof(preps) / sizeof(preps[0]); i++)
-		if (word_is(w, n, preps[i]))
+		if (synth_word_is(w, n, preps[i]))
 			return 1;
 	return 0;
 }
@@ -659,9 +228,9 @@ static int is_preposition(const char *w, size_t n)
  * phrase that ends in a preposition is PREP ("directed by"), or VERB when
  * its first word is a verb in the third person ("grows in").
  */
-static int form_of(const struct synth_rel_words *rw)
+int synth_tx_form_of(const struct synth_rel_words *rw)
 {
-	const char *p = phrase_of(rw), *last = strrchr(p, ' '), *sp = strchr(p, ' ');
+	const char *p = synth_tx_phrase_of(rw), *last = strrchr(p, ' '), *sp = strchr(p, ' ');
 	size_t n1;
 
 	if (rw && rw->form == SYNTH_FORM_VERB)
@@ -679,16 +248,16 @@ static int form_of(const struct synth_rel_words *rw)
  * in `with`: from the relation's entry, else from the fallback phrasings of
  * its phrase's form. NULL when none qualifies.
  */
-static const struct synth_tpl *choose(struct ctx *c, const struct synth_rel_words *rw, enum list_kind k,
+const struct synth_tpl *synth_tx_choose(struct synth_tx_ctx *c, const struct synth_rel_words *rw, enum list_kind k,
 				      unsigned without, unsigned with)
 {
-	const struct synth_lex *l = lex_of(c, rw);
+	const struct synth_lex *l = synth_tx_lex_of(c, rw);
 	const struct synth_tpls *ls[2];
 	int nl = 0, i;
 
 	if (l && list_of(l, k)->n)
 		ls[nl++] = list_of(l, k);
-	ls[nl++] = list_of(&c->tx->fallback[form_of(rw)], k);
+	ls[nl++] = list_of(&c->tx->fallback[synth_tx_form_of(rw)], k);
 	for (i = 0; i < nl; i++) {
 		size_t j, n = 0;
 
@@ -696,7 +265,7 @@ static const struct synth_tpl *choose(struct ctx *c, const struct synth_rel_word
 			n += !(ls[i]->v[j].flags & without) && (ls[i]->v[j].flags & with) == with;
 		if (!n)
 			continue;
-		n = pick(c, n);
+		n = synth_tx_pick(c, n);
 		for (j = 0; j < ls[i]->n; j++)
 			if (!(ls[i]->v[j].flags & without) && (ls[i]->v[j].flags & with) == with && !n--)
 				return &ls[i]->v[j];
@@ -704,44 +273,28 @@ static const struct synth_tpl *choose(struct ctx *c, const struct synth_rel_word
 	return NULL;
 }
 
-static int lex_flag(const struct ctx *c, const struct synth_rel_words *rw, unsigned flag)
+static int lex_flag(const struct synth_tx_ctx *c, const struct synth_rel_words *rw, unsigned flag)
 {
-	const struct synth_lex *l = lex_of(c, rw);
+	const struct synth_lex *l = synth_tx_lex_of(c, rw);
 
 	return l && (l->flags & flag);
 }
 
 /* ---- slots */
 
-enum slot_kind { SL_NODE, SL_NAME, SL_LIST, SL_TEXT, SL_NOUN, SL_VERB, SL_COORD, SL_PRED, SL_NUM, SL_FACTS };
 
-struct slot {
-	const char *key;
-	enum slot_kind kind;
-	const struct synth_node *node; /* NODE, COORD, PRED */
-	const char *str;               /* NAME, TEXT, NOUN, VERB */
-	const char *const *list;       /* LIST */
-	size_t n;                      /* LIST, NUM; FACTS: the group's first fact */
-	int plural;
-};
 
-struct slots {
-	struct slot v[12];
-	int n;
-	int dflt; /* slot whose number "{a|b}" follows, -1 for `plural` */
-	int plural;
-};
 
-static void slots_init(struct slots *s, int plural)
+void synth_tx_slots_init(struct synth_tx_slots *s, int plural)
 {
 	s->n = 0;
 	s->dflt = -1;
 	s->plural = plural;
 }
 
-static struct slot *slot_add(struct slots *s, const char *key, enum slot_kind kind, int plural)
+struct synth_tx_slot *synth_tx_slot_add(struct synth_tx_slots *s, const char *key, enum slot_kind kind, int plural)
 {
-	struct slot *sl = &s->v[s->n++];
+	struct synth_tx_slot *sl = &s->v[s->n++];
 
 	memset(sl, 0, sizeof(*sl));
 	sl->key = key;
@@ -750,54 +303,54 @@ static struct slot *slot_add(struct slots *s, const char *key, enum slot_kind ki
 	return sl;
 }
 
-static void slot_node(struct slots *s, const char *key, enum slot_kind kind, const struct synth_node *n, int plural)
+void synth_tx_slot_node(struct synth_tx_slots *s, const char *key, enum slot_kind kind, const struct synth_node *n, int plural)
 {
-	slot_add(s, key, kind, plural)->node = n;
+	synth_tx_slot_add(s, key, kind, plural)->node = n;
 }
 
-static void slot_str(struct slots *s, const char *key, enum slot_kind kind, const char *str, int plural)
+void synth_tx_slot_str(struct synth_tx_slots *s, const char *key, enum slot_kind kind, const char *str, int plural)
 {
-	slot_add(s, key, kind, plural)->str = str;
+	synth_tx_slot_add(s, key, kind, plural)->str = str;
 }
 
-static void slot_list(struct slots *s, const char *key, const char *const *v, size_t n)
+void synth_tx_slot_list(struct synth_tx_slots *s, const char *key, const char *const *v, size_t n)
 {
-	struct slot *sl = slot_add(s, key, SL_LIST, n != 1);
+	struct synth_tx_slot *sl = synth_tx_slot_add(s, key, SL_LIST, n != 1);
 
 	sl->list = v;
 	sl->n = n;
 }
 
-static const struct slot *slot_find(const struct slots *s, const char *k, size_t n)
+const struct synth_tx_slot *synth_tx_slot_find(const struct synth_tx_slots *s, const char *k, size_t n)
 {
 	int i;
 
 	for (i = 0; i < s->n; i++)
-		if (word_is(k, n, s->v[i].key))
+		if (synth_word_is(k, n, s->v[i].key))
 			return &s->v[i];
 	return NULL;
 }
 
 /* A verb phrase in the plural: "contains" -> "contain", "has won" -> "have won". */
-static void verb(struct ctx *c, const char *v, int plural)
+static void verb(struct synth_tx_ctx *c, const char *v, int plural)
 {
 	static const char *const irr[][2] = { { "is", "are" }, { "has", "have" }, { "was", "were" }, { "does", "do" } };
 	const char *sp = strchr(v, ' ');
 	size_t n = sp ? (size_t)(sp - v) : strlen(v), i;
 
 	if (!plural || n < 2) {
-		lits(c, v);
+		synth_tx_lits(c, v);
 		return;
 	}
 	for (i = 0; i < sizeof(irr) / sizeof(irr[0]); i++)
-		if (word_is(v, n, irr[i][0])) {
-			lits(c, irr[i][1]);
-			lits(c, v + n);
+		if (synth_word_is(v, n, irr[i][0])) {
+			synth_tx_lits(c, irr[i][1]);
+			synth_tx_lits(c, v + n);
 			return;
 		}
 	if (n > 3 && !memcmp(v + n - 3, "ies", 3)) {
 		lit(c, v, n - 3);
-		lits(c, "y");
+		synth_tx_lits(c, "y");
 	} else if (n > 3 && v[n - 1] == 's' && v[n - 2] == 'e' && strchr("sxzh", v[n - 3])) {
 		lit(c, v, n - 2);
 	} else if (v[n - 1] == 's' && v[n - 2] != 's') {
@@ -805,43 +358,41 @@ static void verb(struct ctx *c, const char *v, int plural)
 	} else {
 		lit(c, v, n);
 	}
-	lits(c, v + n);
+	synth_tx_lits(c, v + n);
 }
 
-static void np(struct ctx *c, const struct synth_node *n);
-static void coord(struct ctx *c, const struct synth_node *n);
-static void pred(struct ctx *c, const struct synth_node *n);
-static void facts_list(struct ctx *c, size_t first);
+static void coord(struct synth_tx_ctx *c, const struct synth_node *n);
+static void pred(struct synth_tx_ctx *c, const struct synth_node *n);
 
-static void emit_slot(struct ctx *c, const struct slot *s)
+static void emit_slot(struct synth_tx_ctx *c, const struct synth_tx_slot *s)
 {
 	switch (s->kind) {
-	case SL_NODE: np(c, s->node); break;
-	case SL_NAME: name(c, s->str); break;
+	case SL_NODE: synth_tx_np(c, s->node); break;
+	case SL_NAME: synth_tx_name(c, s->str); break;
 	case SL_LIST: names(c, s->list, s->n, " and "); break;
-	case SL_TEXT: lits(c, s->str); break;
-	case SL_NOUN: noun(c, s->str, s->plural); break;
+	case SL_TEXT: synth_tx_lits(c, s->str); break;
+	case SL_NOUN: synth_tx_noun(c, s->str, s->plural); break;
 	case SL_VERB: verb(c, s->str, s->plural); break;
 	case SL_COORD: coord(c, s->node); break;
 	case SL_PRED: pred(c, s->node); break;
 	case SL_NUM: number(c, s->n); break;
-	case SL_FACTS: facts_list(c, s->n); break;
+	case SL_FACTS: synth_tx_facts_list(c, s->n); break;
 	}
 }
 
-static void expand_field(struct ctx *c, const char *f, size_t n, const struct slots *sl)
+static void expand_field(struct synth_tx_ctx *c, const char *f, size_t n, const struct synth_tx_slots *sl)
 {
 	const char *end = f + n, *bar = memchr(f, '|', n), *colon, *alt = f;
-	const struct slot *s;
+	const struct synth_tx_slot *s;
 
 	if (!bar) {
-		if ((s = slot_find(sl, f, n)))
+		if ((s = synth_tx_slot_find(sl, f, n)))
 			emit_slot(c, s);
 		return;
 	}
 	colon = memchr(f, ':', (size_t)(bar - f));
 	if (colon) {
-		s = slot_find(sl, f, (size_t)(colon - f));
+		s = synth_tx_slot_find(sl, f, (size_t)(colon - f));
 		alt = colon + 1;
 	} else {
 		s = sl->dflt >= 0 ? &sl->v[sl->dflt] : NULL;
@@ -852,7 +403,7 @@ static void expand_field(struct ctx *c, const char *f, size_t n, const struct sl
 		lit(c, alt, (size_t)(bar - alt));
 }
 
-static void expand(struct ctx *c, const char *s, size_t n, const struct slots *sl)
+static void expand(struct synth_tx_ctx *c, const char *s, size_t n, const struct synth_tx_slots *sl)
 {
 	const char *end = s + n;
 
@@ -872,12 +423,12 @@ static void expand(struct ctx *c, const char *s, size_t n, const struct slots *s
 	}
 }
 
-static void expands(struct ctx *c, const char *s, const struct slots *sl)
+void synth_tx_expands(struct synth_tx_ctx *c, const char *s, const struct synth_tx_slots *sl)
 {
 	expand(c, s, strlen(s), sl);
 }
 
-static void expand_tpl(struct ctx *c, const struct synth_tpl *t, const struct slots *sl)
+void synth_tx_expand_tpl(struct synth_tx_ctx *c, const struct synth_tpl *t, const struct synth_tx_slots *sl)
 {
 	expand(c, t->s, t->len, sl);
 }
@@ -887,7 +438,7 @@ static void expand_tpl(struct ctx *c, const struct synth_tpl *t, const struct sl
  * {x} {x:was|were} born" -> "the places where ...". The head noun is the word
  * before the first of " of ", " where ", ... or the first placeholder.
  */
-static void expand_plural_head(struct ctx *c, const struct synth_tpl *t, const struct slots *sl)
+static void expand_plural_head(struct synth_tx_ctx *c, const struct synth_tpl *t, const struct synth_tx_slots *sl)
 {
 	static const char *const seps[] = { " of ", " where ", " who ", " that ", " which ", " for ", " in ",
 					    " at ", " on ", " with ", " behind ", " by ", " to ", " into ", " about ",
@@ -896,7 +447,7 @@ static void expand_plural_head(struct ctx *c, const struct synth_tpl *t, const s
 	size_t i;
 
 	if (t->len < 5 || memcmp(s, "the ", 4) || s[4] == '{') {
-		expand_tpl(c, t, sl);
+		synth_tx_expand_tpl(c, t, sl);
 		return;
 	}
 	for (i = 0; i < sizeof(seps) / sizeof(seps[0]); i++) {
@@ -906,7 +457,7 @@ static void expand_plural_head(struct ctx *c, const struct synth_tpl *t, const s
 			stop = h;
 	}
 	if (!stop || (brace && stop > brace)) {
-		expand_tpl(c, t, sl);
+		synth_tx_expand_tpl(c, t, sl);
 		return;
 	}
 	for (w = stop; w > s + 4 && w[-1] != ' '; w--)
@@ -914,6 +465,38 @@ static void expand_plural_head(struct ctx *c, const struct synth_tpl *t, const s
 	expand(c, s, (size_t)(w - s), sl);
 	plural_word(c, w, (size_t)(stop - w));
 	expand(c, stop, (size_t)(end - stop), sl);
+}
+
+/* ---- facts of a describe sample, grouped by relation */
+
+int synth_tx_same_group(const struct synth_fact *a, const struct synth_fact *b)
+{
+	return a->inverse == b->inverse && a->rel && b->rel &&
+	       (a->rel == b->rel || (a->rel->iri && b->rel->iri && !strcmp(a->rel->iri, b->rel->iri)));
+}
+
+size_t synth_tx_group_size(const struct synth_tx_ctx *c, size_t first)
+{
+	size_t i, n = 0;
+
+	for (i = first; i < c->nfacts; i++)
+		n += synth_tx_same_group(&c->facts[first], &c->facts[i]);
+	return n;
+}
+
+/* The others of the group that starts at fact `first`, joined as a list. */
+void synth_tx_facts_list(struct synth_tx_ctx *c, size_t first)
+{
+	size_t i, n = synth_tx_group_size(c, first), k = 0;
+
+	for (i = first; i < c->nfacts; i++) {
+		if (!synth_tx_same_group(&c->facts[first], &c->facts[i]))
+			continue;
+		if (k)
+			synth_tx_lits(c, k + 1 == n ? " and " : ", ");
+		synth_tx_name(c, c->facts[i].other);
+		k++;
+	}
 }
 
 /* ---- the query tree */
@@ -939,31 +522,31 @@ static int phrase_looks_plural(const char *p)
 }
 
 /* Whether a node's phrase is plural: many objects, many subjects, or a hop from a plural. */
-static int node_plural(const struct ctx *c, const struct synth_node *n)
+int synth_tx_node_plural(const struct synth_tx_ctx *c, const struct synth_node *n)
 {
 	switch (n->op) {
 	case SYNTH_ANCHOR: return 0;
 	case SYNTH_HOP:
-		if (node_plural(c, n->kid[0]))
+		if (synth_tx_node_plural(c, n->kid[0]))
 			return 1;
 		if (n->inverse)
 			return !lex_flag(c, n->rel, SYNTH_LEX_INV_ONE);
-		if (lex_of(c, n->rel))
+		if (synth_tx_lex_of(c, n->rel))
 			return lex_flag(c, n->rel, SYNTH_LEX_FWD_MANY);
-		return form_of(n->rel) == SYNTH_FORM_NOUN && phrase_looks_plural(phrase_of(n->rel));
-	case SYNTH_AND: return node_plural(c, first_positive(n));
+		return synth_tx_form_of(n->rel) == SYNTH_FORM_NOUN && phrase_looks_plural(synth_tx_phrase_of(n->rel));
+	case SYNTH_AND: return synth_tx_node_plural(c, first_positive(n));
 	case SYNTH_OR: return 1;
 	}
 	return 0;
 }
 
-static const char *node_noun(const struct ctx *c, const struct synth_node *n)
+const char *synth_tx_node_noun(const struct synth_tx_ctx *c, const struct synth_node *n)
 {
 	switch (n->op) {
 	case SYNTH_ANCHOR: return "entity";
-	case SYNTH_HOP: return n->inverse ? subject_of(c, n->rel) : object_of(c, n->rel);
-	case SYNTH_AND: return node_noun(c, first_positive(n));
-	case SYNTH_OR: return node_noun(c, n->kid[0]);
+	case SYNTH_HOP: return n->inverse ? synth_tx_subject_of(c, n->rel) : synth_tx_object_of(c, n->rel);
+	case SYNTH_AND: return synth_tx_node_noun(c, first_positive(n));
+	case SYNTH_OR: return synth_tx_node_noun(c, n->kid[0]);
 	}
 	return "entity";
 }
@@ -973,7 +556,7 @@ static int is_inv_hop(const struct synth_node *n)
 	return n->op == SYNTH_HOP && n->inverse;
 }
 
-static int same_rel(const struct synth_node *a, const struct synth_node *b)
+int synth_tx_same_rel(const struct synth_node *a, const struct synth_node *b)
 {
 	return a->op == SYNTH_HOP && b->op == SYNTH_HOP && a->inverse == b->inverse && a->rel && b->rel &&
 	       (a->rel == b->rel || (a->rel->iri && b->rel->iri && !strcmp(a->rel->iri, b->rel->iri)));
@@ -987,60 +570,60 @@ static int foldable(const struct synth_node *n)
 	if (n->nkids < 2)
 		return 0;
 	for (i = 0; i < n->nkids; i++)
-		if (!same_rel(n->kid[0], n->kid[i]))
+		if (!synth_tx_same_rel(n->kid[0], n->kid[i]))
 			return 0;
 	return 1;
 }
 
 /* The slots of hop h's templates: {x} given by xs, {p}, {on} and {v}. */
-static void hop_slots(struct ctx *c, const struct synth_node *h, const struct slot *xs, int plural, int verb_plural,
-		      struct slots *sl)
+static void hop_slots(struct synth_tx_ctx *c, const struct synth_node *h, const struct synth_tx_slot *xs, int plural, int verb_plural,
+		      struct synth_tx_slots *sl)
 {
-	slots_init(sl, plural);
+	synth_tx_slots_init(sl, plural);
 	sl->v[sl->n++] = *xs;
 	sl->v[0].key = "x";
-	slot_str(sl, "p", SL_NOUN, phrase_of(h->rel), plural && !h->inverse && form_of(h->rel) == SYNTH_FORM_NOUN);
-	slot_str(sl, "on", SL_NOUN, object_of(c, h->rel), plural);
-	slot_str(sl, "v", SL_VERB, phrase_of(h->rel), verb_plural);
+	synth_tx_slot_str(sl, "p", SL_NOUN, synth_tx_phrase_of(h->rel), plural && !h->inverse && synth_tx_form_of(h->rel) == SYNTH_FORM_NOUN);
+	synth_tx_slot_str(sl, "on", SL_NOUN, synth_tx_object_of(c, h->rel), plural);
+	synth_tx_slot_str(sl, "v", SL_VERB, synth_tx_phrase_of(h->rel), verb_plural);
 }
 
 /* Renders hop h with {x} given by xs (the child, or a folded coordination). */
-static void hop_with(struct ctx *c, const struct synth_node *h, const struct slot *xs, int plural)
+void synth_tx_hop_with(struct synth_tx_ctx *c, const struct synth_node *h, const struct synth_tx_slot *xs, int plural)
 {
 	const struct synth_tpl *t;
-	struct slots sl;
+	struct synth_tx_slots sl;
 	int name_x = xs->kind == SL_NODE && xs->node->op == SYNTH_ANCHOR;
 
 	if (!h->inverse) {
 		hop_slots(c, h, xs, plural, xs->plural, &sl);
-		t = choose(c, h->rel, L_FWD, name_x ? 0 : SYNTH_TPL_POSS, 0);
+		t = synth_tx_choose(c, h->rel, L_FWD, name_x ? 0 : SYNTH_TPL_POSS, 0);
 		if (!t)
-			t = choose(c, h->rel, L_FWD, 0, 0);
+			t = synth_tx_choose(c, h->rel, L_FWD, 0, 0);
 		c->nest++;
 		if (t && plural && !lex_flag(c, h->rel, SYNTH_LEX_FWD_MANY))
 			expand_plural_head(c, t, &sl);
 		else if (t)
-			expand_tpl(c, t, &sl);
+			synth_tx_expand_tpl(c, t, &sl);
 		c->nest--;
 		return;
 	}
 	hop_slots(c, h, xs, plural, plural, &sl);
-	lits(c, "the ");
-	noun(c, subject_of(c, h->rel), plural);
-	lits(c, " ");
-	t = choose(c, h->rel, L_INV, name_x ? 0 : SYNTH_TPL_POSS, 0);
+	synth_tx_lits(c, "the ");
+	synth_tx_noun(c, synth_tx_subject_of(c, h->rel), plural);
+	synth_tx_lits(c, " ");
+	t = synth_tx_choose(c, h->rel, L_INV, name_x ? 0 : SYNTH_TPL_POSS, 0);
 	if (!t)
-		t = choose(c, h->rel, L_INV, 0, 0);
+		t = synth_tx_choose(c, h->rel, L_INV, 0, 0);
 	c->nest++;
 	if (t)
-		expand_tpl(c, t, &sl);
+		synth_tx_expand_tpl(c, t, &sl);
 	c->nest--;
 }
 
-static int has_part_restrictor(struct ctx *c, const struct synth_node *h)
+static int has_part_restrictor(struct synth_tx_ctx *c, const struct synth_node *h)
 {
-	const struct synth_lex *l = lex_of(c, h->rel);
-	const struct synth_tpls *ls = l && l->inv.n ? &l->inv : &c->tx->fallback[form_of(h->rel)].inv;
+	const struct synth_lex *l = synth_tx_lex_of(c, h->rel);
+	const struct synth_tpls *ls = l && l->inv.n ? &l->inv : &c->tx->fallback[synth_tx_form_of(h->rel)].inv;
 	unsigned without = SYNTH_TPL_MOD | (h->kid[0]->op == SYNTH_ANCHOR ? 0 : SYNTH_TPL_POSS);
 	size_t i;
 
@@ -1051,38 +634,38 @@ static int has_part_restrictor(struct ctx *c, const struct synth_node *h)
 }
 
 /* A restrictor of inverse hop h ("born in X"), a PART one (usable after "are") when part is set and one exists. */
-static void restrictor(struct ctx *c, const struct synth_node *h, int part)
+static void restrictor(struct synth_tx_ctx *c, const struct synth_node *h, int part)
 {
 	const struct synth_tpl *t = NULL;
-	struct slots sl;
-	struct slot xs;
-	int plural = node_plural(c, h);
+	struct synth_tx_slots sl;
+	struct synth_tx_slot xs;
+	int plural = synth_tx_node_plural(c, h);
 	unsigned name_only = h->kid[0]->op == SYNTH_ANCHOR ? 0 : SYNTH_TPL_POSS;
 
 	memset(&xs, 0, sizeof(xs));
 	xs.kind = SL_NODE;
 	xs.node = h->kid[0];
-	xs.plural = node_plural(c, h->kid[0]);
+	xs.plural = synth_tx_node_plural(c, h->kid[0]);
 	hop_slots(c, h, &xs, plural, plural, &sl);
 	if (part)
-		t = choose(c, h->rel, L_INV, name_only | SYNTH_TPL_MOD, 0);
+		t = synth_tx_choose(c, h->rel, L_INV, name_only | SYNTH_TPL_MOD, 0);
 	if (!t)
-		t = choose(c, h->rel, L_INV, name_only, 0);
+		t = synth_tx_choose(c, h->rel, L_INV, name_only, 0);
 	if (!t)
-		t = choose(c, h->rel, L_INV, 0, 0);
+		t = synth_tx_choose(c, h->rel, L_INV, 0, 0);
 	c->nest++;
 	if (t)
-		expand_tpl(c, t, &sl);
+		synth_tx_expand_tpl(c, t, &sl);
 	c->nest--;
 }
 
-static void copula(struct ctx *c, int plural)
+static void copula(struct synth_tx_ctx *c, int plural)
 {
-	lits(c, plural ? "are" : "is");
+	synth_tx_lits(c, plural ? "are" : "is");
 }
 
 /* "both A and B", "A, B and C", "A but not B", "either A or B": the children of folded hops. */
-static void coord(struct ctx *c, const struct synth_node *n)
+static void coord(struct synth_tx_ctx *c, const struct synth_node *n)
 {
 	const struct synth_node *pos[3], *neg[3];
 	int np_ = 0, nn = 0, i;
@@ -1094,33 +677,33 @@ static void coord(struct ctx *c, const struct synth_node *n)
 			pos[np_++] = n->kid[i]->kid[0];
 	}
 	if (n->op == SYNTH_OR) {
-		if (np_ == 2 && pick(c, 2))
-			lits(c, "either ");
+		if (np_ == 2 && synth_tx_pick(c, 2))
+			synth_tx_lits(c, "either ");
 		for (i = 0; i < np_; i++) {
 			if (i)
-				lits(c, i + 1 == np_ ? " or " : ", ");
-			np(c, pos[i]);
+				synth_tx_lits(c, i + 1 == np_ ? " or " : ", ");
+			synth_tx_np(c, pos[i]);
 		}
 		return;
 	}
-	if (np_ == 2 && !nn && pick(c, 4))
-		lits(c, "both ");
-	else if (np_ == 3 && pick(c, 2))
-		lits(c, "all of ");
+	if (np_ == 2 && !nn && synth_tx_pick(c, 4))
+		synth_tx_lits(c, "both ");
+	else if (np_ == 3 && synth_tx_pick(c, 2))
+		synth_tx_lits(c, "all of ");
 	for (i = 0; i < np_; i++) {
 		if (i)
-			lits(c, i + 1 == np_ ? " and " : ", ");
-		np(c, pos[i]);
+			synth_tx_lits(c, i + 1 == np_ ? " and " : ", ");
+		synth_tx_np(c, pos[i]);
 	}
 	for (i = 0; i < nn; i++) {
-		lits(c, i ? " or " : " but not ");
-		np(c, neg[i]);
+		synth_tx_lits(c, i ? " or " : " but not ");
+		synth_tx_np(c, neg[i]);
 	}
 }
 
-static void fold(struct ctx *c, const struct synth_node *n)
+static void fold(struct synth_tx_ctx *c, const struct synth_node *n)
 {
-	struct slot xs;
+	struct synth_tx_slot xs;
 	int i;
 
 	memset(&xs, 0, sizeof(xs));
@@ -1129,50 +712,50 @@ static void fold(struct ctx *c, const struct synth_node *n)
 	for (i = 0; i < n->nkids; i++)
 		xs.plural += n->op == SYNTH_OR || !n->negated[i];
 	xs.plural = xs.plural > 1 && n->op == SYNTH_AND;
-	hop_with(c, first_positive(n), &xs, node_plural(c, n));
+	synth_tx_hop_with(c, first_positive(n), &xs, synth_tx_node_plural(c, n));
 }
 
 /* What kid k (not the head) adds to an intersection: "and starring Y", ", excluding those born in Z". */
-static void and_modifier(struct ctx *c, const struct synth_node *head, const struct synth_node *k, int negated,
+static void and_modifier(struct synth_tx_ctx *c, const struct synth_node *head, const struct synth_node *k, int negated,
 			 int *positives)
 {
 	static const char *const excl[] = { ", excluding ", " other than ", ", leaving out " };
-	int plural = node_plural(c, head);
+	int plural = synth_tx_node_plural(c, head);
 
 	if (!negated) {
 		if (is_inv_hop(k) && is_inv_hop(head)) {
-			lits(c, pick(c, 3) ? " and " : " and also ");
+			synth_tx_lits(c, synth_tx_pick(c, 3) ? " and " : " and also ");
 			restrictor(c, k, 1);
 		} else {
-			lits(c, *positives ? " and that " : " that ");
+			synth_tx_lits(c, *positives ? " and that " : " that ");
 			copula(c, plural);
-			lits(c, " also ");
-			if (is_inv_hop(k) && has_part_restrictor(c, k) && pick(c, 2)) {
+			synth_tx_lits(c, " also ");
+			if (is_inv_hop(k) && has_part_restrictor(c, k) && synth_tx_pick(c, 2)) {
 				restrictor(c, k, 1);
 			} else {
 				if (is_inv_hop(k))
-					lits(c, "among ");
-				np(c, k);
+					synth_tx_lits(c, "among ");
+				synth_tx_np(c, k);
 			}
 		}
 		(*positives)++;
 		return;
 	}
 	if (is_inv_hop(k)) {
-		if (is_inv_hop(head) && has_part_restrictor(c, k) && (c->nest || pick(c, 3))) {
-			lits(c, pick(c, 2) ? " but not " : " and not ");
+		if (is_inv_hop(head) && has_part_restrictor(c, k) && (c->nest || synth_tx_pick(c, 3))) {
+			synth_tx_lits(c, synth_tx_pick(c, 2) ? " but not " : " and not ");
 			restrictor(c, k, 1);
 		} else {
-			lits(c, c->nest ? " other than those " : pick(c, 2) ? ", excluding those " : ", except those ");
+			synth_tx_lits(c, c->nest ? " other than those " : synth_tx_pick(c, 2) ? ", excluding those " : ", except those ");
 			restrictor(c, k, 0);
 		}
 		return;
 	}
-	lits(c, c->nest ? " other than " : PICK(c, excl));
-	np(c, k);
+	synth_tx_lits(c, c->nest ? " other than " : PICK(c, excl));
+	synth_tx_np(c, k);
 }
 
-static void and_np(struct ctx *c, const struct synth_node *n)
+static void and_np(struct synth_tx_ctx *c, const struct synth_node *n)
 {
 	const struct synth_node *head = first_positive(n);
 	int plural, i, positives = 0, chain = 0;
@@ -1184,32 +767,32 @@ static void and_np(struct ctx *c, const struct synth_node *n)
 				head = n->kid[i];
 				break;
 			}
-	plural = node_plural(c, head);
+	plural = synth_tx_node_plural(c, head);
 
-	if (foldable(n) && pick(c, 3) < 2) {
+	if (foldable(n) && synth_tx_pick(c, 3) < 2) {
 		fold(c, n);
 		return;
 	}
 	if (is_inv_hop(head)) {
 		/* "the films directed by X and starring Y but not written by Z" */
-		lits(c, "the ");
-		noun(c, subject_of(c, head->rel), plural);
-		lits(c, " ");
+		synth_tx_lits(c, "the ");
+		synth_tx_noun(c, synth_tx_subject_of(c, head->rel), plural);
+		synth_tx_lits(c, " ");
 		for (i = 0; i < n->nkids; i++)
 			chain |= n->kid[i] != head && !n->negated[i] && is_inv_hop(n->kid[i]);
-		restrictor(c, head, chain || pick(c, 3));
-	} else if (n->nkids == 2 && !n->negated[0] && !n->negated[1] && strcmp(node_noun(c, head), "entity") &&
-		   !is_inv_hop(n->kid[1]) && pick(c, 2)) {
+		restrictor(c, head, chain || synth_tx_pick(c, 3));
+	} else if (n->nkids == 2 && !n->negated[0] && !n->negated[1] && strcmp(synth_tx_node_noun(c, head), "entity") &&
+		   !is_inv_hop(n->kid[1]) && synth_tx_pick(c, 2)) {
 		/* "the places that are both the place of birth of X and the place of death of Y" */
-		lits(c, "the ");
-		noun(c, node_noun(c, head), plural);
-		lits(c, plural ? " that are both " : " that is both ");
-		np(c, n->kid[0]);
-		lits(c, " and ");
-		np(c, n->kid[1]);
+		synth_tx_lits(c, "the ");
+		synth_tx_noun(c, synth_tx_node_noun(c, head), plural);
+		synth_tx_lits(c, plural ? " that are both " : " that is both ");
+		synth_tx_np(c, n->kid[0]);
+		synth_tx_lits(c, " and ");
+		synth_tx_np(c, n->kid[1]);
 		return;
 	} else {
-		np(c, head);
+		synth_tx_np(c, head);
 	}
 	for (i = 0; i < n->nkids; i++)
 		if (n->kid[i] != head && !n->negated[i])
@@ -1219,38 +802,38 @@ static void and_np(struct ctx *c, const struct synth_node *n)
 			and_modifier(c, head, n->kid[i], 1, &positives);
 }
 
-static void or_np(struct ctx *c, const struct synth_node *n)
+static void or_np(struct synth_tx_ctx *c, const struct synth_node *n)
 {
 	int i, all_inv = 1;
 
-	if (foldable(n) && pick(c, 3) < 2) {
+	if (foldable(n) && synth_tx_pick(c, 3) < 2) {
 		fold(c, n);
 		return;
 	}
 	for (i = 0; i < n->nkids; i++)
-		all_inv &= is_inv_hop(n->kid[i]) && !strcmp(subject_of(c, n->kid[i]->rel), subject_of(c, n->kid[0]->rel));
-	if (all_inv && pick(c, 3)) {
+		all_inv &= is_inv_hop(n->kid[i]) && !strcmp(synth_tx_subject_of(c, n->kid[i]->rel), synth_tx_subject_of(c, n->kid[0]->rel));
+	if (all_inv && synth_tx_pick(c, 3)) {
 		/* "the films directed by X or starring Y" */
-		lits(c, "the ");
-		noun(c, subject_of(c, n->kid[0]->rel), 1);
-		lits(c, " ");
+		synth_tx_lits(c, "the ");
+		synth_tx_noun(c, synth_tx_subject_of(c, n->kid[0]->rel), 1);
+		synth_tx_lits(c, " ");
 		for (i = 0; i < n->nkids; i++) {
 			if (i)
-				lits(c, i + 1 == n->nkids ? " or " : ", ");
+				synth_tx_lits(c, i + 1 == n->nkids ? " or " : ", ");
 			restrictor(c, n->kid[i], 1);
 		}
 		return;
 	}
-	switch (pick(c, 3)) {
+	switch (synth_tx_pick(c, 3)) {
 	case 0:
-		if (strcmp(node_noun(c, n), "entity")) {
-			lits(c, "the ");
-			noun(c, node_noun(c, n), 1);
-			lits(c, " that are either ");
+		if (strcmp(synth_tx_node_noun(c, n), "entity")) {
+			synth_tx_lits(c, "the ");
+			synth_tx_noun(c, synth_tx_node_noun(c, n), 1);
+			synth_tx_lits(c, " that are either ");
 			for (i = 0; i < n->nkids; i++) {
 				if (i)
-					lits(c, i + 1 == n->nkids ? " or " : ", ");
-				np(c, n->kid[i]);
+					synth_tx_lits(c, i + 1 == n->nkids ? " or " : ", ");
+				synth_tx_np(c, n->kid[i]);
 			}
 			return;
 		}
@@ -1258,35 +841,35 @@ static void or_np(struct ctx *c, const struct synth_node *n)
 	case 1:
 		for (i = 0; i < n->nkids; i++) {
 			if (i)
-				lits(c, i + 1 == n->nkids ? " together with " : ", ");
-			np(c, n->kid[i]);
+				synth_tx_lits(c, i + 1 == n->nkids ? " together with " : ", ");
+			synth_tx_np(c, n->kid[i]);
 		}
 		return;
 	default:
 		for (i = 0; i < n->nkids; i++) {
 			if (i)
-				lits(c, i + 1 == n->nkids ? " as well as " : ", ");
-			np(c, n->kid[i]);
+				synth_tx_lits(c, i + 1 == n->nkids ? " as well as " : ", ");
+			synth_tx_np(c, n->kid[i]);
 		}
 		return;
 	}
 }
 
 /* The definite noun phrase of a node: "the place of birth of the director of Alien". */
-static void np(struct ctx *c, const struct synth_node *n)
+void synth_tx_np(struct synth_tx_ctx *c, const struct synth_node *n)
 {
-	struct slot xs;
+	struct synth_tx_slot xs;
 
 	switch (n->op) {
 	case SYNTH_ANCHOR:
-		name(c, n->name);
+		synth_tx_name(c, n->name);
 		return;
 	case SYNTH_HOP:
 		memset(&xs, 0, sizeof(xs));
 		xs.kind = SL_NODE;
 		xs.node = n->kid[0];
-		xs.plural = node_plural(c, n->kid[0]);
-		hop_with(c, n, &xs, node_plural(c, n));
+		xs.plural = synth_tx_node_plural(c, n->kid[0]);
+		synth_tx_hop_with(c, n, &xs, synth_tx_node_plural(c, n));
 		return;
 	case SYNTH_AND:
 		and_np(c, n);
@@ -1301,7 +884,7 @@ static void np(struct ctx *c, const struct synth_node *n)
  * Can the node be said after "Which films are ..."? Only with restrictors:
  * a forward phrase would repeat the noun ("Which actors are the actors ...").
  */
-static int pred_ok(struct ctx *c, const struct synth_node *n)
+int synth_tx_pred_ok(struct synth_tx_ctx *c, const struct synth_node *n)
 {
 	int i;
 
@@ -1311,51 +894,51 @@ static int pred_ok(struct ctx *c, const struct synth_node *n)
 	case SYNTH_AND:
 	case SYNTH_OR:
 		for (i = 0; i < n->nkids; i++)
-			if (!pred_ok(c, n->kid[i]))
+			if (!synth_tx_pred_ok(c, n->kid[i]))
 				return 0;
 		return 1;
 	}
 	return 0;
 }
 
-static void pred(struct ctx *c, const struct synth_node *n)
+static void pred(struct synth_tx_ctx *c, const struct synth_node *n)
 {
 	int i, npos = 0, both;
 
 	switch (n->op) {
-	case SYNTH_ANCHOR: name(c, n->name); return;
+	case SYNTH_ANCHOR: synth_tx_name(c, n->name); return;
 	case SYNTH_HOP:
 		if (n->inverse)
 			restrictor(c, n, 1);
 		else
-			np(c, n);
+			synth_tx_np(c, n);
 		return;
 	case SYNTH_OR:
-		if (n->nkids == 2 && pick(c, 2))
-			lits(c, "either ");
+		if (n->nkids == 2 && synth_tx_pick(c, 2))
+			synth_tx_lits(c, "either ");
 		for (i = 0; i < n->nkids; i++) {
 			if (i)
-				lits(c, i + 1 == n->nkids ? " or " : ", ");
+				synth_tx_lits(c, i + 1 == n->nkids ? " or " : ", ");
 			pred(c, n->kid[i]);
 		}
 		return;
 	case SYNTH_AND:
 		for (i = 0; i < n->nkids; i++)
 			npos += !n->negated[i];
-		both = npos == 2 && pick(c, 2);
+		both = npos == 2 && synth_tx_pick(c, 2);
 		if (both)
-			lits(c, "both ");
+			synth_tx_lits(c, "both ");
 		for (i = 0, npos = 0; i < n->nkids; i++) {
 			if (n->negated[i])
 				continue;
 			if (npos++)
-				lits(c, " and ");
+				synth_tx_lits(c, " and ");
 			pred(c, n->kid[i]);
 		}
 		for (i = 0; i < n->nkids; i++) {
 			if (!n->negated[i])
 				continue;
-			lits(c, " but not ");
+			synth_tx_lits(c, " but not ");
 			pred(c, n->kid[i]);
 		}
 		return;
@@ -1401,58 +984,58 @@ static const char *const q_which_sing[] = { "Which {noun} is {pred}?", "What {no
 static const char *const q_which_plur[] = { "Which {nouns} are {pred}?", "What {nouns} are {pred}?",
 					    "Which {nouns} are {pred}, if any?" };
 
-static void question_slots(struct ctx *c, const struct synth_node *q, struct slots *sl)
+static void question_slots(struct synth_tx_ctx *c, const struct synth_node *q, struct synth_tx_slots *sl)
 {
-	int plural = node_plural(c, q);
-	const char *nn = node_noun(c, q);
+	int plural = synth_tx_node_plural(c, q);
+	const char *nn = synth_tx_node_noun(c, q);
 
-	slots_init(sl, plural);
-	slot_node(sl, "np", SL_NODE, q, plural);
-	slot_str(sl, "noun", SL_NOUN, nn, 0);
-	slot_str(sl, "nouns", SL_NOUN, nn, 1);
-	slot_node(sl, "pred", SL_PRED, q, plural);
+	synth_tx_slots_init(sl, plural);
+	synth_tx_slot_node(sl, "np", SL_NODE, q, plural);
+	synth_tx_slot_str(sl, "noun", SL_NOUN, nn, 0);
+	synth_tx_slot_str(sl, "nouns", SL_NOUN, nn, 1);
+	synth_tx_slot_node(sl, "pred", SL_PRED, q, plural);
 }
 
-static int relation_question(struct ctx *c, const struct synth_node *q)
+static int relation_question(struct synth_tx_ctx *c, const struct synth_node *q)
 {
 	const struct synth_tpl *t;
-	struct slots sl;
+	struct synth_tx_slots sl;
 
 	if (q->op != SYNTH_HOP)
 		return 0;
-	t = choose(c, q->rel, q->inverse ? L_INVQ : L_FWDQ, q->kid[0]->op == SYNTH_ANCHOR ? 0 : SYNTH_TPL_POSS, 0);
+	t = synth_tx_choose(c, q->rel, q->inverse ? L_INVQ : L_FWDQ, q->kid[0]->op == SYNTH_ANCHOR ? 0 : SYNTH_TPL_POSS, 0);
 	if (!t)
 		return 0;
-	slots_init(&sl, node_plural(c, q));
-	slot_node(&sl, "x", SL_NODE, q->kid[0], node_plural(c, q->kid[0]));
-	slot_str(&sl, "p", SL_TEXT, phrase_of(q->rel), 0);
-	expand_tpl(c, t, &sl);
+	synth_tx_slots_init(&sl, synth_tx_node_plural(c, q));
+	synth_tx_slot_node(&sl, "x", SL_NODE, q->kid[0], synth_tx_node_plural(c, q->kid[0]));
+	synth_tx_slot_str(&sl, "p", SL_TEXT, synth_tx_phrase_of(q->rel), 0);
+	synth_tx_expand_tpl(c, t, &sl);
 	return 1;
 }
 
-static void question(struct ctx *c, const struct synth_node *q)
+void synth_tx_question(struct synth_tx_ctx *c, const struct synth_node *q)
 {
-	struct slots sl;
-	int plural = node_plural(c, q);
-	const char *nn = node_noun(c, q);
+	struct synth_tx_slots sl;
+	int plural = synth_tx_node_plural(c, q);
+	const char *nn = synth_tx_node_noun(c, q);
 	uint32_t r;
 
 	if (q->op == SYNTH_ANCHOR) {
-		lits(c, "Tell me about ");
-		name(c, q->name);
-		lits(c, ".");
+		synth_tx_lits(c, "Tell me about ");
+		synth_tx_name(c, q->name);
+		synth_tx_lits(c, ".");
 		return;
 	}
-	if (q->op == SYNTH_HOP && pick(c, 2) && relation_question(c, q))
+	if (q->op == SYNTH_HOP && synth_tx_pick(c, 2) && relation_question(c, q))
 		return;
 	question_slots(c, q, &sl);
-	r = pick(c, 10);
-	if (r < 3 && strcmp(nn, "entity") && pred_ok(c, q) && !(q->op == SYNTH_HOP && !q->inverse))
-		expands(c, plural ? PICK(c, q_which_plur) : PICK(c, q_which_sing), &sl);
+	r = synth_tx_pick(c, 10);
+	if (r < 3 && strcmp(nn, "entity") && synth_tx_pred_ok(c, q) && !(q->op == SYNTH_HOP && !q->inverse))
+		synth_tx_expands(c, plural ? PICK(c, q_which_plur) : PICK(c, q_which_sing), &sl);
 	else if (r < 5 && is_person_noun(nn))
-		expands(c, plural ? PICK(c, q_who_plur) : PICK(c, q_who_sing), &sl);
+		synth_tx_expands(c, plural ? PICK(c, q_who_plur) : PICK(c, q_who_sing), &sl);
 	else
-		expands(c, plural ? PICK(c, q_plur) : PICK(c, q_sing), &sl);
+		synth_tx_expands(c, plural ? PICK(c, q_plur) : PICK(c, q_sing), &sl);
 }
 
 /* Anchors in order, and hops from the anchors up (post-order), for pattern templates. */
@@ -1476,46 +1059,32 @@ static void collect(const struct synth_node *n, const struct synth_node **anchor
 	}
 }
 
-static const signed char pattern_anchors[SYNTH_NPATTERNS] = { 1, 1, 1, 2, 3, 2, 2, 2, 2, 2, 3, 2, 2, 2 };
-static const signed char pattern_hops[SYNTH_NPATTERNS] = { 1, 2, 3, 2, 3, 3, 3, 2, 3, 2, 3, 3, 3, 3 };
-
-const char *synth_pattern_slots(int idx)
-{
-	static const char *const by_counts[4][4] = {
-		{ "", "", "", "" },
-		{ "", "np,noun,nouns,e1,r1", "np,noun,nouns,e1,r1,r2", "np,noun,nouns,e1,r1,r2,r3" },
-		{ "", "", "np,noun,nouns,e1,e2,r1,r2", "np,noun,nouns,e1,e2,r1,r2,r3" },
-		{ "", "", "", "np,noun,nouns,e1,e2,e3,r1,r2,r3" },
-	};
-
-	return by_counts[pattern_anchors[idx]][pattern_hops[idx]];
-}
-
-static int user_question(struct ctx *c, const struct synth_node *q, const char *pattern)
+static int user_question(struct synth_tx_ctx *c, const struct synth_node *q, const char *pattern)
 {
 	static const char *const ekeys[] = { "e1", "e2", "e3" }, *const rkeys[] = { "r1", "r2", "r3" };
 	const struct synth_node *anchors[3], *hops[3];
-	int idx = synth_pattern_index(pattern), na = 0, nh = 0, i;
+	int idx = synth_pattern_index(pattern), na = 0, nh = 0, i, want_anchors, want_hops;
 	const struct synth_tpls *l;
-	struct slots sl;
+	struct synth_tx_slots sl;
 
 	if (idx < 0 || !(l = &c->tx->questions[idx])->n)
 		return 0;
-	if (!c->tx->replace_questions && pick(c, 2))
+	if (!c->tx->replace_questions && synth_tx_pick(c, 2))
 		return 0;
 	collect(q, anchors, &na, hops, &nh);
-	if (na != pattern_anchors[idx] || nh != pattern_hops[idx])
+	synth_pattern_shape(idx, &want_anchors, &want_hops);
+	if (na != want_anchors || nh != want_hops)
 		return 0; /* not the shape the pattern names: the templates would not fit */
 	question_slots(c, q, &sl);
 	for (i = 0; i < na; i++)
-		slot_str(&sl, ekeys[i], SL_NAME, anchors[i]->name, 0);
+		synth_tx_slot_str(&sl, ekeys[i], SL_NAME, anchors[i]->name, 0);
 	for (i = 0; i < nh; i++)
-		slot_str(&sl, rkeys[i], SL_TEXT, phrase_of(hops[i]->rel), 0);
-	expand_tpl(c, &l->v[pick(c, l->n)], &sl);
+		synth_tx_slot_str(&sl, rkeys[i], SL_TEXT, synth_tx_phrase_of(hops[i]->rel), 0);
+	synth_tx_expand_tpl(c, &l->v[synth_tx_pick(c, l->n)], &sl);
 	return 1;
 }
 
-static void ctx_init(struct ctx *c, const struct synth_text *tx, uint64_t *rng, struct ling_buf *out)
+void synth_tx_ctx_init(struct synth_tx_ctx *c, const struct synth_text *tx, uint64_t *rng, struct ling_buf *out)
 {
 	memset(c, 0, sizeof(*c));
 	c->tx = tx;
@@ -1527,668 +1096,10 @@ static void ctx_init(struct ctx *c, const struct synth_text *tx, uint64_t *rng, 
 void synth_text_question(const struct synth_text *tx, const struct synth_node *q, const char *pattern,
 			 uint64_t *rng, struct ling_buf *out)
 {
-	struct ctx c;
+	struct synth_tx_ctx c;
 
-	ctx_init(&c, tx, rng, out);
+	synth_tx_ctx_init(&c, tx, rng, out);
 	if (!user_question(&c, q, pattern))
-		question(&c, q);
+		synth_tx_question(&c, q);
 }
 
-/* ---- answers */
-
-static const char *const ans_prefix[] = { "According to the knowledge graph, ", "Based on the results, ",
-					  "From the tool results: ", "I checked, and " };
-
-static int statement(struct ctx *c, const struct synth_node *q, const char *const *answers, size_t n)
-{
-	const struct synth_tpl *t;
-	struct slots sl;
-
-	if (q->op != SYNTH_HOP || !lex_of(c, q->rel) || !lex_of(c, q->rel)->stmt.n)
-		return 0;
-	t = choose(c, q->rel, L_STMT,
-		   q->kid[0]->op == SYNTH_ANCHOR ? 0 : q->inverse ? SYNTH_TPL_NAME_O : SYNTH_TPL_NAME_S, 0);
-	if (!t)
-		return 0;
-	slots_init(&sl, 0);
-	if (!q->inverse) {
-		slot_node(&sl, "s", SL_NODE, q->kid[0], node_plural(c, q->kid[0]));
-		slot_list(&sl, "o", answers, n);
-	} else {
-		slot_list(&sl, "s", answers, n);
-		slot_node(&sl, "o", SL_NODE, q->kid[0], node_plural(c, q->kid[0]));
-	}
-	slot_str(&sl, "p", SL_TEXT, phrase_of(q->rel), 0);
-	slot_str(&sl, "v", SL_VERB, phrase_of(q->rel), sl.v[0].plural);
-	sl.dflt = 0;
-	expand_tpl(c, t, &sl);
-	return 1;
-}
-
-/*
- * The answer in a sentence. Most frames name what was asked ({np}, or a
- * statement of the relation), so that an answer also reads right next to
- * others (parallel calls); some are short ("The only one is X.").
- */
-static void answer_sentence(struct ctx *c, const struct synth_node *q, const char *const *answers, size_t n,
-			    int self_contained)
-{
-	static const char *const sing_one[] = { "{np} is {a}", "{a} is {np}", "{np} is {a}, according to the results",
-						"the answer is {a}" };
-	static const char *const sing_many[] = { "{np} {are} {a}", "there are {N} answers: {a}",
-						 "the answers are {a}" };
-	static const char *const plur_one[] = { "the only one of {np} is {a}", "the only one is {a}", "there is only one: {a}",
-						"I found just one {noun}: {a}" };
-	static const char *const plur_many[] = { "{np} are {a}", "{np} are {a}, {N} in all",
-						 "there are {N} of them: {a}", "I found {N} {nouns}: {a}",
-						 "the answer consists of {N} {nouns}: {a}" };
-	static const char *const named_one[] = { "{np} {are} {a}", "{a} {are} {np}" };
-	static const char *const named_many[] = { "{np} are {a}", "{np} are {a}, {N} in all" };
-	int plural = node_plural(c, q);
-	const char *nn = node_noun(c, q);
-	struct slots sl;
-	const char *f;
-
-	if (n && pick(c, 2) && statement(c, q, answers, n)) {
-		lits(c, ".");
-		return;
-	}
-	slots_init(&sl, n != 1);
-	slot_node(&sl, "np", SL_NODE, q, plural);
-	slot_list(&sl, "a", answers, n);
-	slot_add(&sl, "N", SL_NUM, n > 1)->n = n;
-	slot_str(&sl, "noun", SL_NOUN, nn, 0);
-	slot_str(&sl, "nouns", SL_NOUN, nn, 1);
-	slot_str(&sl, "are", SL_TEXT, n != 1 ? "are" : "is", 0);
-	if (self_contained)
-		f = n == 1 && !plural ? PICK(c, named_one) : PICK(c, named_many);
-	else if (!plural)
-		f = n == 1 ? PICK(c, sing_one) : PICK(c, sing_many);
-	else
-		f = n == 1 ? PICK(c, plur_one) : PICK(c, plur_many);
-	if (self_contained && n == 1 && plural)
-		f = "the only one of {np} is {a}";
-	if (!strcmp(nn, "entity") && strstr(f, "noun"))
-		f = "the answer is {a}";
-	expands(c, f, &sl);
-	lits(c, ".");
-}
-
-void synth_text_answer(const struct synth_text *tx, const struct synth_node *q, const char *const *answers,
-		       size_t n, uint64_t *rng, struct ling_buf *out)
-{
-	struct ctx c;
-
-	ctx_init(&c, tx, rng, out);
-	if (!pick(&c, 4)) {
-		lits(&c, PICK(&c, ans_prefix));
-		c.cap = CAP_NONE;
-	}
-	answer_sentence(&c, q, answers, n, 0);
-}
-
-void synth_text_answer_part(const struct synth_text *tx, const struct synth_node *q, const char *const *answers,
-			    size_t n, uint64_t *rng, struct ling_buf *out)
-{
-	struct ctx c;
-
-	ctx_init(&c, tx, rng, out);
-	answer_sentence(&c, q, answers, n, 1);
-}
-
-/* ---- follow-ups */
-
-/* Same tree but for anchors. @return 1, and the differing anchors of b in diff. */
-static int same_shape(const struct synth_node *a, const struct synth_node *b, const struct synth_node **diff,
-		      int *nd)
-{
-	int i;
-
-	if (a->op != b->op || a->nkids != b->nkids)
-		return 0;
-	if (a->op == SYNTH_ANCHOR) {
-		if (strcmp(a->name ? a->name : "", b->name ? b->name : "")) {
-			if (*nd < 3)
-				diff[*nd] = b;
-			(*nd)++;
-		}
-		return 1;
-	}
-	if (a->op == SYNTH_HOP && !same_rel(a, b))
-		return 0;
-	for (i = 0; i < a->nkids; i++)
-		if (a->negated[i] != b->negated[i] || !same_shape(a->kid[i], b->kid[i], diff, nd))
-			return 0;
-	return 1;
-}
-
-void synth_text_followup(const struct synth_text *tx, const struct synth_node *q1, const struct synth_node *q2,
-			 uint64_t *rng, struct ling_buf *out)
-{
-	static const char *const about[] = { "And what about {d}?", "What about {d}?", "And for {d}?",
-					     "How about {d}?",	     "Same question for {d}.", "And {d}?",
-					     "Now do the same for {d}." };
-	static const char *const lead[] = { "And ", "Also, ", "Next: ", "One more question: " };
-	const struct synth_node *diff[3];
-	int nd = 0, i;
-	struct ctx c;
-	const char *f;
-
-	ctx_init(&c, tx, rng, out);
-	if (q1 && same_shape(q1, q2, diff, &nd) && nd >= 1 && nd <= 3) {
-		const char *ds[3];
-		struct slots sl;
-
-		for (i = 0; i < nd; i++)
-			ds[i] = diff[i]->name;
-		slots_init(&sl, nd > 1);
-		slot_list(&sl, "d", ds, (size_t)nd);
-		expands(&c, PICK(&c, about), &sl);
-		return;
-	}
-	f = PICK(&c, lead);
-	lits(&c, f);
-	c.cap = f[0] == 'A' ? CAP_DOWN : CAP_UP;
-	question(&c, q2);
-}
-
-/* ---- irrelevance */
-
-/* A relation in general: "the place of birth of a person", "the films directed by a given person". */
-static void relation_in_general(struct ctx *c, const struct synth_rel_words *rw, int inverse)
-{
-	const char *noun = inverse ? object_of(c, rw) : subject_of(c, rw);
-	struct ling_buf x = LING_BUF_INIT;
-	struct synth_node h;
-	struct slot xs;
-
-	ling_buf_adds(&x, inverse ? "a given " : strchr("aeiouAEIOU", noun[0]) ? "an " : "a ");
-	ling_buf_adds(&x, noun);
-	memset(&h, 0, sizeof(h));
-	h.op = SYNTH_HOP;
-	h.rel = rw;
-	h.inverse = inverse;
-	memset(&xs, 0, sizeof(xs));
-	xs.kind = SL_TEXT;
-	xs.str = x.data;
-	hop_with(c, &h, &xs, inverse);
-	ling_buf_release(&x);
-}
-
-void synth_text_irrelevant_tools(const struct synth_text *tx, const struct synth_node *q,
-				 const struct synth_rel_words *const *offered, size_t noffered, uint64_t *rng,
-				 struct ling_buf *out)
-{
-	static const char *const intro[] = {
-		"I'm sorry, but I can't answer that with the tools I have.",
-		"None of the available tools can answer this question.",
-		"Unfortunately, the functions I can call don't cover this question.",
-		"I don't have a tool that can answer this.",
-		"I can't look this up: no tool I was given fits the question.",
-	};
-	static const char *const close[] = {
-		" I'd rather not guess, so I can't give you a reliable answer.",
-		" If you give me a tool for that, I'll gladly look it up.",
-		" You may want to check another source for this.",
-		" Without a suitable tool I can't verify an answer, so I won't guess.",
-		"",
-	};
-	const struct synth_node *top = q;
-	struct ctx c;
-	size_t i, k, start;
-
-	ctx_init(&c, tx, rng, out);
-	lits(&c, PICK(&c, intro));
-	while (top->op == SYNTH_AND || top->op == SYNTH_OR)
-		top = top->kid[0];
-	if (noffered) {
-		k = noffered < 3 ? noffered : 3;
-		start = pick(&c, noffered);
-		lits(&c, pick(&c, 2) ? " The tools I have can look up " : " My tools only cover ");
-		c.cap = CAP_NONE;
-		for (i = 0; i < k; i++) {
-			if (i)
-				lits(&c, i + 1 == k ? " and " : ", ");
-			relation_in_general(&c, offered[(start + i) % noffered], 0);
-		}
-		if (noffered > k)
-			lits(&c, ", among others");
-		lits(&c, ", but none of them gives ");
-	} else {
-		lits(&c, pick(&c, 2) ? " They look up other relations in the knowledge graph, but none of them gives "
-				     : " The tools only cover other relations, and none of them returns ");
-	}
-	c.cap = CAP_NONE;
-	if (top->op == SYNTH_HOP)
-		relation_in_general(&c, top->rel, top->inverse);
-	else
-		lits(&c, "this kind of information");
-	lits(&c, ".");
-	lits(&c, PICK(&c, close));
-}
-
-void synth_text_irrelevant(const struct synth_text *tx, const struct synth_node *q, uint64_t *rng,
-			   struct ling_buf *out)
-{
-	synth_text_irrelevant_tools(tx, q, NULL, 0, rng, out);
-}
-
-/* ---- ReAct thoughts */
-
-static size_t count_steps(const struct synth_node *n)
-{
-	size_t s = 0;
-	int i;
-
-	if (n->op == SYNTH_ANCHOR)
-		return 0;
-	for (i = 0; i < n->nkids; i++)
-		s += count_steps(n->kid[i]);
-	return s + 1;
-}
-
-static void step_sep(struct ctx *c, size_t *done, size_t total)
-{
-	static const char *const firsts[] = { "First, I need to ", "I'll start by trying to ", "Let me first ",
-					      "My plan: first " };
-	static const char *const onlys[] = { "I need to ", "To answer this, I will ", "Let me ",
-					     "The question asks me to " };
-
-	if (*done == 0)
-		lits(c, total == 1 ? PICK(c, onlys) : PICK(c, firsts));
-	else if (*done + 1 == total)
-		lits(c, pick(c, 2) ? ", and finally " : ", and then ");
-	else
-		lits(c, pick(c, 2) ? ", then " : ", next ");
-	c->cap = CAP_NONE;
-	(*done)++;
-}
-
-static void plan(struct ctx *c, const struct synth_node *n, size_t *done, size_t total)
-{
-	int i, neg = 0;
-
-	if (n->op == SYNTH_ANCHOR)
-		return;
-	for (i = 0; i < n->nkids; i++)
-		plan(c, n->kid[i], done, total);
-	step_sep(c, done, total);
-	if (n->op == SYNTH_HOP) {
-		const struct synth_node *k = n->kid[0];
-
-		lits(c, n->inverse ? "find " : "look up ");
-		if (k->op == SYNTH_ANCHOR) {
-			np(c, n);
-		} else {
-			struct slot xs;
-			struct ling_buf pron = LING_BUF_INIT;
-			int kp = node_plural(c, k);
-
-			/* "the birthplace of that person", "the films directed by those people" */
-			memset(&xs, 0, sizeof(xs));
-			xs.kind = SL_TEXT;
-			xs.plural = kp;
-			ling_buf_adds(&pron, kp ? "those " : "that ");
-			{
-				struct ctx sub = *c;
-
-				sub.out = &pron;
-				sub.cap = CAP_NONE;
-				noun(&sub, node_noun(c, k), kp);
-			}
-			xs.str = pron.data;
-			hop_with(c, n, &xs, node_plural(c, n));
-			ling_buf_release(&pron);
-		}
-		return;
-	}
-	for (i = 0; i < n->nkids; i++)
-		neg |= n->negated[i];
-	if (n->op == SYNTH_OR)
-		lits(c, pick(c, 2) ? "combine the results into one list" : "take the union of those lists");
-	else if (neg)
-		lits(c, pick(c, 2) ? "remove from the first list everything in the excluded one"
-				   : "take the difference of the lists");
-	else
-		lits(c, pick(c, 2) ? "keep only what the lists have in common" : "intersect the results");
-}
-
-void synth_text_thought(const struct synth_text *tx, const struct synth_node *q, uint64_t *rng,
-			struct ling_buf *out)
-{
-	size_t done = 0, total = count_steps(q);
-	struct ctx c;
-
-	ctx_init(&c, tx, rng, out);
-	if (!total) {
-		lits(&c, "I need to look up ");
-		name(&c, q->name);
-		lits(&c, ".");
-		return;
-	}
-	plan(&c, q, &done, total);
-	lits(&c, ".");
-}
-
-/* ---- system prompts */
-
-size_t synth_text_system_count(const struct synth_text *tx)
-{
-	return tx->nprompts;
-}
-
-void synth_text_system(const struct synth_text *tx, size_t i, const char *tools_json, enum synth_prompt_style *style,
-		       struct ling_buf *out)
-{
-	const struct synth_prompt *p = &tx->prompts[i % tx->nprompts];
-
-	*style = p->style;
-	ling_buf_adds(out, p->text);
-	if (tools_json && p->tools) {
-		const char *t = strstr(p->tools, "{tools}");
-
-		ling_buf_adds(out, "\n\n");
-		if (!t) {
-			ling_buf_adds(out, p->tools);
-			return;
-		}
-		ling_buf_add(out, p->tools, (size_t)(t - p->tools));
-		ling_buf_adds(out, tools_json);
-		ling_buf_adds(out, t + 7);
-	}
-}
-
-void synth_text_system_plain(const struct synth_text *tx, uint64_t *rng, struct ling_buf *out)
-{
-	ling_buf_adds(out, tx->plain[synth_rand_below(rng, (uint32_t)tx->nplain)]);
-}
-
-/* ---- instruction samples */
-
-static void list_answer(struct ctx *c, const struct synth_node *q, const char *const *a, size_t n)
-{
-	static const char *const frames[] = { "{np} {are} {a}.", "Here {are} {np}: {a}.", "There {are} {N}: {a}.",
-					      "The full list: {a}." };
-	struct slots sl;
-	size_t i;
-
-	if (n > 1 && !pick(c, 4)) {
-		struct slots hs;
-
-		slots_init(&hs, 1);
-		slot_node(&hs, "np", SL_NODE, q, 1);
-		slot_str(&hs, "are", SL_TEXT, "are", 1);
-		expands(c, pick(c, 2) ? "Here {are} {np}:" : "{np}:", &hs);
-		for (i = 0; i < n; i++) {
-			lits(c, "\n- ");
-			name(c, a[i]);
-		}
-		return;
-	}
-	slots_init(&sl, n != 1 || node_plural(c, q));
-	slot_node(&sl, "np", SL_NODE, q, 1);
-	slot_list(&sl, "a", a, n);
-	slot_add(&sl, "N", SL_NUM, n != 1)->n = n;
-	slot_str(&sl, "are", SL_TEXT, n != 1 || node_plural(c, q) ? "are" : "is", 0);
-	expands(c, PICK(c, frames), &sl);
-}
-
-static void instr_list(struct ctx *c, const struct synth_instruction_args *a, struct ling_buf *user,
-		       struct ling_buf *reply)
-{
-	static const char *const asks[] = { "List {np}.", "Give me a list of {np}.", "What are all of {np}?",
-					    "Can you list every one of {np}?", "Name all of {np}.",
-					    "Please enumerate {np}." };
-	struct slots sl;
-
-	c->out = user;
-	c->cap = CAP_UP;
-	slots_init(&sl, 1);
-	slot_node(&sl, "np", SL_NODE, a->q, 1);
-	expands(c, PICK(c, asks), &sl);
-	c->out = reply;
-	c->cap = CAP_UP;
-	list_answer(c, a->q, a->answers, a->n);
-}
-
-static void instr_count(struct ctx *c, const struct synth_instruction_args *a, struct ling_buf *user,
-			struct ling_buf *reply)
-{
-	static const char *const asks_pred[] = { "How many {nouns} are {pred}?", "How many {nouns} are {pred}, in total?" };
-	static const char *const asks[] = { "What is the number of {np}?", "Count {np}.", "Can you count {np} for me?",
-					    "Tell me how many there are of {np}." };
-	static const char *const asks_have[] = { "How many {ps} {x:does|do} {x} have?", "How many {ps} {x:has|have} {x} got?" };
-	static const char *const replies[] = { "There {are} {N}: {a}.", "{N}: {a}.", "The count is {N} ({a}).",
-					       "I count {N}, namely {a}.", "{N} in total: {a}." };
-	const char *nn = node_noun(c, a->q);
-	struct slots sl;
-
-	c->out = user;
-	c->cap = CAP_UP;
-	slots_init(&sl, 1);
-	slot_node(&sl, "np", SL_NODE, a->q, 1);
-	slot_str(&sl, "nouns", SL_NOUN, nn, 1);
-	slot_node(&sl, "pred", SL_PRED, a->q, 1);
-	if (a->q->op == SYNTH_HOP && !a->q->inverse && form_of(a->q->rel) == SYNTH_FORM_NOUN) {
-		/* "How many professions does Ridley Scott have?" */
-		slot_str(&sl, "ps", SL_NOUN, phrase_of(a->q->rel), 1);
-		slot_node(&sl, "x", SL_NODE, a->q->kid[0], node_plural(c, a->q->kid[0]));
-	}
-	if (strcmp(nn, "entity") && pred_ok(c, a->q) && pick(c, 2))
-		expands(c, PICK(c, asks_pred), &sl);
-	else if (slot_find(&sl, "ps", 2) && pick(c, 2))
-		expands(c, PICK(c, asks_have), &sl);
-	else
-		expands(c, PICK(c, asks), &sl);
-	c->out = reply;
-	c->cap = CAP_UP;
-	slots_init(&sl, a->n != 1);
-	slot_list(&sl, "a", a->answers, a->n);
-	slot_add(&sl, "N", SL_NUM, a->n != 1)->n = a->n;
-	slot_str(&sl, "are", SL_TEXT, a->n != 1 ? "are" : "is", 0);
-	expands(c, PICK(c, replies), &sl);
-}
-
-static size_t shared_names(const char *const *a, size_t na, const char *const *b, size_t nb, const char **out,
-			   size_t cap)
-{
-	size_t i, j, n = 0;
-
-	for (i = 0; i < na; i++)
-		for (j = 0; j < nb; j++)
-			if (!strcmp(a[i], b[j])) {
-				if (n < cap)
-					out[n] = a[i];
-				n++;
-				break;
-			}
-	return n;
-}
-
-static void instr_compare(struct ctx *c, const struct synth_instruction_args *a, struct ling_buf *user,
-			  struct ling_buf *reply)
-{
-	static const char *const asks_fwd[] = { "Do {x1} and {x2} have the same {p}?",
-						"Is the {p} of {x1} the same as that of {x2}?",
-						"Compare the {p} of {x1} and {x2}.",
-						"Do {x1} and {x2} share a {p}?" };
-	static const char *const asks[] = { "Is there any overlap between {np1} and {np2}?",
-					    "Compare {np1} with {np2}: do they have anything in common?",
-					    "Do {np1} and {np2} have anything in common?" };
-	const struct synth_node *q = a->q, *q2 = a->q2 ? a->q2 : a->q;
-	const char *small[16], **shared = small;
-	size_t ns = shared_names(a->answers, a->n, a->answers2, a->n2, NULL, 0);
-	struct slots sl;
-	int fwd = q->op == SYNTH_HOP && !q->inverse && q2->op == SYNTH_HOP && q->kid[0]->op == SYNTH_ANCHOR &&
-		  q2->kid[0]->op == SYNTH_ANCHOR;
-
-	if (ns > 16)
-		shared = xmalloc(ns * sizeof(*shared));
-	shared_names(a->answers, a->n, a->answers2, a->n2, shared, ns);
-	c->out = user;
-	c->cap = CAP_UP;
-	slots_init(&sl, 0);
-	slot_node(&sl, "np1", SL_NODE, q, node_plural(c, q));
-	slot_node(&sl, "np2", SL_NODE, q2, node_plural(c, q2));
-	if (fwd) {
-		slot_str(&sl, "x1", SL_NAME, q->kid[0]->name, 0);
-		slot_str(&sl, "x2", SL_NAME, q2->kid[0]->name, 0);
-		slot_str(&sl, "p", SL_TEXT, phrase_of(q->rel), 0);
-	}
-	expands(c, fwd && pick(c, 3) ? PICK(c, asks_fwd) : PICK(c, asks), &sl);
-
-	c->out = reply;
-	c->cap = CAP_UP;
-	lits(c, ns ? (pick(c, 2) ? "Yes. " : "Yes, they do. ") : (pick(c, 2) ? "No. " : "No, they don't. "));
-	slots_init(&sl, 0);
-	slot_node(&sl, "np1", SL_NODE, q, node_plural(c, q));
-	slot_list(&sl, "a1", a->answers, a->n);
-	slot_str(&sl, "are1", SL_TEXT, a->n != 1 || node_plural(c, q) ? "are" : "is", 0);
-	slot_node(&sl, "np2", SL_NODE, q2, node_plural(c, q2));
-	slot_list(&sl, "a2", a->answers2, a->n2);
-	slot_str(&sl, "are2", SL_TEXT, a->n2 != 1 || node_plural(c, q2) ? "are" : "is", 0);
-	slot_list(&sl, "sh", shared, ns);
-	slot_add(&sl, "N", SL_NUM, ns != 1)->n = ns;
-	c->cap = CAP_UP;
-	expands(c, pick(c, 2) ? "{np1} {are1} {a1}, and {np2} {are2} {a2}." : "{np1} {are1} {a1}; {np2} {are2} {a2}.",
-		&sl);
-	if (ns) {
-		static const char *const yes[] = { " They have {sh} in common.", " Both include {sh}.",
-						   " The overlap is {sh}.", " So they share {N}: {sh}." };
-
-		expands(c, PICK(c, yes), &sl);
-	} else {
-		static const char *const no[] = { " They have nothing in common.", " There is no overlap.",
-						  " None of them is shared." };
-
-		lits(c, PICK(c, no));
-	}
-	if (shared != small)
-		free((void *)shared);
-}
-
-/* ---- descriptions */
-
-static int same_group(const struct synth_fact *a, const struct synth_fact *b)
-{
-	return a->inverse == b->inverse && a->rel && b->rel &&
-	       (a->rel == b->rel || (a->rel->iri && b->rel->iri && !strcmp(a->rel->iri, b->rel->iri)));
-}
-
-static size_t group_size(const struct ctx *c, size_t first)
-{
-	size_t i, n = 0;
-
-	for (i = first; i < c->nfacts; i++)
-		n += same_group(&c->facts[first], &c->facts[i]);
-	return n;
-}
-
-/* The others of the group that starts at fact `first`, joined as a list. */
-static void facts_list(struct ctx *c, size_t first)
-{
-	size_t i, n = group_size(c, first), k = 0;
-
-	for (i = first; i < c->nfacts; i++) {
-		if (!same_group(&c->facts[first], &c->facts[i]))
-			continue;
-		if (k)
-			lits(c, k + 1 == n ? " and " : ", ");
-		name(c, c->facts[i].other);
-		k++;
-	}
-}
-
-static void describe_group(struct ctx *c, const char *entity, size_t first)
-{
-	const struct synth_fact *f = &c->facts[first];
-	const struct synth_tpl *t = choose(c, f->rel, L_STMT, 0, 0);
-	size_t n = group_size(c, first);
-	struct slots sl;
-	struct slot *others;
-
-	slots_init(&sl, 0);
-	if (!f->inverse) {
-		slot_str(&sl, "s", SL_NAME, entity, 0);
-		others = slot_add(&sl, "o", SL_FACTS, n != 1);
-	} else {
-		others = slot_add(&sl, "s", SL_FACTS, n != 1);
-		slot_str(&sl, "o", SL_NAME, entity, 0);
-	}
-	others->n = first;
-	slot_str(&sl, "p", SL_TEXT, phrase_of(f->rel), 0);
-	slot_str(&sl, "v", SL_VERB, phrase_of(f->rel), sl.v[0].plural);
-	sl.dflt = 0;
-	if (t)
-		expand_tpl(c, t, &sl);
-	lits(c, ".");
-}
-
-static void instr_describe(struct ctx *c, const struct synth_instruction_args *a, struct ling_buf *user,
-			   struct ling_buf *reply)
-{
-	static const char *const asks[] = { "Describe {e}.", "Tell me about {e}.", "What do you know about {e}?",
-					    "Write a short paragraph about {e}.", "Give me an overview of {e}.",
-					    "Summarise the key facts about {e}." };
-	static const char *const opens[] = { "Here is what I know about {e}. ", "", "",
-					     "A short overview of {e}: ", "" };
-	static const char *const links[] = { "", "", "Also, ", "In addition, ", "" };
-	size_t i, j, said = 0;
-	struct slots sl;
-
-	c->facts = a->facts;
-	c->nfacts = a->nfacts;
-	slots_init(&sl, 0);
-	slot_str(&sl, "e", SL_NAME, a->name, 0);
-	c->out = user;
-	c->cap = CAP_UP;
-	expands(c, PICK(c, asks), &sl);
-	c->out = reply;
-	c->cap = CAP_UP;
-	if (!a->nfacts) {
-		expands(c, "I don't know anything about {e}.", &sl);
-		return;
-	}
-	expands(c, PICK(c, opens), &sl);
-	for (i = 0; i < a->nfacts; i++) {
-		for (j = 0; j < i; j++)
-			if (same_group(&a->facts[j], &a->facts[i]))
-				break;
-		if (j < i || !a->facts[i].rel)
-			continue;
-		if (said++) {
-			const char *l = PICK(c, links);
-
-			lits(c, " ");
-			if (*l) {
-				lits(c, l);
-				c->cap = CAP_NONE;
-			} else {
-				c->cap = CAP_UP;
-			}
-		} else {
-			c->cap = CAP_UP;
-		}
-		describe_group(c, a->name, i);
-	}
-}
-
-void synth_text_instruction(const struct synth_text *tx, const struct synth_instruction_args *a, uint64_t *rng,
-			    struct ling_buf *user, struct ling_buf *reply)
-{
-	struct ctx c;
-
-	ctx_init(&c, tx, rng, user);
-	switch (a->kind) {
-	case SYNTH_INSTR_FACT:
-		question(&c, a->q);
-		c.out = reply;
-		c.cap = CAP_UP;
-		answer_sentence(&c, a->q, a->answers, a->n, 0);
-		return;
-	case SYNTH_INSTR_LIST: instr_list(&c, a, user, reply); return;
-	case SYNTH_INSTR_COUNT: instr_count(&c, a, user, reply); return;
-	case SYNTH_INSTR_COMPARE: instr_compare(&c, a, user, reply); return;
-	case SYNTH_INSTR_DESCRIBE: instr_describe(&c, a, user, reply); return;
-	}
-}

@@ -7,7 +7,7 @@
  * JSON text after its parent key in the file, since jansson keeps no
  * positions of values.
  */
-#include "synth_text_int.h"
+#include "synth_text_render_internal.h"
 
 #include "../common/ling_input.h"
 
@@ -358,5 +358,58 @@ int synth_text_load_file(struct synth_text *tx, const char *path, struct ling_er
 out:
 	json_decref(root);
 	ling_buf_release(&f.raw);
+	return rc;
+}
+
+/* ---- the tables: built-ins, then each file */
+
+void synth_text_free(struct synth_text *tx)
+{
+	size_t i;
+
+	if (!tx)
+		return;
+	for (i = 0; i < tx->nlex; i++)
+		synth_lex_release(&tx->lex[i]);
+	for (i = 0; i < 3; i++)
+		synth_lex_release(&tx->fallback[i]);
+	for (i = 0; i < SYNTH_NPATTERNS; i++)
+		free(tx->questions[i].v);
+	for (i = 0; i < tx->nowned; i++)
+		free(tx->owned[i]);
+	free(tx->owned);
+	free(tx->lex);
+	free(tx->slots);
+	free(tx->prompts);
+	free(tx->lang);
+	free(tx);
+}
+
+int synth_text_new(struct synth_text **out, const char *lang, const char *const *files, size_t nfiles,
+		   struct ling_err *err)
+{
+	struct synth_text *tx = xcalloc(1, sizeof(*tx));
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	/* Built-in templates are English; other languages fall back to them (names keep their language). */
+	tx->lang = xstrdup(lang && *lang ? lang : "en");
+	synth_text_rehash(tx);
+	synth_text_load_builtins(tx);
+	for (i = 0; i < nfiles; i++)
+		if ((rc = synth_text_load_file(tx, files[i], err)))
+			goto fail;
+	if (!tx->replace_system || !tx->nprompts) {
+		tx->prompts = xrealloc(tx->prompts, (tx->nprompts + synth_builtin_nprompts) * sizeof(*tx->prompts));
+		memcpy(tx->prompts + tx->nprompts, synth_builtin_prompts, synth_builtin_nprompts * sizeof(*tx->prompts));
+		tx->nprompts += synth_builtin_nprompts;
+	}
+	tx->plain = synth_builtin_plain;
+	tx->nplain = synth_builtin_nplain;
+	*out = tx;
+	return 0;
+fail:
+	synth_text_free(tx);
 	return rc;
 }

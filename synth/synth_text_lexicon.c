@@ -10,7 +10,7 @@
  * ones restrict the subjects whose object is {x}; statements say {s} r {o}.
  * The format of the placeholders is in doc/kg2samples-templates.md.
  */
-#include "synth_text_int.h"
+#include "synth_text_render_internal.h"
 
 #define F SYNTH_LEX_FWD_MANY
 #define I SYNTH_LEX_INV_ONE

@@ -47,7 +47,7 @@ test_expect_success 'MetaQA KB with its schema: 3000 samples of every category p
 
 test_expect_success SHARED 'full FB15k-237 with labels: 3000 samples of every category pass the checker' '
 	python3 "$LING_ROOT/../shared/tools/fb15k237_to_nt.py" "$SHARED/fb15k-237/FB15k-237.tar.gz" \
-		"$SHARED/fb15k-237/entity2wikidata.json" | sed "s/%0D> \.\$/> ./" >fbfull.nt &&
+		"$SHARED/fb15k-237/entity2wikidata.json" >fbfull.nt &&
 	kg-load --store fbfull fbfull.nt 2>/dev/null &&
 	rm fbfull.nt &&
 	kg2samples --store fbfull --seed 7 --count 3000 >full.jsonl 2>full.err &&

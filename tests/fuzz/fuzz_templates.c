@@ -16,7 +16,7 @@
 #include "common/ling_err.h"
 #include "common/ling_mem.h"
 #include "common/ling_utf8.h"
-#include "synth/synth_text.h"
+#include "synth/synth_text_internal.h"
 
 #include <fcntl.h>
 #include <jansson.h>

@@ -11,7 +11,7 @@ fi
 mkdir -p "$work"
 if ! test -d "$work/fb15k237"; then
 	python3 "$shared/tools/fb15k237_to_nt.py" "$shared/data/fb15k-237/FB15k-237.tar.gz" \
-		"$shared/data/fb15k-237/entity2wikidata.json" | sed 's/%0D> \.$/> ./' >"$work/fb15k237.nt"
+		"$shared/data/fb15k-237/entity2wikidata.json" >"$work/fb15k237.nt"
 	"$root/bin/kg-load" --store "$work/fb15k237" "$work/fb15k237.nt"
 	rm -f "$work/fb15k237.nt"
 fi

@@ -7,6 +7,7 @@
 #include "kg/kg_rdf.h"
 #include "kg/kg_store.h"
 #include "kg/kg_tools.h"
+#include "kg/kg_words.h"
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -666,6 +667,43 @@ static void test_literal_tools(void)
 	ling_buf_release(&b);
 }
 
+/* One English noun form, as a string to compare. */
+static const char *word_form(int plural, const char *w)
+{
+	static struct ling_buf b = LING_BUF_INIT;
+
+	ling_buf_reset(&b);
+	if (plural)
+		kg_words_plural(w, strlen(w), &b);
+	else
+		kg_words_singular(w, strlen(w), &b);
+	ling_buf_addc(&b, '\0');
+	return b.data;
+}
+
+static void test_words(void)
+{
+	static const char *const pairs[][2] = {
+		{ "film", "films" },	   { "category", "categories" }, { "day", "days" },	   { "box", "boxes" },
+		{ "church", "churches" }, { "dish", "dishes" },	      { "person", "people" },  { "child", "children" },
+		{ "woman", "women" },	   { "medium", "media" },	      { "genus", "genera" },   { "series", "series" },
+		{ "class", "classes" },  
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		is_str(word_form(1, pairs[i][0]), pairs[i][1], "plural of %s", pairs[i][0]);
+		is_str(word_form(0, pairs[i][1]), pairs[i][0], "singular of %s", pairs[i][1]);
+	}
+	is_str(word_form(1, "people"), "people", "an irregular plural stays plural");
+	is_str(word_form(0, "status"), "status", "-us is not a plural");
+	is_str(word_form(0, "news"), "news", "news is one");
+	is_str(word_form(1, ""), "", "nothing stays nothing");
+	is_str(kg_words_article("actor"), "an", "an actor");
+	is_str(kg_words_article("union"), "a", "a union");
+	is_str(kg_words_article("film"), "a", "a film");
+}
+
 int main(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -686,6 +724,7 @@ int main(void)
 		test_freebase(st);
 		kg_store_close(st);
 	}
+	test_words();
 	test_values();
 	test_literal_tools();
 	fixture_remove_tree(tmpdir);

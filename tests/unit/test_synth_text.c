@@ -7,8 +7,8 @@
  * With SYNTH_TEXT_DUMP=1 in the environment it also prints samples of every
  * text on stdout as "# " lines, for reading.
  */
-#include "../../synth/synth_text.h"
-#include "../../synth/synth_text_int.h"
+#include "../../synth/synth_text_internal.h"
+#include "../../synth/synth_text_render_internal.h"
 #include "tap.h"
 
 #include <stdio.h>
@@ -1058,8 +1058,8 @@ int main(void)
 		uint32_t i, below = 1;
 
 		for (i = 0; i < 1000; i++)
-			below &= synth_rand_below(&a, 10) < 10;
-		ok(below && synth_rand(&b) != synth_rand(&b), "synth_rand advances, synth_rand_below stays below n");
+			below &= ling_rand_below(&a, 10) < 10;
+		ok(below && ling_rand_next(&b) != ling_rand_next(&b), "synth_rand advances, synth_rand_below stays below n");
 	}
 	test_builtin_lexicon(tx);
 	test_patterns(tx);

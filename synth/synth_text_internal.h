@@ -13,8 +13,9 @@
  * Never shape templates after MetaQA's question files: they are an
  * evaluation set.
  */
-#ifndef SYNTH_TEXT_H
-#define SYNTH_TEXT_H
+#ifndef SYNTH_TEXT_INTERNAL_H
+#define SYNTH_TEXT_INTERNAL_H
+#include "../common/ling_rand.h"
 #include "../common/ling_err.h"
 #include "../common/ling_mem.h"
 #include <stddef.h>
@@ -56,11 +57,6 @@ struct synth_node {
 	unsigned char negated[3];           /* SYNTH_AND */
 	int nkids;
 };
-
-/* A random state (splitmix64); the caller seeds it per sample. */
-uint64_t synth_rand(uint64_t *state);
-/* Uniform in [0, n); n > 0. */
-uint32_t synth_rand_below(uint64_t *state, uint32_t n);
 
 struct synth_text;
 
