@@ -41,13 +41,16 @@ static const char usage_text[] =
 	"      --max-answers=N    most answers of a question (default: 20)\n"
 	"      --min-facts=N      facts a relation needs to get tools (default: 10)\n"
 	"  -j, --threads=N        worker threads (default: 1); the output does not change\n"
+	"      --allow-short      fewer samples than asked (indexes given up) is not an error\n"
 	"      --stats            print the store snapshot and the rate at the end\n"
 	"  -q, --quiet            no summary line\n"
 	"  -h, --help             show this help\n"
 	"  -V, --version          show the version\n"
 	"\n"
-	"The summary on stderr reads: wrote N (per category), rejected N (per reason).\n"
-	"Exit status: 0 ok, 1 store or data error, 2 usage error.\n";
+	"The summary on stderr reads: wrote N (per category), rejected N (per reason),\n"
+	"and \"wrote N of M asked\" when indexes were given up.\n"
+	"Exit status: 0 ok, 1 store or data error, a failed write, or fewer samples than\n"
+	"asked (without --allow-short), 2 usage error.\n";
 
 static char stdout_buf[1 << 20];
 
@@ -102,6 +105,8 @@ static void print_summary(const struct synth_counts *c)
 	int i, n = 0;
 
 	fprintf(stderr, "kg2samples: wrote %" PRIu64, c->written);
+	if (c->written < c->asked)
+		fprintf(stderr, " of %" PRIu64 " asked", c->asked);
 	for (i = 0; i < SYNTH_NCAT; i++)
 		if (c->per_cat[i])
 			fprintf(stderr, "%s%s %" PRIu64, n++ ? ", " : " (", synth_category_name(i), c->per_cat[i]);
@@ -116,6 +121,17 @@ static void print_summary(const struct synth_counts *c)
 	if (c->given_up)
 		fprintf(stderr, ", gave up %" PRIu64, c->given_up);
 	fprintf(stderr, "\n");
+}
+
+/* A run that wrote fewer samples than its share of --count failed, unless --allow-short. */
+static int check_complete(const struct synth_counts *c, struct ling_err *err)
+{
+	if (c->written >= c->asked)
+		return 0;
+	return ling_err_set(err, LING_EDATA,
+			    "%" PRIu64 " of %" PRIu64 " samples given up after %d attempts each (the reasons are "
+			    "counted as rejected; --allow-short accepts a short run)",
+			    c->asked - c->written, c->asked, SYNTH_MAX_ATTEMPTS);
 }
 
 static int parse_u64(const char *arg, long long min, long long max, uint64_t *out)
@@ -145,7 +161,10 @@ static int parse_shard(const char *arg, struct synth_options *o)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SEED = 256, OPT_SHARD, OPT_BFCL, OPT_MAX_TOOLS, OPT_MAX_ANSWERS, OPT_MIN_FACTS, OPT_STATS };
+	enum {
+		OPT_SEED = 256, OPT_SHARD, OPT_BFCL, OPT_MAX_TOOLS, OPT_MAX_ANSWERS, OPT_MIN_FACTS, OPT_STATS,
+		OPT_ALLOW_SHORT,
+	};
 	static const struct option options[] = {
 		{ "store", required_argument, NULL, 's' },
 		{ "count", required_argument, NULL, 'n' },
@@ -162,6 +181,7 @@ int main(int argc, char **argv)
 		{ "min-facts", required_argument, NULL, OPT_MIN_FACTS },
 		{ "threads", required_argument, NULL, 'j' },
 		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "allow-short", no_argument, NULL, OPT_ALLOW_SHORT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -176,7 +196,7 @@ int main(int argc, char **argv)
 	const char *mixes[64];
 	size_t ntemplates = 0, nmixes = 0, i;
 	uint64_t v;
-	int c, quiet = 0, stats = 0, rc = 0;
+	int c, quiet = 0, stats = 0, allow_short = 0, rc = 0;
 	double start;
 
 	memset(&m, 0, sizeof(m));
@@ -244,6 +264,7 @@ int main(int argc, char **argv)
 			o.threads = (int)v;
 			break;
 		case OPT_STATS: stats = 1; break;
+		case OPT_ALLOW_SHORT: allow_short = 1; break;
 		case 'q': quiet = 1; break;
 		case 'h': fputs(usage_text, stdout); free(templates); return 0;
 		case 'V': ling_print_version("kg2samples"); free(templates); return 0;
@@ -293,6 +314,8 @@ int main(int argc, char **argv)
 	}
 	if (!rc && bfcl_path)
 		rc = ling_atomic_write(bfcl_path, m.answers.data ? m.answers.data : "", m.answers.len, &err);
+	if (!rc && !allow_short)
+		rc = check_complete(synth_counts(s), &err);
 	if (rc)
 		ling_err_print("kg2samples", &err);
 	if (!quiet)

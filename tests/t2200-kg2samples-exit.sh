@@ -1,0 +1,86 @@
+#!/bin/sh
+test_description='kg2samples: the exit status and the summary tell the work done (short runs, output paths, failed writes)'
+. "$(dirname "$0")/lib.sh"
+
+test_expect_success 'setup: stores without labels, with a few labels, and the FB15k-237 subgraph' '
+	cat >nolab.nt <<-\EOF &&
+	<http://ex.org/a1> <http://ex.org/directed_by> <http://ex.org/p1> .
+	<http://ex.org/a2> <http://ex.org/directed_by> <http://ex.org/p1> .
+	<http://ex.org/a3> <http://ex.org/directed_by> <http://ex.org/p2> .
+	<http://ex.org/a4> <http://ex.org/directed_by> <http://ex.org/p2> .
+	EOF
+	kg-load -q --store nolab nolab.nt &&
+	cp nolab.nt part.nt &&
+	cat >>part.nt <<-\EOF &&
+	<http://ex.org/a1> <http://www.w3.org/2000/01/rdf-schema#label> "Alien" .
+	<http://ex.org/p1> <http://www.w3.org/2000/01/rdf-schema#label> "Ridley Scott" .
+	EOF
+	kg-load -q --store part part.nt &&
+	kg-load -q --store fb "$LING_DATA/fb15k237-subgraph.nt.zst" &&
+	cp "$LING_DATA/templates-example.json" templ.json
+'
+
+# Short runs: fewer samples than asked is an error unless --allow-short.
+
+test_expect_success 'a store without labels: wrote 0 of 10 asked, exit 1, with the reasons' '
+	test_must_fail_with 1 kg2samples --store nolab --min-facts 1 --count 10 >out 2>err &&
+	cat err &&
+	test ! -s out &&
+	grep "^kg2samples: wrote 0 of 10 asked, rejected [0-9]* (.*unnamed entity [1-9][0-9]*.*), gave up 10$" err &&
+	grep "^kg2samples: 10 of 10 samples given up after 256 attempts each (.*--allow-short" err
+'
+
+test_expect_success 'a store with few labels: wrote N of 40 asked, N lines on stdout, exit 1' '
+	test_must_fail_with 1 kg2samples --store part --min-facts 1 --count 40 >short.jsonl 2>err &&
+	cat err &&
+	n=$(wc -l <short.jsonl) &&
+	test $n -gt 0 && test $n -lt 40 &&
+	grep "^kg2samples: wrote $n of 40 asked (.*), rejected [0-9]* (.*), gave up $((40 - n))$" err &&
+	grep "^kg2samples: $((40 - n)) of 40 samples given up" err
+'
+
+test_expect_success '--allow-short: the same run exits 0 with the same bytes and the same summary' '
+	kg2samples --allow-short --store part --min-facts 1 --count 40 >allowed.jsonl 2>err2 &&
+	cat err2 &&
+	test_cmp short.jsonl allowed.jsonl &&
+	n=$(wc -l <allowed.jsonl) &&
+	grep "^kg2samples: wrote $n of 40 asked (" err2 &&
+	! grep "given up after" err2
+'
+
+test_expect_success '-q: a short run has no summary but still says why it failed' '
+	test_must_fail_with 1 kg2samples -q --store nolab --min-facts 1 --count 10 >out 2>err &&
+	! grep "wrote" err &&
+	grep "^kg2samples: 10 of 10 samples given up" err &&
+	kg2samples -q --allow-short --store nolab --min-facts 1 --count 10 >out 2>err &&
+	test ! -s err
+'
+
+test_expect_success 'a complete run: exit 0, the summary unchanged (no "of N asked")' '
+	kg2samples --store fb --count 20 --seed 2 >out 2>err &&
+	test $(wc -l <out) = 20 &&
+	grep "^kg2samples: wrote 20 (" err &&
+	! grep "asked\|given up" err &&
+	kg2samples --store nolab --min-facts 1 --count 0 >out 2>err &&
+	test ! -s out &&
+	grep "^kg2samples: wrote 0, rejected 0$" err
+'
+
+test_expect_success 'shards and threads: each shard is judged on its own share of --count' '
+	test_must_fail_with 1 kg2samples --store nolab --min-facts 1 --count 10 --shard 1/3 >out 2>err &&
+	grep "^kg2samples: wrote 0 of 3 asked, .*gave up 3$" err &&
+	test_must_fail_with 1 kg2samples --store nolab --min-facts 1 --count 10 --shard 2/3 -j 3 >out 2>err &&
+	grep "^kg2samples: wrote 0 of 4 asked, .*gave up 4$" err &&
+	kg2samples --store nolab --min-facts 1 --count 2 --shard 0/3 -j 2 >out 2>err &&
+	grep "^kg2samples: wrote 0, rejected 0$" err &&
+	kg2samples --store fb --count 30 --shard 1/3 -j 2 >out 2>err &&
+	test $(wc -l <out) = 10 &&
+	grep "^kg2samples: wrote 10 (" err &&
+	test_must_fail_with 1 kg2samples --store part --min-facts 1 --count 40 --shard 2/3 -j 4 >s2.jsonl 2>err &&
+	n=$(wc -l <s2.jsonl) &&
+	grep "^kg2samples: wrote $n of 14 asked (" err &&
+	tail -n $n short.jsonl >expect &&
+	test_cmp expect s2.jsonl
+'
+
+test_done
