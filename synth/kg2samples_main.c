@@ -3,14 +3,18 @@
 
 #include "../common/ling_cli.h"
 #include "../common/ling_mem.h"
+#include "../common/ling_stdio.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../common/banned.h"
@@ -132,6 +136,101 @@ static int check_complete(const struct synth_counts *c, struct ling_err *err)
 			    "%" PRIu64 " of %" PRIu64 " samples given up after %d attempts each (the reasons are "
 			    "counted as rejected; --allow-short accepts a short run)",
 			    c->asked - c->written, c->asked, SYNTH_MAX_ATTEMPTS);
+}
+
+/* @return 1 when dir holds (directly) the file st describes. */
+static int dir_holds(const char *dir, const struct stat *st)
+{
+	struct ling_buf path = LING_BUF_INIT;
+	struct dirent *de;
+	struct stat sb;
+	DIR *d = opendir(dir);
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		ling_buf_reset(&path);
+		ling_buf_addf(&path, "%s/%s", dir, de->d_name);
+		found = !stat(path.data, &sb) && S_ISREG(sb.st_mode) && sb.st_dev == st->st_dev &&
+			sb.st_ino == st->st_ino;
+	}
+	closedir(d);
+	ling_buf_release(&path);
+	return found;
+}
+
+/* @return 1 when path (which need not exist) would be a file of the store: it is one, or its directory is the store. */
+static int in_store(const char *store, const char *path)
+{
+	struct ling_buf parent = LING_BUF_INIT;
+	const char *slash = strrchr(path, '/');
+	struct stat sb;
+	int in;
+
+	if (!stat(path, &sb) && dir_holds(store, &sb))
+		return 1;
+	if (!slash)
+		ling_buf_add(&parent, ".", 1);
+	else
+		ling_buf_add(&parent, path, slash == path ? 1 : (size_t)(slash - path));
+	in = ling_same_file(parent.data, store);
+	ling_buf_release(&parent);
+	return in;
+}
+
+/* The answers file is renamed into place at the end: make sure now that it can be created there. */
+static int probe_answers(const char *path, struct ling_err *err)
+{
+	struct ling_buf tmp = LING_BUF_INIT;
+	int fd;
+
+	ling_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		ling_err_at(err, LING_EIO, path, 0, 0, "cannot create %s: %s", tmp.data, strerror(errno));
+	else {
+		close(fd);
+		unlink(tmp.data);
+	}
+	ling_buf_release(&tmp);
+	return fd < 0 ? err->code : 0;
+}
+
+/*
+ * Refuses outputs that name an input, before anything is opened for writing:
+ * standard output or --bfcl-answers on the store or a template file, and
+ * --bfcl-answers on standard output (the answers would replace the samples).
+ * @return 0, LING_EUSAGE, or LING_EIO when the answers file cannot be created.
+ */
+static int check_outputs(const struct synth_options *o, const char *bfcl, struct ling_err *err)
+{
+	struct stat out, sb;
+	size_t i;
+
+	if (!fstat(STDOUT_FILENO, &out) && S_ISREG(out.st_mode) && dir_holds(o->store_dir, &out))
+		return ling_err_set(err, LING_EUSAGE, "standard output is a file in the store %s", o->store_dir);
+	for (i = 0; i < o->ntemplates; i++)
+		if (ling_fd_is_file(STDOUT_FILENO, o->templates[i]))
+			return ling_err_set(err, LING_EUSAGE, "standard output is the template file %s",
+					    o->templates[i]);
+	if (!bfcl)
+		return 0;
+	if (ling_fd_is_file(STDOUT_FILENO, bfcl))
+		return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is standard output", bfcl);
+	if (ling_same_file(bfcl, o->store_dir))
+		return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is the store", bfcl);
+	if (in_store(o->store_dir, bfcl))
+		return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is in the store %s", bfcl, o->store_dir);
+	for (i = 0; i < o->ntemplates; i++)
+		if (ling_same_file(bfcl, o->templates[i]))
+			return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is the template file %s", bfcl,
+					    o->templates[i]);
+	if (!stat(bfcl, &sb) && S_ISDIR(sb.st_mode))
+		return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is a directory", bfcl);
+	if (!stat(bfcl, &sb) && !S_ISREG(sb.st_mode))
+		return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is not a regular file", bfcl);
+	return probe_answers(bfcl, err);
 }
 
 static int parse_u64(const char *arg, long long min, long long max, uint64_t *out)
@@ -293,6 +392,14 @@ int main(int argc, char **argv)
 		}
 	o.templates = templates;
 	o.ntemplates = ntemplates;
+	if (check_outputs(&o, bfcl_path, &err)) {
+		if (err.code == LING_EUSAGE)
+			rc = usage_error(err.msg);
+		else
+			ling_err_print("kg2samples", &err);
+		rc = ling_err_exit_code(&err);
+		goto out;
+	}
 	m.bfcl = o.format == SYNTH_FORMAT_BFCL;
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	ling_progress_init(&m.progress);

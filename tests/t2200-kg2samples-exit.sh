@@ -83,4 +83,68 @@ test_expect_success 'shards and threads: each shard is judged on its own share o
 	test_cmp expect s2.jsonl
 '
 
+# Output paths: --bfcl-answers and standard output must not name an input or each other.
+
+test_expect_success '--bfcl-answers naming standard output is refused (exit 2), the file untouched' '
+	echo old >X &&
+	cp X expect &&
+	test_must_fail_with 2 kg2samples --store fb --count 5 --format bfcl --bfcl-answers X >>X 2>err &&
+	cat err &&
+	grep "^kg2samples: --bfcl-answers X is standard output" err &&
+	test_cmp expect X &&
+	ln -s X link && ln X hard &&
+	test_must_fail_with 2 kg2samples --store fb --count 5 --format bfcl --bfcl-answers link >>X 2>err &&
+	test_must_fail_with 2 kg2samples --store fb --count 5 --format bfcl --bfcl-answers ./hard >>X 2>err &&
+	test_cmp expect X &&
+	ls >files &&
+	! grep tmp files
+'
+
+test_expect_success '--bfcl-answers naming an input (the store, a file in it, a template file) is refused' '
+	cp fb/CURRENT current.before &&
+	test_must_fail_with 2 kg2samples --store fb --count 5 --format bfcl --bfcl-answers fb >out 2>err &&
+	cat err && test ! -s out &&
+	grep "^kg2samples: --bfcl-answers fb is the store" err &&
+	test_must_fail_with 2 kg2samples --store fb --count 5 --format bfcl --bfcl-answers fb/CURRENT >out 2>err &&
+	cat err && test ! -s out &&
+	grep "^kg2samples: --bfcl-answers fb/CURRENT is in the store" err &&
+	test_must_fail_with 2 kg2samples --store fb --count 5 --format bfcl --bfcl-answers fb/new.jsonl >out 2>err &&
+	grep "^kg2samples: --bfcl-answers fb/new.jsonl is in the store" err &&
+	test_cmp current.before fb/CURRENT &&
+	test ! -e fb/new.jsonl &&
+	cp templ.json templ.before &&
+	test_must_fail_with 2 kg2samples --store fb --count 5 -t templ.json --format bfcl --bfcl-answers templ.json \
+		>out 2>err &&
+	cat err && test ! -s out &&
+	grep "^kg2samples: --bfcl-answers templ.json is the template file templ.json" err &&
+	test_cmp templ.before templ.json
+'
+
+test_expect_success 'standard output naming an input (a template file, a file of the store) is refused' '
+	test_must_fail_with 2 kg2samples --store fb --count 5 -t templ.json >>templ.json 2>err &&
+	cat err &&
+	grep "^kg2samples: standard output is the template file templ.json" err &&
+	test_cmp templ.before templ.json &&
+	cp fb/LOG log.before &&
+	test_must_fail_with 2 kg2samples --store fb --count 5 >>fb/LOG 2>err &&
+	cat err &&
+	grep "^kg2samples: standard output is a file in the store fb" err &&
+	test_cmp log.before fb/LOG
+'
+
+test_expect_success '--bfcl-answers: a directory, or a path that cannot be created, fails before the run' '
+	mkdir adir &&
+	test_must_fail_with 2 kg2samples --store fb --count 5 --format bfcl --bfcl-answers adir >out 2>err &&
+	cat err && test ! -s out &&
+	grep "^kg2samples: --bfcl-answers adir is a directory" err &&
+	test_must_fail_with 1 kg2samples --store fb --count 5 --format bfcl --bfcl-answers nodir/gt >out 2>err &&
+	cat err && test ! -s out &&
+	grep "^kg2samples: nodir/gt: cannot create .*No such file or directory" err &&
+	! grep "wrote" err &&
+	test_must_fail_with 2 kg2samples --store fb --count 5 --format bfcl --bfcl-answers /dev/null >out 2>err &&
+	cat err && test ! -s out &&
+	grep "^kg2samples: --bfcl-answers /dev/null is not a regular file" err &&
+	test -c /dev/null
+'
+
 test_done
