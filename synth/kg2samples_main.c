@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,23 +63,13 @@ struct main_ctx {
 	int bfcl;
 };
 
-static void die_on_epipe(void)
-{
-	if (errno == EPIPE) {
-		signal(SIGPIPE, SIG_DFL);
-		raise(SIGPIPE);
-		_exit(141);
-	}
-}
-
 static int on_emit(void *ctx, const char *line, size_t len, const char *aux, size_t auxlen, struct ling_err *err)
 {
 	struct main_ctx *m = ctx;
+	int rc;
 
-	if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF) {
-		die_on_epipe();
-		return ling_err_set(err, LING_EIO, "cannot write to stdout: %s", strerror(errno));
-	}
+	if ((rc = ling_stdout_write(line, len, err)) || (rc = ling_stdout_write("\n", 1, err)))
+		return rc;
 	if (m->bfcl && aux) {
 		ling_buf_add(&m->answers, aux, auxlen);
 		ling_buf_addc(&m->answers, '\n');
@@ -104,6 +93,29 @@ static int usage_error(const char *msg)
 	return 2;
 }
 
+static void print_reasons(const struct synth_counts *c)
+{
+	int i, n = 0;
+
+	fprintf(stderr, ", rejected %" PRIu64, c->rejected);
+	if (!c->rejected)
+		return;
+	fprintf(stderr, " (");
+	for (i = 0; i < SYNTH_NREJECT; i++)
+		if (c->per_reason[i])
+			fprintf(stderr, "%s%s %" PRIu64, n++ ? ", " : "", synth_reject_name(i), c->per_reason[i]);
+	fprintf(stderr, ")");
+}
+
+/* After an error that stopped the run or lost output: what was made, never "wrote". */
+static void print_failure(const struct synth_counts *c)
+{
+	fprintf(stderr, "kg2samples: failed: the output is incomplete (made %" PRIu64 " of %" PRIu64 " asked)",
+		c->written, c->asked);
+	print_reasons(c);
+	fprintf(stderr, "\n");
+}
+
 static void print_summary(const struct synth_counts *c)
 {
 	int i, n = 0;
@@ -114,14 +126,9 @@ static void print_summary(const struct synth_counts *c)
 	for (i = 0; i < SYNTH_NCAT; i++)
 		if (c->per_cat[i])
 			fprintf(stderr, "%s%s %" PRIu64, n++ ? ", " : " (", synth_category_name(i), c->per_cat[i]);
-	fprintf(stderr, "%s, rejected %" PRIu64, n ? ")" : "", c->rejected);
-	if (c->rejected) {
-		fprintf(stderr, " (");
-		for (i = n = 0; i < SYNTH_NREJECT; i++)
-			if (c->per_reason[i])
-				fprintf(stderr, "%s%s %" PRIu64, n++ ? ", " : "", synth_reject_name(i), c->per_reason[i]);
+	if (n)
 		fprintf(stderr, ")");
-	}
+	print_reasons(c);
 	if (c->given_up)
 		fprintf(stderr, ", gave up %" PRIu64, c->given_up);
 	fprintf(stderr, "\n");
@@ -233,6 +240,27 @@ static int check_outputs(const struct synth_options *o, const char *bfcl, struct
 	return probe_answers(bfcl, err);
 }
 
+/* --help and --version: text on stdout, checked to the end. @return the exit status. */
+static int print_info(int closed, const char *text)
+{
+	struct ling_err err;
+
+	ling_err_clear(&err);
+	if (ling_stdio_require(closed, LING_STDOUT_CLOSED, &err)) {
+		ling_err_print("kg2samples", &err);
+		return 2;
+	}
+	if (text)
+		ling_stdout_write(text, strlen(text), &err);
+	else
+		ling_print_version("kg2samples");
+	if (ling_stdout_finish(&err) || err.code) {
+		ling_err_print("kg2samples", &err);
+		return 1;
+	}
+	return 0;
+}
+
 static int parse_u64(const char *arg, long long min, long long max, uint64_t *out)
 {
 	long long v;
@@ -295,9 +323,10 @@ int main(int argc, char **argv)
 	const char *mixes[64];
 	size_t ntemplates = 0, nmixes = 0, i;
 	uint64_t v;
-	int c, quiet = 0, stats = 0, allow_short = 0, rc = 0;
+	int c, quiet = 0, stats = 0, allow_short = 0, rc = 0, failed, closed;
 	double start;
 
+	closed = ling_stdio_init();
 	memset(&m, 0, sizeof(m));
 	ling_err_clear(&err);
 	synth_options_init(&o);
@@ -365,8 +394,8 @@ int main(int argc, char **argv)
 		case OPT_STATS: stats = 1; break;
 		case OPT_ALLOW_SHORT: allow_short = 1; break;
 		case 'q': quiet = 1; break;
-		case 'h': fputs(usage_text, stdout); free(templates); return 0;
-		case 'V': ling_print_version("kg2samples"); free(templates); return 0;
+		case 'h': free(templates); return print_info(closed, usage_text);
+		case 'V': free(templates); return print_info(closed, NULL);
 		default: rc = usage_error(NULL); break; /* getopt said what is wrong */
 		}
 		if (rc)
@@ -392,12 +421,14 @@ int main(int argc, char **argv)
 		}
 	o.templates = templates;
 	o.ntemplates = ntemplates;
-	if (check_outputs(&o, bfcl_path, &err)) {
-		if (err.code == LING_EUSAGE)
+	/* the samples always go to stdout */
+	if (ling_stdio_require(closed, LING_STDOUT_CLOSED, &err) || check_outputs(&o, bfcl_path, &err)) {
+		if (err.code == LING_EUSAGE) {
 			rc = usage_error(err.msg);
-		else
+		} else {
 			ling_err_print("kg2samples", &err);
-		rc = ling_err_exit_code(&err);
+			rc = ling_err_exit_code(&err);
+		}
 		goto out;
 	}
 	m.bfcl = o.format == SYNTH_FORMAT_BFCL;
@@ -415,17 +446,18 @@ int main(int argc, char **argv)
 	sink.progress = m.progress.enabled ? on_progress : NULL;
 	rc = synth_run(s, &sink, &err);
 	ling_progress_done(&m.progress);
-	if (!rc && fflush(stdout)) {
-		die_on_epipe();
-		rc = ling_err_set(&err, LING_EIO, "cannot write to stdout: %s", strerror(errno));
-	}
+	if (!rc)
+		rc = ling_stdout_finish(&err);
 	if (!rc && bfcl_path)
 		rc = ling_atomic_write(bfcl_path, m.answers.data ? m.answers.data : "", m.answers.len, &err);
+	failed = rc != 0;
 	if (!rc && !allow_short)
 		rc = check_complete(synth_counts(s), &err);
 	if (rc)
 		ling_err_print("kg2samples", &err);
-	if (!quiet)
+	if (!quiet && failed)
+		print_failure(synth_counts(s));
+	else if (!quiet)
 		print_summary(synth_counts(s));
 	if (stats) {
 		const struct synth_info *in = synth_info(s);
@@ -435,8 +467,9 @@ int main(int argc, char **argv)
 			"kg2samples: stats: %" PRIu64 " entities (%" PRIu64 " named), %" PRIu64 " relations, %" PRIu64
 			" facts, %" PRIu64 " tools\n",
 			in->entities, in->named, in->relations, in->facts, in->tools);
-		fprintf(stderr, "kg2samples: stats: %.3f s, %.0f samples/s\n", secs,
-			secs > 0 ? (double)synth_counts(s)->written / secs : 0.0);
+		if (!failed) /* a rate of samples that were not all written would flatter the run */
+			fprintf(stderr, "kg2samples: stats: %.3f s, %.0f samples/s\n", secs,
+				secs > 0 ? (double)synth_counts(s)->written / secs : 0.0);
 	}
 	rc = rc ? ling_err_exit_code(&err) : 0;
 out:

@@ -147,4 +147,66 @@ test_expect_success '--bfcl-answers: a directory, or a path that cannot be creat
 	test -c /dev/null
 '
 
+# Standard output: checked writes, no success summary after a failed one.
+
+test_expect_success '>/dev/full: exit 1, the error, and no success summary (small and large output)' '
+	for n in 3 300
+	do
+		test_must_fail_with 1 kg2samples --store fb --count $n >/dev/full 2>err &&
+		cat err &&
+		grep "^kg2samples: cannot write to stdout: No space left on device$" err &&
+		! grep "^kg2samples: wrote" err &&
+		grep "^kg2samples: failed: the output is incomplete (made [0-9]* of $n asked" err || exit 1
+	done &&
+	test_must_fail_with 1 kg2samples -q -j 2 --store fb --count 300 >/dev/full 2>err &&
+	test $(wc -l <err) = 1 &&
+	grep "^kg2samples: cannot write to stdout: No space left on device$" err &&
+	test_must_fail_with 1 kg2samples -q --stats --store fb --count 300 >/dev/full 2>err &&
+	grep "^kg2samples: stats: [0-9]* entities" err &&
+	! grep "samples/s" err
+'
+
+test_expect_success '>/dev/full with --format bfcl: the answers file is not written' '
+	echo old >gt &&
+	test_must_fail_with 1 kg2samples --store fb --count 5 --format bfcl --bfcl-answers gt >/dev/full 2>err &&
+	echo old >expect &&
+	test_cmp expect gt &&
+	ls >files &&
+	! grep tmp files
+'
+
+test_expect_success 'a reader that goes away: a quiet exit 141, with SIGPIPE ignored too' '
+	{ kg2samples --store fb --count 2000 2>err && echo 0 >rc || echo $? >rc; } | head -n 1 >first &&
+	test "$(cat rc)" = 141 &&
+	test ! -s err &&
+	grep "^{\"id\":" first &&
+	(
+		trap "" PIPE &&
+		{ kg2samples --store fb --count 2000 -j 2 2>err && echo 0 >rc || echo $? >rc; } |
+			head -n 1 >first
+	) &&
+	test "$(cat rc)" = 141 &&
+	test ! -s err &&
+	grep "^{\"id\":" first
+'
+
+test_expect_success 'standard output closed: refused, exit 2, nothing written anywhere' '
+	ls fb >before &&
+	test_must_fail_with 2 kg2samples --store fb --count 5 >&- 2>err &&
+	cat err &&
+	grep "^kg2samples: standard output is closed" err &&
+	! grep "wrote" err &&
+	ls fb >after &&
+	test_cmp before after &&
+	test_must_fail_with 2 kg2samples --store fb --count 5 --format bfcl --bfcl-answers gt2 >&- 2>err &&
+	test ! -e gt2
+'
+
+test_expect_success '--help and --version check their write too' '
+	test_must_fail_with 1 kg2samples --help >/dev/full 2>err &&
+	grep "^kg2samples: cannot write to stdout" err &&
+	test_must_fail_with 1 kg2samples --version >/dev/full 2>err &&
+	grep "^kg2samples: cannot write to stdout" err
+'
+
 test_done
