@@ -175,6 +175,38 @@ test_expect_success '>/dev/full with --format bfcl: the answers file is not writ
 	! grep tmp files
 '
 
+# A full disk: a small tmpfs, when the test may mount one (root).
+mkdir tmpfs-probe &&
+test "$(id -u)" = 0 && mount -t tmpfs -o size=64k tmpfs tmpfs-probe 2>/dev/null && umount tmpfs-probe &&
+	test_set_prereq TMPFS
+
+test_expect_success TMPFS 'a full disk: exit 1, the old answers kept, nothing left behind; a rerun with room is a clean run' '
+	kg2samples -q --store fb --count 300 --format bfcl --bfcl-answers clean-gt >clean.jsonl &&
+	mkdir mnt &&
+	mount -t tmpfs -o size=64k tmpfs mnt &&
+	(
+		echo old >mnt/gt &&
+		test_must_fail_with 1 kg2samples --store fb --count 1000 --format bfcl --bfcl-answers mnt/gt \
+			>q.jsonl 2>err &&
+		cat err &&
+		grep "^kg2samples: mnt/gt: write error: No space left on device$" err &&
+		grep "^kg2samples: failed: the output is incomplete (made 1000 of 1000 asked)" err &&
+		! grep "wrote" err &&
+		echo old >expect && test_cmp expect mnt/gt &&
+		test "$(ls mnt)" = gt &&
+		test_must_fail_with 1 kg2samples --store fb --count 300 >mnt/out.jsonl 2>err &&
+		cat err &&
+		grep "^kg2samples: cannot write to stdout: No space left on device$" err &&
+		! grep "wrote" err &&
+		mount -o remount,size=4m mnt &&
+		kg2samples -q --store fb --count 300 --format bfcl --bfcl-answers mnt/gt >mnt/out.jsonl &&
+		test_cmp clean.jsonl mnt/out.jsonl &&
+		test_cmp clean-gt mnt/gt
+	) && status=0 || status=$?
+	umount mnt &&
+	test $status = 0
+'
+
 test_expect_success 'a reader that goes away: a quiet exit 141, with SIGPIPE ignored too' '
 	{ kg2samples --store fb --count 2000 2>err && echo 0 >rc || echo $? >rc; } | head -n 1 >first &&
 	test "$(cat rc)" = 141 &&
