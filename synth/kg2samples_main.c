@@ -215,28 +215,35 @@ static int check_outputs(const struct synth_options *o, const char *bfcl, struct
 	struct stat out, sb;
 	size_t i;
 
-	if (!fstat(STDOUT_FILENO, &out) && S_ISREG(out.st_mode) && dir_holds(o->store_dir, &out))
-		return ling_err_set(err, LING_EUSAGE, "standard output is a file in the store %s", o->store_dir);
-	for (i = 0; i < o->ntemplates; i++)
-		if (ling_fd_is_file(STDOUT_FILENO, o->templates[i]))
-			return ling_err_set(err, LING_EUSAGE, "standard output is the template file %s",
-					    o->templates[i]);
+	/* a device (/dev/null) may be read and written at once: only regular files can be overwritten */
+	if (!fstat(STDOUT_FILENO, &out) && S_ISREG(out.st_mode)) {
+		if (dir_holds(o->store_dir, &out))
+			return ling_err_set(err, LING_EUSAGE, "standard output is a file in the store %s",
+					    o->store_dir);
+		for (i = 0; i < o->ntemplates; i++)
+			if (ling_fd_is_file(STDOUT_FILENO, o->templates[i]))
+				return ling_err_set(err, LING_EUSAGE, "standard output is the template file %s",
+						    o->templates[i]);
+	}
 	if (!bfcl)
 		return 0;
-	if (ling_fd_is_file(STDOUT_FILENO, bfcl))
-		return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is standard output", bfcl);
-	if (ling_same_file(bfcl, o->store_dir))
-		return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is the store", bfcl);
+	if (!stat(bfcl, &sb)) {
+		if (ling_same_file(bfcl, o->store_dir))
+			return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is the store", bfcl);
+		if (S_ISDIR(sb.st_mode))
+			return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is a directory", bfcl);
+		/* it is replaced by a rename: a device or a FIFO would be replaced, not written */
+		if (!S_ISREG(sb.st_mode))
+			return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is not a regular file", bfcl);
+		if (ling_fd_is_file(STDOUT_FILENO, bfcl))
+			return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is standard output", bfcl);
+		for (i = 0; i < o->ntemplates; i++)
+			if (ling_same_file(bfcl, o->templates[i]))
+				return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is the template file %s",
+						    bfcl, o->templates[i]);
+	}
 	if (in_store(o->store_dir, bfcl))
 		return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is in the store %s", bfcl, o->store_dir);
-	for (i = 0; i < o->ntemplates; i++)
-		if (ling_same_file(bfcl, o->templates[i]))
-			return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is the template file %s", bfcl,
-					    o->templates[i]);
-	if (!stat(bfcl, &sb) && S_ISDIR(sb.st_mode))
-		return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is a directory", bfcl);
-	if (!stat(bfcl, &sb) && !S_ISREG(sb.st_mode))
-		return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is not a regular file", bfcl);
 	return probe_answers(bfcl, err);
 }
 

@@ -129,7 +129,10 @@ test_expect_success 'standard output naming an input (a template file, a file of
 	test_must_fail_with 2 kg2samples --store fb --count 5 >>fb/LOG 2>err &&
 	cat err &&
 	grep "^kg2samples: standard output is a file in the store fb" err &&
-	test_cmp log.before fb/LOG
+	test_cmp log.before fb/LOG &&
+	: a device is no file to overwrite: /dev/null read as a template, the samples to /dev/null &&
+	test_must_fail_with 1 kg2samples --store fb --count 5 -t /dev/null >/dev/null 2>err &&
+	grep "^kg2samples: /dev/null:1: " err
 '
 
 test_expect_success '--bfcl-answers: a directory, or a path that cannot be created, fails before the run' '
@@ -143,6 +146,8 @@ test_expect_success '--bfcl-answers: a directory, or a path that cannot be creat
 	! grep "wrote" err &&
 	test_must_fail_with 2 kg2samples --store fb --count 5 --format bfcl --bfcl-answers /dev/null >out 2>err &&
 	cat err && test ! -s out &&
+	grep "^kg2samples: --bfcl-answers /dev/null is not a regular file" err &&
+	test_must_fail_with 2 kg2samples --store fb --count 5 --format bfcl --bfcl-answers /dev/null >/dev/null 2>err &&
 	grep "^kg2samples: --bfcl-answers /dev/null is not a regular file" err &&
 	test -c /dev/null
 '
