@@ -3,14 +3,17 @@
 
 #include "../common/ling_cli.h"
 #include "../common/ling_mem.h"
+#include "../common/ling_stdio.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../common/banned.h"
@@ -41,13 +44,16 @@ static const char usage_text[] =
 	"      --max-answers=N    most answers of a question (default: 20)\n"
 	"      --min-facts=N      facts a relation needs to get tools (default: 10)\n"
 	"  -j, --threads=N        worker threads (default: 1); the output does not change\n"
+	"      --allow-short      fewer samples than asked (indexes given up) is not an error\n"
 	"      --stats            print the store snapshot and the rate at the end\n"
 	"  -q, --quiet            no summary line\n"
 	"  -h, --help             show this help\n"
 	"  -V, --version          show the version\n"
 	"\n"
-	"The summary on stderr reads: wrote N (per category), rejected N (per reason).\n"
-	"Exit status: 0 ok, 1 store or data error, 2 usage error.\n";
+	"The summary on stderr reads: wrote N (per category), rejected N (per reason),\n"
+	"and \"wrote N of M asked\" when indexes were given up.\n"
+	"Exit status: 0 ok, 1 store or data error, a failed write, or fewer samples than\n"
+	"asked (without --allow-short), 2 usage error.\n";
 
 static char stdout_buf[1 << 20];
 
@@ -57,23 +63,13 @@ struct main_ctx {
 	int bfcl;
 };
 
-static void die_on_epipe(void)
-{
-	if (errno == EPIPE) {
-		signal(SIGPIPE, SIG_DFL);
-		raise(SIGPIPE);
-		_exit(141);
-	}
-}
-
 static int on_emit(void *ctx, const char *line, size_t len, const char *aux, size_t auxlen, struct ling_err *err)
 {
 	struct main_ctx *m = ctx;
+	int rc;
 
-	if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF) {
-		die_on_epipe();
-		return ling_err_set(err, LING_EIO, "cannot write to stdout: %s", strerror(errno));
-	}
+	if ((rc = ling_stdout_write(line, len, err)) || (rc = ling_stdout_write("\n", 1, err)))
+		return rc;
 	if (m->bfcl && aux) {
 		ling_buf_add(&m->answers, aux, auxlen);
 		ling_buf_addc(&m->answers, '\n');
@@ -97,25 +93,179 @@ static int usage_error(const char *msg)
 	return 2;
 }
 
+static void print_reasons(const struct synth_counts *c)
+{
+	int i, n = 0;
+
+	fprintf(stderr, ", rejected %" PRIu64, c->rejected);
+	if (!c->rejected)
+		return;
+	fprintf(stderr, " (");
+	for (i = 0; i < SYNTH_NREJECT; i++)
+		if (c->per_reason[i])
+			fprintf(stderr, "%s%s %" PRIu64, n++ ? ", " : "", synth_reject_name(i), c->per_reason[i]);
+	fprintf(stderr, ")");
+}
+
+/* After an error that stopped the run or lost output: what was made, never "wrote". */
+static void print_failure(const struct synth_counts *c)
+{
+	fprintf(stderr, "kg2samples: failed: the output is incomplete (made %" PRIu64 " of %" PRIu64 " asked)",
+		c->written, c->asked);
+	print_reasons(c);
+	fprintf(stderr, "\n");
+}
+
 static void print_summary(const struct synth_counts *c)
 {
 	int i, n = 0;
 
 	fprintf(stderr, "kg2samples: wrote %" PRIu64, c->written);
+	if (c->written < c->asked)
+		fprintf(stderr, " of %" PRIu64 " asked", c->asked);
 	for (i = 0; i < SYNTH_NCAT; i++)
 		if (c->per_cat[i])
 			fprintf(stderr, "%s%s %" PRIu64, n++ ? ", " : " (", synth_category_name(i), c->per_cat[i]);
-	fprintf(stderr, "%s, rejected %" PRIu64, n ? ")" : "", c->rejected);
-	if (c->rejected) {
-		fprintf(stderr, " (");
-		for (i = n = 0; i < SYNTH_NREJECT; i++)
-			if (c->per_reason[i])
-				fprintf(stderr, "%s%s %" PRIu64, n++ ? ", " : "", synth_reject_name(i), c->per_reason[i]);
+	if (n)
 		fprintf(stderr, ")");
-	}
+	print_reasons(c);
 	if (c->given_up)
 		fprintf(stderr, ", gave up %" PRIu64, c->given_up);
 	fprintf(stderr, "\n");
+}
+
+/* A run that wrote fewer samples than its share of --count failed, unless --allow-short. */
+static int check_complete(const struct synth_counts *c, struct ling_err *err)
+{
+	if (c->written >= c->asked)
+		return 0;
+	return ling_err_set(err, LING_EDATA,
+			    "%" PRIu64 " of %" PRIu64 " samples given up after %d attempts each (the reasons are "
+			    "counted as rejected; --allow-short accepts a short run)",
+			    c->asked - c->written, c->asked, SYNTH_MAX_ATTEMPTS);
+}
+
+/* @return 1 when dir holds (directly) the file st describes. */
+static int dir_holds(const char *dir, const struct stat *st)
+{
+	struct ling_buf path = LING_BUF_INIT;
+	struct dirent *de;
+	struct stat sb;
+	DIR *d = opendir(dir);
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		ling_buf_reset(&path);
+		ling_buf_addf(&path, "%s/%s", dir, de->d_name);
+		found = !stat(path.data, &sb) && S_ISREG(sb.st_mode) && sb.st_dev == st->st_dev &&
+			sb.st_ino == st->st_ino;
+	}
+	closedir(d);
+	ling_buf_release(&path);
+	return found;
+}
+
+/* @return 1 when path (which need not exist) would be a file of the store: it is one, or its directory is the store. */
+static int in_store(const char *store, const char *path)
+{
+	struct ling_buf parent = LING_BUF_INIT;
+	const char *slash = strrchr(path, '/');
+	struct stat sb;
+	int in;
+
+	if (!stat(path, &sb) && dir_holds(store, &sb))
+		return 1;
+	if (!slash)
+		ling_buf_add(&parent, ".", 1);
+	else
+		ling_buf_add(&parent, path, slash == path ? 1 : (size_t)(slash - path));
+	in = ling_same_file(parent.data, store);
+	ling_buf_release(&parent);
+	return in;
+}
+
+/* The answers file is renamed into place at the end: make sure now that it can be created there. */
+static int probe_answers(const char *path, struct ling_err *err)
+{
+	struct ling_buf tmp = LING_BUF_INIT;
+	int fd;
+
+	ling_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		ling_err_at(err, LING_EIO, path, 0, 0, "cannot create %s: %s", tmp.data, strerror(errno));
+	else {
+		close(fd);
+		unlink(tmp.data);
+	}
+	ling_buf_release(&tmp);
+	return fd < 0 ? err->code : 0;
+}
+
+/*
+ * Refuses outputs that name an input, before anything is opened for writing:
+ * standard output or --bfcl-answers on the store or a template file, and
+ * --bfcl-answers on standard output (the answers would replace the samples).
+ * @return 0, LING_EUSAGE, or LING_EIO when the answers file cannot be created.
+ */
+static int check_outputs(const struct synth_options *o, const char *bfcl, struct ling_err *err)
+{
+	struct stat out, sb;
+	size_t i;
+
+	/* a device (/dev/null) may be read and written at once: only regular files can be overwritten */
+	if (!fstat(STDOUT_FILENO, &out) && S_ISREG(out.st_mode)) {
+		if (dir_holds(o->store_dir, &out))
+			return ling_err_set(err, LING_EUSAGE, "standard output is a file in the store %s",
+					    o->store_dir);
+		for (i = 0; i < o->ntemplates; i++)
+			if (ling_fd_is_file(STDOUT_FILENO, o->templates[i]))
+				return ling_err_set(err, LING_EUSAGE, "standard output is the template file %s",
+						    o->templates[i]);
+	}
+	if (!bfcl)
+		return 0;
+	if (!stat(bfcl, &sb)) {
+		if (ling_same_file(bfcl, o->store_dir))
+			return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is the store", bfcl);
+		if (S_ISDIR(sb.st_mode))
+			return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is a directory", bfcl);
+		/* it is replaced by a rename: a device or a FIFO would be replaced, not written */
+		if (!S_ISREG(sb.st_mode))
+			return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is not a regular file", bfcl);
+		if (ling_fd_is_file(STDOUT_FILENO, bfcl))
+			return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is standard output", bfcl);
+		for (i = 0; i < o->ntemplates; i++)
+			if (ling_same_file(bfcl, o->templates[i]))
+				return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is the template file %s",
+						    bfcl, o->templates[i]);
+	}
+	if (in_store(o->store_dir, bfcl))
+		return ling_err_set(err, LING_EUSAGE, "--bfcl-answers %s is in the store %s", bfcl, o->store_dir);
+	return probe_answers(bfcl, err);
+}
+
+/* --help and --version: text on stdout, checked to the end. @return the exit status. */
+static int print_info(int closed, const char *text)
+{
+	struct ling_err err;
+
+	ling_err_clear(&err);
+	if (ling_stdio_require(closed, LING_STDOUT_CLOSED, &err)) {
+		ling_err_print("kg2samples", &err);
+		return 2;
+	}
+	if (text)
+		ling_stdout_write(text, strlen(text), &err);
+	else
+		ling_print_version("kg2samples");
+	if (ling_stdout_finish(&err) || err.code) {
+		ling_err_print("kg2samples", &err);
+		return 1;
+	}
+	return 0;
 }
 
 static int parse_u64(const char *arg, long long min, long long max, uint64_t *out)
@@ -145,7 +295,10 @@ static int parse_shard(const char *arg, struct synth_options *o)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SEED = 256, OPT_SHARD, OPT_BFCL, OPT_MAX_TOOLS, OPT_MAX_ANSWERS, OPT_MIN_FACTS, OPT_STATS };
+	enum {
+		OPT_SEED = 256, OPT_SHARD, OPT_BFCL, OPT_MAX_TOOLS, OPT_MAX_ANSWERS, OPT_MIN_FACTS, OPT_STATS,
+		OPT_ALLOW_SHORT,
+	};
 	static const struct option options[] = {
 		{ "store", required_argument, NULL, 's' },
 		{ "count", required_argument, NULL, 'n' },
@@ -162,6 +315,7 @@ int main(int argc, char **argv)
 		{ "min-facts", required_argument, NULL, OPT_MIN_FACTS },
 		{ "threads", required_argument, NULL, 'j' },
 		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "allow-short", no_argument, NULL, OPT_ALLOW_SHORT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -176,9 +330,10 @@ int main(int argc, char **argv)
 	const char *mixes[64];
 	size_t ntemplates = 0, nmixes = 0, i;
 	uint64_t v;
-	int c, quiet = 0, stats = 0, rc = 0;
+	int c, quiet = 0, stats = 0, allow_short = 0, rc = 0, failed, closed;
 	double start;
 
+	closed = ling_stdio_init();
 	memset(&m, 0, sizeof(m));
 	ling_err_clear(&err);
 	synth_options_init(&o);
@@ -244,9 +399,10 @@ int main(int argc, char **argv)
 			o.threads = (int)v;
 			break;
 		case OPT_STATS: stats = 1; break;
+		case OPT_ALLOW_SHORT: allow_short = 1; break;
 		case 'q': quiet = 1; break;
-		case 'h': fputs(usage_text, stdout); free(templates); return 0;
-		case 'V': ling_print_version("kg2samples"); free(templates); return 0;
+		case 'h': free(templates); return print_info(closed, usage_text);
+		case 'V': free(templates); return print_info(closed, NULL);
 		default: rc = usage_error(NULL); break; /* getopt said what is wrong */
 		}
 		if (rc)
@@ -272,6 +428,16 @@ int main(int argc, char **argv)
 		}
 	o.templates = templates;
 	o.ntemplates = ntemplates;
+	/* the samples always go to stdout */
+	if (ling_stdio_require(closed, LING_STDOUT_CLOSED, &err) || check_outputs(&o, bfcl_path, &err)) {
+		if (err.code == LING_EUSAGE) {
+			rc = usage_error(err.msg);
+		} else {
+			ling_err_print("kg2samples", &err);
+			rc = ling_err_exit_code(&err);
+		}
+		goto out;
+	}
 	m.bfcl = o.format == SYNTH_FORMAT_BFCL;
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	ling_progress_init(&m.progress);
@@ -287,15 +453,18 @@ int main(int argc, char **argv)
 	sink.progress = m.progress.enabled ? on_progress : NULL;
 	rc = synth_run(s, &sink, &err);
 	ling_progress_done(&m.progress);
-	if (!rc && fflush(stdout)) {
-		die_on_epipe();
-		rc = ling_err_set(&err, LING_EIO, "cannot write to stdout: %s", strerror(errno));
-	}
+	if (!rc)
+		rc = ling_stdout_finish(&err);
 	if (!rc && bfcl_path)
 		rc = ling_atomic_write(bfcl_path, m.answers.data ? m.answers.data : "", m.answers.len, &err);
+	failed = rc != 0;
+	if (!rc && !allow_short)
+		rc = check_complete(synth_counts(s), &err);
 	if (rc)
 		ling_err_print("kg2samples", &err);
-	if (!quiet)
+	if (!quiet && failed)
+		print_failure(synth_counts(s));
+	else if (!quiet)
 		print_summary(synth_counts(s));
 	if (stats) {
 		const struct synth_info *in = synth_info(s);
@@ -305,8 +474,9 @@ int main(int argc, char **argv)
 			"kg2samples: stats: %" PRIu64 " entities (%" PRIu64 " named), %" PRIu64 " relations, %" PRIu64
 			" facts, %" PRIu64 " tools\n",
 			in->entities, in->named, in->relations, in->facts, in->tools);
-		fprintf(stderr, "kg2samples: stats: %.3f s, %.0f samples/s\n", secs,
-			secs > 0 ? (double)synth_counts(s)->written / secs : 0.0);
+		if (!failed) /* a rate of samples that were not all written would flatter the run */
+			fprintf(stderr, "kg2samples: stats: %.3f s, %.0f samples/s\n", secs,
+				secs > 0 ? (double)synth_counts(s)->written / secs : 0.0);
 	}
 	rc = rc ? ling_err_exit_code(&err) : 0;
 out:

@@ -363,6 +363,7 @@ int synth_run(struct synth *s, const struct synth_sink *sink, struct ling_err *e
 	/* [i*count/n, (i+1)*count/n) without overflowing i*count */
 	hi = s->o.count / s->o.nshards * (s->o.shard + 1) +
 	     s->o.count % s->o.nshards * (s->o.shard + 1) / s->o.nshards;
+	s->counts.asked = hi - lo;
 	chunks = xcalloc((size_t)nt, sizeof(*chunks));
 	tids = xcalloc((size_t)nt, sizeof(*tids));
 	started = xcalloc((size_t)nt, sizeof(*started));

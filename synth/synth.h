@@ -125,7 +125,8 @@ int synth_mix_parse(struct synth_options *o, const char *spec, struct ling_err *
 int synth_patterns_parse(struct synth_options *o, const char *list, struct ling_err *err);
 
 struct synth_counts {
-	uint64_t written;                   /* samples emitted */
+	uint64_t asked;                     /* indexes of this shard: its share of count (set by synth_run) */
+	uint64_t written;                   /* samples made (all handed to the sink unless it stopped the run) */
 	uint64_t per_cat[SYNTH_NCAT];
 	uint64_t rejected;                  /* attempts rejected, all reasons */
 	uint64_t per_reason[SYNTH_NREJECT];
@@ -163,7 +164,11 @@ struct synth;
  */
 int synth_open(struct synth **out, const struct synth_options *o, struct ling_err *err);
 
-/* Makes the samples of the shard. @return 0 or what sink->emit returned. */
+/*
+ * Makes the samples of the shard. When it returns 0, written + given_up ==
+ * asked: a run that gave indexes up wrote fewer samples than asked.
+ * @return 0 or what sink->emit returned.
+ */
 int synth_run(struct synth *s, const struct synth_sink *sink, struct ling_err *err);
 
 const struct synth_counts *synth_counts(const struct synth *s);

@@ -17,6 +17,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -928,6 +929,9 @@ static int collect_line(void *ctx, const char *line, size_t len, const char *aux
 	return 0;
 }
 
+/* Runs that did not account for every index of their share: written + given_up != asked, or lines != written. */
+static int runs_unaccounted;
+
 static int run(const char *dir, int threads, uint64_t shard, uint64_t nshards, uint64_t seed, struct ling_buf *out)
 {
 	struct synth_options o;
@@ -954,6 +958,16 @@ static int run(const char *dir, int threads, uint64_t shard, uint64_t nshards, u
 		rc = synth_run(s, &sink, &err);
 	if (rc)
 		diag("run: %s", err.msg);
+	if (!rc) {
+		const struct synth_counts *n = synth_counts(s);
+
+		/* shard i of n has [i*count/n, (i+1)*count/n): 100 of the 300 for each third */
+		if (n->asked != o.count / nshards || n->written + n->given_up != n->asked || c.lines != n->written) {
+			diag("run shard %" PRIu64 "/%" PRIu64 ": asked %" PRIu64 ", wrote %" PRIu64 ", gave up %" PRIu64
+			     ", %zu lines", shard, nshards, n->asked, n->written, n->given_up, c.lines);
+			runs_unaccounted++;
+		}
+	}
 	synth_close(s);
 	ling_buf_add(out, c.out.data, c.out.len);
 	ling_buf_release(&c.out);
@@ -975,6 +989,7 @@ static void test_runs(const char *dir)
 	ok(one.len == three.len && !memcmp(one.data, three.data, one.len), "3 threads write the same bytes as 1");
 	ok(one.len == shards.len && !memcmp(one.data, shards.data, one.len), "shards 0..2 of 3 add up to the run");
 	ok(one.len != other.len || memcmp(one.data, other.data, one.len), "another seed, other samples");
+	is_int(runs_unaccounted, 0, "every run: asked is the shard's share, written + given up = asked");
 	ling_buf_release(&one);
 	ling_buf_release(&three);
 	ling_buf_release(&shards);
