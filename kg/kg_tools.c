@@ -55,7 +55,9 @@
 #include "kg_tools.h"
 
 #include "../common/ling_jsonl.h"
+#include "../common/ling_stdio.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -2262,10 +2264,13 @@ int kg_tool_calls_jsonl(struct kg_store *st, const struct kg_toolset *ts, struct
 			answer = json_pack("{s:s}", "result", result.data);
 		}
 		text = dump_compact(answer);
+		errno = 0;
 		rc = fputs(text, out) < 0 || putc('\n', out) == EOF;
 		free(text);
 		if (rc) {
-			rc = ling_err_set(err, LING_EIO, "write error on the output");
+			ling_exit_on_epipe(); /* the reader went away: a quiet end, as SIGPIPE */
+			rc = ling_err_set(err, LING_EIO, "cannot write the results: %s",
+					  errno ? strerror(errno) : "write error");
 			goto out;
 		}
 	}

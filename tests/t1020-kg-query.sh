@@ -83,6 +83,24 @@ test_expect_success '--limit' '
 	test $(wc -l <out) = 2
 '
 
+test_expect_success '--limit ends a join at once: 4 patterns over a 60-node clique (60^5 solutions)' '
+	awk "BEGIN { for (i = 0; i < 60; i++) for (j = 0; j < 60; j++) printf \"<urn:n%d> <urn:p> <urn:n%d> .\\n\", i, j }" >clique.nt &&
+	kg-load --store clique clique.nt &&
+	# A join that went on after its 5 solutions needs minutes of CPU; this one needs none.
+	(ulimit -t 5; kg-query --store clique --limit 5 "?a ?b ?c" "?c ?d ?e" "?e ?f ?g" "?g ?h ?i" >out) &&
+	test $(wc -l <out) = 5 &&
+	test $(sort -u out | wc -l) = 5 &&
+	(ulimit -t 5; kg-query --store clique --limit 3 -o nt "?a ?b ?c" "?c ?d ?e" "?e ?f ?g" "?g ?h ?i" >out) &&
+	test $(wc -l <out) = 12
+'
+
+test_expect_success '--limit bounds a neighbourhood' '
+	kg-query --store kg --neighbours "Witness" --hops 2 --limit 1 >out &&
+	test $(wc -l <out) = 1 &&
+	kg-query --store kg --neighbours "Witness" --hops 2 --limit 3 -o nt >out &&
+	test $(wc -l <out) = 3
+'
+
 test_expect_success 'label lookup folds case (ICU), across languages' '
 	kg-query --store kg --label "BLADE runner" >out &&
 	echo "{\"entity\":\"<http://ex.org/blade_runner>\",\"label\":\"Blade Runner\",\"lang\":\"en\",\"degree\":4}" >expect &&
