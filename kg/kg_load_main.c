@@ -276,7 +276,8 @@ int main(int argc, char **argv)
 		ling_err_print("kg-load", &err);
 	kg_store_close(run.store);
 	if (!quiet)
-		fprintf(stderr, "kg-load: read %" PRIu64 ", %s %" PRIu64 ", rejected %lld\n", run.counts.quads_read,
-			(flags & KG_LOADER_DELETE) ? "deleted" : "wrote", run.counts.quads_changed, run.errors);
+		fprintf(stderr, "kg-load: read %" PRIu64 ", %s %" PRIu64 ", rejected %lld%s%s\n", run.counts.quads_read,
+			(flags & KG_LOADER_DELETE) ? "deleted" : "wrote", run.counts.quads_changed, run.errors,
+			rc ? "; failed: " : "", rc ? err.msg : "");
 	return rc ? ling_err_exit_code(&err) ? ling_err_exit_code(&err) : 1 : 0;
 }

@@ -9,6 +9,7 @@
 #include "../common/ling_fs.h"
 #include "../common/ling_mem.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <errno.h>
@@ -49,10 +50,19 @@ struct kg_store {
 	struct kg_canon canon;
 };
 
-#define CHECK_ROCKS(errmsg, err, what)                                                   \
-	((errmsg) ? (ling_err_set((err), LING_ESTORE, "%s: %s", (what), (errmsg)), free(errmsg), \
-		     (errmsg) = NULL, LING_ESTORE)                                        \
-		  : 0)
+/*
+ * A RocksDB error message into err, freed. A full disk is said plainly (it is
+ * the one failure a user can fix, and the rest of RocksDB's text is noise).
+ */
+static int rocks_error(struct ling_err *err, const char *what, const char *errmsg)
+{
+	if (strstr(errmsg, "No space left on device"))
+		return ling_err_set(err, LING_EIO, "%s: no space left on device", what);
+	return ling_err_set(err, LING_ESTORE, "%s: %s", what, errmsg);
+}
+
+#define CHECK_ROCKS(errmsg, err, what) \
+	((errmsg) ? (rocks_error((err), (what), (errmsg)), free(errmsg), (errmsg) = NULL, (err)->code) : 0)
 
 /* ---- big-endian ids and int64 lanes ---- */
 
@@ -220,6 +230,15 @@ int kg_store_open(struct kg_store **out, const char *dir, unsigned flags, struct
 	rocksdb_options_set_merge_operator(st->opts, st->merge);
 	rocksdb_options_set_compression(st->opts, rocksdb_lz4_compression);
 	rocksdb_options_increase_parallelism(st->opts, 2);
+	/*
+	 * The info LOG: headers only, and no LOG.old kept. RocksDB renames LOG to
+	 * a LOG.old per open, so the store grew by a file per load; and on a full
+	 * disk a failed LOG write trips an assertion in librocksdb (exit 134)
+	 * before any status reaches us. Every failure that matters comes back as
+	 * a status anyway.
+	 */
+	rocksdb_options_set_info_log_level(st->opts, 5 /* HEADER_LEVEL */);
+	rocksdb_options_set_keep_log_file_num(st->opts, 1);
 	st->table = rocksdb_block_based_options_create();
 	rocksdb_block_based_options_set_filter_policy(st->table, rocksdb_filterpolicy_create_bloom(10));
 	rocksdb_options_set_block_based_table_factory(st->opts, st->table);
@@ -246,10 +265,56 @@ fail:
 	return rc;
 }
 
+/* The number of a WAL file name ("000042.log"), or 0 when name is not one. */
+static unsigned long long wal_number(const char *name)
+{
+	char *end;
+	unsigned long long n = strtoull(name, &end, 10);
+
+	return end != name && !strcmp(end, ".log") ? n : 0;
+}
+
+/*
+ * Removes the empty WAL files older than the newest one. RocksDB starts a new
+ * WAL at each open but keeps an empty one it recovered (nothing to flush, so
+ * its number stays live), and the store grew by a file per load. Called while
+ * the store is open, so under its LOCK: RocksDB writes only the newest WAL, an
+ * empty one holds no record to recover, and a WAL missing at open is not an
+ * error (its absence is not tracked in the MANIFEST).
+ */
+static void remove_empty_old_wals(const char *dir)
+{
+	unsigned long long newest = 0, n;
+	struct ling_buf path = LING_BUF_INIT;
+	struct dirent *e;
+	struct stat sb;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if ((n = wal_number(e->d_name)) > newest)
+			newest = n;
+	rewinddir(d);
+	while ((e = readdir(d))) {
+		n = wal_number(e->d_name);
+		if (!n || n >= newest)
+			continue;
+		ling_buf_reset(&path);
+		ling_buf_addf(&path, "%s/%s", dir, e->d_name);
+		if (lstat(path.data, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
+			unlink(path.data);
+	}
+	closedir(d);
+	ling_buf_release(&path);
+}
+
 void kg_store_close(struct kg_store *st)
 {
 	if (!st)
 		return;
+	if (st->db && !st->readonly)
+		remove_empty_old_wals(st->dir);
 	if (st->db)
 		rocksdb_close(st->db);
 	if (st->ropts)
@@ -1227,7 +1292,6 @@ int kg_loader_apply(struct kg_loader *ld, struct kg_load_counts *counts, struct 
 	a.ld = ld;
 	a.deleting = !!(ld->flags & KG_LOADER_DELETE);
 	a.sign = a.deleting ? -1 : 1;
-	counts->quads_read += ld->committed;
 	sort_quads(ld->quads, ld->committed);
 	n = unique_quads(ld->quads, ld->committed);
 	if ((rc = find_changed(&a, ld->quads, n, err)))
@@ -1239,11 +1303,15 @@ int kg_loader_apply(struct kg_loader *ld, struct kg_load_counts *counts, struct 
 	collect_counters(&a);
 	nkeys = a.ncounters + ld->labels_committed + 3 * a.nchanged + a.nnew_terms;
 	rc = !a.deleting && nkeys >= SMALL_LOAD_KEYS ? write_sst(&a, err) : write_batch(&a, err);
-	if (rc)
-		goto out;
-	counts->quads_changed += a.nchanged;
-	counts->terms_added += a.nnew_terms;
 out:
+	if (!rc) {
+		/* Counted once applied: a failed run's summary tells what the store holds. */
+		counts->quads_read += ld->committed;
+		counts->quads_changed += a.nchanged;
+		counts->terms_added += a.nnew_terms;
+	} else if (!err->file[0]) {
+		snprintf(err->file, sizeof(err->file), "%s", ld->st->dir);
+	}
 	/* Applied or not, these quads are done with. */
 	ld->nquads = ld->committed = 0;
 	ld->nlabels = ld->labels_committed = 0;

@@ -134,4 +134,21 @@ test_expect_success 'a directory that is not a store is refused' '
 	EOF
 '
 
+test_expect_success 'loads leave no file per run in the store (no LOG.old, no empty old WAL)' '
+	printf "<http://e/a> <http://e/p> <http://e/b> .\n" >one.nt &&
+	kg-load --store grow one.nt &&
+	kg-load --store grow one.nt &&
+	ls grow >second &&
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		kg-load -q --store grow one.nt || return 1
+	done &&
+	ls grow >files &&
+	cat files &&
+	! grep "LOG\.old" files &&
+	test $(grep -c "\.log$" files) = 1 &&
+	test $(wc -l <files) = $(wc -l <second) &&
+	kg-query --store grow --dump >out &&
+	test_cmp one.nt out
+'
+
 test_done
