@@ -10,6 +10,7 @@
 #include "../common/ling_mem.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <errno.h>
@@ -206,6 +207,56 @@ out:
 	return rc;
 }
 
+/* 1 when another process holds the RocksDB lock of dir (RocksDB locks DIR/LOCK with fcntl). */
+static int locked_elsewhere(const char *dir)
+{
+	struct ling_buf path = LING_BUF_INIT;
+	struct flock fl;
+	int fd, held = 0;
+
+	ling_buf_addf(&path, "%s/LOCK", dir);
+	fd = open(path.data, O_RDWR | O_CLOEXEC);
+	ling_buf_release(&path);
+	if (fd < 0)
+		return 0;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	held = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+	close(fd);
+	return held;
+}
+
+/* 1 when every file in dir has a name RocksDB (or a load) gives its files: a store that is being created. */
+static int holds_only_store_files(const char *dir)
+{
+	static const char *const prefixes[] = { "LOCK", "IDENTITY", "LOG", "MANIFEST-", "OPTIONS-", "ling-ingest-" };
+	static const char *const suffixes[] = { ".log", ".sst", ".dbtmp" };
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int only = d != NULL;
+
+	while (only && (e = readdir(d))) {
+		size_t n = strlen(e->d_name), i;
+		int known = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+
+		for (i = 0; !known && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+			known = !strncmp(e->d_name, prefixes[i], strlen(prefixes[i]));
+		for (i = 0; !known && i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+			known = n > strlen(suffixes[i]) && !strcmp(e->d_name + n - strlen(suffixes[i]), suffixes[i]);
+		only = known;
+	}
+	if (d)
+		closedir(d);
+	return only;
+}
+
+static int locked_error(const char *dir, struct ling_err *err)
+{
+	return ling_err_at(err, LING_ESTORE, dir, 0, 0,
+			   "the store is locked by another process (%s/LOCK): one kg-load at a time", dir);
+}
+
 int kg_store_open(struct kg_store **out, const char *dir, unsigned flags, struct ling_err *err)
 {
 	struct kg_store *st = xcalloc(1, sizeof(*st));
@@ -220,7 +271,16 @@ int kg_store_open(struct kg_store **out, const char *dir, unsigned flags, struct
 		rc = ling_err_at(err, LING_EIO, dir, 0, 0, "no such store");
 		goto fail;
 	}
-	if (ling_dir_is_foreign(dir, "CURRENT")) {
+	/*
+	 * A store another kg-load is creating has no CURRENT yet: say who has it,
+	 * not "other files". Without the lock held (its creator is about to lock
+	 * it, or died), RocksDB's own lock and create decide.
+	 */
+	if (ling_dir_is_foreign(dir, "CURRENT") && locked_elsewhere(dir)) {
+		rc = locked_error(dir, err);
+		goto fail;
+	}
+	if (ling_dir_is_foreign(dir, "CURRENT") && !holds_only_store_files(dir)) {
 		rc = ling_err_at(err, LING_ESTORE, dir, 0, 0, "not a ling store (the directory holds other files)");
 		goto fail;
 	}
@@ -246,6 +306,11 @@ int kg_store_open(struct kg_store **out, const char *dir, unsigned flags, struct
 		st->db = rocksdb_open_for_read_only(st->opts, dir, 0, &errmsg);
 	else
 		st->db = rocksdb_open(st->opts, dir, &errmsg);
+	if (errmsg && strstr(errmsg, "While lock file")) {
+		free(errmsg);
+		rc = locked_error(dir, err);
+		goto fail;
+	}
 	if ((rc = CHECK_ROCKS(errmsg, err, "cannot open the store")))
 		goto fail;
 	st->ropts = rocksdb_readoptions_create();
