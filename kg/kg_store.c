@@ -26,7 +26,7 @@
 
 /* Key tags, in the order an SST file must list them. */
 #define TAG_COUNT 'C' /* 'C' kind key -> int64 lanes, merged by addition */
-#define TAG_LABEL 'L' /* 'L' folded-label 0 lang 0 id -> "" */
+#define TAG_LABEL 'L' /* 'L' folded-label 0 lang 0 id -> "" (NUL in the label as 0xFF) */
 #define TAG_META 'M'  /* 'M' name -> value */
 #define TAG_OSP 'O'   /* 'O' o s p g -> "" */
 #define TAG_POS 'P'   /* 'P' p o s g -> "" */
@@ -202,6 +202,11 @@ static int check_format(struct kg_store *st, struct ling_err *err)
 	if (ling_parse_long(v.data, 0, 1 << 30, &version) || version > KG_STORE_FORMAT_VERSION)
 		rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0,
 				 "store format %s is newer than this kg (%d); upgrade ling", v.data, KG_STORE_FORMAT_VERSION);
+	else if (version < KG_STORE_FORMAT_VERSION)
+		/* Format 1 keyed terms after NFC: its ids are not the ones this kg computes. */
+		rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0,
+				 "store format %s is older than this kg (%d), which keys terms as written; "
+				 "load the sources again into a new store", v.data, KG_STORE_FORMAT_VERSION);
 out:
 	ling_buf_release(&v);
 	return rc;
@@ -619,13 +624,29 @@ static int is_label_predicate(const struct kg_loader *ld, kg_id p)
 	return p == ld->label_preds[0] || p == ld->label_preds[1] || p == ld->label_preds[2];
 }
 
+/*
+ * Appends the label index form of label: NFC and case folded, with NUL (which
+ * separates the key's parts) written as 0xFF, a byte UTF-8 never has.
+ */
+static int label_key(struct kg_canon *canon, const char *label, size_t len, struct ling_buf *key,
+		     struct ling_err *err)
+{
+	size_t start = key->len, i;
+	int rc = kg_canon_fold(canon, label, len, key, err);
+
+	for (i = start; !rc && i < key->len; i++)
+		if (!key->data[i])
+			key->data[i] = (char)0xFF;
+	return rc;
+}
+
 static int add_label(struct kg_loader *ld, const kg_id q[4], const struct kg_term *o, struct ling_err *err)
 {
 	struct label_entry *e;
 	size_t start = ld->label_keys.len, i;
 	int rc;
 
-	if ((rc = kg_canon_fold(&ld->st->canon, o->value, o->len, &ld->label_keys, err)))
+	if ((rc = label_key(&ld->st->canon, o->value, o->len, &ld->label_keys, err)))
 		return rc;
 	ling_buf_addc(&ld->label_keys, '\0');
 	ld->labels = xgrow(ld->labels, &ld->labels_cap, ld->nlabels + 1, sizeof(*ld->labels));
@@ -1444,7 +1465,7 @@ int kg_store_nt_id(struct kg_store *st, const char *nt, kg_id *id, int *found, s
 	/* Blank nodes are stored skolemised; their written label is the stored one. */
 	if (!strncmp(nt, "_:", 2))
 		return lookup_canonical(st, nt, strlen(nt), id, found, err);
-	/* Canonicalise as a load would: escapes, NFC, language tag case. */
+	/* Canonicalise as a load would: escapes, language tag case. */
 	rc = kg_nt_term_parse(nt, strlen(nt), &t, &storage, err);
 	if (rc)
 		rc = ling_err_set(err, LING_EUSAGE, "not an N-Triples term: %s", nt);
@@ -1572,7 +1593,7 @@ int kg_store_find_label(struct kg_store *st, const char *label, const char *lang
 	int rc;
 
 	ling_buf_addc(&prefix, TAG_LABEL);
-	if ((rc = kg_canon_fold(&st->canon, label, strlen(label), &prefix, err)))
+	if ((rc = label_key(&st->canon, label, strlen(label), &prefix, err)))
 		goto out;
 	ling_buf_addc(&prefix, '\0');
 	for (i = 0; lang && lang[i]; i++)

@@ -1,5 +1,5 @@
 #!/bin/sh
-test_description='kg-load: formats, idempotence, NFC, graphs, deletes, compressed input'
+test_description='kg-load: formats, idempotence, terms as written, graphs, deletes, compressed input'
 . "$(dirname "$0")/lib.sh"
 
 cat >small.nt <<'NT'
@@ -17,9 +17,9 @@ test_expect_success 'load N-Triples into a new store' '
 	grep "kg-load: read 7, wrote 7, rejected 0" err
 '
 
-test_expect_success 'dump gives the triples back, NFC and lowercase language tags' '
+test_expect_success 'dump gives the triples back as written (no NFC), language tags lowercase' '
 	kg-query --store kg --dump | sort >dump &&
-	sed -e "s/@EN/@en/" -e "s/Cafe\\\\u0301/Café/" small.nt | sort >expect &&
+	sed -e "s/@EN/@en/" -e "s/Cafe\\\\u0301/Cafe$(printf "\314\201")/" small.nt | sort >expect &&
 	test_cmp expect dump
 '
 
@@ -87,7 +87,7 @@ test_expect_success '--delete removes quads and their counts' '
 	kg-load --store kg --delete two.nt 2>err &&
 	grep "deleted 2" err &&
 	kg-query --store kg --dump | sort >dump3 &&
-	sed -e "s/@EN/@en/" -e "s/Cafe\\\\u0301/Café/" small.nt | tail -n +3 | sort >expect3 &&
+	sed -e "s/@EN/@en/" -e "s/Cafe\\\\u0301/Cafe$(printf "\314\201")/" small.nt | tail -n +3 | sort >expect3 &&
 	test_cmp expect3 dump3 &&
 	kg-stat --store kg --json >stat &&
 	grep "\"quads\":5," stat &&
