@@ -148,4 +148,36 @@ test_expect_success '--dump writes N-Quads that load back to the same store' '
 	test_cmp sorted again
 '
 
+test_expect_success 'a label holding NUL: escaped in every output, round trip, never cut' '
+	cat >nul.nt <<-\EOF &&
+	<http://ex.org/n> <http://www.w3.org/2000/01/rdf-schema#label> "ab\u0000cd"@en .
+	<http://ex.org/a> <http://www.w3.org/2000/01/rdf-schema#label> "ab"@en .
+	<http://ex.org/n> <http://ex.org/rel> <http://ex.org/a> .
+	EOF
+	kg-load --store nul nul.nt &&
+	kg-query --store nul --dump | sort >dump &&
+	sort nul.nt >expect &&
+	test_cmp expect dump &&
+	kg-load --store nul2 --format nquads dump &&
+	kg-query --store nul2 --dump | sort >dump2 &&
+	test_cmp dump dump2 &&
+	kg-query --store nul "<http://ex.org/n> rdfs:label ?l" >out &&
+	cat >expect <<-\EOF &&
+	{"l":"\"ab\\u0000cd\"@en"}
+	EOF
+	test_cmp expect out &&
+	kg-query --store nul "?x rdfs:label \"ab\\u0000cd\"@en" >out &&
+	echo "{\"x\":\"<http://ex.org/n>\"}" >expect &&
+	test_cmp expect out &&
+	kg-query --store nul --label ab >out &&
+	echo "{\"entity\":\"<http://ex.org/a>\",\"label\":\"ab\",\"lang\":\"en\",\"degree\":2}" >expect &&
+	test_cmp expect out &&
+	kg-query --store nul --min-facts 1 --call find_entities_by_rel "{\"rel\":\"ab\"}" >out &&
+	echo "[\"<http://ex.org/n>\"]" >expect &&
+	test_cmp expect out &&
+	kg-query --store nul --min-facts 1 --call get_rel "{\"entity\":\"<http://ex.org/n>\"}" >out &&
+	echo "[\"ab\"]" >expect &&
+	test_cmp expect out
+'
+
 test_done
