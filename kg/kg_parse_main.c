@@ -215,7 +215,8 @@ int main(int argc, char **argv)
 	}
 	files = optind < argc ? (const char **)argv + optind : stdin_only;
 	nfiles = optind < argc ? argc - optind : 1;
-	rc = ling_stdio_require(closed, (run.count_only ? 0 : LING_STDOUT_CLOSED) | (reads_stdin(files, nfiles) ? LING_STDIN_CLOSED : 0), &err);
+	rc = ling_stdio_require(closed, (run.count_only ? 0 : LING_STDOUT_CLOSED) |
+					(reads_stdin(files, nfiles) ? LING_STDIN_CLOSED : 0), &err);
 	if (rc) {
 		ling_err_print("kg-parse", &err);
 		return 2;
