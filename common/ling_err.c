@@ -47,6 +47,8 @@ void ling_err_print(const char *tool, const struct ling_err *err)
 {
 	char where[320] = "";
 
+	if (err->code == LING_EPIPE)
+		return;
 	if (err->file[0] && err->line > 0 && err->col > 0)
 		snprintf(where, sizeof(where), "%s:%ld:%ld: ", err->file, err->line, err->col);
 	else if (err->file[0] && err->line > 0)
@@ -60,5 +62,7 @@ int ling_err_exit_code(const struct ling_err *err)
 {
 	if (err->code == LING_OK)
 		return 0;
+	if (err->code == LING_EPIPE)
+		return 141;
 	return err->code == LING_EUSAGE ? 2 : 1;
 }

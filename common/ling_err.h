@@ -19,6 +19,7 @@ enum ling_errc {
 	LING_ESTORE = -4,    /* the database failed or is inconsistent */
 	LING_ELIMIT = -5,    /* a size or count limit was exceeded */
 	LING_ESTOP = -6,     /* a callback asked to stop; not a failure by itself */
+	LING_EPIPE = -7,     /* the reader of our output went away: end quietly, as SIGPIPE would */
 };
 
 struct ling_err {
@@ -45,10 +46,13 @@ int ling_err_set(struct ling_err *err, int code, const char *fmt, ...) LING_PRIN
 int ling_err_at(struct ling_err *err, int code, const char *file, long line, long col,
 		const char *fmt, ...) LING_PRINTF(6, 7);
 
-/* Prints `tool: file:line:col: msg` (the position parts that are known) and a newline to stderr. */
+/*
+ * Prints `tool: file:line:col: msg` (the position parts that are known) and a
+ * newline to stderr; nothing for LING_EPIPE, which ends a run quietly.
+ */
 void ling_err_print(const char *tool, const struct ling_err *err);
 
-/* 0 for no error, 2 for LING_EUSAGE, 1 for everything else. */
+/* 0 for no error, 2 for LING_EUSAGE, 141 (as a default SIGPIPE) for LING_EPIPE, 1 for everything else. */
 int ling_err_exit_code(const struct ling_err *err);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "../common/ling_cli.h"
 #include "../common/ling_mem.h"
+#include "../common/ling_stdio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -172,6 +173,15 @@ static int usage_error(const char *msg)
 	return 2;
 }
 
+/* The end of a run that printed text (--help, --version): success only once it is out. */
+static int finish_stdout(struct ling_err *err)
+{
+	if (!ling_stdout_finish(err))
+		return 0;
+	ling_err_print("kg-load", err);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -192,7 +202,7 @@ int main(int argc, char **argv)
 	const char *stdin_only[] = { "-" };
 	const char **files;
 	unsigned flags = 0;
-	int nfiles, quiet = 0, c, i, rc = 0;
+	int nfiles, quiet = 0, c, i, rc = 0, closed = ling_stdio_init();
 
 	memset(&run, 0, sizeof(run));
 	memset(&opts, 0, sizeof(opts));
@@ -229,8 +239,8 @@ int main(int argc, char **argv)
 			break;
 		case 'K': stdin_key = optarg; break;
 		case 'q': quiet = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': ling_print_version("kg-load"); return 0;
+		case 'h': fputs(usage_text, stdout); return finish_stdout(&err);
+		case 'V': ling_print_version("kg-load"); return finish_stdout(&err);
 		default: return usage_error(NULL); /* getopt said what is wrong */
 		}
 	}
@@ -240,6 +250,10 @@ int main(int argc, char **argv)
 	nfiles = optind < argc ? argc - optind : 1;
 	/* Usage errors before the store is touched. */
 	for (i = 0; i < nfiles; i++) {
+		if (!strcmp(files[i], "-") && ling_stdio_require(closed, LING_STDIN_CLOSED, &err)) {
+			ling_err_print("kg-load", &err);
+			return 2;
+		}
 		struct kg_parse_opts o = opts;
 		struct ling_buf base = LING_BUF_INIT;
 
@@ -262,7 +276,8 @@ int main(int argc, char **argv)
 		ling_err_print("kg-load", &err);
 	kg_store_close(run.store);
 	if (!quiet)
-		fprintf(stderr, "kg-load: read %" PRIu64 ", %s %" PRIu64 ", rejected %lld\n", run.counts.quads_read,
-			(flags & KG_LOADER_DELETE) ? "deleted" : "wrote", run.counts.quads_changed, run.errors);
+		fprintf(stderr, "kg-load: read %" PRIu64 ", %s %" PRIu64 ", rejected %lld%s%s\n", run.counts.quads_read,
+			(flags & KG_LOADER_DELETE) ? "deleted" : "wrote", run.counts.quads_changed, run.errors,
+			rc ? "; failed: " : "", rc ? err.msg : "");
 	return rc ? ling_err_exit_code(&err) ? ling_err_exit_code(&err) : 1 : 0;
 }

@@ -3,6 +3,7 @@
 
 #include "../common/ling_cli.h"
 #include "../common/ling_mem.h"
+#include "../common/ling_stdio.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -44,6 +45,8 @@ struct parse_run {
 	int stopped; /* on_error already reported the error that stopped the parse */
 	unsigned long long statements;
 	unsigned file_index;
+	int write_failed;       /* write_err holds why; the parse stops at the next quad */
+	struct ling_err write_err;
 };
 
 static void write_term(struct parse_run *run, const struct kg_term *t)
@@ -61,7 +64,10 @@ static int on_quad(void *ctx, const struct kg_quad *q, struct ling_err *err)
 {
 	struct parse_run *run = ctx;
 
-	(void)err;
+	if (run->write_failed) {
+		*err = run->write_err;
+		return err->code;
+	}
 	run->pending++;
 	if (run->count_only)
 		return 0;
@@ -86,8 +92,8 @@ static void on_commit(void *ctx)
 	run->statements += run->pending;
 	run->pending = 0;
 	run->committed = run->out.len;
-	if (run->committed > (1 << 16)) {
-		fwrite(run->out.data, 1, run->committed, stdout);
+	if (run->committed > (1 << 16) && !run->write_failed) {
+		run->write_failed = ling_stdout_write(run->out.data, run->committed, &run->write_err) != 0;
 		ling_buf_reset(&run->out);
 		run->committed = 0;
 	}
@@ -127,6 +133,26 @@ static int parse_file(struct parse_run *run, const char *path, struct kg_parse_o
 	return rc;
 }
 
+static int reads_stdin(const char *const *files, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(files[i], "-"))
+			return 1;
+	return 0;
+}
+
+/* The end of a run that printed text (--help, --version): success only once it is out. */
+static int finish_stdout(void)
+{
+	struct ling_err err;
+
+	ling_err_clear(&err);
+	if (!ling_stdout_finish(&err))
+		return 0;
+	ling_err_print("kg-parse", &err);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -142,7 +168,7 @@ int main(int argc, char **argv)
 	struct ling_err err;
 	const char *stdin_only[] = { "-" };
 	const char **files;
-	int nfiles, quiet = 0, c, i, rc = 0;
+	int nfiles, quiet = 0, c, i, rc = 0, closed = ling_stdio_init();
 
 	memset(&run, 0, sizeof(run));
 	memset(&opts, 0, sizeof(opts));
@@ -182,23 +208,43 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'q': quiet = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': ling_print_version("kg-parse"); return 0;
+		case 'h': fputs(usage_text, stdout); return finish_stdout();
+		case 'V': ling_print_version("kg-parse"); return finish_stdout();
 		default: fputs("usage: kg-parse [options] [FILE...] (see --help)\n", stderr); return 2;
 		}
 	}
 	files = optind < argc ? (const char **)argv + optind : stdin_only;
 	nfiles = optind < argc ? argc - optind : 1;
+	rc = ling_stdio_require(closed, (run.count_only ? 0 : LING_STDOUT_CLOSED) |
+					(reads_stdin(files, nfiles) ? LING_STDIN_CLOSED : 0), &err);
+	if (rc) {
+		ling_err_print("kg-parse", &err);
+		return 2;
+	}
 	for (i = 0; i < nfiles && !rc; i++) {
 		run.file_index = (unsigned)i;
 		rc = parse_file(&run, files[i], &opts, &err);
 	}
-	fwrite(run.out.data ? run.out.data : "", 1, run.committed, stdout);
-	if (fflush(stdout) != 0 && !rc)
-		rc = ling_err_set(&err, LING_EIO, "write error on stdout");
+	if (run.write_failed) {
+		err = run.write_err;
+		rc = err.code;
+		run.stopped = 0;
+	} else if (!run.count_only) {
+		struct ling_err werr;
+
+		ling_err_clear(&werr);
+		/* Reported only when nothing failed before it: the first error is the one to tell. */
+		if ((ling_stdout_write(run.out.data ? run.out.data : "", run.committed, &werr) ||
+		     ling_stdout_finish(&werr)) && !rc) {
+			err = werr;
+			rc = err.code;
+		}
+	}
 	if (rc && !run.stopped)
 		ling_err_print("kg-parse", &err);
-	if (!quiet)
+	if (!quiet && rc)
+		fprintf(stderr, "kg-parse: read %llu, rejected %lld; failed: %s\n", run.statements, run.errors, err.msg);
+	else if (!quiet)
 		fprintf(stderr, "kg-parse: read %llu, rejected %lld\n", run.statements, run.errors);
 	ling_buf_release(&run.out);
 	ling_buf_release(&run.base);

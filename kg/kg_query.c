@@ -3,6 +3,8 @@
 #include "kg_term_canon.h"
 #include "../common/ling_mem.h"
 
+
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,17 @@ static const struct {
 	{ "wd", "http://www.wikidata.org/entity/" },
 	{ "kg", "urn:kg:" },
 };
+
+/* Writes one result line. @return 0, LING_EPIPE when the reader went away, or LING_EIO. */
+static int put_line(FILE *out, const char *line, size_t len, struct ling_err *err)
+{
+	errno = 0;
+	if (fwrite(line, 1, len, out) == len && putc('\n', out) != EOF)
+		return 0;
+	if (errno == EPIPE)
+		return ling_err_set(err, LING_EPIPE, "the reader of the results went away");
+	return ling_err_set(err, LING_EIO, "cannot write the results: %s", errno ? strerror(errno) : "write error");
+}
 
 /* ---- terms: a small cache in front of the dictionary ---- */
 
@@ -80,6 +93,7 @@ struct query {
 	int bound[MAX_VARS];
 	kg_id matched[MAX_PATTERNS][4]; /* the quad each pattern matched, for --output nt */
 	unsigned long long solutions;
+	int done; /* --limit reached: every level of the join stops */
 	FILE *out;
 	struct term_cache cache;
 	struct ling_err *err;
@@ -231,7 +245,7 @@ static int write_solution(struct query *q)
 {
 	json_t *o = json_object();
 	char *line;
-	int i;
+	int i, rc;
 
 	for (i = 0; i < q->nvars; i++) {
 		const char *nt;
@@ -251,16 +265,16 @@ static int write_solution(struct query *q)
 	json_decref(o);
 	if (!line)
 		return -1;
-	fputs(line, q->out);
-	fputc('\n', q->out);
+	rc = put_line(q->out, line, strlen(line), q->err);
 	free(line);
-	return 0;
+	return rc;
 }
 
 static int write_quad_nt(struct kg_store *st, struct term_cache *c, const kg_id quad[4], FILE *out,
 			 struct ling_err *err)
 {
-	int i;
+	struct ling_buf line = LING_BUF_INIT;
+	int i, rc = -1;
 
 	for (i = 0; i < 4; i++) {
 		const char *nt;
@@ -268,12 +282,15 @@ static int write_quad_nt(struct kg_store *st, struct term_cache *c, const kg_id 
 		if (i == 3 && quad[3] == KG_ID_DEFAULT_GRAPH)
 			break;
 		if (!(nt = term_of(st, c, quad[i], err)))
-			return -1;
-		fputs(nt, out);
-		fputc(' ', out);
+			goto out;
+		ling_buf_adds(&line, nt);
+		ling_buf_addc(&line, ' ');
 	}
-	fputs(".\n", out);
-	return 0;
+	ling_buf_addc(&line, '.');
+	rc = put_line(out, line.data, line.len, err);
+out:
+	ling_buf_release(&line);
+	return rc;
 }
 
 static int solve(struct query *q, int k);
@@ -305,6 +322,9 @@ static int on_match(void *ctx, const kg_id quad[4])
 	}
 	memcpy(q->matched[s->k], quad, sizeof(q->matched[0]));
 	rc = solve(q, s->k + 1);
+	/* kg_store_match() ends a scan on 1 but returns 0: the outer scans learn of the limit here. */
+	if (q->done && rc == 0)
+		rc = 1;
 	for (i = 0; i < 4; i++)
 		if (newly[i])
 			q->bound[slots[i].var] = 0;
@@ -325,15 +345,14 @@ static int solve(struct query *q, int k)
 	int i;
 
 	if (k == q->npats) {
-		if (q->opts->limit && q->solutions >= q->opts->limit)
-			return 1;
 		q->solutions++;
 		if (q->opts->output == KG_OUTPUT_JSONL && write_solution(q))
 			return -1;
 		for (i = 0; q->opts->output == KG_OUTPUT_NTRIPLES && i < q->npats; i++)
 			if (write_quad_nt(q->st, &q->cache, q->matched[i], q->out, q->err))
 				return -1;
-		return q->opts->limit && q->solutions >= q->opts->limit ? 1 : 0;
+		q->done = q->opts->limit && q->solutions >= q->opts->limit;
+		return q->done;
 	}
 	memset(&pat, 0, sizeof(pat));
 	for (i = 0; i < 4; i++) {
@@ -365,7 +384,7 @@ int kg_query_patterns(struct kg_store *st, const char *const *patterns, int n, c
 	}
 	for (i = 0; i < n && !rc; i++)
 		rc = parse_pattern(q, patterns[i], err);
-	if (!rc)
+	if (!rc && !(opts->limit && q->solutions >= opts->limit))
 		rc = solve(q, 0);
 	if (rc > 0)
 		rc = 0;
@@ -463,10 +482,11 @@ static int write_label_hit(void *ctx, kg_id id)
 		      p.found ? p.term.len : (size_t)0, "lang", p.found && p.term.lang ? json_string(p.term.lang) : json_null(),
 		      "degree", (json_int_t)(dout + din));
 	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	fputs(line, l->out);
-	fputc('\n', l->out);
-	free(line);
 	json_decref(o);
+	rc = line ? put_line(l->out, line, strlen(line), l->err) : ling_err_set(l->err, LING_EIO, "cannot encode a result");
+	free(line);
+	if (rc)
+		goto out;
 	rc = ++l->n == l->limit;
 out:
 	ling_buf_release(&entity);
@@ -533,6 +553,7 @@ struct hood {
 	size_t nnext, next_cap;
 	unsigned long long fanout, taken, written;
 	int hop;
+	int done; /* --limit reached */
 };
 
 static int on_hood_triple(void *ctx, const kg_id quad[4])
@@ -541,8 +562,10 @@ static int on_hood_triple(void *ctx, const kg_id quad[4])
 	struct query *q = h->q;
 	kg_id tkey = quad[0] * 0x9E3779B97F4A7C15ULL ^ quad[1] * 0xC2B2AE3D27D4EB4FULL ^ quad[2] ^ quad[3] * 31;
 	const char *onts;
-	int i;
+	int i, rc;
 
+	if (h->done)
+		return 1;
 	if (h->fanout && h->taken++ >= h->fanout)
 		return 1;
 	if (!set_add(&h->seen_triples, tkey ? tkey : 1))
@@ -574,13 +597,15 @@ static int on_hood_triple(void *ctx, const kg_id quad[4])
 		}
 		json_object_set_new(o, "hop", json_integer(h->hop));
 		line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		fputs(line, q->out);
-		fputc('\n', q->out);
-		free(line);
 		json_decref(o);
+		rc = line ? put_line(q->out, line, strlen(line), q->err) : ling_err_set(q->err, LING_EIO, "cannot encode a result");
+		free(line);
+		if (rc)
+			return -1;
 	}
 	h->written++;
-	return q->opts->limit && h->written >= q->opts->limit ? 2 : 0;
+	h->done = q->opts->limit && h->written >= q->opts->limit;
+	return h->done;
 }
 
 static int resolve_entity(struct kg_store *st, const char *entity, const struct kg_query_opts *opts, kg_id *id,
@@ -609,8 +634,8 @@ int kg_query_neighbours(struct kg_store *st, const char *entity, int hops, unsig
 	frontier = xmalloc(sizeof(kg_id));
 	frontier[0] = start;
 	nfrontier = 1;
-	for (h.hop = 1; h.hop <= hops && nfrontier && rc == 0; h.hop++) {
-		for (i = 0; i < nfrontier && rc == 0; i++) {
+	for (h.hop = 1; h.hop <= hops && nfrontier && rc == 0 && !h.done; h.hop++) {
+		for (i = 0; i < nfrontier && rc == 0 && !h.done; i++) {
 			struct kg_pattern pat;
 
 			memset(&pat, 0, sizeof(pat));
@@ -636,8 +661,6 @@ int kg_query_neighbours(struct kg_store *st, const char *entity, int hops, unsig
 		h.next = NULL;
 		h.nnext = h.next_cap = 0;
 	}
-	if (rc == 2)
-		rc = 0;
 out:
 	free(frontier);
 	free(h.next);

@@ -4,6 +4,7 @@
 
 #include "../common/ling_cli.h"
 #include "../common/ling_input.h"
+#include "../common/ling_stdio.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -76,11 +77,13 @@ static int run_tools(struct kg_store *st, const char *lang, uint64_t min_facts, 
 	if ((rc = kg_toolset_build(st, &topts, &ts, err)))
 		return rc;
 	if (list) {
-		for (i = 0; i < ts->ntools; i++)
-			printf("%s\n", ts->tools[i].schema);
+		for (i = 0; i < ts->ntools && !rc; i++)
+			if (!(rc = ling_stdout_write(ts->tools[i].schema, strlen(ts->tools[i].schema), err)))
+				rc = ling_stdout_write("\n", 1, err);
 	} else if (call) {
-		if (!(rc = kg_tool_call(st, ts, call, args, &result, err)))
-			printf("%s\n", result.data);
+		if (!(rc = kg_tool_call(st, ts, call, args, &result, err)) &&
+		    !(rc = ling_stdout_write(result.data, result.len, err)))
+			rc = ling_stdout_write("\n", 1, err);
 	} else if (!(rc = ling_input_open(&in, calls, err))) {
 		struct kg_calls_counts counts = { 0, 0 };
 
@@ -93,6 +96,15 @@ static int run_tools(struct kg_store *st, const char *lang, uint64_t min_facts, 
 	ling_buf_release(&result);
 	kg_toolset_free(ts);
 	return rc;
+}
+
+/* The end of a run that printed text (--help, --version): success only once it is out. */
+static int finish_stdout(struct ling_err *err)
+{
+	if (!ling_stdout_finish(err))
+		return 0;
+	ling_err_print("kg-query", err);
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -115,7 +127,7 @@ int main(int argc, char **argv)
 	int tools = 0;
 	struct kg_store *st = NULL;
 	struct ling_err err;
-	int dump = 0, c, rc, modes;
+	int dump = 0, c, rc, modes, closed = ling_stdio_init();
 
 	ling_err_clear(&err);
 	while ((c = getopt_long(argc, argv, "s:l:N:k:o:n:p:hV", options, NULL)) != -1) {
@@ -154,8 +166,8 @@ int main(int argc, char **argv)
 			if (ling_parse_long(optarg, 1, 1LL << 62, &min_facts))
 				return usage_error("--min-facts needs a number >= 1");
 			break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': ling_print_version("kg-query"); return 0;
+		case 'h': fputs(usage_text, stdout); return finish_stdout(&err);
+		case 'V': ling_print_version("kg-query"); return finish_stdout(&err);
 		default: return usage_error(NULL); /* getopt said what is wrong */
 		}
 	}
@@ -167,6 +179,9 @@ int main(int argc, char **argv)
 	if (modes != 1)
 		return usage_error(modes ? "give one of PATTERN, --label, --neighbours, --dump, --tools, --call or --calls"
 					 : "nothing to do: give a PATTERN, --label, --neighbours, --dump, --tools, --call or --calls");
+	if ((rc = ling_stdio_require(closed, LING_STDOUT_CLOSED | (calls && !strcmp(calls, "-") ? LING_STDIN_CLOSED : 0),
+				     &err)))
+		goto out;
 	if ((rc = kg_store_open(&st, store_dir, KG_STORE_READONLY, &err)))
 		goto out;
 	if (tools || call || calls)
@@ -179,12 +194,12 @@ int main(int argc, char **argv)
 		rc = kg_query_neighbours(st, entity, (int)hops, (unsigned long long)fanout, &opts, stdout, &err);
 	else
 		rc = kg_query_patterns(st, (const char *const *)argv + optind, argc - optind, &opts, stdout, &err);
-	if (!rc && fflush(stdout))
-		rc = ling_err_set(&err, LING_EIO, "write error on stdout");
+	if (!rc)
+		rc = ling_stdout_finish(&err);
 out:
 	if (rc)
 		ling_err_print("kg-query", &err);
 	kg_store_close(st);
 	/* A failed --call is a data error (exit 1), whatever failed in it. */
-	return rc ? (call ? 1 : ling_err_exit_code(&err)) : 0;
+	return rc ? (call && err.code != LING_EPIPE ? 1 : ling_err_exit_code(&err)) : 0;
 }

@@ -4,8 +4,8 @@
  * A parser reads a ling_input and calls a struct kg_sink for each quad. Term
  * strings point into the parser's buffers and are valid only during the call.
  * Every string a parser hands out is valid UTF-8 with escapes already decoded;
- * IRIs are absolute (resolved against the base). NFC normalisation is not the
- * parser's job: the store does it.
+ * IRIs are absolute (resolved against the base). No Unicode normalisation:
+ * terms are what the document wrote (RDF 1.1 compares them by character).
  *
  * Statements are all-or-nothing: a parser calls sink->commit() after each
  * complete statement (an N-Triples line, a Turtle statement ending in '.', a

@@ -3,6 +3,7 @@
 
 #include "../common/ling_cli.h"
 #include "../common/ling_mem.h"
+#include "../common/ling_stdio.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -114,6 +115,15 @@ static void list_text(const char *title, const struct entry_list *l, size_t top)
 		printf("  ... %zu more (--top 0 lists all)\n", l->n - top);
 }
 
+/* The end of a run that printed text (--help, --version): success only once it is out. */
+static int finish_stdout(struct ling_err *err)
+{
+	if (!ling_stdout_finish(err))
+		return 0;
+	ling_err_print("kg-stat", err);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -127,7 +137,7 @@ int main(int argc, char **argv)
 	struct kg_stats stats;
 	struct ling_err err;
 	long long top = 20;
-	int as_json = 0, c, rc;
+	int as_json = 0, c, rc, closed = ling_stdio_init();
 
 	ling_err_clear(&err);
 	memset(&preds, 0, sizeof(preds));
@@ -143,14 +153,18 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': ling_print_version("kg-stat"); return 0;
+		case 'h': fputs(usage_text, stdout); return finish_stdout(&err);
+		case 'V': ling_print_version("kg-stat"); return finish_stdout(&err);
 		default: fputs("usage: kg-stat [options] --store DIR (see --help)\n", stderr); return 2;
 		}
 	}
 	if (!store_dir || optind < argc) {
 		fprintf(stderr, "kg-stat: %s\n", store_dir ? "unexpected argument" : "--store DIR is required");
 		fputs("usage: kg-stat [options] --store DIR (see --help)\n", stderr);
+		return 2;
+	}
+	if ((rc = ling_stdio_require(closed, LING_STDOUT_CLOSED, &err))) {
+		ling_err_print("kg-stat", &err);
 		return 2;
 	}
 	if ((rc = kg_store_open(&st, store_dir, KG_STORE_READONLY, &err)) || (rc = kg_store_stats(st, &stats, &err)) ||
@@ -179,6 +193,8 @@ int main(int argc, char **argv)
 		list_text("labels by language", &langs, 0);
 		list_text("types", &types, (size_t)top);
 	}
+	/* printf's failures are in the stream's error flag, which finish checks. */
+	rc = ling_stdout_finish(&err);
 out:
 	if (rc)
 		ling_err_print("kg-stat", &err);

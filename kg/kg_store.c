@@ -9,6 +9,8 @@
 #include "../common/ling_fs.h"
 #include "../common/ling_mem.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <errno.h>
@@ -24,7 +26,7 @@
 
 /* Key tags, in the order an SST file must list them. */
 #define TAG_COUNT 'C' /* 'C' kind key -> int64 lanes, merged by addition */
-#define TAG_LABEL 'L' /* 'L' folded-label 0 lang 0 id -> "" */
+#define TAG_LABEL 'L' /* 'L' folded-label 0 lang 0 id -> "" (NUL in the label as 0xFF) */
 #define TAG_META 'M'  /* 'M' name -> value */
 #define TAG_OSP 'O'   /* 'O' o s p g -> "" */
 #define TAG_POS 'P'   /* 'P' p o s g -> "" */
@@ -49,10 +51,19 @@ struct kg_store {
 	struct kg_canon canon;
 };
 
-#define CHECK_ROCKS(errmsg, err, what)                                                   \
-	((errmsg) ? (ling_err_set((err), LING_ESTORE, "%s: %s", (what), (errmsg)), free(errmsg), \
-		     (errmsg) = NULL, LING_ESTORE)                                        \
-		  : 0)
+/*
+ * A RocksDB error message into err, freed. A full disk is said plainly (it is
+ * the one failure a user can fix, and the rest of RocksDB's text is noise).
+ */
+static int rocks_error(struct ling_err *err, const char *what, const char *errmsg)
+{
+	if (strstr(errmsg, "No space left on device"))
+		return ling_err_set(err, LING_EIO, "%s: no space left on device", what);
+	return ling_err_set(err, LING_ESTORE, "%s: %s", what, errmsg);
+}
+
+#define CHECK_ROCKS(errmsg, err, what) \
+	((errmsg) ? (rocks_error((err), (what), (errmsg)), free(errmsg), (errmsg) = NULL, (err)->code) : 0)
 
 /* ---- big-endian ids and int64 lanes ---- */
 
@@ -191,9 +202,64 @@ static int check_format(struct kg_store *st, struct ling_err *err)
 	if (ling_parse_long(v.data, 0, 1 << 30, &version) || version > KG_STORE_FORMAT_VERSION)
 		rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0,
 				 "store format %s is newer than this kg (%d); upgrade ling", v.data, KG_STORE_FORMAT_VERSION);
+	else if (version < KG_STORE_FORMAT_VERSION)
+		/* Format 1 keyed terms after NFC: its ids are not the ones this kg computes. */
+		rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0,
+				 "store format %s is older than this kg (%d), which keys terms as written; "
+				 "load the sources again into a new store", v.data, KG_STORE_FORMAT_VERSION);
 out:
 	ling_buf_release(&v);
 	return rc;
+}
+
+/* 1 when another process holds the RocksDB lock of dir (RocksDB locks DIR/LOCK with fcntl). */
+static int locked_elsewhere(const char *dir)
+{
+	struct ling_buf path = LING_BUF_INIT;
+	struct flock fl;
+	int fd, held = 0;
+
+	ling_buf_addf(&path, "%s/LOCK", dir);
+	fd = open(path.data, O_RDWR | O_CLOEXEC);
+	ling_buf_release(&path);
+	if (fd < 0)
+		return 0;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	held = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+	close(fd);
+	return held;
+}
+
+/* 1 when every file in dir has a name RocksDB (or a load) gives its files: a store that is being created. */
+static int holds_only_store_files(const char *dir)
+{
+	static const char *const prefixes[] = { "LOCK", "IDENTITY", "LOG", "MANIFEST-", "OPTIONS-", "ling-ingest-" };
+	static const char *const suffixes[] = { ".log", ".sst", ".dbtmp" };
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int only = d != NULL;
+
+	while (only && (e = readdir(d))) {
+		size_t n = strlen(e->d_name), i;
+		int known = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+
+		for (i = 0; !known && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+			known = !strncmp(e->d_name, prefixes[i], strlen(prefixes[i]));
+		for (i = 0; !known && i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+			known = n > strlen(suffixes[i]) && !strcmp(e->d_name + n - strlen(suffixes[i]), suffixes[i]);
+		only = known;
+	}
+	if (d)
+		closedir(d);
+	return only;
+}
+
+static int locked_error(const char *dir, struct ling_err *err)
+{
+	return ling_err_at(err, LING_ESTORE, dir, 0, 0,
+			   "the store is locked by another process (%s/LOCK): one kg-load at a time", dir);
 }
 
 int kg_store_open(struct kg_store **out, const char *dir, unsigned flags, struct ling_err *err)
@@ -210,7 +276,16 @@ int kg_store_open(struct kg_store **out, const char *dir, unsigned flags, struct
 		rc = ling_err_at(err, LING_EIO, dir, 0, 0, "no such store");
 		goto fail;
 	}
-	if (ling_dir_is_foreign(dir, "CURRENT")) {
+	/*
+	 * A store another kg-load is creating has no CURRENT yet: say who has it,
+	 * not "other files". Without the lock held (its creator is about to lock
+	 * it, or died), RocksDB's own lock and create decide.
+	 */
+	if (ling_dir_is_foreign(dir, "CURRENT") && locked_elsewhere(dir)) {
+		rc = locked_error(dir, err);
+		goto fail;
+	}
+	if (ling_dir_is_foreign(dir, "CURRENT") && !holds_only_store_files(dir)) {
 		rc = ling_err_at(err, LING_ESTORE, dir, 0, 0, "not a ling store (the directory holds other files)");
 		goto fail;
 	}
@@ -220,6 +295,15 @@ int kg_store_open(struct kg_store **out, const char *dir, unsigned flags, struct
 	rocksdb_options_set_merge_operator(st->opts, st->merge);
 	rocksdb_options_set_compression(st->opts, rocksdb_lz4_compression);
 	rocksdb_options_increase_parallelism(st->opts, 2);
+	/*
+	 * The info LOG: headers only, and no LOG.old kept. RocksDB renames LOG to
+	 * a LOG.old per open, so the store grew by a file per load; and on a full
+	 * disk a failed LOG write trips an assertion in librocksdb (exit 134)
+	 * before any status reaches us. Every failure that matters comes back as
+	 * a status anyway.
+	 */
+	rocksdb_options_set_info_log_level(st->opts, 5 /* HEADER_LEVEL */);
+	rocksdb_options_set_keep_log_file_num(st->opts, 1);
 	st->table = rocksdb_block_based_options_create();
 	rocksdb_block_based_options_set_filter_policy(st->table, rocksdb_filterpolicy_create_bloom(10));
 	rocksdb_options_set_block_based_table_factory(st->opts, st->table);
@@ -227,6 +311,11 @@ int kg_store_open(struct kg_store **out, const char *dir, unsigned flags, struct
 		st->db = rocksdb_open_for_read_only(st->opts, dir, 0, &errmsg);
 	else
 		st->db = rocksdb_open(st->opts, dir, &errmsg);
+	if (errmsg && strstr(errmsg, "While lock file")) {
+		free(errmsg);
+		rc = locked_error(dir, err);
+		goto fail;
+	}
 	if ((rc = CHECK_ROCKS(errmsg, err, "cannot open the store")))
 		goto fail;
 	st->ropts = rocksdb_readoptions_create();
@@ -246,10 +335,56 @@ fail:
 	return rc;
 }
 
+/* The number of a WAL file name ("000042.log"), or 0 when name is not one. */
+static unsigned long long wal_number(const char *name)
+{
+	char *end;
+	unsigned long long n = strtoull(name, &end, 10);
+
+	return end != name && !strcmp(end, ".log") ? n : 0;
+}
+
+/*
+ * Removes the empty WAL files older than the newest one. RocksDB starts a new
+ * WAL at each open but keeps an empty one it recovered (nothing to flush, so
+ * its number stays live), and the store grew by a file per load. Called while
+ * the store is open, so under its LOCK: RocksDB writes only the newest WAL, an
+ * empty one holds no record to recover, and a WAL missing at open is not an
+ * error (its absence is not tracked in the MANIFEST).
+ */
+static void remove_empty_old_wals(const char *dir)
+{
+	unsigned long long newest = 0, n;
+	struct ling_buf path = LING_BUF_INIT;
+	struct dirent *e;
+	struct stat sb;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if ((n = wal_number(e->d_name)) > newest)
+			newest = n;
+	rewinddir(d);
+	while ((e = readdir(d))) {
+		n = wal_number(e->d_name);
+		if (!n || n >= newest)
+			continue;
+		ling_buf_reset(&path);
+		ling_buf_addf(&path, "%s/%s", dir, e->d_name);
+		if (lstat(path.data, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
+			unlink(path.data);
+	}
+	closedir(d);
+	ling_buf_release(&path);
+}
+
 void kg_store_close(struct kg_store *st)
 {
 	if (!st)
 		return;
+	if (st->db && !st->readonly)
+		remove_empty_old_wals(st->dir);
 	if (st->db)
 		rocksdb_close(st->db);
 	if (st->ropts)
@@ -489,13 +624,29 @@ static int is_label_predicate(const struct kg_loader *ld, kg_id p)
 	return p == ld->label_preds[0] || p == ld->label_preds[1] || p == ld->label_preds[2];
 }
 
+/*
+ * Appends the label index form of label: NFC and case folded, with NUL (which
+ * separates the key's parts) written as 0xFF, a byte UTF-8 never has.
+ */
+static int label_key(struct kg_canon *canon, const char *label, size_t len, struct ling_buf *key,
+		     struct ling_err *err)
+{
+	size_t start = key->len, i;
+	int rc = kg_canon_fold(canon, label, len, key, err);
+
+	for (i = start; !rc && i < key->len; i++)
+		if (!key->data[i])
+			key->data[i] = (char)0xFF;
+	return rc;
+}
+
 static int add_label(struct kg_loader *ld, const kg_id q[4], const struct kg_term *o, struct ling_err *err)
 {
 	struct label_entry *e;
 	size_t start = ld->label_keys.len, i;
 	int rc;
 
-	if ((rc = kg_canon_fold(&ld->st->canon, o->value, o->len, &ld->label_keys, err)))
+	if ((rc = label_key(&ld->st->canon, o->value, o->len, &ld->label_keys, err)))
 		return rc;
 	ling_buf_addc(&ld->label_keys, '\0');
 	ld->labels = xgrow(ld->labels, &ld->labels_cap, ld->nlabels + 1, sizeof(*ld->labels));
@@ -1227,7 +1378,6 @@ int kg_loader_apply(struct kg_loader *ld, struct kg_load_counts *counts, struct 
 	a.ld = ld;
 	a.deleting = !!(ld->flags & KG_LOADER_DELETE);
 	a.sign = a.deleting ? -1 : 1;
-	counts->quads_read += ld->committed;
 	sort_quads(ld->quads, ld->committed);
 	n = unique_quads(ld->quads, ld->committed);
 	if ((rc = find_changed(&a, ld->quads, n, err)))
@@ -1239,11 +1389,15 @@ int kg_loader_apply(struct kg_loader *ld, struct kg_load_counts *counts, struct 
 	collect_counters(&a);
 	nkeys = a.ncounters + ld->labels_committed + 3 * a.nchanged + a.nnew_terms;
 	rc = !a.deleting && nkeys >= SMALL_LOAD_KEYS ? write_sst(&a, err) : write_batch(&a, err);
-	if (rc)
-		goto out;
-	counts->quads_changed += a.nchanged;
-	counts->terms_added += a.nnew_terms;
 out:
+	if (!rc) {
+		/* Counted once applied: a failed run's summary tells what the store holds. */
+		counts->quads_read += ld->committed;
+		counts->quads_changed += a.nchanged;
+		counts->terms_added += a.nnew_terms;
+	} else if (!err->file[0]) {
+		snprintf(err->file, sizeof(err->file), "%s", ld->st->dir);
+	}
 	/* Applied or not, these quads are done with. */
 	ld->nquads = ld->committed = 0;
 	ld->nlabels = ld->labels_committed = 0;
@@ -1311,7 +1465,7 @@ int kg_store_nt_id(struct kg_store *st, const char *nt, kg_id *id, int *found, s
 	/* Blank nodes are stored skolemised; their written label is the stored one. */
 	if (!strncmp(nt, "_:", 2))
 		return lookup_canonical(st, nt, strlen(nt), id, found, err);
-	/* Canonicalise as a load would: escapes, NFC, language tag case. */
+	/* Canonicalise as a load would: escapes, language tag case. */
 	rc = kg_nt_term_parse(nt, strlen(nt), &t, &storage, err);
 	if (rc)
 		rc = ling_err_set(err, LING_EUSAGE, "not an N-Triples term: %s", nt);
@@ -1439,7 +1593,7 @@ int kg_store_find_label(struct kg_store *st, const char *label, const char *lang
 	int rc;
 
 	ling_buf_addc(&prefix, TAG_LABEL);
-	if ((rc = kg_canon_fold(&st->canon, label, strlen(label), &prefix, err)))
+	if ((rc = label_key(&st->canon, label, strlen(label), &prefix, err)))
 		goto out;
 	ling_buf_addc(&prefix, '\0');
 	for (i = 0; lang && lang[i]; i++)

@@ -1,7 +1,8 @@
 /*
  * kg_store: the knowledge-graph store, a RocksDB directory (DESIGN.md 3.1).
  *
- * Terms are kept in their N-Triples form after Unicode NFC (ICU), with
+ * Terms are kept in their N-Triples form as written (RDF 1.1 compares IRIs
+ * and literals character by character; no Unicode normalisation), with
  * lowercase language tags; a term's 64-bit id is the XXH3 hash of that form,
  * so a load maps terms to ids without reading the store, and the dictionary
  * (id -> term) detects the (astronomically rare) collision. Blank nodes are
@@ -33,7 +34,8 @@
 
 #include <stdint.h>
 
-#define KG_STORE_FORMAT_VERSION 1
+/* 2: terms as written (1 keyed them after NFC; refused, as its ids differ). */
+#define KG_STORE_FORMAT_VERSION 2
 
 typedef uint64_t kg_id;
 
@@ -71,7 +73,7 @@ struct kg_loader;
  */
 int kg_loader_new(struct kg_loader **out, struct kg_store *st, const char *source_key,
 		  const struct kg_term *graph, unsigned flags, struct ling_err *err);
-/* Adds one quad of the current statement. Errors: LING_EDATA for a term that is invalid after NFC. */
+/* Adds one quad of the current statement. Errors: LING_EDATA for a term that is not valid UTF-8. */
 int kg_loader_add(struct kg_loader *ld, const struct kg_quad *q, struct ling_err *err);
 void kg_loader_commit(struct kg_loader *ld);
 void kg_loader_rollback(struct kg_loader *ld);
@@ -84,12 +86,12 @@ void kg_loader_free(struct kg_loader *ld);
 
 /* ---- reading ---- */
 
-/* Id of a term as the store would key it (NFC applied). Sets *found when the dictionary has it. */
+/* Id of a term as the store would key it (lowercase language tag). Sets *found when the dictionary has it. */
 int kg_store_term_id(struct kg_store *st, const struct kg_term *t, kg_id *id, int *found, struct ling_err *err);
 /* Parses an N-Triples term ("<iri>", "_:b…", "\"lit\"@en") and returns its id as above. */
 int kg_store_nt_id(struct kg_store *st, const char *nt, kg_id *id, int *found, struct ling_err *err);
 /*
- * The id of a term written in canonical N-Triples form (NFC, lowercase language
+ * The id of a term written in canonical N-Triples form (lowercase language
  * tag), computed without reading the store: what kg_store_nt_id gives for it
  * when the store holds it. For IRIs known in advance, such as rdfs:label.
  */
@@ -115,7 +117,8 @@ int kg_store_match(struct kg_store *st, const struct kg_pattern *pat, kg_quad_fn
 typedef int (*kg_id_fn)(void *ctx, kg_id id);
 /*
  * Entities with a label (rdfs:label, skos:prefLabel, schema:name) equal to
- * label after ICU case folding; lang NULL means any language.
+ * label after Unicode NFC and ICU case folding (the label index is the one
+ * place terms are normalised); lang NULL means any language.
  */
 int kg_store_find_label(struct kg_store *st, const char *label, const char *lang, kg_id_fn fn, void *ctx,
 			struct ling_err *err);

@@ -1,5 +1,7 @@
 #include "kg_term_canon.h"
 
+#include "../common/ling_utf8.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,7 +132,6 @@ int kg_canon_term(struct kg_canon *c, const struct kg_term *t, const char *scope
 	struct kg_term n = *t;
 	char label[24];
 	size_t i;
-	int rc;
 
 	if (t->type == KG_TERM_BNODE) {
 		if (scope) {
@@ -144,18 +145,14 @@ int kg_canon_term(struct kg_canon *c, const struct kg_term *t, const char *scope
 		kg_term_write_nt(out, &n);
 		return 0;
 	}
-	ling_buf_reset(&c->nfc[0]);
-	if ((rc = kg_canon_nfc(c, t->value, t->len, &c->nfc[0], err)))
-		return rc;
-	n.value = c->nfc[0].data ? c->nfc[0].data : "";
-	n.len = c->nfc[0].len;
-	if (t->datatype) {
-		ling_buf_reset(&c->nfc[1]);
-		if ((rc = kg_canon_nfc(c, t->datatype, t->datatype_len, &c->nfc[1], err)))
-			return rc;
-		n.datatype = c->nfc[1].data;
-		n.datatype_len = c->nfc[1].len;
-	}
+	/*
+	 * IRIs, lexical forms and datatypes are kept as written: RDF 1.1 compares
+	 * them character by character, so normalising would change what the
+	 * store holds (U+2FA1D is not U+2A600).
+	 */
+	if (ling_utf8_valid_prefix(t->value, t->len) != t->len ||
+	    (t->datatype && ling_utf8_valid_prefix(t->datatype, t->datatype_len) != t->datatype_len))
+		return ling_err_set(err, LING_EDATA, "invalid UTF-8 in a term");
 	if (t->lang) {
 		/* Language tags compare case-insensitively (RDF 1.1 Concepts 3.3); keep them lowercase. */
 		ling_buf_reset(&c->nfc[2]);

@@ -3,9 +3,11 @@
  * folding. This module owns the ICU calls.
  *
  * Canonical form: the N-Triples term (kg_term_write_nt) of the term with its
- * IRI, lexical form and datatype in Unicode NFC, its language tag in
- * lowercase, and a blank node label replaced by "b" + 16 hex digits of the
- * hash of (scope, label), so blank nodes of different sources never meet.
+ * IRI, lexical form and datatype as written (RDF 1.1 compares them character
+ * by character: no Unicode normalisation), its language tag in lowercase,
+ * and a blank node label replaced by "b" + 16 hex digits of the hash of
+ * (scope, label), so blank nodes of different sources never meet. Only label
+ * lookup keys are normalised (kg_canon_fold: NFC, then case folding).
  */
 #ifndef KG_TERM_CANON_H
 #define KG_TERM_CANON_H
@@ -16,7 +18,7 @@
 #include <stdint.h>
 
 struct kg_canon {
-	struct ling_buf nfc[3];  /* NFC copies of value, datatype, lang */
+	struct ling_buf nfc[3];  /* scratch; nfc[2] holds the lowercase language tag */
 	uint16_t *u16;           /* UTF-16 scratch for ICU */
 	size_t u16_cap;
 	uint16_t *u16b;

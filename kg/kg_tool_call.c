@@ -6,6 +6,7 @@
 
 #include "../common/ling_jsonl.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -496,10 +497,13 @@ int kg_tool_calls_jsonl(struct kg_store *st, const struct kg_toolset *ts, struct
 			answer = json_pack("{s:s}", "result", result.data);
 		}
 		text = kg_tool_dump_compact(answer);
+		errno = 0;
 		rc = fputs(text, out) < 0 || putc('\n', out) == EOF;
 		free(text);
 		if (rc) {
-			rc = ling_err_set(err, LING_EIO, "write error on the output");
+			rc = errno == EPIPE ? ling_err_set(err, LING_EPIPE, "the reader of the results went away")
+					    : ling_err_set(err, LING_EIO, "cannot write the results: %s",
+							   errno ? strerror(errno) : "write error");
 			goto out;
 		}
 	}

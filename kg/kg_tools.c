@@ -25,6 +25,7 @@
 
 #include "../common/ling_jsonl.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -173,6 +174,8 @@ static int scan_labels(struct kg_store *st, kg_id id, kg_id pred, const char *la
 			goto out;
 		if (nt.data[0] != '"' || kg_nt_term_parse(nt.data, nt.len, &t, &storage, &ignored))
 			continue;
+		if (memchr(t.value, '\0', t.len))
+			continue; /* a name cut at the NUL would name nothing; the N-Triples form names it whole */
 		tag = t.lang ? t.lang : "";
 		tn = t.lang ? t.lang_len : 0;
 		if (!tn) {

@@ -134,8 +134,10 @@ const struct kg_tool *kg_toolset_find(const struct kg_toolset *ts, const char *n
  * The display name of an entity in lang: its rdfs:label in lang (exact tag,
  * then a tag with lang as prefix such as en-GB), then an untagged rdfs:label,
  * then the same for skos:prefLabel and schema:name, then the smallest rdfs:label in
- * any language. Appends it to out and returns 1, or returns 0 (out unchanged)
- * when the entity has no label at all; negative on a store error.
+ * any language. Labels that contain U+0000 are passed over: a name travels as a
+ * C string (tool arguments), so it would be cut there. Appends it to out and
+ * returns 1, or returns 0 (out unchanged) when the entity has no such label;
+ * negative on a store error.
  */
 int kg_entity_name(struct kg_store *st, kg_id id, const char *lang, struct ling_buf *out, struct ling_err *err);
 

@@ -130,4 +130,51 @@ for point in before-ingest after-ingest; do
 	"
 done
 
+# hold_lock DIR: holds DIR/LOCK with an fcntl lock, as a running kg-load does, until the fifo is written.
+hold_lock() {
+	mkfifo release &&
+	python3 -c "
+import fcntl, sys
+f = open(sys.argv[1] + \"/LOCK\", \"a\")
+fcntl.lockf(f, fcntl.LOCK_EX)
+print(\"held\", flush=True)
+open(\"release\").read()
+" "$1" >held &
+	while ! test -s held; do sleep 0.05; done
+}
+
+test_expect_success 'a store being created by another process: the error names the lock' '
+	mkdir creating &&
+	hold_lock creating &&
+	test_must_fail_with 1 kg-load --store creating base.nt 2>err; rc=$?
+	echo >release && wait && rm -f release held &&
+	test $rc = 0 &&
+	cat err &&
+	grep -F "kg-load: creating: the store is locked by another process (creating/LOCK)" err &&
+	! grep "other files" err
+'
+
+test_expect_success 'a store held by another kg-load: the error names the lock' '
+	kg-load --store busy base.nt &&
+	hold_lock busy &&
+	test_must_fail_with 1 kg-load --store busy base.nt 2>err; rc=$?
+	echo >release && wait && rm -f release held &&
+	test $rc = 0 &&
+	grep -F "the store is locked by another process (busy/LOCK)" err
+'
+
+test_expect_success 'two loads racing to create a store: each loads or names the lock' '
+	for i in 1 2 3 4 5; do
+		rm -rf race &&
+		{ kg-load -q --store race base.nt 2>err1 & } &&
+		{ kg-load -q --store race base.nt 2>err2; echo $? >rc2; } &&
+		wait &&
+		cat err1 err2 &&
+		! grep -v "the store is locked by another process (race/LOCK)" err1 err2 &&
+		kg-query --store race --dump | sort >out &&
+		sort base.nt >expect &&
+		test_cmp expect out || return 1
+	done
+'
+
 test_done

@@ -18,6 +18,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <rocksdb/c.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -699,16 +700,19 @@ static void test_canon(void)
 	int rc;
 
 	kg_canon_init(&cn);
+	/* Terms are kept as written: RDF 1.1 compares IRIs and literals character by character. */
 	rc = canon(&cn, KG_TERM_LITERAL, "caf" "e\xCC\x81", NULL, NULL, NULL, &b);
-	ok(rc == 0 && !strcmp(b.data, "\"caf\xC3\xA9\""), "canon: e + U+0301 becomes U+00E9 (%s)", b.data);
-	rc = canon(&cn, KG_TERM_IRI, "http://ex.org/e\xCC\x81", NULL, NULL, NULL, &b);
-	ok(rc == 0 && !strcmp(b.data, "<http://ex.org/\xC3\xA9>"), "canon: NFC in IRIs");
+	ok(rc == 0 && !strcmp(b.data, "\"cafe\xCC\x81\""), "canon: e + U+0301 stays decomposed (%s)", b.data);
+	rc = canon(&cn, KG_TERM_IRI, "http://ex.org/\xF0\xAF\xA8\x9D", NULL, NULL, NULL, &b);
+	ok(rc == 0 && !strcmp(b.data, "<http://ex.org/\xF0\xAF\xA8\x9D>"), "canon: U+2FA1D in an IRI is not made U+2A600");
 	rc = canon(&cn, KG_TERM_LITERAL, "x", "http://ex.org/dt/e\xCC\x81", NULL, NULL, &b);
-	ok(rc == 0 && !strcmp(b.data, "\"x\"^^<http://ex.org/dt/\xC3\xA9>"), "canon: NFC in datatypes");
+	ok(rc == 0 && !strcmp(b.data, "\"x\"^^<http://ex.org/dt/e\xCC\x81>"), "canon: datatypes as written");
 	rc = canon(&cn, KG_TERM_LITERAL, "\xEF\xAC\x81", NULL, NULL, NULL, &b);
-	ok(rc == 0 && !strcmp(b.data, "\"\xEF\xAC\x81\""), "canon: NFC keeps compatibility characters (fi ligature)");
+	ok(rc == 0 && !strcmp(b.data, "\"\xEF\xAC\x81\""), "canon: compatibility characters kept (fi ligature)");
 	rc = canon(&cn, KG_TERM_LITERAL, "\xE1\x84\x80\xE1\x85\xA1", NULL, NULL, NULL, &b);
-	ok(rc == 0 && !strcmp(b.data, "\"\xEA\xB0\x80\""), "canon: Hangul jamo compose");
+	ok(rc == 0 && !strcmp(b.data, "\"\xE1\x84\x80\xE1\x85\xA1\""), "canon: Hangul jamo kept apart");
+	rc = canon(&cn, KG_TERM_IRI, "http://ex.org/bad\xC3", NULL, NULL, NULL, &b);
+	is_int(rc, LING_EDATA, "canon: invalid UTF-8 in an IRI is LING_EDATA");
 	rc = canon(&cn, KG_TERM_LITERAL, "Chat", NULL, "EN-gb", NULL, &b);
 	ok(rc == 0 && !strcmp(b.data, "\"Chat\"@en-gb"), "canon: language tag lowercased, value kept");
 	rc = canon(&cn, KG_TERM_LITERAL, "", NULL, NULL, NULL, &b);
@@ -1058,7 +1062,7 @@ static void test_store(void)
 		return;
 	}
 	rc = kg_store_meta_get(st, "format", &b, &err);
-	ok(rc == 1 && !strcmp(b.data, "1"), "store: format version 1 in the meta keys");
+	ok(rc == 1 && !strcmp(b.data, "2"), "store: format version 2 in the meta keys");
 	rc = kg_store_meta_get(st, "no-such-key", &b, &err);
 	is_int(rc, 0, "store: a missing meta key");
 	rc = kg_store_stats(st, &stats, &err);
@@ -1293,13 +1297,14 @@ static void test_store(void)
 	rc = fixture_load(st, "file-b", KG_FORMAT_NTRIPLES, "_:x <http://ex.org/bp> \"v\" .\n", NULL, 1, &counts, &err);
 	ok(rc == 0 && counts.quads_changed == 1 && counts.terms_added == 1, "bnodes: another source, another node");
 	is_int(count_match(st, 0, id_of(st, "<http://ex.org/bp>"), 0, 0, KG_BOUND_P), 3, "bnodes: three bp quads");
-	/* NFC: a decomposed literal is the same term as the composed one. */
+	/* As written: a decomposed literal is another term than the composed one (RDF 1.1 term equality). */
 	rc = fixture_load(st, "f", KG_FORMAT_NTRIPLES, "<http://ex.org/n> <http://ex.org/np> \"caf\\u0065\\u0301\" .\n",
 			  NULL, 1, &counts, &err);
-	ok(rc == 0 && counts.quads_changed == 1 && nt_id_of(st, "\"caf\xC3\xA9\"") != 0, "nfc: stored composed");
+	ok(rc == 0 && counts.quads_changed == 1 && nt_id_of(st, "\"cafe\xCC\x81\"") != 0 &&
+	   nt_id_of(st, "\"caf\xC3\xA9\"") == 0, "as written: stored decomposed");
 	rc = fixture_load(st, "f", KG_FORMAT_NTRIPLES, "<http://ex.org/n> <http://ex.org/np> \"caf\xC3\xA9\" .\n", NULL, 1,
 			  &counts, &err);
-	ok(rc == 0 && counts.quads_changed == 0, "nfc: the composed form is the same quad");
+	ok(rc == 0 && counts.quads_changed == 1, "as written: the composed form is another quad");
 	rc = kg_store_stats(st, &stats, &err);
 
 	/* A load big enough for the SST path: 10000 quads, more than 20000 keys. */
@@ -1485,6 +1490,76 @@ static void test_store(void)
 	ling_buf_release(&b);
 }
 
+/* Labels: the index folds them, the terms keep them as written; a NUL inside a label is not a key separator. */
+static void test_label_keys(void)
+{
+	struct ling_buf dir = LING_BUF_INIT;
+	struct kg_load_counts counts = { 0, 0, 0 };
+	struct kg_store *st = NULL;
+	struct ling_err err;
+	kg_id first;
+	int rc;
+
+	ling_err_clear(&err);
+	ling_buf_addf(&dir, "%s/labels", tmpdir);
+	if (!ok(kg_store_open(&st, dir.data, KG_STORE_CREATE, &err) == 0, "labels: create a store")) {
+		ling_buf_release(&dir);
+		return;
+	}
+	rc = fixture_load(st, "f", KG_FORMAT_NTRIPLES,
+			  "<http://ex.org/nul> <http://www.w3.org/2000/01/rdf-schema#label> \"ab\\u0000cd\" .\n"
+			  "<http://ex.org/ab> <http://www.w3.org/2000/01/rdf-schema#label> \"AB\" .\n"
+			  "<http://ex.org/cafe> <http://www.w3.org/2000/01/rdf-schema#label> \"Cafe\\u0301\" .\n",
+			  NULL, 0, &counts, &err);
+	ok(rc == 0 && counts.quads_changed == 3, "labels: loaded");
+	ok(find_label(st, "ab", NULL, &first) == 1 && first == nt_id_of(st, "<http://ex.org/ab>"),
+	   "labels: \"ab\" does not find the label \"ab\\u0000cd\"");
+	ok(nt_id_of(st, "\"ab\\u0000cd\"") != 0, "labels: the literal with NUL is stored whole");
+	ok(find_label(st, "caf\xC3\xA9", NULL, &first) == 1 && first == nt_id_of(st, "<http://ex.org/cafe>"),
+	   "labels: the index is normalised (a composed query finds a decomposed label)");
+	ok(nt_id_of(st, "\"Cafe\xCC\x81\"") != 0 && nt_id_of(st, "\"Caf\xC3\xA9\"") == 0,
+	   "labels: the label term itself is kept as written");
+	kg_store_close(st);
+	ling_buf_release(&dir);
+}
+
+/* A format 1 store (terms keyed after NFC) is refused, not misread. */
+static void test_old_format(void)
+{
+	struct ling_buf dir = LING_BUF_INIT;
+	struct kg_store *st = NULL;
+	struct ling_err err;
+	rocksdb_options_t *opts = rocksdb_options_create();
+	rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+	char *errmsg = NULL;
+	rocksdb_t *db;
+	int rc;
+
+	ling_err_clear(&err);
+	ling_buf_addf(&dir, "%s/old", tmpdir);
+	rc = kg_store_open(&st, dir.data, KG_STORE_CREATE, &err);
+	ok(rc == 0, "old format: create a store");
+	kg_store_close(st);
+	st = NULL;
+	db = rocksdb_open(opts, dir.data, &errmsg);
+	if (db) {
+		rocksdb_put(db, wo, "Mformat", 7, "1", 1, &errmsg);
+		rocksdb_close(db);
+	}
+	ok(db && !errmsg, "old format: stamp it format 1");
+	free(errmsg);
+	rc = kg_store_open(&st, dir.data, KG_STORE_READONLY, &err);
+	ok(rc == LING_ESTORE && !st && strstr(err.msg, "store format 1 is older than this kg (2)") &&
+	   strstr(err.msg, "load the sources again"), "old format: refused read-only (%s)", err.msg);
+	ling_err_clear(&err);
+	rc = kg_store_open(&st, dir.data, KG_STORE_CREATE, &err);
+	ok(rc == LING_ESTORE && !st, "old format: refused for loading too");
+	kg_store_close(st);
+	rocksdb_writeoptions_destroy(wo);
+	rocksdb_options_destroy(opts);
+	ling_buf_release(&dir);
+}
+
 int main(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -1502,6 +1577,8 @@ int main(void)
 	test_tsv();
 	test_canon();
 	test_store();
+	test_label_keys();
+	test_old_format();
 	fixture_remove_tree(tmpdir);
 	return done_testing();
 }
