@@ -5,7 +5,10 @@
  * by (rank, position), so the lowest rank wins and ties go to the leftmost
  * pair. Popped entries whose pair has changed since they were pushed are
  * stale and skipped. O(n log n) per piece, which matters for SentencePiece
- * models with no pre-tokenizer, where a whole line is one piece.
+ * models with no pre-tokenizer, where a whole line is one piece. A piece of
+ * CHUNKED_MIN_PIECE bytes or more (a word of megabytes) is merged in chunks
+ * of CHUNK_BYTES, cut only where no merge of the whole piece would cross
+ * (tok_bpe_merge_chunked): linear, and the heap stays in the cache.
  *
  * Two things make encoding fast without changing a single id:
  * - A bounded cache from piece bytes to ids (HF keeps one of 10,000 words,
@@ -232,7 +235,7 @@ static size_t initial_symbols(struct tok *t, const char *s, size_t len)
  * happened, and each change of the chunk's first and last symbol.
  */
 struct bpe_edge {
-	uint32_t at;                  /* the change came with merge number at (the symbol as it was from the start: UINT32_MAX) */
+	uint32_t at;                  /* the change came with merge number at (UINT32_MAX: the first symbol) */
 	uint32_t id, off, len;        /* the symbol afterwards; off in the piece */
 };
 
@@ -490,9 +493,13 @@ size_t tok_bpe_merge_chunked(struct tok *t, const char *s, size_t len, size_t ch
 		if (!held) {
 			n = near_cuts(t, s, cur->start, next->end, cur->start + chunk / 4, next->end - chunk / 4, planned,
 				      cuts);
-			for (k = 0; k < n && !held; k++)
-				if (cuts[k] != planned && (held = try_cut(t, s, len, prev, cur->start, cuts[k], chunk, spare, next)))
+			for (k = 0; k < n && !held; k++) {
+				if (cuts[k] == planned)
+					continue;
+				held = try_cut(t, s, len, prev, cur->start, cuts[k], chunk, spare, next);
+				if (held)
 					run_swap(&cur, &spare);
+			}
 		}
 		if (!held) {
 			run_chunk(t, s, cur->start, chunk_end(s, len, planned + (planned - cur->start), chunk / 2), spare);
