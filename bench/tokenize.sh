@@ -124,3 +124,30 @@ for what, ours, peer, goal in goals:
     print("%-52s %6.2fx (cold %5.2fx)  goal >= %gx: %s" % (what, x, cold[ours] / mbps[peer], goal,
                                                          "met" if x >= goal else "NOT met"))
 EOF
+
+# One huge word (issue 9): a run of one letter and random letters, 1, 16 and 100 MiB on one line,
+# no pre-split boundary in it. Time and peak RSS should grow linearly with the length.
+command -v /usr/bin/time >/dev/null || { echo "bench: /usr/bin/time not found: no huge-word figures" >&2; exit 0; }
+data=$root/tests/data/tokenizers
+for kind in run random; do
+	for mb in 1 16 100; do
+		w=$work/word-$kind-${mb}m.txt
+		[ -s "$w" ] || python3 -c 'import random, sys
+random.seed(9)
+chars = "a" if sys.argv[1] == "run" else "abcdefghijklmnopqrstuvwxyz"
+sys.stdout.write("".join(random.choices(chars, k=int(sys.argv[2]) << 20)) + "\n")' "$kind" "$mb" >"$w"
+	done
+done
+echo
+printf '%-34s %-6s %5s %8s %8s %9s %10s\n' "one word" kind MiB "wall s" "cpu s" "RSS MiB" "cpu s/MiB"
+for tok in qwen3.tokenizer.json.zst mistral-7b-v0.1.tokenizer.json.zst cl100k_base.tiktoken.zst; do
+	for kind in run random; do
+		for mb in 1 16 100; do
+			/usr/bin/time -f '%e %U %S %M' -o "$work/time.txt" \
+				"$bin/tokenize" encode -q -t "$data/$tok" "$work/word-$kind-${mb}m.txt" >/dev/null || exit 1
+			read -r wall user sys rss <"$work/time.txt"
+			awk -v t="$tok" -v k="$kind" -v mb="$mb" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" 'BEGIN {
+				printf "%-34s %-6s %5d %8.2f %8.2f %9.0f %10.3f\n", t, k, mb, w, u + s, r / 1024, (u + s) / mb }'
+		done
+	done
+done

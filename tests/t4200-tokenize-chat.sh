@@ -304,7 +304,7 @@ test_expect_success 'malformed samples: positioned errors, exit 1, nothing writt
 	EOF
 	test_must_fail_with 1 tokenize build -t "$QWEN" --out bad bad.jsonl 2>err &&
 	grep "^tokenize: bad.jsonl:2: no \"messages\" (a chat sample) and no \"text\" (a text record)\$" err &&
-	grep "^tokenize: read 2, wrote 1, rejected 1;" err &&
+	grep "^tokenize: read 2, rejected 1; failed: nothing added to bad$" err &&
 	! test -e bad/manifest.json &&
 	! ls bad | grep . &&
 	tokenize build -t "$QWEN" --max-errors 7 --split 100,0,0 --out bad bad.jsonl 2>err &&

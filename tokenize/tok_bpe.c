@@ -5,7 +5,10 @@
  * by (rank, position), so the lowest rank wins and ties go to the leftmost
  * pair. Popped entries whose pair has changed since they were pushed are
  * stale and skipped. O(n log n) per piece, which matters for SentencePiece
- * models with no pre-tokenizer, where a whole line is one piece.
+ * models with no pre-tokenizer, where a whole line is one piece. A piece of
+ * CHUNKED_MIN_PIECE bytes or more (a word of megabytes) is merged in chunks
+ * of CHUNK_BYTES, cut only where no merge of the whole piece would cross
+ * (tok_bpe_merge_chunked): linear, and the heap stays in the cache.
  *
  * Two things make encoding fast without changing a single id:
  * - A bounded cache from piece bytes to ids (HF keeps one of 10,000 words,
@@ -35,6 +38,16 @@ void tok_ids_push(struct tok_ids *ids, uint32_t id)
 	if (ids->len == ids->cap)
 		ids->v = xgrow(ids->v, &ids->cap, ids->len + 1, sizeof(*ids->v));
 	ids->v[ids->len++] = id;
+}
+
+static void ids_append(struct tok_ids *out, const uint32_t *v, size_t n)
+{
+	if (!n)
+		return; /* v may be NULL: a piece with no ids (all of it unknown, no unk token) */
+	if (out->len + n > out->cap)
+		out->v = xgrow(out->v, &out->cap, out->len + n, sizeof(*out->v));
+	memcpy(out->v + out->len, v, n * sizeof(*v));
+	out->len += n;
 }
 
 static int heap_less(const struct tok_heap_ent *a, const struct tok_heap_ent *b)
@@ -147,6 +160,10 @@ static void add_sym(struct tok *t, size_t *n, uint32_t id, size_t off, size_t le
 
 /* ---- the piece cache, and what find_cuts() learnt of the vocabulary ---- */
 
+/* Pieces this long are merged in chunks of CHUNK_BYTES (tok_bpe_merge_chunked). */
+#define CHUNK_BYTES 1024
+#define CHUNKED_MIN_PIECE (4 * CHUNK_BYTES)
+
 #define CACHE_SLOTS (1u << 17)        /* a power of two */
 #define CACHE_MAX_ENTRIES (1u << 16)  /* half the slots: short probes */
 #define CACHE_MAX_PIECE 255           /* as HF; longer pieces are rare and not cached */
@@ -212,12 +229,306 @@ static size_t initial_symbols(struct tok *t, const char *s, size_t len)
 	return n;
 }
 
+/*
+ * What a merge loop over one chunk of a piece did, for cut_holds(): the key
+ * (rank << 32 | byte offset in the piece) of every merge in the order they
+ * happened, and each change of the chunk's first and last symbol.
+ */
+struct bpe_edge {
+	uint32_t at;                  /* the change came with merge number at (UINT32_MAX: the first symbol) */
+	uint32_t id, off, len;        /* the symbol afterwards; off in the piece */
+};
+
+struct bpe_run {
+	size_t start, end;            /* the chunk: bytes [start, end) of the piece */
+	struct tok_ids ids;           /* what the chunk encodes to, alone */
+	uint64_t *keys;
+	size_t nkeys, cap_keys;
+	struct bpe_edge *first, *last;
+	size_t nfirst, cap_first, nlast, cap_last;
+};
+
+static void edge_push(struct bpe_edge **v, size_t *n, size_t *cap, uint32_t at, const struct tok_sym *sym,
+		      size_t start)
+{
+	if (*n == *cap)
+		*v = xgrow(*v, cap, *n + 1, sizeof(**v));
+	(*v)[*n].at = at;
+	(*v)[*n].id = sym->id;
+	(*v)[*n].off = (uint32_t)(start + sym->off);
+	(*v)[*n].len = sym->len;
+	(*n)++;
+}
+
+/* The merge loop over t->syms[0, nsyms) (huggingface word.rs merge_all); with log, records each merge. */
+static void merge_loop(struct tok *t, const char *s, size_t nsyms, struct bpe_run *log)
+{
+	size_t nheap = 0, i;
+
+	for (i = 0; i + 1 < nsyms; i++)
+		push_pair(t, s, &nheap, (int32_t)i);
+	while (nheap) {
+		struct tok_heap_ent e = heap_pop(t, &nheap);
+		struct tok_sym *a = &t->syms[e.pos], *b;
+		int was_first, was_last;
+
+		if (a->len == 0 || a->next != (int32_t)e.right || a->id != e.lid)
+			continue;
+		b = &t->syms[e.right];
+		if (b->id != e.rid)
+			continue;
+		was_first = a->prev < 0;
+		was_last = b->next < 0;
+		a->id = e.id;
+		a->len += b->len;
+		a->next = b->next;
+		if (b->next >= 0)
+			t->syms[b->next].prev = (int32_t)e.pos;
+		b->len = 0;
+		if (log) {
+			if (log->nkeys == log->cap_keys)
+				log->keys = xgrow(log->keys, &log->cap_keys, log->nkeys + 1, sizeof(*log->keys));
+			log->keys[log->nkeys++] = (uint64_t)e.rank << 32 | (log->start + a->off);
+			if (was_first)
+				edge_push(&log->first, &log->nfirst, &log->cap_first, (uint32_t)log->nkeys - 1, a, log->start);
+			if (was_last)
+				edge_push(&log->last, &log->nlast, &log->cap_last, (uint32_t)log->nkeys - 1, a, log->start);
+		}
+		if (a->prev >= 0)
+			push_pair(t, s, &nheap, a->prev);
+		push_pair(t, s, &nheap, (int32_t)e.pos);
+	}
+}
+
+/* Appends the ids of the symbols left in t->syms (those with no token have none). */
+static void emit_symbols(const struct tok *t, size_t nsyms, struct tok_ids *out)
+{
+	int32_t k;
+
+	for (k = nsyms ? 0 : -1; k >= 0; k = t->syms[k].next)
+		if (t->syms[k].id != TOK_NONE)
+			tok_ids_push(out, t->syms[k].id);
+}
+
+/* BPE of bytes [start, end) of piece s alone, as chunk r. */
+static void run_chunk(struct tok *t, const char *s, size_t start, size_t end, struct bpe_run *r)
+{
+	size_t nsyms;
+
+	r->start = start;
+	r->end = end;
+	r->ids.len = r->nkeys = r->nfirst = r->nlast = 0;
+	nsyms = initial_symbols(t, s + start, end - start);
+	edge_push(&r->first, &r->nfirst, &r->cap_first, UINT32_MAX, &t->syms[0], start);
+	edge_push(&r->last, &r->nlast, &r->cap_last, UINT32_MAX, &t->syms[nsyms - 1], start);
+	merge_loop(t, s + start, nsyms, r);
+	emit_symbols(t, nsyms, &r->ids);
+}
+
+static void run_release(struct bpe_run *r)
+{
+	tok_ids_release(&r->ids);
+	free(r->keys);
+	free(r->first);
+	free(r->last);
+}
+
+/* The key of the merge of x and y, or UINT64_MAX when they have none (or must not be cut apart). */
+static uint64_t crossing_key(const struct tok *t, const char *s, const struct bpe_edge *x, const struct bpe_edge *y)
+{
+	struct tok_sym a = { x->id, x->off, x->len, -1, -1 }, b = { y->id, y->off, y->len, -1, -1 };
+	uint32_t rank, id;
+
+	if (t->fuse_unk && x->id == t->unk && y->id == t->unk && t->unk != TOK_NONE)
+		return 0; /* a run of unknown characters is one symbol: never cut it */
+	if (!pair_lookup(t, s, &a, &b, &rank, &id))
+		return UINT64_MAX;
+	return (uint64_t)rank << 32 | x->off;
+}
+
+/*
+ * Whether encoding L and R as one would merge nothing across the cut between
+ * them, so that it gives L's ids then R's. Proof sketch: while no merge has
+ * crossed the cut, each side evolves as it does alone, and the whole run pops
+ * the smaller of the two sides' next merges (their keys are distinct). The
+ * pair across the cut, (last symbol of L, first symbol of R) at any time, is
+ * in the heap too, and is merged as soon as its key is below both sides'
+ * next keys while neither symbol has changed. So replaying the two logs in
+ * that order decides it exactly; pops of stale entries change nothing and are
+ * not logged. Other chunks farther away only interleave their merges.
+ */
+static int cut_holds(const struct tok *t, const char *s, const struct bpe_run *L, const struct bpe_run *R)
+{
+	size_t i = 0, j = 0, ex = 1, ey = 1;
+	const struct bpe_edge *x = &L->last[0], *y = &R->first[0];
+	uint64_t c = crossing_key(t, s, x, y);
+
+	for (;;) {
+		uint64_t hl = i < L->nkeys ? L->keys[i] : UINT64_MAX, hr = j < R->nkeys ? R->keys[j] : UINT64_MAX;
+
+		if (c != UINT64_MAX && c <= hl && c < hr)
+			return 0;
+		if (hl == UINT64_MAX && hr == UINT64_MAX)
+			return 1;
+		if (hl < hr) {
+			if (ex < L->nlast && L->last[ex].at == i) {
+				x = &L->last[ex++];
+				c = crossing_key(t, s, x, y);
+			}
+			i++;
+		} else {
+			if (ey < R->nfirst && R->first[ey].at == j) {
+				y = &R->first[ey++];
+				c = crossing_key(t, s, x, y);
+			}
+			j++;
+		}
+	}
+}
+
+/* The first character boundary at or after at (at most len); a tail shorter than min goes with the chunk. */
+static size_t chunk_end(const char *s, size_t len, size_t at, size_t min)
+{
+	if (at >= len || len - at < min)
+		return len;
+	while (at < len && ((unsigned char)s[at] & 0xC0) == 0x80)
+		at++;
+	return at;
+}
+
+static void run_swap(struct bpe_run **a, struct bpe_run **b)
+{
+	struct bpe_run *tmp = *a;
+
+	*a = *b;
+	*b = tmp;
+}
+
+static struct tok_bpe_cache *cache_new(const struct tok *t);
+
+static void bpe_merge_whole(struct tok *t, const char *s, size_t len, struct tok_ids *out)
+{
+	size_t nsyms = initial_symbols(t, s, len);
+
+	merge_loop(t, s, nsyms, NULL);
+	emit_symbols(t, nsyms, out);
+}
+
+#define NEAR_CUTS 6
+
+/*
+ * The symbol boundaries of bytes [start, end) of s encoded alone that lie
+ * within [lo, hi], the NEAR_CUTS nearest to near first, into cuts. Far from
+ * the ends of a stretch, its tokens are those of the whole piece, so these
+ * are where a cut is likely to hold. @return how many.
+ */
+static size_t near_cuts(struct tok *t, const char *s, size_t start, size_t end, size_t lo, size_t hi, size_t near,
+			size_t *cuts)
+{
+	size_t nsyms = initial_symbols(t, s + start, end - start), n = 0, i, j;
+	int32_t k;
+
+	merge_loop(t, s + start, nsyms, NULL);
+	for (k = nsyms ? 0 : -1; k >= 0; k = t->syms[k].next) {
+		size_t at = start + t->syms[k].off, d = at > near ? at - near : near - at;
+
+		if (at < lo || at > hi)
+			continue;
+		for (i = 0; i < n; i++) {
+			size_t di = cuts[i] > near ? cuts[i] - near : near - cuts[i];
+
+			if (d < di)
+				break;
+		}
+		if (i >= NEAR_CUTS)
+			continue;
+		for (j = n < NEAR_CUTS ? n++ : NEAR_CUTS - 1; j > i; j--)
+			cuts[j] = cuts[j - 1];
+		cuts[i] = at;
+	}
+	return n;
+}
+
+/*
+ * Cuts the chunk from start at cut: encodes [start, cut) into *cand and the
+ * next chunk of about span bytes into next. @return 1 when the cut holds,
+ * and the cut before start (after prev) still does.
+ */
+static int try_cut(struct tok *t, const char *s, size_t len, const struct bpe_run *prev, size_t start, size_t cut,
+		   size_t span, struct bpe_run *cand, struct bpe_run *next)
+{
+	run_chunk(t, s, start, cut, cand);
+	if (prev && !cut_holds(t, s, prev, cand))
+		return 0;
+	run_chunk(t, s, cut, chunk_end(s, len, cut + span, span / 2), next);
+	return cut_holds(t, s, cand, next);
+}
+
+/*
+ * A long piece (one word of megabytes: a run of one character, a base64
+ * blob) in time and memory linear in its length, with the ids of one merge
+ * loop over all of it: the piece is cut into chunks of about chunk bytes
+ * that are encoded alone, and a cut is kept only when cut_holds() proves
+ * that no merge would cross it. Where the planned cut does not hold, the
+ * token boundaries near it (near_cuts) are tried (moving a cut changes the
+ * chunk before it, so its own first cut is checked again); where none holds,
+ * the chunk doubles. When a doubled chunk's first cut fails, the whole piece
+ * goes through one merge loop. @return the number of chunks (1: one loop).
+ */
+size_t tok_bpe_merge_chunked(struct tok *t, const char *s, size_t len, size_t chunk, struct tok_ids *out)
+{
+	struct bpe_run runs[4], *prev = NULL, *cur = &runs[0], *next = &runs[1], *spare = &runs[2];
+	size_t base = out->len, k, n, chunks = 1, cuts[NEAR_CUTS];
+
+	if (!t->bpe_cache)
+		t->bpe_cache = cache_new(t);
+	memset(runs, 0, sizeof(runs));
+	run_chunk(t, s, 0, chunk_end(s, len, chunk, chunk / 2), cur);
+	while (cur->end < len) {
+		size_t planned = cur->end;
+		int held;
+
+		run_chunk(t, s, planned, chunk_end(s, len, planned + chunk, chunk / 2), next);
+		held = cut_holds(t, s, cur, next);
+		if (!held) {
+			n = near_cuts(t, s, cur->start, next->end, cur->start + chunk / 4, next->end - chunk / 4, planned,
+				      cuts);
+			for (k = 0; k < n && !held; k++) {
+				if (cuts[k] == planned)
+					continue;
+				held = try_cut(t, s, len, prev, cur->start, cuts[k], chunk, spare, next);
+				if (held)
+					run_swap(&cur, &spare);
+			}
+		}
+		if (!held) {
+			run_chunk(t, s, cur->start, chunk_end(s, len, planned + (planned - cur->start), chunk / 2), spare);
+			if (prev && !cut_holds(t, s, prev, spare)) {
+				out->len = base;
+				bpe_merge_whole(t, s, len, out);
+				chunks = 1;
+				goto out;
+			}
+			run_swap(&cur, &spare);
+			continue;
+		}
+		ids_append(out, cur->ids.v, cur->ids.len);
+		chunks++;
+		if (!prev)
+			prev = &runs[3];
+		run_swap(&prev, &cur);
+		run_swap(&cur, &next);
+	}
+	ids_append(out, cur->ids.v, cur->ids.len);
+out:
+	for (k = 0; k < 4; k++)
+		run_release(&runs[k]);
+	return chunks;
+}
+
 /* BPE of one piece, without the cache. */
 static void bpe_merge(struct tok *t, const char *s, size_t len, struct tok_ids *out)
 {
-	size_t nsyms, nheap = 0, i;
-	int32_t k;
-
 	if (t->ignore_merges || t->tiktoken) {
 		uint32_t id = tok_vocab_find(t, s, len);
 
@@ -226,31 +537,10 @@ static void bpe_merge(struct tok *t, const char *s, size_t len, struct tok_ids *
 			return;
 		}
 	}
-	nsyms = initial_symbols(t, s, len);
-	for (i = 0; i + 1 < nsyms; i++)
-		push_pair(t, s, &nheap, (int32_t)i);
-	while (nheap) {
-		struct tok_heap_ent e = heap_pop(t, &nheap);
-		struct tok_sym *a = &t->syms[e.pos], *b;
-
-		if (a->len == 0 || a->next != (int32_t)e.right || a->id != e.lid)
-			continue;
-		b = &t->syms[e.right];
-		if (b->id != e.rid)
-			continue;
-		a->id = e.id;
-		a->len += b->len;
-		a->next = b->next;
-		if (b->next >= 0)
-			t->syms[b->next].prev = (int32_t)e.pos;
-		b->len = 0;
-		if (a->prev >= 0)
-			push_pair(t, s, &nheap, a->prev);
-		push_pair(t, s, &nheap, (int32_t)e.pos);
-	}
-	for (k = nsyms ? 0 : -1; k >= 0; k = t->syms[k].next)
-		if (t->syms[k].id != TOK_NONE)
-			tok_ids_push(out, t->syms[k].id);
+	if (len >= CHUNKED_MIN_PIECE)
+		tok_bpe_merge_chunked(t, s, len, CHUNK_BYTES, out);
+	else
+		bpe_merge_whole(t, s, len, out);
 }
 
 void tok_bpe_cache_free(struct tok_bpe_cache *c)
@@ -269,16 +559,6 @@ static void cache_clear(struct tok_bpe_cache *c)
 	c->entries = 0;
 	ling_buf_reset(&c->keys);
 	c->ids.len = 0;
-}
-
-static void ids_append(struct tok_ids *out, const uint32_t *v, size_t n)
-{
-	if (!n)
-		return; /* v may be NULL: a piece with no ids (all of it unknown, no unk token) */
-	if (out->len + n > out->cap)
-		out->v = xgrow(out->v, &out->cap, out->len + n, sizeof(*out->v));
-	memcpy(out->v + out->len, v, n * sizeof(*v));
-	out->len += n;
 }
 
 /* Encodes a piece through the cache. */

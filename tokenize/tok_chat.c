@@ -514,9 +514,38 @@ static int read_role(const json_t *m, size_t i, enum role *role, struct ling_err
 }
 
 /*
+ * Whether a call's arguments are what the templates render as
+ * <args-json-object>: an object, or a string that holds one (rendered as it
+ * is, so it must be JSON). @return 0 or LING_EDATA with err.
+ */
+static int check_arguments(const json_t *args, size_t i, size_t k, struct ling_err *err)
+{
+	json_error_t jerr;
+	json_t *parsed;
+	int is_object;
+
+	if (json_is_object(args))
+		return 0;
+	if (!json_is_string(args))
+		return ling_err_set(err, LING_EDATA, "messages[%zu].tool_calls[%zu].function.arguments: not a JSON object",
+				    i, k);
+	parsed = json_loadb(json_string_value(args), json_string_length(args), JSON_DECODE_ANY, &jerr);
+	if (!parsed)
+		return ling_err_set(err, LING_EDATA, "messages[%zu].tool_calls[%zu].function.arguments: not JSON: %s",
+				    i, k, jerr.text);
+	is_object = json_is_object(parsed);
+	json_decref(parsed);
+	if (!is_object)
+		return ling_err_set(err, LING_EDATA, "messages[%zu].tool_calls[%zu].function.arguments: not a JSON object",
+				    i, k);
+	return 0;
+}
+
+/*
  * Checks the sample's shape before anything is emitted: messages a
  * non-empty array of objects with known roles, tool_calls arrays of calls
- * with a function name and arguments, tools an array.
+ * with a function name and arguments that are a JSON object, tools an array
+ * of objects.
  */
 static int check_sample(const json_t *sample, const json_t **messages, const json_t **tools, struct ling_err *err)
 {
@@ -533,6 +562,9 @@ static int check_sample(const json_t *sample, const json_t **messages, const jso
 		return ling_err_set(err, LING_EDATA, "messages: empty");
 	if (tl && !json_is_null(tl) && !json_is_array(tl))
 		return ling_err_set(err, LING_EDATA, "tools: not an array");
+	json_array_foreach(tl, i, m)
+		if (!json_is_object(m))
+			return ling_err_set(err, LING_EDATA, "tools[%zu]: not an object", i);
 	json_array_foreach(msgs, i, m) {
 		const json_t *calls, *call, *rs;
 
@@ -566,6 +598,8 @@ static int check_sample(const json_t *sample, const json_t **messages, const jso
 			if (!args)
 				return ling_err_set(err, LING_EDATA, "messages[%zu].tool_calls[%zu].function.arguments: missing",
 						    i, k);
+			if ((rc = check_arguments(args, i, k, err)))
+				return rc;
 		}
 	}
 	*messages = msgs;

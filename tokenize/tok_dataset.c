@@ -1230,13 +1230,14 @@ static int lock_dir(const char *dir, struct ling_err *err)
 		return ling_err_at(err, LING_EUSAGE, dir, 0, 0, "not a directory");
 	ling_buf_addf(&p, "%s/.lock", dir);
 	fd = open(p.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	ling_buf_release(&p);
 	if (fd < 0)
-		return ling_err_at(err, LING_EIO, dir, 0, 0, "cannot create the lock file: %s", strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		fd = ling_err_at(err, LING_EIO, p.data, 0, 0, "cannot create the lock file: %s", strerror(errno));
+	else if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		close(fd);
-		return ling_err_at(err, LING_EUSAGE, dir, 0, 0, "in use by another tokenize run");
+		/* A runtime condition, not a usage error: the same command succeeds once the other run ends. */
+		fd = ling_err_at(err, LING_EIO, p.data, 0, 0, "locked: the dataset is in use by another tokenize run");
 	}
+	ling_buf_release(&p);
 	return fd;
 }
 

@@ -8,6 +8,7 @@
 #include "../common/ling_jsonl.h"
 #include <jansson.h>
 #include "../common/ling_mem.h"
+#include "../common/ling_stdio.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -76,6 +77,7 @@ struct run {
 	int decode, jsonl;
 	unsigned flags;
 	long long max_errors, errors, read, wrote;
+	long long pending;          /* lines in out, not written yet (wrote counts those that were) */
 	struct tok_ids ids;
 	struct ling_buf out, text;
 	/* encode --jsonl: "text" found by ling_jsonl_scan (see scan_text) */
@@ -274,12 +276,16 @@ out:
 	return rc;
 }
 
+/* Writes the lines in run->out. stdout is unbuffered, so a line counts as written when the write returned. */
 static int flush_out(struct run *run, struct ling_err *err)
 {
-	if (run->out.len && fwrite(run->out.data, 1, run->out.len, stdout) != run->out.len)
-		return ling_err_set(err, LING_EIO, "cannot write to stdout");
+	int rc = ling_stdout_write(run->out.data, run->out.len, err);
+
+	if (!rc)
+		run->wrote += run->pending;
+	run->pending = 0;
 	ling_buf_reset(&run->out);
-	return 0;
+	return rc;
 }
 
 /* @return 0, or a negative ling_errc that ends the run (already printed when it was a bad line). */
@@ -307,24 +313,48 @@ static int do_file(struct run *run, const char *path, int *stopped, struct ling_
 			ling_err_clear(err);
 			continue;
 		}
-		run->wrote++;
+		run->pending++;
 		if (run->out.len > (1 << 16) && (rc = flush_out(run, err)))
 			break;
 	}
 	ling_input_close(in);
 	if (rc > 0)
 		rc = 0;
-	/* What was written before a bad line still goes out. */
+	/* What was converted before a bad line still goes out. */
 	if (!rc)
 		rc = flush_out(run, err);
-	else
-		flush_out(run, &ferr);
+	else if (run->out.len && flush_out(run, &ferr))
+		ling_err_print("tokenize", &ferr);
 	return rc;
 }
 
 static int is_tiktoken(const char *path)
 {
 	return strstr(path, ".tiktoken") != NULL;
+}
+
+/* Whether the inputs name stdin. */
+static int reads_stdin(const char *const *files, size_t nfiles)
+{
+	size_t i;
+
+	for (i = 0; i < nfiles; i++)
+		if (!strcmp(files[i], "-"))
+			return 1;
+	return 0;
+}
+
+/* Prints --help through the checked writes. @return the exit status. */
+static int print_help(void)
+{
+	struct ling_err err;
+
+	ling_err_clear(&err);
+	if (ling_stdout_write(usage_text, strlen(usage_text), &err) || ling_stdout_finish(&err)) {
+		ling_err_print("tokenize", &err);
+		return 1;
+	}
+	return 0;
 }
 
 /* ---- tokenize build ---- */
@@ -369,8 +399,8 @@ static int parse_split(const char *s, unsigned *w)
 	return 0;
 }
 
-/* tokenize build: argv[1] is "build". */
-static int build_main(int argc, char **argv)
+/* tokenize build: argv[1] is "build"; closed: what ling_stdio_init() returned. */
+static int build_main(int argc, char **argv, int closed)
 {
 	static const struct option options[] = {
 		{ "tokenizer", required_argument, NULL, 't' },  { "encoding", required_argument, NULL, 'E' },
@@ -426,7 +456,7 @@ static int build_main(int argc, char **argv)
 				return usage_error("--max-errors needs a number >= 0");
 			break;
 		case 'q': quiet = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
+		case 'h': return print_help();
 		case 'V': ling_print_version("tokenize"); return 0;
 		default: return usage_error(NULL);
 		}
@@ -439,6 +469,10 @@ static int build_main(int argc, char **argv)
 		return usage_error("--encoding is for tiktoken files");
 	o.files = optind < argc ? (const char *const *)argv + optind : stdin_only;
 	o.nfiles = optind < argc ? (size_t)(argc - optind) : 1;
+	if (ling_stdio_require(closed, reads_stdin(o.files, o.nfiles) ? LING_STDIN_CLOSED : 0, &err)) {
+		ling_err_print("tokenize", &err);
+		return ling_err_exit_code(&err);
+	}
 	o.on_reject = build_reject;
 	o.on_skip = build_skip;
 	ling_progress_init(&progress);
@@ -448,7 +482,11 @@ static int build_main(int argc, char **argv)
 	ling_progress_done(&progress);
 	if (rc)
 		ling_err_print("tokenize", &err);
-	if (!quiet)
+	if (!quiet && rc)
+		/* A failed build removes what it wrote and leaves the manifest as it was. */
+		fprintf(stderr, "tokenize: read %lld, rejected %lld; failed: nothing added to %s\n", st.read,
+			st.rejected, o.dir);
+	else if (!quiet)
 		fprintf(stderr,
 			"tokenize: read %lld, wrote %lld, rejected %lld; %llu tokens (%llu trained) in %u shards; "
 			"documents: train %lld, valid %lld, test %lld\n",
@@ -469,12 +507,12 @@ int main(int argc, char **argv)
 	const char *tok_path = NULL, *encoding = NULL, *stdin_only[] = { "-" }, **files;
 	struct run run;
 	struct ling_err err;
-	int c, i, nfiles, quiet = 0, rc = 0, stopped = 0;
+	int c, i, nfiles, quiet = 0, rc = 0, stopped = 0, closed = ling_stdio_init();
 
 	if (argc > 1 && !strcmp(argv[1], "build"))
-		return build_main(argc, argv);
+		return build_main(argc, argv, closed);
 	if (argc > 1 && !strcmp(argv[1], "train"))
-		return tokenize_train_main(argc - 1, argv + 1);
+		return tokenize_train_main(argc - 1, argv + 1, closed);
 	memset(&run, 0, sizeof(run));
 	ling_err_clear(&err);
 	while ((c = getopt_long(argc, argv, "t:jse:qhV", options, NULL)) != -1) {
@@ -488,7 +526,7 @@ int main(int argc, char **argv)
 				return usage_error("--max-errors needs a number >= 0");
 			break;
 		case 'q': quiet = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
+		case 'h': return print_help();
 		case 'V': ling_print_version("tokenize"); return 0;
 		default: return usage_error(NULL);
 		}
@@ -508,6 +546,13 @@ int main(int argc, char **argv)
 		return usage_error("--encoding is for tiktoken files");
 	files = optind < argc ? (const char **)argv + optind : stdin_only;
 	nfiles = optind < argc ? argc - optind : 1;
+	if (ling_stdio_require(closed, LING_STDOUT_CLOSED | (reads_stdin(files, (size_t)nfiles) ? LING_STDIN_CLOSED : 0),
+			       &err)) {
+		ling_err_print("tokenize", &err);
+		return ling_err_exit_code(&err);
+	}
+	/* Our own 64 KiB blocks are the buffer: a block is written when fwrite returns (see flush_out). */
+	setvbuf(stdout, NULL, _IONBF, 0);
 	rc = is_tiktoken(tok_path) ? tok_load_tiktoken(&run.tok, tok_path, encoding, &err)
 				   : tok_load_hf(&run.tok, tok_path, &err);
 	if (rc) {
@@ -522,14 +567,13 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < nfiles && !rc; i++)
 		rc = do_file(&run, files[i], &stopped, &err);
+	if (!rc)
+		rc = ling_stdout_finish(&err);
 	if (rc && !stopped)
 		ling_err_print("tokenize", &err);
-	if (fflush(stdout) && !rc) {
-		fprintf(stderr, "tokenize: cannot write to stdout\n");
-		rc = LING_EIO;
-	}
 	if (!quiet)
-		fprintf(stderr, "tokenize: read %lld, wrote %lld, rejected %lld\n", run.read, run.wrote, run.errors);
+		fprintf(stderr, "tokenize: read %lld, wrote %lld, rejected %lld%s\n", run.read, run.wrote, run.errors,
+			rc ? "; stopped by the error above" : "");
 	tok_free(run.tok);
 	tok_ids_release(&run.ids);
 	ling_buf_release(&run.out);

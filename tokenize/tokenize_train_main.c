@@ -6,6 +6,7 @@
 #include "../common/ling_input.h"
 #include "../common/ling_jsonl.h"
 #include "../common/ling_mem.h"
+#include "../common/ling_stdio.h"
 #include "../common/ling_utf8.h"
 
 #include <getopt.h>
@@ -195,7 +196,7 @@ static int do_file(struct train_run *run, const char *path, int *stopped, struct
 	return rc;
 }
 
-int tokenize_train_main(int argc, char **argv)
+int tokenize_train_main(int argc, char **argv, int closed)
 {
 	static const struct option options[] = {
 		{ "vocab-size", required_argument, NULL, 'n' }, { "min-frequency", required_argument, NULL, 'm' },
@@ -268,6 +269,18 @@ int tokenize_train_main(int argc, char **argv)
 	}
 	files = optind < argc ? (const char **)argv + optind : stdin_only;
 	nfiles = optind < argc ? argc - optind : 1;
+	for (i = 0; i < nfiles && !rc; i++) {
+		if (!strcmp(files[i], "-"))
+			rc = ling_stdio_require(closed, LING_STDIN_CLOSED, &err);
+		else if (ling_same_file(files[i], out))
+			rc = ling_err_set(&err, LING_EUSAGE, "--out %s is the input %s: it would be overwritten", out,
+					  files[i]);
+	}
+	if (rc) {
+		ling_err_print("tokenize", &err);
+		rc = 2;
+		goto out;
+	}
 	for (i = 0; i < nfiles && !rc; i++)
 		rc = do_file(&run, files[i], &stopped, &err);
 	if (!rc)
@@ -279,7 +292,9 @@ int tokenize_train_main(int argc, char **argv)
 	if (!quiet && !rc)
 		fprintf(stderr, "tokenize: %llu words (%zu distinct), %zu merges, vocabulary %zu of %zu\n",
 			(unsigned long long)stats.words, stats.distinct, stats.merges, stats.vocab, opts.vocab_size);
-	if (!quiet)
+	if (!quiet && rc)
+		fprintf(stderr, "tokenize: read %lld, rejected %lld; failed: %s not written\n", run.read, run.errors, out);
+	else if (!quiet)
 		fprintf(stderr, "tokenize: read %lld, wrote %zu, rejected %lld\n", run.read, stats.vocab, run.errors);
 	rc = rc ? (rc == LING_EUSAGE ? 2 : 1) : 0;
 out:

@@ -514,6 +514,165 @@ static void test_fast_path_real(void)
 	ling_buf_release(&json);
 }
 
+/* ---- long pieces in chunks: the ids of one merge loop ---- */
+
+static unsigned long long rng_state = 88172645463325252ULL;
+
+static unsigned rnd(unsigned n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (unsigned)(rng_state % n);
+}
+
+/* A random string over alphabet: runs of one character, or characters at random. */
+static void random_text(struct ling_buf *b, const char *alphabet, size_t len)
+{
+	size_t n = strlen(alphabet);
+
+	ling_buf_reset(b);
+	while (b->len < len) {
+		char c = alphabet[rnd((unsigned)n)];
+		size_t run = rnd(4) ? 1 : 1 + rnd(40);
+
+		while (run-- && b->len < len)
+			ling_buf_addc(b, c);
+	}
+}
+
+/* Chunked against one loop (chunk >= len) on text. @return 1 when the ids agree; *chunks counts chunked runs. */
+static int chunked_agrees(struct tok *t, const struct ling_buf *text, size_t chunk, size_t *chunked)
+{
+	struct tok_ids whole = TOK_IDS_INIT, cut = TOK_IDS_INIT;
+	int same;
+
+	tok_bpe_merge_chunked(t, text->data, text->len, text->len + 1, &whole);
+	if (tok_bpe_merge_chunked(t, text->data, text->len, chunk, &cut) > 1)
+		(*chunked)++;
+	same = whole.len == cut.len && !memcmp(whole.v, cut.v, whole.len * sizeof(*whole.v));
+	tok_ids_release(&whole);
+	tok_ids_release(&cut);
+	return same;
+}
+
+/*
+ * A random BPE model over a, b, c (and d unknown, fused into <unk>): random
+ * merges of tokens in random rank order, so that merges are often ranked
+ * below the merges that make their parts.
+ */
+static struct tok *random_model(void)
+{
+	struct ling_buf json = LING_BUF_INIT, merges = LING_BUF_INIT;
+	char tokens[64][16];
+	size_t n = 3, i, k, nmerges = 0;
+	unsigned order[64];
+	char pairs[64][2];
+	struct tok *t;
+
+	memcpy(tokens[0], "a", 2);
+	memcpy(tokens[1], "b", 2);
+	memcpy(tokens[2], "c", 2);
+	while (n < 40) {
+		unsigned x = rnd((unsigned)n), y = rnd((unsigned)n);
+		size_t lx = strlen(tokens[x]), ly = strlen(tokens[y]);
+
+		if (lx + ly >= sizeof(tokens[0]))
+			continue;
+		memcpy(tokens[n], tokens[x], lx);
+		memcpy(tokens[n] + lx, tokens[y], ly + 1);
+		for (k = 0; k < n && strcmp(tokens[k], tokens[n]); k++)
+			;
+		if (k < n)
+			continue;
+		pairs[nmerges][0] = (char)x;
+		pairs[nmerges][1] = (char)y;
+		order[nmerges] = (unsigned)nmerges;
+		nmerges++;
+		n++;
+	}
+	for (i = nmerges; i > 1; i--) {
+		unsigned j = rnd((unsigned)i), tmp = order[i - 1];
+
+		order[i - 1] = order[j];
+		order[j] = tmp;
+	}
+	ling_buf_adds(&json, "{\"model\":{\"type\":\"BPE\",\"unk_token\":\"<unk>\",\"fuse_unk\":true,\"vocab\":{\"<unk>\":0");
+	for (i = 0; i < n; i++)
+		ling_buf_addf(&json, ",\"%s\":%zu", tokens[i], i + 1);
+	ling_buf_adds(&json, "},\"merges\":[");
+	for (i = 0; i < nmerges; i++)
+		ling_buf_addf(&merges, "%s\"%s %s\"", i ? "," : "", tokens[(int)pairs[order[i]][0]],
+			      tokens[(int)pairs[order[i]][1]]);
+	ling_buf_add(&json, merges.data, merges.len);
+	ling_buf_adds(&json, "]}}");
+	t = load(json.data);
+	ling_buf_release(&json);
+	ling_buf_release(&merges);
+	return t;
+}
+
+static void test_chunked_random_models(void)
+{
+	struct ling_buf text = LING_BUF_INIT;
+	size_t m, k, cases = 0, agree = 0, chunked = 0;
+
+	for (m = 0; m < 60; m++) {
+		struct tok *t = random_model();
+
+		if (!t) {
+			ok(0, "random model %zu loads", m);
+			continue;
+		}
+		for (k = 0; k < 40; k++) {
+			random_text(&text, k % 4 ? "abc" : "abcd", 100 + rnd(400));
+			cases++;
+			agree += chunked_agrees(t, &text, 4 + rnd(40), &chunked);
+		}
+		tok_free(t);
+	}
+	is_int((long long)agree, (long long)cases, "random models: chunked merges give the ids of one loop");
+	ok(chunked * 2 > cases, "random models: most pieces were cut (%zu of %zu)", chunked, cases);
+	ling_buf_release(&text);
+}
+
+static void test_chunked_real(void)
+{
+	static const char *const names[] = { "gpt2.tokenizer.json.zst", "mistral-7b-v0.1.tokenizer.json.zst",
+					      "qwen3.tokenizer.json.zst", "cl100k_base.tiktoken.zst" };
+	static const char *const alphabets[] = { "a", "ab", "abcdefghijklmnopqrstuvwxyz", "a b", "0123456789",
+						  "\xC3\xA9" "e", "\xE4\xB8\x80\xE4\xBA\x8C\xE4\xB8\x89", "=+/A" };
+	const char *data = getenv("LING_DATA");
+	struct ling_buf path = LING_BUF_INIT, text = LING_BUF_INIT;
+	size_t i, a, k;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct tok *t = NULL;
+		struct ling_err err;
+		size_t cases = 0, agree = 0, chunked = 0;
+
+		ling_buf_reset(&path);
+		ling_buf_addf(&path, "%s/tokenizers/%s", data ? data : "tests/data", names[i]);
+		ling_err_clear(&err);
+		if (strstr(names[i], ".tiktoken") ? tok_load_tiktoken(&t, path.data, NULL, &err)
+						  : tok_load_hf(&t, path.data, &err)) {
+			ok(0, "%s loads: %s", names[i], err.msg);
+			continue;
+		}
+		for (a = 0; a < sizeof(alphabets) / sizeof(alphabets[0]); a++)
+			for (k = 0; k < 12; k++) {
+				random_text(&text, alphabets[a], 2000 + rnd(3000));
+				cases++;
+				agree += chunked_agrees(t, &text, 16 + rnd(300), &chunked);
+			}
+		is_int((long long)agree, (long long)cases, "%s: chunked merges give the ids of one loop", names[i]);
+		ok(chunked * 4 > cases * 3, "%s: most pieces were cut (%zu of %zu)", names[i], chunked, cases);
+		tok_free(t);
+	}
+	ling_buf_release(&path);
+	ling_buf_release(&text);
+}
+
 int main(void)
 {
 	test_bytes();
@@ -524,5 +683,7 @@ int main(void)
 	test_fast_path();
 	test_fast_path_mutations();
 	test_fast_path_real();
+	test_chunked_random_models();
+	test_chunked_real();
 	return done_testing();
 }
