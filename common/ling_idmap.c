@@ -126,7 +126,8 @@ struct ling_idmap_ent *ling_idmap_insert(struct ling_idmap *m, uint64_t key, uin
 {
 	size_t i;
 
-	ling_idmap_reserve(m, 1);
+	if (over_load(m, m->n + 1, m->cap))
+		ling_idmap_reserve(m, 1);
 	for (i = ling_idmap_home(m, key); ling_idmap_used(m, i); i = (i + 1) & (m->cap - 1))
 		if (m->slots[i].key == key) {
 			if (added)
@@ -148,7 +149,8 @@ void ling_idmap_put(struct ling_idmap *m, uint64_t key, uint64_t val)
 
 void ling_idmap_add(struct ling_idmap *m, uint64_t key, uint64_t val)
 {
-	ling_idmap_reserve(m, 1);
+	if (over_load(m, m->n + 1, m->cap))
+		ling_idmap_reserve(m, 1);
 	store(m, free_slot(m, key), key, val);
 }
 

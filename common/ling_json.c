@@ -46,10 +46,10 @@ static char short_escape(unsigned char c, unsigned flags)
 	}
 }
 
-static int needs_escape(unsigned char c, unsigned flags)
+/* The bytes that only some dialects escape. */
+static int optional_escape(unsigned char c, unsigned flags)
 {
-	return c < 0x20 || c == '"' || c == '\\' || (c == '/' && (flags & LING_JSON_ESCAPE_SLASH)) ||
-	       (c >= 0x80 && (flags & LING_JSON_ENSURE_ASCII));
+	return (c == '/' && (flags & LING_JSON_ESCAPE_SLASH)) || (c >= 0x80 && (flags & LING_JSON_ENSURE_ASCII));
 }
 
 /* Writes the non-ASCII sequence at s as \u escapes. @return the bytes it took (1 for an invalid byte). */
@@ -74,6 +74,7 @@ static size_t add_non_ascii(struct ling_buf *b, const char *s, size_t n, unsigne
 
 void ling_json_add_str(struct ling_buf *b, const char *s, size_t n, unsigned flags)
 {
+	unsigned optional = flags & (LING_JSON_ESCAPE_SLASH | LING_JSON_ENSURE_ASCII);
 	size_t i = 0, run = 0;
 
 	ling_buf_reserve(b, n + 2);
@@ -82,7 +83,8 @@ void ling_json_add_str(struct ling_buf *b, const char *s, size_t n, unsigned fla
 		unsigned char c = (unsigned char)s[i];
 		char second;
 
-		if (!needs_escape(c, flags)) {
+		/* The common dialects test three things per byte, as synth_json_str did. */
+		if (c >= 0x20 && c != '"' && c != '\\' && (!optional || !optional_escape(c, flags))) {
 			i++;
 			continue;
 		}
