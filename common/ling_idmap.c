@@ -13,7 +13,7 @@
 
 #include "banned.h"
 
-#define PHI 0x9E3779B97F4A7C15ULL
+#define PHI LING_IDMAP_PHI
 
 void ling_idmap_init(struct ling_idmap *m, const struct ling_idmap_opts *opts)
 {
@@ -29,13 +29,18 @@ void ling_idmap_init(struct ling_idmap *m, const struct ling_idmap_opts *opts)
 	}
 	assert(!(m->opts.min_cap & (m->opts.min_cap - 1)));
 	assert(m->opts.load_num && m->opts.load_num < m->opts.load_den);
+	/* The three hashes as one multiply and shift, so that the probe loop has no switch. */
+	m->mul = m->opts.hash == LING_IDMAP_HASH_IDENTITY ? 1 : PHI;
+	m->shift = m->opts.hash == LING_IDMAP_HASH_MID ? 32 : 0;
+	m->val0 = !!(m->opts.flags & LING_IDMAP_VAL0_EMPTY);
+	m->fast = m->opts.hash == LING_IDMAP_HASH_LOW && !m->val0;
 }
 
 void ling_idmap_release(struct ling_idmap *m)
 {
 	free(m->slots);
 	m->slots = NULL;
-	m->cap = m->n = 0;
+	m->cap = m->n = m->limit = 0;
 }
 
 void ling_idmap_clear(struct ling_idmap *m)
@@ -43,19 +48,6 @@ void ling_idmap_clear(struct ling_idmap *m)
 	if (m->slots)
 		memset(m->slots, 0, m->cap * sizeof(*m->slots));
 	m->n = 0;
-}
-
-size_t ling_idmap_home(const struct ling_idmap *m, uint64_t key)
-{
-	switch (m->opts.hash) {
-	case LING_IDMAP_HASH_MID:
-		return (size_t)((key * PHI) >> 32) & (m->cap - 1);
-	case LING_IDMAP_HASH_IDENTITY:
-		return (size_t)key & (m->cap - 1);
-	case LING_IDMAP_HASH_LOW:
-	default:
-		return (size_t)(key * PHI) & (m->cap - 1);
-	}
 }
 
 /* The first empty slot on key's probe run. */
@@ -68,6 +60,7 @@ static size_t free_slot(const struct ling_idmap *m, uint64_t key)
 	return i;
 }
 
+/* Whether n entries in cap slots pass the load, n / cap > num / den (the copies' test). */
 static int over_load(const struct ling_idmap *m, size_t n, size_t cap)
 {
 	return n * m->opts.load_den > cap * m->opts.load_num;
@@ -84,8 +77,10 @@ void ling_idmap_reserve(struct ling_idmap *m, size_t more)
 		return;
 	m->slots = xcalloc(cap, sizeof(*m->slots));
 	m->cap = cap;
+	/* n > limit exactly when over_load(n, cap): the inline insert tests the cheaper form. */
+	m->limit = cap * m->opts.load_num / m->opts.load_den;
 	for (i = 0; i < old_cap; i++)
-		if ((m->opts.flags & LING_IDMAP_VAL0_EMPTY) ? old[i].val != 0 : old[i].key != 0)
+		if (m->val0 ? old[i].val != 0 : old[i].key != 0)
 			m->slots[free_slot(m, old[i].key)] = old[i];
 	free(old);
 }
@@ -106,27 +101,20 @@ struct ling_idmap_ent *ling_idmap_find_next(const struct ling_idmap *m, uint64_t
 	return NULL;
 }
 
-struct ling_idmap_ent *ling_idmap_find(const struct ling_idmap *m, uint64_t key)
+struct ling_idmap_ent *ling_idmap_store(struct ling_idmap *m, size_t i, uint64_t key, uint64_t val)
 {
-	size_t cursor = 0;
-
-	return ling_idmap_find_next(m, key, &cursor);
-}
-
-static struct ling_idmap_ent *store(struct ling_idmap *m, size_t i, uint64_t key, uint64_t val)
-{
-	assert((m->opts.flags & LING_IDMAP_VAL0_EMPTY) ? val != 0 : key != 0);
+	assert(m->val0 ? val != 0 : key != 0);
 	m->slots[i].key = key;
 	m->slots[i].val = val;
 	m->n++;
 	return &m->slots[i];
 }
 
-struct ling_idmap_ent *ling_idmap_insert(struct ling_idmap *m, uint64_t key, uint64_t val, int *added)
+struct ling_idmap_ent *ling_idmap_insert_any(struct ling_idmap *m, uint64_t key, uint64_t val, int *added)
 {
 	size_t i;
 
-	if (over_load(m, m->n + 1, m->cap))
+	if (m->n + 1 > m->limit)
 		ling_idmap_reserve(m, 1);
 	for (i = ling_idmap_home(m, key); ling_idmap_used(m, i); i = (i + 1) & (m->cap - 1))
 		if (m->slots[i].key == key) {
@@ -136,22 +124,19 @@ struct ling_idmap_ent *ling_idmap_insert(struct ling_idmap *m, uint64_t key, uin
 		}
 	if (added)
 		*added = 1;
-	return store(m, i, key, val);
+	return ling_idmap_store(m, i, key, val);
 }
 
 void ling_idmap_put(struct ling_idmap *m, uint64_t key, uint64_t val)
 {
-	int added;
-	struct ling_idmap_ent *e = ling_idmap_insert(m, key, val, &added);
-
-	e->val = val;
+	ling_idmap_insert(m, key, val, NULL)->val = val;
 }
 
 void ling_idmap_add(struct ling_idmap *m, uint64_t key, uint64_t val)
 {
-	if (over_load(m, m->n + 1, m->cap))
+	if (m->n + 1 > m->limit)
 		ling_idmap_reserve(m, 1);
-	store(m, free_slot(m, key), key, val);
+	ling_idmap_store(m, free_slot(m, key), key, val);
 }
 
 struct ling_idmap_ent *ling_idmap_next(const struct ling_idmap *m, size_t *pos)

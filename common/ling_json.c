@@ -46,11 +46,29 @@ static char short_escape(unsigned char c, unsigned flags)
 	}
 }
 
-/* The bytes that only some dialects escape. */
-static int optional_escape(unsigned char c, unsigned flags)
-{
-	return (c == '/' && (flags & LING_JSON_ESCAPE_SLASH)) || (c >= 0x80 && (flags & LING_JSON_ENSURE_ASCII));
-}
+/*
+ * What each byte needs: 1 an escape in every dialect (controls, '"', '\\'),
+ * 2 one with LING_JSON_ESCAPE_SLASH ('/'), 4 one with LING_JSON_ENSURE_ASCII
+ * (bytes >= 0x80). One load and test per byte in the copying loop.
+ */
+static const unsigned char escape_need[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+};
 
 /* Writes the non-ASCII sequence at s as \u escapes. @return the bytes it took (1 for an invalid byte). */
 static size_t add_non_ascii(struct ling_buf *b, const char *s, size_t n, unsigned flags)
@@ -74,33 +92,29 @@ static size_t add_non_ascii(struct ling_buf *b, const char *s, size_t n, unsigne
 
 void ling_json_add_str(struct ling_buf *b, const char *s, size_t n, unsigned flags)
 {
-	unsigned optional = flags & (LING_JSON_ESCAPE_SLASH | LING_JSON_ENSURE_ASCII);
-	size_t i = 0, run = 0;
+	unsigned char mask = (unsigned char)(1 | ((flags & LING_JSON_ESCAPE_SLASH) ? 2 : 0) |
+					     ((flags & LING_JSON_ENSURE_ASCII) ? 4 : 0));
+	size_t i, run = 0;
 
 	ling_buf_reserve(b, n + 2);
 	b->data[b->len++] = '"';
-	while (i < n) {
+	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		char second;
 
-		/* The common dialects test three things per byte, as synth_json_str did. */
-		if (c >= 0x20 && c != '"' && c != '\\' && (!optional || !optional_escape(c, flags))) {
-			i++;
+		if (!(escape_need[c] & mask))
 			continue;
-		}
 		ling_buf_add(b, s + run, i - run);
 		if (c >= 0x80) {
-			i += add_non_ascii(b, s + i, n - i, flags);
+			i += add_non_ascii(b, s + i, n - i, flags) - 1;
 		} else if ((second = short_escape(c, flags))) {
 			char esc[2] = { '\\', second };
 
 			ling_buf_add(b, esc, 2);
-			i++;
 		} else {
 			add_u_escape(b, c, flags);
-			i++;
 		}
-		run = i;
+		run = i + 1;
 	}
 	ling_buf_add(b, s + run, n - run);
 	ling_buf_addc(b, '"');

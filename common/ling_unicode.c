@@ -48,30 +48,60 @@ static int ascii_space(unsigned char c)
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
+static char ascii_lower(unsigned char c)
+{
+	return (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+}
+
+/* ASCII white space collapsed (and lowered when lower is set), as dedup's exact form did it. */
+static inline void ascii_collapse(int lower, const char *s, size_t n, struct ling_buf *out)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	char *o, *start;
+	int space = 0;
+
+	/* Local pointers: stores through a char pointer would make the compiler reload out. */
+	ling_buf_reserve(out, n);
+	o = start = out->data + out->len;
+	while (p < end) {
+		unsigned char c = *p++;
+
+		if (ascii_space(c)) {
+			space = 1;
+			continue;
+		}
+		if (space && o > start)
+			*o++ = ' ';
+		space = 0;
+		*o++ = lower ? ascii_lower(c) : (char)c;
+		/* The rest of a word. */
+		while (p < end && *p > ' ') {
+			c = *p++;
+			*o++ = lower ? ascii_lower(c) : (char)c;
+		}
+	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+}
+
 /* The ASCII path: every form is the identity or A-Z -> a-z on ASCII. */
 static void ascii_form(enum ling_unicode_form form, unsigned flags, const char *s, size_t n, struct ling_buf *out)
 {
 	int lower = form != LING_UNICODE_NFC && form != LING_UNICODE_NFKC;
-	size_t start = out->len, i;
-	int space = 0;
-	char *o;
+	size_t i, at = out->len;
 
-	ling_buf_reserve(out, n);
-	o = out->data + out->len;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((flags & LING_UNICODE_COLLAPSE_SPACE) && ascii_space(c)) {
-			space = 1;
-			continue;
-		}
-		if (space && o > out->data + start)
-			*o++ = ' ';
-		space = 0;
-		*o++ = (char)(lower && c >= 'A' && c <= 'Z' ? c + 32 : c);
+	if (flags & LING_UNICODE_COLLAPSE_SPACE) {
+		/* Constant arguments: each call gets its own loop without the test inside. */
+		if (lower)
+			ascii_collapse(1, s, n, out);
+		else
+			ascii_collapse(0, s, n, out);
+		return;
 	}
-	out->len = (size_t)(o - out->data);
-	out->data[out->len] = '\0';
+	ling_buf_add(out, s, n);
+	if (lower)
+		for (i = at; i < out->len; i++)
+			out->data[i] = ascii_lower((unsigned char)out->data[i]);
 }
 
 /* s as UTF-16 in u->u16. @return its length, or -1 for ill-formed UTF-8. */
