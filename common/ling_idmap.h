@@ -60,8 +60,10 @@
  *                  index order (ling_idmap_next) exactly as before.
  *   dedup/dedup_state.c exact table ({lo, hi} -> ref): options
  *                  { HASH_IDENTITY, VAL0_EMPTY, 1024, 1, 2 }, key = lo,
- *                  value = ref, hi kept with the record (docs[ref -
- *                  base_ref]); find_next on lo, then compare hi.
+ *                  value = ref, hi kept with the record (a field added
+ *                  to struct pdoc, docs[ref - base_ref]); find_next on
+ *                  lo, then compare hi. Its emission sorts by (hi, lo),
+ *                  so slot order does not reach the output.
  */
 #ifndef LING_IDMAP_H
 #define LING_IDMAP_H
