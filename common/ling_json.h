@@ -38,6 +38,23 @@
  * jansson JSON_ENSURE_ASCII and Python ensure_ascii=True), and each byte
  * that does not start a valid UTF-8 sequence becomes \uFFFD.
  *
+ * Replaces (the call that keeps each output byte for byte):
+ *   synth/synth_json.c synth_json_str/strz  ling_json_add_str(b, s, n, 0)
+ *   dedup/dedup.c add_json_string           ling_json_add_str(.., LING_JSON_MINIMAL);
+ *                 "%.4g" similarity         ling_json_add_real_g(b, v, 4)
+ *   tokenize/tok_train.c json_string        ling_json_add_str(.., LING_JSON_MINIMAL)
+ *   tokenize/tok_chat.c tojson_string/real, tok_chat_tojson's separators
+ *                                           a writer with LING_JSON_PYTHON,
+ *                                           ling_json_real(.., LING_JSON_REAL_PYTHON)
+ *   json_dumps(JSON_COMPACT[|PRESERVE_ORDER]) of values built only to be
+ *   written (kg/kg_query.c rows, kg/kg_tool_call.c results, synth_text_file's
+ *   find_json_string, tokenize_main's {"text":..}): a writer with flags 0;
+ *   JSON_INDENT(1) (tok_dataset's manifest): LING_JSON_INDENT(1).
+ *   These callers relied on jansson refusing invalid UTF-8 (json_string
+ *   returns NULL); they must check with ling_utf8_valid_prefix first where
+ *   the text is not already known valid (kg_tool_call's "a name is not
+ *   valid UTF-8"). Values parsed with jansson stay json_t (ling_jsonl_dump).
+ *
  * Ownership: nothing here allocates but the buffer's own growth and the
  * writer's stack of open containers (ling_json_release frees it). The
  * writer borrows its buffer; the caller owns and releases it.
