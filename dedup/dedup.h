@@ -169,6 +169,7 @@ struct dedup_counts {
 	uint64_t below_threshold; /* candidates not confirmed */
 	uint64_t run;             /* this run's number in the state (1 for the first, and in memory) */
 	uint64_t state_records;   /* kept records in the state, this run's included */
+	uint64_t reemitted;       /* unconfirmed records of earlier runs written again (not in written) */
 };
 
 struct dedup;
@@ -197,6 +198,14 @@ int dedup_record(struct dedup *d, const char *line, size_t len, const char *sour
 int dedup_finish(struct dedup *d, struct ling_err *err);
 
 const struct dedup_counts *dedup_counts(const struct dedup *d);
+
+/*
+ * Confirms the unconfirmed records of the stdout runs on the state in
+ * state_dir (they reached their destination): later runs no longer write
+ * them again. *records is how many there were. @return 0, LING_ESTORE (no
+ * such state, locked, RocksDB error) or LING_EIO.
+ */
+int dedup_confirm(const char *state_dir, uint64_t *records, struct ling_err *err);
 
 /*
  * Appends m as one JSON object (no newline) to out, as --explain writes it:
