@@ -1061,8 +1061,11 @@ void dedup_close(struct dedup *d)
 	if (!d)
 		return;
 	batch_reset(d);
-	if (d->seg)
-		fclose(d->seg); /* never committed: the next open removes it */
+	if (d->seg) {
+		/* Never committed (a failed run; a killed one leaves it to the next open). */
+		fclose(d->seg);
+		unlink(d->seg_tmp.data);
+	}
 	dedup_state_close(d->st);
 	ling_jsonl_paths_free(d->paths);
 	if (d->workers) {

@@ -592,6 +592,14 @@ static int open_db(struct dedup_state *st, struct ling_err *err)
 	rocksdb_options_set_merge_operator(st->opts, merge);
 	/* Hashes and signatures do not compress: no compression. */
 	rocksdb_options_set_compression(st->opts, rocksdb_no_compression);
+	/*
+	 * Nothing in the info LOG below its highest level (HEADER, 5), and one
+	 * old LOG kept: dedup reports its own errors, and on a full disk the
+	 * LOG's writer aborts on its second failed write (an assertion in
+	 * RocksDB 7.8) instead of letting the error reach us.
+	 */
+	rocksdb_options_set_info_log_level(st->opts, 5);
+	rocksdb_options_set_keep_log_file_num(st->opts, 1);
 	rocksdb_options_increase_parallelism(st->opts, 2);
 	/*
 	 * Fixed memory: two 64 MiB memtables, and a 64 MiB block cache that
