@@ -51,17 +51,20 @@
  * Commits. Every commit_every records (and at the end) the output produced
  * since the last commit is flushed (sink->flush with durable set, which
  * should fsync a regular file) and then the state is committed atomically.
- * Output to a sink is at least once: the commits of such a run count for
- * later runs only once it completes (dedup_finish); if it is killed, or
- * stops on bad input, the next run treats the records it kept as never
- * seen and writes them again, since what it wrote may not have reached
- * anyone. So a run never drops a record that an earlier completed run did
- * not write. With out_dir, output goes to segment files
- * DIR/part-NNNNNNNN.jsonl instead: a segment is written to a temporary
- * name, synced, committed with the state (these commits count at once), and
- * renamed into place; opening the state finishes or removes what a crash
- * left. Hence the segments hold each unique record exactly once across
- * crashes.
+ * With out_dir, output goes to segment files DIR/part-NNNNNNNN.jsonl
+ * instead: a segment is written to a temporary name, synced, committed with
+ * the state, and renamed into place; opening the state finishes or removes
+ * what a crash left, and refuses (touching nothing) a finished segment the
+ * state did not write. Hence the segments hold each unique record exactly
+ * once across crashes.
+ * Output to a sink with a state is at least once: what it writes may never
+ * reach anyone (the run, or the program downstream, may fail or be killed),
+ * so the run also writes it, by the same protocol, into unconfirmed
+ * segments in STATE_DIR/unconfirmed/, and every later run first emits all
+ * unconfirmed records again, in order, before anything new (counted in
+ * dedup_counts.reemitted), until dedup_confirm() confirms them; an out_dir
+ * run writes them into its segments, which confirms them with its commit.
+ * So no failure downstream loses a record; one may arrive twice.
  *
  * Threads. Records are taken in batches; parsing, text extraction,
  * normalisation and signatures of a batch run on `threads` threads, then the

@@ -19,6 +19,7 @@
 
 static const char usage_text[] =
 	"usage: dedup [options] [FILE...]\n"
+	"       dedup --state DIR --confirm\n"
 	"\n"
 	"Drop exact and near-duplicate JSON Lines records: the unique ones are written\n"
 	"to stdout (or to --out DIR) in input order, and the first occurrence wins.\n"
