@@ -1035,7 +1035,10 @@ int dedup_confirm(const char *state_dir, uint64_t *records, struct ling_err *err
 
 	*records = 0;
 	dedup_params_default(&p);
-	if (!dir_exists(state_dir))
+	ling_buf_addf(&dir, "%s/CURRENT", state_dir);
+	rc = access(dir.data, F_OK);
+	ling_buf_release(&dir);
+	if (rc)
 		return ling_err_at(err, LING_ESTORE, state_dir, 0, 0, "no such state");
 	if ((rc = dedup_state_open(&st, state_dir, DEDUP_STATE_ANY_PARAMS, &p, err)))
 		return rc;

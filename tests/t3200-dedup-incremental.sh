@@ -34,7 +34,12 @@ test_expect_success 'unconfirmed nights are written again, in order, until confi
 	grep "^dedup: confirmed $(wc -l <expect) records$" err &&
 	test -z "$(ls st-unc/unconfirmed)" &&
 	dedup --state st-unc night2.jsonl >again 2>/dev/null &&
-	test ! -s again
+	test ! -s again &&
+	mkdir empty &&
+	test_must_fail_with 1 dedup --state empty --confirm 2>err &&
+	grep "^dedup: empty: no such state$" err &&
+	test -z "$(ls empty)" &&
+	test_must_fail_with 2 dedup --state st-unc --confirm night1.jsonl 2>err
 '
 
 test_expect_success 'the same with small commits (WriteBatch) and large ones (SST files)' '
