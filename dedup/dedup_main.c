@@ -157,7 +157,7 @@ static int dedup_file(struct dedup *d, const char *path, struct ling_progress *p
 	return rc < 0 ? rc : 0;
 }
 
-static void print_summary(const struct dedup_counts *c, int dry_run, int failed, int durable)
+static void print_summary(const struct dedup_counts *c, int dry_run, int failed, int durable, int to_out)
 {
 	if (failed) {
 		/* What was written after the last commit may not have arrived: no "wrote" count. */
@@ -168,7 +168,10 @@ static void print_summary(const struct dedup_counts *c, int dry_run, int failed,
 			durable ? ", the state keeps what was committed before" : "");
 		return;
 	}
-	if (c->reemitted)
+	if (c->reemitted && to_out)
+		fprintf(stderr, "dedup: wrote %" PRIu64 " unconfirmed records of earlier stdout runs into the segments\n",
+			c->reemitted);
+	else if (c->reemitted)
 		fprintf(stderr,
 			"dedup: wrote again %" PRIu64 " records of earlier runs that were not confirmed "
 			"(dedup --state DIR --confirm, once they are safe)\n",
@@ -431,7 +434,7 @@ int main(int argc, char **argv)
 	}
 	if (d && !quiet)
 		print_summary(dedup_counts(d), !!(opts.flags & DEDUP_DRY_RUN), rc != 0,
-			      opts.state_dir && !(opts.flags & DEDUP_DRY_RUN));
+			      opts.state_dir && !(opts.flags & DEDUP_DRY_RUN), opts.out_dir != NULL);
 	if (d && stats)
 		print_stats(dedup_counts(d), bytes, ling_now() - start);
 	dedup_close(d);

@@ -42,6 +42,17 @@ test_expect_success 'unconfirmed nights are written again, in order, until confi
 	test_must_fail_with 2 dedup --state st-unc --confirm night1.jsonl 2>err
 '
 
+test_expect_success 'an --out run writes the unconfirmed records into its segments, which confirms them' '
+	dedup --state st-mix night1.jsonl >mix1 2>/dev/null &&
+	dedup --state st-mix --out mix-segs night2.jsonl 2>err &&
+	grep "^dedup: wrote $(wc -l <mix1) unconfirmed records of earlier stdout runs into the segments$" err &&
+	test -z "$(ls st-mix/unconfirmed)" &&
+	dedup --state st-mix night3.jsonl >mix3 2>/dev/null &&
+	dedup -q --state st-mix --confirm &&
+	cat mix-segs/part-* mix3 >mix &&
+	test_cmp expect mix
+'
+
 test_expect_success 'the same with small commits (WriteBatch) and large ones (SST files)' '
 	for n in 1 2 3; do
 		dedup --state st-small --commit-every 100 night$n.jsonl >>small &&

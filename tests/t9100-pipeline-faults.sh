@@ -9,9 +9,16 @@ TOK=$LING_DATA/tokenizers/qwen3.tokenizer.json.zst
 TRIALS=${LING_TEST_TRIALS:-20}
 SEED=${LING_TEST_SEED:-9100}
 
+# samples N: night N's samples. kg2samples gives the same bytes for the same store and seed (t2000),
+# so the nights without a fault in kg2samples read them from samplesN.jsonl, made once (its start-up
+# is most of a night's time under the sanitizers).
+samples() {
+	cat samples$1.jsonl
+}
+
 # night N DIR: the README pipeline for night N (kg2samples seed N) on DIR's state, segments and dataset.
 night() {
-	kg2samples -q --store fb --count 60 --seed "$1" |
+	samples "$1" |
 		dedup -q --state "$2/state" --out "$2/unique" --commit-every 20 &&
 		tokenize build -q --append -t "$TOK" -o "$2/data" "$2/unique"
 }
@@ -52,11 +59,11 @@ faulty_night() {
 			dedup -q --state "$2/state" --out "$2/unique" --commit-every 20 &&
 			tokenize build -q --append -t "$TOK" -o "$2/data" "$2/unique" ;;
 	dedup)
-		kg2samples -q --store fb --count 60 --seed "$1" |
+		samples "$1" |
 			LING_TEST_CRASH=$4 dedup -q --state "$2/state" --out "$2/unique" --commit-every 20 &&
 			tokenize build -q --append -t "$TOK" -o "$2/data" "$2/unique" ;;
 	tokenize)
-		kg2samples -q --store fb --count 60 --seed "$1" |
+		samples "$1" |
 			dedup -q --state "$2/state" --out "$2/unique" --commit-every 20 || return
 		tokenize build -q --append -t "$TOK" -o "$2/data" "$2/unique" &
 		pid=$!
@@ -68,7 +75,7 @@ faulty_night() {
 		wait $killer
 		return $rc ;;
 	tokenize-efbig)
-		kg2samples -q --store fb --count 60 --seed "$1" |
+		samples "$1" |
 			dedup -q --state "$2/state" --out "$2/unique" --commit-every 20 &&
 			(trap "" XFSZ && ulimit -f "$4" && exec tokenize build -q --append -t "$TOK" -o "$2/data" "$2/unique") ;;
 	esac
@@ -76,6 +83,7 @@ faulty_night() {
 
 test_expect_success 'setup: a store, and three nights without faults' '
 	kg-load -q --store fb "$LING_DATA/fb15k237-subgraph.nt.zst" &&
+	for n in 1 2 3; do kg2samples -q --store fb --count 60 --seed $n >samples$n.jsonl || return 1; done &&
 	mkdir ref &&
 	cp -R ref snap0 &&
 	for n in 1 2 3; do night $n ref 2>err && cp -R ref snap$n || return 1; done &&
