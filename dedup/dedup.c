@@ -219,7 +219,9 @@ static int extract(struct worker *w, struct rec *r, const char *line, struct lin
 	}
 	w->npieces = 0;
 	ling_buf_reset(&w->data);
-	if ((rc = ling_jsonl_parse(line, r->len, d->sources[r->source], r->lineno, LING_JSONL_OBJECT, &root, err)))
+	/* A repeated key is an error, as tokenize has it: what dedup passes, tokenize must take. */
+	if ((rc = ling_jsonl_parse(line, r->len, d->sources[r->source], r->lineno,
+				   LING_JSONL_OBJECT | LING_JSONL_UNIQUE_KEYS, &root, err)))
 		return rc;
 	ling_jsonl_walk(root, d->paths, on_piece, w);
 	r->empty_object = json_object_size(root) == 0;

@@ -17,10 +17,18 @@ test_expect_success 'setup: 3000 distinct records' '
 	test $(wc -l <t1.jsonl) = 3000
 '
 
+test_expect_success 'a record with a repeated key, which tokenize rejects, is rejected by dedup too' '
+	{ cat t1.jsonl && echo "{\"text\":\"a\",\"text\":\"b\"}"; } >dupkey &&
+	test_must_fail_with 1 dedup --state S0 dupkey >out 2>err &&
+	grep "^dedup: dupkey:3001:[0-9]*: bad JSON: duplicate object key" err &&
+	dedup --state S1 -e 1 dupkey >out 2>err &&
+	test_cmp t1.jsonl out
+'
+
 test_expect_success 'a downstream that rejects a record: the rerun gets every record again' '
-	{ cat t1.jsonl && echo "{\"text\":\"a\",\"text\":\"b\"}"; } >n &&
+	{ cat t1.jsonl && echo "{\"messages\":\"not a list\"}"; } >n &&
 	dedup --state S n 2>err | test_must_fail_with 1 tokenize build -t "$TOK" -o D 2>tok.err &&
-	grep "duplicate object key" tok.err &&
+	grep "messages: not an array" tok.err &&
 	head -3000 n | dedup --state S 2>err | tokenize build -t "$TOK" -o D -e 1 2>tok.err &&
 	grep "^dedup: wrote again 3001 records of earlier runs" err &&
 	test $(documents D) = 3000 &&
