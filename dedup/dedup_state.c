@@ -547,15 +547,26 @@ static int lock_held(const char *dir)
 	return held;
 }
 
-/* A state whose creation was killed has RocksDB's LOCK but no CURRENT yet: RocksDB takes it over. */
-static int has_lock_file(const char *dir)
+/*
+ * A state being made, or whose making was killed, holds RocksDB's LOG (made
+ * first) or LOCK but no CURRENT yet: RocksDB's open decides (it fails on
+ * the lock, or takes over what a killed run left).
+ */
+static int being_made(const char *dir)
 {
-	char *path = lock_path(dir);
+	static const char *const first_files[] = { "LOCK", "LOG" };
+	struct ling_buf path = LING_BUF_INIT;
 	struct stat sb;
-	int have = stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+	size_t i;
+	int found = 0;
 
-	free(path);
-	return have;
+	for (i = 0; i < 2 && !found; i++) {
+		ling_buf_reset(&path);
+		ling_buf_addf(&path, "%s/%s", dir, first_files[i]);
+		found = stat(path.data, &sb) == 0 && S_ISREG(sb.st_mode);
+	}
+	ling_buf_release(&path);
+	return found;
 }
 
 static int locked_error(const struct dedup_state *st, struct ling_err *err)
@@ -582,7 +593,7 @@ static int open_db(struct dedup_state *st, struct ling_err *err)
 	}
 	if (lock_held(st->dir))
 		return locked_error(st, err);
-	if (ling_dir_is_foreign(st->dir, "CURRENT") && !has_lock_file(st->dir))
+	if (ling_dir_is_foreign(st->dir, "CURRENT") && !being_made(st->dir))
 		return ling_err_at(err, LING_ESTORE, st->dir, 0, 0,
 				   "not a dedup state (the directory holds other files)");
 	st->opts = rocksdb_options_create();

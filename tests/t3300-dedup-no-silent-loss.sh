@@ -122,7 +122,15 @@ sys.exit(subprocess.call([\"dedup\", \"--state\", \"M\", \"x.jsonl\"], stdout=su
 	" 2>err && rc=0 || rc=$?
 	test $rc = 1 &&
 	grep "^dedup: M: the state is locked by another dedup (M/LOCK)" err &&
-	! grep "holds other files" err
+	! grep "holds other files" err &&
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		rm -rf R &&
+		{ dedup -q --state R x.jsonl >/dev/null 2>>race.err & } &&
+		{ dedup -q --state R x.jsonl >/dev/null 2>>race.err || :; } &&
+		wait || return 1
+	done &&
+	test_comment "10 races to make a state: $(grep -c locked race.err) lost on the lock" &&
+	! grep -v "^dedup: R: the state is locked by another dedup (R/LOCK); wait for it to end$" race.err
 '
 
 # The disk-full test needs a small tmpfs: root, and mount allowed.
