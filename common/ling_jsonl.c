@@ -46,7 +46,7 @@ int ling_jsonl_parse(const char *line, size_t len, const char *name, long lineno
 	json_t *v;
 
 	*out = NULL;
-	v = json_loadb(line, len, 0, &jerr);
+	v = json_loadb(line, len, (flags & LING_JSONL_UNIQUE_KEYS) ? JSON_REJECT_DUPLICATES : 0, &jerr);
 	if (!v) {
 		/* jansson counts the column from 1 at the offending character (0 when it has none). */
 		long col = jerr.position > 0 ? jerr.position : 1;

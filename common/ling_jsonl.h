@@ -49,7 +49,8 @@ void ling_jsonl_init(struct ling_jsonl *r, struct ling_input *in);
 int ling_jsonl_next(struct ling_jsonl *r, const char **line, size_t *len, struct ling_err *err);
 
 enum ling_jsonl_flags {
-	LING_JSONL_OBJECT = 1 << 0, /* the value must be a JSON object */
+	LING_JSONL_OBJECT = 1 << 0,      /* the value must be a JSON object */
+	LING_JSONL_UNIQUE_KEYS = 1 << 1, /* a key repeated in an object is an error (jansson keeps the last) */
 };
 
 /*

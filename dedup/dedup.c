@@ -102,8 +102,15 @@ struct dedup {
 	size_t cands_cap;
 	struct ling_buf out, mark;
 
-	/* --out: the segment being written. */
-	char *out_dir;
+	/*
+	 * The segments: --out's, or the unconfirmed ones of a stdout run in the
+	 * state's directory (NULL: none). to_sink: records go to sink->emit too.
+	 */
+	char *seg_dir;
+	int to_sink;
+	int took_unconfirmed;      /* this --out run wrote the unconfirmed records: remove them once committed */
+	uint64_t unc_first, unc_next;
+	struct ling_buf unc_dir;   /* the state's directory of unconfirmed segments */
 	FILE *seg;
 	uint64_t seg_no;
 	struct ling_buf seg_tmp, seg_final;
@@ -212,7 +219,9 @@ static int extract(struct worker *w, struct rec *r, const char *line, struct lin
 	}
 	w->npieces = 0;
 	ling_buf_reset(&w->data);
-	if ((rc = ling_jsonl_parse(line, r->len, d->sources[r->source], r->lineno, LING_JSONL_OBJECT, &root, err)))
+	/* A repeated key is an error, as tokenize has it: what dedup passes, tokenize must take. */
+	if ((rc = ling_jsonl_parse(line, r->len, d->sources[r->source], r->lineno,
+				   LING_JSONL_OBJECT | LING_JSONL_UNIQUE_KEYS, &root, err)))
 		return rc;
 	ling_jsonl_walk(root, d->paths, on_piece, w);
 	r->empty_object = json_object_size(root) == 0;
@@ -307,16 +316,13 @@ static void prepare_batch(struct dedup *d)
 static void seg_paths(struct dedup *d, uint64_t no)
 {
 	ling_buf_reset(&d->seg_final);
-	ling_buf_addf(&d->seg_final, "%s/part-%08" PRIu64 ".jsonl", d->out_dir, no);
+	ling_buf_addf(&d->seg_final, "%s/part-%08" PRIu64 ".jsonl", d->seg_dir, no);
 	ling_buf_reset(&d->seg_tmp);
 	ling_buf_addf(&d->seg_tmp, "%s.tmp", d->seg_final.data);
 }
 
-static int emit(struct dedup *d, const char *line, size_t len, struct ling_err *err)
+static int seg_write(struct dedup *d, const char *line, size_t len, struct ling_err *err)
 {
-	d->counts.written++;
-	if (!d->out_dir)
-		return d->sink.emit(d->sink.ctx, line, len, err);
 	if (!d->seg) {
 		d->seg_no = dedup_state_segment(d->st);
 		seg_paths(d, d->seg_no);
@@ -327,6 +333,17 @@ static int emit(struct dedup *d, const char *line, size_t len, struct ling_err *
 	if (fwrite(line, 1, len, d->seg) != len || putc('\n', d->seg) == EOF)
 		return ling_err_at(err, LING_EIO, d->seg_tmp.data, 0, 0, "write error: %s", strerror(errno));
 	return 0;
+}
+
+/* One output record: to the sink, and into the segment (--out's, or the unconfirmed one). */
+static int emit(struct dedup *d, const char *line, size_t len, struct ling_err *err)
+{
+	int rc;
+
+	d->counts.written++;
+	if (d->to_sink && (rc = d->sink.emit(d->sink.ctx, line, len, err)))
+		return rc;
+	return d->seg_dir ? seg_write(d, line, len, err) : 0;
 }
 
 static int fsync_dir(const char *dir, struct ling_err *err)
@@ -354,22 +371,46 @@ static int seg_close(struct dedup *d, struct ling_err *err)
 	return rc;
 }
 
+static void seg_name(struct ling_buf *out, const char *dir, uint64_t no)
+{
+	ling_buf_reset(out);
+	ling_buf_addf(out, "%s/part-%08" PRIu64 ".jsonl", dir, no);
+}
+
+/* Removes the unconfirmed segments [first, next) of the state (confirmed now). */
+static int remove_unconfirmed(const char *dir, uint64_t first, uint64_t next, struct ling_err *err)
+{
+	struct ling_buf path = LING_BUF_INIT;
+	uint64_t no;
+	int rc = 0;
+
+	for (no = first; no < next && !rc; no++) {
+		seg_name(&path, dir, no);
+		if (unlink(path.data) && errno != ENOENT)
+			rc = ling_err_at(err, LING_EIO, path.data, 0, 0, "cannot remove: %s", strerror(errno));
+	}
+	ling_buf_release(&path);
+	if (!rc && first < next)
+		rc = fsync_dir(dir, err);
+	return rc;
+}
+
 /*
  * Output first, then the state: flush (and sync) what was emitted, commit,
- * and only then make a --out segment visible. A kill between any two steps
- * leaves a state that describes output that is already safe.
+ * and only then make a segment visible. A kill between any two steps leaves
+ * a state that describes output that is already safe.
  */
 static int commit(struct dedup *d, int complete, struct ling_err *err)
 {
 	uint64_t segments = dedup_state_segment(d->st);
 	int have_seg = d->seg != NULL, rc;
 
+	if (d->to_sink && d->sink.flush && (rc = d->sink.flush(d->sink.ctx, dedup_state_durable(d->st), err)))
+		return rc;
 	if (have_seg) {
 		if ((rc = seg_close(d, err)))
 			return rc;
 		segments = d->seg_no + 1;
-	} else if (d->sink.flush && (rc = d->sink.flush(d->sink.ctx, dedup_state_durable(d->st), err))) {
-		return rc;
 	}
 	dedup_crash_point("before-commit");
 	if ((rc = dedup_state_commit(d->st, segments, complete, err)))
@@ -380,46 +421,106 @@ static int commit(struct dedup *d, int complete, struct ling_err *err)
 		if (rename(d->seg_tmp.data, d->seg_final.data))
 			return ling_err_at(err, LING_EIO, d->seg_final.data, 0, 0, "cannot rename into place: %s",
 					   strerror(errno));
-		if ((rc = fsync_dir(d->out_dir, err)))
+		if ((rc = fsync_dir(d->seg_dir, err)))
 			return rc;
 		dedup_crash_point("after-rename");
+	}
+	if (d->took_unconfirmed) {
+		d->took_unconfirmed = 0;
+		if ((rc = remove_unconfirmed(d->unc_dir.data, d->unc_first, d->unc_next, err)))
+			return rc;
 	}
 	return 0;
 }
 
-/*
- * Finishes what a killed run left in --out: a temporary segment the state
- * committed is renamed into place, one it did not commit is removed, and so
- * is a segment numbered beyond the committed ones.
- */
-static int recover_out_dir(struct dedup *d, struct ling_err *err)
+/* Whether name is a segment, part-NUMBER.jsonl, finished (*tmp = 0) or temporary (".tmp", *tmp = 1). */
+static int parse_segment_name(const char *name, uint64_t *no, int *tmp)
 {
-	uint64_t committed = dedup_state_segment(d->st);
+	unsigned long long n;
+	int end = 0;
+
+	if (strncmp(name, "part-", 5) || !isdigit((unsigned char)name[5]) ||
+	    sscanf(name, "part-%llu.jsonl%n", &n, &end) != 1 || end < 19)
+		return 0;
+	*no = n;
+	*tmp = !strcmp(name + end, ".tmp");
+	return *tmp || !name[end];
+}
+
+/*
+ * A finished segment in dir numbered from committed on: no run on this state
+ * wrote it (a segment is renamed into place only after its commit). @return
+ * 1 with its name in *name, 0 when there is none or dir cannot be read.
+ */
+static int find_foreign_segment(const char *dir, uint64_t committed, struct ling_buf *name)
+{
+	struct dirent *de;
+	DIR *dd = opendir(dir);
+	uint64_t no;
+	int tmp, found = 0;
+
+	if (!dd)
+		return 0;
+	while (!found && (de = readdir(dd)))
+		if (parse_segment_name(de->d_name, &no, &tmp) && !tmp && no >= committed) {
+			ling_buf_reset(name);
+			ling_buf_adds(name, de->d_name);
+			found = 1;
+		}
+	closedir(dd);
+	return found;
+}
+
+static int foreign_segment_error(const char *dir, const struct ling_buf *name, uint64_t committed,
+				 struct ling_err *err)
+{
+	return ling_err_at(err, LING_ESTORE, dir, 0, 0,
+			   "holds %s, which this state did not write (it knows %" PRIu64
+			   " segments): give an empty --out directory, or the state that wrote it",
+			   name->data, committed);
+}
+
+/*
+ * Finishes what a killed run left among the segments in dir: a temporary
+ * segment the state committed (number below committed) is renamed into
+ * place, one it did not commit is removed, and so are segments below first
+ * (unconfirmed ones that were confirmed). A finished segment numbered from
+ * committed on was not written with this state: it is removed from the
+ * state's own directory of unconfirmed segments, but from --out
+ * (refuse_foreign) the run is refused before anything is changed.
+ */
+static int recover_segments(const char *dirpath, uint64_t first, uint64_t committed, int refuse_foreign,
+			    struct ling_err *err)
+{
 	struct ling_buf from = LING_BUF_INIT, to = LING_BUF_INIT;
 	struct dirent *de;
 	DIR *dir;
 	int rc = 0, changed = 0;
 
-	if (mkdir(d->out_dir, 0777) && errno != EEXIST)
-		return ling_err_at(err, LING_EIO, d->out_dir, 0, 0, "cannot create: %s", strerror(errno));
-	if (!(dir = opendir(d->out_dir)))
-		return ling_err_at(err, LING_EIO, d->out_dir, 0, 0, "cannot open: %s", strerror(errno));
+	if (mkdir(dirpath, 0777) && errno != EEXIST)
+		return ling_err_at(err, LING_EIO, dirpath, 0, 0, "cannot create: %s", strerror(errno));
+	if (refuse_foreign && find_foreign_segment(dirpath, committed, &from)) {
+		rc = foreign_segment_error(dirpath, &from, committed, err);
+		ling_buf_release(&from);
+		return rc;
+	}
+	if (!(dir = opendir(dirpath)))
+		return ling_err_at(err, LING_EIO, dirpath, 0, 0, "cannot open: %s", strerror(errno));
 	while ((de = readdir(dir)) && !rc) {
-		unsigned long long no;
-		int end = 0;
+		uint64_t no;
+		int tmp;
 
-		if (strncmp(de->d_name, "part-", 5) || !isdigit((unsigned char)de->d_name[5]) ||
-		    sscanf(de->d_name, "part-%llu.jsonl%n", &no, &end) != 1 || end < 19)
+		if (!parse_segment_name(de->d_name, &no, &tmp))
 			continue;
 		ling_buf_reset(&from);
-		ling_buf_addf(&from, "%s/%s", d->out_dir, de->d_name);
-		if (!strcmp(de->d_name + end, ".tmp") && no < committed) {
+		ling_buf_addf(&from, "%s/%s", dirpath, de->d_name);
+		if (tmp && no >= first && no < committed) {
 			ling_buf_reset(&to);
 			ling_buf_add(&to, from.data, from.len - 4);
 			if (rename(from.data, to.data))
 				rc = ling_err_at(err, LING_EIO, from.data, 0, 0, "cannot rename: %s", strerror(errno));
 			changed = 1;
-		} else if ((!strcmp(de->d_name + end, ".tmp") || !de->d_name[end]) && no >= committed) {
+		} else if (no >= committed || no < first) {
 			if (unlink(from.data))
 				rc = ling_err_at(err, LING_EIO, from.data, 0, 0, "cannot remove: %s", strerror(errno));
 			changed = 1;
@@ -429,8 +530,81 @@ static int recover_out_dir(struct dedup *d, struct ling_err *err)
 	ling_buf_release(&from);
 	ling_buf_release(&to);
 	if (!rc && changed)
-		rc = fsync_dir(d->out_dir, err);
+		rc = fsync_dir(dirpath, err);
 	return rc;
+}
+
+/*
+ * Writes the records of the state's unconfirmed segments again, in order,
+ * before anything new: to the sink (a stdout run, where they stay
+ * unconfirmed), or into this --out run's segment, whose commit confirms them.
+ */
+static int reemit_unconfirmed(struct dedup *d, struct ling_err *err)
+{
+	struct ling_buf path = LING_BUF_INIT;
+	uint64_t first, next, records, no;
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = 0;
+
+	dedup_state_unconfirmed(d->st, &first, &next, &records);
+	for (no = first; no < next && !rc; no++) {
+		FILE *f;
+		ssize_t n;
+
+		seg_name(&path, d->unc_dir.data, no);
+		if (!(f = fopen(path.data, "r"))) {
+			rc = ling_err_at(err, LING_ESTORE, path.data, 0, 0, "cannot open an unconfirmed segment: %s",
+					 strerror(errno));
+			break;
+		}
+		while (!rc && (n = getline(&line, &cap, f)) > 0) {
+			if (line[n - 1] == '\n')
+				n--;
+			rc = d->to_sink ? d->sink.emit(d->sink.ctx, line, (size_t)n, err)
+					: seg_write(d, line, (size_t)n, err);
+			d->counts.reemitted++;
+		}
+		if (!rc && ferror(f))
+			rc = ling_err_at(err, LING_EIO, path.data, 0, 0, "cannot read: %s", strerror(errno));
+		fclose(f);
+	}
+	free(line);
+	ling_buf_release(&path);
+	if (!rc && !d->to_sink && first < next) {
+		d->took_unconfirmed = 1;
+		d->unc_first = first;
+		d->unc_next = next;
+		rc = dedup_state_confirm(d->st, 0, err);
+	}
+	return rc;
+}
+
+static int dir_exists(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* The segments of the state and of --out, before the run writes anything. */
+static int open_segments(struct dedup *d, const struct dedup_options *opts, struct ling_err *err)
+{
+	uint64_t first, next, records;
+	int rc;
+
+	if (!opts->state_dir || (opts->flags & DEDUP_DRY_RUN))
+		return 0;
+	ling_buf_addf(&d->unc_dir, "%s/unconfirmed", opts->state_dir);
+	dedup_state_unconfirmed(d->st, &first, &next, &records);
+	if ((!opts->out_dir || dir_exists(d->unc_dir.data)) &&
+	    (rc = recover_segments(d->unc_dir.data, first, next, 0, err)))
+		return rc;
+	if (opts->out_dir &&
+	    (rc = recover_segments(opts->out_dir, 0, dedup_state_segment(d->st), 1, err)))
+		return rc;
+	d->seg_dir = xstrdup(opts->out_dir ? opts->out_dir : d->unc_dir.data);
+	return first < next ? reemit_unconfirmed(d, err) : 0;
 }
 
 /* ---- decisions (the calling thread, in input order) ---- */
@@ -697,7 +871,7 @@ static int process_batch(struct dedup *d, struct ling_err *err)
 		goto out;
 	dedup_crash_point("after-emit");
 	d->since_commit += (long)d->nrecs;
-	if (!d->out_dir && d->sink.flush && (rc = d->sink.flush(d->sink.ctx, 0, err)))
+	if (d->to_sink && d->sink.flush && (rc = d->sink.flush(d->sink.ctx, 0, err)))
 		goto out;
 	if (d->since_commit >= d->commit_every)
 		rc = commit(d, 0, err);
@@ -730,6 +904,23 @@ static int compile_paths(struct dedup *d, const struct dedup_options *opts, stru
 	d->path_dup_of = n;
 	paths[n++] = "dup_of";
 	return ling_jsonl_paths_new(&d->paths, paths, n, err);
+}
+
+/* A state about to be made knows no segment: --out must not hold any (touch nothing if it does). */
+static int check_new_out_dir(const struct dedup_options *opts, struct ling_err *err)
+{
+	struct ling_buf current = LING_BUF_INIT, name = LING_BUF_INIT;
+	struct stat sb;
+	int rc = 0;
+
+	if (!opts->out_dir)
+		return 0;
+	ling_buf_addf(&current, "%s/CURRENT", opts->state_dir);
+	if (stat(current.data, &sb) && find_foreign_segment(opts->out_dir, 0, &name))
+		rc = foreign_segment_error(opts->out_dir, &name, 0, err);
+	ling_buf_release(&current);
+	ling_buf_release(&name);
+	return rc;
 }
 
 static int online_cpus(void)
@@ -777,16 +968,17 @@ int dedup_open(struct dedup **out, const struct dedup_options *opts, const struc
 		d->workers[t].d = d;
 		d->workers[t].hasher = dedup_hasher_new(&d->p);
 	}
+	d->to_sink = !opts->out_dir;
+	if ((rc = check_new_out_dir(opts, err)))
+		goto fail;
 	if ((rc = dedup_state_open(&d->st, opts->state_dir,
-				   ((opts->flags & DEDUP_DRY_RUN) ? DEDUP_STATE_READONLY : 0) |
-					   (opts->out_dir ? 0 : DEDUP_STATE_PROVISIONAL),
+				   (opts->flags & DEDUP_DRY_RUN)	 ? DEDUP_STATE_READONLY
+				   : opts->state_dir && !opts->out_dir ? DEDUP_STATE_UNCONFIRMED
+									 : 0,
 				   &d->p, err)))
 		goto fail;
-	if (opts->out_dir) {
-		d->out_dir = xstrdup(opts->out_dir);
-		if ((rc = recover_out_dir(d, err)))
-			goto fail;
-	}
+	if ((rc = open_segments(d, opts, err)))
+		goto fail;
 	d->counts.run = dedup_state_run(d->st);
 	d->counts.state_records = dedup_state_records(d->st);
 	*out = d;
@@ -835,6 +1027,32 @@ int dedup_finish(struct dedup *d, struct ling_err *err)
 	return rc;
 }
 
+int dedup_confirm(const char *state_dir, uint64_t *records, struct ling_err *err)
+{
+	struct dedup_state *st = NULL;
+	struct dedup_params p;
+	struct ling_buf dir = LING_BUF_INIT;
+	uint64_t first, next;
+	int rc;
+
+	*records = 0;
+	dedup_params_default(&p);
+	ling_buf_addf(&dir, "%s/CURRENT", state_dir);
+	rc = access(dir.data, F_OK);
+	ling_buf_release(&dir);
+	if (rc)
+		return ling_err_at(err, LING_ESTORE, state_dir, 0, 0, "no such state");
+	if ((rc = dedup_state_open(&st, state_dir, DEDUP_STATE_ANY_PARAMS, &p, err)))
+		return rc;
+	dedup_state_unconfirmed(st, &first, &next, records);
+	ling_buf_addf(&dir, "%s/unconfirmed", state_dir);
+	if (first < next && !(rc = dedup_state_confirm(st, 1, err)))
+		rc = remove_unconfirmed(dir.data, first, next, err);
+	ling_buf_release(&dir);
+	dedup_state_close(st);
+	return rc;
+}
+
 const struct dedup_counts *dedup_counts(const struct dedup *d)
 {
 	return &d->counts;
@@ -848,8 +1066,11 @@ void dedup_close(struct dedup *d)
 	if (!d)
 		return;
 	batch_reset(d);
-	if (d->seg)
-		fclose(d->seg); /* never committed: the next open removes it */
+	if (d->seg) {
+		/* Never committed (a failed run; a killed one leaves it to the next open). */
+		fclose(d->seg);
+		unlink(d->seg_tmp.data);
+	}
 	dedup_state_close(d->st);
 	ling_jsonl_paths_free(d->paths);
 	if (d->workers) {
@@ -875,7 +1096,8 @@ void dedup_close(struct dedup *d)
 	free(d->cands);
 	ling_buf_release(&d->out);
 	ling_buf_release(&d->mark);
-	free(d->out_dir);
+	free(d->seg_dir);
+	ling_buf_release(&d->unc_dir);
 	ling_buf_release(&d->seg_tmp);
 	ling_buf_release(&d->seg_final);
 	free(d);

@@ -51,17 +51,20 @@
  * Commits. Every commit_every records (and at the end) the output produced
  * since the last commit is flushed (sink->flush with durable set, which
  * should fsync a regular file) and then the state is committed atomically.
- * Output to a sink is at least once: the commits of such a run count for
- * later runs only once it completes (dedup_finish); if it is killed, or
- * stops on bad input, the next run treats the records it kept as never
- * seen and writes them again, since what it wrote may not have reached
- * anyone. So a run never drops a record that an earlier completed run did
- * not write. With out_dir, output goes to segment files
- * DIR/part-NNNNNNNN.jsonl instead: a segment is written to a temporary
- * name, synced, committed with the state (these commits count at once), and
- * renamed into place; opening the state finishes or removes what a crash
- * left. Hence the segments hold each unique record exactly once across
- * crashes.
+ * With out_dir, output goes to segment files DIR/part-NNNNNNNN.jsonl
+ * instead: a segment is written to a temporary name, synced, committed with
+ * the state, and renamed into place; opening the state finishes or removes
+ * what a crash left, and refuses (touching nothing) a finished segment the
+ * state did not write. Hence the segments hold each unique record exactly
+ * once across crashes.
+ * Output to a sink with a state is at least once: what it writes may never
+ * reach anyone (the run, or the program downstream, may fail or be killed),
+ * so the run also writes it, by the same protocol, into unconfirmed
+ * segments in STATE_DIR/unconfirmed/, and every later run first emits all
+ * unconfirmed records again, in order, before anything new (counted in
+ * dedup_counts.reemitted), until dedup_confirm() confirms them; an out_dir
+ * run writes them into its segments, which confirms them with its commit.
+ * So no failure downstream loses a record; one may arrive twice.
  *
  * Threads. Records are taken in batches; parsing, text extraction,
  * normalisation and signatures of a batch run on `threads` threads, then the
@@ -169,6 +172,7 @@ struct dedup_counts {
 	uint64_t below_threshold; /* candidates not confirmed */
 	uint64_t run;             /* this run's number in the state (1 for the first, and in memory) */
 	uint64_t state_records;   /* kept records in the state, this run's included */
+	uint64_t reemitted;       /* unconfirmed records of earlier runs written again (not in written) */
 };
 
 struct dedup;
@@ -197,6 +201,14 @@ int dedup_record(struct dedup *d, const char *line, size_t len, const char *sour
 int dedup_finish(struct dedup *d, struct ling_err *err);
 
 const struct dedup_counts *dedup_counts(const struct dedup *d);
+
+/*
+ * Confirms the unconfirmed records of the stdout runs on the state in
+ * state_dir (they reached their destination): later runs no longer write
+ * them again. *records is how many there were. @return 0, LING_ESTORE (no
+ * such state, locked, RocksDB error) or LING_EIO.
+ */
+int dedup_confirm(const char *state_dir, uint64_t *records, struct ling_err *err);
 
 /*
  * Appends m as one JSON object (no newline) to out, as --explain writes it:

@@ -12,11 +12,15 @@
  *                                      appended by a merge operator
  *   'D' ref (8 bytes, big-endian)   -> the kept record (struct dedup_doc, encoded)
  *   'E' hi lo (16 bytes, big-endian) -> ref, of the record with that exact hash
- *   'M' name                        -> format, params, runs, refs, segments, open, dead
+ *   'M' name                        -> format, params, runs, refs, segments, open, dead,
+ *                                      unconfirmed
  *
- * A run that writes to a sink (stdout) is provisional: if it is killed, the
- * records it kept are "dead" for every later run (lookups skip them), so
- * that a rerun writes them again; the state keeps the dead ref ranges.
+ * A run that writes to a sink (stdout) keeps what it writes as unconfirmed
+ * segments in DIR/unconfirmed/ (the same protocol as --out segments, counted
+ * by meta "unconfirmed": FIRST NEXT RECORDS), which the next runs write
+ * again until they are confirmed. States of earlier versions may hold
+ * "dead" ref ranges instead: the records of provisional runs that were
+ * killed, which lookups skip.
  */
 #ifndef DEDUP_INTERNAL_H
 #define DEDUP_INTERNAL_H
@@ -49,7 +53,9 @@ struct dedup_doc {
 
 enum dedup_state_flags {
 	DEDUP_STATE_READONLY = 1 << 0,    /* never commit (a dry run); the directory must exist */
-	DEDUP_STATE_PROVISIONAL = 1 << 1, /* the run's commits count only once it completes (output to a sink) */
+	DEDUP_STATE_PROVISIONAL = 1 << 1, /* the run's commits count only once it completes (earlier versions) */
+	DEDUP_STATE_UNCONFIRMED = 1 << 2, /* a stdout run: its segments are unconfirmed ones, not --out's */
+	DEDUP_STATE_ANY_PARAMS = 1 << 3,  /* take the parameters stored (--confirm) */
 };
 
 struct dedup_state;
@@ -62,10 +68,24 @@ int dedup_state_open(struct dedup_state **out, const char *dir, unsigned flags, 
 		     struct ling_err *err);
 void dedup_state_close(struct dedup_state *st);
 
-/* This run's number, the number of kept records (this run's included), the next --out segment. */
+/*
+ * This run's number, the number of kept records (this run's included), the
+ * next segment (--out's, or with DEDUP_STATE_UNCONFIRMED the next unconfirmed one).
+ */
 uint64_t dedup_state_run(const struct dedup_state *st);
 uint64_t dedup_state_records(const struct dedup_state *st);
 uint64_t dedup_state_segment(const struct dedup_state *st);
+const char *dedup_state_dir(const struct dedup_state *st);
+
+/* The unconfirmed segments [first, next) and the records they hold. */
+void dedup_state_unconfirmed(const struct dedup_state *st, uint64_t *first, uint64_t *next, uint64_t *records);
+
+/*
+ * Confirms every unconfirmed segment: at once (now, one synced write), or
+ * with the next commit. The caller removes their files after that.
+ * @return 0 or LING_ESTORE.
+ */
+int dedup_state_confirm(struct dedup_state *st, int now, struct ling_err *err);
 
 /*
  * Reads from the committed state, in one batched call, what the n records of

@@ -4,11 +4,11 @@
 #include "../common/ling_cli.h"
 #include "../common/ling_jsonl.h"
 #include "../common/ling_mem.h"
+#include "../common/ling_stdio.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +19,7 @@
 
 static const char usage_text[] =
 	"usage: dedup [options] [FILE...]\n"
+	"       dedup --state DIR --confirm\n"
 	"\n"
 	"Drop exact and near-duplicate JSON Lines records: the unique ones are written\n"
 	"to stdout (or to --out DIR) in input order, and the first occurrence wins.\n"
@@ -28,6 +29,8 @@ static const char usage_text[] =
 	"  -s, --state=DIR        remember kept records in DIR across runs (created when missing)\n"
 	"  -o, --out=DIR          write output segments to DIR, committed with the state\n"
 	"                         (exactly once across crashes; needs --state)\n"
+	"      --confirm          the records written to stdout by the runs on --state\n"
+	"                         reached their destination: stop writing them again\n"
 	"  -f, --field=PATH       JSON path of the text, e.g. messages[].content; repeatable\n"
 	"                         (default: message contents and tool names, or else text)\n"
 	"  -t, --threshold=T      estimated Jaccard similarity of near duplicates (default: 0.8)\n"
@@ -46,8 +49,9 @@ static const char usage_text[] =
 	"  -V, --version          show the version\n"
 	"\n"
 	"The summary on stderr reads: read N, wrote N, rejected N, dropped N (exact N, near N).\n"
-	"Output on stdout is at least once: the records of a run that did not complete are\n"
-	"written again by the next run on the state; --out gives exactly once.\n"
+	"Output on stdout with --state is at least once: each run first writes again the\n"
+	"records of earlier runs that were not confirmed with --confirm; --out gives\n"
+	"exactly once.\n"
 	"Exit status: 0 ok, 1 bad input or state error, 2 usage error.\n";
 
 static char stdout_buf[1 << 20];
@@ -60,40 +64,21 @@ struct main_run {
 	struct ling_buf line;
 };
 
-static void die_on_epipe(void)
-{
-	if (errno == EPIPE) {
-		/* The reader went away: end quietly, as a default SIGPIPE would (git write_or_die). */
-		signal(SIGPIPE, SIG_DFL);
-		raise(SIGPIPE);
-		_exit(141);
-	}
-}
-
 static int on_emit(void *ctx, const char *line, size_t len, struct ling_err *err)
 {
+	int rc;
+
 	(void)ctx;
-	if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF) {
-		die_on_epipe();
-		return ling_err_set(err, LING_EIO, "cannot write to stdout: %s", strerror(errno));
-	}
-	return 0;
+	if ((rc = ling_stdout_write(line, len, err)))
+		return rc;
+	return ling_stdout_write("\n", 1, err);
 }
 
+/* Before the state commits, the output it describes must be on disk (a pipe has no disk). */
 static int on_flush(void *ctx, int durable, struct ling_err *err)
 {
-	struct stat sb;
-
 	(void)ctx;
-	if (fflush(stdout)) {
-		die_on_epipe();
-		return ling_err_set(err, LING_EIO, "cannot write to stdout: %s", strerror(errno));
-	}
-	/* Before the state commits, the output it describes must be on disk (a pipe has no disk). */
-	if (durable && fstat(STDOUT_FILENO, &sb) == 0 && S_ISREG(sb.st_mode) && fsync(STDOUT_FILENO) &&
-	    errno != EINVAL)
-		return ling_err_set(err, LING_EIO, "cannot sync stdout: %s", strerror(errno));
-	return 0;
+	return ling_stdout_flush(durable, err);
 }
 
 static int on_explain(void *ctx, const struct dedup_match *m, struct ling_err *err)
@@ -172,8 +157,25 @@ static int dedup_file(struct dedup *d, const char *path, struct ling_progress *p
 	return rc < 0 ? rc : 0;
 }
 
-static void print_summary(const struct dedup_counts *c, int dry_run)
+static void print_summary(const struct dedup_counts *c, int dry_run, int failed, int durable, int to_out)
 {
+	if (failed) {
+		/* What was written after the last commit may not have arrived: no "wrote" count. */
+		fprintf(stderr,
+			"dedup: failed (see above): read %" PRIu64 ", rejected %" PRIu64 ", %s %" PRIu64
+			" (exact %" PRIu64 ", near %" PRIu64 "); output incomplete%s\n",
+			c->read, c->rejected, dry_run ? "marked" : "dropped", c->exact + c->near, c->exact, c->near,
+			durable ? ", the state keeps what was committed before" : "");
+		return;
+	}
+	if (c->reemitted && to_out)
+		fprintf(stderr, "dedup: wrote %" PRIu64 " unconfirmed records of earlier stdout runs into the segments\n",
+			c->reemitted);
+	else if (c->reemitted)
+		fprintf(stderr,
+			"dedup: wrote again %" PRIu64 " records of earlier runs that were not confirmed "
+			"(dedup --state DIR --confirm, once they are safe)\n",
+			c->reemitted);
 	fprintf(stderr,
 		"dedup: read %" PRIu64 ", wrote %" PRIu64 ", rejected %" PRIu64 ", %s %" PRIu64 " (exact %" PRIu64
 		", near %" PRIu64 ")\n",
@@ -198,9 +200,74 @@ static void print_stats(const struct dedup_counts *c, unsigned long long bytes, 
 		(double)bytes / secs / 1e6);
 }
 
+/* The directory part of path ("." for none). */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+}
+
+/*
+ * No output may be an input (same device and inode): --explain=FILE,
+ * stdout, or --out as the directory of an input. Checked before anything is
+ * opened for writing. @return 0 or LING_EUSAGE.
+ */
+static int check_outputs(const char *const *files, int nfiles, const char *explain_path, const char *out_dir,
+			 struct ling_err *err)
+{
+	int explain_file = explain_path && strcmp(explain_path, "-");
+	int i, rc = 0;
+
+	for (i = 0; i < nfiles && !rc; i++) {
+		if (!strcmp(files[i], "-")) {
+			if (explain_file && ling_fd_is_file(STDIN_FILENO, explain_path))
+				rc = ling_err_set(err, LING_EUSAGE, "--explain=%s is the standard input", explain_path);
+			continue;
+		}
+		if (explain_file && ling_same_file(explain_path, files[i])) {
+			rc = ling_err_set(err, LING_EUSAGE, "--explain=%s is the input %s; give another file",
+					  explain_path, files[i]);
+		} else if (!out_dir && ling_fd_is_file(STDOUT_FILENO, files[i])) {
+			rc = ling_err_set(err, LING_EUSAGE, "standard output is the input %s", files[i]);
+		} else if (out_dir) {
+			char *dir = dir_of(files[i]);
+
+			if (ling_same_file(dir, out_dir))
+				rc = ling_err_set(err, LING_EUSAGE,
+						  "--out=%s holds the input %s; give another directory", out_dir,
+						  files[i]);
+			free(dir);
+		}
+	}
+	return rc;
+}
+
+/* dedup --state DIR --confirm. */
+static int run_confirm(const struct dedup_options *opts, int have_files, int quiet, const char **fields)
+{
+	struct ling_err err;
+	uint64_t records;
+	int rc;
+
+	free(fields);
+	ling_err_clear(&err);
+	if (!opts->state_dir || opts->out_dir || (opts->flags & DEDUP_DRY_RUN) || have_files)
+		return usage_error("--confirm takes --state and nothing else: dedup --state DIR --confirm");
+	if ((rc = dedup_confirm(opts->state_dir, &records, &err))) {
+		ling_err_print("dedup", &err);
+		return rc == LING_EUSAGE ? 2 : 1;
+	}
+	if (!quiet)
+		fprintf(stderr, "dedup: confirmed %" PRIu64 " records\n", records);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_BANDS = 256, OPT_ROWS, OPT_COMMIT_EVERY, OPT_DRY_RUN, OPT_STATS };
+	enum { OPT_BANDS = 256, OPT_ROWS, OPT_COMMIT_EVERY, OPT_DRY_RUN, OPT_STATS, OPT_CONFIRM };
 	static const struct option options[] = {
 		{ "state", required_argument, NULL, 's' },
 		{ "out", required_argument, NULL, 'o' },
@@ -213,6 +280,7 @@ int main(int argc, char **argv)
 		{ "commit-every", required_argument, NULL, OPT_COMMIT_EVERY },
 		{ "explain", optional_argument, NULL, 'x' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "confirm", no_argument, NULL, OPT_CONFIRM },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "max-errors", required_argument, NULL, 'e' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -230,7 +298,8 @@ int main(int argc, char **argv)
 	const char *stdin_only[] = { "-" }, **files, *explain_path = NULL;
 	unsigned long long bytes = 0;
 	long long ll;
-	int nfields = 0, nfiles, quiet = 0, stats = 0, explain = 0, c, i, rc = 0;
+	int nfields = 0, nfiles, quiet = 0, stats = 0, explain = 0, confirm = 0, c, i, rc = 0;
+	int closed = ling_stdio_init(), need;
 	double start;
 
 	memset(&run, 0, sizeof(run));
@@ -280,6 +349,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DRY_RUN: opts.flags |= DEDUP_DRY_RUN; break;
 		case OPT_STATS: stats = 1; break;
+		case OPT_CONFIRM: confirm = 1; break;
 		case 'e':
 			if (ling_parse_long(optarg, 0, 1LL << 62, &run.max_errors))
 				return usage_error("--max-errors needs a number >= 0");
@@ -304,8 +374,19 @@ int main(int argc, char **argv)
 		free(fields);
 		return rc;
 	}
+	if (confirm)
+		return run_confirm(&opts, optind < argc, quiet, fields);
 	files = optind < argc ? (const char **)argv + optind : stdin_only;
 	nfiles = optind < argc ? argc - optind : 1;
+	need = opts.out_dir ? 0 : LING_STDOUT_CLOSED;
+	for (i = 0; i < nfiles; i++)
+		if (!strcmp(files[i], "-"))
+			need |= LING_STDIN_CLOSED;
+	if (ling_stdio_require(closed, need, &err) ||
+	    check_outputs(files, nfiles, explain ? explain_path : NULL, opts.out_dir, &err)) {
+		free(fields);
+		return usage_error(err.msg);
+	}
 	/* A missing input is found before the state is touched. */
 	for (i = 0; i < nfiles; i++) {
 		if (strcmp(files[i], "-") && access(files[i], R_OK)) {
@@ -342,6 +423,9 @@ int main(int argc, char **argv)
 		rc = dedup_file(d, files[i], &progress, &bytes, &err);
 	if (!rc)
 		rc = dedup_finish(d, &err);
+	/* The last word on stdout comes before any word of success. */
+	if (!rc && !opts.out_dir)
+		rc = ling_stdout_finish(&err);
 	if (rc && !run.stopped)
 		ling_err_print("dedup", &err);
 	if (run.explain && !run.explain_stderr && fclose(run.explain) && !rc) {
@@ -349,17 +433,13 @@ int main(int argc, char **argv)
 		rc = LING_EIO;
 	}
 	if (d && !quiet)
-		print_summary(dedup_counts(d), !!(opts.flags & DEDUP_DRY_RUN));
+		print_summary(dedup_counts(d), !!(opts.flags & DEDUP_DRY_RUN), rc != 0,
+			      opts.state_dir && !(opts.flags & DEDUP_DRY_RUN), opts.out_dir != NULL);
 	if (d && stats)
 		print_stats(dedup_counts(d), bytes, ling_now() - start);
 	dedup_close(d);
 	free(fields);
 	ling_buf_release(&run.line);
-	if (fflush(stdout) && !rc) {
-		die_on_epipe();
-		fprintf(stderr, "dedup: cannot write to stdout: %s\n", strerror(errno));
-		return 1;
-	}
 	if (!rc)
 		return 0;
 	return err.code == LING_EUSAGE ? 2 : 1;

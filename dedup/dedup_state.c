@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -86,7 +87,10 @@ struct dedup_state {
 	uint64_t base_ref;  /* the first ref not committed (held in the tables) */
 	uint64_t segments;  /* committed --out segments */
 	uint64_t run_first_ref; /* the first ref of this run */
-	int provisional;    /* this run's commits count only once it completes */
+	int provisional;    /* this run's commits count only once it completes (states of earlier versions) */
+	int unconfirmed;    /* a stdout run: its segments are the unconfirmed ones, not --out's */
+	int any_params;     /* take the stored parameters (--confirm) */
+	uint64_t unc_first, unc_next, unc_records; /* meta "unconfirmed" */
 	struct ref_range *dead; /* refs of runs that were killed before they completed */
 	size_t ndead;
 	uint64_t dead_total;
@@ -415,6 +419,31 @@ out:
 	return rc < 0 ? rc : 0;
 }
 
+/* Meta "unconfirmed" is "FIRST NEXT RECORDS"; a state of an earlier version has none (0 0 0). */
+static int read_unconfirmed(struct dedup_state *st, struct ling_err *err)
+{
+	struct ling_buf v = LING_BUF_INIT;
+	unsigned long long first, next, records;
+	int rc = meta_get(st, "unconfirmed", &v, err);
+
+	if (rc == 1) {
+		rc = 0;
+		if (sscanf(v.data, "%llu %llu %llu", &first, &next, &records) != 3 || first > next)
+			rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "corrupt state: bad meta value unconfirmed");
+		st->unc_first = first;
+		st->unc_next = next;
+		st->unc_records = records;
+	}
+	ling_buf_release(&v);
+	return rc;
+}
+
+static void unconfirmed_format(const struct dedup_state *st, uint64_t next, uint64_t records, char *out,
+			       size_t cap)
+{
+	snprintf(out, cap, "%" PRIu64 " %" PRIu64 " %" PRIu64, st->unc_first, next, records);
+}
+
 static int check_meta(struct dedup_state *st, struct ling_err *err)
 {
 	struct ling_buf v = LING_BUF_INIT, want = LING_BUF_INIT;
@@ -444,6 +473,7 @@ static int check_meta(struct dedup_state *st, struct ling_err *err)
 		batch_meta_u64(wb, st->cf, "segments", 0);
 		batch_meta(wb, st->cf, "open", "-");
 		batch_meta(wb, st->cf, "dead", "");
+		batch_meta(wb, st->cf, "unconfirmed", "0 0 0");
 		rc = write_batch(st, wb, "cannot initialise the state", err);
 		rocksdb_writebatch_destroy(wb);
 		if (rc)
@@ -465,7 +495,7 @@ static int check_meta(struct dedup_state *st, struct ling_err *err)
 		rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "not a dedup state (no parameters; a KG store?)");
 		goto out;
 	}
-	if (strcmp(v.data, want.data)) {
+	if (strcmp(v.data, want.data) && !st->any_params) {
 		rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0,
 				 "the state was made with other parameters (%s) than this run's (%s); give the same "
 				 "--ngram, --bands, --rows and --threshold, or use a new state",
@@ -479,6 +509,8 @@ static int check_meta(struct dedup_state *st, struct ling_err *err)
 		rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "corrupt state: refs is 0");
 		goto out;
 	}
+	if ((rc = read_unconfirmed(st, err)))
+		goto out;
 	st->run = runs + 1;
 	rc = check_open_run(st, err);
 out:
@@ -488,6 +520,60 @@ out:
 }
 
 /* ---- open and close ---- */
+
+static char *lock_path(const char *dir)
+{
+	struct ling_buf p = LING_BUF_INIT;
+
+	ling_buf_addf(&p, "%s/LOCK", dir);
+	return p.data; /* the caller frees it */
+}
+
+/* Whether another process holds RocksDB's lock (a POSIX record lock on DIR/LOCK). */
+static int lock_held(const char *dir)
+{
+	char *path = lock_path(dir);
+	struct flock fl;
+	int fd = open(path, O_RDWR | O_CLOEXEC), held = 0;
+
+	free(path);
+	if (fd < 0)
+		return 0;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	held = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+	close(fd);
+	return held;
+}
+
+/*
+ * A state being made, or whose making was killed, holds RocksDB's LOG (made
+ * first) or LOCK but no CURRENT yet: RocksDB's open decides (it fails on
+ * the lock, or takes over what a killed run left).
+ */
+static int being_made(const char *dir)
+{
+	static const char *const first_files[] = { "LOCK", "LOG" };
+	struct ling_buf path = LING_BUF_INIT;
+	struct stat sb;
+	size_t i;
+	int found = 0;
+
+	for (i = 0; i < 2 && !found; i++) {
+		ling_buf_reset(&path);
+		ling_buf_addf(&path, "%s/%s", dir, first_files[i]);
+		found = stat(path.data, &sb) == 0 && S_ISREG(sb.st_mode);
+	}
+	ling_buf_release(&path);
+	return found;
+}
+
+static int locked_error(const struct dedup_state *st, struct ling_err *err)
+{
+	return ling_err_at(err, LING_ESTORE, st->dir, 0, 0,
+			   "the state is locked by another dedup (%s/LOCK); wait for it to end", st->dir);
+}
 
 static int open_db(struct dedup_state *st, struct ling_err *err)
 {
@@ -505,7 +591,9 @@ static int open_db(struct dedup_state *st, struct ling_err *err)
 	} else if (!S_ISDIR(sb.st_mode)) {
 		return ling_err_at(err, LING_EIO, st->dir, 0, 0, "not a directory");
 	}
-	if (ling_dir_is_foreign(st->dir, "CURRENT"))
+	if (lock_held(st->dir))
+		return locked_error(st, err);
+	if (ling_dir_is_foreign(st->dir, "CURRENT") && !being_made(st->dir))
 		return ling_err_at(err, LING_ESTORE, st->dir, 0, 0,
 				   "not a dedup state (the directory holds other files)");
 	st->opts = rocksdb_options_create();
@@ -515,6 +603,14 @@ static int open_db(struct dedup_state *st, struct ling_err *err)
 	rocksdb_options_set_merge_operator(st->opts, merge);
 	/* Hashes and signatures do not compress: no compression. */
 	rocksdb_options_set_compression(st->opts, rocksdb_no_compression);
+	/*
+	 * Nothing in the info LOG below its highest level (HEADER, 5), and one
+	 * old LOG kept: dedup reports its own errors, and on a full disk the
+	 * LOG's writer aborts on its second failed write (an assertion in
+	 * RocksDB 7.8) instead of letting the error reach us.
+	 */
+	rocksdb_options_set_info_log_level(st->opts, 5);
+	rocksdb_options_set_keep_log_file_num(st->opts, 1);
 	rocksdb_options_increase_parallelism(st->opts, 2);
 	/*
 	 * Fixed memory: two 64 MiB memtables, and a 64 MiB block cache that
@@ -546,6 +642,10 @@ static int open_db(struct dedup_state *st, struct ling_err *err)
 								    &errmsg);
 	else
 		st->db = rocksdb_open_column_families(st->opts, st->dir, 1, names, cf_opts, handles, &errmsg);
+	if (errmsg && strstr(errmsg, "lock")) {
+		free(errmsg);
+		return locked_error(st, err);
+	}
 	if (CHECK_ROCKS(errmsg, err, "cannot open the state"))
 		return LING_ESTORE;
 	st->cf = handles[0];
@@ -568,6 +668,8 @@ int dedup_state_open(struct dedup_state **out, const char *dir, unsigned flags, 
 	st->nperm = p->bands * p->rows;
 	st->readonly = !!(flags & DEDUP_STATE_READONLY);
 	st->provisional = !!(flags & DEDUP_STATE_PROVISIONAL);
+	st->unconfirmed = !!(flags & DEDUP_STATE_UNCONFIRMED);
+	st->any_params = !!(flags & DEDUP_STATE_ANY_PARAMS);
 	st->next_ref = 1;
 	st->run = 1;
 	if (dir) {
@@ -637,7 +739,37 @@ uint64_t dedup_state_records(const struct dedup_state *st)
 
 uint64_t dedup_state_segment(const struct dedup_state *st)
 {
-	return st->segments;
+	return st->unconfirmed ? st->unc_next : st->segments;
+}
+
+void dedup_state_unconfirmed(const struct dedup_state *st, uint64_t *first, uint64_t *next, uint64_t *records)
+{
+	*first = st->unc_first;
+	*next = st->unc_next;
+	*records = st->unc_records;
+}
+
+const char *dedup_state_dir(const struct dedup_state *st)
+{
+	return st->dir;
+}
+
+int dedup_state_confirm(struct dedup_state *st, int now, struct ling_err *err)
+{
+	rocksdb_writebatch_t *wb;
+	char v[72];
+	int rc;
+
+	st->unc_first = st->unc_next;
+	st->unc_records = 0;
+	if (!now || !dedup_state_durable(st))
+		return 0;
+	unconfirmed_format(st, st->unc_next, 0, v, sizeof(v));
+	wb = rocksdb_writebatch_create();
+	batch_meta(wb, st->cf, "unconfirmed", v);
+	rc = write_batch(st, wb, "cannot update the state", err);
+	rocksdb_writebatch_destroy(wb);
+	return rc;
 }
 
 int dedup_state_durable(const struct dedup_state *st)
@@ -1101,7 +1233,7 @@ static void kv_meta_u64(struct kv_writer *w, const char *name, uint64_t v)
 /* The commit's keys, in order: buckets, records, exact hashes, meta. */
 static void emit_commit(struct dedup_state *st, struct kv_writer *w, uint64_t segments, int complete)
 {
-	char open[64];
+	char open[64], unconfirmed[72];
 	struct ling_buf val = LING_BUF_INIT;
 	unsigned char key[EXACT_KEY_LEN];
 	struct bucket_ent *sorted, *tmp;
@@ -1171,7 +1303,14 @@ static void emit_commit(struct dedup_state *st, struct kv_writer *w, uint64_t se
 	kv_put(w, "Mopen", 5, open, strlen(open));
 	kv_meta_u64(w, "refs", st->next_ref);
 	kv_meta_u64(w, "runs", st->run);
-	kv_meta_u64(w, "segments", segments);
+	if (st->unconfirmed) {
+		kv_meta_u64(w, "segments", st->segments);
+		unconfirmed_format(st, segments, st->unc_records + st->docs_n, unconfirmed, sizeof(unconfirmed));
+	} else {
+		kv_meta_u64(w, "segments", segments);
+		unconfirmed_format(st, st->unc_next, st->unc_records, unconfirmed, sizeof(unconfirmed));
+	}
+	kv_put(w, "Munconfirmed", 12, unconfirmed, strlen(unconfirmed));
 }
 
 void dedup_crash_point(const char *point)
@@ -1252,7 +1391,12 @@ int dedup_state_commit(struct dedup_state *st, uint64_t segments, int complete, 
 			snprintf(err->file, sizeof(err->file), "%s", st->dir);
 		return rc;
 	}
-	st->segments = segments;
+	if (st->unconfirmed) {
+		st->unc_next = segments;
+		st->unc_records += st->docs_n;
+	} else {
+		st->segments = segments;
+	}
 	st->base_ref = st->next_ref;
 	tables_clear(st);
 	return 0;

@@ -136,12 +136,15 @@ test_expect_success 'a state remembers across runs' '
 	tail -4 in.jsonl >night2.jsonl &&
 	dedup --state st night1.jsonl >out1 2>err1 &&
 	grep "wrote 1," err1 &&
+	dedup --state st --confirm 2>err &&
+	grep "^dedup: confirmed 1 records$" err &&
 	dedup --state st --explain night2.jsonl >out2 2>err2 &&
 	grep "read 4, wrote 2, rejected 0, dropped 2 (exact 0, near 2)" err2 &&
 	grep "\"source\":\"night2.jsonl\",\"line\":1,\"id\":\"c\",\"kind\":\"near\",.*\"dup_of\":{\"run\":1,\"source\":\"night1.jsonl\",\"line\":1,\"id\":\"a\"}" err2 &&
 	cat out1 out2 >both &&
 	dedup in.jsonl >expect 2>/dev/null &&
 	test_cmp expect both &&
+	dedup --state st --confirm 2>err &&
 	dedup --state st --stats night2.jsonl >out3 2>err3 &&
 	test ! -s out3 &&
 	grep "run 3, records in the state 3" err3

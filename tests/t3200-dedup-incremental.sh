@@ -18,14 +18,51 @@ test_expect_success 'setup: a corpus, split into three nights, and its one-run r
 '
 
 test_expect_success 'three nights on one state keep exactly what one run keeps' '
-	for n in 1 2 3; do dedup --state st night$n.jsonl >>nights 2>>err || return 1; done &&
+	for n in 1 2 3; do
+		dedup --state st night$n.jsonl >>nights 2>>err && dedup -q --state st --confirm || return 1
+	done &&
 	test_cmp expect nights
 '
 
+test_expect_success 'unconfirmed nights are written again, in order, until confirmed' '
+	for n in 1 2 3; do dedup --state st-unc night$n.jsonl >unc$n 2>err$n || return 1; done &&
+	test_cmp expect unc3 &&
+	grep "^dedup: wrote again [0-9]* records of earlier runs that were not confirmed" err3 &&
+	dedup --state st-unc night1.jsonl >again 2>/dev/null &&
+	test_cmp expect again &&
+	dedup --state st-unc --confirm 2>err &&
+	grep "^dedup: confirmed $(wc -l <expect) records$" err &&
+	test -z "$(ls st-unc/unconfirmed)" &&
+	dedup --state st-unc night2.jsonl >again 2>/dev/null &&
+	test ! -s again &&
+	mkdir empty &&
+	test_must_fail_with 1 dedup --state empty --confirm 2>err &&
+	grep "^dedup: empty: no such state$" err &&
+	test -z "$(ls empty)" &&
+	test_must_fail_with 2 dedup --state st-unc --confirm night1.jsonl 2>err
+'
+
+test_expect_success 'an --out run writes the unconfirmed records into its segments, which confirms them' '
+	dedup --state st-mix night1.jsonl >mix1 2>/dev/null &&
+	dedup --state st-mix --out mix-segs night2.jsonl 2>err &&
+	grep "^dedup: wrote $(wc -l <mix1) unconfirmed records of earlier stdout runs into the segments$" err &&
+	test -z "$(ls st-mix/unconfirmed)" &&
+	dedup --state st-mix night3.jsonl >mix3 2>/dev/null &&
+	dedup -q --state st-mix --confirm &&
+	cat mix-segs/part-* mix3 >mix &&
+	test_cmp expect mix
+'
+
 test_expect_success 'the same with small commits (WriteBatch) and large ones (SST files)' '
-	for n in 1 2 3; do dedup --state st-small --commit-every 100 night$n.jsonl >>small || return 1; done &&
+	for n in 1 2 3; do
+		dedup --state st-small --commit-every 100 night$n.jsonl >>small &&
+		dedup -q --state st-small --confirm || return 1
+	done &&
 	test_cmp expect small &&
-	for n in 1 2 3; do dedup --state st-large --commit-every 600 night$n.jsonl >>large || return 1; done &&
+	for n in 1 2 3; do
+		dedup --state st-large --commit-every 600 night$n.jsonl >>large &&
+		dedup -q --state st-large --confirm || return 1
+	done &&
 	test_cmp expect large &&
 	dedup --state st-large --stats corpus.jsonl >again 2>err &&
 	test ! -s again &&
@@ -49,8 +86,9 @@ drop_partial_line() {
 
 # after_crash MODE NAME CRASH...: runs dedup on crash.jsonl (1200 records, 20 commits) with LING_TEST_CRASH set to each
 # CRASH in turn (each run must die by SIGKILL), then once more to the end, on state NAME.st.
-# MODE stdout: a killed run counts for nothing, so the run that completes writes the one-run result
-# (crash.expect) exactly: what the killed runs wrote may have been lost downstream (at least once);
+# MODE stdout: the run that completes writes the one-run result (crash.expect) exactly: first again what
+# the killed runs committed (unconfirmed), then the rest; what the killed runs wrote may have been lost
+# downstream (at least once). Once confirmed, nothing is written again;
 # MODE out: the --out segments hold the one-run result exactly (exactly once).
 after_crash() {
 	mode=$1 name=$2
@@ -75,6 +113,7 @@ after_crash() {
 		dedup --state "$name".st --commit-every 60 crash.jsonl >"$name".final 2>/dev/null &&
 		test_cmp crash.expect "$name".final &&
 		cat "$name".final >>"$name".all &&
+		dedup -q --state "$name".st --confirm &&
 		dedup --state "$name".st crash.jsonl >"$name".again 2>/dev/null &&
 		test ! -s "$name".again
 	fi

@@ -39,6 +39,10 @@
 #define BATCH_BYTES (4u << 20)
 #define CHUNK 8 /* records a worker claims at a time */
 #define SPLIT_BUCKETS 10000
+/* Marks a dataset whose first run has not written its manifest yet: its shards are leftovers. */
+#define NEW_MARKER ".new-dataset"
+/* A copy of a pipe's lines, hashed before they are tokenized (DIR/.spool-PID). */
+#define SPOOL_PREFIX ".spool-"
 
 static const char *const split_names[TOK_SPLIT_COUNT] = { "train", "valid", "test" };
 
@@ -334,6 +338,8 @@ struct build {
 	size_t nshards, cap_shards;
 	struct source *src;
 	size_t nsrc, cap_src;
+	char **files;              /* o->files with each directory replaced by its segment files */
+	size_t nfiles, cap_files;
 
 	pthread_mutex_t mu;
 	pthread_cond_t work, done;
@@ -555,6 +561,65 @@ static int source_known(const struct build *b, const char *sha)
 	return 0;
 }
 
+/*
+ * Copies the decompressed lines of stdin into a spool file in
+ * the dataset directory, each ending in "\n", hashing them as a pipe's
+ * sha256 is defined, into sha. When the dataset has that sha256 already,
+ * @return 0; else opens the spool as rd->in (the file is unlinked at once,
+ * so nothing is left behind) and @return 1; or an error.
+ */
+static int spool_open(struct build *b, struct reader *rd, const char *path, char sha[65], struct ling_err *err)
+{
+	struct ling_input *in = NULL;
+	struct ling_buf spool = LING_BUF_INIT;
+	struct sha256 h;
+	const char *line;
+	size_t len;
+	FILE *f = NULL;
+	int rc;
+
+	ling_buf_addf(&spool, "%s/" SPOOL_PREFIX "%ld", b->o->dir, (long)getpid());
+	if ((rc = ling_input_open(&in, path, err)))
+		goto out;
+	if (!(f = fopen(spool.data, "w"))) {
+		rc = ling_err_at(err, LING_EIO, spool.data, 0, 0, "cannot create: %s", strerror(errno));
+		goto out;
+	}
+	sha256_init(&h);
+	while ((rc = ling_input_getline(in, &line, &len, err)) > 0) {
+		sha256_update(&h, line, len);
+		sha256_update(&h, "\n", 1);
+		if (fwrite(line, 1, len, f) != len || putc('\n', f) == EOF) {
+			rc = ling_err_at(err, LING_EIO, spool.data, 0, 0, "cannot write: %s", strerror(errno));
+			goto out;
+		}
+	}
+	if (rc < 0)
+		goto out;
+	sha256_final_hex(&h, sha);
+	rc = fclose(f);
+	f = NULL;
+	if (rc) {
+		rc = ling_err_at(err, LING_EIO, spool.data, 0, 0, "cannot write: %s", strerror(errno));
+		goto out;
+	}
+	if (source_known(b, sha)) {
+		rc = 0;
+		goto out;
+	}
+	if ((rc = ling_input_open(&rd->in, spool.data, err)))
+		goto out;
+	rd->hash_lines = 0;
+	rc = 1;
+out:
+	if (f)
+		fclose(f);
+	unlink(spool.data);
+	ling_input_close(in);
+	ling_buf_release(&spool);
+	return rc;
+}
+
 /* Opens the next source that is not in the dataset yet. @return 1, 0 when none is left, or an error. */
 static int open_next(struct build *b, struct reader *rd, struct ling_err *err)
 {
@@ -562,8 +627,8 @@ static int open_next(struct build *b, struct reader *rd, struct ling_err *err)
 	char sha[65] = "";
 	int rc;
 
-	while (rd->file < o->nfiles) {
-		const char *path = o->files[rd->file++];
+	while (rd->file < b->nfiles) {
+		const char *path = b->files[rd->file++];
 		struct source *s;
 
 		struct stat sb;
@@ -571,7 +636,21 @@ static int open_next(struct build *b, struct reader *rd, struct ling_err *err)
 		rd->is_stdin = !strcmp(path, "-");
 		/* A pipe cannot be read twice: hash what is read from it. */
 		rd->hash_lines = rd->is_stdin || stat(path, &sb) < 0 || !S_ISREG(sb.st_mode);
-		if (!rd->hash_lines && !b->old) {
+		if (rd->is_stdin && b->old) {
+			/*
+			 * Appending stdin: its hash decides whether it is new, so it is read
+			 * (into a spool) first. A named pipe streams (tests/t4300 kills a run
+			 * in the middle of one) and is not skipped.
+			 */
+			if ((rc = spool_open(b, rd, path, sha, err)) < 0)
+				return rc;
+			if (rc == 0) {
+				b->st->skipped_files++;
+				if (o->on_skip)
+					o->on_skip(o->ctx, rd->is_stdin ? "<stdin>" : path);
+				continue;
+			}
+		} else if (!rd->hash_lines && !b->old) {
 			/* A new dataset skips nothing: hash the file beside the work. */
 			hash_start(&rd->job, path, 0);
 		} else if (!rd->hash_lines) {
@@ -584,12 +663,12 @@ static int open_next(struct build *b, struct reader *rd, struct ling_err *err)
 				continue;
 			}
 		}
-		if ((rc = ling_input_open(&rd->in, path, err)))
+		if (!rd->in && (rc = ling_input_open(&rd->in, path, err)))
 			return rc;
 		b->src = xgrow(b->src, &b->cap_src, b->nsrc + 1, sizeof(*b->src));
 		s = &b->src[b->nsrc++];
 		memset(s, 0, sizeof(*s));
-		s->path = xstrdup(rd->is_stdin ? ling_input_name(rd->in) : path);
+		s->path = xstrdup(rd->is_stdin ? "<stdin>" : path);
 		memcpy(s->sha, sha, sizeof(sha));
 		sha256_init(&rd->sha);
 		rd->line = 0;
@@ -899,20 +978,33 @@ static int clean_dir(struct build *b, struct ling_err *err)
 	DIR *d = opendir(b->o->dir);
 	struct dirent *de;
 	char prefix[64];
-	int rc = 0;
+	char *marker = dir_path(b, NEW_MARKER, "");
+	struct stat sb;
+	int rc = 0, new_run_left = stat(marker, &sb) == 0;
 
+	free(marker);
 	if (!d)
 		return ling_err_at(err, LING_EIO, b->o->dir, 0, 0, "cannot read the directory: %s", strerror(errno));
 	while ((de = readdir(d))) {
 		const char *name = de->d_name;
 		char *path;
 
-		if (!strcmp(name, ".") || !strcmp(name, "..") || !strcmp(name, ".lock") || !strcmp(name, MANIFEST))
+		if (!strcmp(name, ".") || !strcmp(name, "..") || !strcmp(name, ".lock") || !strcmp(name, MANIFEST) ||
+		    !strcmp(name, NEW_MARKER))
 			continue;
 		if (shard_file(name, prefix, sizeof(prefix))) {
 			if (b->old && in_manifest(b->old, prefix) && !strstr(name, ".tmp"))
 				continue;
-		} else if (strncmp(name, MANIFEST ".tmp.", strlen(MANIFEST ".tmp."))) {
+			/* Shards with no manifest and no first run left unfinished: not ours to delete. */
+			if (!b->old && !new_run_left && !strstr(name, ".tmp")) {
+				rc = ling_err_at(err, LING_EUSAGE, b->o->dir, 0, 0,
+						 "holds %s but no %s (a dataset whose manifest is missing?); "
+						 "give a new or empty directory",
+						 name, MANIFEST);
+				break;
+			}
+		} else if (strncmp(name, SPOOL_PREFIX, strlen(SPOOL_PREFIX)) &&
+			   strncmp(name, MANIFEST ".tmp.", strlen(MANIFEST ".tmp."))) {
 			if (!b->old) {
 				rc = ling_err_at(err, LING_EUSAGE, b->o->dir, 0, 0,
 						 "holds %s, which is not part of a dataset (give a new or empty directory)", name);
@@ -1241,6 +1333,88 @@ static int lock_dir(const char *dir, struct ling_err *err)
 	return fd;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_segment_name(const char *name)
+{
+	static const char *const ends[] = { ".jsonl", ".jsonl.gz", ".jsonl.zst" };
+	size_t n = strlen(name), i;
+
+	if (name[0] == '.')
+		return 0;
+	for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		size_t e = strlen(ends[i]);
+
+		if (n > e && !strcmp(name + n - e, ends[i]))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * b->files: o->files, with a directory replaced by its segment files (the
+ * regular files named *.jsonl, *.jsonl.gz or *.jsonl.zst, not hidden), in
+ * name order: dedup --out's part-NNNNNNNN.jsonl. @return 0 or LING_EIO.
+ */
+static int expand_sources(struct build *b, struct ling_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < b->o->nfiles; i++) {
+		const char *path = b->o->files[i];
+		struct ling_buf p = LING_BUF_INIT;
+		struct dirent *de;
+		struct stat sb;
+		size_t first = b->nfiles;
+		DIR *d;
+
+		if (strcmp(path, "-") && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			if (!(d = opendir(path)))
+				return ling_err_at(err, LING_EIO, path, 0, 0, "cannot read the directory: %s",
+						   strerror(errno));
+			while ((de = readdir(d))) {
+				if (!is_segment_name(de->d_name))
+					continue;
+				ling_buf_reset(&p);
+				ling_buf_addf(&p, "%s/%s", path, de->d_name);
+				if (stat(p.data, &sb) || !S_ISREG(sb.st_mode))
+					continue;
+				b->files = xgrow(b->files, &b->cap_files, b->nfiles + 1, sizeof(*b->files));
+				b->files[b->nfiles++] = xstrdup(p.data);
+			}
+			closedir(d);
+			ling_buf_release(&p);
+			qsort(b->files + first, b->nfiles - first, sizeof(*b->files), cmp_str);
+			continue;
+		}
+		b->files = xgrow(b->files, &b->cap_files, b->nfiles + 1, sizeof(*b->files));
+		b->files[b->nfiles++] = xstrdup(path);
+	}
+	return 0;
+}
+
+/* Creates (new) or removes the marker of a first run that has not written its manifest yet. */
+static int mark_new_dataset(const struct build *b, int mark, struct ling_err *err)
+{
+	char *path = dir_path(b, NEW_MARKER, "");
+	int fd, rc = 0;
+
+	if (!mark) {
+		unlink(path);
+	} else if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0 || fsync(fd) < 0) {
+		rc = ling_err_at(err, LING_EIO, path, 0, 0, "cannot create: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	} else {
+		close(fd);
+	}
+	free(path);
+	return rc;
+}
+
 static int default_jobs(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1288,7 +1462,8 @@ int tok_dataset_build(const struct tok_dataset_opts *o, struct tok_dataset_stats
 				 MANIFEST);
 		goto out;
 	}
-	if ((rc = resolve(&b, err)) || (rc = clean_dir(&b, err)) || (b.old && (rc = check_shards(&b, err))))
+	if ((rc = expand_sources(&b, err)) || (rc = resolve(&b, err)) || (rc = clean_dir(&b, err)) ||
+	    (b.old && (rc = check_shards(&b, err))) || (!b.old && (rc = mark_new_dataset(&b, 1, err))))
 		goto out;
 	rc = run_batches(&b, err);
 	if (!rc)
@@ -1300,6 +1475,8 @@ int tok_dataset_build(const struct tok_dataset_opts *o, struct tok_dataset_stats
 	/* Nothing new (every source was in the dataset already): the manifest stays as it is. */
 	if (!rc && !(b.old && !b.nsrc))
 		rc = write_manifest(&b, err);
+	if (!rc && !b.old)
+		mark_new_dataset(&b, 0, err);
 	if (rc) {
 		for (k = 0; k < TOK_SPLIT_COUNT; k++) {
 			tok_shard_writer_abort(b.out[k].tok);
@@ -1315,6 +1492,9 @@ out:
 	for (i = 0; i < b.nsrc; i++)
 		free(b.src[i].path);
 	free(b.src);
+	for (i = 0; i < b.nfiles; i++)
+		free(b.files[i]);
+	free(b.files);
 	free(b.shards);
 	json_decref(b.old);
 	tok_free(b.tok);

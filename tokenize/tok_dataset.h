@@ -43,8 +43,20 @@
  * template, text field, eod token or split weights given differ from the
  * manifest's (those not given are taken from it). A source file whose
  * sha256 the manifest already lists is skipped, so a retried nightly run
- * adds nothing twice. Without append a directory that holds a manifest is
- * refused.
+ * adds nothing twice; so is stdin ("-"), which is read into a spool file
+ * in DIR first to be hashed (a named pipe streams, and is not skipped).
+ * Without append a directory that holds a manifest is refused.
+ *
+ * A source that is a directory stands for its segment files: the regular
+ * files named *.jsonl, *.jsonl.gz or *.jsonl.zst, not hidden, in name order
+ * (dedup --out's part-NNNNNNNN.jsonl); with append, those the dataset has
+ * are skipped, so `--append unique/` adds each night's new segments.
+ *
+ * A directory without manifest.json that holds shard files is refused
+ * (shards of a dataset whose manifest went missing are not ours to delete),
+ * unless the marker .new-dataset is there: a first run creates it before
+ * its first shard and removes it after its manifest, so it marks the
+ * shards of a first run that was killed, which are removed.
  *
  * Threads: records are parsed, rendered and tokenized by `jobs` threads,
  * each with its own tokenizer; they are written in input order, so the

@@ -25,13 +25,14 @@ echo
 echo "== kg-query --call get_film_director '{\"film\":\"Blade Runner\"}'"
 "$bin/kg-query" --store "$work/kg" --call get_film_director '{"film":"Blade Runner"}'
 echo
-echo "== kg2samples --seed 7 --count 5000 | dedup --state state | tokenize build (Qwen3 tokenizer, ChatML)"
-"$bin/kg2samples" --store "$work/kg" --seed 7 --count 5000 >"$work/samples.jsonl"
-"$bin/dedup" --state "$work/dedup-state" <"$work/samples.jsonl" >"$work/unique.jsonl"
+echo "== kg2samples --seed 7 --count 5000 | dedup --state state --out unique && tokenize build --append unique (Qwen3 tokenizer, ChatML)"
+"$bin/kg2samples" --store "$work/kg" --seed 7 --count 5000 |
+	"$bin/dedup" --state "$work/dedup-state" --out "$work/unique"
 "$bin/tokenize" build --tokenizer "$root/tests/data/tokenizers/qwen3.tokenizer.json.zst" --template qwen \
-	--out "$work/data" "$work/unique.jsonl"
+	--append --out "$work/data" "$work/unique"
 echo
 echo "== one sample (a 2p question: two hops, the answer computed on the graph)"
+cat "$work"/unique/part-*.jsonl >"$work/unique.jsonl"
 grep -m1 '"category":"2p"' "$work/unique.jsonl" | python3 -m json.tool 2>/dev/null | head -60 ||
 	grep -m1 '"category":"2p"' "$work/unique.jsonl"
 echo
@@ -40,7 +41,7 @@ ls -l "$work/data"
 echo
 echo "== the next night: new samples (seed 8), deduplicated against every earlier night, appended to the dataset"
 "$bin/kg2samples" --store "$work/kg" --seed 8 --count 2000 |
-	"$bin/dedup" --state "$work/dedup-state" >"$work/night2.jsonl"
+	"$bin/dedup" --state "$work/dedup-state" --out "$work/unique"
 "$bin/tokenize" build --tokenizer "$root/tests/data/tokenizers/qwen3.tokenizer.json.zst" --template qwen \
-	--append --out "$work/data" "$work/night2.jsonl"
+	--append --out "$work/data" "$work/unique"
 ls "$work/data"

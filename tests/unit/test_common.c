@@ -1201,6 +1201,14 @@ static void test_jsonl(void)
 	is_str(b.data, "{\"b\":[1,2.5,\"\xc3\xa9\"],\"a\":{}}\n", "dump is compact, keeps key order and UTF-8");
 	json_decref(v);
 	ling_buf_release(&b);
+
+	line = "{\"a\":{\"k\":1,\"k\":2}}";
+	is_int(ling_jsonl_parse(line, strlen(line), "x", 1, LING_JSONL_OBJECT, &v, &err), 0,
+	       "a repeated key is taken (the last wins)");
+	json_decref(v);
+	ok(ling_jsonl_parse(line, strlen(line), "x", 1, LING_JSONL_OBJECT | LING_JSONL_UNIQUE_KEYS, &v, &err) ==
+		   LING_EDATA && strstr(err.msg, "duplicate"),
+	   "with LING_JSONL_UNIQUE_KEYS it is an error (%s)", err.msg);
 }
 
 /* Runs fn in a child with fd closed first; @return the child's exit status. */
