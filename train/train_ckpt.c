@@ -136,6 +136,8 @@ static int check_index(const char *path, json_t *root, const char ***shards, siz
 		return ling_err_at(err, LING_EDATA, path, 0, 0, "the index is not a JSON object");
 	if (!json_is_object(map))
 		return ling_err_at(err, LING_EDATA, path, 0, 0, "no \"weight_map\" object");
+	if (!json_object_size(map))
+		return ling_err_at(err, LING_EDATA, path, 0, 0, "the weight_map is empty");
 	if (meta && (!json_is_object(meta) ||
 		     (json_object_get(meta, "total_size") && (!json_is_integer(json_object_get(meta, "total_size")) ||
 							       json_integer_value(json_object_get(meta, "total_size")) < 0))))
