@@ -127,7 +127,7 @@ static int bad_shard_name(const char *s)
 static int check_index(const char *path, json_t *root, const char ***shards, size_t *nshards,
 		       struct ling_err *err)
 {
-	json_t *map = json_object_get(root, "weight_map"), *meta = json_object_get(root, "metadata"), *v;
+	json_t *map = json_object_get(root, "weight_map"), *meta = json_object_get(root, "metadata"), *total, *v;
 	const char **names;
 	const char *key;
 	size_t n = 0;
@@ -138,9 +138,8 @@ static int check_index(const char *path, json_t *root, const char ***shards, siz
 		return ling_err_at(err, LING_EDATA, path, 0, 0, "no \"weight_map\" object");
 	if (!json_object_size(map))
 		return ling_err_at(err, LING_EDATA, path, 0, 0, "the weight_map is empty");
-	if (meta && (!json_is_object(meta) ||
-		     (json_object_get(meta, "total_size") && (!json_is_integer(json_object_get(meta, "total_size")) ||
-							       json_integer_value(json_object_get(meta, "total_size")) < 0))))
+	total = json_object_get(meta, "total_size");
+	if (meta && (!json_is_object(meta) || (total && (!json_is_integer(total) || json_integer_value(total) < 0))))
 		return ling_err_at(err, LING_EDATA, path, 0, 0, "\"metadata\" is not an object with a total_size >= 0");
 	names = xmalloc((json_object_size(map) + 1) * sizeof(*names));
 	json_object_foreach(map, key, v) {
@@ -229,7 +228,17 @@ out:
 	return rc;
 }
 
-/* Opens a checkpoint directory (single file first, as HF's from_pretrained) or a .safetensors file. */
+static int has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/*
+ * Opens a checkpoint directory (single file first, as HF's from_pretrained), a .safetensors file, or
+ * a DIR/model.safetensors.index.json path.
+ */
 static int ckpt_open(struct ckpt *c, const char *path, struct ling_err *err)
 {
 	char *single, *index;
@@ -239,6 +248,13 @@ static int ckpt_open(struct ckpt *c, const char *path, struct ling_err *err)
 	memset(c, 0, sizeof(*c));
 	if (stat(path, &sb) < 0)
 		return ling_err_at(err, LING_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
+	if (!S_ISDIR(sb.st_mode) && has_suffix(path, "/" INDEX_NAME)) {
+		char *dir = xstrndup(path, strlen(path) - strlen(INDEX_NAME) - 1);
+
+		rc = ckpt_open_sharded(c, *dir ? dir : "/", path, err);
+		free(dir);
+		goto out;
+	}
 	if (!S_ISDIR(sb.st_mode))
 		return ckpt_open_single(c, path, err);
 	single = join(path, SINGLE_NAME);
@@ -251,6 +267,7 @@ static int ckpt_open(struct ckpt *c, const char *path, struct ling_err *err)
 		rc = ling_err_at(err, LING_EDATA, path, 0, 0, "no %s or %s in this directory", SINGLE_NAME, INDEX_NAME);
 	free(single);
 	free(index);
+out:
 	if (rc)
 		ckpt_close(c);
 	return rc;
@@ -625,12 +642,13 @@ int train_ckpt_write(const char *dir_in, const char *config_json, const struct t
 	while (len > 1 && dir[len - 1] == '/')
 		dir[--len] = '\0';
 	exists = lstat(dir, &sb) == 0;
+	cfg = config_json ? json_loads(config_json, 0, NULL) : NULL;
 	if (exists && !S_ISDIR(sb.st_mode))
 		rc = ling_err_at(err, LING_EUSAGE, dir, 0, 0, "exists and is not a directory");
 	else if (exists && !dir_is_empty(dir) && !train_ckpt_is_dir(dir))
 		rc = ling_err_at(err, LING_EUSAGE, dir, 0, 0,
 				 "not a checkpoint directory (no config.json with %s): refusing to replace it", SINGLE_NAME);
-	else if (!config_json || !json_is_object(cfg = json_loads(config_json, 0, NULL)))
+	else if (!json_is_object(cfg))
 		rc = ling_err_at(err, LING_EUSAGE, dir, 0, 0, "the config text is not a JSON object");
 	else if ((rc = check_unique(dir, t, n, err)))
 		;

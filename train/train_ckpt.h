@@ -5,7 +5,8 @@
  * {"metadata": {"total_size": BYTES}, "weight_map": {tensor name: shard file}}.
  *
  * Reading: a directory is read as HF does (model.safetensors when present,
- * else the index and its shards); a path to a .safetensors file is read alone.
+ * else the index and its shards); a path to a .safetensors file is read alone,
+ * a path to a model.safetensors.index.json with its shards.
  * Every shard is mapped and validated (train_safetensors.h) before any tensor
  * is used. The index must be a JSON object with a weight_map of plain file
  * names (no "/", not "." or ".."), each shard must exist and hold exactly the

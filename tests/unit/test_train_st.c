@@ -357,6 +357,11 @@ static void test_sharded(void)
 	ok(same_bits(got, t, NT, 0), "sharded round trip is bit for bit");
 	free_tensors(got, NT);
 
+	blank_tensors(got);
+	rc = train_ckpt_read(at(0, "sharded/model.safetensors.index.json"), got, NT, 0, &err);
+	ok(!rc && same_bits(got, t, NT, 0), "the index path itself reads the same %s", err.msg);
+	free_tensors(got, NT);
+
 	rc = train_ckpt_list(at(0, "sharded"), &info, &n, &err);
 	ok(!rc && n == NT && !strcmp(info[0].name, "lm_head.weight") && info[0].dtype == TRAIN_F32 &&
 		   info[0].ndim == 2 && info[0].shape[0] == 5 && info[0].shape[1] == 4 &&
