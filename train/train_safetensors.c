@@ -400,8 +400,12 @@ int train_st_read_f32(const struct train_st_file *f, const struct train_st_entry
 			memcpy(dst, src, n * 4);
 		return 0;
 	}
-	for (size_t i = 0; i < n; i++)
-		dst[i] = train_bf16_to_f32((uint16_t)(src[2 * i] | src[2 * i + 1] << 8));
+	for (size_t i = 0; i < n; i++) {
+		uint16_t h;
+
+		memcpy(&h, src + 2 * i, 2); /* the data area need not be aligned; the host is little-endian */
+		dst[i] = train_bf16_to_f32(h);
+	}
 	return 0;
 }
 
