@@ -612,8 +612,11 @@ static int replace_dir(const char *tmp, const char *dir, int exists, struct ling
 	return rc;
 }
 
-/* Shards are checked one by one as they are written: a name given twice must be caught across them. */
-static int check_unique(const char *dir, const struct train_tensor *t, size_t n, struct ling_err *err)
+/*
+ * Shards are checked one by one as they are written: a name given twice must be caught across them,
+ * and the shard plan needs sizes.
+ */
+static int check_tensors(const char *dir, const struct train_tensor *t, size_t n, struct ling_err *err)
 {
 	const char **names = xmalloc((n + 1) * sizeof(*names));
 	int rc = 0;
@@ -621,6 +624,8 @@ static int check_unique(const char *dir, const struct train_tensor *t, size_t n,
 	for (size_t i = 0; i < n && !rc; i++)
 		if (!(names[i] = t[i].name))
 			rc = ling_err_at(err, LING_EUSAGE, dir, 0, 0, "tensor %zu has no name", i);
+		else if (train_shape_elems(t[i].ndim, t[i].shape) < 0)
+			rc = ling_err_at(err, LING_EUSAGE, dir, 0, 0, "tensor %s: bad shape", t[i].name);
 	if (!rc)
 		qsort((void *)names, n, sizeof(*names), by_str);
 	for (size_t i = 1; i < n && !rc; i++)
@@ -650,7 +655,7 @@ int train_ckpt_write(const char *dir_in, const char *config_json, const struct t
 				 "not a checkpoint directory (no config.json with %s): refusing to replace it", SINGLE_NAME);
 	else if (!json_is_object(cfg))
 		rc = ling_err_at(err, LING_EUSAGE, dir, 0, 0, "the config text is not a JSON object");
-	else if ((rc = check_unique(dir, t, n, err)))
+	else if ((rc = check_tensors(dir, t, n, err)))
 		;
 	else if (!(tmp = make_temp_dir(dir, err)))
 		rc = err->code;
