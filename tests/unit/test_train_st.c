@@ -10,11 +10,12 @@
  * there is no python3 or no package).
  */
 #include "tap.h"
-#include "fixture.h"
 
+#include "common/ling_mem.h"
 #include "train/train_ckpt.h"
 #include "train/train_safetensors.h"
 
+#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
@@ -66,6 +67,30 @@ static char *slurp(const char *path, size_t *len)
 	fclose(f);
 	*len = (size_t)n;
 	return data;
+}
+
+/* Deletes dir and everything below it (links are removed, not followed); errors are ignored. */
+static void remove_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		struct ling_buf p = LING_BUF_INIT;
+		struct stat sb;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		ling_buf_addf(&p, "%s/%s", dir, de->d_name);
+		if (lstat(p.data, &sb) == 0 && S_ISDIR(sb.st_mode))
+			remove_tree(p.data);
+		else
+			unlink(p.data);
+		ling_buf_release(&p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
 }
 
 static int exists(const char *path)
@@ -748,7 +773,7 @@ static int same_files_as_ours(const char *dir, const struct train_tensor *t, enu
 	DIR *d;
 
 	ling_err_clear(&err);
-	fixture_remove_tree(ours);
+	remove_tree(ours);
 	if (train_ckpt_write(ours, "{}", t, NT, dtype, max, &err) || !(d = opendir(dir)))
 		return 0;
 	while ((de = readdir(d)))
@@ -817,7 +842,7 @@ static void test_interop(void)
 			enum train_dtype dtype = v & 1 ? TRAIN_BF16 : TRAIN_F32;
 			const char *dir = at(0, "theirs");
 
-			fixture_remove_tree(dir);
+			remove_tree(dir);
 			ling_buf_reset(&args);
 			ling_buf_addf(&args, "%s '%s' %s %d", writers[w], dir, v & 1 ? "bf16" : "f32", v & 2 ? 100 : 0);
 			rc = peer(args.data, &out);
@@ -867,6 +892,6 @@ int main(void)
 	test_corrupt_indexes();
 	test_atomic_replace();
 	test_interop();
-	fixture_remove_tree(tmp);
+	remove_tree(tmp);
 	return done_testing();
 }
