@@ -31,6 +31,7 @@ KG_TOOLS   := kg-load kg-query kg-stat kg-parse
 DEDUP_SRC  := $(filter-out %_main.c,$(wildcard dedup/*.c))
 SYNTH_SRC  := $(filter-out %_main.c,$(wildcard synth/*.c))
 TOK_SRC    := $(filter-out %_main.c,$(wildcard tokenize/*.c))
+TRAIN_SRC  := $(filter-out %_main.c,$(wildcard train/*.c))
 TOOLS      := $(KG_TOOLS) kg2samples dedup tokenize
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_TOOLS := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
@@ -42,6 +43,7 @@ LIBKG   := $(BUILD)/kg/libkg.a
 LIBSYNTH := $(BUILD)/synth/libsynth.a
 LIBDEDUP := $(BUILD)/dedup/libdedup.a
 LIBTOK  := $(BUILD)/tokenize/libtokenize.a
+LIBTRAIN := $(BUILD)/train/libtrain.a
 
 .PHONY: all deps check demo bench fuzz clean tools-in-build print-config doc-samples
 all: print-config $(addprefix bin/,$(TOOLS))
@@ -90,12 +92,16 @@ $(BUILD)/bin/tokenize: $(call obj,$(wildcard tokenize/tokenize*_main.c)) $(LIBTO
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
+$(LIBTRAIN): $(call obj,$(TRAIN_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
 # Copy, then rename over: a running bin/kg-load must not be overwritten in place.
 bin/%: $(BUILD)/bin/%
 	@mkdir -p bin
 	cp $< $@.tmp && mv -f $@.tmp $@
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBTOK) $(LIBDEDUP) $(LIBSYNTH) $(LIBKG) $(LIBLING)
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBTRAIN) $(LIBTOK) $(LIBDEDUP) $(LIBSYNTH) $(LIBKG) $(LIBLING)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBTOK) $(LIBSYNTH) $(LIBKG) $(LIBLING)
@@ -123,7 +129,8 @@ check: deps
 # sources are compiled once with the fuzzer's instrumentation and linked into every target.
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -DLING_VERSION='"$(VERSION)"' -O1 -g -I. $(PKG_CFLAGS) -MMD -MP
-FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(COMMON_SRC) $(KG_SRC) $(SYNTH_SRC) $(TOK_SRC))
+FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(COMMON_SRC) $(KG_SRC) $(SYNTH_SRC) $(TOK_SRC) \
+	train/train_safetensors.c train/train_ckpt.c)
 fuzz: $(FUZZ_TARGETS)
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)

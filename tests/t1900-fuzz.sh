@@ -12,7 +12,7 @@ test_description='the parser fuzz targets find no crash in a short run'
 . "$(dirname "$0")/lib.sh"
 
 fuzz_time=${LING_FUZZ_TIME:-10}
-targets='ntriples nquads turtle rdfxml tsv tokenizer_json jsonl chat templates tool_args'
+targets='ntriples nquads turtle rdfxml tsv tokenizer_json jsonl chat templates tool_args safetensors'
 
 found=
 for t in $targets; do
