@@ -114,7 +114,8 @@ bin/%: $(BUILD)/bin/%
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBTOK) $(LIBDEDUP) $(LIBSYNTH) $(LIBKG) $(LIBLING)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
-$(BUILD)/tests/unit/test_train%: $(BUILD)/tests/unit/test_train%.o $(LIBTRAIN) $(LIBLING)
+TRAIN_UNIT_TESTS := $(addprefix $(BUILD)/tests/unit/,$(filter test_train%,$(UNIT_TESTS)))
+$(TRAIN_UNIT_TESTS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBTRAIN) $(LIBLING)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL) $(BLAS_LIBS)
 
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBTOK) $(LIBSYNTH) $(LIBKG) $(LIBLING)
