@@ -87,7 +87,10 @@ static void cpu_matmul(void *ctx, int trans_a, int trans_b, int M, int N, int K,
 			    K, alpha, A, lda, B, ldb, beta, C, ldc);
 		return;
 	}
-	j.step = ((span + c->threads - 1) / c->threads + 15) / 16 * 16;
+	/* Four pieces per thread: the machine is shared, and a thread that falls behind is helped out. */
+	j.step = ((span + 4 * c->threads - 1) / (4 * c->threads) + 15) / 16 * 16;
+	if (j.step < 64)
+		j.step = 64;
 	ling_pool_for(c->pool, (size_t)((span + j.step - 1) / j.step), 1, mm_body, &j);
 }
 
@@ -394,7 +397,8 @@ static void cpu_attention_bwd(void *ctx, float *dqkv, const float *dout, const f
 			      const int32_t *doc_start, int B, int T, int nh, int nkv, int hd)
 {
 	struct cpu *c = ctx;
-	size_t units = (size_t)B * nkv, grain = (units + (size_t)c->threads - 1) / (size_t)c->threads;
+	/* Small pieces balance threads; each piece has its own scratch block. */
+	size_t units = (size_t)B * nkv, grain = (units + 8 * (size_t)c->threads - 1) / (8 * (size_t)c->threads);
 	struct att_job j = { .dqkv = dqkv, .dout = dout, .qkv = qkv, .probs = (float *)probs, .doc_start = doc_start,
 			     .B = B, .T = T, .nh = nh, .nkv = nkv, .hd = hd, .D = (nh + 2 * nkv) * hd };
 
