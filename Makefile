@@ -164,6 +164,7 @@ bench: deps
 	sh bench/dedup.sh
 	sh bench/kg2samples.sh
 	sh bench/tokenize.sh
+	test ! -f bench/train.sh || sh bench/train.sh
 
 # doc/kg2samples.md: three real samples per category from the full FB15k-237 (needs ../shared/data).
 doc-samples: all
