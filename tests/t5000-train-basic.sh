@@ -141,6 +141,17 @@ test_expect_success 'bench prints one JSON line with the step time, FLOPs, sgemm
 	done
 '
 
+test_expect_success 'forward: the same bits on 1, 2 and 3 threads (demo preset, products split in pieces)' '
+	ling-train init --preset demo --seed 2 --out demo &&
+	python3 -c "print([[(r * 131 + t * 37) % 4096 for t in range(150)] for r in range(2)])" >demo-tok.json &&
+	for j in 1 2 3
+	do
+		ling-train forward -j $j --checkpoint demo --tokens demo-tok.json --grads g$j.safetensors >out$j || return 1
+	done &&
+	test_cmp out1 out2 && test_cmp out1 out3 &&
+	cmp g1.safetensors g2.safetensors && cmp g1.safetensors g3.safetensors
+'
+
 # ---- bad input: `ling-train: FILE: what is wrong`, exit 1 ----
 
 test_expect_success 'a config with a missing key' '

@@ -4,7 +4,8 @@
  * (one threading system, not two fighting over two cores); everything else
  * is plain loops over rows on the same pool. Reductions over rows (norm
  * weight gradients, loss sums) are summed per fixed chunk and then in chunk
- * order, so results do not depend on the number of threads.
+ * order, and matrix products are cut by their shape alone, so results do not
+ * depend on the number of threads.
  */
 #include "../train.h"
 #include "../train_ops.h"
@@ -81,14 +82,19 @@ static void cpu_matmul(void *ctx, int trans_a, int trans_b, int M, int N, int K,
 
 	if (M <= 0 || N <= 0)
 		return;
-	/* Small products are not worth a hand-off. Split in multiples of 16 (the sgemm kernels' tile). */
-	if (c->threads == 1 || (double)M * N * K < 4e5 || span < 32) {
+	/* Small products are not worth a hand-off. */
+	if ((double)M * N * K < 4e5 || span < 128) {
 		cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N,
 			    K, alpha, A, lda, B, ldb, beta, C, ldc);
 		return;
 	}
-	/* Four pieces per thread: the machine is shared, and a thread that falls behind is helped out. */
-	j.step = ((span + 4 * c->threads - 1) / (4 * c->threads) + 15) / 16 * 16;
+	/*
+	 * Up to 16 pieces of at least 64 rows (or columns), in multiples of 16 (the kernels' tile): several per
+	 * thread, so that on a shared machine a thread that falls behind is helped out. The cut depends on the
+	 * shape alone, never on the threads: sgemm's result for a row depends on the shape of the call it is in,
+	 * so the same calls give the same bits on any number of threads.
+	 */
+	j.step = ((span + 15) / 16 + 15) / 16 * 16;
 	if (j.step < 64)
 		j.step = 64;
 	ling_pool_for(c->pool, (size_t)((span + j.step - 1) / j.step), 1, mm_body, &j);
