@@ -234,6 +234,10 @@ test_expect_success 'usage errors exit 2' '
 	test_must_fail_with 2 ling-train init --preset tiny --config c.json --out x 2>err &&
 	test_must_fail_with 2 ling-train forward --checkpoint ck 2>err &&
 	grep "needs --tokens" err &&
+	cp ck/model.safetensors keep.safetensors &&
+	test_must_fail_with 2 ling-train forward --checkpoint ck --tokens tok.json --grads ck/model.safetensors 2>err &&
+	grep "would overwrite an input" err &&
+	cmp keep.safetensors ck/model.safetensors &&
 	test_must_fail_with 2 ling-train bench --preset tiny 2>err &&
 	test_must_fail_with 2 ling-train init --preset tiny --out x --dtype f16 2>err &&
 	test_must_fail_with 2 ling-train init --preset nope --out x 2>err &&

@@ -510,6 +510,14 @@ static int check_command(const char *cmd, const struct opts *o)
 		return usage_error("--tokens, --mask, --docs, --aux and --grads are for forward, not %s", cmd);
 	if (!strcmp(cmd, "bench") && (!o->batch || !o->seq))
 		return usage_error("%s needs --batch B and --seq T", cmd);
+	if (o->grads) {
+		char weights[4096];
+
+		snprintf(weights, sizeof(weights), "%s/model.safetensors", o->checkpoint);
+		if (ling_same_file(o->grads, o->tokens) || (o->mask && ling_same_file(o->grads, o->mask)) ||
+		    (o->docs && ling_same_file(o->grads, o->docs)) || ling_same_file(o->grads, weights))
+			return usage_error("--grads %s would overwrite an input", o->grads);
+	}
 	return 0;
 }
 
