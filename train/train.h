@@ -179,7 +179,8 @@ struct train_loss {
 
 /*
  * Runs the model on a batch and keeps what backward needs. Token ids must be
- * in [0, vocab_size) and docs non-decreasing in each row.
+ * in [0, vocab_size), docs non-decreasing in each row, and T at most
+ * max_position_embeddings.
  * @return 0, or LING_EDATA (err names the row and position) on a bad batch.
  * A batch with no counted target has loss 0.
  */

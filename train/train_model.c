@@ -680,6 +680,9 @@ int train_forward(struct train_model *m, const struct train_batch *b, const stru
 
 	if (b->B <= 0 || b->T <= 0)
 		return ling_err_set(err, LING_EDATA, "empty batch (%d rows of %d tokens)", b->B, b->T);
+	if (b->T > c->max_position_embeddings)
+		return ling_err_set(err, LING_EDATA, "rows of %d tokens are longer than max_position_embeddings (%d)", b->T,
+				    c->max_position_embeddings);
 	alloc_batch(m, b->B, b->T);
 	m->B = b->B;
 	m->T = b->T;

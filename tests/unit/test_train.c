@@ -429,6 +429,10 @@ static void test_bad_batch(void)
 	b.B = 0;
 	is_int(train_forward(m, &b, &fo, &loss, &err), LING_EDATA, "an empty batch");
 	b.B = 2;
+	m->cfg.max_position_embeddings = 20;
+	is_int(train_forward(m, &b, &fo, &loss, &err), LING_EDATA, "rows longer than max_position_embeddings");
+	is_str(err.msg, "rows of 24 tokens are longer than max_position_embeddings (20)", "message");
+	m->cfg.max_position_embeddings = 512;
 	memset(batch_mask, 0, sizeof(batch_mask));
 	is_int(train_forward(m, &b, &fo, &loss, &err), 0, "a batch with nothing counted");
 	ok(loss.loss == 0 && loss.counted == 0, "has loss 0");
