@@ -225,6 +225,12 @@ test_expect_success 'a checkpoint whose shapes do not match its config' '
 	grep "^ling-train: shape/model.safetensors: .*experts" err
 '
 
+test_expect_success 'a model larger than memory is refused before it is allocated' '
+	test_must_fail_with 1 ling-train init --preset ling-plus --out plus 2>err &&
+	grep "^ling-train: ling-plus: the fp32 weights need 1162.4 GB, more than this machine.s" err &&
+	test ! -e plus
+'
+
 test_expect_success 'usage errors exit 2' '
 	test_must_fail_with 2 ling-train 2>err &&
 	grep "^ling-train: a command is needed" err &&

@@ -166,6 +166,22 @@ static int read_matrix(const char *path, long long lo, long long hi, int *B, int
 	return 0;
 }
 
+/*
+ * Refuses a model whose fp32 weights alone exceed this machine's memory (Ling-Lite needs 67 GB), instead
+ * of being killed half way. name is the config's file or preset.
+ */
+static int check_memory(const struct train_config *cfg, const char *name, struct ling_err *err)
+{
+	double need = 4.0 * (double)train_config_count(cfg).total;
+	double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+
+	if (have > 0 && need > have)
+		return ling_err_at(err, LING_EDATA, name, 0, 0,
+				   "the fp32 weights need %.1f GB, more than this machine's %.1f GB of memory", need / 1e9,
+				   have / 1e9);
+	return 0;
+}
+
 /* The model's tensors as struct train_tensor over its parameters (or its gradients). */
 static struct train_tensor *model_tensors(struct train_model *m, int grads, size_t *n)
 {
@@ -196,7 +212,7 @@ static int load_checkpoint(const char *dir, int threads, struct train_model **ou
 	ling_buf_addf(&path, "%s/config.json", dir);
 	rc = train_config_load(&cfg, path.data, err);
 	ling_buf_release(&path);
-	if (rc)
+	if (rc || (rc = check_memory(&cfg, dir, err)))
 		return rc;
 	*out = train_model_new(&cfg, train_cpu_backend_new(threads));
 	t = model_tensors(*out, 0, &n);
@@ -257,7 +273,7 @@ static int cmd_init(const struct opts *o, struct ling_err *err)
 	struct train_model *m;
 	int rc;
 
-	if ((rc = read_config(o, &cfg, err)))
+	if ((rc = read_config(o, &cfg, err)) || (rc = check_memory(&cfg, o->preset ? o->preset : o->config, err)))
 		return rc;
 	m = train_model_new(&cfg, train_cpu_backend_new(o->threads));
 	train_model_init(m, o->seed);
@@ -372,7 +388,7 @@ static int cmd_bench(const struct opts *o, struct ling_err *err)
 	double best = 1e30, flops, peak;
 	int rc;
 
-	if ((rc = read_config(o, &cfg, err)))
+	if ((rc = read_config(o, &cfg, err)) || (rc = check_memory(&cfg, o->preset ? o->preset : o->config, err)))
 		return rc;
 	m = train_model_new(&cfg, train_cpu_backend_new(o->threads));
 	train_model_init(m, o->seed);
