@@ -10,7 +10,8 @@ CLANG   ?= clang
 # Debian packages the suite needs; `make deps` installs those missing when root.
 DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev librocksdb-dev librdkafka-dev \
 	libxml2-dev libicu-dev libzstd-dev zlib1g-dev libopenblas-dev libopenmpi-dev libjansson-dev \
-	libxxhash-dev libpcre2-dev serdi raptor2-utils hyperfine perl zstd gzip python3 python3-venv
+	libxxhash-dev libpcre2-dev serdi raptor2-utils hyperfine perl zstd gzip python3 python3-venv \
+	python3-torch
 
 PKGS    := rocksdb libzstd zlib libxml-2.0 icu-uc icu-i18n jansson libxxhash libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -31,8 +32,8 @@ KG_TOOLS   := kg-load kg-query kg-stat kg-parse
 DEDUP_SRC  := $(filter-out %_main.c,$(wildcard dedup/*.c))
 SYNTH_SRC  := $(filter-out %_main.c,$(wildcard synth/*.c))
 TOK_SRC    := $(filter-out %_main.c,$(wildcard tokenize/*.c))
-TRAIN_SRC  := $(filter-out %_main.c,$(wildcard train/*.c))
-TOOLS      := $(KG_TOOLS) kg2samples dedup tokenize
+TRAIN_SRC  := $(filter-out %_main.c,$(wildcard train/*.c train/cpu/*.c))
+TOOLS      := $(KG_TOOLS) kg2samples dedup tokenize ling-train
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_TOOLS := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 
@@ -44,6 +45,10 @@ LIBSYNTH := $(BUILD)/synth/libsynth.a
 LIBDEDUP := $(BUILD)/dedup/libdedup.a
 LIBTOK  := $(BUILD)/tokenize/libtokenize.a
 LIBTRAIN := $(BUILD)/train/libtrain.a
+
+# Only the trainer links OpenBLAS.
+BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
+BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 
 .PHONY: all deps check demo bench fuzz clean tools-in-build print-config doc-samples
 all: print-config $(addprefix bin/,$(TOOLS))
@@ -92,17 +97,26 @@ $(BUILD)/bin/tokenize: $(call obj,$(wildcard tokenize/tokenize*_main.c)) $(LIBTO
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
 
+$(BUILD)/train/%.o: CFLAGS_ALL += $(BLAS_CFLAGS)
 $(LIBTRAIN): $(call obj,$(TRAIN_SRC))
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
+
+$(BUILD)/bin/ling-train: $(BUILD)/train/ling_train_main.o $(LIBTRAIN) $(LIBLING)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL) $(BLAS_LIBS)
 
 # Copy, then rename over: a running bin/kg-load must not be overwritten in place.
 bin/%: $(BUILD)/bin/%
 	@mkdir -p bin
 	cp $< $@.tmp && mv -f $@.tmp $@
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBTRAIN) $(LIBTOK) $(LIBDEDUP) $(LIBSYNTH) $(LIBKG) $(LIBLING)
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBTOK) $(LIBDEDUP) $(LIBSYNTH) $(LIBKG) $(LIBLING)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+
+TRAIN_UNIT_TESTS := $(addprefix $(BUILD)/tests/unit/,$(filter test_train%,$(UNIT_TESTS)))
+$(TRAIN_UNIT_TESTS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBTRAIN) $(LIBLING)
+	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL) $(BLAS_LIBS)
 
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBTOK) $(LIBSYNTH) $(LIBKG) $(LIBLING)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
@@ -151,13 +165,14 @@ bench: deps
 	sh bench/dedup.sh
 	sh bench/kg2samples.sh
 	sh bench/tokenize.sh
+	test ! -f bench/train.sh || sh bench/train.sh
 
 # doc/kg2samples.md: three real samples per category from the full FB15k-237 (needs ../shared/data).
 doc-samples: all
 	sh tests/tools/kg2samples-doc.sh
 
 clean:
-	rm -rf build bin/kg-* bin/kg2samples bin/dedup bin/tokenize
+	rm -rf build bin/kg-* bin/kg2samples bin/dedup bin/tokenize bin/ling-train
 
 # Keep the objects of test binaries between runs.
 .SECONDARY:

@@ -1,0 +1,208 @@
+/*
+ * train: the Bailing MoE model (Ling, papers.md §1a) for training in fp32:
+ * its config, its parameters, and one forward and backward pass.
+ *
+ *	struct train_config cfg;
+ *	train_config_load(&cfg, "config.json", &err);
+ *	struct train_model *m = train_model_new(&cfg, train_cpu_backend_new(2));
+ *	train_model_init(m, seed);                 (or fill train_model_params() from a checkpoint)
+ *	train_forward(m, &batch, &opts, &loss, &err);
+ *	train_backward(m);                          (adds d(loss)/d(param) into the gradients)
+ *	train_model_free(m);
+ *
+ * Parameters and gradients live in one allocation each, cut into slabs:
+ * slab 0 the embedding, slab 1+i layer i, the last slab the final norm and
+ * the head. A slab is contiguous (layer-wise sync and all-reduce buckets
+ * work on whole slabs). Each tensor has its Hugging Face name, shape
+ * ([out, in] for linears) and offset (train_model_params()).
+ *
+ * Every operation goes through a backend's struct train_ops
+ * (train_ops.h); train_cpu_backend_new() gives the OpenBLAS one.
+ */
+#ifndef TRAIN_H
+#define TRAIN_H
+
+#include "../common/ling_err.h"
+#include "../common/ling_mem.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- config (train_config.c) ---- */
+
+/* A BailingMoeConfig, as HF's config.json gives it (papers.md §1a). */
+struct train_config {
+	int vocab_size;
+	int hidden_size;           /* H */
+	int num_hidden_layers;     /* L */
+	int num_attention_heads;   /* nh */
+	int num_key_value_heads;   /* nkv: nh % nkv == 0 */
+	int head_dim;              /* hd: default H / nh */
+	int num_experts;           /* E (num_experts | n_routed_experts) */
+	int num_shared_experts;    /* S (num_shared_experts | n_shared_experts), 0 = none */
+	int num_experts_per_tok;   /* k <= E */
+	int moe_intermediate_size; /* Ie: width of one expert; the shared expert is Ie*S wide */
+	int intermediate_size;     /* I: width of the dense MLP of layers < first_k_dense_replace */
+	int first_k_dense_replace;
+	int norm_topk_prob;        /* renormalise the top-k router weights (when k > 1) */
+	int norm_head;             /* NormHead: lm_head columns divided by their norm (detached) */
+	int pad_token_id;          /* -1 = none; that embedding row gets no gradient */
+	int max_position_embeddings;
+	double rope_theta;
+	double rms_norm_eps;
+	double initializer_range;
+};
+
+/*
+ * Reads config.json at path. Aliases n_routed_experts and n_shared_experts
+ * are read; unknown keys are ignored; a missing required key, a wrong type,
+ * or an inconsistent value (heads not dividing hidden, top-k > experts,
+ * use_bias or tie_word_embeddings true, ...) is LING_EDATA naming the key.
+ * @return 0, LING_EIO or LING_EDATA with err at path.
+ */
+int train_config_load(struct train_config *cfg, const char *path, struct ling_err *err);
+
+/* The same from text in memory; name is for messages. */
+int train_config_parse(struct train_config *cfg, const char *text, size_t len, const char *name,
+		       struct ling_err *err);
+
+/* A preset: ling-lite, ling-lite-1.5, ling-plus, tiny, demo. @return 0 or LING_EUSAGE naming the presets. */
+int train_config_preset(struct train_config *cfg, const char *name, struct ling_err *err);
+
+/* The names of the presets, comma separated (for help texts). */
+const char *train_config_preset_names(void);
+
+/* Checks the values of cfg for consistency (done by load and parse too). @return 0 or LING_EDATA naming the key. */
+int train_config_check(const struct train_config *cfg, const char *name, struct ling_err *err);
+
+/*
+ * Appends cfg as an HF config.json (indented, every key HF needs set
+ * explicitly: papers.md §1a "keys a writer must set"; torch_dtype from
+ * dtype_name, "float32" or "bfloat16").
+ */
+void train_config_to_json(const struct train_config *cfg, const char *dtype_name, struct ling_buf *out);
+
+/* Parameter counts: total, and active (k of the E experts per token). */
+struct train_param_count {
+	uint64_t total, active;
+};
+struct train_param_count train_config_count(const struct train_config *cfg);
+
+/* @return 1 when layer i is an MoE layer, 0 when it is a dense MLP (i < first_k_dense_replace). */
+int train_config_layer_is_moe(const struct train_config *cfg, int layer);
+
+/* ---- model (train_model.c) ---- */
+
+struct train_backend; /* train_ops.h */
+
+/* One named tensor of the model: where it lives, in parameters and gradients alike. */
+struct train_param {
+	char *name;      /* HF name, "model.layers.3.attention.dense.weight" */
+	int slab;        /* 0 embedding, 1 + layer, L + 1 final norm and head */
+	size_t offset;   /* in floats, from the start of all parameters */
+	int ndim;        /* 1 or 2 */
+	int64_t shape[2];
+	size_t numel;
+};
+
+struct train_model;
+
+/*
+ * Creates a model for cfg (checked with train_config_check first) on the
+ * backend, which the model owns from then on (freed with it). Parameters are
+ * zero until train_model_init() or a load into train_model_data().
+ */
+struct train_model *train_model_new(const struct train_config *cfg, struct train_backend *backend);
+void train_model_free(struct train_model *m);
+
+const struct train_config *train_model_config(const struct train_model *m);
+struct train_backend *train_model_backend(struct train_model *m);
+/* The threads of the model's backend. */
+int train_model_threads(const struct train_model *m);
+
+/* The tensors in layout order (n in *n). */
+const struct train_param *train_model_params(const struct train_model *m, size_t *n);
+/* The tensor of that HF name, or NULL. */
+const struct train_param *train_model_find(const struct train_model *m, const char *name);
+
+/* All parameters (train_model_size() floats), and all gradients, laid out alike. */
+float *train_model_data(struct train_model *m);
+float *train_model_grad(struct train_model *m);
+size_t train_model_size(const struct train_model *m);
+
+/* Slabs: [begin, end) in floats of slab s, for s < train_model_slabs(). */
+int train_model_slabs(const struct train_model *m);
+void train_model_slab(const struct train_model *m, int s, size_t *begin, size_t *end);
+
+/*
+ * Initialises like HF's _init_weights: norm weights 1, every other tensor
+ * N(0, initializer_range), from a seeded generator (the same seed gives the
+ * same bits). The pad row is not zeroed (HF zeroes it; it never trains).
+ */
+void train_model_init(struct train_model *m, uint64_t seed);
+
+/* Sets every gradient to 0. */
+void train_model_zero_grad(struct train_model *m);
+
+/* ---- one step's batch, forward and backward ---- */
+
+/*
+ * B rows of T tokens. mask (0/1, NULL = all 1) says which targets count:
+ * position t of a row predicts tokens[t+1], counted when mask[t+1] is 1.
+ * docs (NULL = one document per row) is a non-decreasing document index per
+ * position of a row: attention stays within a document and RoPE positions
+ * restart at 0 where a document starts.
+ */
+struct train_batch {
+	int B, T;
+	const int32_t *tokens; /* [B*T] */
+	const uint8_t *mask;   /* [B*T] or NULL */
+	const int32_t *docs;   /* [B*T] or NULL */
+};
+
+struct train_forward_opts {
+	int aux;            /* add the balance and z losses of the MoE layers */
+	double balance_coef; /* 0.015 (Ling TR §3.4) */
+	double z_coef;       /* 1e-4 */
+};
+
+#define TRAIN_FORWARD_OPTS_INIT { 0, 0.015, 1e-4 }
+
+struct train_loss {
+	double loss;       /* ce, plus the weighted aux losses with opts.aux */
+	double ce;         /* mean cross-entropy over the counted targets */
+	long long counted; /* targets counted */
+	int n_moe;         /* MoE layers: entries of balance and z */
+	double *balance;   /* per MoE layer: E * sum_i f_i * P_i (owned by the model, valid until the next forward) */
+	double *z;         /* per MoE layer: mean over tokens of logsumexp(router logits)^2 */
+};
+
+/*
+ * Runs the model on a batch and keeps what backward needs. Token ids must be
+ * in [0, vocab_size), docs non-decreasing in each row, and T at most
+ * max_position_embeddings.
+ * @return 0, or LING_EDATA (err names the row and position) on a bad batch.
+ * A batch with no counted target has loss 0.
+ */
+int train_forward(struct train_model *m, const struct train_batch *batch, const struct train_forward_opts *opts,
+		  struct train_loss *loss, struct ling_err *err);
+
+/* The logits of the last forward: [B*T, vocab_size], row b*T+t. Valid until train_backward(). */
+const float *train_model_logits(const struct train_model *m);
+
+/* Adds d(loss)/d(param) of the last forward into the gradients (the pad row's stays as it was). */
+void train_backward(struct train_model *m);
+
+/* ---- backends ---- */
+
+/* The CPU backend (train/cpu/train_cpu.c): OpenBLAS for matrix products, the rest on n_threads threads (0 = all CPUs). */
+struct train_backend *train_cpu_backend_new(int n_threads);
+void train_backend_free(struct train_backend *backend);
+
+/* Times an n x n x n sgemm on the CPU backend's threads, best of reps. @return GFLOP/s. */
+double train_cpu_sgemm_gflops(struct train_backend *backend, int n, int reps);
+
+/* FLOPs of one forward+backward on B*T tokens (matrix products only, 3x forward; attention counted causal). */
+double train_model_flops(const struct train_config *cfg, int B, int T);
+
+#endif
