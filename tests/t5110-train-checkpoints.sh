@@ -10,8 +10,8 @@ REF=$LING_ROOT/tests/tools/bailing_ref.py
 CONFIG=$LING_DATA/train-parity-config.json
 TOKENS=$LING_DATA/train-parity-tokens.json
 BATCH="--tokens $TOKENS --mask $LING_DATA/train-parity-mask.json --docs $LING_DATA/train-parity-docs.json"
-# Seed 5 of the reference's init has router top-k margins >= 1e-3 on the batch, in fp32 and in bf16.
-SEED=5
+# Seed 3 of the reference's init has router top-k margins >= 1e-3 on the batch, in fp32 and in bf16.
+SEED=3
 
 # comment_file FILE: each line of FILE as a TAP comment.
 comment_file() { sed 's/^/# /' "$1" >&3; }
