@@ -29,6 +29,7 @@ Run it with /usr/bin/python3 (the interpreter that has torch):
   bailing_ref.py pick --tokens T.json [--docs D.json] [--min-margin 1e-3] DIR...
   bailing_ref.py selfcheck                                 (gradcheck, fp32 vs fp64, log V, packing)
   bailing_ref.py bench --config CFG --batch B --seq T [--iters N] [--threads 2]
+  bailing_ref.py bench-report NAME BxT REF.json REF.time OURS.json OURS.time   (for bench/train.sh)
 Exit status: 0 ok, 1 data error or disagreement, 2 usage.
 """
 
@@ -833,6 +834,51 @@ def cmd_bench(a):
     return 0
 
 
+def time_v_maxrss_mib(path):
+    """Maximum resident set size from a `/usr/bin/time -v` report, in MiB."""
+    with open(path) as f:
+        for line in f:
+            if "Maximum resident set size" in line:
+                return int(line.rsplit(":", 1)[1]) / 1024.0
+    return float("nan")
+
+
+def pick_key(d, want, avoid=()):
+    """The first key of d naming all of `want` and none of `avoid` (ling-train bench's key names
+    are its own: seconds, GFLOP/s and the sgemm peak are found by the words in them)."""
+    for key, value in d.items():
+        k = key.lower()
+        if all(w in k for w in want) and not any(w in k for w in avoid) and isinstance(value, (int, float)):
+            return float(value)
+    return None
+
+
+def cmd_bench_report(a):
+    with open(a.ref_json) as f:
+        ref = json.loads(f.read().strip().splitlines()[-1])
+    with open(a.ours_json) as f:
+        ours = json.loads(f.read().strip().splitlines()[-1])
+    ours_s = pick_key(ours, ("sec",), ("flop",)) or pick_key(ours, ("time",)) or pick_key(ours, ("_s",), ("flop",))
+    ours_gf = pick_key(ours, ("gflop",), ("peak", "sgemm", "blas"))
+    peak = pick_key(ours, ("sgemm",)) or pick_key(ours, ("peak", "gflop"))
+    flops = ref["flops"]
+    if ours_gf is None and ours_s:
+        ours_gf = flops / ours_s / 1e9
+    print("%s: one forward+backward of batch %s, 2 threads each" % (a.name, a.shape))
+    print("  reference (%s, float32): %.3f s, %.1f GFLOP/s (%.3g GFLOP by this script's count), peak RSS %.0f MiB"
+          % (ref["impl"], ref["seconds"], ref["gflops"], flops / 1e9, time_v_maxrss_mib(a.ref_time)))
+    if ours_s:
+        print("  ling-train:                    %.3f s, %.1f GFLOP/s (%.1f by this script's count), peak RSS %.0f MiB"
+              % (ours_s, ours_gf or float("nan"), flops / ours_s / 1e9, time_v_maxrss_mib(a.ours_time)))
+        print("  speed-up over the reference: %.2fx (goal >= 2x)" % (ref["seconds"] / ours_s))
+    else:
+        print("  ling-train: no time found in its line")
+    if peak and ours_gf:
+        print("  ling-train FLOP rate / sgemm peak %.1f GFLOP/s: %.0f%% (goal >= 50%%)" % (peak, 100 * ours_gf / peak))
+    print("  ling-train bench said: %s" % json.dumps(ours, separators=(",", ":")))
+    return 0
+
+
 # ----------------------------------------------------------------------------------------------
 
 def main(argv):
@@ -877,9 +923,13 @@ def main(argv):
     p.add_argument("--seq", type=int, required=True)
     p.add_argument("--iters", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
+    p = sub.add_parser("bench-report")
+    for arg in ("name", "shape", "ref_json", "ref_time", "ours_json", "ours_time"):
+        p.add_argument(arg)
     a = ap.parse_args(argv)
     cmds = {"forward": cmd_forward, "save": cmd_save, "compare": cmd_compare, "compare-json": cmd_compare_json,
-            "load-check": cmd_load_check, "pick": cmd_pick, "selfcheck": cmd_selfcheck, "bench": cmd_bench}
+            "load-check": cmd_load_check, "pick": cmd_pick, "selfcheck": cmd_selfcheck, "bench": cmd_bench,
+            "bench-report": cmd_bench_report}
     try:
         return cmds[a.cmd](a)
     except RefError as e:
