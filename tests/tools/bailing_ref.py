@@ -258,7 +258,8 @@ def param_shapes(c):
 
 
 def init_params(c, seed, dtype=torch.float64):
-    """Norm weights 1, the rest N(0, initializer_range), the pad row zero (HF's _init_weights)."""
+    """Norm weights 1, the rest N(0, initializer_range), the pad row zero (HF's _init_weights).
+    (HF itself leaves mlp.gate.weight at its kaiming-uniform default; any init serves a check.)"""
     g = torch.Generator().manual_seed(seed)
     params = {}
     for name, shape in param_shapes(c):
@@ -497,6 +498,7 @@ def config_text(raw, bf16):
     cfg.setdefault("architectures", ["BailingMoeForCausalLM"])
     cfg.setdefault("model_type", "bailing_moe")
     cfg["torch_dtype"] = "bfloat16" if bf16 else "float32"
+    cfg.setdefault("transformers_version", "4.44.0")
     return json.dumps(cfg, indent=2, sort_keys=True) + "\n"
 
 
