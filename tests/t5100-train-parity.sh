@@ -42,7 +42,7 @@ test_expect_success 'the reference refuses a token id past the vocabulary and re
 '
 
 # Router near-ties would let fp32 rounding pick other experts: use the first seed whose top-k logit
-# margins are all >= 1e-3 on this batch (fp32 errors in the router logits are ~1e-6).
+# margins are all >= 1e-3 on this batch, packed and not (fp32 errors in router logits are ~1e-6).
 test_expect_success LING_TRAIN 'ling-train init: a checkpoint without router near-ties' '
 	for seed in 1 2 3 4 5 6 7 8 9 10 11 12; do
 		ling-train init --config "$CONFIG" --seed $seed --out ck$seed || exit 1
@@ -76,6 +76,16 @@ g = r.st_read_any(\"ours.st\")[\"model.word_embeddings.weight\"]
 assert float(g[0].abs().max()) == 0, \"pad row gradient %g\" % float(g[0].abs().max())
 assert float(g[17].abs().max()) > 0, \"a used token row has no gradient\"
 "
+'
+
+test_expect_success LING_TRAIN 'without --mask and --docs: every target counts, one document per row' '
+	ck=$(cat picked) &&
+	ling-train forward --checkpoint $ck --tokens $LING_DATA/train-parity-tokens.json --grads ours-all.st >ours-all.json &&
+	"$PY" "$REF" forward --checkpoint $ck --tokens $LING_DATA/train-parity-tokens.json --grads ref-all.st >ref-all.json &&
+	grep "\"tokens\":46," ref-all.json &&
+	"$PY" "$REF" compare-json ours-all.json ref-all.json --rtol 1e-4 >cmp.out &&
+	"$PY" "$REF" compare ours-all.st ref-all.st --rtol 1e-4 >>cmp.out &&
+	comment_file cmp.out
 '
 
 test_expect_success LING_TRAIN 'with --aux: loss, CE, balance and z-loss per MoE layer agree' '

@@ -77,7 +77,8 @@ test_expect_success 'the reference reads them back: sharded = single bit for bit
 	grep "differing elements" cmp.out &&
 	"$PY" "$REF" compare hf-bf16 hf-f32 --rtol 4e-3 &&
 	"$PY" "$REF" load-check --checkpoint hf-bf16-sharded --like hf-f32 &&
-	"$PY" "$REF" pick --tokens $TOKENS hf-f32 && "$PY" "$REF" pick --tokens $TOKENS hf-bf16
+	"$PY" "$REF" pick --tokens $TOKENS --docs $LING_DATA/train-parity-docs.json hf-f32 &&
+	"$PY" "$REF" pick --tokens $TOKENS --docs $LING_DATA/train-parity-docs.json hf-bf16
 '
 
 test_expect_success 'load-check refuses a missing, an extra and a mis-shaped tensor' '

@@ -636,14 +636,17 @@ def cmd_load_check(a):
 
 
 def cmd_pick(a):
-    """Prints the first checkpoint whose router top-k choices have logit margins >= --min-margin."""
+    """Prints the first checkpoint whose router top-k choices have logit margins >= --min-margin
+    on the batch, with its --docs and also without (one document per row)."""
     for d in a.dirs:
         c = read_config(d)
         P = load_params(c, d, torch.float64)
         tokens, _, docs = read_batch(c, a)
-        with torch.no_grad():
-            _, stats = model_forward(c, P, tokens, docs)
-        margin = min(stats["margin"], default=float("inf"))
+        margin = float("inf")
+        for dd in (docs, torch.zeros_like(docs)):
+            with torch.no_grad():
+                _, stats = model_forward(c, P, tokens, dd)
+            margin = min([margin] + stats["margin"])
         print("pick: %s: router margin %s" % (d, fmt(margin)), file=sys.stderr)
         if margin >= a.min_margin:
             print(d)
