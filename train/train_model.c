@@ -864,10 +864,11 @@ void train_backward(struct train_model *m)
 double train_model_flops(const struct train_config *c, int B, int T)
 {
 	double H = c->hidden_size, hd = c->head_dim, nh = c->num_attention_heads, nkv = c->num_key_value_heads;
-	double per_tok = 2 * H * (nh + 2 * nkv) * hd + 2 * nh * hd * H + 2.0 * c->vocab_size * H;
+	double per_tok = 2.0 * c->vocab_size * H; /* lm_head */
 	double N = (double)B * T;
 
 	for (int i = 0; i < c->num_hidden_layers; i++) {
+		per_tok += 2 * H * (nh + 2 * nkv) * hd + 2 * nh * hd * H; /* query_key_value, dense */
 		if (train_config_layer_is_moe(c, i))
 			per_tok += 2 * H * c->num_experts + 6 * H * c->moe_intermediate_size *
 				   (c->num_experts_per_tok + c->num_shared_experts);
