@@ -12,51 +12,92 @@ DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev librocksdb-d
 	libxml2-dev libicu-dev libzstd-dev zlib1g-dev libopenblas-dev libopenmpi-dev libjansson-dev \
 	libxxhash-dev libpcre2-dev serdi raptor2-utils hyperfine perl zstd gzip python3 python3-venv python3-torch time
 
-PKGS    := rocksdb libzstd zlib libxml-2.0 icu-uc icu-i18n jansson libxxhash libpcre2-8
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
 ifeq ($(CI),true)
 WARN    += -Werror
 endif
 OPT     ?= -O2 -g
+
+# ---- the stages ------------------------------------------------------------------------------
+# A stage is a folder built into lib<stage>.a (every .c but the *_main.c); it names the pkg-config
+# packages its own code uses (_PKGS), the earlier stages it uses (_USES), and, when it has
+# subfolders, its source folders (_DIRS). A tool links its stage, what that uses, and common/,
+# with only their packages. Adding a stage is a few lines here and a tool line below.
+STAGES        := kg synth dedup tokenize train
+common_PKGS   := libzstd zlib icu-uc icu-i18n jansson
+kg_PKGS       := rocksdb libxml-2.0 libxxhash
+synth_PKGS    := libxxhash
+synth_USES    := kg
+dedup_PKGS    := rocksdb libxxhash
+tokenize_PKGS := libpcre2-8 libxxhash
+train_PKGS    := openblas
+train_DIRS    := train train/cpu
+
+ALL_PKGS   := $(sort $(common_PKGS) $(foreach s,$(STAGES),$($(s)_PKGS)))
+PKG_CFLAGS := $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null)
+pkg_libs    = $(shell pkg-config --libs $(1) 2>/dev/null)
+
+obj         = $(patsubst %.c,$(BUILD)/%.o,$(1))
+stage_src   = $(filter-out %_main.c,$(foreach d,$(or $($(1)_DIRS),$(1)),$(wildcard $(d)/*.c)))
+stage_lib   = $(BUILD)/$(1)/lib$(1).a
+# A static link lists a library before those it uses.
+stage_libs  = $(foreach s,$(1) $($(1)_USES),$(call stage_lib,$(s))) $(LIBLING)
+stage_pkgs  = $(sort $(common_PKGS) $(foreach s,$(1) $($(1)_USES),$($(s)_PKGS)))
+stage_ldlibs = $(call pkg_libs,$(call stage_pkgs,$(1))) -lpthread -lm $(EXTRA_LDFLAGS)
+
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -DLING_VERSION='"$(VERSION)"' $(OPT) $(WARN) $(PKG_CFLAGS) \
 	-MMD -MP -I. $(EXTRA_CFLAGS)
-LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm $(EXTRA_LDFLAGS)
 
 COMMON_SRC := $(wildcard common/*.c)
-KG_SRC     := $(filter-out %_main.c,$(wildcard kg/*.c))
-KG_TOOLS   := kg-load kg-query kg-stat kg-parse
-DEDUP_SRC  := $(filter-out %_main.c,$(wildcard dedup/*.c))
-SYNTH_SRC  := $(filter-out %_main.c,$(wildcard synth/*.c))
-TOK_SRC    := $(filter-out %_main.c,$(wildcard tokenize/*.c))
-TRAIN_SRC  := $(filter-out %_main.c,$(wildcard train/*.c train/cpu/*.c))
-TOOLS      := $(KG_TOOLS) kg2samples dedup tokenize ling-train
+LIBLING    := $(BUILD)/common/libling.a
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_TOOLS := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 
-obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+# ---- the tools: name, stage, main sources ----------------------------------------------------
+define tool
+TOOLS += $(1)
+$$(BUILD)/bin/$(1): $$(call obj,$(3)) $$(call stage_libs,$(2))
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_ALL) $$^ -o $$@ $$(call stage_ldlibs,$(2))
+endef
+TOOLS :=
+$(eval $(call tool,kg-load,kg,kg/kg_load_main.c))
+$(eval $(call tool,kg-query,kg,kg/kg_query_main.c))
+$(eval $(call tool,kg-stat,kg,kg/kg_stat_main.c))
+$(eval $(call tool,kg-parse,kg,kg/kg_parse_main.c))
+$(eval $(call tool,kg2samples,synth,synth/kg2samples_main.c))
+$(eval $(call tool,dedup,dedup,dedup/dedup_main.c))
+$(eval $(call tool,tokenize,tokenize,$(wildcard tokenize/tokenize*_main.c)))
+$(eval $(call tool,ling-train,train,train/ling_train_main.c))
 
-LIBLING := $(BUILD)/common/libling.a
-LIBKG   := $(BUILD)/kg/libkg.a
-LIBSYNTH := $(BUILD)/synth/libsynth.a
-LIBDEDUP := $(BUILD)/dedup/libdedup.a
-LIBTOK  := $(BUILD)/tokenize/libtokenize.a
-LIBTRAIN := $(BUILD)/train/libtrain.a
+define stage_rules
+$(call stage_lib,$(1)): $$(call obj,$$(call stage_src,$(1)))
+	@mkdir -p $$(dir $$@)
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach s,$(STAGES),$(eval $(call stage_rules,$(s))))
 
-# Only the trainer links OpenBLAS.
-BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
-BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
-
-.PHONY: all deps check demo bench fuzz clean tools-in-build print-config doc-samples
+.DEFAULT_GOAL := all
+.PHONY: all deps check demo bench fuzz clean tools-in-build print-config doc-samples pkg-check
 all: print-config $(addprefix bin/,$(TOOLS))
 
 print-config:
 	@printf 'ling %s: cc=%s nvcc=%s mpi=%s\n' '$(VERSION)' '$(CC)' \
 		"$$(command -v nvcc || echo none)" "$$(command -v mpicc || echo none)"
 
-$(BUILD)/%.o: %.c
+# A missing package is named, with its Debian package and the fix, before anything is compiled.
+PKG_DEBS := rocksdb:librocksdb-dev libzstd:libzstd-dev zlib:zlib1g-dev libxml-2.0:libxml2-dev \
+	icu-uc:libicu-dev icu-i18n:libicu-dev jansson:libjansson-dev libxxhash:libxxhash-dev \
+	libpcre2-8:libpcre2-dev openblas:libopenblas-dev
+pkg-check:
+	@missing=; for p in $(ALL_PKGS); do pkg-config --exists $$p && continue; deb=?; \
+		for m in $(PKG_DEBS); do [ "$${m%%:*}" = $$p ] && deb=$${m#*:}; done; \
+		missing="$$missing $$p ($$deb)"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "ling: pkg-config cannot find:$$missing; run 'make deps' (as root it installs them)" >&2; \
+		exit 1; fi
+
+$(BUILD)/%.o: %.c | pkg-check
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
@@ -64,61 +105,24 @@ $(LIBLING): $(call obj,$(COMMON_SRC))
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(LIBKG): $(call obj,$(KG_SRC))
-	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
-
-$(BUILD)/bin/kg-%: $(BUILD)/kg/kg_%_main.o $(LIBKG) $(LIBLING)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
-
-$(LIBSYNTH): $(call obj,$(SYNTH_SRC))
-	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
-
-$(BUILD)/bin/kg2samples: $(BUILD)/synth/kg2samples_main.o $(LIBSYNTH) $(LIBKG) $(LIBLING)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
-
-$(LIBDEDUP): $(call obj,$(DEDUP_SRC))
-	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
-
-$(BUILD)/bin/dedup: $(BUILD)/dedup/dedup_main.o $(LIBDEDUP) $(LIBLING)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
-
-$(LIBTOK): $(call obj,$(TOK_SRC))
-	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
-
-$(BUILD)/bin/tokenize: $(call obj,$(wildcard tokenize/tokenize*_main.c)) $(LIBTOK) $(LIBLING)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
-
-$(BUILD)/train/%.o: CFLAGS_ALL += $(BLAS_CFLAGS)
-$(LIBTRAIN): $(call obj,$(TRAIN_SRC))
-	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
-
-$(BUILD)/bin/ling-train: $(BUILD)/train/ling_train_main.o $(LIBTRAIN) $(LIBLING)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL) $(BLAS_LIBS)
-
 # Copy, then rename over: a running bin/kg-load must not be overwritten in place.
 bin/%: $(BUILD)/bin/%
 	@mkdir -p bin
 	cp $< $@.tmp && mv -f $@.tmp $@
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBTOK) $(LIBDEDUP) $(LIBSYNTH) $(LIBKG) $(LIBLING)
-	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+# Unit tests link every stage but the trainer; the trainer's link it alone (and OpenBLAS).
+NOTRAIN := $(filter-out train,$(STAGES))
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(foreach s,tokenize dedup synth kg,$(call stage_lib,$(s))) $(LIBLING)
+	$(CC) $(CFLAGS_ALL) $^ -o $@ $(call pkg_libs,$(sort $(common_PKGS) $(foreach s,$(NOTRAIN),$($(s)_PKGS)))) \
+		-lpthread -lm $(EXTRA_LDFLAGS)
 
 TRAIN_UNIT_TESTS := $(addprefix $(BUILD)/tests/unit/,$(filter test_train%,$(UNIT_TESTS)))
-$(TRAIN_UNIT_TESTS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBTRAIN) $(LIBLING)
-	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL) $(BLAS_LIBS)
+$(TRAIN_UNIT_TESTS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(call stage_libs,train)
+	$(CC) $(CFLAGS_ALL) $^ -o $@ $(call stage_ldlibs,train)
 
-$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBTOK) $(LIBSYNTH) $(LIBKG) $(LIBLING)
-	$(CC) $(CFLAGS_ALL) $^ -o $@ $(LDLIBS_ALL)
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(call stage_lib,tokenize) $(call stage_libs,synth)
+	$(CC) $(CFLAGS_ALL) $^ -o $@ $(call pkg_libs,$(sort $(call stage_pkgs,tokenize) $(call stage_pkgs,synth))) \
+		-lpthread -lm $(EXTRA_LDFLAGS)
 
 tools-in-build: $(addprefix $(BUILD)/bin/,$(TOOLS)) $(addprefix $(BUILD)/tests/unit/,$(UNIT_TESTS)) \
 	$(addprefix $(BUILD)/tests/tools/,$(TEST_TOOLS))
@@ -142,15 +146,16 @@ check: deps
 # sources are compiled once with the fuzzer's instrumentation and linked into every target.
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -DLING_VERSION='"$(VERSION)"' -O1 -g -I. $(PKG_CFLAGS) -MMD -MP
-FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(COMMON_SRC) $(KG_SRC) $(SYNTH_SRC) $(TOK_SRC) \
-	train/train_safetensors.c train/train_ckpt.c)
+FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(COMMON_SRC) $(call stage_src,kg) $(call stage_src,synth) \
+	$(call stage_src,tokenize) train/train_safetensors.c train/train_ckpt.c)
+FUZZ_LIBS    := $(call pkg_libs,$(sort $(common_PKGS) $(foreach s,$(NOTRAIN),$($(s)_PKGS))))
 fuzz: $(FUZZ_TARGETS)
-build/fuzz/obj/%.o: %.c
+build/fuzz/obj/%.o: %.c | pkg-check
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p build/fuzz
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $(filter %.c %.o,$^) -o $@ $(PKG_LIBS) -lpthread -lm
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $(filter %.c %.o,$^) -o $@ $(FUZZ_LIBS) -lpthread -lm
 
 # deps first, then a fresh make that sees the packages deps installed.
 demo: deps
@@ -171,7 +176,7 @@ doc-samples: all
 	sh tests/tools/kg2samples-doc.sh
 
 clean:
-	rm -rf build bin/kg-* bin/kg2samples bin/dedup bin/tokenize bin/ling-train
+	rm -rf build $(addprefix bin/,$(TOOLS))
 
 # Keep the objects of test binaries between runs.
 .SECONDARY:
