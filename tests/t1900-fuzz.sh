@@ -12,7 +12,14 @@ test_description='the parser fuzz targets find no crash in a short run'
 . "$(dirname "$0")/lib.sh"
 
 fuzz_time=${LING_FUZZ_TIME:-10}
-targets='ntriples nquads turtle rdfxml tsv tokenizer_json jsonl chat templates tool_args safetensors'
+# Every target in tests/fuzz/ runs: a new fuzz_NAME.c needs only its seed corpus in corpus/NAME.
+targets=$(cd "$LING_ROOT/tests/fuzz" && for f in fuzz_*.c; do t=${f#fuzz_}; echo "${t%.c}"; done)
+test_expect_success 'every fuzz target has a seed corpus' '
+	for t in $targets; do
+		test -d "$LING_ROOT/tests/fuzz/corpus/$t" ||
+			{ echo "tests/fuzz/fuzz_$t.c has no seed corpus in tests/fuzz/corpus/$t"; return 1; }
+	done
+'
 
 found=
 for t in $targets; do
