@@ -4,6 +4,7 @@
 #include "kg_store.h"
 
 #include "../common/ling_cli.h"
+#include "../common/ling_num.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_stdio.h"
 

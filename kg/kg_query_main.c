@@ -3,6 +3,7 @@
 #include "kg_tools.h"
 
 #include "../common/ling_cli.h"
+#include "../common/ling_num.h"
 #include "../common/ling_input.h"
 #include "../common/ling_stdio.h"
 

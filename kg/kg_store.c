@@ -5,9 +5,9 @@
 #include "kg_store.h"
 
 #include "kg_term_canon.h"
-#include "../common/ling_cli.h"
-#include "../common/ling_fs.h"
+#include "../common/ling_file.h"
 #include "../common/ling_mem.h"
+#include "../common/ling_num.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -2,6 +2,8 @@
 #include "synth.h"
 
 #include "../common/ling_cli.h"
+#include "../common/ling_file.h"
+#include "../common/ling_num.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_stdio.h"
 
