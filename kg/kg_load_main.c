@@ -1,7 +1,5 @@
 /* kg-load: load RDF into a KG store, one all-or-nothing transaction per input. */
-#include "kg_iri.h"
-#include "kg_rdf.h"
-#include "kg_store.h"
+#include "kg.h"
 
 #include "../common/ling_cli.h"
 #include "../common/ling_num.h"

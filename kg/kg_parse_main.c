@@ -1,5 +1,5 @@
 /* kg-parse: parse RDF in any supported syntax and write N-Triples or N-Quads. */
-#include "kg_rdf.h"
+#include "kg.h"
 
 #include "../common/ling_cli.h"
 #include "../common/ling_num.h"

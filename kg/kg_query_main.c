@@ -1,6 +1,5 @@
 /* kg-query: triple patterns, label lookup, neighbourhoods and dumps over a KG store. */
-#include "kg_query.h"
-#include "kg_tools.h"
+#include "kg.h"
 
 #include "../common/ling_cli.h"
 #include "../common/ling_num.h"

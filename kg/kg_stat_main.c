@@ -1,5 +1,5 @@
 /* kg-stat: what a KG store holds: quads, entities, predicates, languages, types, size. */
-#include "kg_store.h"
+#include "kg.h"
 
 #include "../common/ling_cli.h"
 #include "../common/ling_num.h"

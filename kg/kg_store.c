@@ -1,10 +1,10 @@
 /*
  * The KG store on RocksDB. This module owns every rocksdb_* call; see
- * kg_store.h for the key layout and the transaction rule.
+ * kg.h for the key layout and the transaction rule.
  */
-#include "kg_store.h"
+#include "kg.h"
 
-#include "kg_term_canon.h"
+#include "kg_term_canon_internal.h"
 #include "../common/ling_file.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_num.h"

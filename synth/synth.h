@@ -4,7 +4,7 @@
  * doc/kg2samples-format.md).
  *
  * synth_open() opens the store read-only, builds its tool catalogue
- * (kg/kg_tools.h) and loads a compact snapshot of the relations that have
+ * (kg/kg.h) and loads a compact snapshot of the relations that have
  * tools: entities with their display names (and the values of literal
  * relations), adjacency in both directions, and the names search_entities
  * resolves from their lowercase spelling. From then on everything runs in memory: instantiating the 14

@@ -12,9 +12,8 @@
 #include "common/ling_input.h"
 #include "common/ling_mem.h"
 #include "common/ling_utf8.h"
-#include "kg/kg_rdf.h"
-#include "kg/kg_store.h"
-#include "kg/kg_term_canon.h"
+#include "kg/kg.h"
+#include "kg/kg_term_canon_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
