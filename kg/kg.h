@@ -227,6 +227,20 @@ struct kg_loader;
  */
 int kg_loader_new(struct kg_loader **out, struct kg_store *st, const char *source_key,
 		  const struct kg_term *graph, unsigned flags, struct ling_err *err);
+
+/* Room for a source key and its NUL. */
+#define KG_SOURCE_KEY_SIZE 40
+
+/*
+ * The source key of the input at path, for kg_loader_new(): the XXH3-128
+ * hash of the file's bytes as stored (a compressed file is hashed
+ * compressed) in 32 hex digits, so loading the same file again maps its
+ * blank nodes to the same nodes, whatever its name. stdin ("-") cannot be
+ * read twice: its key is stdin_key, cut to KG_SOURCE_KEY_SIZE - 1 bytes.
+ * @return 0, or LING_EIO with err set (the file cannot be opened or read).
+ */
+int kg_loader_source_key(const char *path, const char *stdin_key, char out[KG_SOURCE_KEY_SIZE],
+			 struct ling_err *err);
 /* Adds one quad of the current statement. Errors: LING_EDATA for a term that is not valid UTF-8. */
 int kg_loader_add(struct kg_loader *ld, const struct kg_quad *q, struct ling_err *err);
 void kg_loader_commit(struct kg_loader *ld);
@@ -298,6 +312,51 @@ kg_id kg_id_from_be(const void *p);
 
 /* The meta value stored under name ("format", "uuid", ...) into out. @return 1 found, 0 not, <0 error. */
 int kg_store_meta_get(struct kg_store *st, const char *name, struct ling_buf *out, struct ling_err *err);
+
+/* ---- summary (kg_summary.c): what kg-stat shows ---- */
+
+/* A named counter: a predicate or a type (N-Triples form), or a language tag ("" for none). */
+struct kg_count {
+	char *name;
+	int64_t count;
+};
+
+struct kg_count_list {
+	struct kg_count *items; /* largest count first, then by name (bytes) */
+	size_t n, cap;
+};
+
+/* The totals and counter lists of a store. Owns its lists: kg_summary_release() frees them. */
+struct kg_summary {
+	struct kg_stats stats;
+	struct kg_count_list predicates; /* triples per predicate */
+	struct kg_count_list languages;  /* labels per language tag */
+	struct kg_count_list types;      /* entities per rdf:type */
+};
+
+/*
+ * Reads the summary of st into out (which need not be initialised).
+ * @return 0, or LING_ESTORE with err set and out released.
+ */
+int kg_summary_read(struct kg_store *st, struct kg_summary *out, struct ling_err *err);
+void kg_summary_release(struct kg_summary *s);
+
+/*
+ * Appends s as one line of compact JSON and "\n":
+ * {"quads":N,"terms":N,"entities":N,"predicates":N,"disk_bytes":N,
+ * "top_predicates":[{"name":"<iri>","count":N},...],"label_languages":[...],
+ * "top_types":[...]}. top bounds the predicate and type lists (0: all);
+ * every language is listed.
+ */
+void kg_summary_json(const struct kg_summary *s, size_t top, struct ling_buf *out);
+
+/*
+ * Appends s as text: one "name  value" line per total (disk in MiB), then
+ * each list under a title with its length, one "  count  name" line per
+ * entry ("(none)" for the empty language tag), at most top entries of the
+ * predicate and type lists (0: all) and a line saying how many more there are.
+ */
+void kg_summary_text(const struct kg_summary *s, size_t top, struct ling_buf *out);
 
 /* ==== queries ==== */
 

@@ -2,8 +2,8 @@
 #include "kg.h"
 
 #include "../common/ling_cli.h"
-#include "../common/ling_num.h"
 #include "../common/ling_input.h"
+#include "../common/ling_num.h"
 #include "../common/ling_stdio.h"
 
 #include <getopt.h>
