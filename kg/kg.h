@@ -10,7 +10,7 @@
  *    kg_iri.c);
  *  - the store, a RocksDB directory: loading in transactions, reading by
  *    triple pattern and label, counters, and its summary (kg_store.c,
- *    kg_stat.c);
+ *    kg_summary.c);
  *  - queries: joins of triple patterns, label lookup, neighbourhoods, dump
  *    (kg_query.c);
  *  - tools: the function-calling tool catalogue of a store and executing
@@ -241,6 +241,7 @@ int kg_loader_new(struct kg_loader **out, struct kg_store *st, const char *sourc
  */
 int kg_loader_source_key(const char *path, const char *stdin_key, char out[KG_SOURCE_KEY_SIZE],
 			 struct ling_err *err);
+
 /* Adds one quad of the current statement. Errors: LING_EDATA for a term that is not valid UTF-8. */
 int kg_loader_add(struct kg_loader *ld, const struct kg_quad *q, struct ling_err *err);
 void kg_loader_commit(struct kg_loader *ld);
