@@ -1,20 +1,18 @@
 /*
- * ling_cli: what every tool's main shares: checked number parsing, --version,
- * a progress line on stderr when it is a terminal, and atomic file writes.
+ * ling_cli: what the mains share and libraries never use: --version and a
+ * progress line on stderr when it is a terminal. Standard streams are
+ * common/ling_stdio.h.
+ *
+ * Not for libraries: they parse numbers with ling_num.h and write files with
+ * ling_file.h. This header still includes both, so that the files of
+ * dedup/ and tokenize/ that took them from here keep compiling until they
+ * include them directly (issue 10); new code includes what it uses.
  */
 #ifndef LING_CLI_H
 #define LING_CLI_H
 
-#include "ling_err.h"
-
-#include <stddef.h>
-
-/* Parses a whole string as a base-10 integer in [min, max]. @return 0, or -1 when it is not one. */
-int ling_parse_long(const char *s, long long min, long long max, long long *out);
-/* Parses a whole string as a finite double. @return 0 or -1. */
-int ling_parse_double(const char *s, double *out);
-/* Parses a size like 512M, 4G, 100k (powers of 1024). @return 0 or -1. */
-int ling_parse_size(const char *s, unsigned long long *out);
+#include "ling_file.h"
+#include "ling_num.h"
 
 /* Prints "tool (ling) VERSION" to stdout. */
 void ling_print_version(const char *tool);
@@ -39,12 +37,5 @@ void ling_progress_done(struct ling_progress *p);
 
 /* Seconds on a monotonic clock. */
 double ling_now(void);
-
-/*
- * Writes data to path atomically: a temporary file beside it, fsync, rename,
- * fsync of the directory (redis rdbSave, git lockfile).
- * @return 0 or LING_EIO with err set.
- */
-int ling_atomic_write(const char *path, const void *data, size_t len, struct ling_err *err);
 
 #endif

@@ -2,7 +2,7 @@
  * kg_iri: RFC 3986 section 5.2 reference resolution, byte-wise, so that it
  * works on IRIs (RFC 3987 section 6.5) without decoding them.
  */
-#include "kg_iri.h"
+#include "kg_rdf_internal.h"
 
 #include <string.h>
 

@@ -1,21 +1,16 @@
 /* kg-load: load RDF into a KG store, one all-or-nothing transaction per input. */
-#include "kg_iri.h"
-#include "kg_rdf.h"
-#include "kg_store.h"
+#include "kg.h"
 
 #include "../common/ling_cli.h"
 #include "../common/ling_mem.h"
+#include "../common/ling_num.h"
 #include "../common/ling_stdio.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <xxhash.h>
 
 #include "../common/banned.h"
 
@@ -103,45 +98,16 @@ static int on_error(void *ctx, const struct ling_err *err)
 	return run->stopped;
 }
 
-/* Blank nodes are scoped by the input's content, so reloading a file maps them to the same nodes. */
-static int source_key(const char *path, const char *stdin_key, char out[40], struct ling_err *err)
-{
-	XXH3_state_t *st;
-	XXH128_hash_t h;
-	char buf[1 << 16];
-	ssize_t n;
-	int fd;
-
-	if (!strcmp(path, "-")) {
-		snprintf(out, 40, "%s", stdin_key);
-		return 0;
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ling_err_at(err, LING_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
-	st = XXH3_createState();
-	XXH3_128bits_reset(st);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		XXH3_128bits_update(st, buf, (size_t)n);
-	close(fd);
-	h = XXH3_128bits_digest(st);
-	XXH3_freeState(st);
-	if (n < 0)
-		return ling_err_at(err, LING_EIO, path, 0, 0, "read error: %s", strerror(errno));
-	snprintf(out, 40, "%016" PRIx64 "%016" PRIx64, h.high64, h.low64);
-	return 0;
-}
-
 static int load_file(struct load_run *run, const char *path, const struct kg_parse_opts *popts,
 		     const struct kg_term *graph, unsigned flags, const char *stdin_key, struct ling_err *err)
 {
 	struct kg_sink sink = { run, on_quad, on_commit, on_rollback, on_error };
 	struct kg_parse_opts o = *popts;
 	struct ling_buf base = LING_BUF_INIT;
-	char key[40];
+	char key[KG_SOURCE_KEY_SIZE];
 	int rc;
 
-	if ((rc = kg_parse_opts_for_path(&o, path, &base, err)) || (rc = source_key(path, stdin_key, key, err)))
+	if ((rc = kg_parse_opts_for_path(&o, path, &base, err)) || (rc = kg_loader_source_key(path, stdin_key, key, err)))
 		goto out;
 	if ((rc = kg_loader_new(&run->loader, run->store, key, graph, flags, err)))
 		goto out;

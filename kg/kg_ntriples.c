@@ -6,9 +6,8 @@
  * line-at-a-time scanner over a 256-entry class table, with unescaping only
  * when a backslash is present, is what lets us beat serdi (bench/run.sh).
  */
-#include "kg_rdf.h"
+#include "kg_rdf_internal.h"
 
-#include "kg_iri.h"
 
 #include "../common/ling_mem.h"
 #include "../common/ling_utf8.h"

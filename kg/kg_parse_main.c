@@ -1,8 +1,9 @@
 /* kg-parse: parse RDF in any supported syntax and write N-Triples or N-Quads. */
-#include "kg_rdf.h"
+#include "kg.h"
 
 #include "../common/ling_cli.h"
 #include "../common/ling_mem.h"
+#include "../common/ling_num.h"
 #include "../common/ling_stdio.h"
 
 #include <getopt.h>

@@ -1,6 +1,6 @@
-#include "kg_query.h"
+#include "kg.h"
 
-#include "kg_term_canon.h"
+#include "kg_term_canon_internal.h"
 #include "../common/ling_mem.h"
 
 

@@ -1,9 +1,9 @@
 /* kg-query: triple patterns, label lookup, neighbourhoods and dumps over a KG store. */
-#include "kg_query.h"
-#include "kg_tools.h"
+#include "kg.h"
 
 #include "../common/ling_cli.h"
 #include "../common/ling_input.h"
+#include "../common/ling_num.h"
 #include "../common/ling_stdio.h"
 
 #include <getopt.h>

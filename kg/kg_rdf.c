@@ -1,5 +1,5 @@
 /* Format names, input defaults and the parser dispatcher: the layer above the syntax parsers. */
-#include "kg_rdf.h"
+#include "kg_rdf_internal.h"
 
 #include "../common/ling_mem.h"
 

@@ -15,9 +15,8 @@
  * is an error), never to touch the network and never to load a DTD, and its
  * errors go to a structured handler, so nothing is printed.
  */
-#include "kg_rdf.h"
+#include "kg_rdf_internal.h"
 
-#include "kg_iri.h"
 
 #include "../common/ling_mem.h"
 #include "../common/ling_utf8.h"

@@ -1,13 +1,13 @@
 /*
  * The KG store on RocksDB. This module owns every rocksdb_* call; see
- * kg_store.h for the key layout and the transaction rule.
+ * kg.h for the key layout and the transaction rule.
  */
-#include "kg_store.h"
+#include "kg.h"
 
-#include "kg_term_canon.h"
-#include "../common/ling_cli.h"
-#include "../common/ling_fs.h"
+#include "kg_term_canon_internal.h"
+#include "../common/ling_file.h"
 #include "../common/ling_mem.h"
+#include "../common/ling_num.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -591,6 +591,36 @@ static int intern_memo(struct kg_loader *ld, struct term_memo *m, const struct k
 	if ((rc = intern(ld, t, id, err)))
 		return rc;
 	memo_set(m, t, *id);
+	return 0;
+}
+
+/* Blank nodes are scoped by the input's content, so reloading a file maps them to the same nodes. */
+int kg_loader_source_key(const char *path, const char *stdin_key, char out[KG_SOURCE_KEY_SIZE],
+			 struct ling_err *err)
+{
+	XXH3_state_t *st;
+	XXH128_hash_t h;
+	char buf[1 << 16];
+	ssize_t n;
+	int fd;
+
+	if (!strcmp(path, "-")) {
+		snprintf(out, KG_SOURCE_KEY_SIZE, "%s", stdin_key);
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ling_err_at(err, LING_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
+	st = XXH3_createState();
+	XXH3_128bits_reset(st);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		XXH3_128bits_update(st, buf, (size_t)n);
+	close(fd);
+	h = XXH3_128bits_digest(st);
+	XXH3_freeState(st);
+	if (n < 0)
+		return ling_err_at(err, LING_EIO, path, 0, 0, "read error: %s", strerror(errno));
+	snprintf(out, KG_SOURCE_KEY_SIZE, "%016" PRIx64 "%016" PRIx64, h.high64, h.low64);
 	return 0;
 }
 

@@ -1,5 +1,5 @@
 /* Term helpers every syntax shares: ECHAR decoding and the N-Triples writer. */
-#include "kg_rdf.h"
+#include "kg_rdf_internal.h"
 
 #include "../common/ling_mem.h"
 

@@ -1,4 +1,4 @@
-#include "kg_term_canon.h"
+#include "kg_term_canon_internal.h"
 
 #include "../common/ling_utf8.h"
 

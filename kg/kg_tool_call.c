@@ -1,6 +1,6 @@
 /*
  * kg_tool_call: executing one tool call on the store, and batches of calls
- * as JSON Lines (kg-query --call/--calls). The contract is in kg_tools.h.
+ * as JSON Lines (kg-query --call/--calls). The contract is in kg.h.
  */
 #include "kg_tools_internal.h"
 

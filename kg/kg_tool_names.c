@@ -1,6 +1,6 @@
 /*
  * kg_tool_names: the words of a relation and the names of its tools
- * (KG2Tool, Ling TR 4.4). The contract is in kg_tools.h.
+ * (KG2Tool, Ling TR 4.4). The contract is in kg.h.
  *
  * How a relation gets its words. Each predicate yields a relation phrase R,
  * a subject noun S and an object noun O, from the best source at hand:
@@ -37,7 +37,6 @@
  * of entity names (the sentences around it are English).
  */
 #include "kg_tools_internal.h"
-#include "kg_words.h"
 
 #include <stdio.h>
 #include <stdlib.h>

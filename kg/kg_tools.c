@@ -1,6 +1,6 @@
 /*
  * kg_tools: the tool catalogue of a store and the execution of one call
- * (KG2Tool, Ling TR 4.4; DESIGN.md 3.2). The contract is in kg_tools.h.
+ * (KG2Tool, Ling TR 4.4; DESIGN.md 3.2). The contract is in kg.h.
  *
  * How relations get their words and tools their names: kg_tool_names.c.
  *
@@ -21,7 +21,6 @@
  * them when passed as an argument; kg2samples never shows such names.
  */
 #include "kg_tools_internal.h"
-#include "kg_words.h"
 
 #include "../common/ling_jsonl.h"
 

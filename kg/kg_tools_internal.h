@@ -2,12 +2,12 @@
  * kg_tools_internal: what kg_tools.c (the catalogue and schemas),
  * kg_tool_names.c (the words of relations and the names of tools) and
  * kg_tool_call.c (executing calls) share.
- * Not a public API: the contract is kg_tools.h.
+ * Not a public API: the contract is kg.h.
  */
 #ifndef KG_TOOLS_INTERNAL_H
 #define KG_TOOLS_INTERNAL_H
 
-#include "kg_tools.h"
+#include "kg.h"
 
 #include <jansson.h>
 #include <string.h>

@@ -6,9 +6,8 @@
  * such entity also gets its field text as rdfs:label, which turns MetaQA's
  * name-keyed KB into a graph with labels.
  */
-#include "kg_rdf.h"
+#include "kg_rdf_internal.h"
 
-#include "kg_iri.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_utf8.h"
 

@@ -12,8 +12,7 @@
  * blank node property lists and collections cost no allocation once the
  * buffers have grown. Terms refer to p->strs by offset since it may move.
  */
-#include "kg_rdf.h"
-#include "kg_iri.h"
+#include "kg_rdf_internal.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_utf8.h"
 

@@ -1,5 +1,5 @@
 /*
- * kg_value: literal values as tools show and compare them (kg_tools.h has
+ * kg_value: literal values as tools show and compare them (kg.h has
  * the contract).
  *
  * A literal object of a relation is shown, and compared with an inverse
@@ -10,7 +10,7 @@
  * it (numbers as repr() writes floats, without ".0"): a checker that parses
  * and re-serializes a sample's arguments gets the same text back.
  */
-#include "kg_tools.h"
+#include "kg.h"
 
 #include <inttypes.h>
 #include <math.h>

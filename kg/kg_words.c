@@ -1,7 +1,7 @@
 /*
- * kg_words: English noun forms (see kg_words.h).
+ * kg_words: English noun forms (see kg.h).
  */
-#include "kg_words.h"
+#include "kg.h"
 
 #include <string.h>
 

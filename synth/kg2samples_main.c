@@ -2,7 +2,9 @@
 #include "synth.h"
 
 #include "../common/ling_cli.h"
+#include "../common/ling_file.h"
 #include "../common/ling_mem.h"
+#include "../common/ling_num.h"
 #include "../common/ling_stdio.h"
 
 #include <dirent.h>
@@ -293,195 +295,256 @@ static int parse_shard(const char *arg, struct synth_options *o)
 	return o->shard < o->nshards ? 0 : -1;
 }
 
+/* What the command line asks for. */
+struct cli {
+	struct synth_options o;
+	const char **templates; /* owned array; the strings are argv's */
+	size_t ntemplates;
+	const char *patterns, *bfcl_path;
+	const char *mixes[64];
+	size_t nmixes;
+	int quiet, stats, allow_short;
+	int info; /* 'h' or 'V': print the help or the version, nothing else */
+};
+
+enum {
+	OPT_SEED = 256, OPT_SHARD, OPT_BFCL, OPT_MAX_TOOLS, OPT_MAX_ANSWERS, OPT_MIN_FACTS, OPT_STATS,
+	OPT_ALLOW_SHORT,
+};
+
+static const struct option options[] = {
+	{ "store", required_argument, NULL, 's' },
+	{ "count", required_argument, NULL, 'n' },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "patterns", required_argument, NULL, 'p' },
+	{ "mix", required_argument, NULL, 'm' },
+	{ "lang", required_argument, NULL, 'l' },
+	{ "templates", required_argument, NULL, 't' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "bfcl-answers", required_argument, NULL, OPT_BFCL },
+	{ "max-tools", required_argument, NULL, OPT_MAX_TOOLS },
+	{ "max-answers", required_argument, NULL, OPT_MAX_ANSWERS },
+	{ "min-facts", required_argument, NULL, OPT_MIN_FACTS },
+	{ "threads", required_argument, NULL, 'j' },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "allow-short", no_argument, NULL, OPT_ALLOW_SHORT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The options that take a number. @return 0, or 2 after saying what is wrong. */
+static int parse_number_option(struct cli *cli, int c, const char *arg)
+{
+	struct synth_options *o = &cli->o;
+	uint64_t v;
+
+	switch (c) {
+	case 'n':
+		return parse_u64(arg, 0, 1LL << 50, &o->count) ? usage_error("--count needs a number >= 0") : 0;
+	case OPT_SEED:
+		return parse_u64(arg, 0, INT64_MAX, &o->seed) ? usage_error("--seed needs a number >= 0") : 0;
+	case OPT_SHARD:
+		return parse_shard(arg, o) ? usage_error("--shard needs I/N with 0 <= I < N") : 0;
+	case OPT_MAX_TOOLS:
+		if (parse_u64(arg, 1, 1024, &v))
+			return usage_error("--max-tools needs a number between 1 and 1024");
+		o->max_tools = (unsigned)v;
+		return 0;
+	case OPT_MAX_ANSWERS:
+		if (parse_u64(arg, 1, 1000, &v))
+			return usage_error("--max-answers needs a number between 1 and 1000");
+		o->max_answers = (unsigned)v;
+		return 0;
+	case OPT_MIN_FACTS:
+		return parse_u64(arg, 1, 1LL << 40, &o->min_facts) ? usage_error("--min-facts needs a number >= 1") : 0;
+	case 'j':
+		if (parse_u64(arg, 1, 256, &v))
+			return usage_error("--threads needs a number between 1 and 256");
+		o->threads = (int)v;
+		return 0;
+	default:
+		return usage_error(NULL); /* getopt said what is wrong */
+	}
+}
+
+/* One option from getopt. @return 0, or 2 after saying what is wrong. */
+static int parse_option(struct cli *cli, int c, const char *arg)
+{
+	struct synth_options *o = &cli->o;
+
+	switch (c) {
+	case 's': o->store_dir = arg; return 0;
+	case 'p': cli->patterns = arg; return 0;
+	case 'm':
+		if (cli->nmixes == sizeof(cli->mixes) / sizeof(cli->mixes[0]))
+			return usage_error("too many --mix options");
+		cli->mixes[cli->nmixes++] = arg;
+		return 0;
+	case 'l':
+		o->lang = arg;
+		return *arg ? 0 : usage_error("--lang needs a language tag");
+	case 't':
+		cli->templates = xrealloc(cli->templates, (cli->ntemplates + 1) * sizeof(*cli->templates));
+		cli->templates[cli->ntemplates++] = arg;
+		return 0;
+	case 'f':
+		if (!strcmp(arg, "openai"))
+			o->format = SYNTH_FORMAT_OPENAI;
+		else if (!strcmp(arg, "hermes"))
+			o->format = SYNTH_FORMAT_HERMES;
+		else if (!strcmp(arg, "bfcl"))
+			o->format = SYNTH_FORMAT_BFCL;
+		else
+			return usage_error("--format is openai, hermes or bfcl");
+		return 0;
+	case OPT_BFCL: cli->bfcl_path = arg; return 0;
+	case OPT_STATS: cli->stats = 1; return 0;
+	case OPT_ALLOW_SHORT: cli->allow_short = 1; return 0;
+	case 'q': cli->quiet = 1; return 0;
+	case 'h': case 'V': cli->info = c; return 0;
+	default: return parse_number_option(cli, c, arg);
+	}
+}
+
+/*
+ * Parses the command line into cli, up to the first error or --help/--version
+ * (cli->info), and applies --patterns and --mix to the options.
+ * @return 0, or 2 after saying what is wrong.
+ */
+static int parse_args(struct cli *cli, int argc, char **argv)
+{
+	struct ling_err err;
+	size_t i;
+	int c, rc;
+
+	ling_err_clear(&err);
+	while ((c = getopt_long(argc, argv, "s:n:p:m:l:t:f:j:qhV", options, NULL)) != -1)
+		if ((rc = parse_option(cli, c, optarg)) || cli->info)
+			return rc;
+	if (!cli->o.store_dir || optind < argc)
+		return usage_error(cli->o.store_dir ? "unexpected argument" : "--store DIR is required");
+	if ((cli->o.format == SYNTH_FORMAT_BFCL) != !!cli->bfcl_path)
+		return usage_error(cli->bfcl_path ? "--bfcl-answers goes with --format bfcl"
+						  : "--format bfcl needs --bfcl-answers FILE");
+	if (cli->patterns && synth_patterns_parse(&cli->o, cli->patterns, &err))
+		return usage_error(err.msg);
+	for (i = 0; i < cli->nmixes; i++)
+		if (synth_mix_parse(&cli->o, cli->mixes[i], &err))
+			return usage_error(err.msg);
+	cli->o.templates = cli->templates;
+	cli->o.ntemplates = cli->ntemplates;
+	return 0;
+}
+
+/* The samples always go to stdout; no output may name an input. @return 0 or the exit status. */
+static int check_streams(const struct cli *cli, int closed)
+{
+	struct ling_err err;
+
+	ling_err_clear(&err);
+	if (!ling_stdio_require(closed, LING_STDOUT_CLOSED, &err) && !check_outputs(&cli->o, cli->bfcl_path, &err))
+		return 0;
+	if (err.code == LING_EUSAGE)
+		return usage_error(err.msg);
+	ling_err_print("kg2samples", &err);
+	return ling_err_exit_code(&err);
+}
+
+/*
+ * Makes the samples of s onto stdout, then writes the BFCL answers.
+ * @return 0 or a negative ling_errc with err set.
+ */
+static int make_samples(const struct cli *cli, struct synth *s, struct main_ctx *m, struct ling_err *err)
+{
+	struct synth_sink sink;
+	int rc;
+
+	memset(&sink, 0, sizeof(sink));
+	sink.ctx = m;
+	sink.emit = on_emit;
+	sink.progress = m->progress.enabled ? on_progress : NULL;
+	rc = synth_run(s, &sink, err);
+	ling_progress_done(&m->progress);
+	if (!rc)
+		rc = ling_stdout_finish(err);
+	if (!rc && cli->bfcl_path)
+		rc = ling_atomic_write(cli->bfcl_path, m->answers.data ? m->answers.data : "", m->answers.len, err);
+	return rc;
+}
+
+/* --stats: the snapshot, and the rate of a run that wrote everything it made. */
+static void print_stats(const struct synth *s, double secs, int failed)
+{
+	const struct synth_info *in = synth_info(s);
+
+	fprintf(stderr,
+		"kg2samples: stats: %" PRIu64 " entities (%" PRIu64 " named), %" PRIu64 " relations, %" PRIu64
+		" facts, %" PRIu64 " tools\n",
+		in->entities, in->named, in->relations, in->facts, in->tools);
+	if (!failed) /* a rate of samples that were not all written would flatter the run */
+		fprintf(stderr, "kg2samples: stats: %.3f s, %.0f samples/s\n", secs,
+			secs > 0 ? (double)synth_counts(s)->written / secs : 0.0);
+}
+
+/*
+ * Reports the end of a run that returned rc: the error once, then the
+ * summary (or what failed) and the stats. @return the exit status.
+ */
+static int report(const struct cli *cli, const struct synth *s, int rc, struct ling_err *err, double start)
+{
+	int failed = rc != 0;
+
+	if (!rc && !cli->allow_short)
+		rc = check_complete(synth_counts(s), err);
+	if (rc)
+		ling_err_print("kg2samples", err);
+	if (!cli->quiet && failed)
+		print_failure(synth_counts(s));
+	else if (!cli->quiet)
+		print_summary(synth_counts(s));
+	if (cli->stats)
+		print_stats(s, ling_now() - start, failed);
+	return rc ? ling_err_exit_code(err) : 0;
+}
+
 int main(int argc, char **argv)
 {
-	enum {
-		OPT_SEED = 256, OPT_SHARD, OPT_BFCL, OPT_MAX_TOOLS, OPT_MAX_ANSWERS, OPT_MIN_FACTS, OPT_STATS,
-		OPT_ALLOW_SHORT,
-	};
-	static const struct option options[] = {
-		{ "store", required_argument, NULL, 's' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "seed", required_argument, NULL, OPT_SEED },
-		{ "shard", required_argument, NULL, OPT_SHARD },
-		{ "patterns", required_argument, NULL, 'p' },
-		{ "mix", required_argument, NULL, 'm' },
-		{ "lang", required_argument, NULL, 'l' },
-		{ "templates", required_argument, NULL, 't' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "bfcl-answers", required_argument, NULL, OPT_BFCL },
-		{ "max-tools", required_argument, NULL, OPT_MAX_TOOLS },
-		{ "max-answers", required_argument, NULL, OPT_MAX_ANSWERS },
-		{ "min-facts", required_argument, NULL, OPT_MIN_FACTS },
-		{ "threads", required_argument, NULL, 'j' },
-		{ "stats", no_argument, NULL, OPT_STATS },
-		{ "allow-short", no_argument, NULL, OPT_ALLOW_SHORT },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct synth_options o;
-	struct synth_sink sink;
+	struct cli cli;
 	struct main_ctx m;
 	struct ling_err err;
 	struct synth *s = NULL;
-	const char **templates = NULL, *patterns = NULL, *bfcl_path = NULL;
-	const char *mixes[64];
-	size_t ntemplates = 0, nmixes = 0, i;
-	uint64_t v;
-	int c, quiet = 0, stats = 0, allow_short = 0, rc = 0, failed, closed;
+	int rc, closed = ling_stdio_init();
 	double start;
 
-	closed = ling_stdio_init();
+	memset(&cli, 0, sizeof(cli));
 	memset(&m, 0, sizeof(m));
 	ling_err_clear(&err);
-	synth_options_init(&o);
-	while ((c = getopt_long(argc, argv, "s:n:p:m:l:t:f:j:qhV", options, NULL)) != -1) {
-		switch (c) {
-		case 's': o.store_dir = optarg; break;
-		case 'n':
-			if (parse_u64(optarg, 0, 1LL << 50, &o.count))
-				rc = usage_error("--count needs a number >= 0");
-			break;
-		case OPT_SEED:
-			if (parse_u64(optarg, 0, INT64_MAX, &o.seed))
-				rc = usage_error("--seed needs a number >= 0");
-			break;
-		case OPT_SHARD:
-			if (parse_shard(optarg, &o))
-				rc = usage_error("--shard needs I/N with 0 <= I < N");
-			break;
-		case 'p': patterns = optarg; break;
-		case 'm':
-			if (nmixes == sizeof(mixes) / sizeof(mixes[0]))
-				rc = usage_error("too many --mix options");
-			else
-				mixes[nmixes++] = optarg;
-			break;
-		case 'l':
-			if (!*optarg)
-				rc = usage_error("--lang needs a language tag");
-			o.lang = optarg;
-			break;
-		case 't':
-			templates = xrealloc(templates, (ntemplates + 1) * sizeof(*templates));
-			templates[ntemplates++] = optarg;
-			break;
-		case 'f':
-			if (!strcmp(optarg, "openai"))
-				o.format = SYNTH_FORMAT_OPENAI;
-			else if (!strcmp(optarg, "hermes"))
-				o.format = SYNTH_FORMAT_HERMES;
-			else if (!strcmp(optarg, "bfcl"))
-				o.format = SYNTH_FORMAT_BFCL;
-			else
-				rc = usage_error("--format is openai, hermes or bfcl");
-			break;
-		case OPT_BFCL: bfcl_path = optarg; break;
-		case OPT_MAX_TOOLS:
-			if (parse_u64(optarg, 1, 1024, &v))
-				rc = usage_error("--max-tools needs a number between 1 and 1024");
-			o.max_tools = (unsigned)v;
-			break;
-		case OPT_MAX_ANSWERS:
-			if (parse_u64(optarg, 1, 1000, &v))
-				rc = usage_error("--max-answers needs a number between 1 and 1000");
-			o.max_answers = (unsigned)v;
-			break;
-		case OPT_MIN_FACTS:
-			if (parse_u64(optarg, 1, 1LL << 40, &o.min_facts))
-				rc = usage_error("--min-facts needs a number >= 1");
-			break;
-		case 'j':
-			if (parse_u64(optarg, 1, 256, &v))
-				rc = usage_error("--threads needs a number between 1 and 256");
-			o.threads = (int)v;
-			break;
-		case OPT_STATS: stats = 1; break;
-		case OPT_ALLOW_SHORT: allow_short = 1; break;
-		case 'q': quiet = 1; break;
-		case 'h': free(templates); return print_info(closed, usage_text);
-		case 'V': free(templates); return print_info(closed, NULL);
-		default: rc = usage_error(NULL); break; /* getopt said what is wrong */
-		}
-		if (rc)
-			goto out;
-	}
-	if (!o.store_dir || optind < argc) {
-		rc = usage_error(o.store_dir ? "unexpected argument" : "--store DIR is required");
+	synth_options_init(&cli.o);
+	if ((rc = parse_args(&cli, argc, argv)))
+		goto out;
+	if (cli.info) {
+		rc = print_info(closed, cli.info == 'h' ? usage_text : NULL);
 		goto out;
 	}
-	if ((o.format == SYNTH_FORMAT_BFCL) != !!bfcl_path) {
-		rc = usage_error(bfcl_path ? "--bfcl-answers goes with --format bfcl"
-					   : "--format bfcl needs --bfcl-answers FILE");
+	if ((rc = check_streams(&cli, closed)))
 		goto out;
-	}
-	if (patterns && synth_patterns_parse(&o, patterns, &err)) {
-		rc = usage_error(err.msg);
-		goto out;
-	}
-	for (i = 0; i < nmixes; i++)
-		if (synth_mix_parse(&o, mixes[i], &err)) {
-			rc = usage_error(err.msg);
-			goto out;
-		}
-	o.templates = templates;
-	o.ntemplates = ntemplates;
-	/* the samples always go to stdout */
-	if (ling_stdio_require(closed, LING_STDOUT_CLOSED, &err) || check_outputs(&o, bfcl_path, &err)) {
-		if (err.code == LING_EUSAGE) {
-			rc = usage_error(err.msg);
-		} else {
-			ling_err_print("kg2samples", &err);
-			rc = ling_err_exit_code(&err);
-		}
-		goto out;
-	}
-	m.bfcl = o.format == SYNTH_FORMAT_BFCL;
+	m.bfcl = cli.o.format == SYNTH_FORMAT_BFCL;
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	ling_progress_init(&m.progress);
 	start = ling_now();
-	if ((rc = synth_open(&s, &o, &err))) {
+	if ((rc = synth_open(&s, &cli.o, &err))) {
 		ling_err_print("kg2samples", &err);
 		rc = ling_err_exit_code(&err);
 		goto out;
 	}
-	memset(&sink, 0, sizeof(sink));
-	sink.ctx = &m;
-	sink.emit = on_emit;
-	sink.progress = m.progress.enabled ? on_progress : NULL;
-	rc = synth_run(s, &sink, &err);
-	ling_progress_done(&m.progress);
-	if (!rc)
-		rc = ling_stdout_finish(&err);
-	if (!rc && bfcl_path)
-		rc = ling_atomic_write(bfcl_path, m.answers.data ? m.answers.data : "", m.answers.len, &err);
-	failed = rc != 0;
-	if (!rc && !allow_short)
-		rc = check_complete(synth_counts(s), &err);
-	if (rc)
-		ling_err_print("kg2samples", &err);
-	if (!quiet && failed)
-		print_failure(synth_counts(s));
-	else if (!quiet)
-		print_summary(synth_counts(s));
-	if (stats) {
-		const struct synth_info *in = synth_info(s);
-		double secs = ling_now() - start;
-
-		fprintf(stderr,
-			"kg2samples: stats: %" PRIu64 " entities (%" PRIu64 " named), %" PRIu64 " relations, %" PRIu64
-			" facts, %" PRIu64 " tools\n",
-			in->entities, in->named, in->relations, in->facts, in->tools);
-		if (!failed) /* a rate of samples that were not all written would flatter the run */
-			fprintf(stderr, "kg2samples: stats: %.3f s, %.0f samples/s\n", secs,
-				secs > 0 ? (double)synth_counts(s)->written / secs : 0.0);
-	}
-	rc = rc ? ling_err_exit_code(&err) : 0;
+	rc = make_samples(&cli, s, &m, &err);
+	rc = report(&cli, s, rc, &err, start);
 out:
 	synth_close(s);
-	free(templates);
+	free(cli.templates);
 	ling_buf_release(&m.answers);
 	return rc;
 }

@@ -8,7 +8,7 @@
  */
 #include "synth_internal.h"
 
-#include "../common/ling_cli.h"
+#include "../common/ling_num.h"
 
 #include <pthread.h>
 #include <stdlib.h>

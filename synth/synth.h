@@ -4,7 +4,7 @@
  * doc/kg2samples-format.md).
  *
  * synth_open() opens the store read-only, builds its tool catalogue
- * (kg/kg_tools.h) and loads a compact snapshot of the relations that have
+ * (kg/kg.h) and loads a compact snapshot of the relations that have
  * tools: entities with their display names (and the values of literal
  * relations), adjacency in both directions, and the names search_entities
  * resolves from their lowercase spelling. From then on everything runs in memory: instantiating the 14
@@ -93,7 +93,7 @@ struct synth_options {
 	uint64_t shard, nshards;         /* this process makes shard `shard` of `nshards` (default 0 of 1) */
 	double mix[SYNTH_NCAT];          /* relative weight of each category (see synth_options_init) */
 	const char *lang;                /* language of names and wording (default "en") */
-	const char *const *templates;    /* user template files (synth_text_internal.h) */
+	const char *const *templates;    /* user template files (doc/kg2samples-templates.md) */
 	size_t ntemplates;
 	enum synth_format format;
 	unsigned max_tools;              /* tools offered to a `multiple` sample, the most any sample gets (default 16) */

@@ -1,7 +1,7 @@
 /*
  * synth_exec: tool calls executed on names.
  *
- * Calls run on the snapshot with kg_tool_call()'s semantics (kg/kg_tools.h):
+ * Calls run on the snapshot with kg_tool_call()'s semantics (kg/kg.h):
  * a name stands for every entity of that display name; a relation tool
  * returns the distinct names of what those entities reach, sorted by bytes
  * (our name numbers are in byte order); intersection, union and difference

@@ -16,7 +16,7 @@
  *  - synth_render.c: its JSON line;
  *  - synth.c: options, the mix, the run loop and its threads.
  * The words come from synth_text_internal.h (synth_text*.c), which depends
- * on none of these, and kg/kg_words.h.
+ * on none of these, and kg/kg.h (kg_words).
  *
  * Functions that can reject a sample return 0 or SYNTH_REJECT(reason) (a
  * positive int); reasons are enum synth_reject.
@@ -26,7 +26,7 @@
 
 #include "synth.h"
 #include "synth_text_internal.h"
-#include "../kg/kg_tools.h"
+#include "../kg/kg.h"
 #include "../common/ling_mem.h"
 
 #include <stddef.h>

@@ -15,7 +15,7 @@
  */
 #include "synth_text_render_internal.h"
 
-#include "../kg/kg_words.h"
+#include "../kg/kg.h"
 
 #include <stdio.h>
 #include <stdlib.h>

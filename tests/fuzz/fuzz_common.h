@@ -4,7 +4,7 @@
  * A target defines FUZZ_FORMAT and includes this file. Each input is parsed
  * from memory with kg_parse (base "http://example.org/base/"); inputs whose
  * first byte is even ask the sink to recover from bad statements, odd ones to
- * stop at the first. Every quad is checked against the kg_rdf.h contract and
+ * stop at the first. Every quad is checked against the contract of kg_parse (kg/kg.h) and
  * written with kg_term_write_nt, and anything that breaks the contract calls
  * abort() so libFuzzer records it as a crash:
  *   - term types fit their slots (subject IRI or blank node, predicate IRI, ...);
@@ -22,8 +22,7 @@
 #include "common/ling_input.h"
 #include "common/ling_mem.h"
 #include "common/ling_utf8.h"
-#include "kg/kg_iri.h"
-#include "kg/kg_rdf.h"
+#include "kg/kg.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -33,9 +33,7 @@
 #include "common/ling_err.h"
 #include "common/ling_input.h"
 #include "common/ling_mem.h"
-#include "kg/kg_rdf.h"
-#include "kg/kg_store.h"
-#include "kg/kg_tools.h"
+#include "kg/kg.h"
 #include "synth/synth_internal.h"
 
 #include <dirent.h>

@@ -18,7 +18,7 @@
  * and refinement resumes. A complete pairing is checked quad by quad, so a
  * hash collision can only ever cost a false "no", never a false "yes".
  */
-#include "kg/kg_rdf.h"
+#include "kg/kg.h"
 
 #include "common/ling_err.h"
 #include "common/ling_input.h"

@@ -15,8 +15,7 @@
 #include "common/ling_err.h"
 #include "common/ling_input.h"
 #include "common/ling_mem.h"
-#include "kg/kg_rdf.h"
-#include "kg/kg_store.h"
+#include "kg/kg.h"
 
 #include <dirent.h>
 #include <string.h>

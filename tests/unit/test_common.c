@@ -1,16 +1,18 @@
 /*
  * Unit tests for libling (common/): errors, buffers, UTF-8, number parsing,
- * the input layer (memory, files, gzip, zstd, truncation), atomic writes and
+ * the input layer (memory, files, gzip, zstd, truncation), atomic writes, the
+ * directory chores of ling_file and
  * JSON Lines (the scanner checked against jansson).
  */
 #include "tap.h"
 #include "fixture.h"
 
-#include "common/ling_cli.h"
 #include "common/ling_err.h"
+#include "common/ling_file.h"
 #include "common/ling_input.h"
 #include "common/ling_jsonl.h"
 #include "common/ling_mem.h"
+#include "common/ling_num.h"
 #include "common/ling_stdio.h"
 #include "common/ling_utf8.h"
 
@@ -961,6 +963,50 @@ static void test_atomic_write(void)
 	ling_buf_release(&big);
 }
 
+/* ling_fsync_dir / ling_fsync_parent and the directory chores of stores. */
+static void test_dir_chores(void)
+{
+	struct ling_buf dir = LING_BUF_INIT, path = LING_BUF_INIT;
+	struct ling_err err;
+
+	ling_err_clear(&err);
+	is_int(ling_fsync_dir(tmpdir, &err), 0, "fsync of a directory");
+	ling_buf_addf(&dir, "%s/no/such/dir", tmpdir);
+	is_int(ling_fsync_dir(dir.data, &err), LING_EIO, "fsync of a missing directory: LING_EIO");
+	is_str(err.file, dir.data, "the error names the directory");
+	ok(!strncmp(err.msg, "cannot open: ", 13), "and says it cannot open it (%s)", err.msg);
+	ling_buf_addf(&dir, "/file");
+	errno = 0;
+	ok(ling_fsync_parent(dir.data) == -1 && errno == ENOENT, "fsync of a missing parent: -1, ENOENT");
+	is_int(ling_fsync_parent("bare-name"), 0, "a bare name's parent is the current directory");
+	is_int(ling_fsync_parent("/etc"), 0, "a name in the root: the root");
+
+	ling_buf_reset(&dir);
+	ling_buf_addf(&dir, "%s/store", tmpdir);
+	is_int(ling_dir_is_foreign(dir.data, "CURRENT"), 0, "a missing directory is not foreign");
+	mkdir(dir.data, 0755);
+	is_int(ling_dir_is_foreign(dir.data, "CURRENT"), 0, "an empty directory is not foreign");
+	ling_buf_addf(&path, "%s/notes.txt", dir.data);
+	write_file(path.data, "12345", 5);
+	is_int(ling_dir_is_foreign(dir.data, "CURRENT"), 1, "files without the marker: foreign");
+	ling_buf_reset(&path);
+	ling_buf_addf(&path, "%s/CURRENT", dir.data);
+	write_file(path.data, "abc", 3);
+	is_int(ling_dir_is_foreign(dir.data, "CURRENT"), 0, "with the marker: a store");
+	ling_buf_reset(&path);
+	ling_buf_addf(&path, "%s/tmp.1.sst", dir.data);
+	write_file(path.data, "xy", 2);
+	ok(ling_dir_bytes(dir.data) == 10, "dir_bytes sums the regular files (%llu)",
+	   (unsigned long long)ling_dir_bytes(dir.data));
+	ling_dir_remove_prefixed(dir.data, "tmp.");
+	ok(access(path.data, F_OK) != 0, "remove_prefixed removes tmp.1.sst");
+	ok(ling_dir_bytes(dir.data) == 8, "and nothing else");
+	ok(ling_dir_bytes("/no/such/dir/at/all") == 0, "dir_bytes of a missing directory: 0");
+	fixture_remove_tree(dir.data);
+	ling_buf_release(&dir);
+	ling_buf_release(&path);
+}
+
 /* ---- JSON Lines ---- */
 
 struct pieces {
@@ -1318,6 +1364,7 @@ int main(void)
 	test_input_compressed();
 	test_input_files();
 	test_atomic_write();
+	test_dir_chores();
 	test_jsonl();
 	test_stdio();
 	fixture_remove_tree(tmpdir);

@@ -12,11 +12,11 @@
 #include "common/ling_input.h"
 #include "common/ling_mem.h"
 #include "common/ling_utf8.h"
-#include "kg/kg_rdf.h"
-#include "kg/kg_store.h"
-#include "kg/kg_term_canon.h"
+#include "kg/kg.h"
+#include "kg/kg_term_canon_internal.h"
 
 #include <dirent.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <rocksdb/c.h>
 #include <limits.h>
@@ -1523,6 +1523,101 @@ static void test_label_keys(void)
 	ling_buf_release(&dir);
 }
 
+/* kg_summary: the counters kg-stat shows, sorted, as JSON and text. */
+static void test_summary(void)
+{
+	struct ling_buf dir = LING_BUF_INIT, out = LING_BUF_INIT;
+	struct kg_load_counts counts = { 0, 0, 0 };
+	struct kg_summary sum;
+	struct kg_store *st = NULL;
+	struct ling_err err;
+	const char *json_tail;
+	int rc;
+
+	ling_err_clear(&err);
+	ling_buf_addf(&dir, "%s/summary", tmpdir);
+	if (!ok(kg_store_open(&st, dir.data, KG_STORE_CREATE, &err) == 0, "summary: create a store")) {
+		ling_buf_release(&dir);
+		return;
+	}
+	rc = fixture_load(st, "f", KG_FORMAT_NTRIPLES,
+			  "<http://e/a> <http://e/p> <http://e/b> .\n"
+			  "<http://e/a> <http://e/p> <http://e/c> .\n"
+			  "<http://e/b> <http://e/q> <http://e/c> .\n"
+			  "<http://e/a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://e/T> .\n"
+			  "<http://e/a> <http://www.w3.org/2000/01/rdf-schema#label> \"A\"@en .\n"
+			  "<http://e/b> <http://www.w3.org/2000/01/rdf-schema#label> \"B\"@en .\n"
+			  "<http://e/c> <http://www.w3.org/2000/01/rdf-schema#label> \"C\" .\n",
+			  NULL, 0, &counts, &err);
+	ok(rc == 0 && counts.quads_changed == 7, "summary: loaded");
+	rc = kg_summary_read(st, &sum, &err);
+	ok(rc == 0 && sum.stats.quads == 7 && sum.predicates.n == 4 && sum.languages.n == 2 && sum.types.n == 1,
+	   "summary: totals and list lengths (%" PRIu64 " quads, %zu predicates, %zu languages, %zu types)",
+	   sum.stats.quads, sum.predicates.n, sum.languages.n, sum.types.n);
+	if (rc == 0 && sum.predicates.n == 4) {
+		is_str(sum.predicates.items[0].name, "<http://www.w3.org/2000/01/rdf-schema#label>",
+		       "summary: the largest count first");
+		ok(sum.predicates.items[1].count == 2 && !strcmp(sum.predicates.items[1].name, "<http://e/p>") &&
+		   !strcmp(sum.predicates.items[2].name, "<http://e/q>"), "summary: equal counts by name");
+	}
+	kg_summary_json(&sum, 1, &out);
+	json_tail = strstr(out.data, ",\"top_predicates\"");
+	is_str(json_tail,
+	       ",\"top_predicates\":[{\"name\":\"<http://www.w3.org/2000/01/rdf-schema#label>\",\"count\":3}],"
+	       "\"label_languages\":[{\"name\":\"en\",\"count\":2},{\"name\":\"\",\"count\":1}],"
+	       "\"top_types\":[{\"name\":\"<http://e/T>\",\"count\":1}]}\n",
+	       "summary: JSON lists, top 1 for predicates and types, every language");
+	ok(!strncmp(out.data, "{\"quads\":7,\"terms\":", 19), "summary: JSON starts with the totals");
+	ling_buf_reset(&out);
+	kg_summary_text(&sum, 2, &out);
+	ok(strstr(out.data, "quads       7\n") && strstr(out.data, "languages   2\n") &&
+	   strstr(out.data, "predicates (4):\n             3  <http://www.w3.org/2000/01/rdf-schema#label>\n"
+			    "             2  <http://e/p>\n  ... 2 more (--top 0 lists all)\n") &&
+	   strstr(out.data, "labels by language (2):\n             2  en\n             1  (none)\n"),
+	   "summary: text, top 2, the empty tag as (none)");
+	kg_summary_release(&sum);
+	ok(sum.predicates.n == 0 && !sum.predicates.items, "summary: released");
+	kg_store_close(st);
+	ling_buf_release(&out);
+	ling_buf_release(&dir);
+}
+
+/* kg_loader_source_key: the content, not the name, scopes blank nodes. */
+static void test_source_key(void)
+{
+	struct ling_buf a = LING_BUF_INIT, b = LING_BUF_INIT;
+	char ka[KG_SOURCE_KEY_SIZE], kb[KG_SOURCE_KEY_SIZE];
+	struct ling_err err;
+	FILE *f;
+
+	ling_err_clear(&err);
+	ling_buf_addf(&a, "%s/a.nt", tmpdir);
+	ling_buf_addf(&b, "%s/b.nt", tmpdir);
+	if ((f = fopen(a.data, "w"))) {
+		fputs("_:x <http://e/p> _:y .\n", f);
+		fclose(f);
+	}
+	if ((f = fopen(b.data, "w"))) {
+		fputs("_:x <http://e/p> _:y .\n", f);
+		fclose(f);
+	}
+	ok(kg_loader_source_key(a.data, "stdin", ka, &err) == 0 && kg_loader_source_key(b.data, "stdin", kb, &err) == 0 &&
+	   !strcmp(ka, kb) && strlen(ka) == 32, "source key: two names, same bytes, same 32-digit key (%s)", ka);
+	if ((f = fopen(b.data, "a"))) {
+		fputs("_:y <http://e/p> _:x .\n", f);
+		fclose(f);
+	}
+	ok(kg_loader_source_key(b.data, "stdin", kb, &err) == 0 && strcmp(ka, kb), "source key: other bytes, other key");
+	ok(kg_loader_source_key("-", "my-key", ka, &err) == 0 && !strcmp(ka, "my-key"), "source key: stdin takes the given key");
+	kg_loader_source_key("-", "0123456789012345678901234567890123456789xyz", ka, &err);
+	is_int((int)strlen(ka), KG_SOURCE_KEY_SIZE - 1, "source key: a long stdin key is cut to fit");
+	ling_buf_addf(&a, ".missing");
+	is_int(kg_loader_source_key(a.data, "stdin", ka, &err), LING_EIO, "source key: a missing file is LING_EIO");
+	ok(!strcmp(err.file, a.data) && strstr(err.msg, "cannot open"), "source key: naming the file (%s)", err.msg);
+	ling_buf_release(&a);
+	ling_buf_release(&b);
+}
+
 /* A format 1 store (terms keyed after NFC) is refused, not misread. */
 static void test_old_format(void)
 {
@@ -1579,6 +1674,8 @@ int main(void)
 	test_store();
 	test_label_keys();
 	test_old_format();
+	test_summary();
+	test_source_key();
 	fixture_remove_tree(tmpdir);
 	return done_testing();
 }

@@ -1,6 +1,7 @@
 /*
- * kg_term_canon: the canonical form the store keys terms by, and label
- * folding. This module owns the ICU calls.
+ * kg_term_canon_internal: the canonical form the store keys terms by, and
+ * label folding, for kg_store.c and kg_query.c. This module owns the ICU
+ * calls. Not a public API: kg.h says what the store keys terms by.
  *
  * Canonical form: the N-Triples term (kg_term_write_nt) of the term with its
  * IRI, lexical form and datatype as written (RDF 1.1 compares them character
@@ -9,11 +10,10 @@
  * (scope, label), so blank nodes of different sources never meet. Only label
  * lookup keys are normalised (kg_canon_fold: NFC, then case folding).
  */
-#ifndef KG_TERM_CANON_H
-#define KG_TERM_CANON_H
+#ifndef KG_TERM_CANON_INTERNAL_H
+#define KG_TERM_CANON_INTERNAL_H
 
-#include "kg_rdf.h"
-#include "../common/ling_mem.h"
+#include "kg.h"
 
 #include <stdint.h>
 
