@@ -73,7 +73,7 @@ $(eval $(call tool,ling-train,train,train/ling_train_main.c))
 define stage_rules
 $(call stage_lib,$(1)): $$(call obj,$$(call stage_src,$(1)))
 	@mkdir -p $$(dir $$@)
-	$$(AR) rcs $$@ $$^
+	rm -f $$@ && $$(AR) rcs $$@ $$^
 endef
 $(foreach s,$(STAGES),$(eval $(call stage_rules,$(s))))
 
@@ -103,7 +103,7 @@ $(BUILD)/%.o: %.c | pkg-check
 
 $(LIBLING): $(call obj,$(COMMON_SRC))
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 # Copy, then rename over: a running bin/kg-load must not be overwritten in place.
 bin/%: $(BUILD)/bin/%

@@ -9,7 +9,7 @@
  *
  * Which slots are empty (the map's one mode bit, chosen at init):
  *  - default: key 0 is the empty mark and cannot be stored; any value can.
- *    kg ids are never 0 (kg/kg_store.h), so every kg and synth table fits.
+ *    kg ids are never 0 (kg/kg.h), so every kg and synth table fits.
  *  - LING_IDMAP_VAL0_EMPTY: value 0 is the empty mark and cannot be stored;
  *    any key can, 0 included (dedup: bucket keys are arbitrary hashes,
  *    refs start at 1).
