@@ -203,6 +203,7 @@ static int parse_number(struct jparse *j, uint32_t v)
 	j->r->v[v].str = (uint32_t)j->r->scratch.len;
 	j->r->v[v].len = (uint32_t)(p - j->p);
 	ling_buf_add(&j->r->scratch, j->p, (size_t)(p - j->p));
+	ling_buf_addc(&j->r->scratch, '\0'); /* as strings are: synth_jv_str() is a C string */
 	j->p = p;
 	return 0;
 }
