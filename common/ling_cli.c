@@ -11,14 +11,6 @@ void ling_print_version(const char *tool)
 	printf("%s (ling) %s\n", tool, LING_VERSION);
 }
 
-double ling_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 void ling_progress_init(struct ling_progress *p)
 {
 	const char *ci = getenv("CI");

@@ -11,6 +11,7 @@
 #ifndef LING_CLI_H
 #define LING_CLI_H
 
+#include "ling_clock.h"
 #include "ling_file.h"
 #include "ling_num.h"
 
@@ -34,8 +35,5 @@ void ling_progress_update(struct ling_progress *p, const char *fmt, ...)
 #endif
 	;
 void ling_progress_done(struct ling_progress *p);
-
-/* Seconds on a monotonic clock. */
-double ling_now(void);
 
 #endif

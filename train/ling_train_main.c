@@ -1,6 +1,5 @@
 /* ling-train: the Bailing MoE trainer's tools: init, forward, convert, bench, --print-params. */
 #include "train.h"
-#include "train_ckpt.h"
 
 #include "../common/ling_cli.h"
 #include "../common/ling_mem.h"

@@ -2,11 +2,11 @@
  * train_ckpt: checkpoint directories, single-file or sharded as HF's
  * save_pretrained writes them (transformers' shard_checkpoint: tensors in
  * model order, a new shard when the next tensor would not fit; the index
- * written with indent 2 and sorted keys). See train_ckpt.h.
+ * written with indent 2 and sorted keys). See train.h.
  */
-#include "train_ckpt.h"
+#include "train_safetensors_internal.h"
 
-#include "../common/ling_cli.h"
+#include "../common/ling_file.h"
 #include "../common/ling_mem.h"
 
 #include <dirent.h>

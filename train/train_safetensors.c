@@ -2,9 +2,9 @@
  * train_safetensors: safetensors read (mapped, validated first) and write
  * (streamed, atomic). The format and the checks follow the reference
  * implementation (huggingface/safetensors): header at most 100 MB, tensors
- * tiling the data area exactly. See train_safetensors.h.
+ * tiling the data area exactly. See train_safetensors_internal.h.
  */
-#include "train_safetensors.h"
+#include "train_safetensors_internal.h"
 
 #include "../common/ling_mem.h"
 

@@ -13,8 +13,8 @@
  */
 #include "common/ling_err.h"
 #include "common/ling_mem.h"
-#include "train/train_ckpt.h"
-#include "train/train_safetensors.h"
+#include "train/train.h"
+#include "train/train_safetensors_internal.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -12,8 +12,8 @@
 #include "tap.h"
 
 #include "common/ling_mem.h"
-#include "train/train_ckpt.h"
-#include "train/train_safetensors.h"
+#include "train/train.h"
+#include "train/train_safetensors_internal.h"
 
 #include <dirent.h>
 #include <jansson.h>
@@ -727,7 +727,8 @@ static int peer(const char *args, char **out)
 	FILE *p;
 	int st;
 
-	ling_buf_addf(&cmd, "'%s' '%s/tests/tools/safetensors_peer.py' %s 2>&1", py ? py : "/usr/bin/python3", root, args);
+	ling_buf_addf(&cmd, "'%s' '%s/tests/tools/safetensors_peer.py' %s 2>&1", py ? py : "/usr/bin/python3",
+		      root ? root : ".", args);
 	p = popen(cmd.data, "r");
 	while (p && (n = fread(buf, 1, sizeof(buf), p)) > 0)
 		ling_buf_add(&text, buf, n);

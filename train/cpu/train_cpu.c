@@ -10,7 +10,7 @@
 #include "../train.h"
 #include "../train_ops.h"
 
-#include "../../common/ling_cli.h"
+#include "../../common/ling_clock.h"
 #include "../../common/ling_mem.h"
 #include "../../common/ling_pool.h"
 

@@ -1,6 +1,6 @@
 /*
- * train_safetensors: the safetensors file format (Hugging Face), read and
- * written in fp32 and bf16, as HF's save_pretrained writes it (papers.md §1a).
+ * train_safetensors_internal: the safetensors file format (Hugging Face), read
+ * and written in fp32 and bf16 (the writer and the types are in train.h), as HF's save_pretrained writes it (papers.md §1a).
  *
  * A file is: an 8-byte little-endian header length N; N bytes of JSON, an
  * object {name: {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]},
@@ -30,46 +30,23 @@
  *
  * Neither side prints. A train_st_file may be read by several threads at once.
  */
-#ifndef TRAIN_SAFETENSORS_H
-#define TRAIN_SAFETENSORS_H
+#ifndef TRAIN_SAFETENSORS_INTERNAL_H
+#define TRAIN_SAFETENSORS_INTERNAL_H
 
-#include "../common/ling_err.h"
+#include "train.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-enum train_dtype { TRAIN_F32, TRAIN_BF16 };
 
-/* The most dimensions a tensor may have. */
-#define TRAIN_MAX_DIM 4
 /* The largest JSON header accepted, in bytes (the reference implementation's limit). */
 #define TRAIN_ST_MAX_HEADER 100000000ULL
 
-/* A named fp32 tensor in memory: what a checkpoint write takes and a read fills. */
-struct train_tensor {
-	const char *name;   /* HF name, e.g. "model.layers.0.attention.dense.weight" */
-	int ndim;           /* 1..4 (0 for a scalar) */
-	int64_t shape[4];
-	float *data;        /* caller-owned, prod(shape) floats */
-};
 
-/* The exact bf16 value nearest to f, ties to even; NaN stays NaN (quiet, same sign), overflow is inf. */
-uint16_t train_f32_to_bf16(float f);
-/* The bf16 value as fp32 (exact). */
-float train_bf16_to_f32(uint16_t h);
 
 /* The number of elements of a shape, or -1 when a dimension is negative or the product overflows. */
 int64_t train_shape_elems(int ndim, const int64_t *shape);
 
-/*
- * Writes one safetensors file (header keys sorted, __metadata__ {"format":"pt"}), tensors in `dtype`
- * (bf16 rounds to nearest even), atomically (temp file, fsync, rename, fsync dir). Tensors are
- * converted in small pieces: memory use does not grow with their size.
- * @return 0; LING_EUSAGE for an empty, duplicate or reserved ("__metadata__") name, a name that is
- * not UTF-8, or a bad shape; LING_EIO when the file cannot be written (nothing is left behind).
- */
-int train_st_write(const char *path, const struct train_tensor *t, size_t n, enum train_dtype dtype,
-		   struct ling_err *err);
 
 /* One tensor of an open file, as its header describes it. */
 struct train_st_entry {
