@@ -1,5 +1,5 @@
 /*
- * train: the Bailing MoE model (Ling, papers.md §1a) for training in fp32:
+ * train: the Bailing MoE model (Ling; doc/model.md) for training in fp32:
  * its config, its parameters, and one forward and backward pass.
  *
  *	struct train_config cfg;
@@ -30,7 +30,7 @@
 
 /* ---- config (train_config.c) ---- */
 
-/* A BailingMoeConfig, as HF's config.json gives it (papers.md §1a). */
+/* A BailingMoeConfig, as HF's config.json gives it (doc/model.md). */
 struct train_config {
 	int vocab_size;
 	int hidden_size;           /* H */
@@ -77,7 +77,7 @@ int train_config_check(const struct train_config *cfg, const char *name, struct 
 
 /*
  * Appends cfg as an HF config.json (indented, every key HF needs set
- * explicitly: papers.md §1a "keys a writer must set"; torch_dtype from
+ * explicitly: doc/model.md, "Configuration"; torch_dtype from
  * dtype_name, "float32" or "bfloat16").
  */
 void train_config_to_json(const struct train_config *cfg, const char *dtype_name, struct ling_buf *out);
@@ -237,7 +237,7 @@ int train_st_write(const char *path, const struct train_tensor *t, size_t n, enu
 
 /*
  * Checkpoints (train_ckpt.c): directories as Hugging Face writes and reads them
- * (papers.md §1a): config.json plus either one model.safetensors or shards
+ * (doc/model.md): config.json plus either one model.safetensors or shards
  * model-00001-of-0000N.safetensors with model.safetensors.index.json,
  * {"metadata": {"total_size": BYTES}, "weight_map": {tensor name: shard file}}.
  *

@@ -1,5 +1,5 @@
 /*
- * train_config: BailingMoeConfig from an HF config.json (papers.md §1a), its
+ * train_config: BailingMoeConfig from an HF config.json (doc/model.md), its
  * presets, its checks and its parameter count.
  */
 #include "train.h"
@@ -25,7 +25,7 @@ struct preset {
 	struct train_config cfg;
 };
 
-/* papers.md §1a table; tiny and demo are ours (tiny is the parity test's shape, demo a few M parameters). */
+/* doc/model.md table; tiny and demo are ours (tiny is the parity test's shape, demo a few M parameters). */
 static const struct preset presets[] = {
 	{ "ling-lite", { .vocab_size = 126464, .hidden_size = 2048, .num_hidden_layers = 28, .num_attention_heads = 16,
 			 .num_key_value_heads = 4, .head_dim = 128, .num_experts = 64, .num_shared_experts = 2,
@@ -335,7 +335,7 @@ int train_config_layer_is_moe(const struct train_config *cfg, int layer)
 	return layer >= cfg->first_k_dense_replace;
 }
 
-/* papers.md §1a: total = 2VH + H + sum over layers of (attention + MLP + 2H). */
+/* doc/model.md: total = 2VH + H + sum over layers of (attention + MLP + 2H). */
 struct train_param_count train_config_count(const struct train_config *c)
 {
 	uint64_t H = (uint64_t)c->hidden_size, V = (uint64_t)c->vocab_size, hd = (uint64_t)c->head_dim;

@@ -1,5 +1,5 @@
 /*
- * train_model: the Bailing MoE model, backend-free (papers.md §1a; llm.c's
+ * train_model: the Bailing MoE model, backend-free (doc/model.md; llm.c's
  * train_gpt2.c is the model of layout). The parameter layout and its names,
  * the order of the layers, and MoE routing live here; every computation is
  * a call into the backend's struct train_ops.
@@ -536,7 +536,7 @@ static void swiglu_mlp_forward(struct train_model *m, const struct train_param *
 }
 
 /*
- * Routing (papers.md §1a): softmax over all E experts, top-k by probability, the k weights divided by their
+ * Routing (doc/model.md): softmax over all E experts, top-k by probability, the k weights divided by their
  * sum when norm_topk_prob and k > 1. Then the assignments are sorted by expert (stable: token order within
  * an expert), so that each expert is one matrix product over its rows.
  */
@@ -835,7 +835,7 @@ static void head_backward(struct train_model *m)
 	m->ops->cross_entropy_bwd(m->ctx, m->logits, m->lse, m->targets, N, V,
 				  m->counted ? 1.0f / (float)m->counted : 0.0f);
 	if (c->norm_head) {
-		/* NormHead's norm is detached: dW = dWn / norm, per column (papers.md §1a) */
+		/* NormHead's norm is detached: dW = dWn / norm, per column (doc/model.md) */
 		memset(m->d_head, 0, (size_t)V * H * sizeof(float));
 		lin.w = m->head_wn;
 		lin.dw = m->d_head;

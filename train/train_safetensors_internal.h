@@ -1,6 +1,6 @@
 /*
  * train_safetensors_internal: the safetensors file format (Hugging Face), read
- * and written in fp32 and bf16 (the writer and the types are in train.h), as HF's save_pretrained writes it (papers.md §1a).
+ * and written in fp32 and bf16 (the writer and the types are in train.h), as HF's save_pretrained writes it (doc/model.md).
  *
  * A file is: an 8-byte little-endian header length N; N bytes of JSON, an
  * object {name: {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]},

@@ -2,9 +2,9 @@
 """bailing_ref.py: an independent PyTorch reference of BailingMoeForCausalLM (model_type "bailing_moe").
 
 What it is: the check that ling-train's C forward and backward compute what Hugging Face's
-modeling_bailing_moe.py computes. It is written only from the architecture notes (papers.md 1a,
-"Details of HF's modeling code that decide parity") and the trainer's interface spec, never from
-the C code, so that a shared misreading cannot hide. Plain torch ops and autograd, float64 by
+modeling_bailing_moe.py computes. It is written only from the architecture notes (the design
+notes' description of HF's modeling code, which doc/model.md restates) and the trainer's
+interface, never from the C code, so that a shared misreading cannot hide. Plain torch ops and autograd, float64 by
 default (--dtype float32 for speed), no packages beyond Debian's python3-torch (torch 1.13) and
 the standard library. It also carries its own safetensors reader and writer (struct + json).
 
