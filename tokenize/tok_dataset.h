@@ -130,7 +130,4 @@ const char *tok_dataset_split_name(enum tok_dataset_split s);
  */
 enum tok_dataset_split tok_dataset_split_of(const void *key, size_t len, const unsigned *weights);
 
-/* SHA-256 of len bytes, as 64 lowercase hex digits and a NUL in hex[65]. */
-void tok_sha256_hex(const void *data, size_t len, char hex[65]);
-
 #endif

@@ -7,6 +7,8 @@
 
 #include "tok.h"
 
+#include "../common/ling_unicode.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -129,6 +131,7 @@ struct tok {
 	struct tok_heap_ent *heap;
 	size_t cap_heap;
 	struct tok_bpe_cache *bpe_cache; /* tok_bpe.c: piece -> ids, made on first use */
+	struct ling_unicode uni;         /* tok_norm.c: ICU scratch */
 };
 
 struct tok *tok_new_empty(void);
