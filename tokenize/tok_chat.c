@@ -10,7 +10,7 @@
  * one tok_encode call, as HF encodes the text between two added tokens, and
  * each token takes the mask of the part its first byte belongs to.
  */
-#include "tok_chat.h"
+#include "tok_chat_internal.h"
 
 #include "tok_internal.h"
 

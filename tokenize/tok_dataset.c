@@ -1,5 +1,5 @@
 /*
- * tok_dataset: the dataset directory (tok_dataset.h has the contract).
+ * tok_dataset: the dataset directory (tokenize.h, "datasets", has the contract).
  *
  * The main thread reads lines into batches and writes results; a pool of
  * workers (each with its own struct tok, which is not shareable) parses,
@@ -8,15 +8,14 @@
  * reads the next, so the output order is the input order whatever the
  * number of workers.
  */
-#include "tok_dataset.h"
+#include "tokenize.h"
 
 #include "../common/ling_cli.h"
 #include "../common/ling_input.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_sha256.h"
-#include "tok.h"
-#include "tok_chat.h"
-#include "tok_shard.h"
+#include "tok_chat_internal.h"
+#include "tok_shard_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -62,6 +61,28 @@ enum tok_dataset_split tok_dataset_split_of(const void *key, size_t len, const u
 	if (b < SPLIT_BUCKETS * ((uint64_t)w[0] + w[1]) / total)
 		return TOK_SPLIT_VALID;
 	return TOK_SPLIT_TEST;
+}
+
+int tok_dataset_parse_split(const char *s, unsigned *w)
+{
+	char part[24];
+	int k;
+
+	for (k = 0; k < TOK_SPLIT_COUNT; k++) {
+		const char *end = strchr(s, ',');
+		size_t n = end ? (size_t)(end - s) : strlen(s);
+		long long v;
+
+		if ((end == NULL) != (k == TOK_SPLIT_COUNT - 1) || n >= sizeof(part))
+			return -1;
+		memcpy(part, s, n);
+		part[n] = 0;
+		if (ling_parse_long(part, 0, 1000000, &v))
+			return -1;
+		w[k] = (unsigned)v;
+		s = end ? end + 1 : s + n;
+	}
+	return 0;
 }
 
 /* A file hashed on a thread of its own, beside the work that needs the hash only later. */
@@ -290,8 +311,7 @@ static void *worker_main(void *arg)
 	const char *tp = b->o->tokenizer;
 
 	if (w != &b->w[0])
-		w->rc = strstr(tp, ".tiktoken") ? tok_load_tiktoken(&w->tok, tp, b->o->encoding, &w->err)
-						: tok_load_hf(&w->tok, tp, &w->err);
+		w->rc = tok_load(&w->tok, tp, b->o->encoding, &w->err);
 	pthread_mutex_lock(&b->mu);
 	for (;;) {
 		struct batch *bt;
@@ -1297,8 +1317,7 @@ int tok_dataset_build(const struct tok_dataset_opts *o, struct tok_dataset_stats
 	if ((rc = pool_start(&b, err)))
 		goto out;
 	hash_start(&tok_hash, o->tokenizer, 1);
-	rc = strstr(o->tokenizer, ".tiktoken") ? tok_load_tiktoken(&b.tok, o->tokenizer, o->encoding, err)
-					       : tok_load_hf(&b.tok, o->tokenizer, err);
+	rc = tok_load(&b.tok, o->tokenizer, o->encoding, err);
 	if (rc) {
 		hash_finish(&tok_hash, b.tok_sha, &herr);
 		goto out;

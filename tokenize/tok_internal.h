@@ -1,11 +1,11 @@
 /*
  * tok_internal.h: the parts of struct tok shared by the tokenize/ modules.
- * Not a public header: tokenize_main.c and other stages use tok.h only.
+ * Not a public header: the mains and other stages use tokenize.h only.
  */
 #ifndef TOK_INTERNAL_H
 #define TOK_INTERNAL_H
 
-#include "tok.h"
+#include "tokenize.h"
 
 #include "../common/ling_unicode.h"
 

@@ -1,10 +1,10 @@
 /*
- * tok_train: byte-level BPE training (tok_train.h). The merge loop follows
+ * tok_train: byte-level BPE training (tokenize.h). The merge loop follows
  * Sennrich et al. 2016 ("Neural Machine Translation of Rare Words with
  * Subword Units", section 3.1) with the bookkeeping of HF's BpeTrainer: the
  * words that hold each pair, and a heap whose entries may be stale.
  */
-#include "tok_train.h"
+#include "tokenize.h"
 #include "tok_internal.h"
 
 #include "../common/ling_json.h"

@@ -1,10 +1,11 @@
 /* tokenize train: learns a byte-level BPE tokenizer from text and writes its tokenizer.json. */
-#include "tokenize_train_main.h"
-#include "tok_train.h"
+#include "tokenize.h"
+#include "tokenize_main.h"
 
 #include "../common/ling_cli.h"
 #include "../common/ling_input.h"
 #include "../common/ling_jsonl.h"
+#include "../common/ling_main.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_stdio.h"
 #include "../common/ling_utf8.h"
@@ -46,7 +47,8 @@ struct train_run {
 	struct tok_train *tr;
 	struct ling_jsonl_paths *paths;
 	struct ling_buf scratch, chunk;
-	long long max_errors, errors, read;
+	struct ling_errors errors;
+	long long read;
 	/* the strings of one record: the text field's, and the messages' */
 	struct ling_buf texts[2];
 	size_t *lens[2], nlens[2], caplens[2];
@@ -56,10 +58,12 @@ struct train_run {
 
 static int train_usage_error(const char *msg, const char *arg)
 {
-	if (msg)
-		fprintf(stderr, "tokenize: %s%s\n", msg, arg ? arg : "");
-	fprintf(stderr, "usage: tokenize train --vocab-size N --out FILE [options] [FILE...] (see --help)\n");
-	return 2;
+	char line[512];
+
+	if (msg && arg)
+		snprintf(line, sizeof(line), "%s%s", msg, arg);
+	return ling_usage_error("tokenize", "tokenize train --vocab-size N --out FILE [options] [FILE...]",
+				msg && arg ? line : msg);
 }
 
 static void on_piece(void *ctx, size_t path, enum ling_jsonl_piece_type type, int at_end, const char *s, size_t n)
@@ -155,8 +159,8 @@ static int first_nonblank(const char *s, size_t len)
 	return -1;
 }
 
-/* @return 0, or a negative ling_errc that ends the run (*stopped when a bad line was already printed). */
-static int do_file(struct train_run *run, const char *path, int *stopped, struct ling_err *err)
+/* @return 0, or a negative ling_errc that ends the run (run->errors.stopped when a bad line was already printed). */
+static int do_file(struct train_run *run, const char *path, struct ling_err *err)
 {
 	struct ling_input *in;
 	enum mode mode = MODE_UNKNOWN;
@@ -177,11 +181,8 @@ static int do_file(struct train_run *run, const char *path, int *stopped, struct
 		rc = mode == MODE_JSONL ? do_record(run, ling_input_name(in), lineno, line, len, err)
 					: do_text_line(run, ling_input_name(in), lineno, line, len, err);
 		if (rc == LING_EDATA && err->line) {
-			ling_err_print("tokenize", err);
-			if (++run->errors > run->max_errors) {
-				*stopped = 1;
+			if (ling_errors_report(&run->errors, err))
 				break;
-			}
 			ling_err_clear(err);
 			rc = 0;
 		} else if (rc) {
@@ -213,9 +214,10 @@ int tokenize_train_main(int argc, char **argv, int closed)
 	struct ling_buf json = LING_BUF_INIT;
 	struct ling_err err;
 	long long v;
-	int c, i, nfiles, quiet = 0, rc = 0, stopped = 0;
+	int c, i, nfiles, quiet = 0, rc = 0;
 
 	memset(&run, 0, sizeof(run));
+	ling_errors_init(&run.errors, "tokenize");
 	memset(&opts, 0, sizeof(opts));
 	memset(&stats, 0, sizeof(stats));
 	ling_err_clear(&err);
@@ -242,13 +244,13 @@ int tokenize_train_main(int argc, char **argv, int closed)
 		case 'f': text_field = optarg; break;
 		case 'o': out = optarg; break;
 		case 'e':
-			if (ling_parse_long(optarg, 0, 1LL << 62, &run.max_errors)) {
+			if (ling_errors_parse_max(&run.errors, optarg)) {
 				rc = train_usage_error("--max-errors needs a number >= 0", NULL);
 				goto out;
 			}
 			break;
 		case 'q': quiet = 1; break;
-		case 'h': fputs(train_usage, stdout); goto out;
+		case 'h': rc = ling_print_help("tokenize", train_usage); goto out;
 		case 'V': ling_print_version("tokenize"); goto out;
 		case ':': rc = train_usage_error("an option needs a value: ", argv[optind - 1]); goto out;
 		default: rc = train_usage_error("unknown option: ", argv[optind - 1]); goto out;
@@ -282,20 +284,20 @@ int tokenize_train_main(int argc, char **argv, int closed)
 		goto out;
 	}
 	for (i = 0; i < nfiles && !rc; i++)
-		rc = do_file(&run, files[i], &stopped, &err);
+		rc = do_file(&run, files[i], &err);
 	if (!rc)
 		rc = tok_train_finish(run.tr, &json, &stats, &err);
 	if (!rc)
 		rc = ling_atomic_write(out, json.data, json.len, &err);
-	if (rc && !stopped)
+	if (rc && !run.errors.stopped)
 		ling_err_print("tokenize", &err);
 	if (!quiet && !rc)
 		fprintf(stderr, "tokenize: %llu words (%zu distinct), %zu merges, vocabulary %zu of %zu\n",
 			(unsigned long long)stats.words, stats.distinct, stats.merges, stats.vocab, opts.vocab_size);
 	if (!quiet && rc)
-		fprintf(stderr, "tokenize: read %lld, rejected %lld; failed: %s not written\n", run.read, run.errors, out);
+		fprintf(stderr, "tokenize: read %lld, rejected %lld; failed: %s not written\n", run.read, run.errors.count, out);
 	else if (!quiet)
-		fprintf(stderr, "tokenize: read %lld, wrote %zu, rejected %lld\n", run.read, stats.vocab, run.errors);
+		fprintf(stderr, "tokenize: read %lld, wrote %zu, rejected %lld\n", run.read, stats.vocab, run.errors.count);
 	rc = rc ? (rc == LING_EUSAGE ? 2 : 1) : 0;
 out:
 	tok_train_free(run.tr);
