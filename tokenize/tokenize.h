@@ -236,6 +236,35 @@ int tok_train_finish(struct tok_train *tr, struct ling_buf *out, struct tok_trai
 
 void tok_train_free(struct tok_train *tr);
 
+/*
+ * Reading a corpus (tok_train_input.c). Per file, its first non-blank line
+ * decides: JSON Lines (it starts with '{'): each record's text_field string,
+ * or else the content of each of its messages (chat samples; parts' texts
+ * too), blank lines skipped; otherwise plain text, newlines included (fed in
+ * chunks of about 1 MiB, cut before a line that starts a word).
+ * A reader borrows its trainer; one thread.
+ */
+struct tok_train_reader;
+
+/* @return 0, or LING_EUSAGE when text_field is not a field path (ling_jsonl_paths_new). */
+int tok_train_reader_new(struct tok_train_reader **out, struct tok_train *tr, const char *text_field,
+			 struct ling_err *err);
+
+/*
+ * Adds the text of the file at path ("-": stdin; compressed input is
+ * decompressed), counting its lines (records) in *read. A bad line
+ * (LING_EDATA at file:line: bad JSON, "no text: ...", invalid UTF-8) goes to
+ * on_bad, which returns nonzero to stop the run: the file ends with that
+ * error.
+ * @return 0, that LING_EDATA, or LING_EIO / LING_ELIMIT from the input or
+ * the trainer.
+ */
+int tok_train_read_file(struct tok_train_reader *r, const char *path,
+			int (*on_bad)(void *ctx, const struct ling_err *err), void *ctx, long long *read,
+			struct ling_err *err);
+
+void tok_train_reader_free(struct tok_train_reader *r);
+
 /* ==== shards (tok_shard.c; the writer is in tok_shard_internal.h) ==== */
 
 /*
