@@ -50,6 +50,21 @@ static int on_bad_line(void *ctx, const struct ling_err *err)
 	return ling_errors_report(ctx, err);
 }
 
+/* stdin must be open when it is read, and no input may be the output. @return 0 or with err. */
+static int check_inputs(const char **files, int nfiles, const char *out, int closed, struct ling_err *err)
+{
+	int i, rc = 0;
+
+	for (i = 0; i < nfiles && !rc; i++) {
+		if (!strcmp(files[i], "-"))
+			rc = ling_stdio_require(closed, LING_STDIN_CLOSED, err);
+		else if (ling_same_file(files[i], out))
+			rc = ling_err_set(err, LING_EUSAGE, "--out %s is the input %s: it would be overwritten", out,
+					  files[i]);
+	}
+	return rc;
+}
+
 int tokenize_train_main(int argc, char **argv, int closed)
 {
 	static const struct option options[] = {
@@ -121,14 +136,7 @@ int tokenize_train_main(int argc, char **argv, int closed)
 	}
 	files = optind < argc ? (const char **)argv + optind : stdin_only;
 	nfiles = optind < argc ? argc - optind : 1;
-	for (i = 0; i < nfiles && !rc; i++) {
-		if (!strcmp(files[i], "-"))
-			rc = ling_stdio_require(closed, LING_STDIN_CLOSED, &err);
-		else if (ling_same_file(files[i], out))
-			rc = ling_err_set(&err, LING_EUSAGE, "--out %s is the input %s: it would be overwritten", out,
-					  files[i]);
-	}
-	if (rc) {
+	if ((rc = check_inputs(files, nfiles, out, closed, &err))) {
 		ling_err_print("tokenize", &err);
 		rc = 2;
 		goto out;
