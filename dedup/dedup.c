@@ -5,7 +5,6 @@
  */
 #include "dedup_internal.h"
 
-#include "../common/ling_cli.h"
 #include "../common/ling_json.h"
 #include "../common/ling_jsonl.h"
 #include "../common/ling_mem.h"
