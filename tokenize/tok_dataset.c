@@ -15,7 +15,6 @@
 #include "../common/ling_mem.h"
 #include "../common/ling_sha256.h"
 #include "tok_chat_internal.h"
-#include "tok_shard_internal.h"
 
 #include <dirent.h>
 #include <errno.h>

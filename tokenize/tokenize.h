@@ -1,11 +1,12 @@
 /*
  * tokenize.h: the public header of the tokenize stage (libtokenize.a), the
- * one the tokenize mains and later stages (the trainer reads the dataset's
- * shards) include. Its sections:
+ * one the tokenize mains and later stages (the trainer reads the dataset:
+ * its manifest and shards) include; tests/tools/shardgen writes shards. Its
+ * sections:
  *   tokenizers      load a tokenizer.json or tiktoken file, encode, decode
  *   lines           the encode/decode line converter of `tokenize encode|decode`
  *   training        learn a byte-level BPE tokenizer (`tokenize train`)
- *   shards          Megatron MMIDIDX shards: the format and the reader
+ *   shards          Megatron MMIDIDX shards: the format, the writer and the reader
  *   datasets        JSON Lines samples to a dataset directory (`tokenize build`)
  * The modules' own headers, *_internal.h, are for tokenize/ and its unit tests.
  */
@@ -265,7 +266,7 @@ int tok_train_read_file(struct tok_train_reader *r, const char *path,
 
 void tok_train_reader_free(struct tok_train_reader *r);
 
-/* ==== shards (tok_shard.c; the writer is in tok_shard_internal.h) ==== */
+/* ==== shards (tok_shard.c) ==== */
 
 /*
  * tok_shard: Megatron-LM MMIDIDX indexed datasets (a PREFIX.bin/PREFIX.idx
@@ -320,6 +321,41 @@ size_t tok_shard_dtype_size(int dtype);
 
 /* "u8", "i8", "i16", "i32", "i64", "f64", "f32", "u16", or NULL for an unknown code. */
 const char *tok_shard_dtype_name(int dtype);
+
+/* ---- writer ---- */
+
+struct tok_shard_writer;
+
+/*
+ * Creates PREFIX.bin.tmp (and later PREFIX.idx.tmp) for a new shard whose
+ * items have dtype TOK_SHARD_U8, TOK_SHARD_U16, TOK_SHARD_I32 or TOK_SHARD_I64.
+ * @return 0 with *out set, LING_EUSAGE (another dtype), LING_EIO (cannot create).
+ */
+int tok_shard_writer_open(struct tok_shard_writer **out, const char *prefix, enum tok_shard_dtype dtype,
+			  struct ling_err *err);
+
+/*
+ * Appends one document of n items (one sequence; n may be 0).
+ * @return 0, LING_ELIMIT (an item does not fit the dtype, or the document has
+ * more than INT32_MAX items; nothing is written and the writer stays usable),
+ * LING_EIO (write error; the writer can then only be aborted or closed).
+ */
+int tok_shard_writer_add(struct tok_shard_writer *w, const uint32_t *tokens, size_t n, struct ling_err *err);
+
+/* Sequences added so far. */
+uint64_t tok_shard_writer_count(const struct tok_shard_writer *w);
+/* Items added so far. */
+uint64_t tok_shard_writer_items(const struct tok_shard_writer *w);
+
+/*
+ * Writes the .idx and makes the pair visible atomically (see above), then
+ * frees w, whatever the result. On error the temporary files are removed.
+ * @return 0, LING_EIO.
+ */
+int tok_shard_writer_close(struct tok_shard_writer *w, struct ling_err *err);
+
+/* Removes the temporary files and frees w. NULL is fine. */
+void tok_shard_writer_abort(struct tok_shard_writer *w);
 
 /* ---- reader ---- */
 
