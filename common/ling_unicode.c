@@ -87,7 +87,7 @@ static inline void ascii_collapse(int lower, const char *s, size_t n, struct lin
 /* The ASCII path: every form is the identity or A-Z -> a-z on ASCII. */
 static void ascii_form(enum ling_unicode_form form, unsigned flags, const char *s, size_t n, struct ling_buf *out)
 {
-	int lower = form != LING_UNICODE_NFC && form != LING_UNICODE_NFKC;
+	int lower = form != LING_UNICODE_NFC && form != LING_UNICODE_NFKC && form != LING_UNICODE_NFD;
 	size_t i, at = out->len;
 
 	if (flags & LING_UNICODE_COLLAPSE_SPACE) {
@@ -146,6 +146,7 @@ static const UNormalizer2 *normalizer(enum ling_unicode_form form, UErrorCode *e
 {
 	switch (form) {
 	case LING_UNICODE_NFKC: return unorm2_getNFKCInstance(ec);
+	case LING_UNICODE_NFD: return unorm2_getNFDInstance(ec);
 	case LING_UNICODE_NFKC_CASEFOLD: return unorm2_getNFKCCasefoldInstance(ec);
 	case LING_UNICODE_NFC:
 	case LING_UNICODE_NFC_CASEFOLD: return unorm2_getNFCInstance(ec);
@@ -244,6 +245,41 @@ int ling_unicode_normalize(struct ling_unicode *u, enum ling_unicode_form form, 
 		add_u16_collapsed((const UChar *)u->u16, len, out->len, out);
 	else if (add_u16((const UChar *)u->u16, len, out, &ec))
 		goto icu_fail;
+	return 0;
+icu_fail:
+	return ling_err_set(err, LING_EDATA, "cannot normalise %s: %s", what, u_errorName(ec));
+}
+
+int ling_unicode_normalize16(struct ling_unicode *u, enum ling_unicode_form form, const char *s, size_t n,
+			     const uint16_t **out, size_t *out_len, const char *what, struct ling_err *err)
+{
+	UErrorCode ec = U_ZERO_ERROR;
+	const UNormalizer2 *norm = NULL;
+	int32_t len;
+
+	if (!what)
+		what = "the text";
+	if (n > MAX_INPUT)
+		return ling_err_set(err, LING_ELIMIT, "%s is too long to normalise", what);
+	if ((len = to_u16(u, s, n)) < 0)
+		return ling_err_set(err, LING_EDATA, "invalid UTF-8 in %s", what);
+	if (form != LING_UNICODE_LOWER) {
+		norm = normalizer(form, &ec);
+		if (U_FAILURE(ec))
+			goto icu_fail;
+		len = icu_step(u, form, norm, (const UChar *)u->u16, len, &ec);
+		if (U_FAILURE(ec))
+			goto icu_fail;
+		swap_scratch(u);
+	}
+	if (form == LING_UNICODE_NFC_CASEFOLD || form == LING_UNICODE_LOWER) {
+		len = icu_step(u, form, NULL, (const UChar *)u->u16, len, &ec);
+		if (U_FAILURE(ec))
+			goto icu_fail;
+		swap_scratch(u);
+	}
+	*out = u->u16;
+	*out_len = (size_t)len;
 	return 0;
 icu_fail:
 	return ling_err_set(err, LING_EDATA, "cannot normalise %s: %s", what, u_errorName(ec));

@@ -4,7 +4,7 @@
  * UTF-8 -> UTF-16 -> ICU -> UTF-8, with the buffers kept between calls.
  *
  * ASCII fast path: text of bytes < 0x80 never reaches ICU. ASCII is its own
- * NFC and NFKC, and every case form of ASCII is its A-Z -> a-z mapping, so
+ * NFC, NFKC and NFD, and every case form of ASCII is its A-Z -> a-z mapping, so
  * the result is the same as through ICU, only faster (most of a KG and of
  * web text is ASCII). Non-ASCII text that ICU's quick check finds already
  * normalised is copied as it came.
@@ -15,6 +15,7 @@
  *   dedup/dedup_minhash.c dedup_normalize_exact
  *                        LING_UNICODE_NFKC_CASEFOLD with
  *                        LING_UNICODE_COLLAPSE_SPACE, "the text"
+ *                        dedup_normalize_near  LING_UNICODE_NFD, "the text"
  *   tokenize/tok_norm.c  icu_apply      LING_UNICODE_NFC, LING_UNICODE_NFKC,
  *                        LING_UNICODE_LOWER (HF NFC, NFKC, Lowercase)
  * Differences from the copies, none visible on valid input of sane size:
@@ -47,6 +48,8 @@ enum ling_unicode_form {
 	LING_UNICODE_NFC_CASEFOLD,
 	/* Full lowercase mapping in the root locale (İ -> i̇, Σ -> σ, final sigma by context); not NFC. */
 	LING_UNICODE_LOWER,
+	/* Canonical decomposition (é -> e + U+0301): dedup's near form drops the marks it splits off. */
+	LING_UNICODE_NFD,
 };
 
 enum ling_unicode_flags {
@@ -81,5 +84,15 @@ int ling_unicode_is_ascii(const char *s, size_t n);
  */
 int ling_unicode_normalize(struct ling_unicode *u, enum ling_unicode_form form, unsigned flags, const char *s,
 			   size_t n, struct ling_buf *out, const char *what, struct ling_err *err);
+
+/*
+ * As ling_unicode_normalize() without flags, the result left in UTF-16 for a
+ * caller that walks its code points (dedup's near form), without a UTF-8
+ * round trip or the ASCII and quick-check paths: *out points to *out_len
+ * units in u's scratch, valid until the next call on u.
+ * @return as ling_unicode_normalize().
+ */
+int ling_unicode_normalize16(struct ling_unicode *u, enum ling_unicode_form form, const char *s, size_t n,
+			     const uint16_t **out, size_t *out_len, const char *what, struct ling_err *err);
 
 #endif

@@ -5,7 +5,7 @@
  */
 #include "dedup_internal.h"
 
-#include "../common/ling_cli.h"
+#include "../common/ling_json.h"
 #include "../common/ling_jsonl.h"
 #include "../common/ling_mem.h"
 
@@ -609,34 +609,6 @@ static int open_segments(struct dedup *d, const struct dedup_options *opts, stru
 
 /* ---- decisions (the calling thread, in input order) ---- */
 
-static void add_json_string(struct ling_buf *b, const char *s, size_t n)
-{
-	size_t i;
-
-	ling_buf_addc(b, '"');
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\') {
-			ling_buf_addc(b, '\\');
-			ling_buf_addc(b, (char)c);
-		} else if (c < 0x20) {
-			ling_buf_addf(b, "\\u%04x", c);
-		} else {
-			ling_buf_addc(b, (char)c);
-		}
-	}
-	ling_buf_addc(b, '"');
-}
-
-static void add_json_opt_string(struct ling_buf *b, const char *s)
-{
-	if (s)
-		add_json_string(b, s, strlen(s));
-	else
-		ling_buf_adds(b, "null");
-}
-
 static const char *kind_name(enum dedup_kind k)
 {
 	return k == DEDUP_EXACT ? "exact" : "near";
@@ -646,21 +618,25 @@ static const char *kind_name(enum dedup_kind k)
 static void add_dup_of(struct ling_buf *b, const struct dedup_match *m, int with_kind)
 {
 	ling_buf_addf(b, "{\"run\":%" PRIu64 ",\"source\":", m->dup_run);
-	add_json_opt_string(b, m->dup_source);
+	ling_json_add_strz(b, m->dup_source, LING_JSON_MINIMAL);
 	ling_buf_addf(b, ",\"line\":%ld,\"id\":", m->dup_line);
-	add_json_opt_string(b, m->dup_id);
-	if (with_kind)
-		ling_buf_addf(b, ",\"kind\":\"%s\",\"similarity\":%.4g", kind_name(m->kind), m->similarity);
+	ling_json_add_strz(b, m->dup_id, LING_JSON_MINIMAL);
+	if (with_kind) {
+		ling_buf_addf(b, ",\"kind\":\"%s\",\"similarity\":", kind_name(m->kind));
+		ling_json_add_real_g(b, m->similarity, 4);
+	}
 	ling_buf_addc(b, '}');
 }
 
 void dedup_match_to_json(const struct dedup_match *m, struct ling_buf *out)
 {
 	ling_buf_adds(out, "{\"source\":");
-	add_json_opt_string(out, m->source);
+	ling_json_add_strz(out, m->source, LING_JSON_MINIMAL);
 	ling_buf_addf(out, ",\"line\":%ld,\"id\":", m->line);
-	add_json_opt_string(out, m->id);
-	ling_buf_addf(out, ",\"kind\":\"%s\",\"similarity\":%.4g,\"dup_of\":", kind_name(m->kind), m->similarity);
+	ling_json_add_strz(out, m->id, LING_JSON_MINIMAL);
+	ling_buf_addf(out, ",\"kind\":\"%s\",\"similarity\":", kind_name(m->kind));
+	ling_json_add_real_g(out, m->similarity, 4);
+	ling_buf_adds(out, ",\"dup_of\":");
 	add_dup_of(out, m, 0);
 	ling_buf_addc(out, '}');
 }

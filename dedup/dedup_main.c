@@ -3,6 +3,7 @@
 
 #include "../common/ling_cli.h"
 #include "../common/ling_jsonl.h"
+#include "../common/ling_main.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_stdio.h"
 
@@ -57,8 +58,7 @@ static const char usage_text[] =
 static char stdout_buf[1 << 20];
 
 struct main_run {
-	long long max_errors, errors;
-	int stopped;
+	struct ling_errors errors;
 	FILE *explain;
 	int explain_stderr;
 	struct ling_buf line;
@@ -99,17 +99,12 @@ static int on_bad_record(void *ctx, const struct ling_err *err)
 {
 	struct main_run *run = ctx;
 
-	ling_err_print("dedup", err);
-	run->stopped = ++run->errors > run->max_errors;
-	return run->stopped;
+	return ling_errors_report(&run->errors, err);
 }
 
 static int usage_error(const char *msg)
 {
-	if (msg)
-		fprintf(stderr, "dedup: %s\n", msg);
-	fprintf(stderr, "usage: dedup [options] [FILE...] (see --help)\n");
-	return 2;
+	return ling_usage_error("dedup", "dedup [options] [FILE...]", msg);
 }
 
 static int parse_int_option(const char *arg, long long min, long long max, int *out)
@@ -246,13 +241,12 @@ static int check_outputs(const char *const *files, int nfiles, const char *expla
 }
 
 /* dedup --state DIR --confirm. */
-static int run_confirm(const struct dedup_options *opts, int have_files, int quiet, const char **fields)
+static int run_confirm(const struct dedup_options *opts, int have_files, int quiet)
 {
 	struct ling_err err;
 	uint64_t records;
 	int rc;
 
-	free(fields);
 	ling_err_clear(&err);
 	if (!opts->state_dir || opts->out_dir || (opts->flags & DEDUP_DRY_RUN) || have_files)
 		return usage_error("--confirm takes --state and nothing else: dedup --state DIR --confirm");
@@ -265,9 +259,82 @@ static int run_confirm(const struct dedup_options *opts, int have_files, int qui
 	return 0;
 }
 
-int main(int argc, char **argv)
+enum { OPT_BANDS = 256, OPT_ROWS, OPT_COMMIT_EVERY, OPT_DRY_RUN, OPT_STATS, OPT_CONFIRM };
+
+/* What the command line asks for. */
+struct cli {
+	struct dedup_options opts;
+	const char **fields;      /* --field, owned */
+	int nfields;
+	const char **files;       /* the inputs, or stdin_only */
+	int nfiles;
+	const char *explain_path; /* --explain=FILE */
+	int explain, quiet, stats, confirm;
+};
+
+/* Parses one option c of getopt_long into cli. @return -1 to go on, or the exit status. */
+static int parse_option(struct cli *cli, struct main_run *run, int c)
 {
-	enum { OPT_BANDS = 256, OPT_ROWS, OPT_COMMIT_EVERY, OPT_DRY_RUN, OPT_STATS, OPT_CONFIRM };
+	struct dedup_params *p = &cli->opts.params;
+	struct ling_err err;
+	long long ll;
+
+	switch (c) {
+	case 's': cli->opts.state_dir = optarg; break;
+	case 'o': cli->opts.out_dir = optarg; break;
+	case 'f':
+		if (dedup_field_check(optarg, &err))
+			return usage_error(err.msg);
+		cli->fields = xrealloc(cli->fields, (size_t)(cli->nfields + 1) * sizeof(*cli->fields));
+		cli->fields[cli->nfields++] = optarg;
+		break;
+	case 't':
+		if (ling_parse_double(optarg, &p->threshold) || p->threshold < 0 || p->threshold > 1)
+			return usage_error("--threshold needs a number between 0 and 1");
+		break;
+	case 'n':
+		if (parse_int_option(optarg, 1, DEDUP_MAX_NGRAM, &p->ngram))
+			return usage_error("--ngram needs a number between 1 and 64");
+		break;
+	case OPT_BANDS:
+		if (parse_int_option(optarg, 1, 255, &p->bands))
+			return usage_error("--bands needs a number between 1 and 255");
+		break;
+	case OPT_ROWS:
+		if (parse_int_option(optarg, 1, DEDUP_MAX_PERMS, &p->rows))
+			return usage_error("--rows needs a number between 1 and 1024");
+		break;
+	case 'j':
+		if (parse_int_option(optarg, 1, 64, &cli->opts.threads))
+			return usage_error("--threads needs a number between 1 and 64");
+		break;
+	case OPT_COMMIT_EVERY:
+		if (ling_parse_long(optarg, 1, 1LL << 40, &ll))
+			return usage_error("--commit-every needs a number > 0");
+		cli->opts.commit_every = (long)ll;
+		break;
+	case 'x':
+		cli->explain = 1;
+		cli->explain_path = optarg;
+		break;
+	case OPT_DRY_RUN: cli->opts.flags |= DEDUP_DRY_RUN; break;
+	case OPT_STATS: cli->stats = 1; break;
+	case OPT_CONFIRM: cli->confirm = 1; break;
+	case 'e':
+		if (ling_errors_parse_max(&run->errors, optarg))
+			return usage_error("--max-errors needs a number >= 0");
+		break;
+	case 'q': cli->quiet = 1; break;
+	case 'h': return ling_print_help("dedup", usage_text);
+	case 'V': ling_print_version("dedup"); return 0;
+	default: return usage_error(NULL); /* getopt said what is wrong */
+	}
+	return -1;
+}
+
+/* The command line into cli. @return -1 to go on, or the exit status. */
+static int parse_options(struct cli *cli, struct main_run *run, int argc, char **argv)
+{
 	static const struct option options[] = {
 		{ "state", required_argument, NULL, 's' },
 		{ "out", required_argument, NULL, 'o' },
@@ -288,128 +355,78 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dedup_options opts;
-	struct dedup_sink sink;
-	struct main_run run;
-	struct ling_progress progress;
+	static const char *stdin_only[] = { "-" };
 	struct ling_err err;
-	struct dedup *d = NULL;
-	const char **fields = NULL;
-	const char *stdin_only[] = { "-" }, **files, *explain_path = NULL;
-	unsigned long long bytes = 0;
-	long long ll;
-	int nfields = 0, nfiles, quiet = 0, stats = 0, explain = 0, confirm = 0, c, i, rc = 0;
-	int closed = ling_stdio_init(), need;
-	double start;
+	int c, status;
 
-	memset(&run, 0, sizeof(run));
+	while ((c = getopt_long(argc, argv, "s:o:f:t:n:j:x::e:qhV", options, NULL)) != -1)
+		if ((status = parse_option(cli, run, c)) >= 0)
+			return status;
+	cli->opts.fields = cli->fields;
+	cli->opts.nfields = (size_t)cli->nfields;
+	if (dedup_params_check(&cli->opts.params, &err))
+		return usage_error(err.msg);
+	if (cli->opts.out_dir && !cli->opts.state_dir)
+		return usage_error("--out needs --state");
+	if (cli->opts.out_dir && (cli->opts.flags & DEDUP_DRY_RUN))
+		return usage_error("--out and --dry-run do not go together");
+	cli->files = optind < argc ? (const char **)argv + optind : stdin_only;
+	cli->nfiles = optind < argc ? argc - optind : 1;
+	return -1;
+}
+
+/*
+ * Checks the streams, inputs and outputs before anything is written, and
+ * opens --explain's file. @return -1 to go on, or the exit status.
+ */
+static int prepare(struct cli *cli, struct main_run *run, int closed)
+{
+	struct ling_err err;
+	int i, need = cli->opts.out_dir ? 0 : LING_STDOUT_CLOSED;
+
 	ling_err_clear(&err);
-	dedup_options_init(&opts);
-	while ((c = getopt_long(argc, argv, "s:o:f:t:n:j:x::e:qhV", options, NULL)) != -1) {
-		switch (c) {
-		case 's': opts.state_dir = optarg; break;
-		case 'o': opts.out_dir = optarg; break;
-		case 'f':
-			if (dedup_field_check(optarg, &err)) {
-				free(fields);
-				return usage_error(err.msg);
-			}
-			fields = xrealloc(fields, (size_t)(nfields + 1) * sizeof(*fields));
-			fields[nfields++] = optarg;
-			break;
-		case 't':
-			if (ling_parse_double(optarg, &opts.params.threshold) || opts.params.threshold < 0 ||
-			    opts.params.threshold > 1)
-				return usage_error("--threshold needs a number between 0 and 1");
-			break;
-		case 'n':
-			if (parse_int_option(optarg, 1, DEDUP_MAX_NGRAM, &opts.params.ngram))
-				return usage_error("--ngram needs a number between 1 and 64");
-			break;
-		case OPT_BANDS:
-			if (parse_int_option(optarg, 1, 255, &opts.params.bands))
-				return usage_error("--bands needs a number between 1 and 255");
-			break;
-		case OPT_ROWS:
-			if (parse_int_option(optarg, 1, DEDUP_MAX_PERMS, &opts.params.rows))
-				return usage_error("--rows needs a number between 1 and 1024");
-			break;
-		case 'j':
-			if (parse_int_option(optarg, 1, 64, &opts.threads))
-				return usage_error("--threads needs a number between 1 and 64");
-			break;
-		case OPT_COMMIT_EVERY:
-			if (ling_parse_long(optarg, 1, 1LL << 40, &ll))
-				return usage_error("--commit-every needs a number > 0");
-			opts.commit_every = (long)ll;
-			break;
-		case 'x':
-			explain = 1;
-			explain_path = optarg;
-			break;
-		case OPT_DRY_RUN: opts.flags |= DEDUP_DRY_RUN; break;
-		case OPT_STATS: stats = 1; break;
-		case OPT_CONFIRM: confirm = 1; break;
-		case 'e':
-			if (ling_parse_long(optarg, 0, 1LL << 62, &run.max_errors))
-				return usage_error("--max-errors needs a number >= 0");
-			break;
-		case 'q': quiet = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': ling_print_version("dedup"); return 0;
-		default: return usage_error(NULL); /* getopt said what is wrong */
-		}
-	}
-	opts.fields = fields;
-	opts.nfields = (size_t)nfields;
-	if (dedup_params_check(&opts.params, &err)) {
-		free(fields);
-		return usage_error(err.msg);
-	}
-	if (opts.out_dir && !opts.state_dir)
-		rc = usage_error("--out needs --state");
-	else if (opts.out_dir && (opts.flags & DEDUP_DRY_RUN))
-		rc = usage_error("--out and --dry-run do not go together");
-	if (rc) {
-		free(fields);
-		return rc;
-	}
-	if (confirm)
-		return run_confirm(&opts, optind < argc, quiet, fields);
-	files = optind < argc ? (const char **)argv + optind : stdin_only;
-	nfiles = optind < argc ? argc - optind : 1;
-	need = opts.out_dir ? 0 : LING_STDOUT_CLOSED;
-	for (i = 0; i < nfiles; i++)
-		if (!strcmp(files[i], "-"))
-			need |= LING_STDIN_CLOSED;
+	if (ling_reads_stdin(cli->files, (size_t)cli->nfiles))
+		need |= LING_STDIN_CLOSED;
 	if (ling_stdio_require(closed, need, &err) ||
-	    check_outputs(files, nfiles, explain ? explain_path : NULL, opts.out_dir, &err)) {
-		free(fields);
+	    check_outputs(cli->files, cli->nfiles, cli->explain ? cli->explain_path : NULL, cli->opts.out_dir, &err))
 		return usage_error(err.msg);
-	}
 	/* A missing input is found before the state is touched. */
-	for (i = 0; i < nfiles; i++) {
-		if (strcmp(files[i], "-") && access(files[i], R_OK)) {
-			fprintf(stderr, "dedup: %s: cannot open: %s\n", files[i], strerror(errno));
-			free(fields);
+	for (i = 0; i < cli->nfiles; i++) {
+		if (strcmp(cli->files[i], "-") && access(cli->files[i], R_OK)) {
+			fprintf(stderr, "dedup: %s: cannot open: %s\n", cli->files[i], strerror(errno));
 			return 1;
 		}
 	}
-	if (explain) {
-		opts.flags |= DEDUP_EXPLAIN;
-		run.explain = stderr;
-		run.explain_stderr = 1;
-		if (explain_path && strcmp(explain_path, "-")) {
-			run.explain_stderr = 0;
-			if (!(run.explain = fopen(explain_path, "w"))) {
-				fprintf(stderr, "dedup: %s: cannot create: %s\n", explain_path, strerror(errno));
-				free(fields);
-				return 1;
-			}
+	if (!cli->explain)
+		return -1;
+	cli->opts.flags |= DEDUP_EXPLAIN;
+	run->explain = stderr;
+	run->explain_stderr = 1;
+	if (cli->explain_path && strcmp(cli->explain_path, "-")) {
+		run->explain_stderr = 0;
+		if (!(run->explain = fopen(cli->explain_path, "w"))) {
+			fprintf(stderr, "dedup: %s: cannot create: %s\n", cli->explain_path, strerror(errno));
+			return 1;
 		}
 	}
+	return -1;
+}
+
+/* Deduplicates the inputs and reports. @return the exit status. */
+static int run_dedup(struct cli *cli, struct main_run *run)
+{
+	const struct dedup_options *opts = &cli->opts;
+	struct dedup_sink sink;
+	struct ling_progress progress;
+	struct ling_err err;
+	struct dedup *d = NULL;
+	unsigned long long bytes = 0;
+	double start;
+	int i, rc;
+
+	ling_err_clear(&err);
 	memset(&sink, 0, sizeof(sink));
-	sink.ctx = &run;
+	sink.ctx = run;
 	sink.emit = on_emit;
 	sink.flush = on_flush;
 	sink.explain = on_explain;
@@ -418,29 +435,50 @@ int main(int argc, char **argv)
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	ling_progress_init(&progress);
 	start = ling_now();
-	rc = dedup_open(&d, &opts, &sink, &err);
-	for (i = 0; i < nfiles && !rc; i++)
-		rc = dedup_file(d, files[i], &progress, &bytes, &err);
+	rc = dedup_open(&d, opts, &sink, &err);
+	for (i = 0; i < cli->nfiles && !rc; i++)
+		rc = dedup_file(d, cli->files[i], &progress, &bytes, &err);
 	if (!rc)
 		rc = dedup_finish(d, &err);
 	/* The last word on stdout comes before any word of success. */
-	if (!rc && !opts.out_dir)
+	if (!rc && !opts->out_dir)
 		rc = ling_stdout_finish(&err);
-	if (rc && !run.stopped)
+	if (rc && !run->errors.stopped)
 		ling_err_print("dedup", &err);
-	if (run.explain && !run.explain_stderr && fclose(run.explain) && !rc) {
-		fprintf(stderr, "dedup: %s: cannot write: %s\n", explain_path, strerror(errno));
+	if (run->explain && !run->explain_stderr && fclose(run->explain) && !rc) {
+		fprintf(stderr, "dedup: %s: cannot write: %s\n", cli->explain_path, strerror(errno));
 		rc = LING_EIO;
 	}
-	if (d && !quiet)
-		print_summary(dedup_counts(d), !!(opts.flags & DEDUP_DRY_RUN), rc != 0,
-			      opts.state_dir && !(opts.flags & DEDUP_DRY_RUN), opts.out_dir != NULL);
-	if (d && stats)
+	run->explain = NULL;
+	if (d && !cli->quiet)
+		print_summary(dedup_counts(d), !!(opts->flags & DEDUP_DRY_RUN), rc != 0,
+			      opts->state_dir && !(opts->flags & DEDUP_DRY_RUN), opts->out_dir != NULL);
+	if (d && cli->stats)
 		print_stats(dedup_counts(d), bytes, ling_now() - start);
 	dedup_close(d);
-	free(fields);
-	ling_buf_release(&run.line);
 	if (!rc)
 		return 0;
 	return err.code == LING_EUSAGE ? 2 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	struct main_run run;
+	int closed = ling_stdio_init(), status;
+
+	memset(&cli, 0, sizeof(cli));
+	memset(&run, 0, sizeof(run));
+	ling_errors_init(&run.errors, "dedup");
+	dedup_options_init(&cli.opts);
+	status = parse_options(&cli, &run, argc, argv);
+	if (status < 0 && cli.confirm)
+		status = run_confirm(&cli.opts, optind < argc, cli.quiet);
+	if (status < 0)
+		status = prepare(&cli, &run, closed);
+	if (status < 0)
+		status = run_dedup(&cli, &run);
+	free(cli.fields);
+	ling_buf_release(&run.line);
+	return status;
 }

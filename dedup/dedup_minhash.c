@@ -1,6 +1,7 @@
 /*
  * Normalisation, shingles, MinHash signatures and LSH bucket keys (see
- * dedup.h for the definitions). This module owns the ICU calls of dedup.
+ * dedup.h for the definitions). Normal forms come from ling_unicode; the near
+ * form takes its character classes from ICU (u_charType, u_tolower, u_isdigit).
  *
  * Most samples are ASCII: both normal forms have a byte loop for ASCII text
  * that gives what the ICU path gives (NFD, NFKC and case folding of ASCII are
@@ -9,11 +10,12 @@
  */
 #include "dedup_internal.h"
 
+#include "../common/ling_rand.h"
+#include "../common/ling_unicode.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <unicode/uchar.h>
-#include <unicode/unorm2.h>
-#include <unicode/ustring.h>
 #include <unicode/utf16.h>
 #define XXH_INLINE_ALL /* inlined: hundreds of short hashes per record */
 #include <xxhash.h>
@@ -31,8 +33,7 @@ struct dedup_hasher {
 	uint64_t *a, *b;        /* h_i(x) = ((a_i x + b_i) mod 2^64) >> 32 */
 	uint32_t *ahi32;        /* a >> 32, each block of 8 in the order 0 4 1 5 2 6 3 7 (AVX2) */
 	int use_avx2;
-	UChar *u16, *u16b;      /* ICU scratch */
-	size_t u16_cap, u16b_cap;
+	struct ling_unicode uni; /* ICU scratch */
 	struct ling_buf norm;   /* a normal form */
 	uint64_t *words;        /* word hashes */
 	size_t words_cap;
@@ -66,15 +67,6 @@ int dedup_params_check(const struct dedup_params *p, struct ling_err *err)
 
 /* ---- the hasher ---- */
 
-static uint64_t splitmix64(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
 struct dedup_hasher *dedup_hasher_new(const struct dedup_params *p)
 {
 	struct dedup_hasher *h = xcalloc(1, sizeof(*h));
@@ -82,13 +74,14 @@ struct dedup_hasher *dedup_hasher_new(const struct dedup_params *p)
 	int i;
 
 	h->p = *p;
+	ling_unicode_init(&h->uni);
 	h->nperm = p->bands * p->rows;
 	h->a = xmalloc((size_t)h->nperm * sizeof(uint64_t));
 	h->ahi32 = xmalloc((size_t)h->nperm * sizeof(uint32_t));
 	h->b = xmalloc((size_t)h->nperm * sizeof(uint64_t));
 	for (i = 0; i < h->nperm; i++) {
-		h->a[i] = splitmix64(&state);
-		h->b[i] = splitmix64(&state);
+		h->a[i] = ling_rand_next(&state);
+		h->b[i] = ling_rand_next(&state);
 	}
 	for (i = 0; i < h->nperm; i++) {
 		static const int order[8] = { 0, 4, 1, 5, 2, 6, 3, 7 };
@@ -109,8 +102,7 @@ void dedup_hasher_free(struct dedup_hasher *h)
 	free(h->a);
 	free(h->ahi32);
 	free(h->b);
-	free(h->u16);
-	free(h->u16b);
+	ling_unicode_release(&h->uni);
 	ling_buf_release(&h->norm);
 	free(h->words);
 	free(h->shingles);
@@ -132,119 +124,13 @@ int dedup_hasher_avx2(const struct dedup_hasher *h)
 	return h->use_avx2;
 }
 
-/* ---- ICU helpers ---- */
-
-static int is_ascii(const char *s, size_t n)
-{
-	uint64_t acc = 0, w;
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		acc |= w;
-	}
-	for (; i < n; i++)
-		acc |= (unsigned char)s[i];
-	return !(acc & 0x8080808080808080ULL);
-}
-
-/* UTF-8 -> UTF-16 into h->u16. @return the length, or -1 for invalid UTF-8. */
-static int32_t to_u16(struct dedup_hasher *h, const char *s, size_t n)
-{
-	UErrorCode ec = U_ZERO_ERROR;
-	int32_t len = 0;
-
-	if (n > INT32_MAX / 2)
-		return -1;
-	h->u16 = xgrow(h->u16, &h->u16_cap, n + 1, sizeof(UChar));
-	u_strFromUTF8(h->u16, (int32_t)h->u16_cap, &len, s, (int32_t)n, &ec);
-	return U_FAILURE(ec) ? -1 : len;
-}
-
-/* Normalises h->u16[0..len) with norm into h->u16b. @return the new length or -1. */
-static int32_t normalize_u16(struct dedup_hasher *h, const UNormalizer2 *norm, int32_t len)
-{
-	UErrorCode ec = U_ZERO_ERROR;
-	int32_t n;
-
-	h->u16b = xgrow(h->u16b, &h->u16b_cap, (size_t)len * 3 + 16, sizeof(UChar));
-	n = unorm2_normalize(norm, h->u16, len, h->u16b, (int32_t)h->u16b_cap, &ec);
-	if (ec == U_BUFFER_OVERFLOW_ERROR) {
-		/* NFKC_Casefold may grow a string more than threefold (U+FDFA becomes 18 characters). */
-		ec = U_ZERO_ERROR;
-		h->u16b = xgrow(h->u16b, &h->u16b_cap, (size_t)n + 1, sizeof(UChar));
-		n = unorm2_normalize(norm, h->u16, len, h->u16b, (int32_t)h->u16b_cap, &ec);
-	}
-	return U_FAILURE(ec) ? -1 : n;
-}
-
-static int invalid_utf8(struct ling_err *err)
-{
-	return ling_err_set(err, LING_EDATA, "invalid UTF-8 in the text");
-}
-
 /* ---- the exact normal form: NFKC_Casefold, white space collapsed ---- */
-
-static int ascii_space(unsigned char c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r');
-}
 
 int dedup_normalize_exact(struct dedup_hasher *h, const char *s, size_t n, struct ling_buf *out,
 			  struct ling_err *err)
 {
-	const UNormalizer2 *nfkc_cf;
-	UErrorCode ec = U_ZERO_ERROR;
-	int32_t len, i;
-	int space = 0;
-
-	if (is_ascii(s, n)) {
-		const unsigned char *p = (const unsigned char *)s, *end = p + n;
-		char *o, *start;
-
-		/* Local pointers: stores through a char pointer would make the compiler reload out. */
-		ling_buf_reserve(out, n);
-		o = start = out->data + out->len;
-		while (p < end) {
-			unsigned char c = *p++;
-
-			if (ascii_space(c)) {
-				space = 1;
-				continue;
-			}
-			if (space && o > start)
-				*o++ = ' ';
-			space = 0;
-			*o++ = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-			/* The rest of a word. */
-			while (p < end && *p > ' ') {
-				c = *p++;
-				*o++ = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-			}
-		}
-		out->len = (size_t)(o - out->data);
-		out->data[out->len] = '\0';
-		return 0;
-	}
-	nfkc_cf = unorm2_getNFKCCasefoldInstance(&ec);
-	if (U_FAILURE(ec))
-		return ling_err_set(err, LING_EDATA, "ICU has no NFKC_Casefold data: %s", u_errorName(ec));
-	if ((len = to_u16(h, s, n)) < 0 || (len = normalize_u16(h, nfkc_cf, len)) < 0)
-		return invalid_utf8(err);
-	for (i = 0; i < len;) {
-		UChar32 cp;
-
-		U16_NEXT(h->u16b, i, len, cp);
-		if (u_isUWhiteSpace(cp)) {
-			space = 1;
-			continue;
-		}
-		if (space && out->len)
-			ling_buf_addc(out, ' ');
-		space = 0;
-		ling_buf_add_utf8(out, (unsigned long)cp);
-	}
-	return 0;
+	return ling_unicode_normalize(&h->uni, LING_UNICODE_NFKC_CASEFOLD, LING_UNICODE_COLLAPSE_SPACE, s, n, out,
+				      NULL, err);
 }
 
 int dedup_exact_hash(struct dedup_hasher *h, const char *s, size_t n, struct dedup_hash128 *out,
@@ -380,11 +266,11 @@ int dedup_normalize_near(struct dedup_hasher *h, const char *s, size_t n, struct
 			 struct ling_err *err)
 {
 	struct near_writer w;
-	const UNormalizer2 *nfd;
-	UErrorCode ec = U_ZERO_ERROR;
-	int32_t len, i;
+	const uint16_t *nf;
+	size_t i, len;
+	int rc;
 
-	if (is_ascii(s, n)) {
+	if (ling_unicode_is_ascii(s, n)) {
 		const unsigned char *p = (const unsigned char *)s, *end = p + n;
 
 		near_writer_init(&w, out, n);
@@ -406,16 +292,13 @@ int dedup_normalize_near(struct dedup_hasher *h, const char *s, size_t n, struct
 		near_writer_done(&w, out);
 		return 0;
 	}
-	nfd = unorm2_getNFDInstance(&ec);
-	if (U_FAILURE(ec))
-		return ling_err_set(err, LING_EDATA, "ICU has no NFD data: %s", u_errorName(ec));
-	if ((len = to_u16(h, s, n)) < 0 || (len = normalize_u16(h, nfd, len)) < 0)
-		return invalid_utf8(err);
-	near_writer_init(&w, out, (size_t)len * 3 + 2);
+	if ((rc = ling_unicode_normalize16(&h->uni, LING_UNICODE_NFD, s, n, &nf, &len, NULL, err)))
+		return rc;
+	near_writer_init(&w, out, len * 3 + 2);
 	for (i = 0; i < len;) {
 		UChar32 cp;
 
-		U16_NEXT(h->u16b, i, len, cp);
+		U16_NEXT(nf, i, len, cp);
 		if (u_charType(cp) == U_NON_SPACING_MARK)
 			continue;
 		cp = u_tolower(cp);

@@ -14,6 +14,7 @@
 
 #include "../common/ling_cli.h"
 #include "../common/ling_fs.h"
+#include "../common/ling_idmap.h"
 #include "../common/ling_mem.h"
 
 #include <errno.h>
@@ -53,12 +54,9 @@ struct ref_range {
 	uint64_t lo, hi; /* [lo, hi) */
 };
 
-struct exact_ent {
-	uint64_t lo, hi, ref; /* ref 0: an empty slot */
-};
-
+/* A (key, ref) pair of the prefetch and commit sorts. */
 struct bucket_ent {
-	uint64_t key, ref; /* a multimap: one entry per (key, ref); ref 0: empty */
+	uint64_t key, ref;
 };
 
 /* A record kept since the last commit; strings and signature in the arenas. */
@@ -66,6 +64,7 @@ struct pdoc {
 	uint64_t run;
 	long line;
 	size_t src_off, src_len, id_off, id_len, sig_off;
+	uint64_t exact_hi;  /* the high half of its exact hash (the exact table keys the low half) */
 	unsigned char flags;
 };
 
@@ -95,10 +94,13 @@ struct dedup_state {
 	size_t ndead;
 	uint64_t dead_total;
 
-	struct exact_ent *ex;
-	size_t ex_cap, ex_n;
-	struct bucket_ent *bk;
-	size_t bk_cap, bk_n;
+	/*
+	 * The records since the last commit: exact hash lo -> ref (hi in the
+	 * record), and bucket key -> ref per band (a multimap). Refs start at
+	 * 1, so value 0 marks empty slots and any key fits.
+	 */
+	struct ling_idmap ex;
+	struct ling_idmap bk;
 	struct pdoc *docs;
 	size_t docs_n, docs_cap;
 	uint32_t *sigs;
@@ -660,10 +662,15 @@ static int open_db(struct dedup_state *st, struct ling_err *err)
 int dedup_state_open(struct dedup_state **out, const char *dir, unsigned flags, const struct dedup_params *p,
 		     struct ling_err *err)
 {
+	static const struct ling_idmap_opts exact_opts = { LING_IDMAP_HASH_IDENTITY, LING_IDMAP_VAL0_EMPTY, 1024, 1, 2 };
+	static const struct ling_idmap_opts bucket_opts = { LING_IDMAP_HASH_MID, LING_IDMAP_VAL0_EMPTY, 4096, 2, 3 };
 	struct dedup_state *st = xcalloc(1, sizeof(*st));
 	int rc;
 
 	*out = NULL;
+	/* Loads 1/2 (exact) and 2/3 (buckets) keep probe runs short; the exact lo is already a hash. */
+	ling_idmap_init(&st->ex, &exact_opts);
+	ling_idmap_init(&st->bk, &bucket_opts);
 	st->p = *p;
 	st->nperm = p->bands * p->rows;
 	st->readonly = !!(flags & DEDUP_STATE_READONLY);
@@ -707,8 +714,8 @@ void dedup_state_close(struct dedup_state *st)
 		rocksdb_cache_destroy(st->cache);
 	free(st->dir);
 	free(st->dead);
-	free(st->ex);
-	free(st->bk);
+	ling_idmap_release(&st->ex);
+	ling_idmap_release(&st->bk);
 	free(st->docs);
 	free(st->sigs);
 	ling_buf_release(&st->strs);
@@ -779,74 +786,11 @@ int dedup_state_durable(const struct dedup_state *st)
 
 /* ---- the tables of uncommitted records ---- */
 
-static size_t bucket_slot(uint64_t key, size_t cap)
-{
-	return (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 32) & (cap - 1);
-}
-
-static void exact_insert(struct exact_ent *tab, size_t cap, uint64_t lo, uint64_t hi, uint64_t ref)
-{
-	size_t i = (size_t)lo & (cap - 1);
-
-	while (tab[i].ref)
-		i = (i + 1) & (cap - 1);
-	tab[i].lo = lo;
-	tab[i].hi = hi;
-	tab[i].ref = ref;
-}
-
-static void bucket_insert(struct bucket_ent *tab, size_t cap, uint64_t key, uint64_t ref)
-{
-	size_t i = bucket_slot(key, cap);
-
-	while (tab[i].ref)
-		i = (i + 1) & (cap - 1);
-	tab[i].key = key;
-	tab[i].ref = ref;
-}
-
-/* Keeps the load at most 1/2 (exact) and 2/3 (buckets): probe runs stay short. */
-static void exact_reserve(struct dedup_state *st, size_t more)
-{
-	struct exact_ent *old = st->ex;
-	size_t old_cap = st->ex_cap, cap = old_cap ? old_cap : 1024, i;
-
-	while ((st->ex_n + more) * 2 > cap)
-		cap *= 2;
-	if (cap == old_cap)
-		return;
-	st->ex = xcalloc(cap, sizeof(*st->ex));
-	st->ex_cap = cap;
-	for (i = 0; i < old_cap; i++)
-		if (old[i].ref)
-			exact_insert(st->ex, cap, old[i].lo, old[i].hi, old[i].ref);
-	free(old);
-}
-
-static void bucket_reserve(struct dedup_state *st, size_t more)
-{
-	struct bucket_ent *old = st->bk;
-	size_t old_cap = st->bk_cap, cap = old_cap ? old_cap : 4096, i;
-
-	while ((st->bk_n + more) * 3 > cap * 2)
-		cap *= 2;
-	if (cap == old_cap)
-		return;
-	st->bk = xcalloc(cap, sizeof(*st->bk));
-	st->bk_cap = cap;
-	for (i = 0; i < old_cap; i++)
-		if (old[i].ref)
-			bucket_insert(st->bk, cap, old[i].key, old[i].ref);
-	free(old);
-}
-
 static void tables_clear(struct dedup_state *st)
 {
-	if (st->ex)
-		memset(st->ex, 0, st->ex_cap * sizeof(*st->ex));
-	if (st->bk)
-		memset(st->bk, 0, st->bk_cap * sizeof(*st->bk));
-	st->ex_n = st->bk_n = st->docs_n = st->sigs_n = 0;
+	ling_idmap_clear(&st->ex);
+	ling_idmap_clear(&st->bk);
+	st->docs_n = st->sigs_n = 0;
 	ling_buf_reset(&st->strs);
 	st->last_src_len = 0;
 	st->last_src_off = 0;
@@ -995,13 +939,12 @@ done:
 
 uint64_t dedup_state_find_exact(struct dedup_state *st, size_t i, const struct dedup_hash128 *exact)
 {
-	if (st->ex_n) {
-		size_t j = (size_t)exact->lo & (st->ex_cap - 1);
+	struct ling_idmap_ent *e;
+	size_t cursor = 0;
 
-		for (; st->ex[j].ref; j = (j + 1) & (st->ex_cap - 1))
-			if (st->ex[j].lo == exact->lo && st->ex[j].hi == exact->hi)
-				return st->ex[j].ref;
-	}
+	while ((e = ling_idmap_find_next(&st->ex, exact->lo, &cursor)))
+		if (st->docs[e->val - st->base_ref].exact_hi == exact->hi)
+			return e->val;
 	if (st->pf_valid && i < st->pf_n && !is_dead(st, st->pf_exact[i]))
 		return st->pf_exact[i];
 	return 0;
@@ -1010,7 +953,8 @@ uint64_t dedup_state_find_exact(struct dedup_state *st, size_t i, const struct d
 size_t dedup_state_find_bucket(struct dedup_state *st, size_t i, int b, uint64_t key, uint64_t **refs,
 			       size_t *count, size_t *cap)
 {
-	size_t slot = i * (size_t)st->p.bands + (size_t)b, j;
+	size_t slot = i * (size_t)st->p.bands + (size_t)b, cursor = 0;
+	struct ling_idmap_ent *e;
 
 	/* Committed refs first: they are the older ones. */
 	if (st->pf_valid && i < st->pf_n && st->pf_cnt[slot]) {
@@ -1022,13 +966,9 @@ size_t dedup_state_find_bucket(struct dedup_state *st, size_t i, int b, uint64_t
 			if (!st->ndead || !is_dead(st, from[r]))
 				(*refs)[(*count)++] = from[r];
 	}
-	if (st->bk_n) {
-		for (j = bucket_slot(key, st->bk_cap); st->bk[j].ref; j = (j + 1) & (st->bk_cap - 1)) {
-			if (st->bk[j].key != key)
-				continue;
-			*refs = xgrow(*refs, cap, *count + 1, sizeof(uint64_t));
-			(*refs)[(*count)++] = st->bk[j].ref;
-		}
+	while ((e = ling_idmap_find_next(&st->bk, key, &cursor))) {
+		*refs = xgrow(*refs, cap, *count + 1, sizeof(uint64_t));
+		(*refs)[(*count)++] = e->val;
 	}
 	return *count;
 }
@@ -1120,20 +1060,19 @@ uint64_t dedup_state_add(struct dedup_state *st, const struct dedup_hash128 *exa
 	struct pdoc *pd;
 	int b;
 
-	exact_reserve(st, 1);
-	exact_insert(st->ex, st->ex_cap, exact->lo, exact->hi, ref);
-	st->ex_n++;
+	ling_idmap_reserve(&st->ex, 1);
+	ling_idmap_add(&st->ex, exact->lo, ref);
 	if (keys) {
-		bucket_reserve(st, (size_t)st->p.bands);
+		ling_idmap_reserve(&st->bk, (size_t)st->p.bands);
 		for (b = 0; b < st->p.bands; b++)
-			bucket_insert(st->bk, st->bk_cap, keys[b], ref);
-		st->bk_n += (size_t)st->p.bands;
+			ling_idmap_add(&st->bk, keys[b], ref);
 	}
 	st->docs = xgrow(st->docs, &st->docs_cap, st->docs_n + 1, sizeof(*st->docs));
 	pd = &st->docs[st->docs_n++];
 	memset(pd, 0, sizeof(*pd));
 	pd->run = st->run;
 	pd->line = doc->line;
+	pd->exact_hi = exact->hi;
 	/* Records of one input share its name. */
 	if (st->last_src_len != doc->source_len || !st->strs.data ||
 	    memcmp(st->strs.data + st->last_src_off, doc->source, doc->source_len)) {
@@ -1237,13 +1176,15 @@ static void emit_commit(struct dedup_state *st, struct kv_writer *w, uint64_t se
 	struct ling_buf val = LING_BUF_INIT;
 	unsigned char key[EXACT_KEY_LEN];
 	struct bucket_ent *sorted, *tmp;
-	size_t i, j, n = st->bk_n > st->ex_n ? st->bk_n : st->ex_n;
+	const struct ling_idmap_ent *e;
+	size_t i, j, pos, n = st->bk.n > st->ex.n ? st->bk.n : st->ex.n;
 
 	sorted = xmalloc((n ? n : 1) * sizeof(*sorted));
 	tmp = xmalloc((n ? n : 1) * sizeof(*tmp));
-	for (i = 0, n = 0; i < st->bk_cap; i++)
-		if (st->bk[i].ref)
-			sorted[n++] = st->bk[i];
+	for (pos = 0, n = 0; (e = ling_idmap_next(&st->bk, &pos)); n++) {
+		sorted[n].key = e->key;
+		sorted[n].ref = e->val;
+	}
 	radix_sort(sorted, tmp, n);
 	/* Records of one commit that share a bucket make one merge operand (an SST key appears once). */
 	for (i = 0; i < n; i = j) {
@@ -1265,16 +1206,14 @@ static void emit_commit(struct dedup_state *st, struct kv_writer *w, uint64_t se
 		kv_put(w, key, DOC_KEY_LEN, val.data, val.len);
 	}
 	/* Exact keys sort by (hi, lo): radix-sort (hi, slot) pairs, then order equal hi by lo. */
-	for (i = 0, n = 0; i < st->ex_cap; i++) {
-		if (!st->ex[i].ref)
-			continue;
-		sorted[n].key = st->ex[i].hi;
-		sorted[n++].ref = i;
+	for (pos = 0, n = 0; (e = ling_idmap_next(&st->ex, &pos)); n++) {
+		sorted[n].key = st->docs[e->val - st->base_ref].exact_hi;
+		sorted[n].ref = (size_t)(e - st->ex.slots);
 	}
 	radix_sort(sorted, tmp, n);
 	for (i = 1; i < n; i++) {
 		for (j = i; j > 0 && sorted[j].key == sorted[j - 1].key &&
-			    st->ex[sorted[j].ref].lo < st->ex[sorted[j - 1].ref].lo; j--) {
+			    st->ex.slots[sorted[j].ref].key < st->ex.slots[sorted[j - 1].ref].key; j--) {
 			struct bucket_ent t = sorted[j];
 
 			sorted[j] = sorted[j - 1];
@@ -1282,14 +1221,14 @@ static void emit_commit(struct dedup_state *st, struct kv_writer *w, uint64_t se
 		}
 	}
 	for (i = 0; i < n; i++) {
-		const struct exact_ent *e = &st->ex[sorted[i].ref];
+		const struct ling_idmap_ent *x = &st->ex.slots[sorted[i].ref];
 		struct dedup_hash128 h;
 		unsigned char refv[8];
 
-		h.lo = e->lo;
-		h.hi = e->hi;
+		h.lo = x->key;
+		h.hi = st->docs[x->val - st->base_ref].exact_hi;
 		exact_key(key, &h);
-		put_be64(refv, e->ref);
+		put_be64(refv, x->val);
 		kv_put(w, key, EXACT_KEY_LEN, refv, 8);
 	}
 	free(sorted);
@@ -1382,7 +1321,7 @@ int dedup_state_commit(struct dedup_state *st, uint64_t segments, int complete, 
 	st->pf_valid = 0;
 	if (!dedup_state_durable(st))
 		return 0;
-	if (st->bk_n + st->ex_n + st->docs_n >= SST_MIN_KEYS)
+	if (st->bk.n + st->ex.n + st->docs_n >= SST_MIN_KEYS)
 		rc = commit_sst(st, segments, complete, err);
 	else
 		rc = commit_batch(st, segments, complete, err);

@@ -24,6 +24,7 @@ struct tok *tok_new_empty(void)
 	struct tok *t = xcalloc(1, sizeof(*t));
 	size_t i;
 
+	ling_unicode_init(&t->uni);
 	t->unk = TOK_NONE;
 	for (i = 0; i < 256; i++)
 		t->byte_ids[i] = TOK_NONE;
@@ -340,6 +341,7 @@ void tok_free(struct tok *t)
 	free(t->syms);
 	free(t->heap);
 	tok_bpe_cache_free(t->bpe_cache);
+	ling_unicode_release(&t->uni);
 	free(t);
 }
 

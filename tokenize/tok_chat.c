@@ -10,12 +10,12 @@
  * one tok_encode call, as HF encodes the text between two added tokens, and
  * each token takes the mask of the part its first byte belongs to.
  */
-#include "tok_chat.h"
+#include "tok_chat_internal.h"
 
 #include "tok_internal.h"
 
-#include <math.h>
-#include <stdio.h>
+#include "../common/ling_json.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,140 +105,43 @@ void tok_chat_free(struct tok_chat *c)
 
 /* ---- tojson: Python json.dumps(ensure_ascii=False) ---- */
 
-static void tojson_string(const char *s, size_t n, struct ling_buf *out)
+static void tojson_value(struct ling_json *w, const json_t *v)
 {
-	static const char hex[] = "0123456789abcdef";
+	const char *key;
+	json_t *e;
 	size_t i;
 
-	ling_buf_addc(out, '"');
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		switch (ch) {
-		case '"': ling_buf_adds(out, "\\\""); break;
-		case '\\': ling_buf_adds(out, "\\\\"); break;
-		case '\n': ling_buf_adds(out, "\\n"); break;
-		case '\r': ling_buf_adds(out, "\\r"); break;
-		case '\t': ling_buf_adds(out, "\\t"); break;
-		case '\b': ling_buf_adds(out, "\\b"); break;
-		case '\f': ling_buf_adds(out, "\\f"); break;
-		default:
-			if (ch < 0x20) {
-				char esc[6] = { '\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15] };
-
-				ling_buf_add(out, esc, sizeof(esc));
-			} else {
-				ling_buf_addc(out, (char)ch);
-			}
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		ling_json_object_begin(w);
+		json_object_foreach((json_t *)v, key, e) {
+			ling_json_keyz(w, key);
+			tojson_value(w, e);
 		}
-	}
-	ling_buf_addc(out, '"');
-}
-
-/*
- * Python's float repr: the shortest digits that read back to the same
- * double, in fixed notation when the decimal exponent is in [-4, 16), else
- * as d.ddde+XX (Python/pystrtod.c, format_float_short with 'r').
- */
-static void tojson_real(double v, struct ling_buf *out)
-{
-	char buf[40], digits[20];
-	int prec, exp = 0, nd = 0, i;
-	const char *p;
-
-	if (isnan(v) || isinf(v)) {
-		ling_buf_adds(out, isnan(v) ? "NaN" : v < 0 ? "-Infinity" : "Infinity");
-		return;
-	}
-	if (v == 0) {
-		ling_buf_adds(out, signbit(v) ? "-0.0" : "0.0");
-		return;
-	}
-	for (prec = 1; prec <= 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*e", prec - 1, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	/* buf is [-]d[.ddd]e[+-]XX */
-	p = buf;
-	if (*p == '-') {
-		ling_buf_addc(out, '-');
-		p++;
-	}
-	for (; *p && *p != 'e'; p++)
-		if (*p != '.')
-			digits[nd++] = *p;
-	exp = (int)strtol(p + 1, NULL, 10);
-	while (nd > 1 && digits[nd - 1] == '0')
-		nd--;
-	if (exp >= -4 && exp < 16) {
-		if (exp >= nd - 1) {
-			ling_buf_add(out, digits, (size_t)nd);
-			for (i = nd - 1; i < exp; i++)
-				ling_buf_addc(out, '0');
-			ling_buf_adds(out, ".0");
-		} else if (exp >= 0) {
-			ling_buf_add(out, digits, (size_t)exp + 1);
-			ling_buf_addc(out, '.');
-			ling_buf_add(out, digits + exp + 1, (size_t)(nd - exp - 1));
-		} else {
-			ling_buf_adds(out, "0.");
-			for (i = -1; i > exp; i--)
-				ling_buf_addc(out, '0');
-			ling_buf_add(out, digits, (size_t)nd);
-		}
-	} else {
-		ling_buf_addc(out, digits[0]);
-		if (nd > 1) {
-			ling_buf_addc(out, '.');
-			ling_buf_add(out, digits + 1, (size_t)nd - 1);
-		}
-		ling_buf_addf(out, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+		ling_json_object_end(w);
+		break;
+	case JSON_ARRAY:
+		ling_json_array_begin(w);
+		json_array_foreach(v, i, e)
+			tojson_value(w, e);
+		ling_json_array_end(w);
+		break;
+	case JSON_STRING: ling_json_str(w, json_string_value(v), json_string_length(v)); break;
+	case JSON_INTEGER: ling_json_int(w, json_integer_value(v)); break;
+	case JSON_REAL: ling_json_real(w, json_real_value(v), LING_JSON_REAL_PYTHON); break;
+	case JSON_TRUE: ling_json_bool(w, 1); break;
+	case JSON_FALSE: ling_json_bool(w, 0); break;
+	case JSON_NULL: ling_json_null(w); break;
 	}
 }
 
 void tok_chat_tojson(const json_t *v, struct ling_buf *out)
 {
-	const char *key;
-	json_t *e;
-	size_t i;
-	int first = 1;
+	struct ling_json w;
 
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		ling_buf_addc(out, '{');
-		json_object_foreach((json_t *)v, key, e) {
-			if (!first)
-				ling_buf_adds(out, ", ");
-			first = 0;
-			tojson_string(key, strlen(key), out);
-			ling_buf_adds(out, ": ");
-			tok_chat_tojson(e, out);
-		}
-		ling_buf_addc(out, '}');
-		break;
-	case JSON_ARRAY:
-		ling_buf_addc(out, '[');
-		json_array_foreach(v, i, e) {
-			if (i)
-				ling_buf_adds(out, ", ");
-			tok_chat_tojson(e, out);
-		}
-		ling_buf_addc(out, ']');
-		break;
-	case JSON_STRING:
-		tojson_string(json_string_value(v), json_string_length(v), out);
-		break;
-	case JSON_INTEGER:
-		ling_buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		break;
-	case JSON_REAL:
-		tojson_real(json_real_value(v), out);
-		break;
-	case JSON_TRUE: ling_buf_adds(out, "true"); break;
-	case JSON_FALSE: ling_buf_adds(out, "false"); break;
-	case JSON_NULL: ling_buf_adds(out, "null"); break;
-	}
+	ling_json_init(&w, out, LING_JSON_PYTHON);
+	tojson_value(&w, v);
+	ling_json_release(&w);
 }
 
 /* ---- parts ---- */

@@ -1,5 +1,5 @@
 /*
- * tok_dataset: the dataset directory (tok_dataset.h has the contract).
+ * tok_dataset: the dataset directory (tokenize.h, "datasets", has the contract).
  *
  * The main thread reads lines into batches and writes results; a pool of
  * workers (each with its own struct tok, which is not shareable) parses,
@@ -8,14 +8,13 @@
  * reads the next, so the output order is the input order whatever the
  * number of workers.
  */
-#include "tok_dataset.h"
+#include "tokenize.h"
 
 #include "../common/ling_cli.h"
 #include "../common/ling_input.h"
 #include "../common/ling_mem.h"
-#include "tok.h"
-#include "tok_chat.h"
-#include "tok_shard.h"
+#include "../common/ling_sha256.h"
+#include "tok_chat_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -63,152 +62,26 @@ enum tok_dataset_split tok_dataset_split_of(const void *key, size_t len, const u
 	return TOK_SPLIT_TEST;
 }
 
-/* ---- SHA-256 (FIPS 180-4) ---- */
-
-struct sha256 {
-	uint32_t h[8];
-	uint64_t len;
-	unsigned char buf[64];
-	size_t n;
-};
-
-static const uint32_t sha_k[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-static uint32_t ror32(uint32_t x, unsigned n)
+int tok_dataset_parse_split(const char *s, unsigned *w)
 {
-	return (x >> n) | (x << (32 - n));
-}
+	char part[24];
+	int k;
 
-static void sha256_init(struct sha256 *s)
-{
-	static const uint32_t h0[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+	for (k = 0; k < TOK_SPLIT_COUNT; k++) {
+		const char *end = strchr(s, ',');
+		size_t n = end ? (size_t)(end - s) : strlen(s);
+		long long v;
 
-	memcpy(s->h, h0, sizeof(h0));
-	s->len = 0;
-	s->n = 0;
-}
-
-static void sha256_block(struct sha256 *s, const unsigned char *p)
-{
-	uint32_t w[64], a, b, c, d, e, f, g, h, t1, t2;
-	int i;
-
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (i = 16; i < 64; i++)
-		w[i] = w[i - 16] + (ror32(w[i - 15], 7) ^ ror32(w[i - 15], 18) ^ (w[i - 15] >> 3)) + w[i - 7] +
-		       (ror32(w[i - 2], 17) ^ ror32(w[i - 2], 19) ^ (w[i - 2] >> 10));
-	a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
-	for (i = 0; i < 64; i++) {
-		t1 = h + (ror32(e, 6) ^ ror32(e, 11) ^ ror32(e, 25)) + ((e & f) ^ (~e & g)) + sha_k[i] + w[i];
-		t2 = (ror32(a, 2) ^ ror32(a, 13) ^ ror32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-		h = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
+		if ((end == NULL) != (k == TOK_SPLIT_COUNT - 1) || n >= sizeof(part))
+			return -1;
+		memcpy(part, s, n);
+		part[n] = 0;
+		if (ling_parse_long(part, 0, 1000000, &v))
+			return -1;
+		w[k] = (unsigned)v;
+		s = end ? end + 1 : s + n;
 	}
-	s->h[0] += a, s->h[1] += b, s->h[2] += c, s->h[3] += d;
-	s->h[4] += e, s->h[5] += f, s->h[6] += g, s->h[7] += h;
-}
-
-static void sha256_update(struct sha256 *s, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	s->len += len;
-	if (s->n) {
-		size_t take = 64 - s->n < len ? 64 - s->n : len;
-
-		memcpy(s->buf + s->n, p, take);
-		s->n += take, p += take, len -= take;
-		if (s->n < 64)
-			return;
-		sha256_block(s, s->buf);
-		s->n = 0;
-	}
-	for (; len >= 64; p += 64, len -= 64)
-		sha256_block(s, p);
-	memcpy(s->buf, p, len);
-	s->n = len;
-}
-
-static void sha256_final_hex(struct sha256 *s, char hex[65])
-{
-	static const char digits[] = "0123456789abcdef";
-	uint64_t bits = s->len * 8;
-	unsigned char pad[72] = { 0x80 };
-	size_t padlen = (s->n < 56 ? 56 : 120) - s->n;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		pad[padlen + (size_t)i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha256_update(s, pad, padlen + 8);
-	for (i = 0; i < 32; i++) {
-		unsigned char byte = (unsigned char)(s->h[i / 4] >> (24 - 8 * (i % 4)));
-
-		hex[2 * i] = digits[byte >> 4];
-		hex[2 * i + 1] = digits[byte & 15];
-	}
-	hex[64] = 0;
-}
-
-void tok_sha256_hex(const void *data, size_t len, char hex[65])
-{
-	struct sha256 s;
-
-	sha256_init(&s);
-	sha256_update(&s, data, len);
-	sha256_final_hex(&s, hex);
-}
-
-/* The SHA-256 of a file's bytes as stored (decompress = 0) or decompressed. */
-static int sha256_file(const char *path, int decompress, char hex[65], struct ling_err *err)
-{
-	char *chunk = xmalloc(1 << 16);
-	struct sha256 s;
-	ssize_t n;
-	int rc = 0;
-
-	sha256_init(&s);
-	if (decompress) {
-		struct ling_input *in;
-
-		if ((rc = ling_input_open(&in, path, err)))
-			goto out;
-		while ((n = ling_input_read(in, chunk, 1 << 16, err)) > 0)
-			sha256_update(&s, chunk, (size_t)n);
-		ling_input_close(in);
-		if (n < 0) {
-			rc = (int)n;
-			goto out;
-		}
-	} else {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-		if (fd < 0) {
-			rc = ling_err_at(err, LING_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
-			goto out;
-		}
-		while ((n = read(fd, chunk, 1 << 16)) > 0 || (n < 0 && errno == EINTR))
-			if (n > 0)
-				sha256_update(&s, chunk, (size_t)n);
-		close(fd);
-		if (n < 0) {
-			rc = ling_err_at(err, LING_EIO, path, 0, 0, "read error: %s", strerror(errno));
-			goto out;
-		}
-	}
-	sha256_final_hex(&s, hex);
-out:
-	free(chunk);
-	return rc;
+	return 0;
 }
 
 /* A file hashed on a thread of its own, beside the work that needs the hash only later. */
@@ -224,7 +97,7 @@ static void *hash_main(void *arg)
 {
 	struct hash_job *j = arg;
 
-	j->rc = sha256_file(j->path, j->decompress, j->hex, &j->err);
+	j->rc = ling_sha256_file_hex(j->path, j->decompress ? LING_SHA256_DECOMPRESS : 0, j->hex, &j->err);
 	return NULL;
 }
 
@@ -312,7 +185,7 @@ struct reader {
 	long line;
 	int is_stdin;
 	int hash_lines;   /* not a regular file: hashed as read (decompressed lines) */
-	struct sha256 sha;
+	struct ling_sha256 sha;
 	struct hash_job job; /* a regular file hashed while it is read (job.started) */
 };
 
@@ -437,8 +310,7 @@ static void *worker_main(void *arg)
 	const char *tp = b->o->tokenizer;
 
 	if (w != &b->w[0])
-		w->rc = strstr(tp, ".tiktoken") ? tok_load_tiktoken(&w->tok, tp, b->o->encoding, &w->err)
-						: tok_load_hf(&w->tok, tp, &w->err);
+		w->rc = tok_load(&w->tok, tp, b->o->encoding, &w->err);
 	pthread_mutex_lock(&b->mu);
 	for (;;) {
 		struct batch *bt;
@@ -572,7 +444,7 @@ static int spool_open(struct build *b, struct reader *rd, const char *path, char
 {
 	struct ling_input *in = NULL;
 	struct ling_buf spool = LING_BUF_INIT;
-	struct sha256 h;
+	struct ling_sha256 h;
 	const char *line;
 	size_t len;
 	FILE *f = NULL;
@@ -585,10 +457,10 @@ static int spool_open(struct build *b, struct reader *rd, const char *path, char
 		rc = ling_err_at(err, LING_EIO, spool.data, 0, 0, "cannot create: %s", strerror(errno));
 		goto out;
 	}
-	sha256_init(&h);
+	ling_sha256_init(&h);
 	while ((rc = ling_input_getline(in, &line, &len, err)) > 0) {
-		sha256_update(&h, line, len);
-		sha256_update(&h, "\n", 1);
+		ling_sha256_update(&h, line, len);
+		ling_sha256_update(&h, "\n", 1);
 		if (fwrite(line, 1, len, f) != len || putc('\n', f) == EOF) {
 			rc = ling_err_at(err, LING_EIO, spool.data, 0, 0, "cannot write: %s", strerror(errno));
 			goto out;
@@ -596,7 +468,7 @@ static int spool_open(struct build *b, struct reader *rd, const char *path, char
 	}
 	if (rc < 0)
 		goto out;
-	sha256_final_hex(&h, sha);
+	ling_sha256_final_hex(&h, sha);
 	rc = fclose(f);
 	f = NULL;
 	if (rc) {
@@ -654,7 +526,7 @@ static int open_next(struct build *b, struct reader *rd, struct ling_err *err)
 			/* A new dataset skips nothing: hash the file beside the work. */
 			hash_start(&rd->job, path, 0);
 		} else if (!rd->hash_lines) {
-			if ((rc = sha256_file(path, 0, sha, err)))
+			if ((rc = ling_sha256_file_hex(path, 0, sha, err)))
 				return rc;
 			if (source_known(b, sha)) {
 				b->st->skipped_files++;
@@ -670,7 +542,7 @@ static int open_next(struct build *b, struct reader *rd, struct ling_err *err)
 		memset(s, 0, sizeof(*s));
 		s->path = xstrdup(rd->is_stdin ? "<stdin>" : path);
 		memcpy(s->sha, sha, sizeof(sha));
-		sha256_init(&rd->sha);
+		ling_sha256_init(&rd->sha);
 		rd->line = 0;
 		return 1;
 	}
@@ -707,7 +579,7 @@ static int fill(struct build *b, struct reader *rd, struct batch *bt, struct lin
 			return rc;
 		if (rc == 0) {
 			if (rd->hash_lines)
-				sha256_final_hex(&rd->sha, b->src[bt->src].sha);
+				ling_sha256_final_hex(&rd->sha, b->src[bt->src].sha);
 			if (rd->job.started && (rc = hash_finish(&rd->job, b->src[bt->src].sha, err)))
 				return rc;
 			ling_input_close(rd->in);
@@ -716,8 +588,8 @@ static int fill(struct build *b, struct reader *rd, struct batch *bt, struct lin
 		}
 		rd->line++;
 		if (rd->hash_lines) {
-			sha256_update(&rd->sha, line, len);
-			sha256_update(&rd->sha, "\n", 1);
+			ling_sha256_update(&rd->sha, line, len);
+			ling_sha256_update(&rd->sha, "\n", 1);
 		}
 		if (blank(line, len))
 			continue;
@@ -1444,8 +1316,7 @@ int tok_dataset_build(const struct tok_dataset_opts *o, struct tok_dataset_stats
 	if ((rc = pool_start(&b, err)))
 		goto out;
 	hash_start(&tok_hash, o->tokenizer, 1);
-	rc = strstr(o->tokenizer, ".tiktoken") ? tok_load_tiktoken(&b.tok, o->tokenizer, o->encoding, err)
-					       : tok_load_hf(&b.tok, o->tokenizer, err);
+	rc = tok_load(&b.tok, o->tokenizer, o->encoding, err);
 	if (rc) {
 		hash_finish(&tok_hash, b.tok_sha, &herr);
 		goto out;

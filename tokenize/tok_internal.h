@@ -1,11 +1,13 @@
 /*
  * tok_internal.h: the parts of struct tok shared by the tokenize/ modules.
- * Not a public header: tokenize_main.c and other stages use tok.h only.
+ * Not a public header: the mains and other stages use tokenize.h only.
  */
 #ifndef TOK_INTERNAL_H
 #define TOK_INTERNAL_H
 
-#include "tok.h"
+#include "tokenize.h"
+
+#include "../common/ling_unicode.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -129,6 +131,7 @@ struct tok {
 	struct tok_heap_ent *heap;
 	size_t cap_heap;
 	struct tok_bpe_cache *bpe_cache; /* tok_bpe.c: piece -> ids, made on first use */
+	struct ling_unicode uni;         /* tok_norm.c: ICU scratch */
 };
 
 struct tok *tok_new_empty(void);

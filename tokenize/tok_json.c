@@ -1212,3 +1212,13 @@ fail:
 	tok_free(t);
 	return rc;
 }
+
+int tok_is_tiktoken(const char *path)
+{
+	return strstr(path, ".tiktoken") != NULL;
+}
+
+int tok_load(struct tok **out, const char *path, const char *encoding, struct ling_err *err)
+{
+	return tok_is_tiktoken(path) ? tok_load_tiktoken(out, path, encoding, err) : tok_load_hf(out, path, err);
+}

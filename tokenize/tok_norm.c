@@ -1,72 +1,21 @@
 /*
- * tok_norm: HF normalizers (NFC, NFKC, Lowercase, Prepend, Replace). The one
- * module of tokenize/ that uses ICU. ASCII text is unchanged by NFC and NFKC,
- * so it skips ICU.
+ * tok_norm: HF normalizers (NFC, NFKC, Lowercase, Prepend, Replace). The
+ * Unicode ones go through ling_unicode (ICU). ASCII text is unchanged by NFC
+ * and NFKC, so it skips ICU.
  */
 #include "tok_internal.h"
 
+#include "../common/ling_unicode.h"
+
 #include <stdlib.h>
 #include <string.h>
-#include <unicode/unorm2.h>
-#include <unicode/ustring.h>
 
 #include "../common/banned.h"
 
-static int is_ascii(const char *s, size_t len)
+/* HF NFC, NFKC and Lowercase (ICU's root-locale lowercase mapping, not case folding). */
+static enum ling_unicode_form unicode_form(enum tok_norm_kind kind)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return 0;
-	return 1;
-}
-
-/* Normalises src into dst with ICU (NFC or NFKC), or lowercases it. */
-static int icu_apply(enum tok_norm_kind kind, const struct ling_buf *src, struct ling_buf *dst, struct ling_err *err)
-{
-	UErrorCode ec = U_ZERO_ERROR;
-	const UNormalizer2 *n2 = NULL;
-	UChar *u16 = NULL, *v16 = NULL;
-	int32_t ulen = 0, vlen, olen = 0;
-	int rc = 0;
-
-	if (src->len > INT32_MAX / 4)
-		return ling_err_set(err, LING_ELIMIT, "text too long to normalise");
-	u_strFromUTF8(NULL, 0, &ulen, src->data ? src->data : "", (int32_t)src->len, &ec);
-	ec = U_ZERO_ERROR;
-	u16 = xmalloc(((size_t)ulen + 1) * sizeof(UChar));
-	u_strFromUTF8(u16, ulen + 1, NULL, src->data ? src->data : "", (int32_t)src->len, &ec);
-	if (U_FAILURE(ec))
-		goto icu_fail;
-	vlen = ulen * 3 + 16;
-	v16 = xmalloc((size_t)vlen * sizeof(UChar));
-	if (kind == TOK_NORM_LOWERCASE) {
-		vlen = u_strToLower(v16, vlen, u16, ulen, "", &ec);
-	} else {
-		n2 = kind == TOK_NORM_NFC ? unorm2_getNFCInstance(&ec) : unorm2_getNFKCInstance(&ec);
-		if (U_FAILURE(ec))
-			goto icu_fail;
-		vlen = unorm2_normalize(n2, u16, ulen, v16, vlen, &ec);
-	}
-	if (U_FAILURE(ec))
-		goto icu_fail;
-	u_strToUTF8(NULL, 0, &olen, v16, vlen, &ec);
-	ec = U_ZERO_ERROR;
-	ling_buf_reset(dst);
-	ling_buf_reserve(dst, (size_t)olen + 1);
-	u_strToUTF8(dst->data, olen + 1, NULL, v16, vlen, &ec);
-	if (U_FAILURE(ec))
-		goto icu_fail;
-	dst->len = (size_t)olen;
-	dst->data[olen] = '\0';
-	goto out;
-icu_fail:
-	rc = ling_err_set(err, LING_EDATA, "unicode normalisation failed: %s", u_errorName(ec));
-out:
-	free(u16);
-	free(v16);
-	return rc;
+	return kind == TOK_NORM_NFC ? LING_UNICODE_NFC : kind == TOK_NORM_NFKC ? LING_UNICODE_NFKC : LING_UNICODE_LOWER;
 }
 
 static int replace_all(struct tok_regex *re, const char *with, const struct ling_buf *src, struct ling_buf *dst,
@@ -111,7 +60,7 @@ int tok_normalize(struct tok *t, const char *s, size_t len, struct ling_buf *out
 		case TOK_NORM_NFC:
 		case TOK_NORM_NFKC:
 		case TOK_NORM_LOWERCASE:
-			if (is_ascii(cur->data, cur->len)) {
+			if (ling_unicode_is_ascii(cur->data, cur->len)) {
 				if (n->kind == TOK_NORM_LOWERCASE) {
 					size_t k;
 
@@ -121,7 +70,9 @@ int tok_normalize(struct tok *t, const char *s, size_t len, struct ling_buf *out
 				}
 				continue;
 			}
-			if ((rc = icu_apply(n->kind, cur, other, err)))
+			ling_buf_reset(other);
+			if ((rc = ling_unicode_normalize(&t->uni, unicode_form(n->kind), 0, cur->data, cur->len, other,
+							 NULL, err)))
 				return rc;
 			break;
 		case TOK_NORM_PREPEND:

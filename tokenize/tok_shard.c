@@ -5,7 +5,7 @@
  * encoded and decoded byte by byte, so the files are little-endian whatever
  * the host is, and no read depends on alignment.
  */
-#include "tok_shard.h"
+#include "tokenize.h"
 
 #include "../common/ling_mem.h"
 

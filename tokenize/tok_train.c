@@ -1,12 +1,13 @@
 /*
- * tok_train: byte-level BPE training (tok_train.h). The merge loop follows
+ * tok_train: byte-level BPE training (tokenize.h). The merge loop follows
  * Sennrich et al. 2016 ("Neural Machine Translation of Rare Words with
  * Subword Units", section 3.1) with the bookkeeping of HF's BpeTrainer: the
  * words that hold each pair, and a heap whose entries may be stale.
  */
-#include "tok_train.h"
+#include "tokenize.h"
 #include "tok_internal.h"
 
+#include "../common/ling_json.h"
 #include "../common/ling_utf8.h"
 
 #include <stdlib.h>
@@ -500,35 +501,12 @@ static void learn(struct tok_train *tr)
 
 /* ---- writing tokenizer.json ---- */
 
-static void json_string(struct ling_buf *out, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	ling_buf_addc(out, '"');
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\') {
-			ling_buf_addc(out, '\\');
-			ling_buf_addc(out, (char)c);
-		} else if (c < 0x20) {
-			ling_buf_adds(out, "\\u00");
-			ling_buf_addc(out, hex[c >> 4]);
-			ling_buf_addc(out, hex[c & 15]);
-		} else {
-			ling_buf_addc(out, (char)c);
-		}
-	}
-	ling_buf_addc(out, '"');
-}
-
 /* A token in the GPT-2 byte alphabet (FORMATS.md fact 3), as a JSON string. */
 static void json_token(struct ling_buf *out, const struct tok_train *tr, uint32_t id, struct ling_buf *tmp)
 {
 	ling_buf_reset(tmp);
 	tok_bytes_to_unicode(span_bytes(&tr->tbytes, &tr->tokens[id]), tr->tokens[id].len, tmp);
-	json_string(out, tmp->data, tmp->len);
+	ling_json_add_str(out, tmp->data, tmp->len, LING_JSON_MINIMAL);
 }
 
 /* Field order as tokenizers writes it (FORMATS.md 1.1, 1.2). */
@@ -540,14 +518,14 @@ static void write_json(const struct tok_train *tr, struct ling_buf *out)
 	ling_buf_adds(out, "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": [");
 	for (i = 0; i < tr->opts.nspecials; i++) {
 		ling_buf_addf(out, "%s\n    {\"id\": %zu, \"content\": ", i ? "," : "", tr->ntokens + i);
-		json_string(out, tr->specials[i], strlen(tr->specials[i]));
+		ling_json_add_str(out, tr->specials[i], strlen(tr->specials[i]), LING_JSON_MINIMAL);
 		ling_buf_adds(out, ", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, "
 				   "\"special\": true}");
 	}
 	ling_buf_adds(out, tr->opts.nspecials ? "\n  ],\n" : "],\n");
 	ling_buf_adds(out, "  \"normalizer\": null,\n  \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [\n"
 			   "    {\"type\": \"Split\", \"pattern\": {\"Regex\": ");
-	json_string(out, split_pattern, sizeof(split_pattern) - 1);
+	ling_json_add_str(out, split_pattern, sizeof(split_pattern) - 1, LING_JSON_MINIMAL);
 	ling_buf_adds(out, "}, \"behavior\": \"Isolated\", \"invert\": false},\n"
 			   "    {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": false, \"use_regex\": false}]},\n"
 			   "  \"post_processor\": null,\n"

@@ -19,8 +19,8 @@
  */
 #include "common/ling_err.h"
 #include "common/ling_mem.h"
-#include "tokenize/tok.h"
-#include "tokenize/tok_chat.h"
+#include "tokenize/tokenize.h"
+#include "tokenize/tok_chat_internal.h"
 
 #include <jansson.h>
 #include <stdint.h>

@@ -8,7 +8,7 @@
 #include "common/ling_err.h"
 #include "common/ling_mem.h"
 #include "common/ling_utf8.h"
-#include "tokenize/tok.h"
+#include "tokenize/tokenize.h"
 
 #include <stdint.h>
 #include <stdio.h>

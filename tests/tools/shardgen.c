@@ -8,7 +8,7 @@
  * DTYPE is u8, u16, i32 or i64. An empty line is an empty document. Exit 0,
  * 1 on a data or I/O error (printed on stderr), 2 on a usage error.
  */
-#include "tokenize/tok_shard.h"
+#include "tokenize/tokenize.h"
 
 #include "common/ling_cli.h"
 #include "common/ling_err.h"

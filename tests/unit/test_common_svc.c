@@ -696,6 +696,10 @@ static void test_unicode_forms(void)
 	FORM(LING_UNICODE_NFKC_CASEFOLD, 0, "A\0B", "a\0b", "a NUL byte is kept (ASCII path)");
 	FORM(LING_UNICODE_NFC, 0, "e\xcc\x81\0x", "\xc3\xa9\0x", "a NUL byte is kept (ICU path)");
 	FORM(LING_UNICODE_NFC, 0, "", "", "the empty string");
+	FORM(LING_UNICODE_NFD, 0, "\xc3\xa9t\xc3\xa9", "e\xcc\x81te\xcc\x81", "NFD decomposes e-acute");
+	FORM(LING_UNICODE_NFD, 0, "\xef\xac\x81 \xea\xb0\x80", "\xef\xac\x81 \xe1\x84\x80\xe1\x85\xa1",
+	     "NFD keeps the fi ligature (canonical only) and splits a Hangul syllable");
+	FORM(LING_UNICODE_NFD, 0, "AbC 1", "AbC 1", "NFD of ASCII is the text (ASCII path)");
 
 	/* U+FDFA becomes 18 characters under NFKC: more than 3n + 16 UTF-16 units for 20 of them. */
 	for (i = 0; i < 20; i++)
@@ -738,6 +742,30 @@ static void test_unicode_forms(void)
 	}
 	ling_buf_release(&fdfa);
 	ling_buf_release(&out);
+	ling_unicode_release(&u);
+}
+
+/* ling_unicode_normalize16: the same forms, left in UTF-16. */
+static void test_unicode_normalize16(void)
+{
+	static const uint16_t nfd[] = { 'A', 'e', 0x301, 'e', 0x301, 0xD83D, 0xDE00 };
+	static const uint16_t folded[] = { 's', 't', 'r', 'a', 's', 's', 'e' };
+	struct ling_unicode u;
+	struct ling_err err;
+	const uint16_t *out;
+	size_t len;
+
+	ling_unicode_init(&u);
+	ling_err_clear(&err);
+	is_int(ling_unicode_normalize16(&u, LING_UNICODE_NFD, "Ae\xcc\x81\xc3\xa9\xf0\x9f\x98\x80", 10, &out, &len, NULL,
+					&err), 0, "unicode16: NFD");
+	ok(len == 7 && !memcmp(out, nfd, sizeof(nfd)), "unicode16: NFD of A, e+acute, e-acute, U+1F600 in 7 units");
+	is_int(ling_unicode_normalize16(&u, LING_UNICODE_NFC_CASEFOLD, "Stra\xc3\x9f" "E", 7, &out, &len, NULL, &err), 0,
+	       "unicode16: NFC + folding");
+	ok(len == 7 && !memcmp(out, folded, sizeof(folded)), "unicode16: StraßE folds to strasse");
+	is_int(ling_unicode_normalize16(&u, LING_UNICODE_NFD, "ok \xc0\xaf", 5, &out, &len, "a text", &err), LING_EDATA,
+	       "unicode16: an overlong is LING_EDATA");
+	is_str(err.msg, "invalid UTF-8 in a text", "unicode16: ... 'invalid UTF-8 in a text'");
 	ling_unicode_release(&u);
 }
 
@@ -805,5 +833,6 @@ int main(void)
 	test_sha256();
 	test_unicode_forms();
 	test_unicode_ascii_path_equals_icu();
+	test_unicode_normalize16();
 	return done_testing();
 }

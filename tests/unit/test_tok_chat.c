@@ -10,8 +10,8 @@
 
 #include "common/ling_input.h"
 #include "common/ling_jsonl.h"
-#include "tokenize/tok.h"
-#include "tokenize/tok_chat.h"
+#include "tokenize/tokenize.h"
+#include "tokenize/tok_chat_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  */
 #include "tap.h"
 
-#include "tokenize/tok_shard.h"
+#include "tokenize/tokenize.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,9 +11,8 @@
  */
 #include "tap.h"
 
-#include "tokenize/tok.h"
+#include "tokenize/tokenize.h"
 #include "tokenize/tok_internal.h"
-#include "tokenize/tok_train.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
  */
 #include "tap.h"
 
-#include "tokenize/tok.h"
+#include "tokenize/tokenize.h"
 #include "tokenize/tok_internal.h"
 #include "common/ling_input.h"
 

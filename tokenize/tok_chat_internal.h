@@ -46,12 +46,12 @@
  * scratch buffers; like struct tok it serves one thread at a time.
  * The library never prints; errors fill a struct ling_err.
  */
-#ifndef TOK_CHAT_H
-#define TOK_CHAT_H
+#ifndef TOK_CHAT_INTERNAL_H
+#define TOK_CHAT_INTERNAL_H
 
 #include "../common/ling_err.h"
 #include "../common/ling_mem.h"
-#include "tok.h"
+#include "tokenize.h"
 
 #include <jansson.h>
 
