@@ -3,17 +3,13 @@
  * progress line on stderr when it is a terminal. Standard streams are
  * common/ling_stdio.h.
  *
- * Not for libraries: they parse numbers with ling_num.h and write files with
- * ling_file.h. This header still includes both, so that the files of
- * dedup/ and tokenize/ that took them from here keep compiling until they
- * include them directly (issue 10); new code includes what it uses.
+ * Not for libraries: they parse numbers with ling_num.h, write files with
+ * ling_file.h and read the clock with ling_clock.h.
  */
 #ifndef LING_CLI_H
 #define LING_CLI_H
 
 #include "ling_clock.h"
-#include "ling_file.h"
-#include "ling_num.h"
 
 /* Prints "tool (ling) VERSION" to stdout. */
 void ling_print_version(const char *tool);

@@ -1,7 +1,7 @@
 /* ling_main: the main-side helpers (ling_main.h). */
 #include "ling_main.h"
 
-#include "ling_cli.h"
+#include "ling_num.h"
 #include "ling_stdio.h"
 
 #include <stdio.h>

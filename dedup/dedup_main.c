@@ -2,6 +2,7 @@
 #include "dedup.h"
 
 #include "../common/ling_cli.h"
+#include "../common/ling_num.h"
 #include "../common/ling_jsonl.h"
 #include "../common/ling_main.h"
 #include "../common/ling_mem.h"

@@ -12,8 +12,8 @@
  */
 #include "dedup_internal.h"
 
-#include "../common/ling_cli.h"
-#include "../common/ling_fs.h"
+#include "../common/ling_file.h"
+#include "../common/ling_num.h"
 #include "../common/ling_idmap.h"
 #include "../common/ling_mem.h"
 

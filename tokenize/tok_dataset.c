@@ -10,7 +10,8 @@
  */
 #include "tokenize.h"
 
-#include "../common/ling_cli.h"
+#include "../common/ling_file.h"
+#include "../common/ling_num.h"
 #include "../common/ling_input.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_sha256.h"

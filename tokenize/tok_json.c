@@ -11,7 +11,7 @@
  */
 #include "tok_internal.h"
 
-#include "../common/ling_cli.h"
+#include "../common/ling_num.h"
 #include "../common/ling_input.h"
 #include "../common/ling_utf8.h"
 

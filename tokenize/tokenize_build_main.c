@@ -3,6 +3,7 @@
 #include "tokenize_main.h"
 
 #include "../common/ling_cli.h"
+#include "../common/ling_num.h"
 #include "../common/ling_main.h"
 #include "../common/ling_stdio.h"
 

@@ -3,6 +3,8 @@
 #include "tokenize_main.h"
 
 #include "../common/ling_cli.h"
+#include "../common/ling_file.h"
+#include "../common/ling_num.h"
 #include "../common/ling_main.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_stdio.h"

@@ -2,6 +2,7 @@
 #include "train.h"
 
 #include "../common/ling_cli.h"
+#include "../common/ling_num.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_stdio.h"
 
