@@ -1,11 +1,13 @@
 #include "kg.h"
 
 #include "kg_term_canon_internal.h"
+#include "../common/ling_idmap.h"
+#include "../common/ling_json.h"
 #include "../common/ling_mem.h"
+#include "../common/ling_utf8.h"
 
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -96,6 +98,7 @@ struct query {
 	int done; /* --limit reached: every level of the join stops */
 	FILE *out;
 	struct term_cache cache;
+	struct ling_buf line; /* the JSON row being written */
 	struct ling_err *err;
 };
 
@@ -204,6 +207,11 @@ static int parse_pattern(struct query *q, const char *text, struct ling_err *err
 		slots[k].var = -1;
 		slots[k].missing = 0;
 		if (tok[0] == '?' && n > 1) {
+			/* The name becomes a JSON key of every row. */
+			if (ling_utf8_valid_prefix(tok + 1, n - 1) != n - 1) {
+				rc = ling_err_set(err, LING_EUSAGE, "pattern '%s': a variable name is not valid UTF-8", text);
+				goto out;
+			}
 			if ((slots[k].var = var_index(q, tok + 1, n - 1)) < 0) {
 				rc = ling_err_set(err, LING_EUSAGE, "too many variables (at most %d)", MAX_VARS);
 				goto out;
@@ -241,32 +249,32 @@ out:
 
 /* ---- solutions ---- */
 
+/* The store holds terms as valid UTF-8 (kg_canon_term) and variable names are checked, so rows need no check. */
 static int write_solution(struct query *q)
 {
-	json_t *o = json_object();
-	char *line;
-	int i, rc;
+	struct ling_json w;
+	int i, rc = -1;
 
+	ling_buf_reset(&q->line);
+	ling_json_init(&w, &q->line, 0);
+	ling_json_object_begin(&w);
 	for (i = 0; i < q->nvars; i++) {
 		const char *nt;
 
+		ling_json_keyz(&w, q->vars[i]);
 		if (q->binding[i] == KG_ID_DEFAULT_GRAPH) {
 			/* A graph variable that matched the default graph. */
-			json_object_set_new(o, q->vars[i], json_null());
+			ling_json_null(&w);
 			continue;
 		}
-		if (!(nt = term_of(q->st, &q->cache, q->binding[i], q->err))) {
-			json_decref(o);
-			return -1;
-		}
-		json_object_set_new(o, q->vars[i], json_string(nt));
+		if (!(nt = term_of(q->st, &q->cache, q->binding[i], q->err)))
+			goto out;
+		ling_json_strz(&w, nt);
 	}
-	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (!line)
-		return -1;
-	rc = put_line(q->out, line, strlen(line), q->err);
-	free(line);
+	ling_json_object_end(&w);
+	rc = put_line(q->out, q->line.data, q->line.len, q->err);
+out:
+	ling_json_release(&w);
 	return rc;
 }
 
@@ -394,6 +402,7 @@ out:
 	for (i = 0; i < q->nvars; i++)
 		free(q->vars[i]);
 	cache_release(&q->cache);
+	ling_buf_release(&q->line);
 	free(q);
 	return rc;
 }
@@ -455,12 +464,11 @@ static int write_label_hit(void *ctx, kg_id id)
 {
 	struct label_out *l = ctx;
 	struct label_pick p;
-	struct ling_buf entity = LING_BUF_INIT;
+	struct ling_buf entity = LING_BUF_INIT, line = LING_BUF_INIT;
+	struct ling_json w;
 	int64_t dout, din;
 	size_t i;
 	int rc = -1;
-	json_t *o;
-	char *line;
 
 	memset(&p, 0, sizeof(p));
 	p.l = l;
@@ -478,18 +486,25 @@ static int write_label_hit(void *ctx, kg_id id)
 		if (found && kg_store_match(l->st, &pat, pick_label, &p, l->err) < 0)
 			goto out;
 	}
-	o = json_pack("{s:s,s:s%,s:o,s:I}", "entity", entity.data, "label", p.found ? p.term.value : "",
-		      p.found ? p.term.len : (size_t)0, "lang", p.found && p.term.lang ? json_string(p.term.lang) : json_null(),
-		      "degree", (json_int_t)(dout + din));
-	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	rc = line ? put_line(l->out, line, strlen(line), l->err) : ling_err_set(l->err, LING_EIO, "cannot encode a result");
-	free(line);
-	if (rc)
+	/* The label folded (pick_label), so it is valid UTF-8; it may hold NUL (written \u0000). */
+	ling_json_init(&w, &line, 0);
+	ling_json_object_begin(&w);
+	ling_json_keyz(&w, "entity");
+	ling_json_str(&w, entity.data, entity.len);
+	ling_json_keyz(&w, "label");
+	ling_json_str(&w, p.found ? p.term.value : "", p.found ? p.term.len : 0);
+	ling_json_keyz(&w, "lang");
+	ling_json_strz(&w, p.found ? p.term.lang : NULL);
+	ling_json_keyz(&w, "degree");
+	ling_json_int(&w, dout + din);
+	ling_json_object_end(&w);
+	ling_json_release(&w);
+	if ((rc = put_line(l->out, line.data, line.len, l->err)))
 		goto out;
 	rc = ++l->n == l->limit;
 out:
 	ling_buf_release(&entity);
+	ling_buf_release(&line);
 	ling_buf_release(&p.storage);
 	ling_buf_release(&p.folded);
 	ling_buf_release(&p.nt);
@@ -519,36 +534,21 @@ int kg_query_label(struct kg_store *st, const char *label, const char *lang, con
 
 /* ---- neighbourhoods ---- */
 
-struct id_set {
-	kg_id *ids;
-	size_t cap, n;
-};
+/* Seen nodes and triples: sets of ids (a key is never 0). */
+static const struct ling_idmap_opts id_set_opts = { LING_IDMAP_HASH_LOW, 0, 256, 1, 2 };
 
-static int set_add(struct id_set *s, kg_id id)
+/* @return 1 when id was not in s yet. */
+static int set_add(struct ling_idmap *s, kg_id id)
 {
-	size_t mask, i;
+	int added;
 
-	if ((s->n + 1) * 2 > s->cap) {
-		struct id_set bigger = { xcalloc(s->cap ? s->cap * 2 : 256, sizeof(kg_id)), s->cap ? s->cap * 2 : 256, 0 };
-
-		for (i = 0; i < s->cap; i++)
-			if (s->ids[i])
-				set_add(&bigger, s->ids[i]);
-		free(s->ids);
-		*s = bigger;
-	}
-	mask = s->cap - 1;
-	for (i = (size_t)(id * 0x9E3779B97F4A7C15ULL) & mask; s->ids[i]; i = (i + 1) & mask)
-		if (s->ids[i] == id)
-			return 0;
-	s->ids[i] = id;
-	s->n++;
-	return 1;
+	ling_idmap_insert(s, id, 1, &added);
+	return added;
 }
 
 struct hood {
 	struct query *q;
-	struct id_set seen_nodes, seen_triples;
+	struct ling_idmap seen_nodes, seen_triples;
 	kg_id *next;
 	size_t nnext, next_cap;
 	unsigned long long fanout, taken, written;
@@ -556,13 +556,39 @@ struct hood {
 	int done; /* --limit reached */
 };
 
+/* One triple of a neighbourhood as a JSON row: {"s":..,"p":..,"o":..,"hop":n}. */
+static int write_hood_row(struct query *q, const kg_id quad[4], int hop)
+{
+	static const char *const names[3] = { "s", "p", "o" };
+	struct ling_json w;
+	const char *nt;
+	int i, rc = -1;
+
+	ling_buf_reset(&q->line);
+	ling_json_init(&w, &q->line, 0);
+	ling_json_object_begin(&w);
+	for (i = 0; i < 3; i++) {
+		if (!(nt = term_of(q->st, &q->cache, quad[i], q->err)))
+			goto out;
+		ling_json_keyz(&w, names[i]);
+		ling_json_strz(&w, nt);
+	}
+	ling_json_keyz(&w, "hop");
+	ling_json_int(&w, hop);
+	ling_json_object_end(&w);
+	rc = put_line(q->out, q->line.data, q->line.len, q->err);
+out:
+	ling_json_release(&w);
+	return rc;
+}
+
 static int on_hood_triple(void *ctx, const kg_id quad[4])
 {
 	struct hood *h = ctx;
 	struct query *q = h->q;
 	kg_id tkey = quad[0] * 0x9E3779B97F4A7C15ULL ^ quad[1] * 0xC2B2AE3D27D4EB4FULL ^ quad[2] ^ quad[3] * 31;
 	const char *onts;
-	int i, rc;
+	int i;
 
 	if (h->done)
 		return 1;
@@ -581,27 +607,8 @@ static int on_hood_triple(void *ctx, const kg_id quad[4])
 	if (q->opts->output == KG_OUTPUT_NTRIPLES) {
 		if (write_quad_nt(q->st, &q->cache, quad, q->out, q->err))
 			return -1;
-	} else {
-		json_t *o = json_object();
-		const char *names[3] = { "s", "p", "o" };
-		char *line;
-
-		for (i = 0; i < 3; i++) {
-			const char *nt = term_of(q->st, &q->cache, quad[i], q->err);
-
-			if (!nt) {
-				json_decref(o);
-				return -1;
-			}
-			json_object_set_new(o, names[i], json_string(nt));
-		}
-		json_object_set_new(o, "hop", json_integer(h->hop));
-		line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(o);
-		rc = line ? put_line(q->out, line, strlen(line), q->err) : ling_err_set(q->err, LING_EIO, "cannot encode a result");
-		free(line);
-		if (rc)
-			return -1;
+	} else if (write_hood_row(q, quad, h->hop)) {
+		return -1;
 	}
 	h->written++;
 	h->done = q->opts->limit && h->written >= q->opts->limit;
@@ -628,6 +635,8 @@ int kg_query_neighbours(struct kg_store *st, const char *entity, int hops, unsig
 	q.err = err;
 	h.q = &q;
 	h.fanout = fanout;
+	ling_idmap_init(&h.seen_nodes, &id_set_opts);
+	ling_idmap_init(&h.seen_triples, &id_set_opts);
 	if ((rc = resolve_entity(st, entity, opts, &start, err)))
 		goto out;
 	set_add(&h.seen_nodes, start);
@@ -664,9 +673,10 @@ int kg_query_neighbours(struct kg_store *st, const char *entity, int hops, unsig
 out:
 	free(frontier);
 	free(h.next);
-	free(h.seen_nodes.ids);
-	free(h.seen_triples.ids);
+	ling_idmap_release(&h.seen_nodes);
+	ling_idmap_release(&h.seen_triples);
 	cache_release(&q.cache);
+	ling_buf_release(&q.line);
 	return rc;
 }
 

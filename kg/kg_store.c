@@ -6,6 +6,7 @@
 
 #include "kg_term_canon_internal.h"
 #include "../common/ling_file.h"
+#include "../common/ling_idmap.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_num.h"
 
@@ -441,17 +442,12 @@ static kg_id hash_id(const char *nt, size_t n)
 
 /* ---- the loader ---- */
 
-/* Open addressing from term id to its bytes in the arena (a u32 length, then the N-Triples form). */
-struct term_slot {
-	kg_id id;       /* 0: empty */
-	uint64_t check; /* the other half of the term's 128-bit hash */
-	uint64_t off;
-};
-
-struct term_table {
-	struct term_slot *slots;
-	size_t cap, count;
-};
+/*
+ * The loader's terms: a map from term id to the offset of its entry in the
+ * arena. An entry is the other half of the term's 128-bit hash (the check, a
+ * u64), the length of its N-Triples form (a u32), then the form.
+ */
+static const struct ling_idmap_opts term_table_opts = { LING_IDMAP_HASH_LOW, 0, 1024, 1, 2 };
 
 /* The last subject and a few predicates, as the parser gave them, with their ids: most statements
  * repeat them, and a byte comparison is cheaper than canonicalising again. */
@@ -476,7 +472,7 @@ struct kg_loader {
 	unsigned flags;
 	kg_id graph_id;
 	struct ling_buf arena;
-	struct term_table terms;
+	struct ling_idmap terms; /* term id -> arena offset */
 	kg_id (*quads)[4];
 	size_t nquads, quads_cap, committed;
 	struct label_entry *labels;
@@ -494,37 +490,16 @@ static const char *const label_predicates[3] = {
 	"<http://schema.org/name>",
 };
 
-static size_t table_slot(const struct term_table *t, kg_id id)
+/* The arena offset of a term the loader holds. */
+static uint64_t slot_off(const struct ling_idmap *t, kg_id id)
 {
-	size_t mask = t->cap - 1, i = (size_t)(id * 0x9E3779B97F4A7C15ULL) & mask;
-
-	while (t->slots[i].id && t->slots[i].id != id)
-		i = (i + 1) & mask;
-	return i;
-}
-
-static void table_grow(struct term_table *t)
-{
-	struct term_table bigger = { NULL, t->cap ? t->cap * 2 : 1024, t->count };
-	size_t i;
-
-	bigger.slots = xcalloc(bigger.cap, sizeof(*bigger.slots));
-	for (i = 0; i < t->cap; i++)
-		if (t->slots[i].id)
-			bigger.slots[table_slot(&bigger, t->slots[i].id)] = t->slots[i];
-	free(t->slots);
-	*t = bigger;
-}
-
-static uint64_t slot_off(const struct term_table *t, kg_id id)
-{
-	return t->slots[table_slot(t, id)].off;
+	return ling_idmap_find(t, id)->val;
 }
 
 static const char *arena_term(const struct kg_loader *ld, uint64_t off, uint32_t *len)
 {
-	memcpy(len, ld->arena.data + off, 4);
-	return ld->arena.data + off + 4;
+	memcpy(len, ld->arena.data + off + 8, 4);
+	return ld->arena.data + off + 12;
 }
 
 /* Finds or adds the term in ld->scratch. @return its id, or 0 on a hash collision. */
@@ -534,18 +509,18 @@ static kg_id intern_scratch(struct kg_loader *ld)
 	uint32_t len = (uint32_t)ld->scratch.len;
 	XXH128_hash_t h = XXH3_128bits(nt, len);
 	kg_id id = id_of_hash(h);
-	struct term_slot *slot;
+	unsigned char head[12];
+	uint64_t check;
+	int added;
+	struct ling_idmap_ent *e = ling_idmap_insert(&ld->terms, id, ld->arena.len, &added);
 
-	if ((ld->terms.count + 1) * 2 > ld->terms.cap)
-		table_grow(&ld->terms);
-	slot = &ld->terms.slots[table_slot(&ld->terms, id)];
-	if (slot->id)
-		return slot->check == h.high64 ? id : 0;
-	slot->id = id;
-	slot->check = h.high64;
-	slot->off = ld->arena.len;
-	ld->terms.count++;
-	ling_buf_add(&ld->arena, &len, 4);
+	if (!added) {
+		memcpy(&check, ld->arena.data + e->val, 8);
+		return check == h.high64 ? id : 0;
+	}
+	memcpy(head, &h.high64, 8);
+	memcpy(head + 8, &len, 4);
+	ling_buf_add(&ld->arena, head, sizeof(head));
 	ling_buf_add(&ld->arena, nt, len);
 	return id;
 }
@@ -637,6 +612,7 @@ int kg_loader_new(struct kg_loader **out, struct kg_store *st, const char *sourc
 	}
 	ld->st = st;
 	ld->flags = flags;
+	ling_idmap_init(&ld->terms, &term_table_opts);
 	ld->scope = xstrdup(source_key ? source_key : "");
 	for (i = 0; i < 3; i++)
 		ld->label_preds[i] = hash_id(label_predicates[i], strlen(label_predicates[i]));
@@ -740,7 +716,7 @@ void kg_loader_free(struct kg_loader *ld)
 	if (!ld)
 		return;
 	ling_buf_release(&ld->arena);
-	free(ld->terms.slots);
+	ling_idmap_release(&ld->terms);
 	ling_buf_release(&ld->last_subject.raw);
 	for (int i = 0; i < MEMO_SLOTS; i++)
 		ling_buf_release(&ld->predicates[i].raw);
@@ -1026,7 +1002,7 @@ static int find_new_terms(struct apply_state *a, struct ling_err *err)
 	struct kg_loader *ld = a->ld;
 	rocksdb_iterator_t *it;
 	unsigned char *used = xcalloc(ld->terms.cap, 1);
-	kg_id *ids = xmalloc((ld->terms.count + 1) * sizeof(kg_id));
+	kg_id *ids = xmalloc((ld->terms.n + 1) * sizeof(kg_id));
 	size_t n = 0, i, k = 0;
 	int rc = 0;
 
@@ -1036,11 +1012,11 @@ static int find_new_terms(struct apply_state *a, struct ling_err *err)
 
 		for (j = 0; j < 4; j++)
 			if (a->changed[i][j])
-				used[table_slot(&ld->terms, a->changed[i][j])] = 1;
+				used[ling_idmap_find(&ld->terms, a->changed[i][j]) - ld->terms.slots] = 1;
 	}
 	for (i = 0; i < ld->terms.cap; i++)
 		if (used[i])
-			ids[n++] = ld->terms.slots[i].id;
+			ids[n++] = ld->terms.slots[i].key;
 	free(used);
 	if (n > 1)
 		qsort(ids, n, sizeof(kg_id), cmp_id);
@@ -1096,48 +1072,46 @@ static int quad_changed(const struct apply_state *a, const kg_id q[4])
 	return bsearch(q, a->changed, a->nchanged, sizeof(a->changed[0]), cmp_quad) != NULL;
 }
 
-/* Per-id counter deltas of one kind, summed in a hash map before they are sorted and written. */
+/*
+ * Per-id counter deltas of one kind, summed before they are sorted and
+ * written: a map from id to its index in lanes.
+ */
 struct lanes_map {
-	kg_id *ids;
+	struct ling_idmap index;
 	int64_t (*lanes)[2];
-	size_t cap, n;
+	size_t cap;
 };
+
+static const struct ling_idmap_opts lanes_map_opts = { LING_IDMAP_HASH_LOW, 0, 256, 1, 2 };
+
+static void lanes_init(struct lanes_map *m)
+{
+	memset(m, 0, sizeof(*m));
+	ling_idmap_init(&m->index, &lanes_map_opts);
+}
 
 static void lanes_add(struct lanes_map *m, kg_id id, int64_t l0, int64_t l1)
 {
-	size_t mask, i;
+	int added;
+	size_t i = ling_idmap_insert(&m->index, id, m->index.n, &added)->val;
 
-	if ((m->n + 1) * 2 > m->cap) {
-		struct lanes_map bigger = { NULL, NULL, m->cap ? m->cap * 2 : 256, 0 };
-
-		bigger.ids = xcalloc(bigger.cap, sizeof(kg_id));
-		bigger.lanes = xcalloc(bigger.cap, sizeof(*bigger.lanes));
-		for (i = 0; i < m->cap; i++)
-			if (m->ids[i])
-				lanes_add(&bigger, m->ids[i], m->lanes[i][0], m->lanes[i][1]);
-		free(m->ids);
-		free(m->lanes);
-		*m = bigger;
-	}
-	mask = m->cap - 1;
-	for (i = (size_t)(id * 0x9E3779B97F4A7C15ULL) & mask; m->ids[i] && m->ids[i] != id; i = (i + 1) & mask)
-		;
-	if (!m->ids[i]) {
-		m->ids[i] = id;
-		m->n++;
+	if (added) {
+		m->lanes = xgrow(m->lanes, &m->cap, i + 1, sizeof(*m->lanes));
+		m->lanes[i][0] = m->lanes[i][1] = 0;
 	}
 	m->lanes[i][0] += l0;
 	m->lanes[i][1] += l1;
 }
 
+/* Adds the sums as counters (they are sorted after, so the map's order does not matter) and frees m. */
 static void lanes_flush(struct apply_state *a, struct lanes_map *m, char kind)
 {
-	size_t i;
+	struct ling_idmap_ent *e;
+	size_t pos = 0;
 
-	for (i = 0; i < m->cap; i++)
-		if (m->ids[i])
-			add_id_counter(a, kind, m->ids[i], m->lanes[i][0], m->lanes[i][1]);
-	free(m->ids);
+	while ((e = ling_idmap_next(&m->index, &pos)))
+		add_id_counter(a, kind, e->key, m->lanes[e->val][0], m->lanes[e->val][1]);
+	ling_idmap_release(&m->index);
 	free(m->lanes);
 }
 
@@ -1145,9 +1119,13 @@ static void lanes_flush(struct apply_state *a, struct lanes_map *m, char kind)
 static void collect_counters(struct apply_state *a)
 {
 	struct kg_loader *ld = a->ld;
-	struct lanes_map preds = { 0 }, degrees = { 0 }, types = { 0 };
+	struct lanes_map preds, degrees, types;
 	size_t i;
 	int64_t n = (int64_t)a->nchanged;
+
+	lanes_init(&preds);
+	lanes_init(&degrees);
+	lanes_init(&types);
 
 	add_counter(a, 'q', "", 0, n, 0);
 	if (!a->deleting && a->nnew_terms)

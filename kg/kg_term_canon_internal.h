@@ -1,7 +1,8 @@
 /*
  * kg_term_canon_internal: the canonical form the store keys terms by, and
- * label folding, for kg_store.c and kg_query.c. This module owns the ICU
- * calls. Not a public API: kg.h says what the store keys terms by.
+ * label folding (through common/ling_unicode, which owns the ICU calls), for
+ * kg_store.c and kg_query.c. Not a public API: kg.h says what the store keys
+ * terms by.
  *
  * Canonical form: the N-Triples term (kg_term_write_nt) of the term with its
  * IRI, lexical form and datatype as written (RDF 1.1 compares them character
@@ -14,15 +15,13 @@
 #define KG_TERM_CANON_INTERNAL_H
 
 #include "kg.h"
+#include "../common/ling_unicode.h"
 
 #include <stdint.h>
 
 struct kg_canon {
 	struct ling_buf nfc[3];  /* scratch; nfc[2] holds the lowercase language tag */
-	uint16_t *u16;           /* UTF-16 scratch for ICU */
-	size_t u16_cap;
-	uint16_t *u16b;
-	size_t u16b_cap;
+	struct ling_unicode uni; /* label folding */
 };
 
 void kg_canon_init(struct kg_canon *c);
@@ -36,10 +35,11 @@ void kg_canon_release(struct kg_canon *c);
 int kg_canon_term(struct kg_canon *c, const struct kg_term *t, const char *scope, struct ling_buf *out,
 		  struct ling_err *err);
 
-/* Appends NFC(s) to out. @return 0 or LING_EDATA (invalid UTF-8). */
-int kg_canon_nfc(struct kg_canon *c, const char *s, size_t n, struct ling_buf *out, struct ling_err *err);
-
-/* Appends the ICU full case folding of NFC(s) to out, for case-insensitive label keys. */
+/*
+ * Appends the ICU full case folding of NFC(s) to out, for case-insensitive
+ * label keys (LING_UNICODE_NFC_CASEFOLD). @return 0 or LING_EDATA "invalid
+ * UTF-8 in a label" (see ling_unicode_normalize for the rare others).
+ */
 int kg_canon_fold(struct kg_canon *c, const char *s, size_t n, struct ling_buf *out, struct ling_err *err);
 
 #endif

@@ -4,7 +4,9 @@
  */
 #include "kg_tools_internal.h"
 
+#include "../common/ling_json.h"
 #include "../common/ling_jsonl.h"
+#include "../common/ling_utf8.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -386,8 +388,8 @@ int kg_tool_call(struct kg_store *st, const struct kg_toolset *ts, const char *n
 	const struct kg_tool *t = kg_toolset_find(ts, name);
 	struct str_vec res = { 0 }, owned = { 0 };
 	json_error_t jerr;
-	json_t *args = NULL, *arr = NULL;
-	char *text;
+	json_t *args = NULL;
+	struct ling_json w;
 	size_t i;
 	int rc;
 
@@ -409,20 +411,19 @@ int kg_tool_call(struct kg_store *st, const struct kg_toolset *ts, const char *n
 	if (rc)
 		goto out;
 	str_sort_unique(&res);
-	arr = json_array();
 	for (i = 0; i < res.n; i++)
-		if (json_array_append_new(arr, json_string(res.v[i]))) {
+		if (ling_utf8_valid_prefix(res.v[i], strlen(res.v[i])) != strlen(res.v[i])) {
 			rc = ling_err_set(err, LING_EDATA, "%s: a name is not valid UTF-8", name);
 			goto out;
 		}
-	text = json_dumps(arr, JSON_COMPACT);
-	if (!text)
-		abort();
 	ling_buf_reset(result);
-	ling_buf_adds(result, text);
-	free(text);
+	ling_json_init(&w, result, 0);
+	ling_json_array_begin(&w);
+	for (i = 0; i < res.n; i++)
+		ling_json_strz(&w, res.v[i]);
+	ling_json_array_end(&w);
+	ling_json_release(&w);
 out:
-	json_decref(arr);
 	json_decref(args);
 	free(res.v);
 	for (i = 0; i < owned.n; i++)
@@ -457,11 +458,33 @@ static int call_record(const char *line, size_t len, const char *src, long linen
 	return 0;
 }
 
+/* Writes the line {"<key>":"<text>"} to out, built in line. @return 0, LING_EPIPE or LING_EIO. */
+static int write_answer(FILE *out, const char *key, const char *text, size_t len, struct ling_buf *line,
+			struct ling_err *err)
+{
+	struct ling_json w;
+
+	ling_buf_reset(line);
+	ling_json_init(&w, line, 0);
+	ling_json_object_begin(&w);
+	ling_json_keyz(&w, key);
+	ling_json_str(&w, text, len);
+	ling_json_object_end(&w);
+	ling_json_release(&w);
+	ling_buf_addc(line, '\n');
+	errno = 0;
+	if (fwrite(line->data, 1, line->len, out) == line->len)
+		return 0;
+	return errno == EPIPE ? ling_err_set(err, LING_EPIPE, "the reader of the results went away")
+			      : ling_err_set(err, LING_EIO, "cannot write the results: %s",
+					     errno ? strerror(errno) : "write error");
+}
+
 int kg_tool_calls_jsonl(struct kg_store *st, const struct kg_toolset *ts, struct ling_input *in, FILE *out,
 			struct kg_calls_counts *counts, struct ling_err *err)
 {
 	struct ling_jsonl r;
-	struct ling_buf result = LING_BUF_INIT;
+	struct ling_buf result = LING_BUF_INIT, answer = LING_BUF_INIT;
 	const char *line;
 	size_t len;
 	int rc;
@@ -470,8 +493,8 @@ int kg_tool_calls_jsonl(struct kg_store *st, const struct kg_toolset *ts, struct
 	while ((rc = ling_jsonl_next(&r, &line, &len, err)) == 1) {
 		struct ling_err cerr;
 		const char *name = NULL;
-		char *args = NULL, *text;
-		json_t *rec = NULL, *answer;
+		char *args = NULL;
+		json_t *rec = NULL;
 
 		ling_err_clear(&cerr);
 		counts->calls++;
@@ -491,23 +514,17 @@ int kg_tool_calls_jsonl(struct kg_store *st, const struct kg_toolset *ts, struct
 			if (cerr.line)
 				ling_buf_addf(&msg, "line %ld: ", cerr.line);
 			ling_buf_adds(&msg, cerr.msg);
-			answer = json_pack("{s:s}", "error", msg.data);
+			/* A message cut at its 512 bytes may end inside a UTF-8 sequence (json_pack aborted the run). */
+			rc = write_answer(out, "error", msg.data, ling_utf8_valid_prefix(msg.data, msg.len), &answer, err);
 			ling_buf_release(&msg);
 		} else {
-			answer = json_pack("{s:s}", "result", result.data);
+			rc = write_answer(out, "result", result.data, result.len, &answer, err);
 		}
-		text = kg_tool_dump_compact(answer);
-		errno = 0;
-		rc = fputs(text, out) < 0 || putc('\n', out) == EOF;
-		free(text);
-		if (rc) {
-			rc = errno == EPIPE ? ling_err_set(err, LING_EPIPE, "the reader of the results went away")
-					    : ling_err_set(err, LING_EIO, "cannot write the results: %s",
-							   errno ? strerror(errno) : "write error");
+		if (rc)
 			goto out;
-		}
 	}
 out:
 	ling_buf_release(&result);
+	ling_buf_release(&answer);
 	return rc < 0 ? rc : 0;
 }

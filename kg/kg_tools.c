@@ -233,57 +233,28 @@ out:
 
 /* ---- caches: id -> display name and id -> N-Triples form, for the calls of one toolset ---- */
 
-void kg_tool_cache_clear(struct id_cache *c)
+void kg_tool_cache_clear(struct ling_idmap *c)
 {
-	size_t i;
+	struct ling_idmap_ent *e;
+	size_t pos = 0;
 
-	for (i = 0; i < c->cap; i++)
-		free(c->slots[i].name);
-	free(c->slots);
-	c->slots = NULL;
-	c->cap = c->n = 0;
-}
-
-static struct name_slot *cache_slot(const struct id_cache *c, kg_id id)
-{
-	size_t i = (size_t)(id * 0x9E3779B97F4A7C15ull) & (c->cap - 1);
-
-	while (c->slots[i].id && c->slots[i].id != id)
-		i = (i + 1) & (c->cap - 1);
-	return &c->slots[i];
+	while ((e = ling_idmap_next(c, &pos)))
+		free((char *)(uintptr_t)e->val);
+	ling_idmap_release(c);
 }
 
 /* The cached string of id, or NULL. */
-static const char *cache_get(const struct id_cache *c, kg_id id)
+static const char *cache_get(const struct ling_idmap *c, kg_id id)
 {
-	const struct name_slot *s;
+	const struct ling_idmap_ent *e = ling_idmap_find(c, id);
 
-	if (!c->cap)
-		return NULL;
-	s = cache_slot(c, id);
-	return s->id ? s->name : NULL;
+	return e ? (const char *)(uintptr_t)e->val : NULL;
 }
 
-/* Caches name (taking it) for id and returns it. */
-static const char *cache_put(struct id_cache *c, kg_id id, char *name)
+/* Caches name (taking it) for id, which is not cached yet, and returns it. */
+static const char *cache_put(struct ling_idmap *c, kg_id id, char *name)
 {
-	struct name_slot *s;
-
-	if (2 * (c->n + 1) > c->cap) {
-		struct name_slot *old = c->slots;
-		size_t i, oldcap = c->cap;
-
-		c->cap = c->cap ? 2 * c->cap : 1024;
-		c->slots = xcalloc(c->cap, sizeof(*c->slots));
-		for (i = 0; i < oldcap; i++)
-			if (old[i].id)
-				*cache_slot(c, old[i].id) = old[i];
-		free(old);
-	}
-	s = cache_slot(c, id);
-	s->id = id;
-	s->name = name;
-	c->n++;
+	ling_idmap_insert(c, id, (uintptr_t)name, NULL);
 	return name;
 }
 
@@ -295,7 +266,7 @@ static const char *cache_put(struct id_cache *c, kg_id id, char *name)
 int kg_tool_display_name(struct kg_store *st, const struct kg_toolset *ts, kg_id id, const char **name,
 			struct ling_err *err)
 {
-	struct id_cache *c = &ts->priv->names;
+	struct ling_idmap *c = &ts->priv->names;
 	struct ling_buf b = LING_BUF_INIT;
 	int rc;
 
@@ -316,7 +287,7 @@ int kg_tool_display_name(struct kg_store *st, const struct kg_toolset *ts, kg_id
 int kg_tool_term_nt(struct kg_store *st, const struct kg_toolset *ts, kg_id id, const char **nt,
 		   struct ling_err *err)
 {
-	struct id_cache *c = &ts->priv->terms;
+	struct ling_idmap *c = &ts->priv->terms;
 	struct ling_buf b = LING_BUF_INIT;
 	int rc;
 
@@ -704,6 +675,8 @@ int kg_toolset_build(struct kg_store *st, const struct kg_toolset_opts *opts, st
 	ts->ntools = 2 * nrels + COUNT(logic);
 	ts->tools = xcalloc(ts->ntools, sizeof(*ts->tools));
 	ts->priv = xcalloc(1, sizeof(*ts->priv));
+	ling_idmap_init(&ts->priv->names, NULL);
+	ling_idmap_init(&ts->priv->terms, NULL);
 	for (i = 0; i < nrels; i++) {
 		rel_tool(&rels[i], 0, &ts->tools[2 * i]);
 		rel_tool(&rels[i], 1, &ts->tools[2 * i + 1]);

@@ -8,6 +8,7 @@
 #define KG_TOOLS_INTERNAL_H
 
 #include "kg.h"
+#include "../common/ling_idmap.h"
 
 #include <jansson.h>
 #include <string.h>
@@ -53,24 +54,15 @@ struct id_vec {
 /* The name cache is emptied when it holds this many names, so memory stays bounded. */
 #define NAME_CACHE_MAX (1u << 20)
 
-struct name_slot {
-	kg_id id; /* 0: empty */
-	char *name;
-};
-
-struct id_cache {
-	struct name_slot *slots;
-	size_t cap, n;
-};
-
+/* The caches map a term id to a string they own, stored as (uintptr_t)char * in the value. */
 struct kg_tools_private {
-	struct id_cache names; /* display names */
-	struct id_cache terms; /* N-Triples forms, of the objects of literal relations */
+	struct ling_idmap names; /* display names */
+	struct ling_idmap terms; /* N-Triples forms, of the objects of literal relations */
 	size_t *order;         /* tool indexes sorted by name, for kg_toolset_find */
 };
 
 /* Empties a cache. */
-void kg_tool_cache_clear(struct id_cache *c);
+void kg_tool_cache_clear(struct ling_idmap *c);
 /* The display name (label, else N-Triples form) and the N-Triples form of a term, cached per toolset. */
 int kg_tool_display_name(struct kg_store *st, const struct kg_toolset *ts, kg_id id, const char **name, struct ling_err *err);
 int kg_tool_term_nt(struct kg_store *st, const struct kg_toolset *ts, kg_id id, const char **nt, struct ling_err *err);

@@ -12,6 +12,8 @@
  */
 #include "synth_internal.h"
 
+#include "../common/ling_idmap.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,60 +21,14 @@
 
 #include "../common/banned.h"
 
-/* ---- an id -> entity number map ---- */
-
-struct id_map {
-	kg_id *key; /* 0: empty (kg_id 0 is never a term) */
-	uint32_t *val;
-	size_t cap, n;
-};
-
-static size_t id_slot(const struct id_map *m, kg_id id)
-{
-	size_t i = (size_t)(id * 0x9E3779B97F4A7C15ull) & (m->cap - 1);
-
-	while (m->key[i] && m->key[i] != id)
-		i = (i + 1) & (m->cap - 1);
-	return i;
-}
-
-/* The number of id, or next when id is new (*added set). */
-static uint32_t id_map_get(struct id_map *m, kg_id id, uint32_t next, int *added)
-{
-	size_t i;
-
-	if (2 * (m->n + 1) > m->cap) {
-		kg_id *ok = m->key;
-		uint32_t *ov = m->val;
-		size_t j, oc = m->cap;
-
-		m->cap = m->cap ? 2 * m->cap : 4096;
-		m->key = xcalloc(m->cap, sizeof(*m->key));
-		m->val = xmalloc(m->cap * sizeof(*m->val));
-		for (j = 0; j < oc; j++)
-			if (ok[j]) {
-				i = id_slot(m, ok[j]);
-				m->key[i] = ok[j];
-				m->val[i] = ov[j];
-			}
-		free(ok);
-		free(ov);
-	}
-	i = id_slot(m, id);
-	*added = !m->key[i];
-	if (*added) {
-		m->key[i] = id;
-		m->val[i] = next;
-		m->n++;
-	}
-	return m->val[i];
-}
+/* kg ids -> entity numbers (kg_id 0 is never a term, so key 0 can mark empty slots). */
+static const struct ling_idmap_opts id_map_opts = { LING_IDMAP_HASH_LOW, 0, 4096, 1, 2 };
 
 /* ---- loading ---- */
 
 struct load_ctx {
-	struct id_map map;                     /* entities */
-	struct id_map vmap[KG_VALUE_TEXT + 1]; /* the objects of literal relations, per type */
+	struct ling_idmap map;                     /* entities */
+	struct ling_idmap vmap[KG_VALUE_TEXT + 1]; /* the objects of literal relations, per type */
 	kg_id *ids;        /* entity number -> id */
 	unsigned char *type; /* entity number -> KG_VALUE_ENTITY, or the type of a value */
 	size_t ids_cap, type_cap;
@@ -86,7 +42,7 @@ struct load_ctx {
 static uint32_t entity_of(struct load_ctx *c, kg_id id, enum kg_value_type type)
 {
 	int added;
-	uint32_t e = id_map_get(type ? &c->vmap[type] : &c->map, id, c->nent, &added);
+	uint32_t e = (uint32_t)ling_idmap_insert(type ? &c->vmap[type] : &c->map, id, c->nent, &added)->val;
 
 	if (added) {
 		c->ids = xgrow(c->ids, &c->ids_cap, e + 1, sizeof(*c->ids));
@@ -155,6 +111,9 @@ int synth_graph_load(struct synth_graph *g, struct kg_store *st, const struct kg
 	int rc = 0;
 
 	memset(&c, 0, sizeof(c));
+	ling_idmap_init(&c.map, &id_map_opts);
+	for (i = 0; i <= KG_VALUE_TEXT; i++)
+		ling_idmap_init(&c.vmap[i], &id_map_opts);
 	memset(&raw, 0, sizeof(raw));
 	memset(g, 0, sizeof(*g));
 	for (i = 0; i < ts->ntools; i++) {
@@ -222,12 +181,9 @@ fail:
 	free(c.ids);
 	free(c.type);
 	free(drop);
-	free(c.map.key);
-	free(c.map.val);
-	for (i = 0; i <= KG_VALUE_TEXT; i++) {
-		free(c.vmap[i].key);
-		free(c.vmap[i].val);
-	}
+	ling_idmap_release(&c.map);
+	for (i = 0; i <= KG_VALUE_TEXT; i++)
+		ling_idmap_release(&c.vmap[i]);
 	ling_buf_release(&b);
 	return rc;
 }
@@ -655,7 +611,7 @@ static int build_search(struct synth_graph *g, struct kg_store *st, struct ling_
 		ling_buf_adds(&args, "{\"name\":");
 		ling_buf_reset(&tmp);
 		synth_ascii_lower(synth_name(g, k), g->name_len[k], &tmp);
-		synth_json_str(&args, tmp.data, tmp.len);
+		ling_json_add_str(&args, tmp.data, tmp.len, 0);
 		ling_buf_addc(&args, '}');
 		ling_err_clear(&cerr);
 		rc = kg_tool_call(st, g->ts, tool, args.data, &got, &cerr);
@@ -745,7 +701,7 @@ void synth_names_json(const struct synth_graph *g, const uint32_t *names, size_t
 	for (i = 0; i < n; i++) {
 		if (i)
 			ling_buf_addc(out, ',');
-		synth_json_str(out, synth_name(g, names[i]), g->name_len[names[i]]);
+		ling_json_add_str(out, synth_name(g, names[i]), g->name_len[names[i]], 0);
 	}
 	ling_buf_addc(out, ']');
 }

@@ -3,7 +3,7 @@
  * sees). Not a public API.
  *
  * Data flows one way, one step per file; a file calls only the files above it:
- *  - synth_set.c, synth_json.c: sets of numbers; JSON strings, a small reader
+ *  - synth_set.c, synth_json.c: sets of numbers; a small JSON reader
  *    for tool arguments, and JSON Schema validation of them;
  *  - synth_graph.c: the in-memory snapshot of the relations that have tools;
  *  - synth_query.c: the 14 patterns as query trees, instantiated around
@@ -27,6 +27,7 @@
 #include "synth.h"
 #include "synth_text_internal.h"
 #include "../kg/kg.h"
+#include "../common/ling_json.h"
 #include "../common/ling_mem.h"
 
 #include <stddef.h>
@@ -71,12 +72,7 @@ int synth_u32_equal(const struct synth_u32 *a, const struct synth_u32 *b);
 
 /* ---- JSON (synth_json.c) ---- */
 
-/* Appends s as a JSON string, escaped as jansson escapes it (", \, \b \f \n \r \t, other controls \u00XX). */
-void synth_json_str(struct ling_buf *b, const char *s, size_t n);
-static inline void synth_json_strz(struct ling_buf *b, const char *s)
-{
-	synth_json_str(b, s, strlen(s));
-}
+/* Strings are written with ling_json_add_str(b, s, n, 0) (common/ling_json.h): escaped as jansson escapes them. */
 
 enum synth_jtype { SYNTH_J_NULL, SYNTH_J_FALSE, SYNTH_J_TRUE, SYNTH_J_INT, SYNTH_J_REAL, SYNTH_J_STR, SYNTH_J_ARR, SYNTH_J_OBJ };
 

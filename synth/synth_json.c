@@ -1,8 +1,9 @@
 /*
  * synth_json: the JSON of the hot path without jansson. Samples are written
- * by appending escaped strings to a buffer; tool arguments are read back by
- * a small strict reader for verification and checked against the tool's
- * schema, compiled once (with jansson) into a struct synth_schema.
+ * by appending strings escaped by ling_json_add_str (common/ling_json.h) to
+ * a buffer; tool arguments are read back here by a small strict reader for
+ * verification and checked against the tool's schema, compiled once (with
+ * jansson) into a struct synth_schema.
  */
 #include "synth_internal.h"
 
@@ -15,44 +16,6 @@
 
 #include "../common/banned.h"
 
-
-/* ---- writing ---- */
-
-void synth_json_str(struct ling_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i, run = 0;
-
-	ling_buf_reserve(b, n + 2);
-	b->data[b->len++] = '"';
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[7];
-		size_t elen = 2;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		ling_buf_add(b, s + run, i - run);
-		run = i + 1;
-		esc[0] = '\\';
-		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			/* jansson writes the other controls as \u00XX with capital hex digits */
-			esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[c >> 4], esc[5] = hex[c & 15];
-			elen = 6;
-		}
-		ling_buf_add(b, esc, elen);
-	}
-	ling_buf_add(b, s + run, n - run);
-	ling_buf_addc(b, '"');
-}
 
 /* ---- reading ---- */
 

@@ -125,7 +125,7 @@ static int plan_anchor(struct planner *p, struct synth_query *q, int i)
 		if (g->tool_search == SYNTH_NONE)
 			return REJ(TOOLS);
 		ling_buf_adds(t, "{\"name\":");
-		synth_json_str(t, ws->asked.data, ws->asked.len);
+		ling_json_add_str(t, ws->asked.data, ws->asked.len, 0);
 		ling_buf_addc(t, '}');
 		set_result(p, pend_call(p, g->tool_search, args, 1), val);
 		avail[i] = 1;
@@ -161,10 +161,10 @@ static int plan_hop(struct planner *p, struct synth_query *q, int i)
 		if (vt != KG_VALUE_ENTITY && !kg_value_is_canonical(vt, synth_name(g, nm), g->name_len[nm]))
 			return REJ(UNNAMED);
 		ling_buf_addc(t, '{');
-		synth_json_strz(t, param);
+		ling_json_add_strz(t, param, 0);
 		ling_buf_addc(t, ':');
 		if (vt == KG_VALUE_ENTITY || vt == KG_VALUE_DATE || vt == KG_VALUE_TEXT)
-			synth_json_str(t, synth_name(g, nm), g->name_len[nm]);
+			ling_json_add_str(t, synth_name(g, nm), g->name_len[nm], 0);
 		else
 			ling_buf_add(t, synth_name(g, nm), g->name_len[nm]); /* a JSON number */
 		ling_buf_addc(t, '}');

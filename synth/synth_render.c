@@ -15,7 +15,7 @@
 
 static void text_str(struct ling_buf *b, const struct synth_sample *s, uint32_t off, uint32_t len)
 {
-	synth_json_str(b, s->text.data + off, len);
+	ling_json_add_str(b, s->text.data + off, len, 0);
 }
 
 static void evidence_json(const struct synth_gen *gen, const struct synth_sample *s, struct ling_buf *b)
@@ -29,11 +29,11 @@ static void evidence_json(const struct synth_gen *gen, const struct synth_sample
 		if (i)
 			ling_buf_addc(b, ',');
 		ling_buf_addc(b, '[');
-		synth_json_strz(b, synth_iri(g, t[3 * i]));
+		ling_json_add_strz(b, synth_iri(g, t[3 * i]), 0);
 		ling_buf_addc(b, ',');
-		synth_json_strz(b, g->rel[t[3 * i + 1]].iri);
+		ling_json_add_strz(b, g->rel[t[3 * i + 1]].iri, 0);
 		ling_buf_addc(b, ',');
-		synth_json_strz(b, synth_iri(g, t[3 * i + 2]));
+		ling_json_add_strz(b, synth_iri(g, t[3 * i + 2]), 0);
 		ling_buf_addc(b, ']');
 	}
 	ling_buf_addc(b, ']');
@@ -72,7 +72,7 @@ static void calls_openai(const struct synth_gen *gen, const struct synth_sample 
 		ling_buf_adds(b, "{\"id\":");
 		call_id(b, j);
 		ling_buf_adds(b, ",\"type\":\"function\",\"function\":{\"name\":");
-		synth_json_strz(b, tool_name(gen, c->tool));
+		ling_json_add_strz(b, tool_name(gen, c->tool), 0);
 		ling_buf_adds(b, ",\"arguments\":");
 		text_str(b, s, c->args, c->args_len);
 		ling_buf_adds(b, "}}");
@@ -84,7 +84,7 @@ static void calls_openai(const struct synth_gen *gen, const struct synth_sample 
 		ling_buf_adds(b, ",{\"role\":\"tool\",\"tool_call_id\":");
 		call_id(b, j);
 		ling_buf_adds(b, ",\"name\":");
-		synth_json_strz(b, tool_name(gen, c->tool));
+		ling_json_add_strz(b, tool_name(gen, c->tool), 0);
 		ling_buf_adds(b, ",\"content\":");
 		text_str(b, s, c->res, c->res_len);
 		ling_buf_addc(b, '}');
@@ -108,25 +108,25 @@ static void calls_hermes(const struct synth_gen *gen, const struct synth_sample 
 		if (j > m->call)
 			ling_buf_addc(tmp, '\n');
 		ling_buf_adds(tmp, "<tool_call>\n{\"name\": ");
-		synth_json_strz(tmp, tool_name(gen, c->tool));
+		ling_json_add_strz(tmp, tool_name(gen, c->tool), 0);
 		ling_buf_adds(tmp, ", \"arguments\": ");
 		ling_buf_add(tmp, s->text.data + c->args, c->args_len);
 		ling_buf_adds(tmp, "}\n</tool_call>");
 	}
 	ling_buf_adds(b, "{\"role\":\"assistant\",\"content\":");
-	synth_json_str(b, tmp->data, tmp->len);
+	ling_json_add_str(b, tmp->data, tmp->len, 0);
 	ling_buf_addc(b, '}');
 	for (j = m->call; j < m->call + m->ncalls; j++) {
 		const struct synth_call *c = &s->call[j];
 
 		ling_buf_reset(tmp);
 		ling_buf_adds(tmp, "<tool_response>\n{\"name\": ");
-		synth_json_strz(tmp, tool_name(gen, c->tool));
+		ling_json_add_strz(tmp, tool_name(gen, c->tool), 0);
 		ling_buf_adds(tmp, ", \"content\": ");
 		ling_buf_add(tmp, s->text.data + c->res, c->res_len);
 		ling_buf_adds(tmp, "}\n</tool_response>");
 		ling_buf_adds(b, ",{\"role\":\"tool\",\"content\":");
-		synth_json_str(b, tmp->data, tmp->len);
+		ling_json_add_str(b, tmp->data, tmp->len, 0);
 		ling_buf_addc(b, '}');
 	}
 }
@@ -140,13 +140,13 @@ static void render_chat(const struct synth_gen *gen, const struct synth_sample *
 	char num[64];
 
 	ling_buf_adds(b, "{\"id\":");
-	synth_json_strz(b, id);
+	ling_json_add_strz(b, id, 0);
 	ling_buf_adds(b, s->instruction ? ",\"kind\":\"instruction\"" : ",\"kind\":\"tool_use\"");
 	ling_buf_adds(b, ",\"category\":");
-	synth_json_strz(b, synth_category_name(s->cat));
+	ling_json_add_strz(b, synth_category_name(s->cat), 0);
 	ling_buf_adds(b, ",\"pattern\":");
 	if (s->pattern)
-		synth_json_strz(b, s->pattern);
+		ling_json_add_strz(b, s->pattern, 0);
 	else
 		ling_buf_adds(b, "null");
 	ling_buf_adds(b, ",\"tools\":");
@@ -179,9 +179,9 @@ static void render_chat(const struct synth_gen *gen, const struct synth_sample *
 	snprintf(num, sizeof(num), ",\"meta\":{\"seed\":%" PRIu64 ",\"index\":%" PRIu64, gen->seed, s->index);
 	ling_buf_adds(b, num);
 	ling_buf_adds(b, ",\"store\":");
-	synth_json_strz(b, gen->uuid);
+	ling_json_add_strz(b, gen->uuid, 0);
 	ling_buf_adds(b, ",\"lang\":");
-	synth_json_strz(b, gen->lang);
+	ling_json_add_strz(b, gen->lang, 0);
 	ling_buf_adds(b, ",\"evidence\":");
 	evidence_json(gen, s, b);
 	if (s->instruction) {
@@ -192,7 +192,7 @@ static void render_chat(const struct synth_gen *gen, const struct synth_sample *
 			if (i)
 				ling_buf_addc(b, ',');
 			ling_buf_adds(b, "{\"name\":");
-			synth_json_strz(b, tool_name(gen, c->tool));
+			ling_json_add_strz(b, tool_name(gen, c->tool), 0);
 			ling_buf_adds(b, ",\"arguments\":");
 			text_str(b, s, c->args, c->args_len);
 			ling_buf_adds(b, ",\"result\":");
@@ -220,9 +220,9 @@ static void render_bfcl(const struct synth_gen *gen, const struct synth_sample *
 	uint32_t j;
 
 	ling_buf_adds(b, "{\"id\":");
-	synth_json_strz(b, id);
+	ling_json_add_strz(b, id, 0);
 	ling_buf_adds(b, ",\"category\":");
-	synth_json_strz(b, synth_category_name(s->cat));
+	ling_json_add_strz(b, synth_category_name(s->cat), 0);
 	ling_buf_adds(b, ",\"question\":[");
 	for (i = 0; i < s->nmsg; i++) {
 		const struct synth_msg *m = &s->msg[i];
@@ -244,9 +244,9 @@ static void render_bfcl(const struct synth_gen *gen, const struct synth_sample *
 		if (i)
 			ling_buf_addc(b, ',');
 		ling_buf_adds(b, "{\"name\":");
-		synth_json_strz(b, t->name);
+		ling_json_add_strz(b, t->name, 0);
 		ling_buf_adds(b, ",\"description\":");
-		synth_json_strz(b, t->description);
+		ling_json_add_strz(b, t->description, 0);
 		ling_buf_adds(b, ",\"parameters\":");
 		ling_buf_adds(b, t->parameters);
 		ling_buf_addc(b, '}');
@@ -254,7 +254,7 @@ static void render_bfcl(const struct synth_gen *gen, const struct synth_sample *
 	ling_buf_adds(b, "]}");
 
 	ling_buf_adds(aux, "{\"id\":");
-	synth_json_strz(aux, id);
+	ling_json_add_strz(aux, id, 0);
 	ling_buf_adds(aux, ",\"ground_truth\":[");
 	for (j = first ? first->call : 0; first && j < first->call + first->ncalls; j++) {
 		const struct synth_call *c = &s->call[j];
@@ -264,7 +264,7 @@ static void render_bfcl(const struct synth_gen *gen, const struct synth_sample *
 		if (j > first->call)
 			ling_buf_addc(aux, ',');
 		ling_buf_addc(aux, '{');
-		synth_json_strz(aux, t->name);
+		ling_json_add_strz(aux, t->name, 0);
 		ling_buf_addc(aux, ':');
 		/* the first turn calls relation tools: {"param":"name"} becomes {"param":["name"]} */
 		colon = memchr(v, ':', c->args_len);

@@ -10,6 +10,7 @@
 #include "synth_text_render_internal.h"
 
 #include "../common/ling_input.h"
+#include "../common/ling_json.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -31,14 +32,14 @@ struct tfile {
 /* The offset of the JSON text of string s (as a key when key is set) at or after from, or -1. */
 static long find_json_string(const struct tfile *f, const char *s, long from)
 {
-	json_t *v = json_string(s);
-	char *enc = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+	struct ling_buf enc = LING_BUF_INIT;
 	const char *hit = NULL;
 
-	if (enc && from >= 0 && (size_t)from <= f->raw.len)
-		hit = memmem(f->raw.data + from, f->raw.len - (size_t)from, enc, strlen(enc));
-	free(enc);
-	json_decref(v);
+	/* s came out of jansson, so it is valid UTF-8 without NUL: written as json_dumps writes it. */
+	ling_json_add_strz(&enc, s, 0);
+	if (from >= 0 && (size_t)from <= f->raw.len)
+		hit = memmem(f->raw.data + from, f->raw.len - (size_t)from, enc.data, enc.len);
+	ling_buf_release(&enc);
 	return hit ? (long)(hit - f->raw.data) : -1;
 }
 

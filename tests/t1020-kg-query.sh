@@ -139,6 +139,15 @@ test_expect_success 'unknown entity is an error; bad usage exits 2' '
 	test_must_fail_with 1 kg-query --store no-such-store --dump
 '
 
+test_expect_success 'a variable name that is not UTF-8 (a JSON key of every row) is a usage error' '
+	test_must_fail_with 2 kg-query --store kg "$(printf "?\\377x ?p ?o")" >out 2>err &&
+	grep -F "a variable name is not valid UTF-8" err &&
+	test_cmp /dev/null out &&
+	kg-query --store kg "?$(printf "\\303\\251") <http://ex.org/born_in> <http://ex.org/south_shields>" >out &&
+	printf "{\"\\303\\251\":\"<http://ex.org/scott>\"}\\n" >expect &&
+	test_cmp expect out
+'
+
 test_expect_success '--dump writes N-Quads that load back to the same store' '
 	kg-query --store kg --dump >dump.nq &&
 	kg-load --store kg2 dump.nq &&

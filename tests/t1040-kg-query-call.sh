@@ -167,6 +167,19 @@ test_expect_success '--calls: one answer per line, errors inline, string or obje
 	test_cmp out out2
 '
 
+test_expect_success '--calls: an error message cut at its length limit inside a UTF-8 sequence stays valid JSON' '
+	long=$(printf "%0300d" 0 | sed "s/0/é/g") &&
+	printf "{\"name\":\"get_film_director\",\"arguments\":{\"film\":\"%s\"}}\n" "$long" "x$long" >long.jsonl &&
+	kg-query --store mq --calls long.jsonl >out 2>err &&
+	echo "kg-query: 2 calls, 2 failed" >expect &&
+	test_cmp expect err &&
+	test $(wc -l <out) = 2 &&
+	grep -c "^{\"error\":\"get_film_director: no entity is named \\\\\"x*\\(é\\)*\"}\$" out >count &&
+	echo 2 >expect &&
+	test_cmp expect count &&
+	iconv -f UTF-8 -t UTF-8 out >/dev/null
+'
+
 test_expect_success '--calls: a missing file is exit 1' '
 	test_must_fail_with 1 kg-query --store mq --calls nothere.jsonl 2>err &&
 	grep -F "nothere.jsonl" err
