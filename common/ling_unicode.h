@@ -9,9 +9,8 @@
  * web text is ASCII). Non-ASCII text that ICU's quick check finds already
  * normalised is copied as it came.
  *
- * Replaces three copies; the form each one uses:
- *   kg/kg_term_canon.c   kg_canon_nfc   LING_UNICODE_NFC, what "a term"
- *                        kg_canon_fold  LING_UNICODE_NFC_CASEFOLD, "a label"
+ * The one place the suite calls ICU's normalizer; the forms its callers use:
+ *   kg/kg_term_canon.c   kg_canon_fold  LING_UNICODE_NFC_CASEFOLD, "a label"
  *   dedup/dedup_minhash.c dedup_normalize_exact
  *                        LING_UNICODE_NFKC_CASEFOLD with
  *                        LING_UNICODE_COLLAPSE_SPACE, "the text"
