@@ -33,7 +33,7 @@ eval	eval.h
 '
 
 # Headers of common/ for mains only (rule d).
-CLI_HEADERS='ling_cli.h ling_stdio.h'
+CLI_HEADERS='ling_cli.h ling_main.h ling_stdio.h'
 
 # Stages whose libraries may still include a CLI header (none: keep it so).
 CLI_PENDING=''
