@@ -1,6 +1,7 @@
 /* ling_main: the main-side helpers (ling_main.h). */
 #include "ling_main.h"
 
+#include "ling_cli.h"
 #include "ling_num.h"
 #include "ling_stdio.h"
 
@@ -13,7 +14,8 @@ int ling_usage_error(const char *tool, const char *synopsis, const char *msg)
 {
 	if (msg)
 		fprintf(stderr, "%s: %s\n", tool, msg);
-	fprintf(stderr, "usage: %s (see --help)\n", synopsis);
+	if (synopsis)
+		fprintf(stderr, "usage: %s (see --help)\n", synopsis);
 	return 2;
 }
 
@@ -23,6 +25,19 @@ int ling_print_help(const char *tool, const char *text)
 
 	ling_err_clear(&err);
 	if (ling_stdout_write(text, strlen(text), &err) || ling_stdout_finish(&err)) {
+		ling_err_print(tool, &err);
+		return 1;
+	}
+	return 0;
+}
+
+int ling_print_version_checked(const char *tool)
+{
+	struct ling_err err;
+
+	ling_err_clear(&err);
+	ling_print_version(tool);
+	if (ling_stdout_finish(&err)) {
 		ling_err_print(tool, &err);
 		return 1;
 	}

@@ -16,7 +16,9 @@
 
 /*
  * Prints "tool: msg" (when msg is not NULL) and "usage: SYNOPSIS (see
- * --help)" on stderr. @return 2, the exit status of a usage error.
+ * --help)" (when synopsis is not NULL: a bad option value of kg-parse and
+ * kg-stat says only what is wrong) on stderr.
+ * @return 2, the exit status of a usage error.
  */
 int ling_usage_error(const char *tool, const char *synopsis, const char *msg);
 
@@ -25,6 +27,12 @@ int ling_usage_error(const char *tool, const char *synopsis, const char *msg);
  * ling_stdout_finish. @return 0, or 1 after reporting a failed write.
  */
 int ling_print_help(const char *tool, const char *text);
+
+/*
+ * Writes the --version line ("tool (ling) VERSION") as ling_print_help writes
+ * the help. @return 0, or 1 after reporting a failed write.
+ */
+int ling_print_version_checked(const char *tool);
 
 /* Whether one of the nfiles input names is "-", stdin (for ling_stdio_require). */
 int ling_reads_stdin(const char *const *files, size_t nfiles);

@@ -2,6 +2,7 @@
 #include "kg.h"
 
 #include "../common/ling_cli.h"
+#include "../common/ling_main.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_num.h"
 #include "../common/ling_stdio.h"
@@ -47,8 +48,8 @@ struct load_run {
 	struct kg_load_counts counts;
 	struct ling_progress progress;
 	struct ling_input *in;
-	long long max_errors, errors, batch;
-	int stopped;
+	struct ling_errors errors;
+	long long batch;
 	int apply_failed;
 	struct ling_err apply_err;
 };
@@ -93,9 +94,7 @@ static int on_error(void *ctx, const struct ling_err *err)
 {
 	struct load_run *run = ctx;
 
-	ling_err_print("kg-load", err);
-	run->stopped = ++run->errors > run->max_errors;
-	return run->stopped;
+	return ling_errors_report(&run->errors, err);
 }
 
 static int load_file(struct load_run *run, const char *path, const struct kg_parse_opts *popts,
@@ -133,22 +132,99 @@ out:
 
 static int usage_error(const char *msg)
 {
-	if (msg)
-		fprintf(stderr, "kg-load: %s\n", msg);
-	fprintf(stderr, "usage: kg-load [options] --store DIR [FILE...] (see --help)\n");
-	return 2;
+	return ling_usage_error("kg-load", "kg-load [options] --store DIR [FILE...]", msg);
 }
 
-/* The end of a run that printed text (--help, --version): success only once it is out. */
-static int finish_stdout(struct ling_err *err)
+/* The command line. */
+struct load_cli {
+	struct kg_parse_opts opts;
+	struct kg_term graph;
+	const char *store_dir, *stdin_key;
+	const char **files;
+	int nfiles;
+	unsigned flags;
+	int quiet;
+	int done; /* --help or --version printed: exit with what parse_args returned */
+};
+
+/* Parses one option c with argument arg into cli and run. @return 0, or the exit status after a usage error. */
+static int parse_option(struct load_cli *cli, struct load_run *run, int c, const char *arg)
 {
-	if (!ling_stdout_finish(err))
-		return 0;
-	ling_err_print("kg-load", err);
-	return 1;
+	switch (c) {
+	case 's': cli->store_dir = arg; break;
+	case 'f':
+		if ((cli->opts.format = kg_format_from_name(arg)) == KG_FORMAT_AUTO)
+			return usage_error("unknown --format (ntriples, nquads, turtle, rdfxml, tsv)");
+		break;
+	case 'b': cli->opts.base = arg; break;
+	case 'g':
+		cli->graph.type = KG_TERM_IRI;
+		cli->graph.value = arg;
+		cli->graph.len = strlen(arg);
+		break;
+	case 'D': cli->flags |= KG_LOADER_DELETE; break;
+	case 'e':
+		if (ling_errors_parse_max(&run->errors, arg))
+			return usage_error("--max-errors needs a number >= 0");
+		break;
+	case 'd':
+		if (strlen(arg) != 1)
+			return usage_error("--delimiter takes one character");
+		cli->opts.delimiter = arg[0];
+		break;
+	case 'P': cli->opts.tsv_prefix = arg; break;
+	case 'L': cli->opts.tsv_labels = 1; break;
+	case 'B':
+		if (ling_parse_long(arg, 1, 1LL << 40, &run->batch))
+			return usage_error("--batch needs a number > 0");
+		break;
+	case 'K': cli->stdin_key = arg; break;
+	case 'q': cli->quiet = 1; break;
+	case 'h': cli->done = 1; return ling_print_help("kg-load", usage_text);
+	case 'V': cli->done = 1; return ling_print_version_checked("kg-load");
+	default: return usage_error(NULL); /* getopt said what is wrong */
+	}
+	return 0;
 }
 
-int main(int argc, char **argv)
+/*
+ * Usage errors of the inputs and --graph, before the store is touched.
+ * @return 0, or the exit status after saying what is wrong.
+ */
+static int check_inputs(const struct load_cli *cli, int closed)
+{
+	struct ling_err err;
+	int i, rc;
+
+	ling_err_clear(&err);
+	for (i = 0; i < cli->nfiles; i++) {
+		struct kg_parse_opts o = cli->opts;
+		struct ling_buf base = LING_BUF_INIT;
+
+		if (!strcmp(cli->files[i], "-") && ling_stdio_require(closed, LING_STDIN_CLOSED, &err)) {
+			ling_err_print("kg-load", &err);
+			return 2;
+		}
+		rc = kg_parse_opts_for_path(&o, cli->files[i], &base, &err);
+		ling_buf_release(&base);
+		if (rc) {
+			ling_err_print("kg-load", &err);
+			return 2;
+		}
+	}
+	if (cli->graph.type == KG_TERM_IRI && !kg_iri_is_absolute(cli->graph.value, cli->graph.len))
+		return usage_error("--graph needs an absolute IRI, such as http://example.org/graph");
+	if (cli->graph.type == KG_TERM_IRI && strpbrk(cli->graph.value, " <>\"{}|^`\\"))
+		return usage_error("--graph: characters not allowed in an IRI");
+	return 0;
+}
+
+/*
+ * Parses the command line into cli and run, up to the first error or
+ * --help/--version (cli->done), and checks the inputs.
+ * @return 0, or the exit status.
+ */
+static int parse_args(struct load_cli *cli, struct load_run *run, int argc, char **argv, int closed)
 {
 	static const struct option options[] = {
 		{ "store", required_argument, NULL, 's' },     { "format", required_argument, NULL, 'f' },
@@ -160,90 +236,52 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },            { "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct load_run run;
-	struct kg_parse_opts opts;
-	struct kg_term graph;
-	struct ling_err err;
-	const char *store_dir = NULL, *stdin_key = "stdin";
-	const char *stdin_only[] = { "-" };
-	const char **files;
-	unsigned flags = 0;
-	int nfiles, quiet = 0, c, i, rc = 0, closed = ling_stdio_init();
+	static const char *stdin_only[] = { "-" };
+	int c, rc;
 
-	memset(&run, 0, sizeof(run));
-	memset(&opts, 0, sizeof(opts));
-	memset(&graph, 0, sizeof(graph));
-	ling_err_clear(&err);
-	while ((c = getopt_long(argc, argv, "s:f:b:g:e:d:qhV", options, NULL)) != -1) {
-		switch (c) {
-		case 's': store_dir = optarg; break;
-		case 'f':
-			if ((opts.format = kg_format_from_name(optarg)) == KG_FORMAT_AUTO)
-				return usage_error("unknown --format (ntriples, nquads, turtle, rdfxml, tsv)");
-			break;
-		case 'b': opts.base = optarg; break;
-		case 'g':
-			graph.type = KG_TERM_IRI;
-			graph.value = optarg;
-			graph.len = strlen(optarg);
-			break;
-		case 'D': flags |= KG_LOADER_DELETE; break;
-		case 'e':
-			if (ling_parse_long(optarg, 0, 1LL << 62, &run.max_errors))
-				return usage_error("--max-errors needs a number >= 0");
-			break;
-		case 'd':
-			if (strlen(optarg) != 1)
-				return usage_error("--delimiter takes one character");
-			opts.delimiter = optarg[0];
-			break;
-		case 'P': opts.tsv_prefix = optarg; break;
-		case 'L': opts.tsv_labels = 1; break;
-		case 'B':
-			if (ling_parse_long(optarg, 1, 1LL << 40, &run.batch))
-				return usage_error("--batch needs a number > 0");
-			break;
-		case 'K': stdin_key = optarg; break;
-		case 'q': quiet = 1; break;
-		case 'h': fputs(usage_text, stdout); return finish_stdout(&err);
-		case 'V': ling_print_version("kg-load"); return finish_stdout(&err);
-		default: return usage_error(NULL); /* getopt said what is wrong */
-		}
-	}
-	if (!store_dir)
+	while ((c = getopt_long(argc, argv, "s:f:b:g:e:d:qhV", options, NULL)) != -1)
+		if ((rc = parse_option(cli, run, c, optarg)) || cli->done)
+			return rc;
+	if (!cli->store_dir)
 		return usage_error("--store DIR is required");
-	files = optind < argc ? (const char **)argv + optind : stdin_only;
-	nfiles = optind < argc ? argc - optind : 1;
-	/* Usage errors before the store is touched. */
-	for (i = 0; i < nfiles; i++) {
-		if (!strcmp(files[i], "-") && ling_stdio_require(closed, LING_STDIN_CLOSED, &err)) {
-			ling_err_print("kg-load", &err);
-			return 2;
-		}
-		struct kg_parse_opts o = opts;
-		struct ling_buf base = LING_BUF_INIT;
+	cli->files = optind < argc ? (const char **)argv + optind : stdin_only;
+	cli->nfiles = optind < argc ? argc - optind : 1;
+	return check_inputs(cli, closed);
+}
 
-		rc = kg_parse_opts_for_path(&o, files[i], &base, &err);
-		ling_buf_release(&base);
-		if (rc) {
-			ling_err_print("kg-load", &err);
-			return 2;
-		}
-	}
-	if (graph.type == KG_TERM_IRI && !kg_iri_is_absolute(graph.value, graph.len))
-		return usage_error("--graph needs an absolute IRI, such as http://example.org/graph");
-	if (graph.type == KG_TERM_IRI && strpbrk(graph.value, " <>\"{}|^`\\"))
-		return usage_error("--graph: characters not allowed in an IRI");
-	ling_progress_init(&run.progress);
-	rc = kg_store_open(&run.store, store_dir, KG_STORE_CREATE, &err);
-	for (i = 0; i < nfiles && !rc; i++)
-		rc = load_file(&run, files[i], &opts, &graph, flags, stdin_key, &err);
-	if (rc && !run.stopped)
+/* Opens the store and loads the inputs of cli into it, each one transaction. @return 0 or a ling_errc. */
+static int load_all(const struct load_cli *cli, struct load_run *run, struct ling_err *err)
+{
+	int i, rc;
+
+	ling_progress_init(&run->progress);
+	rc = kg_store_open(&run->store, cli->store_dir, KG_STORE_CREATE, err);
+	for (i = 0; i < cli->nfiles && !rc; i++)
+		rc = load_file(run, cli->files[i], &cli->opts, &cli->graph, cli->flags, cli->stdin_key, err);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct load_cli cli;
+	struct load_run run;
+	struct ling_err err;
+	int rc, closed = ling_stdio_init();
+
+	memset(&cli, 0, sizeof(cli));
+	memset(&run, 0, sizeof(run));
+	ling_err_clear(&err);
+	cli.stdin_key = "stdin";
+	ling_errors_init(&run.errors, "kg-load");
+	if ((rc = parse_args(&cli, &run, argc, argv, closed)) || cli.done)
+		return rc;
+	rc = load_all(&cli, &run, &err);
+	if (rc && !run.errors.stopped)
 		ling_err_print("kg-load", &err);
 	kg_store_close(run.store);
-	if (!quiet)
+	if (!cli.quiet)
 		fprintf(stderr, "kg-load: read %" PRIu64 ", %s %" PRIu64 ", rejected %lld%s%s\n", run.counts.quads_read,
-			(flags & KG_LOADER_DELETE) ? "deleted" : "wrote", run.counts.quads_changed, run.errors,
-			rc ? "; failed: " : "", rc ? err.msg : "");
+			(cli.flags & KG_LOADER_DELETE) ? "deleted" : "wrote", run.counts.quads_changed,
+			run.errors.count, rc ? "; failed: " : "", rc ? err.msg : "");
 	return rc ? ling_err_exit_code(&err) ? ling_err_exit_code(&err) : 1 : 0;
 }

@@ -1,9 +1,8 @@
 /* kg-parse: parse RDF in any supported syntax and write N-Triples or N-Quads. */
 #include "kg.h"
 
-#include "../common/ling_cli.h"
+#include "../common/ling_main.h"
 #include "../common/ling_mem.h"
-#include "../common/ling_num.h"
 #include "../common/ling_stdio.h"
 
 #include <getopt.h>
@@ -42,8 +41,7 @@ struct parse_run {
 	struct ling_buf base;
 	int quads_out;
 	int count_only;
-	long long max_errors, errors;
-	int stopped; /* on_error already reported the error that stopped the parse */
+	struct ling_errors errors; /* errors.stopped: on_error already reported the error that stopped the parse */
 	unsigned long long statements;
 	unsigned file_index;
 	int write_failed;       /* write_err holds why; the parse stops at the next quad */
@@ -112,9 +110,7 @@ static int on_error(void *ctx, const struct ling_err *err)
 {
 	struct parse_run *run = ctx;
 
-	ling_err_print("kg-parse", err);
-	run->stopped = ++run->errors > run->max_errors;
-	return run->stopped;
+	return ling_errors_report(&run->errors, err);
 }
 
 static int parse_file(struct parse_run *run, const char *path, struct kg_parse_opts *opts, struct ling_err *err)
@@ -134,27 +130,74 @@ static int parse_file(struct parse_run *run, const char *path, struct kg_parse_o
 	return rc;
 }
 
-static int reads_stdin(const char *const *files, int n)
+static int usage_error(const char *msg)
 {
-	for (int i = 0; i < n; i++)
-		if (!strcmp(files[i], "-"))
-			return 1;
+	return ling_usage_error("kg-parse", "kg-parse [options] [FILE...]", msg);
+}
+
+/* A bad option value: kg-parse says what is wrong, without the synopsis. @return 2. */
+static int option_error(const char *msg)
+{
+	return ling_usage_error("kg-parse", NULL, msg);
+}
+
+/* The command line. */
+struct parse_cli {
+	struct kg_parse_opts opts;
+	const char **files;
+	int nfiles;
+	int quiet;
+	int done; /* --help or --version printed: exit with what parse_args returned */
+};
+
+/* Parses one option c with argument arg into cli and run. @return 0, or the exit status after a usage error. */
+static int parse_option(struct parse_cli *cli, struct parse_run *run, int c, const char *arg)
+{
+	switch (c) {
+	case 'f':
+		cli->opts.format = kg_format_from_name(arg);
+		if (cli->opts.format == KG_FORMAT_AUTO) {
+			struct ling_buf msg = LING_BUF_INIT;
+			int rc;
+
+			ling_buf_addf(&msg, "unknown format '%s'", arg);
+			rc = option_error(msg.data);
+			ling_buf_release(&msg);
+			return rc;
+		}
+		break;
+	case 'b': cli->opts.base = arg; break;
+	case 'o':
+		if (strcmp(arg, "ntriples") && strcmp(arg, "nquads"))
+			return option_error("--output must be ntriples or nquads");
+		run->quads_out = !strcmp(arg, "nquads");
+		break;
+	case 'd':
+		if (strlen(arg) != 1)
+			return option_error("--delimiter takes one character");
+		cli->opts.delimiter = arg[0];
+		break;
+	case 'P': cli->opts.tsv_prefix = arg; break;
+	case 'L': cli->opts.tsv_labels = 1; break;
+	case 'n': run->count_only = 1; break;
+	case 'e':
+		if (ling_errors_parse_max(&run->errors, arg))
+			return option_error("--max-errors needs a number >= 0");
+		break;
+	case 'q': cli->quiet = 1; break;
+	case 'h': cli->done = 1; return ling_print_help("kg-parse", usage_text);
+	case 'V': cli->done = 1; return ling_print_version_checked("kg-parse");
+	default: return usage_error(NULL); /* getopt said what is wrong */
+	}
 	return 0;
 }
 
-/* The end of a run that printed text (--help, --version): success only once it is out. */
-static int finish_stdout(void)
-{
-	struct ling_err err;
-
-	ling_err_clear(&err);
-	if (!ling_stdout_finish(&err))
-		return 0;
-	ling_err_print("kg-parse", &err);
-	return 1;
-}
-
-int main(int argc, char **argv)
+/*
+ * Parses the command line into cli and run, up to the first error or
+ * --help/--version (cli->done), and checks the streams the run needs.
+ * @return 0, or the exit status.
+ */
+static int parse_args(struct parse_cli *cli, struct parse_run *run, int argc, char **argv, int closed)
 {
 	static const struct option options[] = {
 		{ "format", required_argument, NULL, 'f' },  { "base", required_argument, NULL, 'b' },
@@ -164,89 +207,78 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },         { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },       { NULL, 0, NULL, 0 },
 	};
-	struct parse_run run;
-	struct kg_parse_opts opts;
+	static const char *stdin_only[] = { "-" };
 	struct ling_err err;
-	const char *stdin_only[] = { "-" };
-	const char **files;
-	int nfiles, quiet = 0, c, i, rc = 0, closed = ling_stdio_init();
+	int c, rc;
 
-	memset(&run, 0, sizeof(run));
-	memset(&opts, 0, sizeof(opts));
+	while ((c = getopt_long(argc, argv, "f:b:o:d:ne:qhV", options, NULL)) != -1)
+		if ((rc = parse_option(cli, run, c, optarg)) || cli->done)
+			return rc;
+	cli->files = optind < argc ? (const char **)argv + optind : stdin_only;
+	cli->nfiles = optind < argc ? argc - optind : 1;
 	ling_err_clear(&err);
-	run.quads_out = 1;
-	while ((c = getopt_long(argc, argv, "f:b:o:d:ne:qhV", options, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			opts.format = kg_format_from_name(optarg);
-			if (opts.format == KG_FORMAT_AUTO) {
-				fprintf(stderr, "kg-parse: unknown format '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'b': opts.base = optarg; break;
-		case 'o':
-			if (strcmp(optarg, "ntriples") && strcmp(optarg, "nquads")) {
-				fprintf(stderr, "kg-parse: --output must be ntriples or nquads\n");
-				return 2;
-			}
-			run.quads_out = !strcmp(optarg, "nquads");
-			break;
-		case 'd':
-			if (strlen(optarg) != 1) {
-				fprintf(stderr, "kg-parse: --delimiter takes one character\n");
-				return 2;
-			}
-			opts.delimiter = optarg[0];
-			break;
-		case 'P': opts.tsv_prefix = optarg; break;
-		case 'L': opts.tsv_labels = 1; break;
-		case 'n': run.count_only = 1; break;
-		case 'e':
-			if (ling_parse_long(optarg, 0, 1LL << 62, &run.max_errors)) {
-				fprintf(stderr, "kg-parse: --max-errors needs a number >= 0\n");
-				return 2;
-			}
-			break;
-		case 'q': quiet = 1; break;
-		case 'h': fputs(usage_text, stdout); return finish_stdout();
-		case 'V': ling_print_version("kg-parse"); return finish_stdout();
-		default: fputs("usage: kg-parse [options] [FILE...] (see --help)\n", stderr); return 2;
-		}
-	}
-	files = optind < argc ? (const char **)argv + optind : stdin_only;
-	nfiles = optind < argc ? argc - optind : 1;
-	rc = ling_stdio_require(closed, (run.count_only ? 0 : LING_STDOUT_CLOSED) |
-					(reads_stdin(files, nfiles) ? LING_STDIN_CLOSED : 0), &err);
-	if (rc) {
+	if (ling_stdio_require(closed, (run->count_only ? 0 : LING_STDOUT_CLOSED) |
+					       (ling_reads_stdin(cli->files, (size_t)cli->nfiles) ? LING_STDIN_CLOSED : 0),
+			       &err)) {
 		ling_err_print("kg-parse", &err);
 		return 2;
 	}
-	for (i = 0; i < nfiles && !rc; i++) {
-		run.file_index = (unsigned)i;
-		rc = parse_file(&run, files[i], &opts, &err);
+	return 0;
+}
+
+/*
+ * Parses the inputs onto stdout and finishes it. @return 0 or a ling_errc
+ * with err set: the first error, a failed write before one of the input.
+ */
+static int parse_all(const struct parse_cli *cli, struct parse_run *run, struct ling_err *err)
+{
+	struct kg_parse_opts opts = cli->opts;
+	int i, rc = 0;
+
+	for (i = 0; i < cli->nfiles && !rc; i++) {
+		run->file_index = (unsigned)i;
+		rc = parse_file(run, cli->files[i], &opts, err);
 	}
-	if (run.write_failed) {
-		err = run.write_err;
-		rc = err.code;
-		run.stopped = 0;
-	} else if (!run.count_only) {
+	if (run->write_failed) {
+		*err = run->write_err;
+		rc = err->code;
+		run->errors.stopped = 0;
+	} else if (!run->count_only) {
 		struct ling_err werr;
 
 		ling_err_clear(&werr);
 		/* Reported only when nothing failed before it: the first error is the one to tell. */
-		if ((ling_stdout_write(run.out.data ? run.out.data : "", run.committed, &werr) ||
+		if ((ling_stdout_write(run->out.data ? run->out.data : "", run->committed, &werr) ||
 		     ling_stdout_finish(&werr)) && !rc) {
-			err = werr;
-			rc = err.code;
+			*err = werr;
+			rc = err->code;
 		}
 	}
-	if (rc && !run.stopped)
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct parse_cli cli;
+	struct parse_run run;
+	struct ling_err err;
+	int rc, closed = ling_stdio_init();
+
+	memset(&cli, 0, sizeof(cli));
+	memset(&run, 0, sizeof(run));
+	ling_err_clear(&err);
+	run.quads_out = 1;
+	ling_errors_init(&run.errors, "kg-parse");
+	if ((rc = parse_args(&cli, &run, argc, argv, closed)) || cli.done)
+		return rc;
+	rc = parse_all(&cli, &run, &err);
+	if (rc && !run.errors.stopped)
 		ling_err_print("kg-parse", &err);
-	if (!quiet && rc)
-		fprintf(stderr, "kg-parse: read %llu, rejected %lld; failed: %s\n", run.statements, run.errors, err.msg);
-	else if (!quiet)
-		fprintf(stderr, "kg-parse: read %llu, rejected %lld\n", run.statements, run.errors);
+	if (!cli.quiet && rc)
+		fprintf(stderr, "kg-parse: read %llu, rejected %lld; failed: %s\n", run.statements, run.errors.count,
+			err.msg);
+	else if (!cli.quiet)
+		fprintf(stderr, "kg-parse: read %llu, rejected %lld\n", run.statements, run.errors.count);
 	ling_buf_release(&run.out);
 	ling_buf_release(&run.base);
 	return rc ? (rc == LING_EUSAGE ? 2 : 1) : 0;

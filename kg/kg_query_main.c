@@ -1,8 +1,8 @@
 /* kg-query: triple patterns, label lookup, neighbourhoods and dumps over a KG store. */
 #include "kg.h"
 
-#include "../common/ling_cli.h"
 #include "../common/ling_input.h"
+#include "../common/ling_main.h"
 #include "../common/ling_num.h"
 #include "../common/ling_stdio.h"
 
@@ -57,10 +57,7 @@ static const char usage_text[] =
 
 static int usage_error(const char *msg)
 {
-	if (msg)
-		fprintf(stderr, "kg-query: %s\n", msg);
-	fprintf(stderr, "usage: kg-query [options] --store DIR PATTERN... (see --help)\n");
-	return 2;
+	return ling_usage_error("kg-query", "kg-query [options] --store DIR PATTERN...", msg);
 }
 
 /* --tools, --call and --calls: the catalogue, one call, a batch of calls. */
@@ -98,16 +95,66 @@ static int run_tools(struct kg_store *st, const char *lang, uint64_t min_facts, 
 	return rc;
 }
 
-/* The end of a run that printed text (--help, --version): success only once it is out. */
-static int finish_stdout(struct ling_err *err)
+/* The command line. */
+struct query_cli {
+	struct kg_query_opts opts;
+	const char *store_dir, *label, *lang, *entity, *call, *calls;
+	long long hops, fanout, limit, min_facts;
+	int tools, dump;
+	int done; /* --help or --version printed: exit with what parse_args returned */
+};
+
+/* Parses one option c with argument arg into cli. @return 0, or the exit status after a usage error. */
+static int parse_option(struct query_cli *cli, int c, const char *arg)
 {
-	if (!ling_stdout_finish(err))
-		return 0;
-	ling_err_print("kg-query", err);
-	return 1;
+	switch (c) {
+	case 's': cli->store_dir = arg; break;
+	case 'l': cli->label = arg; break;
+	case 'L': cli->lang = arg; break;
+	case 'N': cli->entity = arg; break;
+	case 'k':
+		if (ling_parse_long(arg, 0, 16, &cli->hops))
+			return usage_error("--hops needs a number from 0 to 16");
+		break;
+	case 'F':
+		if (ling_parse_long(arg, 0, 1LL << 40, &cli->fanout))
+			return usage_error("--fanout needs a number >= 0");
+		break;
+	case 'D': cli->dump = 1; break;
+	case 'o':
+		if (!strcmp(arg, "jsonl") || !strcmp(arg, "json"))
+			cli->opts.output = KG_OUTPUT_JSONL;
+		else if (!strcmp(arg, "nt") || !strcmp(arg, "ntriples"))
+			cli->opts.output = KG_OUTPUT_NTRIPLES;
+		else
+			return usage_error("--output must be jsonl or nt");
+		break;
+	case 'n':
+		if (ling_parse_long(arg, 0, 1LL << 62, &cli->limit))
+			return usage_error("--limit needs a number >= 0");
+		cli->opts.limit = (unsigned long long)cli->limit;
+		break;
+	case 'p': cli->opts.iri_prefix = arg; break;
+	case 'T': cli->tools = 1; break;
+	case 'C': cli->call = arg; break;
+	case 'B': cli->calls = arg; break;
+	case 'M':
+		if (ling_parse_long(arg, 1, 1LL << 62, &cli->min_facts))
+			return usage_error("--min-facts needs a number >= 1");
+		break;
+	case 'h': cli->done = 1; return ling_print_help("kg-query", usage_text);
+	case 'V': cli->done = 1; return ling_print_version_checked("kg-query");
+	default: return usage_error(NULL); /* getopt said what is wrong */
+	}
+	return 0;
 }
 
-int main(int argc, char **argv)
+/*
+ * Parses the command line into cli, up to the first error or --help/--version
+ * (cli->done), and checks that it asks for exactly one thing.
+ * @return 0, or the exit status.
+ */
+static int parse_args(struct query_cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "store", required_argument, NULL, 's' },      { "label", required_argument, NULL, 'l' },
@@ -120,80 +167,56 @@ int main(int argc, char **argv)
 		{ "call", required_argument, NULL, 'C' },       { "calls", required_argument, NULL, 'B' },
 		{ "min-facts", required_argument, NULL, 'M' },  { NULL, 0, NULL, 0 },
 	};
-	struct kg_query_opts opts = { NULL, KG_OUTPUT_JSONL, 0 };
-	const char *store_dir = NULL, *label = NULL, *lang = NULL, *entity = NULL;
-	const char *call = NULL, *calls = NULL;
-	long long hops = 1, fanout = 100, limit = 0, min_facts = 0;
-	int tools = 0;
-	struct kg_store *st = NULL;
-	struct ling_err err;
-	int dump = 0, c, rc, modes, closed = ling_stdio_init();
+	int c, rc, modes;
 
-	ling_err_clear(&err);
-	while ((c = getopt_long(argc, argv, "s:l:N:k:o:n:p:hV", options, NULL)) != -1) {
-		switch (c) {
-		case 's': store_dir = optarg; break;
-		case 'l': label = optarg; break;
-		case 'L': lang = optarg; break;
-		case 'N': entity = optarg; break;
-		case 'k':
-			if (ling_parse_long(optarg, 0, 16, &hops))
-				return usage_error("--hops needs a number from 0 to 16");
-			break;
-		case 'F':
-			if (ling_parse_long(optarg, 0, 1LL << 40, &fanout))
-				return usage_error("--fanout needs a number >= 0");
-			break;
-		case 'D': dump = 1; break;
-		case 'o':
-			if (!strcmp(optarg, "jsonl") || !strcmp(optarg, "json"))
-				opts.output = KG_OUTPUT_JSONL;
-			else if (!strcmp(optarg, "nt") || !strcmp(optarg, "ntriples"))
-				opts.output = KG_OUTPUT_NTRIPLES;
-			else
-				return usage_error("--output must be jsonl or nt");
-			break;
-		case 'n':
-			if (ling_parse_long(optarg, 0, 1LL << 62, &limit))
-				return usage_error("--limit needs a number >= 0");
-			opts.limit = (unsigned long long)limit;
-			break;
-		case 'p': opts.iri_prefix = optarg; break;
-		case 'T': tools = 1; break;
-		case 'C': call = optarg; break;
-		case 'B': calls = optarg; break;
-		case 'M':
-			if (ling_parse_long(optarg, 1, 1LL << 62, &min_facts))
-				return usage_error("--min-facts needs a number >= 1");
-			break;
-		case 'h': fputs(usage_text, stdout); return finish_stdout(&err);
-		case 'V': ling_print_version("kg-query"); return finish_stdout(&err);
-		default: return usage_error(NULL); /* getopt said what is wrong */
-		}
-	}
-	if (!store_dir)
+	while ((c = getopt_long(argc, argv, "s:l:N:k:o:n:p:hV", options, NULL)) != -1)
+		if ((rc = parse_option(cli, c, optarg)) || cli->done)
+			return rc;
+	if (!cli->store_dir)
 		return usage_error("--store DIR is required");
-	if (call && argc - optind != 1)
+	if (cli->call && argc - optind != 1)
 		return usage_error("--call NAME takes one ARGS_JSON argument, e.g. '{\"film\":\"Alien\"}'");
-	modes = !!label + !!entity + dump + tools + !!call + !!calls + (!call && optind < argc);
+	modes = !!cli->label + !!cli->entity + cli->dump + cli->tools + !!cli->call + !!cli->calls +
+		(!cli->call && optind < argc);
 	if (modes != 1)
 		return usage_error(modes ? "give one of PATTERN, --label, --neighbours, --dump, --tools, --call or --calls"
 					 : "nothing to do: give a PATTERN, --label, --neighbours, --dump, --tools, --call or --calls");
-	if ((rc = ling_stdio_require(closed, LING_STDOUT_CLOSED | (calls && !strcmp(calls, "-") ? LING_STDIN_CLOSED : 0),
+	return 0;
+}
+
+/* Runs the one query cli asks for onto stdout; args are the PATTERNs (or --call's ARGS_JSON). @return 0 or a ling_errc. */
+static int run_query(struct kg_store *st, const struct query_cli *cli, char **args, int nargs, struct ling_err *err)
+{
+	if (cli->tools || cli->call || cli->calls)
+		return run_tools(st, cli->lang, (uint64_t)cli->min_facts, cli->tools, cli->call,
+				 cli->call ? args[0] : NULL, cli->calls, err);
+	if (cli->dump)
+		return kg_query_dump(st, stdout, err);
+	if (cli->label)
+		return kg_query_label(st, cli->label, cli->lang, &cli->opts, stdout, err);
+	if (cli->entity)
+		return kg_query_neighbours(st, cli->entity, (int)cli->hops, (unsigned long long)cli->fanout,
+					   &cli->opts, stdout, err);
+	return kg_query_patterns(st, (const char *const *)args, nargs, &cli->opts, stdout, err);
+}
+
+int main(int argc, char **argv)
+{
+	struct query_cli cli = { .opts = { NULL, KG_OUTPUT_JSONL, 0 }, .hops = 1, .fanout = 100 };
+	struct kg_store *st = NULL;
+	struct ling_err err;
+	int rc, closed = ling_stdio_init();
+
+	ling_err_clear(&err);
+	if ((rc = parse_args(&cli, argc, argv)) || cli.done)
+		return rc;
+	if ((rc = ling_stdio_require(closed, LING_STDOUT_CLOSED |
+						     (cli.calls && !strcmp(cli.calls, "-") ? LING_STDIN_CLOSED : 0),
 				     &err)))
 		goto out;
-	if ((rc = kg_store_open(&st, store_dir, KG_STORE_READONLY, &err)))
+	if ((rc = kg_store_open(&st, cli.store_dir, KG_STORE_READONLY, &err)))
 		goto out;
-	if (tools || call || calls)
-		rc = run_tools(st, lang, (uint64_t)min_facts, tools, call, call ? argv[optind] : NULL, calls, &err);
-	else if (dump)
-		rc = kg_query_dump(st, stdout, &err);
-	else if (label)
-		rc = kg_query_label(st, label, lang, &opts, stdout, &err);
-	else if (entity)
-		rc = kg_query_neighbours(st, entity, (int)hops, (unsigned long long)fanout, &opts, stdout, &err);
-	else
-		rc = kg_query_patterns(st, (const char *const *)argv + optind, argc - optind, &opts, stdout, &err);
+	rc = run_query(st, &cli, argv + optind, argc - optind, &err);
 	if (!rc)
 		rc = ling_stdout_finish(&err);
 out:
@@ -201,5 +224,5 @@ out:
 		ling_err_print("kg-query", &err);
 	kg_store_close(st);
 	/* A failed --call is a data error (exit 1), whatever failed in it. */
-	return rc ? (call && err.code != LING_EPIPE ? 1 : ling_err_exit_code(&err)) : 0;
+	return rc ? (cli.call && err.code != LING_EPIPE ? 1 : ling_err_exit_code(&err)) : 0;
 }

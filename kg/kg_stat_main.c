@@ -1,7 +1,7 @@
 /* kg-stat: what a KG store holds: quads, entities, predicates, languages, types, size. */
 #include "kg.h"
 
-#include "../common/ling_cli.h"
+#include "../common/ling_main.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_num.h"
 #include "../common/ling_stdio.h"
@@ -28,13 +28,9 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 ok, 1 store error, 2 usage error.\n";
 
-/* The end of a run that printed text (--help, --version): success only once it is out. */
-static int finish_stdout(struct ling_err *err)
+static int usage_error(const char *msg)
 {
-	if (!ling_stdout_finish(err))
-		return 0;
-	ling_err_print("kg-stat", err);
-	return 1;
+	return ling_usage_error("kg-stat", "kg-stat [options] --store DIR", msg);
 }
 
 int main(int argc, char **argv)
@@ -59,21 +55,16 @@ int main(int argc, char **argv)
 		case 's': store_dir = optarg; break;
 		case 'j': as_json = 1; break;
 		case 'n':
-			if (ling_parse_long(optarg, 0, 1LL << 40, &top)) {
-				fprintf(stderr, "kg-stat: --top needs a number >= 0\n");
-				return 2;
-			}
+			if (ling_parse_long(optarg, 0, 1LL << 40, &top))
+				return ling_usage_error("kg-stat", NULL, "--top needs a number >= 0");
 			break;
-		case 'h': fputs(usage_text, stdout); return finish_stdout(&err);
-		case 'V': ling_print_version("kg-stat"); return finish_stdout(&err);
-		default: fputs("usage: kg-stat [options] --store DIR (see --help)\n", stderr); return 2;
+		case 'h': return ling_print_help("kg-stat", usage_text);
+		case 'V': return ling_print_version_checked("kg-stat");
+		default: return usage_error(NULL); /* getopt said what is wrong */
 		}
 	}
-	if (!store_dir || optind < argc) {
-		fprintf(stderr, "kg-stat: %s\n", store_dir ? "unexpected argument" : "--store DIR is required");
-		fputs("usage: kg-stat [options] --store DIR (see --help)\n", stderr);
-		return 2;
-	}
+	if (!store_dir || optind < argc)
+		return usage_error(store_dir ? "unexpected argument" : "--store DIR is required");
 	if ((rc = ling_stdio_require(closed, LING_STDOUT_CLOSED, &err))) {
 		ling_err_print("kg-stat", &err);
 		return 2;

@@ -3,6 +3,7 @@
 
 #include "../common/ling_cli.h"
 #include "../common/ling_file.h"
+#include "../common/ling_main.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_num.h"
 #include "../common/ling_stdio.h"
@@ -89,10 +90,7 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total, const struct s
 
 static int usage_error(const char *msg)
 {
-	if (msg)
-		fprintf(stderr, "kg2samples: %s\n", msg);
-	fprintf(stderr, "usage: kg2samples [options] --store DIR (see --help)\n");
-	return 2;
+	return ling_usage_error("kg2samples", "kg2samples [options] --store DIR", msg);
 }
 
 static void print_reasons(const struct synth_counts *c)
@@ -249,7 +247,7 @@ static int check_outputs(const struct synth_options *o, const char *bfcl, struct
 	return probe_answers(bfcl, err);
 }
 
-/* --help and --version: text on stdout, checked to the end. @return the exit status. */
+/* --help and --version: text on stdout, which must be open, checked to the end. @return the exit status. */
 static int print_info(int closed, const char *text)
 {
 	struct ling_err err;
@@ -259,15 +257,7 @@ static int print_info(int closed, const char *text)
 		ling_err_print("kg2samples", &err);
 		return 2;
 	}
-	if (text)
-		ling_stdout_write(text, strlen(text), &err);
-	else
-		ling_print_version("kg2samples");
-	if (ling_stdout_finish(&err) || err.code) {
-		ling_err_print("kg2samples", &err);
-		return 1;
-	}
-	return 0;
+	return text ? ling_print_help("kg2samples", text) : ling_print_version_checked("kg2samples");
 }
 
 static int parse_u64(const char *arg, long long min, long long max, uint64_t *out)

@@ -52,6 +52,19 @@ do
 		test_cmp out out-V
 	'
 
+	test_expect_success "$tool --help to a full disk: exit 1 and why" '
+		test_must_fail_with 1 $tool --help >/dev/full 2>err &&
+		grep "^$tool: cannot write to stdout: No space left on device\$" err
+	'
+
+	# tokenize --version does not check its write yet.
+	expect=success
+	test "$tool" != tokenize || expect=failure
+	test_expect_$expect "$tool --version to a full disk: exit 1 and why" '
+		test_must_fail_with 1 $tool --version >/dev/full 2>err &&
+		grep "^$tool: cannot write to stdout: No space left on device\$" err
+	'
+
 	test_expect_success "$tool: an unknown option is a usage error (exit 2, stderr only)" '
 		test_must_fail_with 2 $tool --no-such-option >out 2>err &&
 		test ! -s out &&

@@ -1,9 +1,10 @@
 /* ling-train: the Bailing MoE trainer's tools: init, forward, convert, bench, --print-params. */
 #include "train.h"
 
-#include "../common/ling_cli.h"
-#include "../common/ling_num.h"
+#include "../common/ling_clock.h"
+#include "../common/ling_main.h"
 #include "../common/ling_mem.h"
+#include "../common/ling_num.h"
 #include "../common/ling_stdio.h"
 
 #include <errno.h>
@@ -80,14 +81,22 @@ static int usage_error(const char *fmt, ...) LING_PRINTF(1, 2);
 
 static int usage_error(const char *fmt, ...)
 {
+	struct ling_buf msg = LING_BUF_INIT;
 	va_list ap;
+	int len, rc;
 
-	fputs("ling-train: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	len = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	fputs("\nusage: ling-train COMMAND [options] (see --help)\n", stderr);
-	return 2;
+	if (len < 0)
+		return ling_usage_error("ling-train", "ling-train COMMAND [options]", fmt);
+	ling_buf_reserve(&msg, (size_t)len);
+	va_start(ap, fmt);
+	vsnprintf(msg.data, (size_t)len + 1, fmt, ap);
+	va_end(ap);
+	rc = ling_usage_error("ling-train", "ling-train COMMAND [options]", msg.data);
+	ling_buf_release(&msg);
+	return rc;
 }
 
 static int fail(const struct ling_err *err)
@@ -547,11 +556,9 @@ int main(int argc, char **argv)
 
 	ling_err_clear(&err);
 	if ((rc = parse_options(argc, argv, &o)) == 'h') {
-		fputs(usage_text, stdout);
-		return ling_stdout_finish(&err) ? fail(&err) : 0;
+		return ling_print_help("ling-train", usage_text);
 	} else if (rc == 'V') {
-		ling_print_version("ling-train");
-		return ling_stdout_finish(&err) ? fail(&err) : 0;
+		return ling_print_version_checked("ling-train");
 	} else if (rc) {
 		return rc;
 	}
