@@ -327,7 +327,7 @@ static int parse_option(struct cli *cli, struct main_run *run, int c)
 		break;
 	case 'q': cli->quiet = 1; break;
 	case 'h': return ling_print_help("dedup", usage_text);
-	case 'V': ling_print_version("dedup"); return 0;
+	case 'V': return ling_print_version_checked("dedup");
 	default: return usage_error(NULL); /* getopt said what is wrong */
 	}
 	return -1;

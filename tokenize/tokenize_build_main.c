@@ -92,7 +92,7 @@ int tokenize_build_main(int argc, char **argv, int closed)
 			break;
 		case 'q': quiet = 1; break;
 		case 'h': return ling_print_help("tokenize", tokenize_usage_text);
-		case 'V': ling_print_version("tokenize"); return 0;
+		case 'V': return ling_print_version_checked("tokenize");
 		default: return usage_error(NULL);
 		}
 	}

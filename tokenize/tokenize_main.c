@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 			break;
 		case 'q': quiet = 1; break;
 		case 'h': return ling_print_help("tokenize", tokenize_usage_text);
-		case 'V': ling_print_version("tokenize"); return 0;
+		case 'V': return ling_print_version_checked("tokenize");
 		default: return usage_error(NULL);
 		}
 	}

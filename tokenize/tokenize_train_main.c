@@ -122,7 +122,7 @@ int tokenize_train_main(int argc, char **argv, int closed)
 			break;
 		case 'q': quiet = 1; break;
 		case 'h': rc = ling_print_help("tokenize", train_usage); goto out;
-		case 'V': ling_print_version("tokenize"); goto out;
+		case 'V': rc = ling_print_version_checked("tokenize"); goto out;
 		case ':': rc = train_usage_error("an option needs a value: ", argv[optind - 1]); goto out;
 		default: rc = train_usage_error("unknown option: ", argv[optind - 1]); goto out;
 		}
