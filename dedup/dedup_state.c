@@ -468,7 +468,8 @@ static int open_db(struct dedup_state *st, struct ling_err *err)
 	 * Bucket values are lists of 8-byte refs, merged by appending. Hashes
 	 * and signatures do not compress: no compression. Fixed memory: two
 	 * 64 MiB memtables and a 64 MiB block cache. Most lookups miss, and a
-	 * bloom filter answers them.
+	 * bloom filter answers them. A full disk keeps RocksDB's wording
+	 * ("No space left on device"), which dedup(1) quotes.
 	 */
 	struct ling_rocksdb_opts opts = { st->readonly ? LING_ROCKSDB_READONLY : LING_ROCKSDB_CREATE,
 					  LING_ROCKSDB_MERGE_APPEND, 64 << 20, 64 << 20, 10 };
