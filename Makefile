@@ -23,6 +23,9 @@ OPT     ?= -O2 -g
 # packages its own code uses (_PKGS), the earlier stages it uses (_USES), and, when it has
 # subfolders, its source folders (_DIRS). A tool links its stage, what that uses, and common/,
 # with only their packages. Adding a stage is a few lines here and a tool line below.
+# common/ needs no package of a stage's: libling.a is a static archive, so a binary takes in
+# only the members it calls, and ling_rocksdb.o (the one RocksDB module) reaches only the tools
+# of the stages that call it, kg and dedup, which name rocksdb below.
 STAGES        := kg synth dedup tokenize train
 common_PKGS   := libzstd zlib icu-uc icu-i18n jansson
 kg_PKGS       := rocksdb libxml-2.0 libxxhash

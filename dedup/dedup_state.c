@@ -1,7 +1,7 @@
 /*
  * The dedup state: RocksDB below, this run's uncommitted records in hash
- * tables above (see dedup_internal.h for the key layout). This module owns
- * every rocksdb_* call of dedup.
+ * tables above (see dedup_internal.h for the key layout). This module is
+ * dedup's only user of common/ling_rocksdb.
  *
  * Memory stays bounded by the commit interval: the tables hold only what was
  * kept since the last commit, and a commit moves it into RocksDB, whose
@@ -16,15 +16,14 @@
 #include "../common/ling_num.h"
 #include "../common/ling_idmap.h"
 #include "../common/ling_mem.h"
+#include "../common/ling_rocksdb.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <rocksdb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,11 +44,6 @@
 
 #define HASH_ALGORITHM "mas32-xxh3"
 
-#define CHECK_ROCKS(errmsg, err, what)                                                                   \
-	((errmsg) ? (ling_err_set((err), LING_ESTORE, "%s: %s", (what), (errmsg)), free(errmsg), (errmsg) = NULL, \
-		     LING_ESTORE)                                                                        \
-		  : 0)
-
 struct ref_range {
 	uint64_t lo, hi; /* [lo, hi) */
 };
@@ -69,13 +63,7 @@ struct pdoc {
 };
 
 struct dedup_state {
-	rocksdb_t *db;
-	rocksdb_options_t *opts;
-	rocksdb_block_based_table_options_t *table;
-	rocksdb_cache_t *cache;
-	rocksdb_column_family_handle_t *cf;
-	rocksdb_readoptions_t *ropts;
-	rocksdb_writeoptions_t *wopts;
+	struct ling_rocksdb *db;
 	char *dir;
 	int readonly;
 	struct dedup_params p;
@@ -128,7 +116,7 @@ struct dedup_state {
 	size_t pf_sort_cap, pf_tmp_cap;
 
 	/* A record read back from RocksDB. */
-	char *docval;
+	struct ling_buf docval;
 	uint32_t *docsig;
 };
 
@@ -187,67 +175,6 @@ static void exact_key(unsigned char *k, const struct dedup_hash128 *h)
 	put_be64(k + 9, h->lo);
 }
 
-/* ---- the bucket merge operator: concatenation of 8-byte refs ---- */
-
-static char *concat(const char *base, size_t base_len, const char *const *ops, const size_t *op_lens, int nops,
-		    unsigned char *success, size_t *out_len)
-{
-	size_t total = base_len, off;
-	char *out;
-	int k;
-
-	for (k = 0; k < nops; k++)
-		total += op_lens[k];
-	out = malloc(total ? total : 1);
-	if (!out) {
-		*success = 0;
-		return NULL;
-	}
-	if (base_len)
-		memcpy(out, base, base_len);
-	off = base_len;
-	for (k = 0; k < nops; k++) {
-		if (op_lens[k])
-			memcpy(out + off, ops[k], op_lens[k]);
-		off += op_lens[k];
-	}
-	*success = 1;
-	*out_len = total;
-	return out;
-}
-
-static char *full_merge(void *state, const char *key, size_t key_len, const char *existing, size_t existing_len,
-			const char *const *ops, const size_t *op_lens, int nops, unsigned char *success,
-			size_t *out_len)
-{
-	(void)state, (void)key, (void)key_len;
-	return concat(existing, existing ? existing_len : 0, ops, op_lens, nops, success, out_len);
-}
-
-static char *partial_merge(void *state, const char *key, size_t key_len, const char *const *ops,
-			   const size_t *op_lens, int nops, unsigned char *success, size_t *out_len)
-{
-	(void)state, (void)key, (void)key_len;
-	return concat(NULL, 0, ops, op_lens, nops, success, out_len);
-}
-
-static void merge_free(void *state, const char *value, size_t len)
-{
-	(void)state, (void)len;
-	free((void *)value);
-}
-
-static void merge_state_free(void *state)
-{
-	(void)state;
-}
-
-static const char *merge_name(void *state)
-{
-	(void)state;
-	return "ling.dedup.append_refs";
-}
-
 /* ---- meta ---- */
 
 static void params_string(const struct dedup_params *p, struct ling_buf *out)
@@ -259,23 +186,19 @@ static void params_string(const struct dedup_params *p, struct ling_buf *out)
 /* @return 1 found (value in out), 0 not, or LING_ESTORE. */
 static int meta_get(struct dedup_state *st, const char *name, struct ling_buf *out, struct ling_err *err)
 {
-	struct ling_buf key = LING_BUF_INIT;
-	char *errmsg = NULL, *v;
-	size_t vlen;
+	struct ling_buf key = LING_BUF_INIT, v = LING_BUF_INIT;
 	int rc;
 
 	ling_buf_addc(&key, TAG_META);
 	ling_buf_adds(&key, name);
-	v = rocksdb_get_cf(st->db, st->ropts, st->cf, key.data, key.len, &vlen, &errmsg);
+	rc = ling_rocksdb_get(st->db, key.data, key.len, &v, "cannot read the state", err);
 	ling_buf_release(&key);
-	if ((rc = CHECK_ROCKS(errmsg, err, "cannot read the state")))
-		return rc;
-	if (!v)
-		return 0;
-	ling_buf_reset(out);
-	ling_buf_add(out, v, vlen);
-	free(v);
-	return 1;
+	if (rc == 1) {
+		ling_buf_reset(out);
+		ling_buf_add(out, v.data, v.len);
+	}
+	ling_buf_release(&v);
+	return rc;
 }
 
 static int meta_get_u64(struct dedup_state *st, const char *name, uint64_t *out, struct ling_err *err)
@@ -297,32 +220,22 @@ static int meta_get_u64(struct dedup_state *st, const char *name, uint64_t *out,
 	return rc;
 }
 
-static void batch_meta(rocksdb_writebatch_t *wb, rocksdb_column_family_handle_t *cf, const char *name,
-		       const char *value)
+static void batch_meta(struct ling_rocksdb_writer *wb, const char *name, const char *value)
 {
 	struct ling_buf key = LING_BUF_INIT;
 
 	ling_buf_addc(&key, TAG_META);
 	ling_buf_adds(&key, name);
-	rocksdb_writebatch_put_cf(wb, cf, key.data, key.len, value, strlen(value));
+	ling_rocksdb_put_to(wb, key.data, key.len, value, strlen(value));
 	ling_buf_release(&key);
 }
 
-static void batch_meta_u64(rocksdb_writebatch_t *wb, rocksdb_column_family_handle_t *cf, const char *name,
-			   uint64_t v)
+static void batch_meta_u64(struct ling_rocksdb_writer *wb, const char *name, uint64_t v)
 {
 	char s[24];
 
 	snprintf(s, sizeof(s), "%" PRIu64, v);
-	batch_meta(wb, cf, name, s);
-}
-
-static int write_batch(struct dedup_state *st, rocksdb_writebatch_t *wb, const char *what, struct ling_err *err)
-{
-	char *errmsg = NULL;
-
-	rocksdb_write(st->db, st->wopts, wb, &errmsg);
-	return CHECK_ROCKS(errmsg, err, what);
+	batch_meta(wb, name, s);
 }
 
 /* ---- runs that did not complete ---- */
@@ -407,13 +320,12 @@ static int check_open_run(struct dedup_state *st, struct ling_err *err)
 		dead_add(st, first, st->next_ref);
 	rc = 0;
 	if (!st->readonly) {
-		rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+		struct ling_rocksdb_writer *wb = ling_rocksdb_batch_new(st->db);
 
 		dead_format(st, &dead);
-		batch_meta(wb, st->cf, "dead", dead.data);
-		batch_meta(wb, st->cf, "open", "-");
-		rc = write_batch(st, wb, "cannot update the state", err);
-		rocksdb_writebatch_destroy(wb);
+		batch_meta(wb, "dead", dead.data);
+		batch_meta(wb, "open", "-");
+		rc = ling_rocksdb_writer_close(st->db, wb, "cannot update the state", err);
 	}
 out:
 	ling_buf_release(&v);
@@ -458,7 +370,7 @@ static int check_meta(struct dedup_state *st, struct ling_err *err)
 	if (rc < 0)
 		goto out;
 	if (rc == 0) {
-		rocksdb_writebatch_t *wb;
+		struct ling_rocksdb_writer *wb;
 		char vs[16];
 
 		if (st->readonly) {
@@ -467,17 +379,16 @@ static int check_meta(struct dedup_state *st, struct ling_err *err)
 		}
 		/* A new state: format, parameters and counters in one batch. */
 		snprintf(vs, sizeof(vs), "%d", DEDUP_FORMAT_VERSION);
-		wb = rocksdb_writebatch_create();
-		batch_meta(wb, st->cf, "format", vs);
-		batch_meta(wb, st->cf, "params", want.data);
-		batch_meta_u64(wb, st->cf, "runs", 0);
-		batch_meta_u64(wb, st->cf, "refs", 1);
-		batch_meta_u64(wb, st->cf, "segments", 0);
-		batch_meta(wb, st->cf, "open", "-");
-		batch_meta(wb, st->cf, "dead", "");
-		batch_meta(wb, st->cf, "unconfirmed", "0 0 0");
-		rc = write_batch(st, wb, "cannot initialise the state", err);
-		rocksdb_writebatch_destroy(wb);
+		wb = ling_rocksdb_batch_new(st->db);
+		batch_meta(wb, "format", vs);
+		batch_meta(wb, "params", want.data);
+		batch_meta_u64(wb, "runs", 0);
+		batch_meta_u64(wb, "refs", 1);
+		batch_meta_u64(wb, "segments", 0);
+		batch_meta(wb, "open", "-");
+		batch_meta(wb, "dead", "");
+		batch_meta(wb, "unconfirmed", "0 0 0");
+		rc = ling_rocksdb_writer_close(st->db, wb, "cannot initialise the state", err);
 		if (rc)
 			goto out;
 		st->next_ref = 1;
@@ -523,32 +434,6 @@ out:
 
 /* ---- open and close ---- */
 
-static char *lock_path(const char *dir)
-{
-	struct ling_buf p = LING_BUF_INIT;
-
-	ling_buf_addf(&p, "%s/LOCK", dir);
-	return p.data; /* the caller frees it */
-}
-
-/* Whether another process holds RocksDB's lock (a POSIX record lock on DIR/LOCK). */
-static int lock_held(const char *dir)
-{
-	char *path = lock_path(dir);
-	struct flock fl;
-	int fd = open(path, O_RDWR | O_CLOEXEC), held = 0;
-
-	free(path);
-	if (fd < 0)
-		return 0;
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	held = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
-	close(fd);
-	return held;
-}
-
 /*
  * A state being made, or whose making was killed, holds RocksDB's LOG (made
  * first) or LOCK but no CURRENT yet: RocksDB's open decides (it fails on
@@ -579,13 +464,17 @@ static int locked_error(const struct dedup_state *st, struct ling_err *err)
 
 static int open_db(struct dedup_state *st, struct ling_err *err)
 {
-	const char *names[1] = { "default" };
-	const rocksdb_options_t *cf_opts[1];
-	rocksdb_column_family_handle_t *handles[1] = { NULL };
-	rocksdb_mergeoperator_t *merge;
-	rocksdb_lru_cache_options_t *lru;
-	char *errmsg = NULL;
+	/*
+	 * Bucket values are lists of 8-byte refs, merged by appending. Hashes
+	 * and signatures do not compress: no compression. Fixed memory: two
+	 * 64 MiB memtables and a 64 MiB block cache. Most lookups miss, and a
+	 * bloom filter answers them. A full disk keeps RocksDB's wording
+	 * ("No space left on device"), which dedup(1) quotes.
+	 */
+	struct ling_rocksdb_opts opts = { st->readonly ? LING_ROCKSDB_READONLY : LING_ROCKSDB_CREATE,
+					  LING_ROCKSDB_MERGE_APPEND, 64 << 20, 64 << 20, 10 };
 	struct stat sb;
+	int rc;
 
 	if (stat(st->dir, &sb) != 0) {
 		if (st->readonly)
@@ -593,69 +482,18 @@ static int open_db(struct dedup_state *st, struct ling_err *err)
 	} else if (!S_ISDIR(sb.st_mode)) {
 		return ling_err_at(err, LING_EIO, st->dir, 0, 0, "not a directory");
 	}
-	if (lock_held(st->dir))
+	if (ling_rocksdb_lock_held(st->dir))
 		return locked_error(st, err);
 	if (ling_dir_is_foreign(st->dir, "CURRENT") && !being_made(st->dir))
 		return ling_err_at(err, LING_ESTORE, st->dir, 0, 0,
 				   "not a dedup state (the directory holds other files)");
-	st->opts = rocksdb_options_create();
-	rocksdb_options_set_create_if_missing(st->opts, !st->readonly);
-	merge = rocksdb_mergeoperator_create(NULL, merge_state_free, full_merge, partial_merge, merge_free,
-					     merge_name);
-	rocksdb_options_set_merge_operator(st->opts, merge);
-	/* Hashes and signatures do not compress: no compression. */
-	rocksdb_options_set_compression(st->opts, rocksdb_no_compression);
-	/*
-	 * Nothing in the info LOG below its highest level (HEADER, 5), and one
-	 * old LOG kept: dedup reports its own errors, and on a full disk the
-	 * LOG's writer aborts on its second failed write (an assertion in
-	 * RocksDB 7.8) instead of letting the error reach us.
-	 */
-	rocksdb_options_set_info_log_level(st->opts, 5);
-	rocksdb_options_set_keep_log_file_num(st->opts, 1);
-	rocksdb_options_increase_parallelism(st->opts, 2);
-	/*
-	 * Fixed memory: two 64 MiB memtables, and a 64 MiB block cache that
-	 * holds the index and filter blocks too, at high priority. Two shards:
-	 * the filter of a large commit is megabytes, and one bigger than its
-	 * shard would be read from the file at every lookup. Most lookups miss,
-	 * and a filter answers them.
-	 */
-	rocksdb_options_set_write_buffer_size(st->opts, 64 << 20);
-	rocksdb_options_set_max_write_buffer_number(st->opts, 2);
-	/* Most lookups miss: a bloom filter over the memtable answers them without a skip-list search. */
-	rocksdb_options_set_memtable_prefix_bloom_size_ratio(st->opts, 0.1);
-	rocksdb_options_set_memtable_whole_key_filtering(st->opts, 1);
-	lru = rocksdb_lru_cache_options_create();
-	rocksdb_lru_cache_options_set_capacity(lru, 64 << 20);
-	rocksdb_lru_cache_options_set_num_shard_bits(lru, 1);
-	st->cache = rocksdb_cache_create_lru_opts(lru);
-	rocksdb_lru_cache_options_destroy(lru);
-	st->table = rocksdb_block_based_options_create();
-	rocksdb_block_based_options_set_block_cache(st->table, st->cache);
-	rocksdb_block_based_options_set_filter_policy(st->table, rocksdb_filterpolicy_create_bloom_full(10));
-	rocksdb_block_based_options_set_cache_index_and_filter_blocks(st->table, 1);
-	rocksdb_block_based_options_set_cache_index_and_filter_blocks_with_high_priority(st->table, 1);
-	rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(st->table, 1);
-	rocksdb_options_set_block_based_table_factory(st->opts, st->table);
-	cf_opts[0] = st->opts;
-	if (st->readonly)
-		st->db = rocksdb_open_for_read_only_column_families(st->opts, st->dir, 1, names, cf_opts, handles, 0,
-								    &errmsg);
-	else
-		st->db = rocksdb_open_column_families(st->opts, st->dir, 1, names, cf_opts, handles, &errmsg);
-	if (errmsg && strstr(errmsg, "lock")) {
-		free(errmsg);
+	rc = ling_rocksdb_open(&st->db, st->dir, &opts, "cannot open the state", err);
+	if (rc == LING_ROCKSDB_LOCKED)
 		return locked_error(st, err);
-	}
-	if (CHECK_ROCKS(errmsg, err, "cannot open the state"))
-		return LING_ESTORE;
-	st->cf = handles[0];
+	if (rc)
+		return rc;
 	if (!st->readonly)
 		ling_dir_remove_prefixed(st->dir, "ling-dedup-ingest-"); /* a commit killed before ingestion */
-	st->ropts = rocksdb_readoptions_create();
-	st->wopts = rocksdb_writeoptions_create();
-	rocksdb_writeoptions_set_sync(st->wopts, 1);
 	return check_meta(st, err);
 }
 
@@ -698,20 +536,7 @@ void dedup_state_close(struct dedup_state *st)
 {
 	if (!st)
 		return;
-	if (st->cf)
-		rocksdb_column_family_handle_destroy(st->cf);
-	if (st->db)
-		rocksdb_close(st->db);
-	if (st->ropts)
-		rocksdb_readoptions_destroy(st->ropts);
-	if (st->wopts)
-		rocksdb_writeoptions_destroy(st->wopts);
-	if (st->opts)
-		rocksdb_options_destroy(st->opts);
-	if (st->table)
-		rocksdb_block_based_options_destroy(st->table);
-	if (st->cache)
-		rocksdb_cache_destroy(st->cache);
+	ling_rocksdb_close(st->db);
 	free(st->dir);
 	free(st->dead);
 	ling_idmap_release(&st->ex);
@@ -729,7 +554,7 @@ void dedup_state_close(struct dedup_state *st)
 	free(st->pf_slot);
 	free(st->pf_sort);
 	free(st->pf_tmp);
-	free(st->docval);
+	ling_buf_release(&st->docval);
 	free(st->docsig);
 	free(st);
 }
@@ -763,20 +588,17 @@ const char *dedup_state_dir(const struct dedup_state *st)
 
 int dedup_state_confirm(struct dedup_state *st, int now, struct ling_err *err)
 {
-	rocksdb_writebatch_t *wb;
+	struct ling_rocksdb_writer *wb;
 	char v[72];
-	int rc;
 
 	st->unc_first = st->unc_next;
 	st->unc_records = 0;
 	if (!now || !dedup_state_durable(st))
 		return 0;
 	unconfirmed_format(st, st->unc_next, 0, v, sizeof(v));
-	wb = rocksdb_writebatch_create();
-	batch_meta(wb, st->cf, "unconfirmed", v);
-	rc = write_batch(st, wb, "cannot update the state", err);
-	rocksdb_writebatch_destroy(wb);
-	return rc;
+	wb = ling_rocksdb_batch_new(st->db);
+	batch_meta(wb, "unconfirmed", v);
+	return ling_rocksdb_writer_close(st->db, wb, "cannot update the state", err);
 }
 
 int dedup_state_durable(const struct dedup_state *st)
@@ -826,12 +648,31 @@ static void radix_sort(struct bucket_ent *a, struct bucket_ent *tmp, size_t n)
 
 /* ---- lookups ---- */
 
+/* ling_rocksdb_multi_get callback: key k of the prefetch found value v. */
+static int prefetched(void *ctx, size_t k, const char *v, size_t vlen, struct ling_err *err)
+{
+	struct dedup_state *st = ctx;
+
+	if (st->pf_slot[k] >= SIZE_MAX - st->pf_n) {
+		if (vlen != 8)
+			return ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "corrupt state: bad exact entry");
+		st->pf_exact[SIZE_MAX - st->pf_slot[k]] = get_be64((const unsigned char *)v);
+	} else {
+		size_t cnt = vlen / 8, r;
+
+		st->pf_refs = xgrow(st->pf_refs, &st->pf_refs_cap, st->pf_refs_n + cnt, sizeof(uint64_t));
+		st->pf_off[st->pf_slot[k]] = (uint32_t)st->pf_refs_n;
+		st->pf_cnt[st->pf_slot[k]] = (uint32_t)cnt;
+		for (r = 0; r < cnt; r++)
+			st->pf_refs[st->pf_refs_n++] = get_be64((const unsigned char *)v + 8 * r);
+	}
+	return 0;
+}
+
 int dedup_state_prefetch(struct dedup_state *st, size_t n, const struct dedup_hash128 *exact,
 			 const uint64_t *const *keys, struct ling_err *err)
 {
 	const size_t nb = (size_t)st->p.bands;
-	rocksdb_pinnableslice_t **vals = NULL;
-	char **errs = NULL;
 	size_t nkeys = 0, i, b, k, j;
 	unsigned char *kp;
 	int rc = 0;
@@ -895,43 +736,13 @@ int dedup_state_prefetch(struct dedup_state *st, size_t n, const struct dedup_ha
 		st->pf_slot[k] = SIZE_MAX - st->pf_sort[i].ref;
 		kp += EXACT_KEY_LEN;
 	}
-	vals = xcalloc(nkeys, sizeof(*vals));
-	errs = xcalloc(nkeys, sizeof(*errs));
-	rocksdb_batched_multi_get_cf(st->db, st->ropts, st->cf, nkeys, st->pf_kptr, st->pf_klen, vals, errs, 1);
-	for (k = 0; k < nkeys; k++) {
-		const char *v;
-		size_t vlen = 0;
-
-		if (errs[k]) {
-			if (!rc)
-				rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "cannot read the state: %s", errs[k]);
-			free(errs[k]);
-		}
-		if (!vals[k])
-			continue;
-		v = rocksdb_pinnableslice_value(vals[k], &vlen);
-		if (v && !rc) {
-			if (st->pf_slot[k] >= SIZE_MAX - n) {
-				if (vlen == 8)
-					st->pf_exact[SIZE_MAX - st->pf_slot[k]] = get_be64((const unsigned char *)v);
-				else
-					rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "corrupt state: bad exact entry");
-			} else {
-				size_t cnt = vlen / 8, r;
-
-				st->pf_refs = xgrow(st->pf_refs, &st->pf_refs_cap, st->pf_refs_n + cnt, sizeof(uint64_t));
-				st->pf_off[st->pf_slot[k]] = (uint32_t)st->pf_refs_n;
-				st->pf_cnt[st->pf_slot[k]] = (uint32_t)cnt;
-				for (r = 0; r < cnt; r++)
-					st->pf_refs[st->pf_refs_n++] = get_be64((const unsigned char *)v + 8 * r);
-			}
-		}
-		rocksdb_pinnableslice_destroy(vals[k]);
-	}
-	free(vals);
-	free(errs);
-	if (rc)
+	rc = ling_rocksdb_multi_get(st->db, nkeys, st->pf_kptr, st->pf_klen, 1, prefetched, st, "cannot read the state",
+				    err);
+	if (rc) {
+		if (!err->file[0])
+			snprintf(err->file, sizeof(err->file), "%s", st->dir);
 		return rc;
+	}
 done:
 	st->pf_valid = 1;
 	return 0;
@@ -1028,8 +839,6 @@ corrupt:
 int dedup_state_doc(struct dedup_state *st, uint64_t ref, struct dedup_doc *doc, struct ling_err *err)
 {
 	unsigned char key[DOC_KEY_LEN];
-	char *errmsg = NULL;
-	size_t vlen;
 	int rc;
 
 	memset(doc, 0, sizeof(*doc));
@@ -1042,13 +851,13 @@ int dedup_state_doc(struct dedup_state *st, uint64_t ref, struct dedup_doc *doc,
 		return ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "corrupt state: no record %" PRIu64, ref);
 	key[0] = TAG_DOC;
 	put_be64(key + 1, ref);
-	free(st->docval);
-	st->docval = rocksdb_get_cf(st->db, st->ropts, st->cf, (const char *)key, sizeof(key), &vlen, &errmsg);
-	if ((rc = CHECK_ROCKS(errmsg, err, "cannot read the state")))
+	ling_buf_reset(&st->docval);
+	rc = ling_rocksdb_get(st->db, key, sizeof(key), &st->docval, "cannot read the state", err);
+	if (rc < 0)
 		return rc;
-	if (!st->docval)
+	if (rc == 0)
 		return ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "corrupt state: no record %" PRIu64, ref);
-	return decode_doc(st, st->docval, vlen, doc, err);
+	return decode_doc(st, st->docval.data, st->docval.len, doc, err);
 }
 
 /* ---- adding and committing ---- */
@@ -1130,47 +939,20 @@ static void encode_doc(struct dedup_state *st, const struct pdoc *pd, struct lin
  * most of a large commit would cost). Either way the keys come in ascending
  * order, as an SST file needs them.
  */
-struct kv_writer {
-	rocksdb_writebatch_t *wb;
-	rocksdb_sstfilewriter_t *sst;
-	rocksdb_column_family_handle_t *cf;
-	char *errmsg;
-};
-
 /* Commits of this many keys or more are ingested as an SST file. */
 #define SST_MIN_KEYS 4096
 
-static void kv_put(struct kv_writer *w, const void *key, size_t klen, const void *val, size_t vlen)
-{
-	if (w->errmsg)
-		return;
-	if (w->sst)
-		rocksdb_sstfilewriter_put(w->sst, key, klen, val, vlen, &w->errmsg);
-	else
-		rocksdb_writebatch_put_cf(w->wb, w->cf, key, klen, val, vlen);
-}
-
-static void kv_merge(struct kv_writer *w, const void *key, size_t klen, const void *val, size_t vlen)
-{
-	if (w->errmsg)
-		return;
-	if (w->sst)
-		rocksdb_sstfilewriter_merge(w->sst, key, klen, val, vlen, &w->errmsg);
-	else
-		rocksdb_writebatch_merge_cf(w->wb, w->cf, key, klen, val, vlen);
-}
-
-static void kv_meta_u64(struct kv_writer *w, const char *name, uint64_t v)
+static void kv_meta_u64(struct ling_rocksdb_writer *w, const char *name, uint64_t v)
 {
 	char key[16], val[24];
 
 	snprintf(key, sizeof(key), "%c%s", TAG_META, name);
 	snprintf(val, sizeof(val), "%" PRIu64, v);
-	kv_put(w, key, strlen(key), val, strlen(val));
+	ling_rocksdb_put_to(w, key, strlen(key), val, strlen(val));
 }
 
 /* The commit's keys, in order: buckets, records, exact hashes, meta. */
-static void emit_commit(struct dedup_state *st, struct kv_writer *w, uint64_t segments, int complete)
+static void emit_commit(struct dedup_state *st, struct ling_rocksdb_writer *w, uint64_t segments, int complete)
 {
 	char open[64], unconfirmed[72];
 	struct ling_buf val = LING_BUF_INIT;
@@ -1197,13 +979,13 @@ static void emit_commit(struct dedup_state *st, struct kv_writer *w, uint64_t se
 		}
 		key[0] = TAG_BUCKET;
 		put_be64(key + 1, sorted[i].key);
-		kv_merge(w, key, BUCKET_KEY_LEN, val.data, val.len);
+		ling_rocksdb_merge_to(w, key, BUCKET_KEY_LEN, val.data, val.len);
 	}
 	for (i = 0; i < st->docs_n; i++) {
 		key[0] = TAG_DOC;
 		put_be64(key + 1, st->base_ref + i);
 		encode_doc(st, &st->docs[i], &val);
-		kv_put(w, key, DOC_KEY_LEN, val.data, val.len);
+		ling_rocksdb_put_to(w, key, DOC_KEY_LEN, val.data, val.len);
 	}
 	/* Exact keys sort by (hi, lo): radix-sort (hi, slot) pairs, then order equal hi by lo. */
 	for (pos = 0, n = 0; (e = ling_idmap_next(&st->ex, &pos)); n++) {
@@ -1229,7 +1011,7 @@ static void emit_commit(struct dedup_state *st, struct kv_writer *w, uint64_t se
 		h.hi = st->docs[x->val - st->base_ref].exact_hi;
 		exact_key(key, &h);
 		put_be64(refv, x->val);
-		kv_put(w, key, EXACT_KEY_LEN, refv, 8);
+		ling_rocksdb_put_to(w, key, EXACT_KEY_LEN, refv, 8);
 	}
 	free(sorted);
 	free(tmp);
@@ -1239,7 +1021,7 @@ static void emit_commit(struct dedup_state *st, struct kv_writer *w, uint64_t se
 	else
 		snprintf(open, sizeof(open), "%" PRIu64 " %" PRIu64 " %c", st->run, st->run_first_ref,
 			 st->provisional ? 'p' : 'f');
-	kv_put(w, "Mopen", 5, open, strlen(open));
+	ling_rocksdb_put_to(w, "Mopen", 5, open, strlen(open));
 	kv_meta_u64(w, "refs", st->next_ref);
 	kv_meta_u64(w, "runs", st->run);
 	if (st->unconfirmed) {
@@ -1249,7 +1031,7 @@ static void emit_commit(struct dedup_state *st, struct kv_writer *w, uint64_t se
 		kv_meta_u64(w, "segments", segments);
 		unconfirmed_format(st, st->unc_next, st->unc_records, unconfirmed, sizeof(unconfirmed));
 	}
-	kv_put(w, "Munconfirmed", 12, unconfirmed, strlen(unconfirmed));
+	ling_rocksdb_put_to(w, "Munconfirmed", 12, unconfirmed, strlen(unconfirmed));
 }
 
 void dedup_crash_point(const char *point)
@@ -1272,31 +1054,20 @@ void dedup_crash_point(const char *point)
 
 static int commit_sst(struct dedup_state *st, uint64_t segments, int complete, struct ling_err *err)
 {
-	struct kv_writer w = { NULL, NULL, st->cf, NULL };
-	rocksdb_envoptions_t *env = rocksdb_envoptions_create();
-	rocksdb_ingestexternalfileoptions_t *io;
+	struct ling_rocksdb_writer *w;
 	struct ling_buf path = LING_BUF_INIT;
 	const char *files[1];
 	int rc;
 
 	ling_buf_addf(&path, "%s/ling-dedup-ingest-%ld.sst", st->dir, (long)getpid());
-	w.sst = rocksdb_sstfilewriter_create(env, st->opts);
-	rocksdb_sstfilewriter_open(w.sst, path.data, &w.errmsg);
-	emit_commit(st, &w, segments, complete);
-	if (!w.errmsg)
-		rocksdb_sstfilewriter_finish(w.sst, &w.errmsg);
-	rocksdb_sstfilewriter_destroy(w.sst);
-	rocksdb_envoptions_destroy(env);
-	rc = CHECK_ROCKS(w.errmsg, err, "cannot write the commit's SST file");
+	w = ling_rocksdb_sst_new(st->db, path.data);
+	emit_commit(st, w, segments, complete);
+	rc = ling_rocksdb_writer_close(st->db, w, "cannot write the commit's SST file", err);
 	dedup_crash_point("before-ingest");
 	if (!rc) {
 		files[0] = path.data;
-		io = rocksdb_ingestexternalfileoptions_create();
-		rocksdb_ingestexternalfileoptions_set_move_files(io, 1);
 		/* The one step that makes the commit visible, all of it at once. */
-		rocksdb_ingest_external_file_cf(st->db, st->cf, files, 1, io, &w.errmsg);
-		rocksdb_ingestexternalfileoptions_destroy(io);
-		rc = CHECK_ROCKS(w.errmsg, err, "cannot commit the state");
+		rc = ling_rocksdb_ingest(st->db, files, 1, "cannot commit the state", err);
 	}
 	unlink(path.data);
 	ling_buf_release(&path);
@@ -1305,13 +1076,10 @@ static int commit_sst(struct dedup_state *st, uint64_t segments, int complete, s
 
 static int commit_batch(struct dedup_state *st, uint64_t segments, int complete, struct ling_err *err)
 {
-	struct kv_writer w = { rocksdb_writebatch_create(), NULL, st->cf, NULL };
-	int rc;
+	struct ling_rocksdb_writer *w = ling_rocksdb_batch_new(st->db);
 
-	emit_commit(st, &w, segments, complete);
-	rc = write_batch(st, w.wb, "cannot commit the state", err);
-	rocksdb_writebatch_destroy(w.wb);
-	return rc;
+	emit_commit(st, w, segments, complete);
+	return ling_rocksdb_writer_close(st->db, w, "cannot commit the state", err);
 }
 
 int dedup_state_commit(struct dedup_state *st, uint64_t segments, int complete, struct ling_err *err)

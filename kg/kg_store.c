@@ -1,6 +1,6 @@
 /*
- * The KG store on RocksDB. This module owns every rocksdb_* call; see
- * kg.h for the key layout and the transaction rule.
+ * The KG store on RocksDB (through common/ling_rocksdb); see kg.h for the
+ * key layout and the transaction rule.
  */
 #include "kg.h"
 
@@ -9,14 +9,14 @@
 #include "../common/ling_idmap.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_num.h"
+#include "../common/ling_pool.h"
+#include "../common/ling_rocksdb.h"
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <rocksdb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,30 +41,11 @@
 #define RDF_TYPE "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 
 struct kg_store {
-	rocksdb_t *db;
-	rocksdb_options_t *opts;
-	rocksdb_mergeoperator_t *merge;
-	rocksdb_block_based_table_options_t *table;
-	rocksdb_readoptions_t *ropts;
-	rocksdb_writeoptions_t *wopts;
+	struct ling_rocksdb *db;
 	char *dir;
 	int readonly;
 	struct kg_canon canon;
 };
-
-/*
- * A RocksDB error message into err, freed. A full disk is said plainly (it is
- * the one failure a user can fix, and the rest of RocksDB's text is noise).
- */
-static int rocks_error(struct ling_err *err, const char *what, const char *errmsg)
-{
-	if (strstr(errmsg, "No space left on device"))
-		return ling_err_set(err, LING_EIO, "%s: no space left on device", what);
-	return ling_err_set(err, LING_ESTORE, "%s: %s", what, errmsg);
-}
-
-#define CHECK_ROCKS(errmsg, err, what) \
-	((errmsg) ? (rocks_error((err), (what), (errmsg)), free(errmsg), (errmsg) = NULL, (err)->code) : 0)
 
 /* ---- big-endian ids and int64 lanes ---- */
 
@@ -106,72 +87,12 @@ static void put_le64(char *p, int64_t sv)
 		p[i] = (char)(v & 0xFF);
 }
 
-/* ---- the counter merge operator: lane-wise int64 addition ---- */
-
-static char *add_lanes(const char *base, size_t base_len, const char *const *ops, const size_t *op_lens, int nops,
-		       unsigned char *success, size_t *out_len)
-{
-	size_t lanes = base_len / 8, i;
-	int k;
-	char *out;
-
-	for (k = 0; k < nops; k++)
-		if (op_lens[k] / 8 > lanes)
-			lanes = op_lens[k] / 8;
-	out = calloc(lanes ? lanes : 1, 8);
-	if (!out) {
-		*success = 0;
-		return NULL;
-	}
-	for (i = 0; i < base_len / 8; i++)
-		put_le64(out + 8 * i, get_le64(base + 8 * i));
-	for (k = 0; k < nops; k++)
-		for (i = 0; i < op_lens[k] / 8; i++)
-			put_le64(out + 8 * i, get_le64(out + 8 * i) + get_le64(ops[k] + 8 * i));
-	*success = 1;
-	*out_len = lanes * 8;
-	return out;
-}
-
-static char *full_merge(void *state, const char *key, size_t key_len, const char *existing, size_t existing_len,
-			const char *const *ops, const size_t *op_lens, int nops, unsigned char *success,
-			size_t *out_len)
-{
-	(void)state, (void)key, (void)key_len;
-	return add_lanes(existing ? existing : "", existing ? existing_len : 0, ops, op_lens, nops, success, out_len);
-}
-
-static char *partial_merge(void *state, const char *key, size_t key_len, const char *const *ops,
-			   const size_t *op_lens, int nops, unsigned char *success, size_t *out_len)
-{
-	(void)state, (void)key, (void)key_len;
-	return add_lanes("", 0, ops, op_lens, nops, success, out_len);
-}
-
-static void merge_free(void *state, const char *value, size_t len)
-{
-	(void)state, (void)len;
-	free((void *)value);
-}
-
-static void merge_state_free(void *state)
-{
-	(void)state;
-}
-
-static const char *merge_name(void *state)
-{
-	(void)state;
-	return "ling.add_int64_lanes";
-}
-
 /* ---- open and close ---- */
 
 static int check_format(struct kg_store *st, struct ling_err *err)
 {
 	struct ling_buf v = LING_BUF_INIT;
 	char key[] = { TAG_META, 'f', 'o', 'r', 'm', 'a', 't' };
-	char *errmsg = NULL;
 	long long version;
 	int rc;
 
@@ -193,10 +114,10 @@ static int check_format(struct kg_store *st, struct ling_err *err)
 		h = XXH3_128bits_withSeed(st->dir, strlen(st->dir), (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_sec);
 		snprintf(uuid, sizeof(uuid), "%016" PRIx64 "%016" PRIx64, h.high64, h.low64);
 		snprintf(vs, sizeof(vs), "%d", KG_STORE_FORMAT_VERSION);
-		rocksdb_put(st->db, st->wopts, key, sizeof(key), vs, strlen(vs), &errmsg);
-		if (!errmsg)
-			rocksdb_put(st->db, st->wopts, uuid_key, sizeof(uuid_key), uuid, strlen(uuid), &errmsg);
-		rc = CHECK_ROCKS(errmsg, err, "cannot initialise the store");
+		rc = ling_rocksdb_put(st->db, key, sizeof(key), vs, strlen(vs), "cannot initialise the store", err);
+		if (!rc)
+			rc = ling_rocksdb_put(st->db, uuid_key, sizeof(uuid_key), uuid, strlen(uuid),
+					      "cannot initialise the store", err);
 		goto out;
 	}
 	rc = 0;
@@ -211,26 +132,6 @@ static int check_format(struct kg_store *st, struct ling_err *err)
 out:
 	ling_buf_release(&v);
 	return rc;
-}
-
-/* 1 when another process holds the RocksDB lock of dir (RocksDB locks DIR/LOCK with fcntl). */
-static int locked_elsewhere(const char *dir)
-{
-	struct ling_buf path = LING_BUF_INIT;
-	struct flock fl;
-	int fd, held = 0;
-
-	ling_buf_addf(&path, "%s/LOCK", dir);
-	fd = open(path.data, O_RDWR | O_CLOEXEC);
-	ling_buf_release(&path);
-	if (fd < 0)
-		return 0;
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	held = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
-	close(fd);
-	return held;
 }
 
 /* 1 when every file in dir has a name RocksDB (or a load) gives its files: a store that is being created. */
@@ -266,13 +167,19 @@ static int locked_error(const char *dir, struct ling_err *err)
 int kg_store_open(struct kg_store **out, const char *dir, unsigned flags, struct ling_err *err)
 {
 	struct kg_store *st = xcalloc(1, sizeof(*st));
-	char *errmsg = NULL;
+	/* Counters merge by addition; bloom filters answer the loader's lookups of absent quads and terms. */
+	struct ling_rocksdb_opts opts = { LING_ROCKSDB_PLAIN_DISK_FULL | LING_ROCKSDB_LZ4,
+					  LING_ROCKSDB_MERGE_ADD_I64_LANES, 0, 0, 10 };
 	struct stat sb;
 	int rc;
 
 	*out = NULL;
 	st->dir = xstrdup(dir);
 	st->readonly = !!(flags & KG_STORE_READONLY);
+	if (st->readonly)
+		opts.flags |= LING_ROCKSDB_READONLY;
+	else if (flags & KG_STORE_CREATE)
+		opts.flags |= LING_ROCKSDB_CREATE;
 	if (stat(dir, &sb) != 0 && (st->readonly || !(flags & KG_STORE_CREATE))) {
 		rc = ling_err_at(err, LING_EIO, dir, 0, 0, "no such store");
 		goto fail;
@@ -282,7 +189,7 @@ int kg_store_open(struct kg_store **out, const char *dir, unsigned flags, struct
 	 * not "other files". Without the lock held (its creator is about to lock
 	 * it, or died), RocksDB's own lock and create decide.
 	 */
-	if (ling_dir_is_foreign(dir, "CURRENT") && locked_elsewhere(dir)) {
+	if (ling_dir_is_foreign(dir, "CURRENT") && ling_rocksdb_lock_held(dir)) {
 		rc = locked_error(dir, err);
 		goto fail;
 	}
@@ -290,38 +197,13 @@ int kg_store_open(struct kg_store **out, const char *dir, unsigned flags, struct
 		rc = ling_err_at(err, LING_ESTORE, dir, 0, 0, "not a ling store (the directory holds other files)");
 		goto fail;
 	}
-	st->opts = rocksdb_options_create();
-	rocksdb_options_set_create_if_missing(st->opts, !st->readonly && (flags & KG_STORE_CREATE));
-	st->merge = rocksdb_mergeoperator_create(NULL, merge_state_free, full_merge, partial_merge, merge_free, merge_name);
-	rocksdb_options_set_merge_operator(st->opts, st->merge);
-	rocksdb_options_set_compression(st->opts, rocksdb_lz4_compression);
-	rocksdb_options_increase_parallelism(st->opts, 2);
-	/*
-	 * The info LOG: headers only, and no LOG.old kept. RocksDB renames LOG to
-	 * a LOG.old per open, so the store grew by a file per load; and on a full
-	 * disk a failed LOG write trips an assertion in librocksdb (exit 134)
-	 * before any status reaches us. Every failure that matters comes back as
-	 * a status anyway.
-	 */
-	rocksdb_options_set_info_log_level(st->opts, 5 /* HEADER_LEVEL */);
-	rocksdb_options_set_keep_log_file_num(st->opts, 1);
-	st->table = rocksdb_block_based_options_create();
-	rocksdb_block_based_options_set_filter_policy(st->table, rocksdb_filterpolicy_create_bloom(10));
-	rocksdb_options_set_block_based_table_factory(st->opts, st->table);
-	if (st->readonly)
-		st->db = rocksdb_open_for_read_only(st->opts, dir, 0, &errmsg);
-	else
-		st->db = rocksdb_open(st->opts, dir, &errmsg);
-	if (errmsg && strstr(errmsg, "While lock file")) {
-		free(errmsg);
+	rc = ling_rocksdb_open(&st->db, dir, &opts, "cannot open the store", err);
+	if (rc == LING_ROCKSDB_LOCKED) {
 		rc = locked_error(dir, err);
 		goto fail;
 	}
-	if ((rc = CHECK_ROCKS(errmsg, err, "cannot open the store")))
+	if (rc)
 		goto fail;
-	st->ropts = rocksdb_readoptions_create();
-	st->wopts = rocksdb_writeoptions_create();
-	rocksdb_writeoptions_set_sync(st->wopts, 1);
 	if ((rc = check_format(st, err)))
 		goto fail;
 	if (!st->readonly)
@@ -386,17 +268,7 @@ void kg_store_close(struct kg_store *st)
 		return;
 	if (st->db && !st->readonly)
 		remove_empty_old_wals(st->dir);
-	if (st->db)
-		rocksdb_close(st->db);
-	if (st->ropts)
-		rocksdb_readoptions_destroy(st->ropts);
-	if (st->wopts)
-		rocksdb_writeoptions_destroy(st->wopts);
-	if (st->opts)
-		rocksdb_options_destroy(st->opts);
-	if (st->table)
-		rocksdb_block_based_options_destroy(st->table);
-	/* The options own the merge operator once set. */
+	ling_rocksdb_close(st->db);
 	kg_canon_release(&st->canon);
 	free(st->dir);
 	free(st);
@@ -404,23 +276,19 @@ void kg_store_close(struct kg_store *st)
 
 int kg_store_meta_get(struct kg_store *st, const char *name, struct ling_buf *out, struct ling_err *err)
 {
-	struct ling_buf key = LING_BUF_INIT;
-	char *errmsg = NULL, *v;
-	size_t vlen;
+	struct ling_buf key = LING_BUF_INIT, v = LING_BUF_INIT;
 	int rc;
 
 	ling_buf_addc(&key, TAG_META);
 	ling_buf_adds(&key, name);
-	v = rocksdb_get(st->db, st->ropts, key.data, key.len, &vlen, &errmsg);
+	rc = ling_rocksdb_get(st->db, key.data, key.len, &v, "cannot read the store", err);
 	ling_buf_release(&key);
-	if ((rc = CHECK_ROCKS(errmsg, err, "cannot read the store")))
-		return rc;
-	if (!v)
-		return 0;
-	ling_buf_reset(out);
-	ling_buf_add(out, v, vlen);
-	free(v);
-	return 1;
+	if (rc == 1) {
+		ling_buf_reset(out);
+		ling_buf_add(out, v.data, v.len);
+	}
+	ling_buf_release(&v);
+	return rc;
 }
 
 /* ---- term ids ---- */
@@ -896,14 +764,6 @@ struct apply_state {
 	struct counter *counters;
 	size_t ncounters, counters_cap;
 	struct ling_buf counter_keys;
-	char *errmsg;
-};
-
-/* Where emitted keys go: exactly one of sst and batch is set. Each thread has its own. */
-struct key_writer {
-	rocksdb_sstfilewriter_t *sst;
-	rocksdb_writebatch_t *batch;
-	char *errmsg;
 };
 
 static void add_counter(struct apply_state *a, char kind, const void *key, size_t key_len, int64_t l0, int64_t l1)
@@ -940,67 +800,55 @@ static int cmp_counter(const void *x, const void *y)
 	return c ? c : (a->key_len > b->key_len) - (a->key_len < b->key_len);
 }
 
-static void emit(struct key_writer *w, char op, const void *key, size_t klen, const void *val, size_t vlen)
+/* Where emitted keys go: a WriteBatch or an SST file (keys in order, no deletes). Each thread has its own. */
+static void emit(struct ling_rocksdb_writer *w, char op, const void *key, size_t klen, const void *val, size_t vlen)
 {
-	if (w->errmsg)
-		return;
-	if (w->sst) {
-		if (op == 'm')
-			rocksdb_sstfilewriter_merge(w->sst, key, klen, val, vlen, &w->errmsg);
-		else
-			rocksdb_sstfilewriter_put(w->sst, key, klen, val, vlen, &w->errmsg);
-	} else if (op == 'm') {
-		rocksdb_writebatch_merge(w->batch, key, klen, val, vlen);
-	} else if (op == 'd') {
-		rocksdb_writebatch_delete(w->batch, key, klen);
-	} else {
-		rocksdb_writebatch_put(w->batch, key, klen, val, vlen);
-	}
+	if (op == 'm')
+		ling_rocksdb_merge_to(w, key, klen, val, vlen);
+	else if (op == 'd')
+		ling_rocksdb_delete_to(w, key, klen);
+	else
+		ling_rocksdb_put_to(w, key, klen, val, vlen);
 }
 
 /* Keeps in a->changed the quads that the load changes: absent ones (adding) or present ones (deleting). */
 static int find_changed(struct apply_state *a, kg_id (*q)[4], size_t n, struct ling_err *err)
 {
-	rocksdb_iterator_t *it = rocksdb_create_iterator(a->ld->st->db, a->ld->st->ropts);
+	struct ling_rocksdb_iter *it = ling_rocksdb_iter_new(a->ld->st->db);
 	unsigned char key[QUAD_KEY_LEN];
 	size_t i;
-	int rc;
 
 	a->changed = xmalloc((n ? n : 1) * sizeof(*a->changed));
 	for (i = 0; i < n; i++) {
 		int present = 0;
 
 		quad_key(key, TAG_SPO, q[i][0], q[i][1], q[i][2], q[i][3]);
-		if (rocksdb_iter_valid(it)) {
+		if (ling_rocksdb_iter_valid(it)) {
 			size_t klen;
-			const char *k = rocksdb_iter_key(it, &klen);
+			const char *k = ling_rocksdb_iter_key(it, &klen);
 
 			if (klen != QUAD_KEY_LEN || memcmp(k, key, QUAD_KEY_LEN) < 0)
-				rocksdb_iter_seek(it, (const char *)key, QUAD_KEY_LEN);
+				ling_rocksdb_iter_seek(it, key, QUAD_KEY_LEN);
 		} else if (i == 0) {
-			rocksdb_iter_seek(it, (const char *)key, QUAD_KEY_LEN);
+			ling_rocksdb_iter_seek(it, key, QUAD_KEY_LEN);
 		}
-		if (rocksdb_iter_valid(it)) {
+		if (ling_rocksdb_iter_valid(it)) {
 			size_t klen;
-			const char *k = rocksdb_iter_key(it, &klen);
+			const char *k = ling_rocksdb_iter_key(it, &klen);
 
 			present = klen == QUAD_KEY_LEN && !memcmp(k, key, QUAD_KEY_LEN);
 		}
 		if (present == a->deleting)
 			memcpy(a->changed[a->nchanged++], q[i], sizeof(q[0]));
 	}
-	rocksdb_iter_get_error(it, &a->errmsg);
-	rocksdb_iter_destroy(it);
-	if ((rc = CHECK_ROCKS(a->errmsg, err, "cannot read the store")))
-		return rc;
-	return 0;
+	return ling_rocksdb_iter_free(it, "cannot read the store", err);
 }
 
 /* Collects the term ids the changed quads use that the dictionary lacks, checking the others for collisions. */
 static int find_new_terms(struct apply_state *a, struct ling_err *err)
 {
 	struct kg_loader *ld = a->ld;
-	rocksdb_iterator_t *it;
+	struct ling_rocksdb_iter *it;
 	unsigned char *used = xcalloc(ld->terms.cap, 1);
 	kg_id *ids = xmalloc((ld->terms.n + 1) * sizeof(kg_id));
 	size_t n = 0, i, k = 0;
@@ -1020,7 +868,7 @@ static int find_new_terms(struct apply_state *a, struct ling_err *err)
 	free(used);
 	if (n > 1)
 		qsort(ids, n, sizeof(kg_id), cmp_id);
-	it = rocksdb_create_iterator(ld->st->db, ld->st->ropts);
+	it = ling_rocksdb_iter_new(ld->st->db);
 	for (i = 0; i < n; i++) {
 		unsigned char key[9];
 		size_t klen, vlen;
@@ -1029,10 +877,11 @@ static int find_new_terms(struct apply_state *a, struct ling_err *err)
 
 		key[0] = TAG_TERM;
 		put_be64(key + 1, ids[i]);
-		rocksdb_iter_seek(it, (const char *)key, 9);
+		ling_rocksdb_iter_seek(it, key, 9);
 		have = arena_term(ld, slot_off(&ld->terms, ids[i]), &have_len);
-		if (rocksdb_iter_valid(it) && (kp = rocksdb_iter_key(it, &klen)) && klen == 9 && !memcmp(kp, key, 9)) {
-			v = rocksdb_iter_value(it, &vlen);
+		if (ling_rocksdb_iter_valid(it) && (kp = ling_rocksdb_iter_key(it, &klen)) && klen == 9 &&
+		    !memcmp(kp, key, 9)) {
+			v = ling_rocksdb_iter_value(it, &vlen);
 			if (vlen != have_len || memcmp(v, have, vlen)) {
 				rc = ling_err_set(err, LING_ESTORE, "64-bit term id collision between %.*s and %.*s",
 						  (int)vlen, v, (int)have_len, have);
@@ -1042,12 +891,12 @@ static int find_new_terms(struct apply_state *a, struct ling_err *err)
 		}
 		ids[k++] = ids[i];
 	}
-	rocksdb_iter_get_error(it, &a->errmsg);
-	rocksdb_iter_destroy(it);
+	if (rc)
+		ling_rocksdb_iter_free(it, NULL, NULL);
+	else
+		rc = ling_rocksdb_iter_free(it, "cannot read the store", err);
 	a->new_terms = ids;
 	a->nnew_terms = k;
-	if (!rc)
-		rc = CHECK_ROCKS(a->errmsg, err, "cannot read the store");
 	return rc;
 }
 
@@ -1161,7 +1010,7 @@ static void collect_counters(struct apply_state *a)
 		qsort(a->counters, a->ncounters, sizeof(*a->counters), cmp_counter);
 }
 
-static void emit_counters(struct apply_state *a, struct key_writer *w)
+static void emit_counters(struct apply_state *a, struct ling_rocksdb_writer *w)
 {
 	size_t i = 0;
 
@@ -1182,7 +1031,7 @@ static void emit_counters(struct apply_state *a, struct key_writer *w)
 	}
 }
 
-static void emit_labels(struct apply_state *a, struct key_writer *w)
+static void emit_labels(struct apply_state *a, struct ling_rocksdb_writer *w)
 {
 	struct kg_loader *ld = a->ld;
 	/* Sorted by key bytes with the counters' comparator. */
@@ -1215,7 +1064,7 @@ static void emit_labels(struct apply_state *a, struct key_writer *w)
 }
 
 /* Emits one index: the changed quads permuted by order[], sorted. */
-static void emit_index(struct apply_state *a, struct key_writer *w, char tag, const int order[4])
+static void emit_index(struct apply_state *a, struct ling_rocksdb_writer *w, char tag, const int order[4])
 {
 	kg_id (*perm)[4] = xmalloc((a->nchanged + 1) * sizeof(*perm));
 	unsigned char key[QUAD_KEY_LEN];
@@ -1236,7 +1085,7 @@ static void emit_index(struct apply_state *a, struct key_writer *w, char tag, co
 	free(perm);
 }
 
-static void emit_terms(struct apply_state *a, struct key_writer *w)
+static void emit_terms(struct apply_state *a, struct ling_rocksdb_writer *w)
 {
 	size_t i;
 
@@ -1270,7 +1119,7 @@ static const int order_osp[4] = { 2, 0, 1, 3 }, order_pos[4] = { 1, 2, 0, 3 }, o
  */
 enum { PART_CLO, PART_P, PART_ST, PARTS };
 
-static void emit_part(struct apply_state *a, struct key_writer *w, int part)
+static void emit_part(struct apply_state *a, struct ling_rocksdb_writer *w, int part)
 {
 	switch (part) {
 	case PART_CLO:
@@ -1291,36 +1140,28 @@ static void emit_part(struct apply_state *a, struct key_writer *w, int part)
 
 struct sst_job {
 	struct apply_state *a;
-	struct key_writer w;
-	int part;
 	char *path;
+	int rc;
+	struct ling_err err; /* each thread's own */
 };
 
-static void *write_sst_part(void *arg)
+/* ling_pool body: writes part `part` to its SST file. */
+static void write_sst_part(void *ctx, size_t part, size_t end, size_t chunk)
 {
-	struct sst_job *job = arg;
-	rocksdb_envoptions_t *env = rocksdb_envoptions_create();
-	struct kg_store *st = job->a->ld->st;
+	struct sst_job *job = (struct sst_job *)ctx + part;
+	struct ling_rocksdb_writer *w = ling_rocksdb_sst_new(job->a->ld->st->db, job->path);
 
-	job->w.sst = rocksdb_sstfilewriter_create(env, st->opts);
-	rocksdb_sstfilewriter_open(job->w.sst, job->path, &job->w.errmsg);
-	emit_part(job->a, &job->w, job->part);
-	if (!job->w.errmsg)
-		rocksdb_sstfilewriter_finish(job->w.sst, &job->w.errmsg);
-	rocksdb_sstfilewriter_destroy(job->w.sst);
-	job->w.sst = NULL;
-	rocksdb_envoptions_destroy(env);
-	return NULL;
+	(void)end, (void)chunk;
+	emit_part(job->a, w, (int)part);
+	job->rc = ling_rocksdb_writer_close(job->a->ld->st->db, w, "cannot write the load's SST file", &job->err);
 }
 
 static int write_sst(struct apply_state *a, struct ling_err *err)
 {
 	struct kg_store *st = a->ld->st;
 	struct sst_job jobs[PARTS];
-	pthread_t threads[PARTS];
-	int started[PARTS] = { 0 };
 	const char *files[PARTS];
-	rocksdb_ingestexternalfileoptions_t *io;
+	struct ling_pool *pool;
 	int i, rc = 0;
 
 	memset(jobs, 0, sizeof(jobs));
@@ -1329,32 +1170,20 @@ static int write_sst(struct apply_state *a, struct ling_err *err)
 
 		ling_buf_addf(&path, "%s/ling-ingest-%ld-%d.sst", st->dir, (long)getpid(), i);
 		jobs[i].a = a;
-		jobs[i].part = i;
 		jobs[i].path = path.data;
 		files[i] = path.data;
 	}
-	/* Two helper threads and this one: sorting and SST building are most of a bulk load. */
-	for (i = 1; i < PARTS; i++)
-		started[i] = pthread_create(&threads[i], NULL, write_sst_part, &jobs[i]) == 0;
-	write_sst_part(&jobs[0]);
-	for (i = 1; i < PARTS; i++) {
-		if (started[i])
-			pthread_join(threads[i], NULL);
-		else
-			write_sst_part(&jobs[i]);
-	}
+	/* A thread per part, this one included: sorting and SST building are most of a bulk load. */
+	pool = ling_pool_new(PARTS);
+	ling_pool_for(pool, PARTS, 1, write_sst_part, jobs);
+	ling_pool_free(pool);
 	for (i = 0; i < PARTS && !rc; i++)
-		rc = CHECK_ROCKS(jobs[i].w.errmsg, err, "cannot write the load's SST file");
-	for (i = 0; i < PARTS; i++)
-		free(jobs[i].w.errmsg);
+		if ((rc = jobs[i].rc))
+			*err = jobs[i].err;
 	crash_point("before-ingest");
 	if (!rc) {
-		io = rocksdb_ingestexternalfileoptions_create();
-		rocksdb_ingestexternalfileoptions_set_move_files(io, 1);
 		/* The one step that makes the load visible, all of it at once. */
-		rocksdb_ingest_external_file(st->db, files, PARTS, io, &a->errmsg);
-		rocksdb_ingestexternalfileoptions_destroy(io);
-		rc = CHECK_ROCKS(a->errmsg, err, "cannot ingest the load");
+		rc = ling_rocksdb_ingest(st->db, files, PARTS, "cannot ingest the load", err);
 		crash_point("after-ingest");
 	}
 	for (i = 0; i < PARTS; i++) {
@@ -1366,14 +1195,12 @@ static int write_sst(struct apply_state *a, struct ling_err *err)
 
 static int write_batch(struct apply_state *a, struct ling_err *err)
 {
-	struct key_writer w = { NULL, rocksdb_writebatch_create(), NULL };
+	struct ling_rocksdb_writer *w = ling_rocksdb_batch_new(a->ld->st->db);
 	int part;
 
 	for (part = 0; part < PARTS; part++)
-		emit_part(a, &w, part);
-	rocksdb_write(a->ld->st->db, a->ld->st->wopts, w.batch, &w.errmsg);
-	rocksdb_writebatch_destroy(w.batch);
-	return CHECK_ROCKS(w.errmsg, err, "cannot write the load");
+		emit_part(a, w, part);
+	return ling_rocksdb_writer_close(a->ld->st->db, w, "cannot write the load", err);
 }
 
 int kg_loader_apply(struct kg_loader *ld, struct kg_load_counts *counts, struct ling_err *err)
@@ -1423,20 +1250,10 @@ out:
 static int read_term(struct kg_store *st, kg_id id, struct ling_buf *out, struct ling_err *err)
 {
 	unsigned char key[9];
-	char *errmsg = NULL, *v;
-	size_t vlen;
-	int rc;
 
 	key[0] = TAG_TERM;
 	put_be64(key + 1, id);
-	v = rocksdb_get(st->db, st->ropts, (const char *)key, 9, &vlen, &errmsg);
-	if ((rc = CHECK_ROCKS(errmsg, err, "cannot read the dictionary")))
-		return rc;
-	if (!v)
-		return 0;
-	ling_buf_add(out, v, vlen);
-	free(v);
-	return 1;
+	return ling_rocksdb_get(st->db, key, 9, out, "cannot read the dictionary", err);
 }
 
 /* The id of a term already in canonical form, and whether the dictionary holds it. */
@@ -1501,31 +1318,10 @@ int kg_store_term_nt(struct kg_store *st, kg_id id, struct ling_buf *out, struct
 }
 
 /* Scans the keys that start with prefix; calls fn(ctx, key, klen, value, vlen) until it returns non-zero. */
-typedef int (*scan_fn)(void *ctx, const char *key, size_t klen, const char *val, size_t vlen);
-
-static int scan_prefix(struct kg_store *st, const void *prefix, size_t plen, scan_fn fn, void *ctx,
+static int scan_prefix(struct kg_store *st, const void *prefix, size_t plen, ling_rocksdb_scan_fn fn, void *ctx,
 		       struct ling_err *err)
 {
-	rocksdb_iterator_t *it = rocksdb_create_iterator(st->db, st->ropts);
-	char *errmsg = NULL;
-	int rc = 0;
-
-	for (rocksdb_iter_seek(it, prefix, plen); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t klen, vlen;
-		const char *k = rocksdb_iter_key(it, &klen);
-		const char *v;
-
-		if (klen < plen || memcmp(k, prefix, plen))
-			break;
-		v = rocksdb_iter_value(it, &vlen);
-		if ((rc = fn(ctx, k, klen, v, vlen)))
-			break;
-	}
-	rocksdb_iter_get_error(it, &errmsg);
-	rocksdb_iter_destroy(it);
-	if (CHECK_ROCKS(errmsg, err, "cannot read the store"))
-		return LING_ESTORE;
-	return rc < 0 ? rc : 0;
+	return ling_rocksdb_scan_prefix(st->db, prefix, plen, fn, ctx, "cannot read the store", err);
 }
 
 struct match_ctx {
@@ -1647,20 +1443,17 @@ int kg_store_counts(struct kg_store *st, char kind, kg_count_fn fn, void *ctx, s
 
 static int read_counter(struct kg_store *st, const char *key, size_t klen, int64_t lanes[2], struct ling_err *err)
 {
-	char *errmsg = NULL, *v;
-	size_t vlen;
+	struct ling_buf v = LING_BUF_INIT;
 	int rc;
 
 	lanes[0] = lanes[1] = 0;
-	v = rocksdb_get(st->db, st->ropts, key, klen, &vlen, &errmsg);
-	if ((rc = CHECK_ROCKS(errmsg, err, "cannot read a counter")))
-		return rc;
-	if (v && vlen >= 8)
-		lanes[0] = get_le64(v);
-	if (v && vlen >= 16)
-		lanes[1] = get_le64(v + 8);
-	free(v);
-	return 0;
+	rc = ling_rocksdb_get(st->db, key, klen, &v, "cannot read a counter", err);
+	if (rc == 1 && v.len >= 8)
+		lanes[0] = get_le64(v.data);
+	if (rc == 1 && v.len >= 16)
+		lanes[1] = get_le64(v.data + 8);
+	ling_buf_release(&v);
+	return rc < 0 ? rc : 0;
 }
 
 int kg_store_degree(struct kg_store *st, kg_id id, int64_t *out_degree, int64_t *in_degree, struct ling_err *err)

@@ -11,6 +11,7 @@
 #include "common/ling_err.h"
 #include "common/ling_input.h"
 #include "common/ling_mem.h"
+#include "common/ling_rocksdb.h"
 #include "common/ling_utf8.h"
 #include "kg/kg.h"
 #include "kg/kg_term_canon_internal.h"
@@ -18,7 +19,6 @@
 #include <dirent.h>
 #include <inttypes.h>
 #include <errno.h>
-#include <rocksdb/c.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1621,10 +1621,8 @@ static void test_old_format(void)
 	struct ling_buf dir = LING_BUF_INIT;
 	struct kg_store *st = NULL;
 	struct ling_err err;
-	rocksdb_options_t *opts = rocksdb_options_create();
-	rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
-	char *errmsg = NULL;
-	rocksdb_t *db;
+	const struct ling_rocksdb_opts opts = { 0, LING_ROCKSDB_MERGE_NONE, 0, 0, 0 };
+	struct ling_rocksdb *db = NULL;
 	int rc;
 
 	ling_err_clear(&err);
@@ -1633,13 +1631,11 @@ static void test_old_format(void)
 	ok(rc == 0, "old format: create a store");
 	kg_store_close(st);
 	st = NULL;
-	db = rocksdb_open(opts, dir.data, &errmsg);
-	if (db) {
-		rocksdb_put(db, wo, "Mformat", 7, "1", 1, &errmsg);
-		rocksdb_close(db);
-	}
-	ok(db && !errmsg, "old format: stamp it format 1");
-	free(errmsg);
+	rc = ling_rocksdb_open(&db, dir.data, &opts, "cannot open", &err);
+	if (!rc)
+		rc = ling_rocksdb_put(db, "Mformat", 7, "1", 1, "cannot write", &err);
+	ling_rocksdb_close(db);
+	ok(rc == 0, "old format: stamp it format 1");
 	rc = kg_store_open(&st, dir.data, KG_STORE_READONLY, &err);
 	ok(rc == LING_ESTORE && !st && strstr(err.msg, "store format 1 is older than this kg (2)") &&
 	   strstr(err.msg, "load the sources again"), "old format: refused read-only (%s)", err.msg);
@@ -1647,8 +1643,6 @@ static void test_old_format(void)
 	rc = kg_store_open(&st, dir.data, KG_STORE_CREATE, &err);
 	ok(rc == LING_ESTORE && !st, "old format: refused for loading too");
 	kg_store_close(st);
-	rocksdb_writeoptions_destroy(wo);
-	rocksdb_options_destroy(opts);
 	ling_buf_release(&dir);
 }
 
