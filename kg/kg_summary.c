@@ -5,8 +5,9 @@
  */
 #include "kg.h"
 
+#include "../common/ling_json.h"
+
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,33 +87,46 @@ void kg_summary_release(struct kg_summary *s)
 	release_list(&s->types);
 }
 
-static json_t *list_json(const struct kg_count_list *l, size_t top)
+static void list_json(struct ling_json *w, const char *key, const struct kg_count_list *l, size_t top)
 {
-	json_t *arr = json_array();
 	size_t i;
 
-	for (i = 0; i < l->n && (top == 0 || i < top); i++)
-		json_array_append_new(arr, json_pack("{s:s,s:I}", "name", l->items[i].name, "count",
-						     (json_int_t)l->items[i].count));
-	return arr;
+	ling_json_keyz(w, key);
+	ling_json_array_begin(w);
+	for (i = 0; i < l->n && (top == 0 || i < top); i++) {
+		ling_json_object_begin(w);
+		ling_json_keyz(w, "name");
+		ling_json_strz(w, l->items[i].name);
+		ling_json_keyz(w, "count");
+		ling_json_int(w, l->items[i].count);
+		ling_json_object_end(w);
+	}
+	ling_json_array_end(w);
 }
 
 void kg_summary_json(const struct kg_summary *s, size_t top, struct ling_buf *out)
 {
 	const struct kg_stats *st = &s->stats;
-	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I}", "quads", (json_int_t)st->quads, "terms", (json_int_t)st->terms,
-			      "entities", (json_int_t)st->entities, "predicates", (json_int_t)st->predicates,
-			      "disk_bytes", (json_int_t)st->disk_bytes);
-	char *text;
+	struct ling_json w;
 
-	json_object_set_new(o, "top_predicates", list_json(&s->predicates, top));
-	json_object_set_new(o, "label_languages", list_json(&s->languages, 0));
-	json_object_set_new(o, "top_types", list_json(&s->types, top));
-	text = json_dumps(o, JSON_COMPACT);
-	ling_buf_adds(out, text);
+	ling_json_init(&w, out, LING_JSON_JANSSON);
+	ling_json_object_begin(&w);
+	ling_json_keyz(&w, "quads");
+	ling_json_int(&w, (int64_t)st->quads);
+	ling_json_keyz(&w, "terms");
+	ling_json_int(&w, (int64_t)st->terms);
+	ling_json_keyz(&w, "entities");
+	ling_json_int(&w, (int64_t)st->entities);
+	ling_json_keyz(&w, "predicates");
+	ling_json_int(&w, (int64_t)st->predicates);
+	ling_json_keyz(&w, "disk_bytes");
+	ling_json_int(&w, (int64_t)st->disk_bytes);
+	list_json(&w, "top_predicates", &s->predicates, top);
+	list_json(&w, "label_languages", &s->languages, 0);
+	list_json(&w, "top_types", &s->types, top);
+	ling_json_object_end(&w);
+	ling_json_release(&w);
 	ling_buf_addc(out, '\n');
-	free(text);
-	json_decref(o);
 }
 
 static void list_text(const char *title, const struct kg_count_list *l, size_t top, struct ling_buf *out)
