@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,40 +85,45 @@ int tok_dataset_parse_split(const char *s, unsigned *w)
 	return 0;
 }
 
-/* A file hashed on a thread of its own, beside the work that needs the hash only later. */
+/*
+ * A file hashed on a thread of its own (the one worker of a pool of two),
+ * beside the work that needs the hash only later. One job at a time per pool.
+ */
 struct hash_job {
+	struct ling_pool *pool;
 	const char *path;
 	int decompress, started, rc;
 	char hex[65];
 	struct ling_err err;
-	pthread_t thread;
 };
 
-static void *hash_main(void *arg)
+static void hash_body(void *ctx, size_t begin, size_t end, size_t chunk, int thread)
 {
-	struct hash_job *j = arg;
+	struct hash_job *j = ctx;
 
+	(void)begin;
+	(void)end;
+	(void)chunk;
+	(void)thread;
 	j->rc = ling_sha256_file_hex(j->path, j->decompress ? LING_SHA256_DECOMPRESS : 0, j->hex, &j->err);
-	return NULL;
 }
 
-static void hash_start(struct hash_job *j, const char *path, int decompress)
+static void hash_start(struct hash_job *j, struct ling_pool *pool, const char *path, int decompress)
 {
 	memset(j, 0, sizeof(*j));
+	j->pool = pool;
 	j->path = path;
 	j->decompress = decompress;
 	ling_err_clear(&j->err);
-	if (!pthread_create(&j->thread, NULL, hash_main, j))
-		j->started = 1;
-	else
-		hash_main(j);
+	j->started = 1;
+	ling_pool_start(pool, 1, 1, hash_body, j);
 }
 
 /* Waits for the hash. @return 0 with hex filled, or the error of the hashing. */
 static int hash_finish(struct hash_job *j, char hex[65], struct ling_err *err)
 {
 	if (j->started)
-		pthread_join(j->thread, NULL);
+		ling_pool_wait(j->pool);
 	j->started = 0;
 	if (j->rc) {
 		*err = j->err;
@@ -214,6 +218,7 @@ struct build {
 	size_t nfiles, cap_files;
 
 	struct ling_pool *pool;    /* nw workers and the main thread */
+	struct ling_pool *hasher;  /* hashes a file beside the reading (struct hash_job) */
 	struct batch *cur;         /* the batch the pool encodes */
 	struct worker *w;          /* one per thread of the pool */
 	int nw;
@@ -469,7 +474,7 @@ static int open_next(struct build *b, struct reader *rd, struct ling_err *err)
 			}
 		} else if (!rd->hash_lines && !b->old) {
 			/* A new dataset skips nothing: hash the file beside the work. */
-			hash_start(&rd->job, path, 0);
+			hash_start(&rd->job, b->hasher, path, 0);
 		} else if (!rd->hash_lines) {
 			if ((rc = ling_sha256_file_hex(path, 0, sha, err)))
 				return rc;
@@ -1257,7 +1262,8 @@ int tok_dataset_build(const struct tok_dataset_opts *o, struct tok_dataset_stats
 	json_object_seed(0); /* before any thread builds objects */
 	/* The workers load their tokenizers while this thread loads its own and reads the directory. */
 	pool_start(&b);
-	hash_start(&tok_hash, o->tokenizer, 1);
+	b.hasher = ling_pool_new(2);
+	hash_start(&tok_hash, b.hasher, o->tokenizer, 1);
 	rc = tok_load(&b.tok, o->tokenizer, o->encoding, err);
 	if (rc) {
 		hash_finish(&tok_hash, b.tok_sha, &herr);
@@ -1310,5 +1316,6 @@ out:
 	free(b.shards);
 	json_decref(b.old);
 	tok_free(b.tok);
+	ling_pool_free(b.hasher);
 	return rc < 0 ? rc : 0;
 }
