@@ -118,6 +118,7 @@ void ling_pool_free(struct ling_pool *pool)
 
 	if (!pool)
 		return;
+	ling_pool_wait(pool);
 	pthread_mutex_lock(&pool->lock);
 	pool->stop = 1;
 	pthread_cond_broadcast(&pool->wake);

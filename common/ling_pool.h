@@ -43,7 +43,7 @@ typedef void (*ling_pool_fn)(void *ctx, size_t begin, size_t end, size_t chunk);
  */
 struct ling_pool *ling_pool_new(int n_threads);
 
-/* Stops the workers and frees the pool. NULL is fine. */
+/* Finishes a loop that ling_pool_start() began, stops the workers and frees the pool. NULL is fine. */
 void ling_pool_free(struct ling_pool *pool);
 
 /* The number of threads, counting the caller. */

@@ -32,6 +32,12 @@ static void count_body(void *arg, size_t begin, size_t end, size_t chunk)
 		atomic_fetch_add(&ctx->hits[i], 1);
 }
 
+static void count_body_thread(void *arg, size_t begin, size_t end, size_t chunk, int thread)
+{
+	(void)thread;
+	count_body(arg, begin, end, chunk);
+}
+
 static int every_item_once(struct ling_pool *pool, size_t n, size_t grain)
 {
 	struct count_ctx ctx;
@@ -269,6 +275,21 @@ int main(void)
 	ok(workers_exclusive(one, 100, 1), "start/wait on a pool of one");
 	ok(workers_exclusive(NULL, 100, 1), "start/wait on no pool");
 	test_ordered(two, five);
+	{
+		struct ling_pool *left = ling_pool_new(3);
+		struct count_ctx ctx;
+		int all = 1;
+
+		ctx.hits = xcalloc(500, sizeof(*ctx.hits));
+		ctx.grain = 1;
+		atomic_init(&ctx.bad_chunk, 0);
+		ling_pool_start(left, 500, 1, count_body_thread, &ctx);
+		ling_pool_free(left);
+		for (i = 0; i < 500; i++)
+			all &= atomic_load(&ctx.hits[i]) == 1;
+		ok(all, "freeing a pool after ling_pool_start() finishes the loop first");
+		free(ctx.hits);
+	}
 
 	/* Values of mixed magnitude, so that the order of additions shows in the bits. */
 	for (i = 0; i < n; i++) {
