@@ -2,11 +2,11 @@
  * tok_dataset: the dataset directory (tokenize.h, "datasets", has the contract).
  *
  * The main thread reads lines into batches and writes results; a thread pool
- * (each thread with its own struct tok, which is not shareable) parses,
- * renders and tokenizes the records of a batch. Two batches alternate: while
- * the workers process one, the main thread reads the next and then joins
- * them; it writes the batch when all its records are done, so the output
- * order is the input order whatever the number of workers.
+ * of `jobs` threads (each with its own struct tok, which is not shareable)
+ * parses, renders and tokenizes the records of a batch. Two batches
+ * alternate: while the workers process one, the main thread reads the next
+ * and then joins them; it writes the batch when all its records are done, so
+ * the output order is the input order whatever the number of threads.
  */
 #include "tokenize.h"
 
@@ -217,7 +217,7 @@ struct build {
 	char **files;              /* o->files with each directory replaced by its segment files */
 	size_t nfiles, cap_files;
 
-	struct ling_pool *pool;    /* nw workers and the main thread */
+	struct ling_pool *pool;    /* nw threads: nw - 1 workers and the main thread */
 	struct ling_pool *hasher;  /* hashes a file beside the reading (struct hash_job) */
 	struct batch *cur;         /* the batch the pool encodes */
 	struct worker *w;          /* one per thread of the pool */
@@ -318,9 +318,9 @@ static void load_tokenizers(void *ctx, size_t begin, size_t end, size_t chunk, i
 /* Starts the pool, whose workers load their tokenizers while the main thread loads its own. */
 static void pool_start(struct build *b)
 {
-	b->pool = ling_pool_new(b->nw + 1);
-	b->w = xcalloc((size_t)b->nw + 1, sizeof(*b->w));
-	ling_pool_start(b->pool, (size_t)b->nw, 1, load_tokenizers, b);
+	b->pool = ling_pool_new(b->nw);
+	b->w = xcalloc((size_t)b->nw, sizeof(*b->w));
+	ling_pool_start(b->pool, (size_t)b->nw - 1, 1, load_tokenizers, b);
 }
 
 /*
@@ -333,7 +333,7 @@ static int pool_ready(struct build *b, struct ling_err *err)
 
 	ling_pool_wait(b->pool);
 	b->w[0].tok = b->tok;
-	for (i = 0; i <= b->nw; i++) {
+	for (i = 0; i < b->nw; i++) {
 		if (b->w[i].rc) {
 			*err = b->w[i].err;
 			return err->code;
@@ -353,7 +353,7 @@ static void pool_stop(struct build *b)
 	ling_pool_wait(b->pool);
 	ling_pool_free(b->pool);
 	b->pool = NULL;
-	for (i = 0; i <= b->nw; i++) {
+	for (i = 0; i < b->nw; i++) {
 		tok_chat_free(b->w[i].chat);
 		if (i > 0)
 			tok_free(b->w[i].tok);
