@@ -5,18 +5,17 @@
  */
 #include "dedup_internal.h"
 
+#include "../common/ling_file.h"
 #include "../common/ling_json.h"
 #include "../common/ling_jsonl.h"
 #include "../common/ling_mem.h"
+#include "../common/ling_pool.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +60,6 @@ struct worker {
 	size_t text_len;
 	struct piece *pieces;
 	size_t npieces, pieces_cap;
-	pthread_t thread;
 };
 
 struct dedup {
@@ -92,9 +90,9 @@ struct dedup {
 	struct dedup_hash128 *exact;
 	char **sources;
 	size_t nsources, sources_cap;
-	atomic_size_t next_rec;
 
-	struct worker *workers;
+	struct ling_pool *pool;    /* NULL with one thread */
+	struct worker *workers;    /* one per thread of the pool */
 	long since_commit;
 
 	/* Scratch of the decisions. */
@@ -278,37 +276,19 @@ static void prepare(struct worker *w, size_t i)
 	d->exact[i].hi = h.high64;
 }
 
-static void *worker_main(void *arg)
+static void prepare_records(void *ctx, size_t begin, size_t end, size_t chunk, int thread)
 {
-	struct worker *w = arg;
-	struct dedup *d = w->d;
+	struct dedup *d = ctx;
 
-	for (;;) {
-		size_t i = atomic_fetch_add(&d->next_rec, 4), end = i + 4;
-
-		if (i >= d->nrecs)
-			return NULL;
-		if (end > d->nrecs)
-			end = d->nrecs;
-		for (; i < end; i++)
-			prepare(w, i);
-	}
+	(void)chunk;
+	for (; begin < end; begin++)
+		prepare(&d->workers[thread], begin);
 }
 
-/* Runs prepare() over the batch on all threads; the calling thread is worker 0. */
+/* Runs prepare() over the batch on all threads (a small batch on this one). */
 static void prepare_batch(struct dedup *d)
 {
-	int t, started = 1;
-
-	atomic_store(&d->next_rec, 0);
-	if (d->nrecs >= 16) {
-		for (t = 1; t < d->nthreads; t++, started++)
-			if (pthread_create(&d->workers[t].thread, NULL, worker_main, &d->workers[t]))
-				break;
-	}
-	worker_main(&d->workers[0]);
-	for (t = 1; t < started; t++)
-		pthread_join(d->workers[t].thread, NULL);
+	ling_pool_for_worker(d->nrecs >= 16 ? d->pool : NULL, d->nrecs, 4, prepare_records, d);
 }
 
 /* ---- output ---- */
@@ -346,18 +326,6 @@ static int emit(struct dedup *d, const char *line, size_t len, struct ling_err *
 	return d->seg_dir ? seg_write(d, line, len, err) : 0;
 }
 
-static int fsync_dir(const char *dir, struct ling_err *err)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-	if (fd < 0)
-		return ling_err_at(err, LING_EIO, dir, 0, 0, "cannot open: %s", strerror(errno));
-	if (fsync(fd) < 0 && errno != EINVAL)
-		rc = ling_err_at(err, LING_EIO, dir, 0, 0, "cannot sync: %s", strerror(errno));
-	close(fd);
-	return rc;
-}
-
 /* Closes the open segment, synced. */
 static int seg_close(struct dedup *d, struct ling_err *err)
 {
@@ -391,7 +359,7 @@ static int remove_unconfirmed(const char *dir, uint64_t first, uint64_t next, st
 	}
 	ling_buf_release(&path);
 	if (!rc && first < next)
-		rc = fsync_dir(dir, err);
+		rc = ling_fsync_dir(dir, err);
 	return rc;
 }
 
@@ -421,7 +389,7 @@ static int commit(struct dedup *d, int complete, struct ling_err *err)
 		if (rename(d->seg_tmp.data, d->seg_final.data))
 			return ling_err_at(err, LING_EIO, d->seg_final.data, 0, 0, "cannot rename into place: %s",
 					   strerror(errno));
-		if ((rc = fsync_dir(d->seg_dir, err)))
+		if ((rc = ling_fsync_dir(d->seg_dir, err)))
 			return rc;
 		dedup_crash_point("after-rename");
 	}
@@ -530,7 +498,7 @@ static int recover_segments(const char *dirpath, uint64_t first, uint64_t commit
 	ling_buf_release(&from);
 	ling_buf_release(&to);
 	if (!rc && changed)
-		rc = fsync_dir(dirpath, err);
+		rc = ling_fsync_dir(dirpath, err);
 	return rc;
 }
 
@@ -944,6 +912,7 @@ int dedup_open(struct dedup **out, const struct dedup_options *opts, const struc
 		d->workers[t].d = d;
 		d->workers[t].hasher = dedup_hasher_new(&d->p);
 	}
+	d->pool = d->nthreads > 1 ? ling_pool_new(d->nthreads) : NULL;
 	d->to_sink = !opts->out_dir;
 	if ((rc = check_new_out_dir(opts, err)))
 		goto fail;
@@ -1059,6 +1028,7 @@ void dedup_close(struct dedup *d)
 			free(d->workers[t].pieces);
 		}
 	}
+	ling_pool_free(d->pool);
 	free(d->workers);
 	ling_buf_release(&d->lines);
 	free(d->recs);

@@ -70,8 +70,9 @@
  * normalisation and signatures of a batch run on `threads` threads, then the
  * batch is decided in input order on the calling thread.
  *
- * Ownership: a struct dedup is used by one thread (it starts its own workers
- * inside dedup_record and dedup_finish). The library never prints.
+ * Ownership: a struct dedup is used by one thread (dedup_open starts its
+ * workers, which idle between batches; dedup_close stops them). The library
+ * never prints.
  */
 #ifndef DEDUP_H
 #define DEDUP_H

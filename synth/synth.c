@@ -9,8 +9,8 @@
 #include "synth_internal.h"
 
 #include "../common/ling_num.h"
+#include "../common/ling_pool.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -265,37 +265,39 @@ static int draw_category(const struct synth *s, uint64_t seed, uint64_t index)
 	return i;
 }
 
+/* The lines of one chunk of samples, made on any thread and emitted in order. */
 struct chunk {
-	struct synth *s;
-	uint64_t lo, hi;
 	struct ling_buf out, aux;
 	size_t *ends, *aux_ends; /* end offset of each sample's line; an index given up has none */
 	size_t nends, ends_cap, aux_cap;
 	struct synth_counts counts;
+};
+
+/* What a thread needs to make samples, whichever chunk it makes. */
+struct maker {
 	struct synth_ws ws;
 	struct synth_sample sample;
 };
 
-static void make_chunk(struct chunk *c)
+static void make_chunk(struct synth *s, struct maker *m, struct chunk *c, uint64_t lo, uint64_t hi)
 {
-	struct synth *s = c->s;
 	uint64_t k;
 
 	ling_buf_reset(&c->out);
 	ling_buf_reset(&c->aux);
 	c->nends = 0;
 	memset(&c->counts, 0, sizeof(c->counts));
-	for (k = c->lo; k < c->hi; k++) {
+	for (k = lo; k < hi; k++) {
 		int cat = draw_category(s, s->o.seed, k), j, rc = 1;
 
 		for (j = 0; j < SYNTH_MAX_ATTEMPTS && rc; j++) {
 			uint64_t rng = sample_rng(s->o.seed, k, (uint64_t)j);
 
-			synth_sample_reset(&c->sample);
-			c->sample.index = k;
-			rc = synth_make(&s->gen, &c->ws, cat, &rng, &c->sample);
+			synth_sample_reset(&m->sample);
+			m->sample.index = k;
+			rc = synth_make(&s->gen, &m->ws, cat, &rng, &m->sample);
 			if (!rc)
-				rc = synth_verify(&s->g, &c->ws, &c->sample);
+				rc = synth_verify(&s->g, &m->ws, &m->sample);
 			if (rc) {
 				c->counts.rejected++;
 				c->counts.per_reason[SYNTH_REASON(rc)]++;
@@ -305,7 +307,7 @@ static void make_chunk(struct chunk *c)
 			c->counts.given_up++;
 			continue;
 		}
-		synth_render(&s->gen, &c->sample, &c->out, &c->aux);
+		synth_render(&s->gen, &m->sample, &c->out, &c->aux);
 		c->ends = xgrow(c->ends, &c->ends_cap, c->nends + 1, sizeof(*c->ends));
 		c->aux_ends = xgrow(c->aux_ends, &c->aux_cap, c->nends + 1, sizeof(*c->aux_ends));
 		c->ends[c->nends] = c->out.len;
@@ -313,12 +315,6 @@ static void make_chunk(struct chunk *c)
 		c->counts.written++;
 		c->counts.per_cat[cat]++;
 	}
-}
-
-static void *chunk_thread(void *arg)
-{
-	make_chunk(arg);
-	return NULL;
 }
 
 static void add_counts(struct synth_counts *to, const struct synth_counts *c)
@@ -351,61 +347,75 @@ static int emit_chunk(const struct synth_sink *sink, const struct chunk *c, stru
 
 #define CHUNK 256
 
+/* synth_run's loop: samples [lo, hi) in chunks of CHUNK, one round of `threads` chunks at a time. */
+struct run {
+	struct synth *s;
+	const struct synth_sink *sink;
+	struct ling_err *err;
+	uint64_t lo, hi;
+	size_t round;
+	struct maker *makers; /* one per thread */
+	struct chunk *chunks; /* one per slot */
+};
+
+static void fill_chunk(void *ctx, size_t begin, size_t end, size_t chunk, size_t slot, int thread)
+{
+	struct run *r = ctx;
+
+	(void)chunk;
+	make_chunk(r->s, &r->makers[thread], &r->chunks[slot], r->lo + begin, r->lo + end);
+}
+
+/* Emits a chunk; reports progress after each round, as the samples of a round come out together. */
+static int emit_next(void *ctx, size_t chunk, size_t slot)
+{
+	struct run *r = ctx;
+	uint64_t done = r->lo + (uint64_t)(chunk + 1) * CHUNK;
+	int rc;
+
+	add_counts(&r->s->counts, &r->chunks[slot].counts);
+	if ((rc = emit_chunk(r->sink, &r->chunks[slot], r->err)))
+		return rc;
+	if (done > r->hi)
+		done = r->hi;
+	if (r->sink->progress && ((chunk + 1) % r->round == 0 || done == r->hi))
+		r->sink->progress(r->sink->ctx, done - r->lo, r->hi - r->lo, &r->s->counts);
+	return 0;
+}
+
 int synth_run(struct synth *s, const struct synth_sink *sink, struct ling_err *err)
 {
 	uint64_t lo = s->o.count / s->o.nshards * s->o.shard + s->o.count % s->o.nshards * s->o.shard / s->o.nshards;
-	uint64_t hi, k;
-	int nt = s->o.threads, i, rc = 0;
-	struct chunk *chunks;
-	pthread_t *tids;
-	int *started;
+	int nt = s->o.threads, i, rc;
+	size_t slots = 2 * (size_t)nt;
+	struct ling_pool *pool = nt > 1 ? ling_pool_new(nt) : NULL;
+	struct run r;
 
+	memset(&r, 0, sizeof(r));
+	r.s = s;
+	r.sink = sink;
+	r.err = err;
+	r.lo = lo;
 	/* [i*count/n, (i+1)*count/n) without overflowing i*count */
-	hi = s->o.count / s->o.nshards * (s->o.shard + 1) +
-	     s->o.count % s->o.nshards * (s->o.shard + 1) / s->o.nshards;
-	s->counts.asked = hi - lo;
-	chunks = xcalloc((size_t)nt, sizeof(*chunks));
-	tids = xcalloc((size_t)nt, sizeof(*tids));
-	started = xcalloc((size_t)nt, sizeof(*started));
-	for (i = 0; i < nt; i++)
-		chunks[i].s = s;
-	for (k = lo; k < hi && !rc;) {
-		int used = 0;
-
-		for (i = 0; i < nt && k < hi; i++, used++) {
-			chunks[i].lo = k;
-			chunks[i].hi = hi - k > CHUNK ? k + CHUNK : hi;
-			k = chunks[i].hi;
-		}
-		if (used == 1) {
-			make_chunk(&chunks[0]);
-		} else {
-			for (i = 0; i < used; i++) {
-				started[i] = !pthread_create(&tids[i], NULL, chunk_thread, &chunks[i]);
-				if (!started[i])
-					make_chunk(&chunks[i]); /* no thread: do it here */
-			}
-			for (i = 0; i < used; i++)
-				if (started[i])
-					pthread_join(tids[i], NULL);
-		}
-		for (i = 0; i < used && !rc; i++) {
-			add_counts(&s->counts, &chunks[i].counts);
-			rc = emit_chunk(sink, &chunks[i], err);
-		}
-		if (sink->progress)
-			sink->progress(sink->ctx, k - lo, hi - lo, &s->counts);
-	}
+	r.hi = s->o.count / s->o.nshards * (s->o.shard + 1) +
+	       s->o.count % s->o.nshards * (s->o.shard + 1) / s->o.nshards;
+	r.round = (size_t)nt;
+	s->counts.asked = r.hi - lo;
+	r.makers = xcalloc((size_t)nt, sizeof(*r.makers));
+	r.chunks = xcalloc(slots, sizeof(*r.chunks));
+	rc = ling_pool_for_ordered(pool, (size_t)(r.hi - lo), CHUNK, slots, fill_chunk, emit_next, &r);
+	ling_pool_free(pool);
 	for (i = 0; i < nt; i++) {
-		ling_buf_release(&chunks[i].out);
-		ling_buf_release(&chunks[i].aux);
-		free(chunks[i].ends);
-		free(chunks[i].aux_ends);
-		synth_ws_release(&chunks[i].ws);
-		synth_sample_release(&chunks[i].sample);
+		synth_ws_release(&r.makers[i].ws);
+		synth_sample_release(&r.makers[i].sample);
 	}
-	free(chunks);
-	free(tids);
-	free(started);
+	for (i = 0; (size_t)i < slots; i++) {
+		ling_buf_release(&r.chunks[i].out);
+		ling_buf_release(&r.chunks[i].aux);
+		free(r.chunks[i].ends);
+		free(r.chunks[i].aux_ends);
+	}
+	free(r.makers);
+	free(r.chunks);
 	return rc;
 }

@@ -7,6 +7,8 @@
 
 #include "../common/ling_utf8.h"
 
+#include <pthread.h>
+
 #include "../common/banned.h"
 
 static int printable(unsigned b)
@@ -25,20 +27,24 @@ unsigned tok_byte_to_cp(unsigned char b)
 	return 0x100 + n;
 }
 
-int tok_cp_to_byte(unsigned long cp)
+static int cp_table[0x144];
+static pthread_once_t cp_table_once = PTHREAD_ONCE_INIT;
+
+static void fill_cp_table(void)
 {
-	static int table[0x144];
-	static int ready;
 	unsigned i;
 
-	if (!ready) {
-		for (i = 0; i < 0x144; i++)
-			table[i] = -1;
-		for (i = 0; i < 256; i++)
-			table[tok_byte_to_cp((unsigned char)i)] = (int)i;
-		ready = 1;
-	}
-	return cp < 0x144 ? table[cp] : -1;
+	for (i = 0; i < 0x144; i++)
+		cp_table[i] = -1;
+	for (i = 0; i < 256; i++)
+		cp_table[tok_byte_to_cp((unsigned char)i)] = (int)i;
+}
+
+/* Tokenizers load on several threads at once (tokenize build): the table is filled once, for all. */
+int tok_cp_to_byte(unsigned long cp)
+{
+	pthread_once(&cp_table_once, fill_cp_table);
+	return cp < 0x144 ? cp_table[cp] : -1;
 }
 
 int tok_bytes_from_unicode(const char *s, size_t len, struct ling_buf *out)

@@ -1,12 +1,12 @@
 /*
  * tok_dataset: the dataset directory (tokenize.h, "datasets", has the contract).
  *
- * The main thread reads lines into batches and writes results; a pool of
- * workers (each with its own struct tok, which is not shareable) parses,
- * renders and tokenizes the records of a batch. Two batches alternate: while
- * the workers process one, the main thread writes the previous one and
- * reads the next, so the output order is the input order whatever the
- * number of workers.
+ * The main thread reads lines into batches and writes results; a thread pool
+ * of `jobs` threads (each with its own struct tok, which is not shareable)
+ * parses, renders and tokenizes the records of a batch. Two batches
+ * alternate: while the workers process one, the main thread reads the next
+ * and then joins them; it writes the batch when all its records are done, so
+ * the output order is the input order whatever the number of threads.
  */
 #include "tokenize.h"
 
@@ -14,6 +14,7 @@
 #include "../common/ling_num.h"
 #include "../common/ling_input.h"
 #include "../common/ling_mem.h"
+#include "../common/ling_pool.h"
 #include "../common/ling_sha256.h"
 #include "tok_chat_internal.h"
 
@@ -21,7 +22,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,40 +85,45 @@ int tok_dataset_parse_split(const char *s, unsigned *w)
 	return 0;
 }
 
-/* A file hashed on a thread of its own, beside the work that needs the hash only later. */
+/*
+ * A file hashed on a thread of its own (the one worker of a pool of two),
+ * beside the work that needs the hash only later. One job at a time per pool.
+ */
 struct hash_job {
+	struct ling_pool *pool;
 	const char *path;
 	int decompress, started, rc;
 	char hex[65];
 	struct ling_err err;
-	pthread_t thread;
 };
 
-static void *hash_main(void *arg)
+static void hash_body(void *ctx, size_t begin, size_t end, size_t chunk, int thread)
 {
-	struct hash_job *j = arg;
+	struct hash_job *j = ctx;
 
+	(void)begin;
+	(void)end;
+	(void)chunk;
+	(void)thread;
 	j->rc = ling_sha256_file_hex(j->path, j->decompress ? LING_SHA256_DECOMPRESS : 0, j->hex, &j->err);
-	return NULL;
 }
 
-static void hash_start(struct hash_job *j, const char *path, int decompress)
+static void hash_start(struct hash_job *j, struct ling_pool *pool, const char *path, int decompress)
 {
 	memset(j, 0, sizeof(*j));
+	j->pool = pool;
 	j->path = path;
 	j->decompress = decompress;
 	ling_err_clear(&j->err);
-	if (!pthread_create(&j->thread, NULL, hash_main, j))
-		j->started = 1;
-	else
-		hash_main(j);
+	j->started = 1;
+	ling_pool_start(pool, 1, 1, hash_body, j);
 }
 
 /* Waits for the hash. @return 0 with hex filled, or the error of the hashing. */
 static int hash_finish(struct hash_job *j, char hex[65], struct ling_err *err)
 {
 	if (j->started)
-		pthread_join(j->thread, NULL);
+		ling_pool_wait(j->pool);
 	j->started = 0;
 	if (j->rc) {
 		*err = j->err;
@@ -147,18 +152,15 @@ struct batch {
 	struct rec *recs;
 	struct result *res;
 	size_t n, cap, cap_res;
-	size_t next;      /* the next record to claim (under the pool mutex) */
 	size_t src;       /* all records of a batch come from one source */
 	const char *name; /* its path, for the workers (b->src may move) */
 };
 
+/* What one thread of the pool encodes with: thread 0 (the main thread) borrows build.tok. */
 struct worker {
-	struct build *b;
-	pthread_t thread;
-	int started;
 	struct tok *tok;
 	struct tok_chat *chat;
-	int rc;
+	int rc;               /* of loading tok */
 	struct ling_err err;
 };
 
@@ -215,13 +217,10 @@ struct build {
 	char **files;              /* o->files with each directory replaced by its segment files */
 	size_t nfiles, cap_files;
 
-	pthread_mutex_t mu;
-	pthread_cond_t work, done;
-	struct batch *cur;
-	unsigned gen;
-	size_t finished;           /* records of b->cur done */
-	int quit;
-	struct worker *w;
+	struct ling_pool *pool;    /* nw threads: nw - 1 workers and the main thread */
+	struct ling_pool *hasher;  /* hashes a file beside the reading (struct hash_job) */
+	struct batch *cur;         /* the batch the pool encodes */
+	struct worker *w;          /* one per thread of the pool */
 	int nw;
 };
 
@@ -236,9 +235,8 @@ static int reposition(struct ling_err *err, const char *name, long line)
 	return ling_err_at(err, err->code, name, line, 0, "%s", msg);
 }
 
-static void do_record(struct worker *w, struct batch *bt, size_t i)
+static void do_record(struct build *b, struct worker *w, struct batch *bt, size_t i)
 {
-	struct build *b = w->b;
 	const struct rec *r = &bt->recs[i];
 	struct result *res = &bt->res[i];
 	const char *line = bt->text.data + r->off, *name = bt->name;
@@ -298,98 +296,52 @@ out:
 	json_decref(obj);
 }
 
-/*
- * A worker loads its own tokenizer (worker 0 borrows the main thread's), in
- * parallel with the main thread's setup, and joins the batches when ready:
- * a batch is done when all its records are, whoever did them.
- */
-static void *worker_main(void *arg)
+static void encode_records(void *ctx, size_t begin, size_t end, size_t chunk, int thread)
 {
-	struct worker *w = arg;
-	struct build *b = w->b;
-	unsigned seen = 0;
-	const char *tp = b->o->tokenizer;
+	struct build *b = ctx;
 
-	if (w != &b->w[0])
-		w->rc = tok_load(&w->tok, tp, b->o->encoding, &w->err);
-	pthread_mutex_lock(&b->mu);
-	for (;;) {
-		struct batch *bt;
-
-		while (!b->quit && (b->gen == seen || !b->cur))
-			pthread_cond_wait(&b->work, &b->mu);
-		if (b->quit)
-			break;
-		seen = b->gen;
-		bt = b->cur;
-		if (!w->tok)
-			w->tok = b->tok;
-		if (!w->rc && b->has_tpl && !w->chat)
-			w->rc = tok_chat_new(&w->chat, b->tpl, w->tok, &w->err);
-		while (!w->rc && bt->next < bt->n) {
-			size_t i = bt->next, end = i + CHUNK < bt->n ? i + CHUNK : bt->n, n = end - i;
-
-			bt->next = end;
-			pthread_mutex_unlock(&b->mu);
-			for (; i < end; i++)
-				do_record(w, bt, i);
-			pthread_mutex_lock(&b->mu);
-			b->finished += n;
-			if (b->finished == bt->n)
-				pthread_cond_signal(&b->done);
-		}
-	}
-	pthread_mutex_unlock(&b->mu);
-	return NULL;
+	(void)chunk;
+	for (; begin < end; begin++)
+		do_record(b, &b->w[thread], b->cur, begin);
 }
 
-static void pool_submit(struct build *b, struct batch *bt)
+static void load_tokenizers(void *ctx, size_t begin, size_t end, size_t chunk, int thread)
 {
-	pthread_mutex_lock(&b->mu);
-	b->cur = bt;
-	bt->next = 0;
-	b->finished = 0;
-	b->gen++;
-	pthread_cond_broadcast(&b->work);
-	pthread_mutex_unlock(&b->mu);
+	struct build *b = ctx;
+
+	(void)end;
+	(void)chunk;
+	(void)thread;
+	b->w[begin + 1].rc = tok_load(&b->w[begin + 1].tok, b->o->tokenizer, b->o->encoding, &b->w[begin + 1].err);
 }
 
-static void pool_wait(struct build *b)
+/* Starts the pool, whose workers load their tokenizers while the main thread loads its own. */
+static void pool_start(struct build *b)
 {
-	pthread_mutex_lock(&b->mu);
-	while (b->finished < b->cur->n)
-		pthread_cond_wait(&b->done, &b->mu);
-	b->cur = NULL;
-	pthread_mutex_unlock(&b->mu);
-}
-
-static int pool_start(struct build *b, struct ling_err *err)
-{
-	int i;
-
+	b->pool = ling_pool_new(b->nw);
 	b->w = xcalloc((size_t)b->nw, sizeof(*b->w));
-	for (i = 0; i < b->nw; i++) {
-		b->w[i].b = b;
-		if (pthread_create(&b->w[i].thread, NULL, worker_main, &b->w[i]))
-			return ling_err_set(err, LING_EIO, "cannot start a thread");
-		b->w[i].started = 1;
-	}
-	return 0;
+	ling_pool_start(b->pool, (size_t)b->nw - 1, 1, load_tokenizers, b);
 }
 
-/* The error of a worker that could not load its tokenizer, if any. */
-static int pool_error(struct build *b, struct ling_err *err)
+/*
+ * Waits for the tokenizers, and gives each thread its chat renderer.
+ * @return 0, or the error of a tokenizer that did not load.
+ */
+static int pool_ready(struct build *b, struct ling_err *err)
 {
-	int i, rc = 0;
+	int i, rc;
 
-	pthread_mutex_lock(&b->mu);
-	for (i = 0; i < b->nw && !rc; i++)
+	ling_pool_wait(b->pool);
+	b->w[0].tok = b->tok;
+	for (i = 0; i < b->nw; i++) {
 		if (b->w[i].rc) {
 			*err = b->w[i].err;
-			rc = err->code;
+			return err->code;
 		}
-	pthread_mutex_unlock(&b->mu);
-	return rc;
+		if (b->has_tpl && (rc = tok_chat_new(&b->w[i].chat, b->tpl, b->w[i].tok, err)))
+			return rc;
+	}
+	return 0;
 }
 
 static void pool_stop(struct build *b)
@@ -398,13 +350,10 @@ static void pool_stop(struct build *b)
 
 	if (!b->w)
 		return;
-	pthread_mutex_lock(&b->mu);
-	b->quit = 1;
-	pthread_cond_broadcast(&b->work);
-	pthread_mutex_unlock(&b->mu);
+	ling_pool_wait(b->pool);
+	ling_pool_free(b->pool);
+	b->pool = NULL;
 	for (i = 0; i < b->nw; i++) {
-		if (b->w[i].started)
-			pthread_join(b->w[i].thread, NULL);
 		tok_chat_free(b->w[i].chat);
 		if (i > 0)
 			tok_free(b->w[i].tok);
@@ -525,7 +474,7 @@ static int open_next(struct build *b, struct reader *rd, struct ling_err *err)
 			}
 		} else if (!rd->hash_lines && !b->old) {
 			/* A new dataset skips nothing: hash the file beside the work. */
-			hash_start(&rd->job, path, 0);
+			hash_start(&rd->job, b->hasher, path, 0);
 		} else if (!rd->hash_lines) {
 			if ((rc = ling_sha256_file_hex(path, 0, sha, err)))
 				return rc;
@@ -768,9 +717,10 @@ static int run_batches(struct build *b, struct ling_err *err)
 	if ((rc = fill(b, &rd, &bt[0], err)))
 		goto out;
 	while (bt[cur].n) {
-		pool_submit(b, &bt[cur]);
+		b->cur = &bt[cur];
+		ling_pool_start(b->pool, bt[cur].n, CHUNK, encode_records, b);
 		rrc = fill(b, &rd, &bt[!cur], &rerr);
-		pool_wait(b);
+		ling_pool_wait(b->pool);
 		if ((rc = write_batch(b, &bt[cur], err)))
 			break;
 		if (rrc) {
@@ -1309,14 +1259,11 @@ int tok_dataset_build(const struct tok_dataset_opts *o, struct tok_dataset_stats
 	b.st = st;
 	b.run = 1;
 	b.nw = o->jobs > 0 ? o->jobs : default_jobs();
-	pthread_mutex_init(&b.mu, NULL);
-	pthread_cond_init(&b.work, NULL);
-	pthread_cond_init(&b.done, NULL);
 	json_object_seed(0); /* before any thread builds objects */
 	/* The workers load their tokenizers while this thread loads its own and reads the directory. */
-	if ((rc = pool_start(&b, err)))
-		goto out;
-	hash_start(&tok_hash, o->tokenizer, 1);
+	pool_start(&b);
+	b.hasher = ling_pool_new(2);
+	hash_start(&tok_hash, b.hasher, o->tokenizer, 1);
 	rc = tok_load(&b.tok, o->tokenizer, o->encoding, err);
 	if (rc) {
 		hash_finish(&tok_hash, b.tok_sha, &herr);
@@ -1337,9 +1284,8 @@ int tok_dataset_build(const struct tok_dataset_opts *o, struct tok_dataset_stats
 	if ((rc = expand_sources(&b, err)) || (rc = resolve(&b, err)) || (rc = clean_dir(&b, err)) ||
 	    (b.old && (rc = check_shards(&b, err))) || (!b.old && (rc = mark_new_dataset(&b, 1, err))))
 		goto out;
-	rc = run_batches(&b, err);
-	if (!rc)
-		rc = pool_error(&b, err);
+	if (!(rc = pool_ready(&b, err)))
+		rc = run_batches(&b, err);
 	pool_stop(&b);
 	for (k = 0; !rc && k < TOK_SPLIT_COUNT; k++)
 		if (b.out[k].tok)
@@ -1370,8 +1316,6 @@ out:
 	free(b.shards);
 	json_decref(b.old);
 	tok_free(b.tok);
-	pthread_mutex_destroy(&b.mu);
-	pthread_cond_destroy(&b.work);
-	pthread_cond_destroy(&b.done);
+	ling_pool_free(b.hasher);
 	return rc < 0 ? rc : 0;
 }

@@ -7,6 +7,7 @@
  */
 #include "tokenize.h"
 
+#include "../common/ling_file.h"
 #include "../common/ling_mem.h"
 
 #include <errno.h>
@@ -67,22 +68,6 @@ static uint64_t get_le(const unsigned char *p, size_t size)
 	for (size_t i = 0; i < size; i++)
 		v |= (uint64_t)p[i] << (8 * i);
 	return v;
-}
-
-/* Syncs the directory holding path, so that renames and unlinks in it are durable. */
-static int fsync_dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? xstrndup(path, (size_t)(slash - path + (slash == path))) : xstrdup(".");
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-	free(dir);
-	if (fd < 0)
-		return -1;
-	if (fsync(fd) < 0 && errno != EINVAL)
-		rc = -1;
-	close(fd);
-	return rc;
 }
 
 static char *concat(const char *a, const char *b)
@@ -302,7 +287,7 @@ int tok_shard_writer_close(struct tok_shard_writer *w, struct ling_err *err)
 		rc = ling_err_at(err, LING_EIO, w->idx_path, 0, 0, "cannot remove the old index: %s", strerror(errno));
 		goto fail;
 	}
-	if (fsync_dir_of(w->idx_path) < 0) {
+	if (ling_fsync_parent(w->idx_path) < 0) {
 		rc = ling_err_at(err, LING_EIO, w->idx_path, 0, 0, "cannot sync its directory");
 		goto fail;
 	}
@@ -314,7 +299,7 @@ int tok_shard_writer_close(struct tok_shard_writer *w, struct ling_err *err)
 		rc = ling_err_at(err, LING_EIO, w->idx_path, 0, 0, "cannot rename into place: %s", strerror(errno));
 		goto fail;
 	}
-	if (fsync_dir_of(w->idx_path) < 0) {
+	if (ling_fsync_parent(w->idx_path) < 0) {
 		rc = ling_err_at(err, LING_EIO, w->idx_path, 0, 0, "cannot sync its directory");
 		goto fail;
 	}

@@ -457,9 +457,10 @@ int tok_shard_get(const struct tok_shard *s, uint64_t i, struct tok_ids *out, st
  * its first shard and removes it after its manifest, so it marks the
  * shards of a first run that was killed, which are removed.
  *
- * Threads: records are parsed, rendered and tokenized by `jobs` threads,
- * each with its own tokenizer; they are written in input order, so the
- * bytes do not depend on the number of threads.
+ * Threads: records are parsed, rendered and tokenized by `jobs` threads
+ * (the calling thread one of them, once it has read the next batch), each
+ * with its own tokenizer; they are written in input order, so the bytes do
+ * not depend on the number of threads.
  *
  * The library never prints: bad records within max_errors go to the
  * on_reject callback, in input order; the one beyond is the error returned.

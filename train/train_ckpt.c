@@ -449,25 +449,6 @@ static void remove_tree(const char *dir)
 	rmdir(dir);
 }
 
-static int fsync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-	if (fd < 0)
-		return -1;
-	if (fsync(fd) < 0 && errno != EINVAL)
-		rc = -1;
-	close(fd);
-	return rc;
-}
-
-static char *parent_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? xstrndup(path, (size_t)(slash - path + (slash == path))) : xstrdup(".");
-}
-
 /* A fresh, empty sibling directory DIR.tmp-PID-N. */
 static char *make_temp_dir(const char *dir, struct ling_err *err)
 {
@@ -591,7 +572,6 @@ static int replace_dir_in_two_steps(const char *tmp, const char *dir, struct lin
 /* Puts tmp in dir's place: a plain rename, or an atomic exchange with the old checkpoint. */
 static int replace_dir(const char *tmp, const char *dir, int exists, struct ling_err *err)
 {
-	char *parent = parent_of(dir);
 	int rc = 0;
 
 	if (!exists || dir_is_empty(dir)) {
@@ -606,9 +586,8 @@ static int replace_dir(const char *tmp, const char *dir, int exists, struct ling
 	} else {
 		remove_tree(tmp); /* now the old checkpoint */
 	}
-	if (!rc && fsync_path(parent) < 0)
+	if (!rc && ling_fsync_parent(dir) < 0)
 		rc = ling_err_at(err, LING_EIO, dir, 0, 0, "cannot sync its parent directory");
-	free(parent);
 	return rc;
 }
 

@@ -6,6 +6,7 @@
  */
 #include "train_safetensors_internal.h"
 
+#include "../common/ling_file.h"
 #include "../common/ling_mem.h"
 
 #include <errno.h>
@@ -526,22 +527,6 @@ static int write_data(int fd, const struct train_tensor *x, enum train_dtype dty
 	return 0;
 }
 
-/* Syncs the directory holding path, so that the rename is durable. */
-static int fsync_dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? xstrndup(path, (size_t)(slash - path + (slash == path))) : xstrdup(".");
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-	free(dir);
-	if (fd < 0)
-		return -1;
-	if (fsync(fd) < 0 && errno != EINVAL)
-		rc = -1;
-	close(fd);
-	return rc;
-}
-
 int train_st_write(const char *path, const struct train_tensor *t, size_t n, enum train_dtype dtype,
 		   struct ling_err *err)
 {
@@ -577,7 +562,7 @@ int train_st_write(const char *path, const struct train_tensor *t, size_t n, enu
 				 strerror(errno));
 		goto fail;
 	}
-	if (fsync_dir_of(path) < 0)
+	if (ling_fsync_parent(path) < 0)
 		rc = ling_err_at(err, LING_EIO, path, 0, 0, "cannot sync its directory");
 	goto out;
 fail:

@@ -13,6 +13,7 @@
 #include "common/ling_cli.h"
 #include "common/ling_err.h"
 #include "common/ling_mem.h"
+#include "common/ling_num.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -32,6 +32,12 @@ static void count_body(void *arg, size_t begin, size_t end, size_t chunk)
 		atomic_fetch_add(&ctx->hits[i], 1);
 }
 
+static void count_body_thread(void *arg, size_t begin, size_t end, size_t chunk, int thread)
+{
+	(void)thread;
+	count_body(arg, begin, end, chunk);
+}
+
 static int every_item_once(struct ling_pool *pool, size_t n, size_t grain)
 {
 	struct count_ctx ctx;
@@ -78,6 +84,158 @@ static float chunked_sum(struct ling_pool *pool, const float *x, size_t n, size_
 	return s;
 }
 
+/* ling_pool_for_worker: thread indexes in range, and no two chunks at once on one index. */
+struct worker_ctx {
+	int n_threads;
+	atomic_int *inside; /* per thread index: chunks running now */
+	atomic_int bad;
+	atomic_int items;
+};
+
+static void worker_body(void *arg, size_t begin, size_t end, size_t chunk, int thread)
+{
+	struct worker_ctx *ctx = arg;
+	volatile unsigned spin = 0;
+
+	(void)chunk;
+	if (thread < 0 || thread >= ctx->n_threads) {
+		atomic_store(&ctx->bad, 1);
+		return;
+	}
+	if (atomic_fetch_add(&ctx->inside[thread], 1) != 0)
+		atomic_store(&ctx->bad, 1);
+	while (spin < 2000)
+		spin++;
+	atomic_fetch_add(&ctx->items, (int)(end - begin));
+	atomic_fetch_sub(&ctx->inside[thread], 1);
+}
+
+static int workers_exclusive(struct ling_pool *pool, size_t n, int split)
+{
+	struct worker_ctx ctx;
+	int good, i;
+
+	ctx.n_threads = ling_pool_threads(pool);
+	ctx.inside = xcalloc((size_t)ctx.n_threads, sizeof(*ctx.inside));
+	for (i = 0; i < ctx.n_threads; i++)
+		atomic_init(&ctx.inside[i], 0);
+	atomic_init(&ctx.bad, 0);
+	atomic_init(&ctx.items, 0);
+	if (split) {
+		ling_pool_start(pool, n, 3, worker_body, &ctx);
+		ling_pool_wait(pool);
+	} else {
+		ling_pool_for_worker(pool, n, 3, worker_body, &ctx);
+	}
+	good = !atomic_load(&ctx.bad) && atomic_load(&ctx.items) == (int)n;
+	free(ctx.inside);
+	return good;
+}
+
+/*
+ * ling_pool_for_ordered: chunk c's result is the text of its items, made in
+ * slot c % slots; emit appends the slot to one output, which must come out
+ * the same for every pool, and stops when told.
+ */
+struct ordered_ctx {
+	struct ling_buf *slot_buf;
+	size_t *slot_chunk;
+	size_t slots;
+	struct ling_buf out;
+	size_t stop_at; /* emit returns 7 at this chunk */
+	size_t emitted;
+	atomic_int bad;
+};
+
+static void ordered_fill(void *arg, size_t begin, size_t end, size_t chunk, size_t slot, int thread)
+{
+	struct ordered_ctx *ctx = arg;
+	size_t i;
+
+	(void)thread;
+	if (slot != chunk % ctx->slots)
+		atomic_store(&ctx->bad, 1);
+	ling_buf_reset(&ctx->slot_buf[slot]);
+	for (i = begin; i < end; i++)
+		ling_buf_addf(&ctx->slot_buf[slot], "%zu,", i * i);
+	ctx->slot_chunk[slot] = chunk;
+}
+
+static int ordered_emit(void *arg, size_t chunk, size_t slot)
+{
+	struct ordered_ctx *ctx = arg;
+
+	if (ctx->slot_chunk[slot] != chunk)
+		atomic_store(&ctx->bad, 1);
+	if (chunk == ctx->stop_at)
+		return 7;
+	ling_buf_addf(&ctx->out, "[%zu]%s", chunk, ctx->slot_buf[slot].data);
+	ctx->emitted++;
+	return 0;
+}
+
+/* @return the output (to free), or NULL when a slot or order check failed; *rc the loop's. */
+static char *ordered_run(struct ling_pool *pool, size_t n, size_t grain, size_t slots, size_t stop_at, int *rc)
+{
+	struct ordered_ctx ctx;
+	size_t i, n_slots = slots ? slots : 1;
+	char *out;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.slot_buf = xcalloc(n_slots, sizeof(*ctx.slot_buf));
+	ctx.slot_chunk = xcalloc(n_slots, sizeof(*ctx.slot_chunk));
+	ctx.slots = n_slots;
+	ctx.stop_at = stop_at;
+	ling_buf_init(&ctx.out);
+	atomic_init(&ctx.bad, 0);
+	*rc = ling_pool_for_ordered(pool, n, grain, slots, ordered_fill, ordered_emit, &ctx);
+	for (i = 0; i < n_slots; i++)
+		ling_buf_release(&ctx.slot_buf[i]);
+	free(ctx.slot_buf);
+	free(ctx.slot_chunk);
+	out = xstrdup(ctx.out.data ? ctx.out.data : "");
+	ling_buf_release(&ctx.out);
+	if (atomic_load(&ctx.bad) || ctx.emitted != (*rc ? stop_at : ling_pool_chunks(n, grain))) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static void test_ordered(struct ling_pool *two, struct ling_pool *five)
+{
+	struct ling_buf want = LING_BUF_INIT;
+	char *got0, *got2, *got5, *got_one_slot, *stopped;
+	size_t c, i, n = 1001, grain = 7;
+	int rc0, rc2, rc5, rc1, rc_stop, rc_empty;
+
+	for (c = 0; c < ling_pool_chunks(n, grain); c++) {
+		ling_buf_addf(&want, "[%zu]", c);
+		for (i = c * grain; i < n && i < (c + 1) * grain; i++)
+			ling_buf_addf(&want, "%zu,", i * i);
+	}
+	got0 = ordered_run(NULL, n, grain, 4, SIZE_MAX, &rc0);
+	got2 = ordered_run(two, n, grain, 4, SIZE_MAX, &rc2);
+	got5 = ordered_run(five, n, grain, 10, SIZE_MAX, &rc5);
+	got_one_slot = ordered_run(five, n, grain, 1, SIZE_MAX, &rc1);
+	ok(got0 && !rc0 && !strcmp(got0, want.data), "ordered: no pool emits every chunk in order");
+	ok(got2 && !rc2 && !strcmp(got2, want.data), "ordered: 2 threads, 4 slots, the same bytes");
+	ok(got5 && !rc5 && !strcmp(got5, want.data), "ordered: 5 threads, 10 slots, the same bytes");
+	ok(got_one_slot && !rc1 && !strcmp(got_one_slot, want.data), "ordered: one slot, the same bytes");
+	stopped = ordered_run(five, n, grain, 10, 23, &rc_stop);
+	ok(stopped && rc_stop == 7 && !strncmp(stopped, want.data, strlen(stopped)) && strstr(stopped, "[22]") &&
+		   !strstr(stopped, "[23]"),
+	   "ordered: an emit that fails stops the loop with its value, after the chunks before it");
+	free(ordered_run(two, 0, grain, 4, SIZE_MAX, &rc_empty));
+	is_int(rc_empty, 0, "ordered: n 0 emits nothing");
+	free(got0);
+	free(got2);
+	free(got5);
+	free(got_one_slot);
+	free(stopped);
+	ling_buf_release(&want);
+}
+
 int main(void)
 {
 	struct ling_pool *one = ling_pool_new(1), *two = ling_pool_new(2), *five = ling_pool_new(5);
@@ -111,6 +269,27 @@ int main(void)
 		if (!every_item_once(two, 257, 16))
 			break;
 	is_int(i, 50, "the same pool reused for 50 loops");
+
+	ok(workers_exclusive(five, 3000, 0), "for_worker: thread indexes in range, one chunk at a time on each");
+	ok(workers_exclusive(two, 3000, 1), "start/wait: the caller joins, every item runs once");
+	ok(workers_exclusive(one, 100, 1), "start/wait on a pool of one");
+	ok(workers_exclusive(NULL, 100, 1), "start/wait on no pool");
+	test_ordered(two, five);
+	{
+		struct ling_pool *left = ling_pool_new(3);
+		struct count_ctx ctx;
+		int all = 1;
+
+		ctx.hits = xcalloc(500, sizeof(*ctx.hits));
+		ctx.grain = 1;
+		atomic_init(&ctx.bad_chunk, 0);
+		ling_pool_start(left, 500, 1, count_body_thread, &ctx);
+		ling_pool_free(left);
+		for (i = 0; i < 500; i++)
+			all &= atomic_load(&ctx.hits[i]) == 1;
+		ok(all, "freeing a pool after ling_pool_start() finishes the loop first");
+		free(ctx.hits);
+	}
 
 	/* Values of mixed magnitude, so that the order of additions shows in the bits. */
 	for (i = 0; i < n; i++) {
