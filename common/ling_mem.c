@@ -164,3 +164,10 @@ void ling_buf_add_utf8(struct ling_buf *b, unsigned long cp)
 	}
 	ling_buf_add(b, s, n);
 }
+
+void ling_u32s_release(struct ling_u32s *a)
+{
+	free(a->v);
+	a->v = NULL;
+	a->n = a->cap = 0;
+}

@@ -10,6 +10,7 @@
 #define LING_MEM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 void *xmalloc(size_t size);
 void *xcalloc(size_t count, size_t size);
@@ -44,5 +45,27 @@ void ling_buf_reset(struct ling_buf *b);
 void ling_buf_truncate(struct ling_buf *b, size_t len);
 /* Appends the UTF-8 encoding of code point cp (caller checks cp <= 0x10FFFF). */
 void ling_buf_add_utf8(struct ling_buf *b, unsigned long cp);
+
+
+/*
+ * A growable array of uint32_t: token ids (tokenize), entity and name
+ * numbers (synth). The caller owns it; {NULL, 0, 0} is empty.
+ */
+struct ling_u32s {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+#define LING_U32S_INIT { NULL, 0, 0 }
+
+static inline void ling_u32s_push(struct ling_u32s *a, uint32_t x)
+{
+	if (a->n == a->cap)
+		a->v = xgrow(a->v, &a->cap, a->n + 1, sizeof(*a->v));
+	a->v[a->n++] = x;
+}
+
+/* Frees the values; the array is empty and may be used again. */
+void ling_u32s_release(struct ling_u32s *a);
 
 #endif

@@ -19,7 +19,7 @@
 
 /* ---- execution ---- */
 
-int synth_exec_rel(const struct synth_graph *g, uint32_t d, uint32_t name, struct synth_u32 *out, size_t limit)
+int synth_exec_rel(const struct synth_graph *g, uint32_t d, uint32_t name, struct ling_u32s *out, size_t limit)
 {
 	uint32_t i;
 
@@ -33,34 +33,34 @@ int synth_exec_rel(const struct synth_graph *g, uint32_t d, uint32_t name, struc
 
 			if (nm == SYNTH_NONE)
 				return REJ(UNNAMED);
-			synth_u32_push(out, nm);
+			ling_u32s_push(out, nm);
 		}
 		if (out->n > SYNTH_SET_LIMIT)
 			return REJ(FANOUT);
 	}
-	synth_u32_sort_unique(out);
+	synth_set_sort_unique(out);
 	return out->n > limit ? REJ(FANOUT) : 0;
 }
 
-void synth_exec_and(const struct synth_u32 *sets, size_t n, struct synth_u32 *out, struct synth_u32 *tmp)
+void synth_exec_and(const struct ling_u32s *sets, size_t n, struct ling_u32s *out, struct ling_u32s *tmp)
 {
 	size_t k;
 
-	synth_u32_copy(out, sets[0].v, sets[0].n);
+	synth_set_copy(out, sets[0].v, sets[0].n);
 	for (k = 1; k < n; k++) {
 		synth_set_and(out->v, out->n, sets[k].v, sets[k].n, tmp);
-		synth_u32_copy(out, tmp->v, tmp->n);
+		synth_set_copy(out, tmp->v, tmp->n);
 	}
 }
 
-void synth_exec_or(const struct synth_u32 *sets, size_t n, struct synth_u32 *out, struct synth_u32 *tmp)
+void synth_exec_or(const struct ling_u32s *sets, size_t n, struct ling_u32s *out, struct ling_u32s *tmp)
 {
 	size_t k;
 
-	synth_u32_copy(out, sets[0].v, sets[0].n);
+	synth_set_copy(out, sets[0].v, sets[0].n);
 	for (k = 1; k < n; k++) {
 		synth_set_or(out->v, out->n, sets[k].v, sets[k].n, tmp);
-		synth_u32_copy(out, tmp->v, tmp->n);
+		synth_set_copy(out, tmp->v, tmp->n);
 	}
 }
 
@@ -77,7 +77,7 @@ static const struct synth_jv *member(const struct synth_jreader *r, const struct
 
 /* An array of strings as a sorted set of names; REJ(REPLAY) for a string that is no name. */
 static int name_set(const struct synth_graph *g, const struct synth_jreader *r, const struct synth_jv *a,
-		    struct synth_u32 *out)
+		    struct ling_u32s *out)
 {
 	uint32_t i;
 
@@ -91,14 +91,14 @@ static int name_set(const struct synth_graph *g, const struct synth_jreader *r, 
 			return REJ(SCHEMA);
 		if ((nm = synth_name_find(g, synth_jv_str(r, &r->v[i]), r->v[i].len)) == SYNTH_NONE)
 			return REJ(REPLAY);
-		synth_u32_push(out, nm);
+		ling_u32s_push(out, nm);
 	}
-	synth_u32_sort_unique(out);
+	synth_set_sort_unique(out);
 	return 0;
 }
 
 int synth_exec_call(const struct synth_graph *g, struct synth_ws *ws, uint32_t tool, const char *args, size_t len,
-		    struct synth_u32 *out)
+		    struct ling_u32s *out)
 {
 	const struct kg_tool *t;
 	const struct synth_jreader *r = &ws->jr;
@@ -168,7 +168,7 @@ int synth_exec_call(const struct synth_graph *g, struct synth_ws *ws, uint32_t t
 		if ((nm = synth_search_find(g, synth_jv_str(r, v), v->len)) == SYNTH_NONE)
 			return REJ(REPLAY);
 		out->n = 0;
-		synth_u32_push(out, nm);
+		ling_u32s_push(out, nm);
 		return 0;
 	}
 	return REJ(REPLAY);

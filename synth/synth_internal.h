@@ -47,28 +47,17 @@
 
 /* ---- small arrays (synth_set.c) ---- */
 
-struct synth_u32 {
-	uint32_t *v;
-	size_t n, cap;
-};
-
-static inline void synth_u32_push(struct synth_u32 *a, uint32_t x)
-{
-	if (a->n == a->cap)
-		a->v = xgrow(a->v, &a->cap, a->n + 1, sizeof(*a->v));
-	a->v[a->n++] = x;
-}
-void synth_u32_release(struct synth_u32 *a);
+/* Sets are struct ling_u32s (common/ling_mem.h) kept sorted and distinct. */
 /* Sorts and removes duplicates. */
-void synth_u32_sort_unique(struct synth_u32 *a);
+void synth_set_sort_unique(struct ling_u32s *a);
 /* out = a ∩ b, a ∪ b, a \ b over sorted distinct arrays (out distinct from a and b). */
-void synth_set_and(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct synth_u32 *out);
-void synth_set_or(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct synth_u32 *out);
-void synth_set_minus(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct synth_u32 *out);
+void synth_set_and(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct ling_u32s *out);
+void synth_set_or(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct ling_u32s *out);
+void synth_set_minus(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct ling_u32s *out);
 int synth_set_has(const uint32_t *a, size_t n, uint32_t x);
-void synth_u32_copy(struct synth_u32 *dst, const uint32_t *v, size_t n);
+void synth_set_copy(struct ling_u32s *dst, const uint32_t *v, size_t n);
 /* @return 1 when a and b hold the same values in the same order. */
-int synth_u32_equal(const struct synth_u32 *a, const struct synth_u32 *b);
+int synth_set_equal(const struct ling_u32s *a, const struct ling_u32s *b);
 
 /* ---- JSON (synth_json.c) ---- */
 
@@ -257,8 +246,8 @@ struct synth_query {
 	int pattern;                         /* SYNTH_CAT_1P .. SYNTH_CAT_PNI */
 	int nn;                              /* nodes; the root is the last */
 	struct synth_qnode n[SYNTH_QMAX];
-	struct synth_u32 val[SYNTH_QMAX];    /* gold: each node's entities, sorted */
-	struct synth_u32 answer;             /* gold: the root's names, sorted */
+	struct ling_u32s val[SYNTH_QMAX];    /* gold: each node's entities, sorted */
+	struct ling_u32s answer;             /* gold: the root's names, sorted */
 	struct synth_node tn[SYNTH_QMAX];    /* the tree as synth_text sees it (synth_query_words) */
 };
 
@@ -277,12 +266,12 @@ uint8_t synth_q_or(struct synth_query *q, uint8_t k0, uint8_t k1);
 
 /* Instantiates pattern around a sampled anchor and computes the gold answer. @return 0 or SYNTH_REJECT. */
 int synth_query_sample(const struct synth_graph *g, const struct synth_limits *lim, int pattern, uint64_t *rng,
-		       struct synth_query *q, struct synth_u32 *tmp);
+		       struct synth_query *q, struct ling_u32s *tmp);
 /* Evaluates q on entity ids (q->val, q->answer) and checks the limits. @return 0 or SYNTH_REJECT. */
 int synth_query_gold(const struct synth_graph *g, const struct synth_limits *lim, struct synth_query *q);
 /* Appends the triples the answer rests on, as (subject, relation, object) entity/relation numbers. */
-void synth_query_evidence(const struct synth_graph *g, const struct synth_query *q, struct synth_u32 *out,
-			  struct synth_u32 *tmp);
+void synth_query_evidence(const struct synth_graph *g, const struct synth_query *q, struct ling_u32s *out,
+			  struct ling_u32s *tmp);
 /* Fills q->tn and returns the root, for synth_text. */
 const struct synth_node *synth_query_words(const struct synth_graph *g, struct synth_query *q);
 /* A 1p query: dir from ent. */
@@ -323,10 +312,10 @@ struct synth_sample {
 	size_t nmsg, msg_cap;
 	struct synth_call *call;     /* tool use: in message order; instruction: meta.calls */
 	size_t ncall, call_cap;
-	struct synth_u32 names;      /* call results */
-	struct synth_u32 tools;      /* offered tools, in order */
-	struct synth_u32 answer;     /* names, sorted */
-	struct synth_u32 evidence;   /* (subject, relation, object) triples */
+	struct ling_u32s names;      /* call results */
+	struct ling_u32s tools;      /* offered tools, in order */
+	struct ling_u32s answer;     /* names, sorted */
+	struct ling_u32s evidence;   /* (subject, relation, object) triples */
 	int check_text;              /* the last reply must name every answer */
 };
 
@@ -340,15 +329,15 @@ void synth_sample_tools_json(const struct synth_graph *g, const struct synth_sam
 /* Scratch space of one worker thread. */
 struct synth_ws {
 	struct synth_query q[4];
-	struct synth_u32 tmp, tmp2, tmp3;
-	struct synth_u32 nval[4][SYNTH_QMAX]; /* names of each node while planning */
+	struct ling_u32s tmp, tmp2, tmp3;
+	struct ling_u32s nval[4][SYNTH_QMAX]; /* names of each node while planning */
 	uint32_t avail[4][SYNTH_QMAX];        /* the turn after which a node's value is known */
 	struct synth_call *pend;              /* planned calls, before they are grouped in turns */
 	size_t npend, pend_cap;
 	struct synth_jreader jr;
 	struct ling_buf buf, buf2;
-	struct synth_u32 sets[4];
-	struct synth_u32 mark;
+	struct ling_u32s sets[4];
+	struct ling_u32s mark;
 	const char **strs;                    /* answer names for synth_text */
 	size_t strs_cap;
 	const struct synth_rel_words **words;  /* relation words of offered tools, for synth_text */
@@ -366,10 +355,10 @@ void synth_ws_release(struct synth_ws *ws);
  * that name), into out (sorted names). @return 0, SYNTH_REJECT(UNNAMED) when
  * a result has no name, SYNTH_REJECT(FANOUT) beyond limit results.
  */
-int synth_exec_rel(const struct synth_graph *g, uint32_t d, uint32_t name, struct synth_u32 *out, size_t limit);
+int synth_exec_rel(const struct synth_graph *g, uint32_t d, uint32_t name, struct ling_u32s *out, size_t limit);
 /* The logic tools on sorted name sets. */
-void synth_exec_and(const struct synth_u32 *sets, size_t n, struct synth_u32 *out, struct synth_u32 *tmp);
-void synth_exec_or(const struct synth_u32 *sets, size_t n, struct synth_u32 *out, struct synth_u32 *tmp);
+void synth_exec_and(const struct ling_u32s *sets, size_t n, struct ling_u32s *out, struct ling_u32s *tmp);
+void synth_exec_or(const struct ling_u32s *sets, size_t n, struct ling_u32s *out, struct ling_u32s *tmp);
 /* Appends the JSON array text of names. */
 void synth_names_json(const struct synth_graph *g, const uint32_t *names, size_t n, struct ling_buf *out);
 
@@ -381,7 +370,7 @@ void synth_names_json(const struct synth_graph *g, const uint32_t *names, size_t
  * SYNTH_REJECT(UNNAMED) for a result without a name.
  */
 int synth_exec_call(const struct synth_graph *g, struct synth_ws *ws, uint32_t tool, const char *args, size_t len,
-		    struct synth_u32 *out);
+		    struct ling_u32s *out);
 
 /*
  * Plans the calls that answer queries q[0..nq) of ws->q (their values are

@@ -58,7 +58,7 @@ static void end_text(struct synth_sample *s)
 	m->text_len = (uint32_t)(s->text.len - m->text);
 }
 
-static int has_tool(const struct synth_u32 *t, uint32_t tool)
+static int has_tool(const struct ling_u32s *t, uint32_t tool)
 {
 	size_t i;
 
@@ -68,14 +68,14 @@ static int has_tool(const struct synth_u32 *t, uint32_t tool)
 	return 0;
 }
 
-static void need_tool(struct synth_u32 *t, uint32_t tool)
+static void need_tool(struct ling_u32s *t, uint32_t tool)
 {
 	if (tool != SYNTH_NONE && !has_tool(t, tool))
-		synth_u32_push(t, tool);
+		ling_u32s_push(t, tool);
 }
 
 /* The tools the plan of q calls. */
-static void needed_tools(const struct synth_graph *g, const struct synth_query *q, struct synth_u32 *t)
+static void needed_tools(const struct synth_graph *g, const struct synth_query *q, struct ling_u32s *t)
 {
 	int i, k;
 
@@ -135,7 +135,7 @@ static void offer_tools(const struct synth_gen *gen, struct synth_sample *s, uin
 			t = ling_rand_below(rng, g->ntools);
 		}
 		if (!has_tool(&s->tools, t))
-			synth_u32_push(&s->tools, t);
+			ling_u32s_push(&s->tools, t);
 	}
 	for (i = s->tools.n; i > 1; i--) {
 		uint32_t j = ling_rand_below(rng, (uint32_t)i), x = s->tools.v[i - 1];
@@ -192,7 +192,7 @@ static void maybe_search(const struct synth_gen *gen, struct synth_ws *ws, int q
 }
 
 /* The names of q's answer as strings, in ws->strs. */
-static const char *const *answer_strs(const struct synth_graph *g, struct synth_ws *ws, const struct synth_u32 *a)
+static const char *const *answer_strs(const struct synth_graph *g, struct synth_ws *ws, const struct ling_u32s *a)
 {
 	size_t i;
 
@@ -215,10 +215,10 @@ static void reply(const struct synth_gen *gen, struct synth_ws *ws, struct synth
 		synth_text_answer(gen->tx, synth_query_words(gen->g, q), names, q->answer.n, rng, &s->text);
 }
 
-static void add_answer(struct synth_ws *ws, struct synth_sample *s, const struct synth_u32 *a)
+static void add_answer(struct synth_ws *ws, struct synth_sample *s, const struct ling_u32s *a)
 {
 	synth_set_or(s->answer.v, s->answer.n, a->v, a->n, &ws->tmp);
-	synth_u32_copy(&s->answer, ws->tmp.v, ws->tmp.n);
+	synth_set_copy(&s->answer, ws->tmp.v, ws->tmp.n);
 }
 
 static void add_evidence(const struct synth_gen *gen, struct synth_ws *ws, struct synth_sample *s, int qi)
@@ -378,7 +378,7 @@ static int make_parallel(const struct synth_gen *gen, struct synth_ws *ws, uint6
 
 /* The relation words of the offered tools, in ws->words. */
 static const struct synth_rel_words *const *offered_words(const struct synth_graph *g, struct synth_ws *ws,
-							   const struct synth_u32 *tools)
+							   const struct ling_u32s *tools)
 {
 	size_t i;
 
@@ -407,7 +407,7 @@ static int make_irrelevance(const struct synth_gen *gen, struct synth_ws *ws, ui
 
 		if (o == r || !strcmp(o->words.phrase, r->words.phrase) || has_tool(&s->tools, t))
 			continue;
-		synth_u32_push(&s->tools, t);
+		ling_u32s_push(&s->tools, t);
 	}
 	if (!s->tools.n)
 		return REJ(TOOLS);
@@ -553,7 +553,7 @@ static int make_compare(const struct synth_gen *gen, struct synth_ws *ws, uint64
 	d = dir_of_1p(&ws->q[0]);
 	if (ling_rand_below(rng, 2)) {
 		/* one that shares an answer: a source of d into a member of the first answer */
-		const struct synth_u32 *ans = &ws->q[0].val[1];
+		const struct ling_u32s *ans = &ws->q[0].val[1];
 		const struct synth_edge *e0, *e1;
 		uint32_t t = ans->v[ling_rand_below(rng, (uint32_t)ans->n)];
 

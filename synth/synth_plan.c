@@ -50,7 +50,7 @@ static struct synth_call *pend_call(struct planner *p, uint32_t tool, uint32_t a
 }
 
 /* Records the result names of c (the last pending call). */
-static void set_result(struct planner *p, struct synth_call *c, const struct synth_u32 *res)
+static void set_result(struct planner *p, struct synth_call *c, const struct ling_u32s *res)
 {
 	struct synth_sample *s = p->s;
 	size_t i;
@@ -58,20 +58,20 @@ static void set_result(struct planner *p, struct synth_call *c, const struct syn
 	c->names = (uint32_t)s->names.n;
 	c->nnames = (uint32_t)res->n;
 	for (i = 0; i < res->n; i++)
-		synth_u32_push(&s->names, res->v[i]);
+		ling_u32s_push(&s->names, res->v[i]);
 	c->res = (uint32_t)s->text.len;
 	synth_names_json(p->g, res->v, res->n, &s->text);
 	c->res_len = (uint32_t)(s->text.len - c->res);
 }
 
-static void names_arg(struct planner *p, const struct synth_u32 *set)
+static void names_arg(struct planner *p, const struct ling_u32s *set)
 {
 	synth_names_json(p->g, set->v, set->n, &p->s->text);
 }
 
 /* A logic call on sets (AND, OR) or items minus exclude (DIFF), at turn. */
-static int logic_call(struct planner *p, uint32_t tool, const struct synth_u32 *const *sets, size_t n,
-		      uint32_t turn, struct synth_u32 *out)
+static int logic_call(struct planner *p, uint32_t tool, const struct ling_u32s *const *sets, size_t n,
+		      uint32_t turn, struct ling_u32s *out)
 {
 	struct ling_buf *t = &p->s->text;
 	uint32_t args = (uint32_t)t->len;
@@ -93,7 +93,7 @@ static int logic_call(struct planner *p, uint32_t tool, const struct synth_u32 *
 			if (k)
 				ling_buf_addc(t, ',');
 			names_arg(p, sets[k]);
-			synth_u32_copy(&p->ws->sets[k], sets[k]->v, sets[k]->n);
+			synth_set_copy(&p->ws->sets[k], sets[k]->v, sets[k]->n);
 		}
 		ling_buf_adds(t, "]}");
 		if (tool == p->g->tool_and)
@@ -112,12 +112,12 @@ static int plan_anchor(struct planner *p, struct synth_query *q, int i)
 	const struct synth_graph *g = p->g;
 	struct synth_ws *ws = p->ws;
 	const struct synth_qnode *n = &q->n[i];
-	struct synth_u32 *val = &ws->nval[p->qi][i];
+	struct ling_u32s *val = &ws->nval[p->qi][i];
 	uint32_t *avail = ws->avail[p->qi];
 
 	if (g->ent_name[n->x] == SYNTH_NONE)
 		return REJ(UNNAMED);
-	synth_u32_push(val, g->ent_name[n->x]);
+	ling_u32s_push(val, g->ent_name[n->x]);
 	if (ws->search[p->qi] == i) {
 		struct ling_buf *t = &p->s->text;
 		uint32_t args = (uint32_t)t->len;
@@ -139,9 +139,9 @@ static int plan_hop(struct planner *p, struct synth_query *q, int i)
 	const struct synth_graph *g = p->g;
 	struct synth_ws *ws = p->ws;
 	const struct synth_qnode *n = &q->n[i];
-	struct synth_u32 *val = &ws->nval[p->qi][i];
+	struct ling_u32s *val = &ws->nval[p->qi][i];
 	uint32_t *avail = ws->avail[p->qi];
-	const struct synth_u32 *in = &ws->nval[p->qi][n->kid[0]];
+	const struct ling_u32s *in = &ws->nval[p->qi][n->kid[0]];
 	uint32_t tool = g->rel[n->x >> 1].tool[n->x & 1], turn = avail[n->kid[0]] + 1;
 	const char *param = g->ts->tools[tool].param;
 	enum kg_value_type vt = synth_dir_value(g, n->x);
@@ -173,7 +173,7 @@ static int plan_hop(struct planner *p, struct synth_query *q, int i)
 			return rc;
 		set_result(p, c, &ws->tmp);
 		synth_set_or(val->v, val->n, ws->tmp.v, ws->tmp.n, &ws->tmp2);
-		synth_u32_copy(val, ws->tmp2.v, ws->tmp2.n);
+		synth_set_copy(val, ws->tmp2.v, ws->tmp2.n);
 	}
 	avail[i] = turn;
 	return 0;
@@ -185,10 +185,10 @@ static int plan_and(struct planner *p, struct synth_query *q, int i)
 	const struct synth_graph *g = p->g;
 	struct synth_ws *ws = p->ws;
 	const struct synth_qnode *n = &q->n[i];
-	struct synth_u32 *val = &ws->nval[p->qi][i];
+	struct ling_u32s *val = &ws->nval[p->qi][i];
 	uint32_t *avail = ws->avail[p->qi];
 	int k, rc;
-	const struct synth_u32 *pos[3], *neg = NULL;
+	const struct ling_u32s *pos[3], *neg = NULL;
 	uint32_t tpos = 0, tneg = 0;
 	size_t npos = 0;
 
@@ -205,7 +205,7 @@ static int plan_and(struct planner *p, struct synth_query *q, int i)
 	}
 	if (npos > 1) {
 		/* the intersection's result goes to val, or to tmp2 when a difference follows */
-		struct synth_u32 *out = neg ? &ws->mark : val;
+		struct ling_u32s *out = neg ? &ws->mark : val;
 
 		if ((rc = logic_call(p, g->tool_and, pos, npos, tpos + 1, out)))
 			return rc;
@@ -215,7 +215,7 @@ static int plan_and(struct planner *p, struct synth_query *q, int i)
 		pos[0] = out;
 	}
 	if (neg) {
-		const struct synth_u32 *two[2] = { pos[0], neg };
+		const struct ling_u32s *two[2] = { pos[0], neg };
 		uint32_t t = (tpos > tneg ? tpos : tneg) + 1;
 
 		if ((rc = logic_call(p, g->tool_minus, two, 2, t, val)))
@@ -233,10 +233,10 @@ static int plan_or(struct planner *p, struct synth_query *q, int i)
 	const struct synth_graph *g = p->g;
 	struct synth_ws *ws = p->ws;
 	const struct synth_qnode *n = &q->n[i];
-	struct synth_u32 *val = &ws->nval[p->qi][i];
+	struct ling_u32s *val = &ws->nval[p->qi][i];
 	uint32_t *avail = ws->avail[p->qi];
 	int k, rc;
-	const struct synth_u32 *sets[3];
+	const struct ling_u32s *sets[3];
 	uint32_t t = 0;
 
 	for (k = 0; k < n->nkids; k++) {
@@ -293,7 +293,7 @@ int synth_plan(const struct synth_graph *g, const struct synth_limits *lim, stru
 		if ((rc = plan_node(&p, q, q->nn - 1)))
 			return rc;
 		/* Names shared by several entities can make the calls answer more than the gold set. */
-		if (!synth_u32_equal(&ws->nval[qs[i]][q->nn - 1], &q->answer))
+		if (!synth_set_equal(&ws->nval[qs[i]][q->nn - 1], &q->answer))
 			return REJ(AMBIGUOUS);
 		if (ws->avail[qs[i]][q->nn - 1] > last)
 			last = ws->avail[qs[i]][q->nn - 1];

@@ -36,8 +36,8 @@ void synth_query_release(struct synth_query *q)
 	int i;
 
 	for (i = 0; i < SYNTH_QMAX; i++)
-		synth_u32_release(&q->val[i]);
-	synth_u32_release(&q->answer);
+		ling_u32s_release(&q->val[i]);
+	ling_u32s_release(&q->answer);
 }
 
 void synth_query_reset(struct synth_query *q, int pattern)
@@ -106,7 +106,7 @@ void synth_query_1p(struct synth_query *q, uint32_t ent, uint32_t dir)
 /* ---- walking ---- */
 
 /* out = the entities reached from xs[0..n) along d; REJ(FANOUT) beyond limit. */
-static int hop_set(const struct synth_graph *g, const uint32_t *xs, size_t n, uint32_t d, struct synth_u32 *out,
+static int hop_set(const struct synth_graph *g, const uint32_t *xs, size_t n, uint32_t d, struct ling_u32s *out,
 		   size_t limit)
 {
 	const struct synth_edge *b, *e;
@@ -118,11 +118,11 @@ static int hop_set(const struct synth_graph *g, const uint32_t *xs, size_t n, ui
 		if ((size_t)(e - b) > limit)
 			return REJ(FANOUT);
 		for (; b < e; b++)
-			synth_u32_push(out, b->to);
+			ling_u32s_push(out, b->to);
 		if (out->n > SYNTH_SET_LIMIT)
 			return REJ(FANOUT);
 	}
-	synth_u32_sort_unique(out);
+	synth_set_sort_unique(out);
 	return out->n > limit ? REJ(FANOUT) : 0;
 }
 
@@ -178,14 +178,14 @@ static int pick_into(const struct synth_graph *g, uint64_t *rng, uint32_t t, con
 	return REJ(NO_PATH);
 }
 
-static uint32_t pick_member(const struct synth_u32 *s, uint64_t *rng)
+static uint32_t pick_member(const struct ling_u32s *s, uint64_t *rng)
 {
 	return s->v[ling_rand_below(rng, (uint32_t)s->n)];
 }
 
 /* A chain a -d1-> S1 -d2-> C; S1 in tmp[0], C in tmp[1]; nodes returned. */
 static int chain2(const struct synth_graph *g, const struct synth_limits *lim, uint64_t *rng, struct synth_query *q,
-		  struct synth_u32 *tmp, uint32_t *d2_out, uint8_t *node)
+		  struct ling_u32s *tmp, uint32_t *d2_out, uint8_t *node)
 {
 	uint32_t d1, a, d2;
 	const struct synth_edge *b, *e;
@@ -202,7 +202,7 @@ static int chain2(const struct synth_graph *g, const struct synth_limits *lim, u
 		return REJ(FANOUT);
 	tmp[0].n = 0;
 	for (; b < e; b++)
-		synth_u32_push(&tmp[0], b->to);
+		ling_u32s_push(&tmp[0], b->to);
 	if ((rc = pick_next(g, rng, pick_member(&tmp[0], rng), d1 ^ 1, &d2)))
 		return rc;
 	if ((rc = hop_set(g, tmp[0].v, tmp[0].n, d2, &tmp[1], lim->branch)))
@@ -214,7 +214,7 @@ static int chain2(const struct synth_graph *g, const struct synth_limits *lim, u
 
 /* The patterns that start as a chain from one anchor: 1p 2p 3p, and pi pin pni (a chain and a branch). */
 static int sample_chain(const struct synth_graph *g, const struct synth_limits *lim, int pattern, uint64_t *rng,
-			struct synth_query *q, struct synth_u32 *tmp)
+			struct synth_query *q, struct ling_u32s *tmp)
 {
 	uint32_t d[3], a[3], used[1][2], t;
 	uint8_t h[2];
@@ -278,7 +278,7 @@ struct branches {
  * a[i] into the set tmp[i], h[i] their hops in q; t is a member of the first.
  */
 static int two_branches(const struct synth_graph *g, const struct synth_limits *lim, int pattern, uint64_t *rng,
-			struct synth_query *q, struct synth_u32 *tmp, struct branches *b)
+			struct synth_query *q, struct ling_u32s *tmp, struct branches *b)
 {
 	uint32_t *d = b->d, *a = b->a;
 	int rc = 0, tries, negation;
@@ -325,7 +325,7 @@ static int two_branches(const struct synth_graph *g, const struct synth_limits *
 
 /* The patterns of two or three branches from anchors, joined, and for ip up inp a hop after the join. */
 static int sample_branches(const struct synth_graph *g, const struct synth_limits *lim, int pattern, uint64_t *rng,
-			   struct synth_query *q, struct synth_u32 *tmp)
+			   struct synth_query *q, struct ling_u32s *tmp)
 {
 	struct branches br;
 	uint32_t *d = br.d, *a = br.a, m;
@@ -392,7 +392,7 @@ static int sample_branches(const struct synth_graph *g, const struct synth_limit
 
 
 static int sample_tree(const struct synth_graph *g, const struct synth_limits *lim, int pattern, uint64_t *rng,
-		       struct synth_query *q, struct synth_u32 *tmp)
+		       struct synth_query *q, struct ling_u32s *tmp)
 {
 	synth_query_reset(q, pattern);
 	switch (pattern) {
@@ -409,7 +409,7 @@ static int sample_tree(const struct synth_graph *g, const struct synth_limits *l
 }
 
 int synth_query_sample(const struct synth_graph *g, const struct synth_limits *lim, int pattern, uint64_t *rng,
-		       struct synth_query *q, struct synth_u32 *tmp)
+		       struct synth_query *q, struct ling_u32s *tmp)
 {
 	int rc = sample_tree(g, lim, pattern, rng, q, tmp);
 
@@ -422,16 +422,16 @@ int synth_query_sample(const struct synth_graph *g, const struct synth_limits *l
 static int eval_node(const struct synth_graph *g, const struct synth_limits *lim, struct synth_query *q, int i)
 {
 	struct synth_qnode *n = &q->n[i];
-	struct synth_u32 *out = &q->val[i];
+	struct ling_u32s *out = &q->val[i];
 	int k, rc, first = 1;
 
 	out->n = 0;
 	switch (n->op) {
 	case SYNTH_ANCHOR:
-		synth_u32_push(out, n->x);
+		ling_u32s_push(out, n->x);
 		return 0;
 	case SYNTH_HOP: {
-		const struct synth_u32 *in = &q->val[n->kid[0]];
+		const struct ling_u32s *in = &q->val[n->kid[0]];
 		size_t limit = (size_t)i == (size_t)q->nn - 1 ? lim->max_answers : lim->branch;
 
 		if (q->n[n->kid[0]].op != SYNTH_ANCHOR && in->n > SYNTH_FANOUT)
@@ -445,46 +445,46 @@ static int eval_node(const struct synth_graph *g, const struct synth_limits *lim
 		return 0;
 	}
 	case SYNTH_AND: {
-		struct synth_u32 tmp = { 0 };
+		struct ling_u32s tmp = { 0 };
 
 		/* the positive kids intersected, then the negated ones removed */
 		for (k = 0; k < n->nkids; k++) {
-			const struct synth_u32 *v = &q->val[n->kid[k]];
+			const struct ling_u32s *v = &q->val[n->kid[k]];
 
 			if (n->negated[k])
 				continue;
 			if (first) {
-				synth_u32_copy(out, v->v, v->n);
+				synth_set_copy(out, v->v, v->n);
 				first = 0;
 			} else {
 				synth_set_and(out->v, out->n, v->v, v->n, &tmp);
-				synth_u32_copy(out, tmp.v, tmp.n);
+				synth_set_copy(out, tmp.v, tmp.n);
 			}
 		}
 		for (k = 0; k < n->nkids; k++) {
-			const struct synth_u32 *v = &q->val[n->kid[k]];
+			const struct ling_u32s *v = &q->val[n->kid[k]];
 
 			if (!n->negated[k])
 				continue;
 			synth_set_minus(out->v, out->n, v->v, v->n, &tmp);
 			if (tmp.n == out->n) {
-				synth_u32_release(&tmp);
+				ling_u32s_release(&tmp);
 				return REJ(NEGATION);
 			}
-			synth_u32_copy(out, tmp.v, tmp.n);
+			synth_set_copy(out, tmp.v, tmp.n);
 		}
-		synth_u32_release(&tmp);
+		ling_u32s_release(&tmp);
 		break;
 	}
 	case SYNTH_OR: {
-		struct synth_u32 tmp = { 0 };
+		struct ling_u32s tmp = { 0 };
 
-		synth_u32_copy(out, q->val[n->kid[0]].v, q->val[n->kid[0]].n);
+		synth_set_copy(out, q->val[n->kid[0]].v, q->val[n->kid[0]].n);
 		for (k = 1; k < n->nkids; k++) {
 			synth_set_or(out->v, out->n, q->val[n->kid[k]].v, q->val[n->kid[k]].n, &tmp);
-			synth_u32_copy(out, tmp.v, tmp.n);
+			synth_set_copy(out, tmp.v, tmp.n);
 		}
-		synth_u32_release(&tmp);
+		ling_u32s_release(&tmp);
 		break;
 	}
 	}
@@ -497,7 +497,7 @@ static int eval_node(const struct synth_graph *g, const struct synth_limits *lim
 
 int synth_query_gold(const struct synth_graph *g, const struct synth_limits *lim, struct synth_query *q)
 {
-	const struct synth_u32 *root;
+	const struct ling_u32s *root;
 	size_t j;
 	int i, rc;
 
@@ -525,9 +525,9 @@ int synth_query_gold(const struct synth_graph *g, const struct synth_limits *lim
 
 		if (nm == SYNTH_NONE)
 			return REJ(UNNAMED);
-		synth_u32_push(&q->answer, nm);
+		ling_u32s_push(&q->answer, nm);
 	}
-	synth_u32_sort_unique(&q->answer);
+	synth_set_sort_unique(&q->answer);
 	/* Two answers of one name: the answer text could not tell them apart. */
 	if (q->answer.n != root->n)
 		return REJ(AMBIGUOUS);
@@ -544,10 +544,10 @@ int synth_query_gold(const struct synth_graph *g, const struct synth_limits *lim
  * each kid the part of need it holds.
  */
 static void evidence(const struct synth_graph *g, const struct synth_query *q, int i, const uint32_t *need,
-		     size_t nneed, struct synth_u32 *out)
+		     size_t nneed, struct ling_u32s *out)
 {
 	const struct synth_qnode *n = &q->n[i];
-	struct synth_u32 down = { 0 };
+	struct ling_u32s down = { 0 };
 	int k;
 
 	if (!nneed)
@@ -556,7 +556,7 @@ static void evidence(const struct synth_graph *g, const struct synth_query *q, i
 	case SYNTH_ANCHOR:
 		break;
 	case SYNTH_HOP: {
-		const struct synth_u32 *in = &q->val[n->kid[0]];
+		const struct ling_u32s *in = &q->val[n->kid[0]];
 		const struct synth_edge *b, *e;
 		size_t j;
 
@@ -566,35 +566,35 @@ static void evidence(const struct synth_graph *g, const struct synth_query *q, i
 				if (!synth_set_has(need, nneed, b->to))
 					continue;
 				/* stored orientation: forward (x, r, to), inverse (to, r, x) */
-				synth_u32_push(out, n->x & 1 ? b->to : in->v[j]);
-				synth_u32_push(out, n->x >> 1);
-				synth_u32_push(out, n->x & 1 ? in->v[j] : b->to);
-				synth_u32_push(&down, in->v[j]);
+				ling_u32s_push(out, n->x & 1 ? b->to : in->v[j]);
+				ling_u32s_push(out, n->x >> 1);
+				ling_u32s_push(out, n->x & 1 ? in->v[j] : b->to);
+				ling_u32s_push(&down, in->v[j]);
 			}
 		}
-		synth_u32_sort_unique(&down);
+		synth_set_sort_unique(&down);
 		evidence(g, q, n->kid[0], down.v, down.n, out);
 		break;
 	}
 	case SYNTH_AND: {
-		struct synth_u32 pos = { 0 }, tmp = { 0 };
+		struct ling_u32s pos = { 0 }, tmp = { 0 };
 		int first = 1;
 
 		for (k = 0; k < n->nkids; k++) {
-			const struct synth_u32 *v = &q->val[n->kid[k]];
+			const struct ling_u32s *v = &q->val[n->kid[k]];
 
 			if (n->negated[k])
 				continue;
 			if (first) {
-				synth_u32_copy(&pos, v->v, v->n);
+				synth_set_copy(&pos, v->v, v->n);
 				first = 0;
 			} else {
 				synth_set_and(pos.v, pos.n, v->v, v->n, &tmp);
-				synth_u32_copy(&pos, tmp.v, tmp.n);
+				synth_set_copy(&pos, tmp.v, tmp.n);
 			}
 		}
 		for (k = 0; k < n->nkids; k++) {
-			const struct synth_u32 *v = &q->val[n->kid[k]];
+			const struct ling_u32s *v = &q->val[n->kid[k]];
 
 			if (n->negated[k]) {
 				synth_set_and(pos.v, pos.n, v->v, v->n, &down);
@@ -603,28 +603,28 @@ static void evidence(const struct synth_graph *g, const struct synth_query *q, i
 				evidence(g, q, n->kid[k], need, nneed, out);
 			}
 		}
-		synth_u32_release(&pos);
-		synth_u32_release(&tmp);
+		ling_u32s_release(&pos);
+		ling_u32s_release(&tmp);
 		break;
 	}
 	case SYNTH_OR:
 		for (k = 0; k < n->nkids; k++) {
-			const struct synth_u32 *v = &q->val[n->kid[k]];
+			const struct ling_u32s *v = &q->val[n->kid[k]];
 
 			synth_set_and(need, nneed, v->v, v->n, &down);
 			evidence(g, q, n->kid[k], down.v, down.n, out);
 		}
 		break;
 	}
-	synth_u32_release(&down);
+	ling_u32s_release(&down);
 }
 
-void synth_query_evidence(const struct synth_graph *g, const struct synth_query *q, struct synth_u32 *out,
-			  struct synth_u32 *tmp)
+void synth_query_evidence(const struct synth_graph *g, const struct synth_query *q, struct ling_u32s *out,
+			  struct ling_u32s *tmp)
 {
-	const struct synth_u32 *root = &q->val[q->nn - 1];
+	const struct ling_u32s *root = &q->val[q->nn - 1];
 
-	synth_u32_copy(tmp, root->v, root->n);
+	synth_set_copy(tmp, root->v, root->n);
 	evidence(g, q, q->nn - 1, tmp->v, tmp->n, out);
 }
 

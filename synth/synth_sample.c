@@ -65,10 +65,10 @@ void synth_sample_release(struct synth_sample *s)
 	ling_buf_release(&s->text);
 	free(s->msg);
 	free(s->call);
-	synth_u32_release(&s->names);
-	synth_u32_release(&s->tools);
-	synth_u32_release(&s->answer);
-	synth_u32_release(&s->evidence);
+	ling_u32s_release(&s->names);
+	ling_u32s_release(&s->tools);
+	ling_u32s_release(&s->answer);
+	ling_u32s_release(&s->evidence);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -97,14 +97,14 @@ void synth_ws_release(struct synth_ws *ws)
 
 	for (i = 0; i < 4; i++) {
 		synth_query_release(&ws->q[i]);
-		synth_u32_release(&ws->sets[i]);
+		ling_u32s_release(&ws->sets[i]);
 		for (j = 0; j < SYNTH_QMAX; j++)
-			synth_u32_release(&ws->nval[i][j]);
+			ling_u32s_release(&ws->nval[i][j]);
 	}
-	synth_u32_release(&ws->tmp);
-	synth_u32_release(&ws->tmp2);
-	synth_u32_release(&ws->tmp3);
-	synth_u32_release(&ws->mark);
+	ling_u32s_release(&ws->tmp);
+	ling_u32s_release(&ws->tmp2);
+	ling_u32s_release(&ws->tmp3);
+	ling_u32s_release(&ws->mark);
 	free(ws->pend);
 	free(ws->strs);
 	free(ws->words);

@@ -11,13 +11,6 @@
 
 /* ---- small arrays ---- */
 
-void synth_u32_release(struct synth_u32 *a)
-{
-	free(a->v);
-	a->v = NULL;
-	a->n = a->cap = 0;
-}
-
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -25,7 +18,7 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-void synth_u32_sort_unique(struct synth_u32 *a)
+void synth_set_sort_unique(struct ling_u32s *a)
 {
 	size_t i, n = 0;
 
@@ -52,7 +45,7 @@ void synth_u32_sort_unique(struct synth_u32 *a)
 	a->n = n;
 }
 
-void synth_u32_copy(struct synth_u32 *dst, const uint32_t *v, size_t n)
+void synth_set_copy(struct ling_u32s *dst, const uint32_t *v, size_t n)
 {
 	dst->n = 0;
 	if (n > dst->cap)
@@ -62,7 +55,7 @@ void synth_u32_copy(struct synth_u32 *dst, const uint32_t *v, size_t n)
 	dst->n = n;
 }
 
-void synth_set_and(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct synth_u32 *out)
+void synth_set_and(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct ling_u32s *out)
 {
 	size_t i = 0, j = 0;
 
@@ -73,37 +66,37 @@ void synth_set_and(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, s
 		else if (a[i] > b[j])
 			j++;
 		else {
-			synth_u32_push(out, a[i]);
+			ling_u32s_push(out, a[i]);
 			i++, j++;
 		}
 	}
 }
 
-void synth_set_or(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct synth_u32 *out)
+void synth_set_or(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct ling_u32s *out)
 {
 	size_t i = 0, j = 0;
 
 	out->n = 0;
 	while (i < na || j < nb) {
 		if (j == nb || (i < na && a[i] < b[j]))
-			synth_u32_push(out, a[i++]);
+			ling_u32s_push(out, a[i++]);
 		else if (i == na || b[j] < a[i])
-			synth_u32_push(out, b[j++]);
+			ling_u32s_push(out, b[j++]);
 		else {
-			synth_u32_push(out, a[i]);
+			ling_u32s_push(out, a[i]);
 			i++, j++;
 		}
 	}
 }
 
-void synth_set_minus(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct synth_u32 *out)
+void synth_set_minus(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, struct ling_u32s *out)
 {
 	size_t i = 0, j = 0;
 
 	out->n = 0;
 	while (i < na) {
 		if (j == nb || a[i] < b[j])
-			synth_u32_push(out, a[i++]);
+			ling_u32s_push(out, a[i++]);
 		else if (a[i] > b[j])
 			j++;
 		else
@@ -126,7 +119,7 @@ int synth_set_has(const uint32_t *a, size_t n, uint32_t x)
 	return lo < n && a[lo] == x;
 }
 
-int synth_u32_equal(const struct synth_u32 *a, const struct synth_u32 *b)
+int synth_set_equal(const struct ling_u32s *a, const struct ling_u32s *b)
 {
 	return a->n == b->n && (!a->n || !memcmp(a->v, b->v, a->n * sizeof(*a->v)));
 }

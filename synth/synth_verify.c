@@ -26,7 +26,7 @@ static int offered(const struct synth_sample *s, uint32_t tool)
 
 /* Replays call c and compares its result text; adds its names to acc when acc is set. */
 static int replay(const struct synth_graph *g, struct synth_ws *ws, const struct synth_sample *s,
-		  const struct synth_call *c, struct synth_u32 *acc)
+		  const struct synth_call *c, struct ling_u32s *acc)
 {
 	int rc;
 
@@ -38,14 +38,14 @@ static int replay(const struct synth_graph *g, struct synth_ws *ws, const struct
 		return REJ(REPLAY);
 	if (acc) {
 		synth_set_or(acc->v, acc->n, ws->tmp.v, ws->tmp.n, &ws->tmp2);
-		synth_u32_copy(acc, ws->tmp2.v, ws->tmp2.n);
+		synth_set_copy(acc, ws->tmp2.v, ws->tmp2.n);
 	}
 	return 0;
 }
 
 int synth_verify(const struct synth_graph *g, struct synth_ws *ws, const struct synth_sample *s)
 {
-	struct synth_u32 *acc = &ws->mark;
+	struct ling_u32s *acc = &ws->mark;
 	const struct synth_msg *reply = NULL;
 	size_t i, j, last_calls = SYNTH_NONE;
 	int rc;
@@ -79,7 +79,7 @@ int synth_verify(const struct synth_graph *g, struct synth_ws *ws, const struct 
 			}
 		}
 	}
-	if (!synth_u32_equal(acc, &s->answer))
+	if (!synth_set_equal(acc, &s->answer))
 		return REJ(ANSWER);
 	reply = &s->msg[s->nmsg - 1];
 	if (s->check_text) {

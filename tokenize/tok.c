@@ -12,13 +12,6 @@
 
 #include "../common/banned.h"
 
-void tok_ids_release(struct tok_ids *ids)
-{
-	free(ids->v);
-	ids->v = NULL;
-	ids->len = ids->cap = 0;
-}
-
 struct tok *tok_new_empty(void)
 {
 	struct tok *t = xcalloc(1, sizeof(*t));
@@ -489,7 +482,7 @@ static void metaspace_text(const struct tok_pre *m, int first, struct ling_buf *
 }
 
 /* Encodes one segment that holds no added token: normalise, pre-tokenize, BPE. */
-static int encode_segment(struct tok *t, const char *s, size_t len, int first, struct tok_ids *out,
+static int encode_segment(struct tok *t, const char *s, size_t len, int first, struct ling_u32s *out,
 			  struct ling_err *err)
 {
 	size_t np = 0, i, j;
@@ -571,7 +564,7 @@ static const struct tok_added *added_at(const struct tok *t, const char *s, size
 	return best;
 }
 
-int tok_encode(struct tok *t, const char *text, size_t len, unsigned flags, struct tok_ids *out,
+int tok_encode(struct tok *t, const char *text, size_t len, unsigned flags, struct ling_u32s *out,
 	       struct ling_err *err)
 {
 	size_t bad = ling_utf8_valid_prefix(text, len), i, seg = 0;
@@ -601,7 +594,7 @@ int tok_encode(struct tok *t, const char *text, size_t len, unsigned flags, stru
 				end++;
 		if (start > seg && (rc = encode_segment(t, text + seg, start - seg, seg == 0, out, err)))
 			return rc;
-		tok_ids_push(out, a->id);
+		ling_u32s_push(out, a->id);
 		seg = i = end;
 	}
 	if (seg < len || len == 0)

@@ -33,21 +33,14 @@
 
 #include "../common/banned.h"
 
-void tok_ids_push(struct tok_ids *ids, uint32_t id)
-{
-	if (ids->len == ids->cap)
-		ids->v = xgrow(ids->v, &ids->cap, ids->len + 1, sizeof(*ids->v));
-	ids->v[ids->len++] = id;
-}
-
-static void ids_append(struct tok_ids *out, const uint32_t *v, size_t n)
+static void ids_append(struct ling_u32s *out, const uint32_t *v, size_t n)
 {
 	if (!n)
 		return; /* v may be NULL: a piece with no ids (all of it unknown, no unk token) */
-	if (out->len + n > out->cap)
-		out->v = xgrow(out->v, &out->cap, out->len + n, sizeof(*out->v));
-	memcpy(out->v + out->len, v, n * sizeof(*v));
-	out->len += n;
+	if (out->n + n > out->cap)
+		out->v = xgrow(out->v, &out->cap, out->n + n, sizeof(*out->v));
+	memcpy(out->v + out->n, v, n * sizeof(*v));
+	out->n += n;
 }
 
 static int heap_less(const struct tok_heap_ent *a, const struct tok_heap_ent *b)
@@ -179,7 +172,7 @@ struct tok_bpe_cache {
 	struct cache_slot *slots;
 	size_t entries;
 	struct ling_buf keys;
-	struct tok_ids ids;
+	struct ling_u32s ids;
 	int cut;                      /* find_cuts: segments may be cut into words */
 	unsigned char join[128][16];  /* bit y of join[x]: some token holds ASCII x then y */
 	const char *sep;              /* the word separator ▁ when cuts go before it, else NULL */
@@ -241,7 +234,7 @@ struct bpe_edge {
 
 struct bpe_run {
 	size_t start, end;            /* the chunk: bytes [start, end) of the piece */
-	struct tok_ids ids;           /* what the chunk encodes to, alone */
+	struct ling_u32s ids;           /* what the chunk encodes to, alone */
 	uint64_t *keys;
 	size_t nkeys, cap_keys;
 	struct bpe_edge *first, *last;
@@ -301,13 +294,13 @@ static void merge_loop(struct tok *t, const char *s, size_t nsyms, struct bpe_ru
 }
 
 /* Appends the ids of the symbols left in t->syms (those with no token have none). */
-static void emit_symbols(const struct tok *t, size_t nsyms, struct tok_ids *out)
+static void emit_symbols(const struct tok *t, size_t nsyms, struct ling_u32s *out)
 {
 	int32_t k;
 
 	for (k = nsyms ? 0 : -1; k >= 0; k = t->syms[k].next)
 		if (t->syms[k].id != TOK_NONE)
-			tok_ids_push(out, t->syms[k].id);
+			ling_u32s_push(out, t->syms[k].id);
 }
 
 /* BPE of bytes [start, end) of piece s alone, as chunk r. */
@@ -317,7 +310,7 @@ static void run_chunk(struct tok *t, const char *s, size_t start, size_t end, st
 
 	r->start = start;
 	r->end = end;
-	r->ids.len = r->nkeys = r->nfirst = r->nlast = 0;
+	r->ids.n = r->nkeys = r->nfirst = r->nlast = 0;
 	nsyms = initial_symbols(t, s + start, end - start);
 	edge_push(&r->first, &r->nfirst, &r->cap_first, UINT32_MAX, &t->syms[0], start);
 	edge_push(&r->last, &r->nlast, &r->cap_last, UINT32_MAX, &t->syms[nsyms - 1], start);
@@ -327,7 +320,7 @@ static void run_chunk(struct tok *t, const char *s, size_t start, size_t end, st
 
 static void run_release(struct bpe_run *r)
 {
-	tok_ids_release(&r->ids);
+	ling_u32s_release(&r->ids);
 	free(r->keys);
 	free(r->first);
 	free(r->last);
@@ -406,7 +399,7 @@ static void run_swap(struct bpe_run **a, struct bpe_run **b)
 
 static struct tok_bpe_cache *cache_new(const struct tok *t);
 
-static void bpe_merge_whole(struct tok *t, const char *s, size_t len, struct tok_ids *out)
+static void bpe_merge_whole(struct tok *t, const char *s, size_t len, struct ling_u32s *out)
 {
 	size_t nsyms = initial_symbols(t, s, len);
 
@@ -475,10 +468,10 @@ static int try_cut(struct tok *t, const char *s, size_t len, const struct bpe_ru
  * the chunk doubles. When a doubled chunk's first cut fails, the whole piece
  * goes through one merge loop. @return the number of chunks (1: one loop).
  */
-size_t tok_bpe_merge_chunked(struct tok *t, const char *s, size_t len, size_t chunk, struct tok_ids *out)
+size_t tok_bpe_merge_chunked(struct tok *t, const char *s, size_t len, size_t chunk, struct ling_u32s *out)
 {
 	struct bpe_run runs[4], *prev = NULL, *cur = &runs[0], *next = &runs[1], *spare = &runs[2];
-	size_t base = out->len, k, n, chunks = 1, cuts[NEAR_CUTS];
+	size_t base = out->n, k, n, chunks = 1, cuts[NEAR_CUTS];
 
 	if (!t->bpe_cache)
 		t->bpe_cache = cache_new(t);
@@ -504,7 +497,7 @@ size_t tok_bpe_merge_chunked(struct tok *t, const char *s, size_t len, size_t ch
 		if (!held) {
 			run_chunk(t, s, cur->start, chunk_end(s, len, planned + (planned - cur->start), chunk / 2), spare);
 			if (prev && !cut_holds(t, s, prev, spare)) {
-				out->len = base;
+				out->n = base;
 				bpe_merge_whole(t, s, len, out);
 				chunks = 1;
 				goto out;
@@ -512,14 +505,14 @@ size_t tok_bpe_merge_chunked(struct tok *t, const char *s, size_t len, size_t ch
 			run_swap(&cur, &spare);
 			continue;
 		}
-		ids_append(out, cur->ids.v, cur->ids.len);
+		ids_append(out, cur->ids.v, cur->ids.n);
 		chunks++;
 		if (!prev)
 			prev = &runs[3];
 		run_swap(&prev, &cur);
 		run_swap(&cur, &next);
 	}
-	ids_append(out, cur->ids.v, cur->ids.len);
+	ids_append(out, cur->ids.v, cur->ids.n);
 out:
 	for (k = 0; k < 4; k++)
 		run_release(&runs[k]);
@@ -527,13 +520,13 @@ out:
 }
 
 /* BPE of one piece, without the cache. */
-static void bpe_merge(struct tok *t, const char *s, size_t len, struct tok_ids *out)
+static void bpe_merge(struct tok *t, const char *s, size_t len, struct ling_u32s *out)
 {
 	if (t->ignore_merges || t->tiktoken) {
 		uint32_t id = tok_vocab_find(t, s, len);
 
 		if (id != TOK_NONE) {
-			tok_ids_push(out, id);
+			ling_u32s_push(out, id);
 			return;
 		}
 	}
@@ -549,7 +542,7 @@ void tok_bpe_cache_free(struct tok_bpe_cache *c)
 		return;
 	free(c->slots);
 	ling_buf_release(&c->keys);
-	tok_ids_release(&c->ids);
+	ling_u32s_release(&c->ids);
 	free(c);
 }
 
@@ -558,11 +551,11 @@ static void cache_clear(struct tok_bpe_cache *c)
 	memset(c->slots, 0, CACHE_SLOTS * sizeof(*c->slots));
 	c->entries = 0;
 	ling_buf_reset(&c->keys);
-	c->ids.len = 0;
+	c->ids.n = 0;
 }
 
 /* Encodes a piece through the cache. */
-static void piece_cached(struct tok *t, const char *s, size_t len, struct tok_ids *out)
+static void piece_cached(struct tok *t, const char *s, size_t len, struct ling_u32s *out)
 {
 	struct tok_bpe_cache *c = t->bpe_cache;
 	struct cache_slot *slot;
@@ -579,9 +572,9 @@ static void piece_cached(struct tok *t, const char *s, size_t len, struct tok_id
 			ids_append(out, c->ids.v + slot->ids_off, slot->nids);
 			return;
 		}
-	before = out->len;
+	before = out->n;
 	bpe_merge(t, s, len, out);
-	if (out->len == before || out->len - before > UINT16_MAX)
+	if (out->n == before || out->n - before > UINT16_MAX)
 		return; /* nothing to cache (out->v may still be NULL), or too long to */
 	if (c->entries >= CACHE_MAX_ENTRIES || c->keys.len + len > CACHE_MAX_KEY_BYTES) {
 		cache_clear(c);
@@ -592,10 +585,10 @@ static void piece_cached(struct tok *t, const char *s, size_t len, struct tok_id
 	slot->hash = h;
 	slot->key_off = (uint32_t)c->keys.len;
 	slot->key_len = (uint16_t)len;
-	slot->ids_off = (uint32_t)c->ids.len;
-	slot->nids = (uint16_t)(out->len - before);
+	slot->ids_off = (uint32_t)c->ids.n;
+	slot->nids = (uint16_t)(out->n - before);
 	ling_buf_add(&c->keys, s, len);
-	ids_append(&c->ids, out->v + before, out->len - before);
+	ids_append(&c->ids, out->v + before, out->n - before);
 	c->entries++;
 }
 
@@ -695,7 +688,7 @@ static struct tok_bpe_cache *cache_new(const struct tok *t)
 #define PREV_OTHER 258
 
 /* Cuts s where find_cuts allows, and encodes the words. */
-static void cut_words(struct tok *t, const char *text, size_t len, struct tok_ids *out)
+static void cut_words(struct tok *t, const char *text, size_t len, struct ling_u32s *out)
 {
 	const struct tok_bpe_cache *c = t->bpe_cache;
 	const unsigned char *s = (const unsigned char *)text;
@@ -727,7 +720,7 @@ static void cut_words(struct tok *t, const char *text, size_t len, struct tok_id
 	piece_cached(t, text + start, len - start, out);
 }
 
-void tok_bpe_piece(struct tok *t, const char *s, size_t len, struct tok_ids *out)
+void tok_bpe_piece(struct tok *t, const char *s, size_t len, struct ling_u32s *out)
 {
 	if (!len)
 		return;

@@ -34,7 +34,7 @@ struct tok_chat {
 	size_t nparts, cap_parts;
 	struct ling_buf text;     /* the rendered text */
 	struct ling_buf content;  /* scratch: a message's content joined from parts */
-	struct tok_ids run, prefix;
+	struct ling_u32s run, prefix;
 	uint32_t mask;            /* the mask bit of what is emitted now */
 	unsigned char starts[256]; /* 1 for the first byte of an added token */
 };
@@ -98,8 +98,8 @@ void tok_chat_free(struct tok_chat *c)
 	free(c->parts);
 	ling_buf_release(&c->text);
 	ling_buf_release(&c->content);
-	tok_ids_release(&c->run);
-	tok_ids_release(&c->prefix);
+	ling_u32s_release(&c->run);
+	ling_u32s_release(&c->prefix);
 	free(c);
 }
 
@@ -216,11 +216,11 @@ static size_t token_weight(const struct tok *t, uint32_t id)
 	return id < t->ntokens && t->tokens[id].len != TOK_NONE ? t->tokens[id].len : 0;
 }
 
-static size_t ids_weight(const struct tok *t, const struct tok_ids *ids)
+static size_t ids_weight(const struct tok *t, const struct ling_u32s *ids)
 {
 	size_t w = 0, i;
 
-	for (i = 0; i < ids->len; i++)
+	for (i = 0; i < ids->n; i++)
 		w += token_weight(t, ids->v[i]);
 	return w;
 }
@@ -243,7 +243,7 @@ static size_t next_change(const struct tok_chat *c, size_t k, size_t last)
  * position where the tokens of the whole run pass from one part to the
  * next. Normalization and the byte-level mapping act on both alike.
  */
-static int flush_run(struct tok_chat *c, size_t first, size_t last, struct tok_ids *ids, struct tok_ids *mask,
+static int flush_run(struct tok_chat *c, size_t first, size_t last, struct ling_u32s *ids, struct ling_u32s *mask,
 		     struct ling_err *err)
 {
 	const char *base = c->text.data + c->parts[first].off;
@@ -252,14 +252,14 @@ static int flush_run(struct tok_chat *c, size_t first, size_t last, struct tok_i
 	uint32_t cur = c->parts[first].mask;
 	int rc;
 
-	c->run.len = 0;
+	c->run.n = 0;
 	if ((rc = tok_encode(c->t, base, len, 0, &c->run, err)))
 		return rc;
 	change = next_change(c, first, last);
-	for (i = 0; i < c->run.len; i++) {
+	for (i = 0; i < c->run.n; i++) {
 		while (change < last) {
 			if (!change_w) {
-				c->prefix.len = 0;
+				c->prefix.n = 0;
 				if ((rc = tok_encode(c->t, base, c->parts[change].off - c->parts[first].off, 0, &c->prefix,
 						     err)))
 					return rc;
@@ -271,22 +271,22 @@ static int flush_run(struct tok_chat *c, size_t first, size_t last, struct tok_i
 			change = next_change(c, change, last);
 			change_w = 0;
 		}
-		tok_ids_push(ids, c->run.v[i]);
-		tok_ids_push(mask, cur);
+		ling_u32s_push(ids, c->run.v[i]);
+		ling_u32s_push(mask, cur);
 		pos += token_weight(c->t, c->run.v[i]);
 	}
 	return 0;
 }
 
-static int flush(struct tok_chat *c, struct tok_ids *ids, struct tok_ids *mask, struct ling_err *err)
+static int flush(struct tok_chat *c, struct ling_u32s *ids, struct ling_u32s *mask, struct ling_err *err)
 {
 	size_t i = 0, j;
 	int rc;
 
 	while (i < c->nparts) {
 		if (c->parts[i].id != TOK_NONE) {
-			tok_ids_push(ids, c->parts[i].id);
-			tok_ids_push(mask, c->parts[i].mask);
+			ling_u32s_push(ids, c->parts[i].id);
+			ling_u32s_push(mask, c->parts[i].mask);
 			i++;
 			continue;
 		}
@@ -747,11 +747,11 @@ static int render_ling(struct tok_chat *c, const json_t *msgs, const json_t *too
 	return 0;
 }
 
-int tok_chat_render(struct tok_chat *c, const json_t *sample, struct tok_ids *ids, struct tok_ids *mask,
+int tok_chat_render(struct tok_chat *c, const json_t *sample, struct ling_u32s *ids, struct ling_u32s *mask,
 		    struct ling_buf *text, struct ling_err *err)
 {
 	const json_t *msgs = NULL, *tools = NULL;
-	size_t ids_len = ids->len, mask_len = mask->len;
+	size_t ids_len = ids->n, mask_len = mask->n;
 	int rc;
 
 	c->nparts = 0;
@@ -765,8 +765,8 @@ int tok_chat_render(struct tok_chat *c, const json_t *sample, struct tok_ids *id
 	if (!rc)
 		rc = flush(c, ids, mask, err);
 	if (rc) {
-		ids->len = ids_len;
-		mask->len = mask_len;
+		ids->n = ids_len;
+		mask->n = mask_len;
 		return rc;
 	}
 	if (text)

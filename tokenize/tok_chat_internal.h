@@ -85,7 +85,7 @@ void tok_chat_free(struct tok_chat *c);
  * "messages[2].role: ...", without a position; ids and mask are left as they
  * were), or an error of tok_encode.
  */
-int tok_chat_render(struct tok_chat *c, const json_t *sample, struct tok_ids *ids, struct tok_ids *mask,
+int tok_chat_render(struct tok_chat *c, const json_t *sample, struct ling_u32s *ids, struct ling_u32s *mask,
 		    struct ling_buf *text, struct ling_err *err);
 
 /*

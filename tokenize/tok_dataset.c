@@ -141,7 +141,7 @@ struct rec {
 };
 
 struct result {
-	struct tok_ids ids, mask;
+	struct ling_u32s ids, mask;
 	enum tok_dataset_split split;
 	int rc;
 	struct ling_err err;
@@ -245,7 +245,7 @@ static void do_record(struct build *b, struct worker *w, struct batch *bt, size_
 	json_t *obj;
 	size_t k;
 
-	res->ids.len = res->mask.len = 0;
+	res->ids.n = res->mask.n = 0;
 	res->rc = 0;
 	obj = json_loadb(line, r->len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
 	if (!obj) {
@@ -289,9 +289,9 @@ static void do_record(struct build *b, struct worker *w, struct batch *bt, size_
 		goto out;
 	}
 	if (b->eod >= 0)
-		tok_ids_push(&res->ids, (uint32_t)b->eod);
-	for (k = 0; k < res->ids.len; k++)
-		tok_ids_push(&res->mask, 1);
+		ling_u32s_push(&res->ids, (uint32_t)b->eod);
+	for (k = 0; k < res->ids.n; k++)
+		ling_u32s_push(&res->mask, 1);
 out:
 	json_decref(obj);
 }
@@ -564,8 +564,8 @@ static void batch_release(struct batch *bt)
 	size_t i;
 
 	for (i = 0; i < bt->cap_res; i++) {
-		tok_ids_release(&bt->res[i].ids);
-		tok_ids_release(&bt->res[i].mask);
+		ling_u32s_release(&bt->res[i].ids);
+		ling_u32s_release(&bt->res[i].mask);
 	}
 	free(bt->res);
 	free(bt->recs);
@@ -655,16 +655,16 @@ static int add_doc(struct build *b, const struct result *res, struct ling_err *e
 
 	if (!os->tok && (rc = open_shard(b, res->split, err)))
 		return rc;
-	if ((rc = tok_shard_writer_add(os->tok, res->ids.v, res->ids.len, err)) ||
-	    (rc = tok_shard_writer_add(os->mask, res->mask.v, res->mask.len, err)))
+	if ((rc = tok_shard_writer_add(os->tok, res->ids.v, res->ids.n, err)) ||
+	    (rc = tok_shard_writer_add(os->mask, res->mask.v, res->mask.n, err)))
 		return rc;
-	for (i = 0; i < res->mask.len; i++)
+	for (i = 0; i < res->mask.n; i++)
 		trained += res->mask.v[i];
 	os->docs++;
-	os->tokens += res->ids.len;
+	os->tokens += res->ids.n;
 	os->trained += trained;
 	b->st->docs[res->split]++;
-	b->st->tokens += res->ids.len;
+	b->st->tokens += res->ids.n;
 	b->st->trained += trained;
 	if (tok_shard_writer_items(os->tok) >= b->shard_tokens)
 		return close_shard(b, res->split, err);

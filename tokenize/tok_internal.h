@@ -169,12 +169,12 @@ int tok_load_hf_mem_flags(struct tok **out, const char *name, const char *json, 
 			  struct ling_err *err);
 
 /* tok_bpe.c: BPE-encodes one pre-token, appending ids. */
-void tok_bpe_piece(struct tok *t, const char *s, size_t len, struct tok_ids *out);
+void tok_bpe_piece(struct tok *t, const char *s, size_t len, struct ling_u32s *out);
 void tok_bpe_cache_free(struct tok_bpe_cache *c);
 /* The merge loop of a piece cut into chunks of about chunk bytes, where no merge crosses a cut (the
  * same ids as one loop over the whole piece, in linear time); long pieces go this way. For the tests.
  * @return the number of chunks, 1 when it ran one loop over the whole piece. */
-size_t tok_bpe_merge_chunked(struct tok *t, const char *s, size_t len, size_t chunk, struct tok_ids *out);
+size_t tok_bpe_merge_chunked(struct tok *t, const char *s, size_t len, size_t chunk, struct ling_u32s *out);
 
 /* tok_norm.c: applies the normalizers to s, into out. @return 0 or LING_EDATA/ELIMIT. */
 int tok_normalize(struct tok *t, const char *s, size_t len, struct ling_buf *out, struct ling_err *err);

@@ -20,7 +20,7 @@ struct tok_lines {
 	struct tok *tok;          /* borrowed */
 	int decode, jsonl;
 	unsigned encode_flags;
-	struct tok_ids ids;
+	struct ling_u32s ids;
 	struct ling_buf text;
 	/* encode --jsonl: "text" found by ling_jsonl_scan (see scan_text) */
 	struct ling_jsonl_paths *text_path;
@@ -50,7 +50,7 @@ void tok_lines_free(struct tok_lines *c)
 {
 	if (!c)
 		return;
-	tok_ids_release(&c->ids);
+	ling_u32s_release(&c->ids);
 	ling_buf_release(&c->text);
 	ling_jsonl_paths_free(c->text_path);
 	ling_buf_release(&c->scratch);
@@ -58,15 +58,15 @@ void tok_lines_free(struct tok_lines *c)
 	free(c);
 }
 
-static void write_ids(struct ling_buf *out, const struct tok_ids *ids, int jsonl)
+static void write_ids(struct ling_buf *out, const struct ling_u32s *ids, int jsonl)
 {
 	size_t i;
 
 	if (jsonl)
 		ling_buf_adds(out, "{\"ids\":[");
 	/* Digits by hand: a printf per id took a third of the time of encode (bench/tokenize.sh). */
-	ling_buf_reserve(out, ids->len * 11);
-	for (i = 0; i < ids->len; i++) {
+	ling_buf_reserve(out, ids->n * 11);
+	for (i = 0; i < ids->n; i++) {
 		char digits[10], *p = digits + sizeof(digits);
 		uint32_t v = ids->v[i];
 
@@ -84,7 +84,7 @@ static void write_ids(struct ling_buf *out, const struct tok_ids *ids, int jsonl
 }
 
 /* Parses "1 2 3" or "1,2,3" into ids. @return 0, or the 1-based column of the bad character. */
-static long parse_id_list(const char *s, size_t len, struct tok_ids *ids)
+static long parse_id_list(const char *s, size_t len, struct ling_u32s *ids)
 {
 	size_t i = 0;
 
@@ -101,7 +101,7 @@ static long parse_id_list(const char *s, size_t len, struct tok_ids *ids)
 			v = v * 10 + (unsigned long long)(s[i++] - '0');
 		if (i == start || v >= (1ULL << 32) || (i < len && s[i] != ' ' && s[i] != ',' && s[i] != '\t' && s[i] != '\r'))
 			return (long)(i == start ? start : i) + 1;
-		tok_ids_push(ids, (uint32_t)v);
+		ling_u32s_push(ids, (uint32_t)v);
 	}
 	return 0;
 }
@@ -220,7 +220,7 @@ static int read_ids(struct tok_lines *c, const char *name, long lineno, const ch
 			rc = ling_err_at(err, LING_EDATA, name, lineno, 0, "ids[%zu] is not a token id", i);
 			goto out;
 		}
-		tok_ids_push(&c->ids, (uint32_t)json_integer_value(e));
+		ling_u32s_push(&c->ids, (uint32_t)json_integer_value(e));
 	}
 out:
 	json_decref(obj);
@@ -235,7 +235,7 @@ static int decode_line(struct tok_lines *c, const char *name, long lineno, const
 	if ((rc = read_ids(c, name, lineno, line, len, err)))
 		return rc;
 	ling_buf_reset(&c->text);
-	if ((rc = tok_decode(c->tok, c->ids.v, c->ids.len, &c->text, err))) {
+	if ((rc = tok_decode(c->tok, c->ids.v, c->ids.n, &c->text, err))) {
 		char where[32];
 
 		snprintf(where, sizeof(where), "ids[%ld]: ", err->col - 1);
@@ -257,7 +257,7 @@ static int decode_line(struct tok_lines *c, const char *name, long lineno, const
 int tok_lines_convert(struct tok_lines *c, const char *name, long lineno, const char *line, size_t len,
 		      struct ling_buf *out, struct ling_err *err)
 {
-	c->ids.len = 0;
+	c->ids.n = 0;
 	return c->decode ? decode_line(c, name, lineno, line, len, out, err)
 			 : encode_line(c, name, lineno, line, len, out, err);
 }

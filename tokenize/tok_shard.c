@@ -507,7 +507,7 @@ const void *tok_shard_data(const struct tok_shard *s, uint64_t i)
 	return s->lens[i] ? s->bin + s->ptrs[i] : NULL;
 }
 
-int tok_shard_get(const struct tok_shard *s, uint64_t i, struct tok_ids *out, struct ling_err *err)
+int tok_shard_get(const struct tok_shard *s, uint64_t i, struct ling_u32s *out, struct ling_err *err)
 {
 	const unsigned char *p = tok_shard_data(s, i);
 	size_t n = s->lens[i], size = s->item_size;
@@ -524,7 +524,7 @@ int tok_shard_get(const struct tok_shard *s, uint64_t i, struct tok_ids *out, st
 			return ling_err_at(err, LING_EDATA, s->bin_path, 0, 0,
 					   "sequence %llu, item %zu: %s value out of the uint32 range",
 					   (unsigned long long)i, j, tok_shard_dtype_name(s->dtype));
-		tok_ids_push(out, (uint32_t)v);
+		ling_u32s_push(out, (uint32_t)v);
 	}
 	return 0;
 }

@@ -45,18 +45,7 @@
 
 struct tok;
 
-/* A growable array of token ids, owned by the caller (tok_ids_release). */
-struct tok_ids {
-	uint32_t *v;
-	size_t len;
-	size_t cap;
-};
-
-#define TOK_IDS_INIT { NULL, 0, 0 }
-
-void tok_ids_release(struct tok_ids *ids);
-/* Appends one id. */
-void tok_ids_push(struct tok_ids *ids, uint32_t id);
+/* Token ids are a struct ling_u32s (common/ling_mem.h): v[0..n), owned by the caller. */
 
 enum tok_encode_flags {
 	/* Match added/special tokens in the text (HF default behaviour, tiktoken
@@ -101,7 +90,7 @@ int tok_load_tiktoken(struct tok **out, const char *path, const char *encoding, 
  * @return 0, or LING_EDATA for invalid UTF-8 (err->col = the 1-based byte
  * offset of the first bad byte), LING_ELIMIT when the regex engine gives up.
  */
-int tok_encode(struct tok *t, const char *text, size_t len, unsigned flags, struct tok_ids *out,
+int tok_encode(struct tok *t, const char *text, size_t len, unsigned flags, struct ling_u32s *out,
 	       struct ling_err *err);
 
 /*
@@ -393,7 +382,7 @@ const void *tok_shard_data(const struct tok_shard *s, uint64_t i);
  * @return 0, LING_EDATA (a negative or too large value, at its sequence and
  * position), LING_EUSAGE (a floating-point dtype).
  */
-int tok_shard_get(const struct tok_shard *s, uint64_t i, struct tok_ids *out, struct ling_err *err);
+int tok_shard_get(const struct tok_shard *s, uint64_t i, struct ling_u32s *out, struct ling_err *err);
 
 /* ==== datasets (tok_dataset.c) ==== */
 

@@ -130,15 +130,15 @@ static int has_assistant(const json_t *sample)
 
 static void check_render(struct tok *t, struct tok_chat *c, const json_t *sample)
 {
-	struct tok_ids ids = TOK_IDS_INIT, mask = TOK_IDS_INIT, ids2 = TOK_IDS_INIT, mask2 = TOK_IDS_INIT;
+	struct ling_u32s ids = LING_U32S_INIT, mask = LING_U32S_INIT, ids2 = LING_U32S_INIT, mask2 = LING_U32S_INIT;
 	struct ling_buf text = LING_BUF_INIT, text2 = LING_BUF_INIT, decoded = LING_BUF_INIT;
 	struct ling_err err;
 	size_t i, ones = 0;
 	int rc;
 
 	/* One id already there: a failed render must leave it, a good one append after it. */
-	tok_ids_push(&ids, 7);
-	tok_ids_push(&mask, 0);
+	ling_u32s_push(&ids, 7);
+	ling_u32s_push(&mask, 0);
 	ling_err_clear(&err);
 	rc = tok_chat_render(c, sample, &ids, &mask, &text, &err);
 	if (rc) {
@@ -146,17 +146,17 @@ static void check_render(struct tok *t, struct tok_chat *c, const json_t *sample
 			fprintf(stderr, "fuzz: a failed render without err set: %d %d %s\n", rc, err.code, err.msg);
 			abort();
 		}
-		if (ids.len != 1 || mask.len != 1 || text.len) {
+		if (ids.n != 1 || mask.n != 1 || text.len) {
 			fprintf(stderr, "fuzz: a failed render changed its outputs\n");
 			abort();
 		}
 		goto out;
 	}
-	if (ids.len != mask.len) {
-		fprintf(stderr, "fuzz: %zu ids but %zu mask values\n", ids.len, mask.len);
+	if (ids.n != mask.n) {
+		fprintf(stderr, "fuzz: %zu ids but %zu mask values\n", ids.n, mask.n);
 		abort();
 	}
-	for (i = 1; i < mask.len; i++) {
+	for (i = 1; i < mask.n; i++) {
 		if (mask.v[i] > 1) {
 			fprintf(stderr, "fuzz: mask value %u at %zu\n", (unsigned)mask.v[i], i);
 			abort();
@@ -168,23 +168,23 @@ static void check_render(struct tok *t, struct tok_chat *c, const json_t *sample
 			ones ? "has no" : "has");
 		abort();
 	}
-	if (tok_decode(t, ids.v + 1, ids.len - 1, &decoded, &err) || decoded.len != text.len ||
+	if (tok_decode(t, ids.v + 1, ids.n - 1, &decoded, &err) || decoded.len != text.len ||
 	    (text.len && memcmp(decoded.data, text.data, text.len))) {
 		fprintf(stderr, "fuzz: the ids do not decode to the rendered text\n--- text\n%.*s\n--- decoded\n%.*s\n",
 			(int)text.len, text.data ? text.data : "", (int)decoded.len, decoded.data ? decoded.data : "");
 		abort();
 	}
-	if (tok_chat_render(c, sample, &ids2, &mask2, &text2, &err) || ids2.len + 1 != ids.len ||
-	    memcmp(ids2.v, ids.v + 1, ids2.len * sizeof(*ids.v)) || memcmp(mask2.v, mask.v + 1, ids2.len * sizeof(*mask.v)) ||
+	if (tok_chat_render(c, sample, &ids2, &mask2, &text2, &err) || ids2.n + 1 != ids.n ||
+	    memcmp(ids2.v, ids.v + 1, ids2.n * sizeof(*ids.v)) || memcmp(mask2.v, mask.v + 1, ids2.n * sizeof(*mask.v)) ||
 	    text2.len != text.len || (text.len && memcmp(text2.data, text.data, text.len))) {
 		fprintf(stderr, "fuzz: a second render differs from the first\n");
 		abort();
 	}
 out:
-	tok_ids_release(&ids);
-	tok_ids_release(&mask);
-	tok_ids_release(&ids2);
-	tok_ids_release(&mask2);
+	ling_u32s_release(&ids);
+	ling_u32s_release(&mask);
+	ling_u32s_release(&ids2);
+	ling_u32s_release(&mask2);
 	ling_buf_release(&text);
 	ling_buf_release(&text2);
 	ling_buf_release(&decoded);

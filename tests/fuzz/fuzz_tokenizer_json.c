@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_encode(struct tok *t, const char *s, size_t n, unsigned flags)
 {
-	struct tok_ids ids = TOK_IDS_INIT;
+	struct ling_u32s ids = LING_U32S_INIT;
 	struct ling_buf out = LING_BUF_INIT;
 	struct ling_err err;
 	int rc;
@@ -30,7 +30,7 @@ static void check_encode(struct tok *t, const char *s, size_t n, unsigned flags)
 		fprintf(stderr, "fuzz: tok_encode failed on valid UTF-8: %d %s\n", rc, err.msg);
 		abort();
 	}
-	if (!rc && tok_decode(t, ids.v, ids.len, &out, &err)) {
+	if (!rc && tok_decode(t, ids.v, ids.n, &out, &err)) {
 		fprintf(stderr, "fuzz: an encoded id does not decode: %s\n", err.msg);
 		abort();
 	}
@@ -38,7 +38,7 @@ static void check_encode(struct tok *t, const char *s, size_t n, unsigned flags)
 		fprintf(stderr, "fuzz: decode wrote invalid UTF-8\n");
 		abort();
 	}
-	tok_ids_release(&ids);
+	ling_u32s_release(&ids);
 	ling_buf_release(&out);
 }
 

@@ -31,7 +31,7 @@ static int do_write(const char *prefix, const char *dtype_name, struct ling_err 
 {
 	static const enum tok_shard_dtype dtypes[] = { TOK_SHARD_U8, TOK_SHARD_U16, TOK_SHARD_I32, TOK_SHARD_I64 };
 	struct tok_shard_writer *w = NULL;
-	struct tok_ids ids = TOK_IDS_INIT;
+	struct ling_u32s ids = LING_U32S_INIT;
 	char *line = NULL;
 	size_t cap = 0;
 	long lineno = 0;
@@ -48,7 +48,7 @@ static int do_write(const char *prefix, const char *dtype_name, struct ling_err 
 		char *tokv = line;
 
 		lineno++;
-		ids.len = 0;
+		ids.n = 0;
 		for (char *end; *tokv && *tokv != '\n'; tokv = end) {
 			long long v;
 			char save;
@@ -65,20 +65,20 @@ static int do_write(const char *prefix, const char *dtype_name, struct ling_err 
 				goto fail;
 			}
 			*end = save;
-			tok_ids_push(&ids, (uint32_t)v);
+			ling_u32s_push(&ids, (uint32_t)v);
 		}
-		rc = tok_shard_writer_add(w, ids.v, ids.len, err);
+		rc = tok_shard_writer_add(w, ids.v, ids.n, err);
 		if (rc) {
 			err->line = lineno;
 			goto fail;
 		}
 	}
 	free(line);
-	tok_ids_release(&ids);
+	ling_u32s_release(&ids);
 	return tok_shard_writer_close(w, err);
 fail:
 	free(line);
-	tok_ids_release(&ids);
+	ling_u32s_release(&ids);
 	tok_shard_writer_abort(w);
 	return rc;
 }
@@ -86,21 +86,21 @@ fail:
 static int do_read(const char *prefix, struct ling_err *err)
 {
 	struct tok_shard *s;
-	struct tok_ids ids = TOK_IDS_INIT;
+	struct ling_u32s ids = LING_U32S_INIT;
 	int rc = tok_shard_open(&s, prefix, err);
 
 	if (rc)
 		return rc;
 	for (uint64_t i = 0; i < tok_shard_count(s); i++) {
-		ids.len = 0;
+		ids.n = 0;
 		rc = tok_shard_get(s, i, &ids, err);
 		if (rc)
 			break;
-		for (size_t j = 0; j < ids.len; j++)
+		for (size_t j = 0; j < ids.n; j++)
 			printf(j ? " %lu" : "%lu", (unsigned long)ids.v[j]);
 		putchar('\n');
 	}
-	tok_ids_release(&ids);
+	ling_u32s_release(&ids);
 	tok_shard_close(s);
 	if (!rc && fflush(stdout) != 0)
 		rc = ling_err_set(err, LING_EIO, "write error on stdout");

@@ -196,7 +196,7 @@ static uint32_t tool_index(const struct kg_toolset *ts, const char *name)
 static const char *exec_text(const struct synth_graph *g, struct synth_ws *ws, uint32_t tool, const char *args,
 			     struct ling_buf *b)
 {
-	struct synth_u32 out = { 0 };
+	struct ling_u32s out = { 0 };
 	int rc = synth_exec_call(g, ws, tool, args, strlen(args), &out);
 
 	ling_buf_reset(b);
@@ -204,7 +204,7 @@ static const char *exec_text(const struct synth_graph *g, struct synth_ws *ws, u
 		ling_buf_addf(b, "reject %s", synth_reject_name(SYNTH_REASON(rc)));
 	else
 		synth_names_json(g, out.v, out.n, b);
-	synth_u32_release(&out);
+	ling_u32s_release(&out);
 	return b->data;
 }
 
@@ -533,11 +533,11 @@ static int verify_copy(const struct synth_graph *g, struct synth_ws *ws, const s
 	memcpy(c.call, s->call, s->ncall * sizeof(*c.call));
 	c.call_cap = s->ncall + 1;
 	memset(&c.names, 0, sizeof(c.names));
-	synth_u32_copy(&c.names, s->names.v, s->names.n);
+	synth_set_copy(&c.names, s->names.v, s->names.n);
 	memset(&c.tools, 0, sizeof(c.tools));
-	synth_u32_copy(&c.tools, s->tools.v, s->tools.n);
+	synth_set_copy(&c.tools, s->tools.v, s->tools.n);
 	memset(&c.answer, 0, sizeof(c.answer));
-	synth_u32_copy(&c.answer, s->answer.v, s->answer.n);
+	synth_set_copy(&c.answer, s->answer.v, s->answer.n);
 	memset(&c.evidence, 0, sizeof(c.evidence));
 	corrupt(&c, g);
 	rc = synth_verify(g, ws, &c);

@@ -137,7 +137,7 @@ static void test_tojson(void)
 /* Compares a rendering with one golden record. */
 static void check_golden(struct tok_chat *c, const json_t *rec, int n)
 {
-	struct tok_ids ids = TOK_IDS_INIT, mask = TOK_IDS_INIT;
+	struct ling_u32s ids = LING_U32S_INIT, mask = LING_U32S_INIT;
 	struct ling_buf text = LING_BUF_INIT;
 	const json_t *gids = json_object_get(rec, "ids"), *gmask = json_object_get(rec, "assistant_mask");
 	const json_t *rendered = json_object_get(rec, "rendered");
@@ -148,8 +148,8 @@ static void check_golden(struct tok_chat *c, const json_t *rec, int n)
 	is_int(tok_chat_render(c, rec, &ids, &mask, &text, &err), 0, "golden %d renders", n);
 	is_mem(text.data, text.len, json_string_value(rendered), json_string_length(rendered), "golden %d: rendered text",
 	       n);
-	is_int(ids.len, json_array_size(gids), "golden %d: %zu ids", n, json_array_size(gids));
-	for (i = 0; i < ids.len && i < json_array_size(gids); i++) {
+	is_int(ids.n, json_array_size(gids), "golden %d: %zu ids", n, json_array_size(gids));
+	for (i = 0; i < ids.n && i < json_array_size(gids); i++) {
 		if (bad_id == SIZE_MAX && ids.v[i] != (uint32_t)json_integer_value(json_array_get(gids, i)))
 			bad_id = i;
 		if (bad_mask == SIZE_MAX && mask.v[i] != (uint32_t)json_integer_value(json_array_get(gmask, i)))
@@ -157,10 +157,10 @@ static void check_golden(struct tok_chat *c, const json_t *rec, int n)
 		masked += mask.v[i];
 	}
 	ok(bad_id == SIZE_MAX, "golden %d: ids equal (first difference at %zu)", n, bad_id);
-	ok(bad_mask == SIZE_MAX && mask.len == ids.len, "golden %d: mask equal, %zu tokens trained (first difference at %zu)",
+	ok(bad_mask == SIZE_MAX && mask.n == ids.n, "golden %d: mask equal, %zu tokens trained (first difference at %zu)",
 	   n, masked, bad_mask);
-	tok_ids_release(&ids);
-	tok_ids_release(&mask);
+	ling_u32s_release(&ids);
+	ling_u32s_release(&mask);
 	ling_buf_release(&text);
 }
 
@@ -200,7 +200,7 @@ out:
 static const char *render(struct tok_chat *c, const char *s, struct ling_buf *text)
 {
 	static struct ling_buf out = LING_BUF_INIT;
-	struct tok_ids ids = TOK_IDS_INIT, mask = TOK_IDS_INIT;
+	struct ling_u32s ids = LING_U32S_INIT, mask = LING_U32S_INIT;
 	struct ling_err err;
 	json_t *v = parse(s);
 	size_t i;
@@ -209,13 +209,13 @@ static const char *render(struct tok_chat *c, const char *s, struct ling_buf *te
 	ling_buf_reset(&out);
 	if (tok_chat_render(c, v, &ids, &mask, text, &err)) {
 		ling_buf_addf(&out, "error: %s", err.msg);
-		ok(ids.len == 0 && mask.len == 0, "nothing appended on error");
+		ok(ids.n == 0 && mask.n == 0, "nothing appended on error");
 	}
-	for (i = 0; i < ids.len; i++)
+	for (i = 0; i < ids.n; i++)
 		ling_buf_addf(&out, "%s%lu/%lu", i ? " " : "", (unsigned long)ids.v[i], (unsigned long)mask.v[i]);
 	json_decref(v);
-	tok_ids_release(&ids);
-	tok_ids_release(&mask);
+	ling_u32s_release(&ids);
+	ling_u32s_release(&mask);
 	return out.data ? out.data : "";
 }
 
@@ -223,16 +223,16 @@ static const char *render(struct tok_chat *c, const char *s, struct ling_buf *te
 static const char *hf_ids(struct tok *t, const char *s, size_t n)
 {
 	static struct ling_buf out = LING_BUF_INIT;
-	struct tok_ids ids = TOK_IDS_INIT;
+	struct ling_u32s ids = LING_U32S_INIT;
 	struct ling_err err;
 	size_t i;
 
 	ling_buf_reset(&out);
 	if (tok_encode(t, s, n, TOK_ENCODE_SPECIAL, &ids, &err))
 		return "(encode error)";
-	for (i = 0; i < ids.len; i++)
+	for (i = 0; i < ids.n; i++)
 		ling_buf_addf(&out, "%s%lu", i ? " " : "", (unsigned long)ids.v[i]);
-	tok_ids_release(&ids);
+	ling_u32s_release(&ids);
 	return out.data ? out.data : "";
 }
 
@@ -370,7 +370,7 @@ static void test_ling(struct tok *qwen)
 	struct tok *plain = gpt2_with(0), *roles = gpt2_with(1);
 	struct tok_chat *c = NULL;
 	struct ling_buf text = LING_BUF_INIT, dec = LING_BUF_INIT;
-	struct tok_ids ids = TOK_IDS_INIT, mask = TOK_IDS_INIT, trained = TOK_IDS_INIT;
+	struct ling_u32s ids = LING_U32S_INIT, mask = LING_U32S_INIT, trained = LING_U32S_INIT;
 	struct ling_err err;
 	const char *got;
 	json_t *v;
@@ -394,10 +394,10 @@ static void test_ling(struct tok *qwen)
 	v = parse(sample);
 	tok_chat_render(c, v, &ids, &mask, NULL, &err);
 	json_decref(v);
-	for (i = 0; i < ids.len; i++)
+	for (i = 0; i < ids.n; i++)
 		if (mask.v[i])
-			tok_ids_push(&trained, ids.v[i]);
-	tok_decode(plain, trained.v, trained.len, &dec, &err);
+			ling_u32s_push(&trained, ids.v[i]);
+	tok_decode(plain, trained.v, trained.n, &dec, &err);
 	/* "</role><tool_call>": GPT-2 splits "><" as one piece, which starts in the header, so the
 	 * first "<" of the call is not trained; with <role> tokens (below) nothing straddles. */
 	is_str(dec.data, "tool_call>\n{\"name\": \"f\", \"arguments\": {}}\n</tool_call><|role_end|>A<|role_end|>",
@@ -413,23 +413,23 @@ static void test_ling(struct tok *qwen)
 	ok(strstr(got, "50258/0") && !strstr(got, "50258/1") && !strstr(got, "50259/1"),
 	   "<role> and </role> are ids 50258 and 50259, never trained");
 	v = parse(sample);
-	ids.len = mask.len = trained.len = 0;
+	ids.n = mask.n = trained.n = 0;
 	ling_buf_reset(&dec);
 	tok_chat_render(c, v, &ids, &mask, NULL, &err);
 	json_decref(v);
-	for (i = 0; i < ids.len; i++)
+	for (i = 0; i < ids.n; i++)
 		if (mask.v[i])
-			tok_ids_push(&trained, ids.v[i]);
-	tok_decode(roles, trained.v, trained.len, &dec, &err);
+			ling_u32s_push(&trained, ids.v[i]);
+	tok_decode(roles, trained.v, trained.n, &dec, &err);
 	is_str(dec.data, "<tool_call>\n{\"name\": \"f\", \"arguments\": {}}\n</tool_call><|role_end|>A<|role_end|>",
 	       "with <role> tokens the trained tokens are exactly the assistant bodies and their <|role_end|>");
 	ok(strstr(got, "50257/1") != NULL && strstr(got, "50257/0") != NULL,
 	   "<|role_end|> trained after assistant turns only");
 out:
 	tok_chat_free(c);
-	tok_ids_release(&ids);
-	tok_ids_release(&mask);
-	tok_ids_release(&trained);
+	ling_u32s_release(&ids);
+	ling_u32s_release(&mask);
+	ling_u32s_release(&trained);
 	ling_buf_release(&text);
 	ling_buf_release(&dec);
 	tok_free(plain);

@@ -88,14 +88,14 @@ static void check_docs(const char *name, const char *prefix, enum tok_shard_dtyp
 	is_int((long long)tok_shard_count(s), (long long)n, "%s: sequences", name);
 	is_int((long long)tok_shard_doc_count(s), (long long)n, "%s: documents", name);
 	for (size_t i = 0; i < n && same; all += lens[i], i++) {
-		struct tok_ids ids = TOK_IDS_INIT;
+		struct ling_u32s ids = LING_U32S_INIT;
 
-		same = tok_shard_len(s, i) == lens[i] && tok_shard_get(s, i, &ids, &err) == 0 && ids.len == lens[i] &&
+		same = tok_shard_len(s, i) == lens[i] && tok_shard_get(s, i, &ids, &err) == 0 && ids.n == lens[i] &&
 		       (lens[i] == 0 || memcmp(ids.v, all, lens[i] * sizeof(*all)) == 0) &&
 		       tok_shard_doc_index(s, i + 1) == i + 1;
 		if (!same)
 			diag("sequence %zu differs", i);
-		tok_ids_release(&ids);
+		ling_u32s_release(&ids);
 	}
 	ok(same, "%s: same items", name);
 	tok_shard_close(s);
@@ -281,10 +281,10 @@ static void test_corrupt(void)
 	spew("neg.bin", "\1\0\2\0\377\377\0\0\0\0\0\0", 12);
 	ling_err_clear(&err);
 	if (ok(tok_shard_open(&s, "neg", &err) == 0, "i16 shard opens")) {
-		struct tok_ids ids = TOK_IDS_INIT;
+		struct ling_u32s ids = LING_U32S_INIT;
 
 		is_int(tok_shard_get(s, 0, &ids, &err), LING_EDATA, "i16 -1 is not a token id");
-		tok_ids_release(&ids);
+		ling_u32s_release(&ids);
 		tok_shard_close(s);
 	}
 }

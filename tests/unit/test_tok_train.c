@@ -278,7 +278,7 @@ static void test_file(void)
 	static const char *const specials[] = { "<|endoftext|>", "<|a\"b\\c|>" };
 	char *j1 = train_texts(340, specials, 2, 0), *j2 = train_texts(340, specials, 2, 0), *j3 = train_texts(340, specials, 2, 1);
 	struct tok *t = load(j1);
-	struct tok_ids ids = TOK_IDS_INIT;
+	struct ling_u32s ids = LING_U32S_INIT;
 	struct ling_buf back = LING_BUF_INIT;
 	struct ling_err err;
 	size_t i, roundtrip = 0, shorter = 0, n = sizeof(texts) / sizeof(texts[0]);
@@ -294,22 +294,22 @@ static void test_file(void)
 	is_int(tok_token_id(t, "\n", 1), 10, "byte b is id b");
 	for (i = 0; i < n; i++) {
 		ling_err_clear(&err);
-		ids.len = 0;
+		ids.n = 0;
 		ling_buf_reset(&back);
 		if (tok_encode(t, texts[i], strlen(texts[i]), 0, &ids, &err) ||
-		    tok_decode(t, ids.v, ids.len, &back, &err))
+		    tok_decode(t, ids.v, ids.n, &back, &err))
 			diag("text %zu: %s", i, err.msg);
 		roundtrip += back.len == strlen(texts[i]) && !memcmp(back.data, texts[i], back.len);
-		shorter += ids.len * 2 < strlen(texts[i]);
+		shorter += ids.n * 2 < strlen(texts[i]);
 	}
 	is_int(roundtrip, n, "decode(encode(x)) == x for every training text");
 	is_int(shorter, n, "and the trained tokens are more than 2 bytes long on average");
-	ids.len = 0;
+	ids.n = 0;
 	ling_err_clear(&err);
 	tok_encode(t, "x<|endoftext|>y", 15, TOK_ENCODE_SPECIAL, &ids, &err);
-	ok(ids.len == 3 && ids.v[1] == 338, "with --special the special token is matched in text");
+	ok(ids.n == 3 && ids.v[1] == 338, "with --special the special token is matched in text");
 out:
-	tok_ids_release(&ids);
+	ling_u32s_release(&ids);
 	ling_buf_release(&back);
 	tok_free(t);
 	free(j1);
@@ -445,16 +445,16 @@ static void test_scanner(void)
 static const char *enc(struct tok *t, const char *s)
 {
 	static char out[256];
-	struct tok_ids ids = TOK_IDS_INIT;
+	struct ling_u32s ids = LING_U32S_INIT;
 	struct ling_err err;
 	size_t i, n = 0;
 
 	out[0] = '\0';
 	ling_err_clear(&err);
 	if (t && !tok_encode(t, s, strlen(s), 0, &ids, &err))
-		for (i = 0; i < ids.len && n < sizeof(out) - 16; i++)
+		for (i = 0; i < ids.n && n < sizeof(out) - 16; i++)
 			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%u", i ? " " : "", ids.v[i]);
-	tok_ids_release(&ids);
+	ling_u32s_release(&ids);
 	return out;
 }
 

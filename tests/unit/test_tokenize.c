@@ -33,7 +33,7 @@ static struct tok *load(const char *json)
 static const char *enc(struct tok *t, const char *s, unsigned flags)
 {
 	static char out[1024];
-	struct tok_ids ids = TOK_IDS_INIT;
+	struct ling_u32s ids = LING_U32S_INIT;
 	struct ling_err err;
 	size_t i, n = 0;
 
@@ -42,10 +42,10 @@ static const char *enc(struct tok *t, const char *s, unsigned flags)
 	if (tok_encode(t, s, strlen(s), flags, &ids, &err)) {
 		snprintf(out, sizeof(out), "error: %s", err.msg);
 	} else {
-		for (i = 0; i < ids.len && n < sizeof(out) - 16; i++)
+		for (i = 0; i < ids.n && n < sizeof(out) - 16; i++)
 			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%u", i ? " " : "", ids.v[i]);
 	}
-	tok_ids_release(&ids);
+	ling_u32s_release(&ids);
 	return out;
 }
 
@@ -84,7 +84,7 @@ static const char bl_json[] =
 static void test_merge(void)
 {
 	struct tok *t = load(bl_json);
-	struct tok_ids ids = TOK_IDS_INIT;
+	struct ling_u32s ids = LING_U32S_INIT;
 	struct ling_buf out = LING_BUF_INIT;
 	struct ling_err err;
 	static const uint32_t dec[] = { 3, 2, 9, 1 };
@@ -108,12 +108,12 @@ static void test_merge(void)
 	ok(tok_decode(t, dec, 4, &out, &err) == 0, "decode");
 	is_str(out.data, "aa <|x|>b", "decode maps bytes back and added tokens as text");
 	ling_buf_reset(&out);
-	ids.len = 0;
-	tok_ids_push(&ids, 77);
+	ids.n = 0;
+	ling_u32s_push(&ids, 77);
 	ok(tok_decode(t, ids.v, 1, &out, &err) == LING_EDATA && err.col == 1, "an unknown id is LING_EDATA at its index");
 	is_int(tok_token_id(t, "<|x|>", 5), 9, "tok_token_id finds an added token");
 	is_int(tok_token_id(t, "aab", 3), 7, "tok_token_id finds a vocab token");
-	tok_ids_release(&ids);
+	ling_u32s_release(&ids);
 	ling_buf_release(&out);
 	tok_free(t);
 }
@@ -544,15 +544,15 @@ static void random_text(struct ling_buf *b, const char *alphabet, size_t len)
 /* Chunked against one loop (chunk >= len) on text. @return 1 when the ids agree; *chunks counts chunked runs. */
 static int chunked_agrees(struct tok *t, const struct ling_buf *text, size_t chunk, size_t *chunked)
 {
-	struct tok_ids whole = TOK_IDS_INIT, cut = TOK_IDS_INIT;
+	struct ling_u32s whole = LING_U32S_INIT, cut = LING_U32S_INIT;
 	int same;
 
 	tok_bpe_merge_chunked(t, text->data, text->len, text->len + 1, &whole);
 	if (tok_bpe_merge_chunked(t, text->data, text->len, chunk, &cut) > 1)
 		(*chunked)++;
-	same = whole.len == cut.len && !memcmp(whole.v, cut.v, whole.len * sizeof(*whole.v));
-	tok_ids_release(&whole);
-	tok_ids_release(&cut);
+	same = whole.n == cut.n && !memcmp(whole.v, cut.v, whole.n * sizeof(*whole.v));
+	ling_u32s_release(&whole);
+	ling_u32s_release(&cut);
 	return same;
 }
 
