@@ -2,6 +2,7 @@
  * ling_rocksdb: every rocksdb_* call of ling (see ling_rocksdb.h).
  */
 #include "ling_rocksdb.h"
+#include "ling_bytes.h"
 
 #include "ling_mem.h"
 
@@ -59,25 +60,6 @@ static int convert_error(unsigned flags, struct ling_err *err, const char *what,
 
 /* ---- merge operators ---- */
 
-static int64_t get_le64(const char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = (v << 8) | (unsigned char)p[i];
-	return (int64_t)v;
-}
-
-static void put_le64(char *p, int64_t sv)
-{
-	uint64_t v = (uint64_t)sv;
-	int i;
-
-	for (i = 0; i < 8; i++, v >>= 8)
-		p[i] = (char)(v & 0xFF);
-}
-
 /* Lane-wise int64 addition; the result has as many lanes as the longest value. */
 static char *add_lanes(const char *base, size_t base_len, const char *const *ops, const size_t *op_lens, int nops,
 		       unsigned char *success, size_t *out_len)
@@ -95,10 +77,10 @@ static char *add_lanes(const char *base, size_t base_len, const char *const *ops
 		return NULL;
 	}
 	for (i = 0; i < base_len / 8; i++)
-		put_le64(out + 8 * i, get_le64(base + 8 * i));
+		ling_put_le64(out + 8 * i, (uint64_t)(int64_t)ling_get_le64(base + 8 * i));
 	for (k = 0; k < nops; k++)
 		for (i = 0; i < op_lens[k] / 8; i++)
-			put_le64(out + 8 * i, get_le64(out + 8 * i) + get_le64(ops[k] + 8 * i));
+			ling_put_le64(out + 8 * i, (uint64_t)(int64_t)ling_get_le64(out + 8 * i) + (int64_t)ling_get_le64(ops[k] + 8 * i));
 	*success = 1;
 	*out_len = lanes * 8;
 	return out;
@@ -336,6 +318,24 @@ int ling_rocksdb_get(struct ling_rocksdb *db, const void *key, size_t klen, stru
 	ling_buf_add(out, v, vlen);
 	free(v);
 	return 1;
+}
+
+int ling_rocksdb_get_named(struct ling_rocksdb *db, char tag, const char *name, struct ling_buf *out,
+			   const char *what, struct ling_err *err)
+{
+	struct ling_buf key = LING_BUF_INIT, v = LING_BUF_INIT;
+	int rc;
+
+	ling_buf_addc(&key, tag);
+	ling_buf_adds(&key, name);
+	rc = ling_rocksdb_get(db, key.data, key.len, &v, what, err);
+	ling_buf_release(&key);
+	if (rc == 1) {
+		ling_buf_reset(out);
+		ling_buf_add(out, v.data, v.len);
+	}
+	ling_buf_release(&v);
+	return rc;
 }
 
 int ling_rocksdb_put(struct ling_rocksdb *db, const void *key, size_t klen, const void *val, size_t vlen,

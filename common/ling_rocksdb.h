@@ -86,6 +86,14 @@ int ling_rocksdb_lock_held(const char *dir);
 int ling_rocksdb_get(struct ling_rocksdb *db, const void *key, size_t klen, struct ling_buf *out, const char *what,
 		     struct ling_err *err);
 
+/*
+ * Reads the value of the key made of the byte tag and then name (the stores'
+ * meta keys) into out, which is replaced when the key is found and left as it
+ * was when not. @return 1 found, 0 not, or a negative ling_errc.
+ */
+int ling_rocksdb_get_named(struct ling_rocksdb *db, char tag, const char *name, struct ling_buf *out,
+			   const char *what, struct ling_err *err);
+
 /* Writes one key (synced). @return 0 or a negative ling_errc. */
 int ling_rocksdb_put(struct ling_rocksdb *db, const void *key, size_t klen, const void *val, size_t vlen,
 		     const char *what, struct ling_err *err);

@@ -12,6 +12,7 @@
  */
 #include "dedup_internal.h"
 
+#include "../common/ling_bytes.h"
 #include "../common/ling_file.h"
 #include "../common/ling_num.h"
 #include "../common/ling_idmap.h"
@@ -122,24 +123,6 @@ struct dedup_state {
 
 /* ---- encoding ---- */
 
-static void put_be64(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)v;
-}
-
-static uint64_t get_be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 static void add_varint(struct ling_buf *b, uint64_t v)
 {
 	while (v >= 0x80) {
@@ -171,8 +154,8 @@ static int get_varint(const unsigned char **p, const unsigned char *end, uint64_
 static void exact_key(unsigned char *k, const struct dedup_hash128 *h)
 {
 	k[0] = TAG_EXACT;
-	put_be64(k + 1, h->hi);
-	put_be64(k + 9, h->lo);
+	ling_put_be64(k + 1, h->hi);
+	ling_put_be64(k + 9, h->lo);
 }
 
 /* ---- meta ---- */
@@ -186,19 +169,7 @@ static void params_string(const struct dedup_params *p, struct ling_buf *out)
 /* @return 1 found (value in out), 0 not, or LING_ESTORE. */
 static int meta_get(struct dedup_state *st, const char *name, struct ling_buf *out, struct ling_err *err)
 {
-	struct ling_buf key = LING_BUF_INIT, v = LING_BUF_INIT;
-	int rc;
-
-	ling_buf_addc(&key, TAG_META);
-	ling_buf_adds(&key, name);
-	rc = ling_rocksdb_get(st->db, key.data, key.len, &v, "cannot read the state", err);
-	ling_buf_release(&key);
-	if (rc == 1) {
-		ling_buf_reset(out);
-		ling_buf_add(out, v.data, v.len);
-	}
-	ling_buf_release(&v);
-	return rc;
+	return ling_rocksdb_get_named(st->db, TAG_META, name, out, "cannot read the state", err);
 }
 
 static int meta_get_u64(struct dedup_state *st, const char *name, uint64_t *out, struct ling_err *err)
@@ -656,7 +627,7 @@ static int prefetched(void *ctx, size_t k, const char *v, size_t vlen, struct li
 	if (st->pf_slot[k] >= SIZE_MAX - st->pf_n) {
 		if (vlen != 8)
 			return ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "corrupt state: bad exact entry");
-		st->pf_exact[SIZE_MAX - st->pf_slot[k]] = get_be64((const unsigned char *)v);
+		st->pf_exact[SIZE_MAX - st->pf_slot[k]] = ling_get_be64((const unsigned char *)v);
 	} else {
 		size_t cnt = vlen / 8, r;
 
@@ -664,7 +635,7 @@ static int prefetched(void *ctx, size_t k, const char *v, size_t vlen, struct li
 		st->pf_off[st->pf_slot[k]] = (uint32_t)st->pf_refs_n;
 		st->pf_cnt[st->pf_slot[k]] = (uint32_t)cnt;
 		for (r = 0; r < cnt; r++)
-			st->pf_refs[st->pf_refs_n++] = get_be64((const unsigned char *)v + 8 * r);
+			st->pf_refs[st->pf_refs_n++] = ling_get_be64((const unsigned char *)v + 8 * r);
 	}
 	return 0;
 }
@@ -709,7 +680,7 @@ int dedup_state_prefetch(struct dedup_state *st, size_t n, const struct dedup_ha
 	kp = (unsigned char *)st->pf_keys;
 	for (j = 0; j < k; j++) {
 		kp[0] = TAG_BUCKET;
-		put_be64(kp + 1, st->pf_sort[j].key);
+		ling_put_be64(kp + 1, st->pf_sort[j].key);
 		st->pf_kptr[j] = (const char *)kp;
 		st->pf_klen[j] = BUCKET_KEY_LEN;
 		st->pf_slot[j] = st->pf_sort[j].ref;
@@ -850,7 +821,7 @@ int dedup_state_doc(struct dedup_state *st, uint64_t ref, struct dedup_doc *doc,
 	if (!st->db || ref >= st->base_ref)
 		return ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "corrupt state: no record %" PRIu64, ref);
 	key[0] = TAG_DOC;
-	put_be64(key + 1, ref);
+	ling_put_be64(key + 1, ref);
 	ling_buf_reset(&st->docval);
 	rc = ling_rocksdb_get(st->db, key, sizeof(key), &st->docval, "cannot read the state", err);
 	if (rc < 0)
@@ -974,16 +945,16 @@ static void emit_commit(struct dedup_state *st, struct ling_rocksdb_writer *w, u
 		for (j = i; j < n && sorted[j].key == sorted[i].key; j++) {
 			unsigned char refv[8];
 
-			put_be64(refv, sorted[j].ref);
+			ling_put_be64(refv, sorted[j].ref);
 			ling_buf_add(&val, refv, 8);
 		}
 		key[0] = TAG_BUCKET;
-		put_be64(key + 1, sorted[i].key);
+		ling_put_be64(key + 1, sorted[i].key);
 		ling_rocksdb_merge_to(w, key, BUCKET_KEY_LEN, val.data, val.len);
 	}
 	for (i = 0; i < st->docs_n; i++) {
 		key[0] = TAG_DOC;
-		put_be64(key + 1, st->base_ref + i);
+		ling_put_be64(key + 1, st->base_ref + i);
 		encode_doc(st, &st->docs[i], &val);
 		ling_rocksdb_put_to(w, key, DOC_KEY_LEN, val.data, val.len);
 	}
@@ -1010,7 +981,7 @@ static void emit_commit(struct dedup_state *st, struct ling_rocksdb_writer *w, u
 		h.lo = x->key;
 		h.hi = st->docs[x->val - st->base_ref].exact_hi;
 		exact_key(key, &h);
-		put_be64(refv, x->val);
+		ling_put_be64(refv, x->val);
 		ling_rocksdb_put_to(w, key, EXACT_KEY_LEN, refv, 8);
 	}
 	free(sorted);

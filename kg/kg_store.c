@@ -5,6 +5,7 @@
 #include "kg.h"
 
 #include "kg_term_canon_internal.h"
+#include "../common/ling_bytes.h"
 #include "../common/ling_file.h"
 #include "../common/ling_idmap.h"
 #include "../common/ling_mem.h"
@@ -49,42 +50,9 @@ struct kg_store {
 
 /* ---- big-endian ids and int64 lanes ---- */
 
-static void put_be64(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)v;
-}
-
 kg_id kg_id_from_be(const void *ptr)
 {
-	const unsigned char *p = ptr;
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static int64_t get_le64(const char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = (v << 8) | (unsigned char)p[i];
-	return (int64_t)v;
-}
-
-static void put_le64(char *p, int64_t sv)
-{
-	uint64_t v = (uint64_t)sv;
-	int i;
-
-	for (i = 0; i < 8; i++, v >>= 8)
-		p[i] = (char)(v & 0xFF);
+	return ling_get_be64(ptr);
 }
 
 /* ---- open and close ---- */
@@ -276,19 +244,7 @@ void kg_store_close(struct kg_store *st)
 
 int kg_store_meta_get(struct kg_store *st, const char *name, struct ling_buf *out, struct ling_err *err)
 {
-	struct ling_buf key = LING_BUF_INIT, v = LING_BUF_INIT;
-	int rc;
-
-	ling_buf_addc(&key, TAG_META);
-	ling_buf_adds(&key, name);
-	rc = ling_rocksdb_get(st->db, key.data, key.len, &v, "cannot read the store", err);
-	ling_buf_release(&key);
-	if (rc == 1) {
-		ling_buf_reset(out);
-		ling_buf_add(out, v.data, v.len);
-	}
-	ling_buf_release(&v);
-	return rc;
+	return ling_rocksdb_get_named(st->db, TAG_META, name, out, "cannot read the store", err);
 }
 
 /* ---- term ids ---- */
@@ -740,10 +696,10 @@ static size_t unique_quads(kg_id (*q)[4], size_t n)
 static void quad_key(unsigned char key[QUAD_KEY_LEN], char tag, kg_id a, kg_id b, kg_id c, kg_id d)
 {
 	key[0] = (unsigned char)tag;
-	put_be64(key + 1, a);
-	put_be64(key + 9, b);
-	put_be64(key + 17, c);
-	put_be64(key + 25, d);
+	ling_put_be64(key + 1, a);
+	ling_put_be64(key + 9, b);
+	ling_put_be64(key + 17, c);
+	ling_put_be64(key + 25, d);
 }
 
 /* The counters a load changes, aggregated before writing. */
@@ -785,7 +741,7 @@ static void add_id_counter(struct apply_state *a, char kind, kg_id id, int64_t l
 {
 	unsigned char be[8];
 
-	put_be64(be, id);
+	ling_put_be64(be, id);
 	add_counter(a, kind, be, 8, l0, l1);
 }
 
@@ -876,7 +832,7 @@ static int find_new_terms(struct apply_state *a, struct ling_err *err)
 		uint32_t have_len;
 
 		key[0] = TAG_TERM;
-		put_be64(key + 1, ids[i]);
+		ling_put_be64(key + 1, ids[i]);
 		ling_rocksdb_iter_seek(it, key, 9);
 		have = arena_term(ld, slot_off(&ld->terms, ids[i]), &have_len);
 		if (ling_rocksdb_iter_valid(it) && (kp = ling_rocksdb_iter_key(it, &klen)) && klen == 9 &&
@@ -1024,8 +980,8 @@ static void emit_counters(struct apply_state *a, struct ling_rocksdb_writer *w)
 			sum.lanes[1] += a->counters[j].lanes[1];
 			j++;
 		}
-		put_le64(val, sum.lanes[0]);
-		put_le64(val + 8, sum.lanes[1]);
+		ling_put_le64(val, (uint64_t)sum.lanes[0]);
+		ling_put_le64(val + 8, (uint64_t)sum.lanes[1]);
 		emit(w, 'm', a->counter_keys.data + sum.key_off, sum.key_len, val, 16);
 		i = j;
 	}
@@ -1048,7 +1004,7 @@ static void emit_labels(struct apply_state *a, struct ling_rocksdb_writer *w)
 		tmp[n].key_off = keys.len;
 		ling_buf_addc(&keys, TAG_LABEL);
 		ling_buf_add(&keys, ld->label_keys.data + e->key_off, e->key_len);
-		put_be64(be, e->q[0]);
+		ling_put_be64(be, e->q[0]);
 		ling_buf_add(&keys, be, 8);
 		tmp[n].key_len = (uint32_t)(keys.len - tmp[n].key_off);
 		n++;
@@ -1095,7 +1051,7 @@ static void emit_terms(struct apply_state *a, struct ling_rocksdb_writer *w)
 		const char *nt = arena_term(a->ld, slot_off(&a->ld->terms, a->new_terms[i]), &len);
 
 		key[0] = TAG_TERM;
-		put_be64(key + 1, a->new_terms[i]);
+		ling_put_be64(key + 1, a->new_terms[i]);
 		emit(w, 'p', key, 9, nt, len);
 	}
 }
@@ -1252,7 +1208,7 @@ static int read_term(struct kg_store *st, kg_id id, struct ling_buf *out, struct
 	unsigned char key[9];
 
 	key[0] = TAG_TERM;
-	put_be64(key + 1, id);
+	ling_put_be64(key + 1, id);
 	return ling_rocksdb_get(st->db, key, 9, out, "cannot read the dictionary", err);
 }
 
@@ -1371,7 +1327,7 @@ int kg_store_match(struct kg_store *st, const struct kg_pattern *pat, kg_quad_fn
 	}
 	prefix[0] = (unsigned char)tag;
 	for (i = 0; i < 4 && (b & (1u << m.order[i])); i++, plen += 8)
-		put_be64(prefix + plen, slot[m.order[i]]);
+		ling_put_be64(prefix + plen, slot[m.order[i]]);
 	return scan_prefix(st, prefix, plen, match_one, &m, err);
 }
 
@@ -1424,7 +1380,7 @@ static int count_one(void *ctx, const char *key, size_t klen, const char *val, s
 	int any = 0;
 
 	for (i = 0; i < n; i++) {
-		lanes[i] = get_le64(val + 8 * i);
+		lanes[i] = (int64_t)ling_get_le64(val + 8 * i);
 		any |= lanes[i] != 0;
 	}
 	if (!any)
@@ -1449,9 +1405,9 @@ static int read_counter(struct kg_store *st, const char *key, size_t klen, int64
 	lanes[0] = lanes[1] = 0;
 	rc = ling_rocksdb_get(st->db, key, klen, &v, "cannot read a counter", err);
 	if (rc == 1 && v.len >= 8)
-		lanes[0] = get_le64(v.data);
+		lanes[0] = (int64_t)ling_get_le64(v.data);
 	if (rc == 1 && v.len >= 16)
-		lanes[1] = get_le64(v.data + 8);
+		lanes[1] = (int64_t)ling_get_le64(v.data + 8);
 	ling_buf_release(&v);
 	return rc < 0 ? rc : 0;
 }
@@ -1462,7 +1418,7 @@ int kg_store_degree(struct kg_store *st, kg_id id, int64_t *out_degree, int64_t 
 	int64_t lanes[2];
 	int rc;
 
-	put_be64(key + 2, id);
+	ling_put_be64(key + 2, id);
 	rc = read_counter(st, (const char *)key, sizeof(key), lanes, err);
 	*out_degree = lanes[0];
 	*in_degree = lanes[1];

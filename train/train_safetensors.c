@@ -7,6 +7,7 @@
 #include "train_safetensors_internal.h"
 
 #include "../common/ling_file.h"
+#include "../common/ling_bytes.h"
 #include "../common/ling_mem.h"
 
 #include <errno.h>
@@ -97,15 +98,6 @@ static const struct dtype_info *dtype_lookup(const char *name)
 }
 
 /* ---- reading ---- */
-
-static uint64_t get_le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 /* Reads a JSON integer that must lie in [0, max]. @return 0 or -1. */
 static int get_index(const json_t *v, uint64_t max, uint64_t *out)
@@ -260,7 +252,7 @@ static int parse_header(struct train_st_file *f, struct ling_err *err)
 	if (f->len < 8)
 		return ling_err_at(err, LING_EDATA, f->path, 0, 0,
 				   "not a safetensors file: %zu bytes, shorter than the 8-byte header length", f->len);
-	hlen = get_le64(f->base);
+	hlen = ling_get_le64(f->base);
 	if (hlen > TRAIN_ST_MAX_HEADER)
 		return ling_err_at(err, LING_EDATA, f->path, 0, 0,
 				   "not a safetensors file: header length %llu is over the %llu-byte limit",
