@@ -516,6 +516,122 @@ static void test_refusals(void)
 	is_int(open_code(&ds, "train", 5000, &err), LING_EDATA, "an unparsable manifest is refused: %s", err.msg);
 }
 
+static void write_text(const char *path, int first, int n)
+{
+	FILE *f = fopen(path, "w");
+	int i;
+
+	for (i = first; i < first + n; i++)
+		fprintf(f, "{\"id\":%d,\"text\":\"record %d says %s\"}\n", i, i,
+			i % 3 ? "hello world" : "a somewhat longer sentence about nothing much at all");
+	fclose(f);
+}
+
+/*
+ * Epoch 0 read as one long row: its pieces must be the split's documents
+ * (the shards SPLIT-000000 and, after an append, SPLIT-000001), each once,
+ * with their tokens as tok_shard_get gives them.
+ */
+static int whole_epoch_matches(const char *dir, const char *split, uint64_t ndocs, int64_t vocab)
+{
+	enum { LONG_T = 8192 };
+	struct train_data_opts o = { dir, split, 1, LONG_T, 11, vocab };
+	struct train_data *d = NULL;
+	struct ling_err err;
+	struct ling_u32s want = LING_U32S_INIT;
+	struct tok_shard *sh[2] = { NULL, NULL };
+	char prefix[400], *used = xcalloc(ndocs + 1, 1);
+	static int32_t tok[LONG_T], docs[LONG_T];
+	static uint8_t mask[LONG_T];
+	int t = 0, piece, good = 1, k;
+
+	if (train_data_open(&d, &o, &err) || train_data_next(d, tok, mask, docs, &err)) {
+		diag("%s", err.msg);
+		good = 0;
+	}
+	for (k = 0; k < 2; k++) {
+		snprintf(prefix, sizeof(prefix), "%s/%s-%06d", dir, split, k);
+		if (tok_shard_open(&sh[k], prefix, &err))
+			sh[k] = NULL;
+	}
+	for (piece = 0; good && piece < (int)ndocs; piece++) {
+		int end = t, found = 0;
+		uint64_t base = 0, g;
+		size_t i;
+
+		while (end < LONG_T && docs[end] == piece)
+			end++;
+		for (k = 0; k < 2 && sh[k] && !found; base += tok_shard_count(sh[k]), k++)
+			for (g = 0; g < tok_shard_count(sh[k]) && !found; g++) {
+				want.n = 0;
+				tok_shard_get(sh[k], g, &want, &err);
+				found = want.n == (size_t)(end - t) && base + g < ndocs && !used[base + g];
+				for (i = 0; found && i < want.n; i++)
+					found = (uint32_t)tok[t + i] == want.v[i];
+				if (found)
+					used[base + g] = 1;
+			}
+		good = found;
+		t = end;
+	}
+	for (k = 0; k < 2; k++)
+		tok_shard_close(sh[k]);
+	ling_u32s_release(&want);
+	free(used);
+	train_data_close(d);
+	return good;
+}
+
+/* A dataset made by tok_dataset_build (as `tokenize build` does), then appended to. */
+static void test_built_dataset(void)
+{
+	const char *data = getenv("LING_DATA");
+	char tokenizer[400], dir[300], src1[300], src2[300];
+	const char *files[1];
+	struct tok_dataset_opts o;
+	struct tok_dataset_stats st1, st2;
+	struct ling_err err;
+	int rc;
+
+	snprintf(tokenizer, sizeof(tokenizer), "%s/tokenizers/gpt2.tokenizer.json.zst", data ? data : "tests/data");
+	if (access(tokenizer, R_OK)) {
+		ok(1, "# SKIP no %s", tokenizer);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/built", tmp);
+	snprintf(src1, sizeof(src1), "%s/night1.jsonl", tmp);
+	snprintf(src2, sizeof(src2), "%s/night2.jsonl", tmp);
+	write_text(src1, 0, 40);
+	write_text(src2, 40, 30);
+	memset(&o, 0, sizeof(o));
+	o.dir = dir;
+	o.tokenizer = tokenizer;
+	o.jobs = 1;
+	o.files = files;
+	o.nfiles = 1;
+	files[0] = src1;
+	rc = tok_dataset_build(&o, &st1, &err);
+	is_int(rc, 0, "tok_dataset_build writes a dataset%s%s", rc ? ": " : "", rc ? err.msg : "");
+	if (rc)
+		return;
+	{
+		struct train_data_opts small = { dir, "train", 1, 64, 1, 50000 };
+		struct train_data *d = NULL;
+
+		is_int(train_data_open(&d, &small, &err), LING_EDATA, "gpt2's 50257 tokens do not fit a model of 50000");
+		ok(strstr(err.msg, "50257") && strstr(err.msg, "50000"), "naming both: %s", err.msg);
+	}
+	ok(whole_epoch_matches(dir, "train", (uint64_t)st1.docs[TOK_SPLIT_TRAIN], 50257),
+	   "epoch 0 of its train split holds each of its %lld documents once, intact", st1.docs[TOK_SPLIT_TRAIN]);
+	o.append = 1;
+	files[0] = src2;
+	rc = tok_dataset_build(&o, &st2, &err);
+	is_int(rc, 0, "tokenize build --append adds a night%s%s", rc ? ": " : "", rc ? err.msg : "");
+	ok(whole_epoch_matches(dir, "train", (uint64_t)(st1.docs[TOK_SPLIT_TRAIN] + st2.docs[TOK_SPLIT_TRAIN]), 50257),
+	   "after the append epoch 0 holds all %lld documents once",
+	   st1.docs[TOK_SPLIT_TRAIN] + st2.docs[TOK_SPLIT_TRAIN]);
+}
+
 static void remove_tree(const char *dir)
 {
 	char cmd[600];
@@ -540,6 +656,7 @@ int main(void)
 	test_requeue();
 	test_grown();
 	test_refusals();
+	test_built_dataset();
 	remove_tree(tmp);
 	return done_testing();
 }
