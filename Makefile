@@ -34,6 +34,7 @@ synth_USES    := kg
 dedup_PKGS    := rocksdb libxxhash
 tokenize_PKGS := libpcre2-8 libxxhash
 train_PKGS    := openblas
+train_USES    := tokenize
 train_DIRS    := train train/cpu
 
 ALL_PKGS   := $(sort $(common_PKGS) $(foreach s,$(STAGES),$($(s)_PKGS)))

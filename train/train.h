@@ -299,4 +299,79 @@ void train_ckpt_list_free(struct train_tensor_info *v, size_t n);
 /* 1 when dir is a checkpoint directory (config.json with model.safetensors or the index), else 0. */
 int train_ckpt_is_dir(const char *dir);
 
+/* ---- data loader (train_data.c) ---- */
+
+/*
+ * Reads one split of a dataset directory written by `tokenize build`
+ * (tokenize.h, "datasets"): manifest.json and the split's token and mask
+ * shards, in the manifest's order; document g of the split is the g-th
+ * sequence over those shards, so documents appended later get higher numbers.
+ *
+ * Epoch e reads the documents present when it began (N of them) in the
+ * order of a Fisher-Yates permutation seeded by (seed, e) (ling_rand.h),
+ * packed one after another into rows of T positions: a document longer than
+ * the rest of a row goes on in the next row (and the next batch). docs[] is
+ * the document piece's number within its row (0, 0, 1, 1, 1, 2, ...); mask[]
+ * is the mask shard's value, but 0 at the first position of every piece, so
+ * no target crosses a document boundary. Empty documents are skipped. When
+ * the permutation is used up the next epoch begins (over the documents
+ * present then: a dataset that grew since a saved position was taken keeps
+ * its current epoch and adds the new documents from the next one).
+ */
+struct train_data;
+
+struct train_data_opts {
+	const char *dir;
+	const char *split;  /* "train" or "valid" (or "test") */
+	int B, T;           /* rows per batch, positions per row (both > 0) */
+	uint64_t seed;
+	int64_t vocab_size; /* the model's: every token must be below it */
+};
+
+/*
+ * Opens the split. @return 0 with *out set; LING_EUSAGE (bad B, T or split
+ * name); LING_EIO (manifest.json or a shard cannot be read); LING_EDATA (a
+ * manifest that is not a "ling-dataset" one, a tokenizer vocab_size above
+ * the model's, naming both, a shard missing, truncated or not matching the
+ * manifest's documents and tokens, a mask shard not matching its tokens, an
+ * empty split); LING_ELIMIT (more than 2^32-1 documents).
+ */
+int train_data_open(struct train_data **out, const struct train_data_opts *o, struct ling_err *err);
+
+/*
+ * Fills tokens, mask and docs ([B*T] each) with the next batch.
+ * @return 0, or LING_EDATA (a token not below vocab_size, or a shard value
+ * that cannot be read; err names the shard and document).
+ */
+int train_data_next(struct train_data *d, int32_t *tokens, uint8_t *mask, int32_t *docs, struct ling_err *err);
+
+/*
+ * Appends the position before the next batch as one compact JSON object:
+ * {"epoch":E,"docs":N,"next":P,"used":U,"requeued":[[AT,DOC],...]}, N the
+ * documents of the epoch, P the index of the next document in the epoch's
+ * order, U its tokens already read, and the requeue insertions of this epoch
+ * in the order they were made. train_data_seek() to it (same directory, split,
+ * B, T and seed, the dataset possibly grown) gives exactly the batches an
+ * uninterrupted run would have.
+ */
+void train_data_position(const struct train_data *d, struct ling_buf *out);
+
+/* @return 0, or LING_EDATA (not such a position, or one beyond this dataset); d is unchanged on error. */
+int train_data_seek(struct train_data *d, const char *json, size_t len, struct ling_err *err);
+
+/*
+ * Puts the documents of the last batch back into this epoch, each at a
+ * uniformly random place after the current position (seeded by seed, epoch
+ * and the insertions so far), to be read again whole (a spike's retry).
+ * Does nothing when there was no batch since open or seek.
+ */
+void train_data_requeue_last(struct train_data *d);
+
+/* The epoch of the last batch (0 first). */
+int64_t train_data_epoch(const struct train_data *d);
+/* Documents of the split. */
+uint64_t train_data_docs(const struct train_data *d);
+
+void train_data_close(struct train_data *d);
+
 #endif
