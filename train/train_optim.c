@@ -151,8 +151,10 @@ long long train_optim_step(const struct train_optim *o)
 
 /*
  * One tensor's AdamW update, in the order and precision of torch 1.13's
- * single-tensor path: fp32 tensors, scalars rounded to fp32 where torch
- * passes them to a float kernel, bias corrections in double.
+ * single-tensor path on CPU: fp32 tensors, scalars rounded to fp32 where
+ * torch passes them to a float kernel, bias corrections in double, the same
+ * order of operations (an fp32 difference in rounding can grow to 1e-5
+ * relative in a moment that is a sum of cancelling gradients).
  */
 static void adamw_tensor(const struct train_optim *o, const struct train_param *p, float *data,
 			 const float *grad, double lr, long long t)
@@ -171,8 +173,9 @@ static void adamw_tensor(const struct train_optim *o, const struct train_param *
 		float denom;
 
 		x[i] *= decay;
-		m[i] = m[i] * beta1 + g[i] * one_minus_b1;
-		v[i] = v[i] * beta2 + g[i] * g[i] * one_minus_b2;
+		/* torch's add_(g, alpha) is one fused multiply-add; a float product is exact in double. */
+		m[i] = (float)((double)g[i] * one_minus_b1 + (double)(m[i] * beta1));
+		v[i] = v[i] * beta2 + one_minus_b2 * g[i] * g[i];
 		denom = sqrtf(v[i]) / bc2_sqrt + eps;
 		x[i] += -step_size * (m[i] / denom);
 	}
