@@ -128,6 +128,11 @@ $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(call stage_lib,tokenize) $(ca
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(call pkg_libs,$(sort $(call stage_pkgs,tokenize) $(call stage_pkgs,synth))) \
 		-lpthread -lm $(EXTRA_LDFLAGS)
 
+# Test tools named train_* link the trainer alone (and OpenBLAS), as its unit tests do.
+TRAIN_TEST_TOOLS := $(addprefix $(BUILD)/tests/tools/,$(filter train_%,$(TEST_TOOLS)))
+$(TRAIN_TEST_TOOLS): $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(call stage_libs,train)
+	$(CC) $(CFLAGS_ALL) $^ -o $@ $(call stage_ldlibs,train)
+
 tools-in-build: $(addprefix $(BUILD)/bin/,$(TOOLS)) $(addprefix $(BUILD)/tests/unit/,$(UNIT_TESTS)) \
 	$(addprefix $(BUILD)/tests/tools/,$(TEST_TOOLS))
 

@@ -374,4 +374,143 @@ uint64_t train_data_docs(const struct train_data *d);
 
 void train_data_close(struct train_data *d);
 
+/* ---- optimizer and learning-rate schedules (train_optim.c) ---- */
+
+/*
+ * AdamW as torch.optim.AdamW computes it (amsgrad off), over the flat
+ * parameter and gradient arrays of a model (train_model_data/grad), tensor by
+ * tensor as train_model_params() lays them out. For each tensor with
+ * gradient g, at step t (1 for the first update):
+ *
+ *	p -= lr * wd * p                      (decoupled decay, only where train_optim_decays())
+ *	m  = b1 * m + (1 - b1) * g
+ *	v  = b2 * v + (1 - b2) * g * g
+ *	p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+ *
+ * m and v are fp32 and laid out like the parameters. The update goes slab
+ * by slab (train_model_slab), so a distributed version can update one slab
+ * at a time: train_optim_update_slab() for each slab, then
+ * train_optim_end_step(); train_optim_update() does all of it at once and
+ * refuses non-finite gradients.
+ */
+struct train_optim_opts {
+	double beta1, beta2;  /* 0.9, 0.95 (Ling TR §3.3) */
+	double eps;           /* 1e-8, added to sqrt(v_hat) */
+	double weight_decay;  /* 0.1; never on norm weights and biases */
+};
+
+#define TRAIN_OPTIM_OPTS_INIT { 0.9, 0.95, 1e-8, 0.1 }
+
+struct train_optim;
+
+/*
+ * An optimizer for the n tensors of params (names, slabs and offsets into
+ * arrays of size floats; train_model_params() and train_model_size() give
+ * them). params must outlive the optimizer. Moments start at 0, step at 0.
+ * @return NULL with err (LING_EUSAGE) on bad options (betas outside [0, 1),
+ * eps or weight_decay negative or not finite) or a tensor outside size.
+ */
+struct train_optim *train_optim_new(const struct train_param *params, size_t n, size_t size,
+				    const struct train_optim_opts *opts, struct ling_err *err);
+/* The same for a model's tensors. */
+struct train_optim *train_optim_new_for_model(const struct train_model *m, const struct train_optim_opts *opts,
+					      struct ling_err *err);
+void train_optim_free(struct train_optim *o);
+
+/* 1 when weight decay applies to the tensor of that name: 0 for biases (".bias") and norm weights ("norm.weight"). */
+int train_optim_decays(const char *name);
+
+/* Updates done so far (t of the last update). */
+long long train_optim_step(const struct train_optim *o);
+
+/*
+ * One AdamW step over all slabs with learning rate lr, then the step count
+ * goes up. A non-finite gradient or lr is refused before anything changes:
+ * LING_EDATA naming the first such tensor; weights, moments and step stay
+ * as they were. @return 0 or LING_EDATA.
+ */
+int train_optim_update(struct train_optim *o, float *data, const float *grad, double lr, struct ling_err *err);
+
+/*
+ * The update of the tensors of slab s only, as step train_optim_step()+1;
+ * no check of the gradients (the caller checks, e.g. with train_grad_clip).
+ * After every slab is done, train_optim_end_step() counts the step.
+ */
+void train_optim_update_slab(struct train_optim *o, float *data, const float *grad, int slab, double lr);
+void train_optim_end_step(struct train_optim *o);
+
+/*
+ * The optimizer state as named tensors that point into the optimizer itself:
+ * "exp_avg.NAME" and "exp_avg_sq.NAME" (shape of tensor NAME) for every
+ * tensor, then "step", a scalar holding the step count (exact up to 2^24).
+ * Writing them (train_ckpt_write) saves the state; reading a checkpoint
+ * into them (train_ckpt_read) fills it, after which
+ * train_optim_state_loaded() takes the step from "step". The list is
+ * valid until the optimizer is freed; *n gets its length.
+ */
+struct train_tensor *train_optim_state(struct train_optim *o, size_t *n);
+
+/*
+ * Takes the state read into train_optim_state()'s tensors into use.
+ * @return 0, or LING_EDATA when "step" is not a whole number in [0, 2^24]
+ * or a moment is not finite (or exp_avg_sq negative); the step is then 0.
+ */
+int train_optim_state_loaded(struct train_optim *o, struct ling_err *err);
+
+/* The L2 norm of the n gradients (accumulated in double). */
+double train_grad_norm(const float *grad, size_t n);
+
+/*
+ * Clips by global L2 norm as torch.nn.utils.clip_grad_norm_: when the norm
+ * exceeds max_norm (> 0), every gradient is multiplied by
+ * max_norm / (norm + 1e-6). @return the norm before clipping; a NaN or
+ * infinite norm is returned as it is and the gradients are left alone (the
+ * caller skips the step: train_optim_update() would refuse it anyway).
+ */
+double train_grad_clip(float *grad, size_t n, double max_norm);
+
+/*
+ * Learning-rate schedules, a pure function of the step (0 for the first
+ * update). All start with a linear warmup: lr * (step + 1) / warmup for
+ * step < warmup. Then:
+ *  - constant: lr.
+ *  - cosine:   min_lr + (lr - min_lr) * (1 + cos(pi * p)) / 2, with p going
+ *              from 0 at step warmup to 1 at step total; min_lr from there on.
+ *  - wsd:      warmup-stable-decay (Ling TR §3.3): lr until the last
+ *              decay_frac of the steps, then linear from lr down to min_lr,
+ *              p = (step - decay_start) / (total - decay_start) with
+ *              decay_start = max(warmup, total - round(decay_frac * total));
+ *              min_lr at step total and after.
+ *
+ *	lr ^      ______________            cosine: ^   __
+ *	   |     /              \                   |  /  `-.
+ *	   |    /                \   wsd            | /      `-._
+ *	   |   /                  \___ min_lr       |/           `-- min_lr
+ *	   +--+-----------------+-+---> step        +--+-------------> step
+ *	    warmup       decay_start total
+ */
+enum train_schedule { TRAIN_SCHEDULE_CONSTANT, TRAIN_SCHEDULE_COSINE, TRAIN_SCHEDULE_WSD };
+
+struct train_lr_opts {
+	enum train_schedule schedule;
+	double lr;          /* peak */
+	double min_lr;      /* end of cosine and wsd, <= lr */
+	long long warmup;   /* steps of linear warmup, >= 0 */
+	long long total;    /* steps of the run, > 0 */
+	double decay_frac;  /* wsd: fraction of total in the decay, [0, 1] */
+};
+
+/* Checks opts. @return 0 or LING_EUSAGE naming the option at fault. */
+int train_lr_check(const struct train_lr_opts *opts, struct ling_err *err);
+
+/*
+ * The learning rate at step, times scale (1 normally; the anomaly handler
+ * lowers the LR of a retried step with a scale below 1).
+ */
+double train_lr(const struct train_lr_opts *opts, long long step, double scale);
+
+/* "constant", "cosine" or "wsd". @return 0, or LING_EUSAGE naming the schedules. */
+int train_schedule_parse(const char *name, enum train_schedule *out, struct ling_err *err);
+const char *train_schedule_name(enum train_schedule s);
+
 #endif
