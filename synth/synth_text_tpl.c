@@ -188,11 +188,9 @@ const char *synth_tpl_check(const char *s, const char *allowed, const char *requ
 		memcpy(want + 1, required, m);
 		want[m + 1] = '}';
 		want[m + 2] = '\0';
-		if (!strstr(s, want)) {
-			want[m + 1] = ':';
-			if (!strstr(s, want))
-				return "a required placeholder is missing";
-		}
+		/* {name:singular|plural} only agrees with the slot: the name itself must be there */
+		if (!strstr(s, want))
+			return "a required placeholder is missing";
 		required = e ? e + 1 : NULL;
 	}
 	return NULL;

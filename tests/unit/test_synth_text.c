@@ -1020,6 +1020,8 @@ static void test_bad_files(void)
 		 LING_EDATA, 4, "unknown placeholder", "an unknown placeholder");
 	bad_file(dir, "{\n  \"relations\": {\n    \"urn:a\": {\n      \"inverse\": [\"with no slot\"]\n    }\n  }\n}\n",
 		 LING_EDATA, 4, "required placeholder", "a restrictor without {x}");
+	bad_file(dir, "{\n  \"relations\": {\n    \"urn:a\": {\n      \"statements\": [\"who {s:was|were} led by {o}\"]\n    }\n  }\n}\n",
+		 LING_EDATA, 4, "required placeholder", "a statement that only agrees with {s} but never names it");
 	bad_file(dir, "{\n  \"relations\": {\n    \"urn:a\": {\n      \"statements\": [\"{s} is {o\"]\n    }\n  }\n}\n",
 		 LING_EDATA, 4, "without", "an unclosed brace");
 	bad_file(dir, "{\n  \"relations\": {\n    \"urn:a\": {\n      \"forward\": [\"the  a of {x}\"]\n    }\n  }\n}\n",
