@@ -143,4 +143,48 @@ test_expect_success 'bad input: --resume with no checkpoint, exit 1; usage error
 	grep "schedule" err
 '
 
+A="--data ds --steps 60 --seq-len 48 --batch 8 --lr 3e-3 --min-lr 3e-4 --warmup 10 --threads 1"
+
+# events RUN: the lines of RUN/metrics.jsonl with events, as "STEP EVENTS".
+events() {
+	grep -v "\"events\":\[\]" "$1/metrics.jsonl" | sed "s/^{\"step\":\([0-9]*\),.*\"events\":\(.*\)}\$/\1 \2/"
+}
+
+test_expect_success 'anomalies: without a spike, no events (the 200-step run, the resumed runs)' '
+	! grep -v "\"events\":\[\]" e/metrics.jsonl &&
+	! grep -v "\"events\":\[\]" b/metrics.jsonl
+'
+
+test_expect_success 'anomalies: a garbage batch at step 40 is skipped, its documents requeued, training goes on' '
+	LING_TEST_POISON=tokens:40 ling-train --preset tiny $A --out s1 2>err &&
+	events s1 >actual &&
+	test_comment "$(cat actual)" &&
+	grep "^40 \[{\"type\":\"spike\",\"what\":\"loss\",\"value\":[0-9.]*,\"z\":[0-9.]*,\"action\":\"skip\"}\]\$" actual &&
+	test $(wc -l <actual) -eq 1 &&
+	test $(wc -l <s1/metrics.jsonl) -eq 60 &&
+	grep "\"requeued\":\[\[[0-9]*,[0-9]*\]" s1/ckpt-60/trainer_state.json &&
+	ling-train --preset tiny $A --out s0 2>err &&
+	grep "\"requeued\":\[\]" s0/ckpt-60/trainer_state.json &&
+	last=$(sed -n "60s/.*\"ce\":\([^,]*\),.*/\1/p" s1/metrics.jsonl) &&
+	awk -v c="$last" "BEGIN { exit !(c < 0.2) }"
+'
+
+test_expect_success 'anomalies: a spike again on the retry is applied at a tenth of the learning rate' '
+	LING_TEST_POISON=tokens:40:2 ling-train --preset tiny $A --out s2 2>err &&
+	events s2 >actual &&
+	grep "^40 \[{\"type\":\"spike\",.*\"action\":\"skip\"},{\"type\":\"spike\",.*\"action\":\"lower_lr\"}\]\$" actual &&
+	lr0=$(sed -n "40s/.*\"lr\":\([^,]*\),.*/\1/p" s0/metrics.jsonl) &&
+	lr2=$(sed -n "40s/.*\"lr\":\([^,]*\),.*/\1/p" s2/metrics.jsonl) &&
+	awk -v a="$lr0" -v b="$lr2" "BEGIN { d = b - a / 10; exit !(d < 1e-12 && d > -1e-12) }"
+'
+
+test_expect_success 'anomalies: a NaN gradient never reaches the weights; three in a row end the run (exit 1)' '
+	LING_TEST_POISON=nan:5 ling-train --preset tiny $A --steps 10 --out s3 2>err &&
+	events s3 >actual &&
+	grep "^5 \[{\"type\":\"nonfinite\",\"what\":\"grad_norm\",\"value\":\"nan\",\"z\":0,\"action\":\"skip\"}\]\$" actual &&
+	! grep -i "nan" s3/metrics.jsonl | grep -v "^{\"step\":5," &&
+	test_must_fail_with 1 env LING_TEST_POISON=nan:5:3 ling-train --preset tiny $A --steps 10 --out s4 2>err &&
+	grep "step 5: a non-finite loss or gradient in 3 batches in a row; the weights were not updated" err
+'
+
 test_done

@@ -77,6 +77,9 @@ static const char usage_text[] =
 	"      --keep=N             keep the newest N checkpoints (default: all)\n"
 	"      --eval-every=N       validation loss every N steps (default: never)\n"
 	"      --eval-batches=N     batches per validation (default: 4)\n"
+	"      --spike-z=X          skip a step whose loss or gradient norm is X deviations\n"
+	"                           above the recent mean, 0 = never (default: 6)\n"
+	"      --spike-warmup=N     steps before spikes are judged (default: 20)\n"
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n"
 	"\n"
@@ -115,6 +118,8 @@ enum {
 	OPT_KEEP,
 	OPT_EVAL_EVERY,
 	OPT_EVAL_BATCHES,
+	OPT_SPIKE_Z,
+	OPT_SPIKE_WARMUP,
 };
 
 struct opts {
@@ -541,6 +546,8 @@ static int parse_train_option(int c, const char *arg, struct train_run_opts *r)
 	case OPT_KEEP: rc = parse_count("keep", arg, 0, 1 << 20, &v), r->keep = (int)v; break;
 	case OPT_EVAL_EVERY: rc = parse_count("eval-every", arg, 0, INT64_MAX / 2, &r->eval_every); break;
 	case OPT_EVAL_BATCHES: rc = parse_count("eval-batches", arg, 1, 1 << 20, &v), r->eval_batches = (int)v; break;
+	case OPT_SPIKE_Z: rc = parse_real("spike-z", arg, 0, 1e6, &r->spike_z); break;
+	case OPT_SPIKE_WARMUP: rc = parse_count("spike-warmup", arg, 0, INT64_MAX / 2, &r->spike_warmup); break;
 	default: break;
 	}
 	return rc;
@@ -612,6 +619,8 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		{ "keep", required_argument, NULL, OPT_KEEP },
 		{ "eval-every", required_argument, NULL, OPT_EVAL_EVERY },
 		{ "eval-batches", required_argument, NULL, OPT_EVAL_BATCHES },
+		{ "spike-z", required_argument, NULL, OPT_SPIKE_Z },
+		{ "spike-warmup", required_argument, NULL, OPT_SPIKE_WARMUP },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },

@@ -545,6 +545,8 @@ struct train_run_opts {
 	long long eval_every;   /* 0 = never */
 	int eval_batches;       /* batches of the valid split per evaluation */
 	int progress;           /* a progress line on stderr */
+	double spike_z;         /* anomaly z-score threshold, 0 = no spike detection (non-finite is always caught) */
+	long long spike_warmup; /* accepted steps before spikes are judged */
 	struct train_lr_opts lr; /* total is taken from steps */
 	struct train_optim_opts optim;
 	struct train_forward_opts fwd;
@@ -552,7 +554,7 @@ struct train_run_opts {
 
 #define TRAIN_RUN_OPTS_INIT                                                                                \
 	{ .steps = 1000, .seq_len = 256, .batch = 8, .grad_accum = 1, .clip = 1.0, .seed = 1, .save_every = 0, \
-	  .keep = 0, .eval_every = 0, .eval_batches = 4,                                                   \
+	  .keep = 0, .eval_every = 0, .eval_batches = 4, .spike_z = 6, .spike_warmup = 20,                 \
 	  .lr = { TRAIN_SCHEDULE_COSINE, 3e-4, 3e-5, 100, 1000, 0.1 }, .optim = TRAIN_OPTIM_OPTS_INIT,       \
 	  .fwd = { 1, 0.015, 1e-4 } }
 

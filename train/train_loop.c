@@ -5,6 +5,7 @@
 #include "../common/ling_file.h"
 #include "../common/ling_json.h"
 #include "../common/ling_mem.h"
+#include "../common/ling_rand.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +20,35 @@
 #include <unistd.h>
 
 #include "../common/banned.h"
+
+/*
+ * Anomaly detection (doc/ling-train.1.md, "Anomalies"): an exponential
+ * running mean and variance of a value over the accepted steps (weight
+ * max(1/n, 1/10)), so that a spike is judged against the recent past.
+ */
+struct spike_stats {
+	long long n;
+	double mean, var;
+};
+
+static void stats_add(struct spike_stats *st, double x)
+{
+	double a = st->n < 10 ? 1.0 / (double)(st->n + 1) : 1.0 / 10, d = x - st->mean;
+
+	st->n++;
+	st->mean += a * d;
+	st->var = (1 - a) * (st->var + a * d * d);
+}
+
+/* The z-score of x, or 0 before warmup accepted steps or when x is not also above twice the mean. */
+static double stats_z(const struct spike_stats *st, double x, long long warmup)
+{
+	double sd = sqrt(st->var) + 1e-6 * fabs(st->mean);
+
+	if (st->n < warmup || !(x > 2 * st->mean) || !(sd > 0))
+		return 0;
+	return (x - st->mean) / sd;
+}
 
 /* Everything a run holds. */
 struct run {
@@ -35,6 +65,8 @@ struct run {
 	FILE *metrics;
 	struct ling_buf tokenizer_json; /* the dataset's tokenizer.json, "" when it cannot be read */
 	char *template_name;            /* the dataset's chat template, NULL for none */
+	struct spike_stats loss_stats, norm_stats;
+	struct ling_buf events;         /* this step's events, JSON objects separated by commas */
 };
 
 /*
@@ -161,11 +193,13 @@ static void trainer_state_json(const struct run *r, struct ling_buf *out)
 
 	train_data_position(r->train, &pos);
 	ling_buf_addf(out,
-		      "{\n  \"step\": %lld,\n  \"data\": %s,\n  \"options\": {\"steps\": %lld, \"seq_len\": %d, "
+		      "{\n  \"step\": %lld,\n  \"data\": %s,\n  \"spike_stats\": [%lld, %.17g, %.17g, %lld, %.17g, "
+		      "%.17g],\n  \"options\": {\"steps\": %lld, \"seq_len\": %d, "
 		      "\"batch\": %d, \"grad_accum\": %d, \"seed\": %llu, \"schedule\": \"%s\", \"lr\": %.17g, "
 		      "\"min_lr\": %.17g, \"warmup\": %lld, \"decay_frac\": %.17g, \"weight_decay\": %.17g, "
 		      "\"clip\": %.17g, \"aux\": %d, \"balance_coef\": %.17g, \"z_coef\": %.17g}\n}\n",
-		      r->step, pos.data, o->steps, o->seq_len, o->batch, o->grad_accum, (unsigned long long)o->seed,
+		      r->step, pos.data, r->loss_stats.n, r->loss_stats.mean, r->loss_stats.var, r->norm_stats.n,
+		      r->norm_stats.mean, r->norm_stats.var, o->steps, o->seq_len, o->batch, o->grad_accum, (unsigned long long)o->seed,
 		      train_schedule_name(o->lr.schedule), o->lr.lr, o->lr.min_lr, o->lr.warmup, o->lr.decay_frac,
 		      o->optim.weight_decay, o->clip, o->fwd.aux, o->fwd.balance_coef, o->fwd.z_coef);
 	ling_buf_release(&pos);
@@ -403,6 +437,11 @@ static int resume_state(struct run *r, const char *dir, struct ling_err *err)
 				 train_optim_step(r->opt));
 		goto out;
 	}
+	if (json_unpack(json_object_get(state, "spike_stats"), "[IFFIFF]", &r->loss_stats.n, &r->loss_stats.mean,
+			&r->loss_stats.var, &r->norm_stats.n, &r->norm_stats.mean, &r->norm_stats.var)) {
+		rc = ling_err_at(err, LING_EDATA, path.data, 0, 0, "no spike_stats [n, mean, var, n, mean, var]");
+		goto out;
+	}
 	pos = json_dumps(json_object_get(state, "data"), JSON_COMPACT);
 	rc = train_data_seek(r->train, pos, strlen(pos), err);
 out:
@@ -506,13 +545,32 @@ struct step_result {
 	long long tokens;
 };
 
-/* One update: grad_accum micro-batches, mean gradient, clip, AdamW. */
-static int train_step(struct run *r, struct step_result *s, struct ling_err *err)
+/*
+ * Test hook (tests/t5300): LING_TEST_POISON=KIND:STEP[:TRIES] spoils the
+ * first TRIES (default 1) tries of update STEP (1 = the first): "tokens"
+ * replaces the batch's tokens with random ones (a garbage batch), "nan" puts
+ * a NaN into a gradient.
+ */
+static int poisoned(const char *kind, long long step, int attempt)
+{
+	const char *want = getenv("LING_TEST_POISON"), *colon;
+	size_t n = strlen(kind);
+	long long tries = 1;
+
+	if (!want || strncmp(want, kind, n) || want[n] != ':' || atoll(want + n + 1) != step)
+		return 0;
+	if ((colon = strchr(want + n + 1, ':')))
+		tries = atoll(colon + 1);
+	return attempt < tries;
+}
+
+/* The gradients of one update: grad_accum micro-batches, their mean, clipped; no update. */
+static int compute_step(struct run *r, struct step_result *s, int attempt, struct ling_err *err)
 {
 	const struct train_run_opts *o = r->o;
 	struct train_batch b = { o->batch, o->seq_len, r->tokens, r->mask, r->docs };
 	float *grad = train_model_grad(r->m);
-	size_t size = train_model_size(r->m);
+	size_t size = train_model_size(r->m), N = (size_t)o->batch * (size_t)o->seq_len;
 	float scale = 1.0f / (float)o->grad_accum;
 	struct train_loss loss;
 	int rc;
@@ -520,8 +578,15 @@ static int train_step(struct run *r, struct step_result *s, struct ling_err *err
 	memset(s, 0, sizeof(*s));
 	train_model_zero_grad(r->m);
 	for (int a = 0; a < o->grad_accum; a++) {
-		if ((rc = train_data_next(r->train, r->tokens, r->mask, r->docs, err)) ||
-		    (rc = train_forward(r->m, &b, &o->fwd, &loss, err)))
+		if ((rc = train_data_next(r->train, r->tokens, r->mask, r->docs, err)))
+			return rc;
+		if (poisoned("tokens", r->step + 1, attempt)) {
+			uint64_t state = (uint64_t)r->step;
+
+			for (size_t i = 0; i < N; i++)
+				r->tokens[i] = (int32_t)ling_rand_below(&state, (uint32_t)train_model_config(r->m)->vocab_size);
+		}
+		if ((rc = train_forward(r->m, &b, &o->fwd, &loss, err)))
 			return rc;
 		train_backward(r->m);
 		s->loss += loss.loss / o->grad_accum;
@@ -530,17 +595,85 @@ static int train_step(struct run *r, struct step_result *s, struct ling_err *err
 			s->balance += loss.balance[l] / o->grad_accum;
 			s->z += loss.z[l] / o->grad_accum;
 		}
-		s->tokens += (long long)o->batch * o->seq_len;
+		s->tokens += (long long)N;
 	}
+	if (poisoned("nan", r->step + 1, attempt))
+		grad[size / 2] = NAN;
 	if (o->grad_accum > 1)
 		for (size_t i = 0; i < size; i++)
 			grad[i] *= scale;
 	s->grad_norm = o->clip > 0 ? train_grad_clip(grad, size, o->clip) : train_grad_norm(grad, size);
-	s->lr = train_lr(&r->lr, r->step, 1.0);
-	if (!isfinite(s->loss))
-		return ling_err_set(err, LING_EDATA, "step %lld: the loss is %g; the weights were not updated",
-				    r->step + 1, s->loss);
-	return train_optim_update(r->opt, train_model_data(r->m), grad, s->lr, err);
+	return 0;
+}
+
+static void add_event(struct run *r, const char *type, const char *what, double value, double z, const char *action)
+{
+	if (r->events.len)
+		ling_buf_addc(&r->events, ',');
+	ling_buf_addf(&r->events, "{\"type\":\"%s\",\"what\":\"%s\",\"value\":", type, what);
+	if (isfinite(value))
+		ling_buf_addf(&r->events, "%.9g", value);
+	else
+		ling_buf_addf(&r->events, "\"%g\"", value);
+	ling_buf_addf(&r->events, ",\"z\":%.4g,\"action\":\"%s\"}", z, action);
+}
+
+/* Nonfinite values never reach the weights: this many in a row end the run. */
+#define MAX_NONFINITE 3
+/* A spike that recurs on the retry is applied at this fraction of the learning rate. */
+#define SPIKE_LR_SCALE 0.1
+
+/*
+ * One update with anomaly handling: a non-finite loss or gradient norm, or
+ * a spike (z-score of the loss or the gradient norm above spike_z after
+ * spike_warmup accepted steps, and more than twice the mean), is not
+ * applied; the batch's documents are requeued and the step is retried on
+ * the next batch. A spike on the retry is applied at SPIKE_LR_SCALE times
+ * the learning rate.
+ */
+static int train_step(struct run *r, struct step_result *s, struct ling_err *err)
+{
+	const struct train_run_opts *o = r->o;
+	double scale = 1;
+	int rc, nonfinite = 0;
+
+	ling_buf_reset(&r->events);
+	for (int attempt = 0;; attempt++) {
+		double zl, zn;
+
+		if ((rc = compute_step(r, s, attempt, err)))
+			return rc;
+		if (!isfinite(s->loss) || !isfinite(s->grad_norm)) {
+			add_event(r, "nonfinite", isfinite(s->loss) ? "grad_norm" : "loss",
+				  isfinite(s->loss) ? s->grad_norm : s->loss, 0, "skip");
+			train_data_requeue_last(r->train);
+			if (++nonfinite == MAX_NONFINITE)
+				return ling_err_set(err, LING_EDATA,
+						    "step %lld: a non-finite loss or gradient in %d batches in a row; "
+						    "the weights were not updated", r->step + 1, MAX_NONFINITE);
+			continue;
+		}
+		zl = o->spike_z > 0 ? stats_z(&r->loss_stats, s->loss, o->spike_warmup) : 0;
+		zn = o->spike_z > 0 ? stats_z(&r->norm_stats, s->grad_norm, o->spike_warmup) : 0;
+		if (zl <= o->spike_z && zn <= o->spike_z)
+			break;
+		if (attempt == 0) {
+			add_event(r, "spike", zl > o->spike_z ? "loss" : "grad_norm",
+				  zl > o->spike_z ? s->loss : s->grad_norm, zl > o->spike_z ? zl : zn, "skip");
+			train_data_requeue_last(r->train);
+			continue;
+		}
+		add_event(r, "spike", zl > o->spike_z ? "loss" : "grad_norm", zl > o->spike_z ? s->loss : s->grad_norm,
+			  zl > o->spike_z ? zl : zn, "lower_lr");
+		scale = SPIKE_LR_SCALE;
+		break;
+	}
+	if (scale == 1) {
+		stats_add(&r->loss_stats, s->loss);
+		stats_add(&r->norm_stats, s->grad_norm);
+	}
+	s->lr = train_lr(&r->lr, r->step, scale);
+	return train_optim_update(r->opt, train_model_data(r->m), train_model_grad(r->m), s->lr, err);
 }
 
 static int write_metrics(struct run *r, const struct step_result *s, double secs, double valid,
@@ -559,7 +692,7 @@ static int write_metrics(struct run *r, const struct step_result *s, double secs
 	if (!isnan(valid))
 		ling_buf_addf(&line, ",\"valid_loss\":%.9g", valid);
 	add_expert_load(r, &line);
-	ling_buf_adds(&line, ",\"events\":[]}\n");
+	ling_buf_addf(&line, ",\"events\":[%s]}\n", r->events.len ? r->events.data : "");
 	if (fwrite(line.data, 1, line.len, r->metrics) != line.len || fflush(r->metrics))
 		rc = ling_err_at(err, LING_EIO, r->o->out, 0, 0, "cannot write metrics.jsonl: %s", strerror(errno));
 	ling_buf_release(&line);
@@ -646,6 +779,7 @@ static void teardown(struct run *r)
 	free(r->template_name);
 	ling_buf_release(&r->tokenizer_json);
 	ling_buf_release(&r->valid_start);
+	ling_buf_release(&r->events);
 }
 
 int train_run(const struct train_run_opts *o, struct train_run_summary *sum, struct ling_err *err)
