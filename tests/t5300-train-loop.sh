@@ -136,6 +136,8 @@ test_expect_success 'bad input: an unwritable run directory, exit 1' '
 test_expect_success 'bad input: --resume with no checkpoint, exit 1; usage errors exit 2' '
 	test_must_fail_with 1 ling-train --resume --data ds --out nothing $O 2>err &&
 	grep "no checkpoint to resume from" err &&
+	test_must_fail_with 1 ling-train --resume $O --batch 3 --out b 2>err &&
+	grep "b/ckpt-20/trainer_state.json: --resume needs the --seq-len, --batch and --seed of the run (48, 4, 1 here)" err &&
 	test_must_fail_with 2 ling-train --data ds --out r4 $O 2>err &&
 	grep "one of --config FILE, --preset NAME, --init CKPT, --resume" err &&
 	test_must_fail_with 2 ling-train --resume --preset tiny --data ds --out r4 $O 2>err &&

@@ -567,7 +567,7 @@ static int cmd_train(struct opts *o, struct ling_err *err)
 	if (o->batch)
 		o->run.batch = o->batch;
 	o->run.progress = isatty(STDERR_FILENO);
-	if ((rc = train_run(&o->run, &sum, err)))
+	if ((rc = train_run(&o->run, &sum, err)) || (rc = ling_stdout_finish(err)))
 		return rc;
 	fprintf(stderr, "ling-train: steps %lld..%lld, loss %.4f -> %.4f", sum.first_step + 1, sum.last_step,
 		sum.first_loss, sum.last_loss);

@@ -416,8 +416,9 @@ static int resume_state(struct run *r, const char *dir, struct ling_err *err)
 	json_error_t jerr;
 	json_t *state = NULL, *step;
 	char *pos = NULL;
+	json_int_t seed = 0;
 	size_t n;
-	int rc;
+	int rc, seq_len = 0, batch = 0;
 
 	t = train_optim_state(r->opt, &n);
 	ling_buf_addf(&path, "%s/optimizer.safetensors", dir);
@@ -432,6 +433,14 @@ static int resume_state(struct run *r, const char *dir, struct ling_err *err)
 		goto out;
 	}
 	r->step = json_integer_value(step);
+	if (json_unpack(json_object_get(state, "options"), "{s:i,s:i,s:I}", "seq_len", &seq_len, "batch", &batch,
+			"seed", &seed) ||
+	    seq_len != r->o->seq_len || batch != r->o->batch || (uint64_t)seed != r->o->seed) {
+		rc = ling_err_at(err, LING_EDATA, path.data, 0, 0,
+				 "--resume needs the --seq-len, --batch and --seed of the run (%d, %d, %lld here)",
+				 seq_len, batch, (long long)seed);
+		goto out;
+	}
 	if (r->step != train_optim_step(r->opt)) {
 		rc = ling_err_at(err, LING_EDATA, path.data, 0, 0, "step %lld, but the optimizer's is %lld", r->step,
 				 train_optim_step(r->opt));
@@ -677,7 +686,7 @@ static int train_step(struct run *r, struct step_result *s, struct ling_err *err
 }
 
 static int write_metrics(struct run *r, const struct step_result *s, double secs, double valid,
-			 struct ling_err *err)
+			 const struct ling_buf *load, struct ling_err *err)
 {
 	struct ling_buf line = LING_BUF_INIT;
 	double flops = train_model_flops(train_model_config(r->m), r->o->batch * r->o->grad_accum, r->o->seq_len);
@@ -691,7 +700,7 @@ static int write_metrics(struct run *r, const struct step_result *s, double secs
 		      secs > 0 && r->peak_flops > 0 ? flops / secs / r->peak_flops : 0.0);
 	if (!isnan(valid))
 		ling_buf_addf(&line, ",\"valid_loss\":%.9g", valid);
-	add_expert_load(r, &line);
+	ling_buf_add(&line, load->data, load->len);
 	ling_buf_addf(&line, ",\"events\":[%s]}\n", r->events.len ? r->events.data : "");
 	if (fwrite(line.data, 1, line.len, r->metrics) != line.len || fflush(r->metrics))
 		rc = ling_err_at(err, LING_EIO, r->o->out, 0, 0, "cannot write metrics.jsonl: %s", strerror(errno));
@@ -785,6 +794,7 @@ static void teardown(struct run *r)
 int train_run(const struct train_run_opts *o, struct train_run_summary *sum, struct ling_err *err)
 {
 	struct run r = { .o = o };
+	struct ling_buf load = LING_BUF_INIT;
 	long long stop = o->stop_at > 0 && o->stop_at < o->steps ? o->stop_at : o->steps;
 	double t0, tokens = 0, flops = 0;
 	int rc;
@@ -802,6 +812,8 @@ int train_run(const struct train_run_opts *o, struct train_run_summary *sum, str
 		if ((rc = train_step(&r, &s, err)))
 			goto out;
 		r.step++;
+		ling_buf_reset(&load);
+		add_expert_load(&r, &load); /* before an evaluation's forward replaces the routing */
 		ts = ling_now() - ts;
 		tokens += (double)s.tokens;
 		flops += train_model_flops(train_model_config(r.m), o->batch * o->grad_accum, o->seq_len);
@@ -810,7 +822,7 @@ int train_run(const struct train_run_opts *o, struct train_run_summary *sum, str
 				goto out;
 			sum->valid_loss = valid;
 		}
-		if ((rc = write_metrics(&r, &s, ts, valid, err)))
+		if ((rc = write_metrics(&r, &s, ts, valid, &load, err)))
 			goto out;
 		if (r.step == sum->first_step + 1)
 			sum->first_loss = s.loss;
@@ -832,5 +844,6 @@ int train_run(const struct train_run_opts *o, struct train_run_summary *sum, str
 	sum->mfu = sum->seconds > 0 && r.peak_flops > 0 ? flops / sum->seconds / r.peak_flops : 0;
 out:
 	teardown(&r);
+	ling_buf_release(&load);
 	return rc;
 }
