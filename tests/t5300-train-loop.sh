@@ -46,6 +46,24 @@ test_expect_success 'setup: a copy-task dataset' '
 	test $(wc -l <train.tok) -eq 2000
 '
 
+test_expect_success 'a dataset of tokenize build: the checkpoint gets its tokenizer.json; the validation loss falls' '
+	awk "BEGIN { for (i = 0; i < 400; i++)
+		printf \"{\\\"id\\\":\\\"r%d\\\",\\\"text\\\":\\\"count %d to %d: the quick brown fox\\\"}\\n\", i, i, i + 3 }" >t.jsonl &&
+	tokenize train -q --vocab-size 300 --special "<|endoftext|>" -o tok.json t.jsonl &&
+	tokenize build -q -t tok.json --out real t.jsonl &&
+	ling-train init --preset tiny --out m0 &&
+	sed "s/\"vocab_size\": 97/\"vocab_size\": 320/" m0/config.json >cfg.json &&
+	ling-train --config cfg.json --data real --out t --steps 30 --seq-len 64 --batch 4 --eval-every 10 \
+		--lr 3e-3 --warmup 5 --threads 1 2>err &&
+	cmp tok.json t/ckpt-30/tokenizer.json &&
+	grep "\"chat_template_name\": null" t/ckpt-30/tokenizer_config.json &&
+	sed -n "s/.*\"valid_loss\":\([^,]*\),.*/\1/p" t/metrics.jsonl >valid &&
+	test_comment "validation loss at steps 10, 20, 30: $(echo $(cat valid))" &&
+	test $(wc -l <valid) -eq 3 &&
+	sort -g -r valid >sorted && test_cmp valid sorted &&
+	test $(sort -u valid | wc -l) -eq 3
+'
+
 test_expect_success 'a run writes metrics.jsonl, ckpt-20/ and latest; the checkpoint is an HF directory' '
 	ling-train --preset tiny $O --out a 2>err &&
 	grep "ling-train: steps 1..20, loss" err &&

@@ -3,6 +3,7 @@
 
 #include "../common/ling_clock.h"
 #include "../common/ling_file.h"
+#include "../common/ling_input.h"
 #include "../common/ling_json.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_rand.h"
@@ -151,11 +152,27 @@ static struct train_tensor *model_tensors(struct train_model *m, size_t *n)
 	return t;
 }
 
+/* Reads path whole, decompressed (gzip, zstd) when it is. @return 0 or a negative ling_errc. */
+static int read_decompressed(const char *path, struct ling_buf *out, struct ling_err *err)
+{
+	struct ling_input *in;
+	char buf[65536];
+	ssize_t n;
+	int rc;
+
+	if ((rc = ling_input_open(&in, path, err)))
+		return rc;
+	while ((n = ling_input_read(in, buf, sizeof(buf), err)) > 0)
+		ling_buf_add(out, buf, (size_t)n);
+	ling_input_close(in);
+	return n < 0 ? (int)n : 0;
+}
+
 /*
  * The dataset's tokenizer (manifest "tokenizer.path", as given to tokenize
- * build: tried as it is, then beside the dataset) and chat template. A
- * compressed or unreadable tokenizer leaves tokenizer_json empty: the
- * checkpoint then has no tokenizer.json.
+ * build: tried as it is, then beside the dataset; decompressed) and chat
+ * template. A tokenizer that cannot be read, or a tiktoken file, leaves
+ * tokenizer_json empty: the checkpoint then has no tokenizer.json.
  */
 static void read_dataset_tokenizer(struct run *r)
 {
@@ -166,22 +183,23 @@ static void read_dataset_tokenizer(struct run *r)
 
 	ling_buf_addf(&path, "%s/manifest.json", r->o->data);
 	man = json_load_file(path.data, 0, NULL);
-	ling_buf_release(&path);
+	ling_buf_reset(&path);
 	if (!man)
-		return;
+		goto out;
 	tok = json_string_value(json_object_get(json_object_get(man, "tokenizer"), "path"));
 	tpl = json_string_value(json_object_get(man, "template"));
 	r->template_name = tpl ? xstrdup(tpl) : NULL;
-	if (tok && strlen(tok) > 5 && !strcmp(tok + strlen(tok) - 5, ".json")) {
-		if (read_file(tok, &r->tokenizer_json, &ignored)) {
+	if (tok && read_decompressed(tok, &r->tokenizer_json, &ignored)) {
+		ling_buf_reset(&r->tokenizer_json);
+		ling_buf_addf(&path, "%s/%s", r->o->data, strrchr(tok, '/') ? strrchr(tok, '/') + 1 : tok);
+		if (read_decompressed(path.data, &r->tokenizer_json, &ignored))
 			ling_buf_reset(&r->tokenizer_json);
-			ling_buf_addf(&path, "%s/%s", r->o->data, strrchr(tok, '/') ? strrchr(tok, '/') + 1 : tok);
-			if (read_file(path.data, &r->tokenizer_json, &ignored))
-				ling_buf_reset(&r->tokenizer_json);
-			ling_buf_release(&path);
-		}
 	}
+	if (r->tokenizer_json.len && r->tokenizer_json.data[0] != '{')
+		ling_buf_reset(&r->tokenizer_json); /* tiktoken: not a tokenizer.json */
 	json_decref(man);
+out:
+	ling_buf_release(&path);
 }
 
 /* ---- checkpoints ---- */
