@@ -105,6 +105,16 @@ test_expect_success 'kill -9 in the second checkpoint write: ckpt-5 stays latest
 	! ls -a c | grep tmp
 '
 
+test_expect_success '--supervise: a run killed in every second checkpoint write is restarted from latest and ends exact' '
+	LING_TEST_CRASH=ckpt-write:2 ling-train --preset tiny $O --out sv --save-every 5 --supervise 5 2>err &&
+	test $(grep -c "killed by signal 9; restart [1-3] of 5 from sv/latest" err) -eq 3 &&
+	cmp a/ckpt-20/model.safetensors sv/ckpt-20/model.safetensors &&
+	losses a >expect && losses sv >actual && test_cmp expect actual &&
+	test_must_fail_with 1 env LING_TEST_CRASH=ckpt-write:2 \
+		ling-train --preset tiny $O --out sv2 --save-every 5 --supervise 2 2>err &&
+	grep "ling-train: --supervise: the run was killed by signal 9, all 2 restarts used" err
+'
+
 test_expect_success '--init starts from a checkpoint: its step-1 loss is the end of the run it came from' '
 	ling-train --init a/ckpt-20 $O --steps 2 --out d 2>err &&
 	head -n 1 d/metrics.jsonl >first &&

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/banned.h"
@@ -80,6 +81,8 @@ static const char usage_text[] =
 	"      --spike-z=X          skip a step whose loss or gradient norm is X deviations\n"
 	"                           above the recent mean, 0 = never (default: 6)\n"
 	"      --spike-warmup=N     steps before spikes are judged (default: 20)\n"
+	"      --supervise=N        run the training in a child process; when it is killed\n"
+	"                           by a signal, restart it from RUN/latest, up to N times\n"
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n"
 	"\n"
@@ -120,6 +123,7 @@ enum {
 	OPT_EVAL_BATCHES,
 	OPT_SPIKE_Z,
 	OPT_SPIKE_WARMUP,
+	OPT_SUPERVISE,
 };
 
 struct opts {
@@ -128,6 +132,7 @@ struct opts {
 	uint64_t seed;
 	unsigned long long max_shard;
 	struct train_run_opts run; /* training */
+	long long supervise;       /* restarts allowed after a crash */
 	int training;              /* a training option was given */
 };
 
@@ -516,13 +521,15 @@ static int parse_count(const char *name, const char *arg, long long lo, long lon
 }
 
 /* One training option into r. @return 0 or the usage exit code. */
-static int parse_train_option(int c, const char *arg, struct train_run_opts *r)
+static int parse_train_option(int c, const char *arg, struct opts *o)
 {
+	struct train_run_opts *r = &o->run;
 	struct ling_err err;
 	long long v = 0;
 	int rc = 0;
 
 	switch (c) {
+	case OPT_SUPERVISE: rc = parse_count("supervise", arg, 0, 1000, &o->supervise); break;
 	case OPT_INIT: r->init = arg; break;
 	case OPT_RESUME: r->resume = 1; break;
 	case OPT_STEPS: rc = parse_count("steps", arg, 1, INT64_MAX / 2, &r->steps); break;
@@ -621,6 +628,7 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		{ "eval-batches", required_argument, NULL, OPT_EVAL_BATCHES },
 		{ "spike-z", required_argument, NULL, OPT_SPIKE_Z },
 		{ "spike-warmup", required_argument, NULL, OPT_SPIKE_WARMUP },
+		{ "supervise", required_argument, NULL, OPT_SUPERVISE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -632,7 +640,7 @@ static int parse_options(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, ":c:p:o:s:j:d:hV", options, NULL)) != -1) {
 		if (c >= OPT_INIT || c == 'd')
 			o->training = 1;
-		if (c >= OPT_INIT && (rc = parse_train_option(c, optarg, &o->run)))
+		if (c >= OPT_INIT && (rc = parse_train_option(c, optarg, o)))
 			return rc;
 		switch (c) {
 		case 'c': o->config = optarg; break;
@@ -684,6 +692,57 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		}
 	}
 	return 0;
+}
+
+/*
+ * --supervise: the training runs in a child; a child killed by a signal is
+ * started again with --resume (once RUN/latest exists), up to o->supervise
+ * times. An exit with a status (an error of the input, or success) is final.
+ * @return the exit status.
+ */
+static int supervise_train(struct opts *o, struct ling_err *err)
+{
+	for (long long restarts = 0;; restarts++) {
+		struct ling_buf latest = LING_BUF_INIT;
+		pid_t pid;
+		int status;
+
+		ling_buf_addf(&latest, "%s/latest", o->out);
+		if (restarts > 0 && access(latest.data, F_OK) == 0) {
+			o->run.resume = 1;
+			o->run.init = NULL;
+			o->config = o->preset = NULL;
+		}
+		ling_buf_release(&latest);
+		fflush(NULL);
+		if ((pid = fork()) < 0) {
+			ling_err_set(err, LING_EIO, "--supervise: cannot fork: %s", strerror(errno));
+			return fail(err);
+		}
+		if (pid == 0) {
+			int rc = cmd_train(o, err);
+
+			if (rc)
+				ling_err_print("ling-train", err);
+			fflush(NULL);
+			_exit(rc ? ling_err_exit_code(err) : 0);
+		}
+		while (waitpid(pid, &status, 0) < 0) {
+			if (errno != EINTR) {
+				ling_err_set(err, LING_EIO, "--supervise: cannot wait: %s", strerror(errno));
+				return fail(err);
+			}
+		}
+		if (WIFEXITED(status))
+			return WEXITSTATUS(status);
+		if (restarts == o->supervise) {
+			ling_err_set(err, LING_EIO, "--supervise: the run was killed by signal %d, all %lld restarts used",
+				     WTERMSIG(status), restarts);
+			return fail(err);
+		}
+		fprintf(stderr, "ling-train: --supervise: the run was killed by signal %d; restart %lld of %lld from %s/latest\n",
+			WTERMSIG(status), restarts + 1, o->supervise, o->out);
+	}
 }
 
 /* Checks that a command got what it needs and nothing it would ignore. */
@@ -740,6 +799,9 @@ int main(int argc, char **argv)
 			return usage_error("%s", "training needs one of --config FILE, --preset NAME, --init CKPT, --resume");
 		if (o.run.resume && (o.run.init || o.config || o.preset))
 			return usage_error("%s", "--resume takes the model of the checkpoint, not --init, --config or --preset");
+		if (o.supervise > 0) {
+			return supervise_train(&o, &err);
+		}
 		rc = cmd_train(&o, &err);
 		return rc ? fail(&err) : 0;
 	}
