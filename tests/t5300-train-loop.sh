@@ -77,6 +77,9 @@ test_expect_success 'a run writes metrics.jsonl, ckpt-20/ and latest; the checkp
 	tail -n 1 a/metrics.jsonl >last &&
 	grep "^{\"step\":20,\"loss\":" last && grep "\"valid_loss\":" last &&
 	grep "\"expert_load\":\[{\"layer\":1,\"tokens\":\[" last && grep "\"cv\":" last &&
+	sed "s/.*{\"layer\":1,\"tokens\":\[\([0-9,]*\)\].*/\1/" last | tr , "\n" >load1 &&
+	test $(wc -l <load1) -eq 8 &&
+	test $(awk "{ n += \$1 } END { print n }" load1) -eq 768 &&
 	ling-train forward --checkpoint a/ckpt-20 --tokens "$LING_DATA/train-parity-tokens.json" >fwd &&
 	grep "\"loss\":" fwd
 '

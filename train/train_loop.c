@@ -68,6 +68,7 @@ struct run {
 	char *template_name;            /* the dataset's chat template, NULL for none */
 	struct spike_stats loss_stats, norm_stats;
 	struct ling_buf events;         /* this step's events, JSON objects separated by commas */
+	long long *load;                /* [L*E] tokens per expert of the step's accepted try */
 };
 
 /*
@@ -540,7 +541,22 @@ static int evaluate(struct run *r, double *out, struct ling_err *err)
 	return 0;
 }
 
-/* Per MoE layer: tokens routed to each expert in the last forward, and their coefficient of variation. */
+/* Adds the tokens routed to each expert of each MoE layer in the last forward into r->load ([L*E]). */
+static void count_expert_load(struct run *r)
+{
+	const struct train_config *cfg = train_model_config(r->m);
+	int E = cfg->num_experts;
+
+	for (int l = 0; l < cfg->num_hidden_layers; l++) {
+		const int *off = r->m->acts[l].expert_off;
+
+		if (train_config_layer_is_moe(cfg, l) && off)
+			for (int e = 0; e < E; e++)
+				r->load[(size_t)l * (size_t)E + (size_t)e] += off[e + 1] - off[e];
+	}
+}
+
+/* Per MoE layer: the tokens routed to each expert over the step's micro-batches, and their coefficient of variation. */
 static void add_expert_load(const struct run *r, struct ling_buf *line)
 {
 	const struct train_config *cfg = train_model_config(r->m);
@@ -548,20 +564,20 @@ static void add_expert_load(const struct run *r, struct ling_buf *line)
 
 	ling_buf_adds(line, ",\"expert_load\":[");
 	for (int l = 0; l < cfg->num_hidden_layers; l++) {
-		const int *off = r->m->acts[l].expert_off;
+		const long long *n = r->load + (size_t)l * (size_t)E;
 		double mean = 0, var = 0;
 
-		if (!train_config_layer_is_moe(cfg, l) || !off)
+		if (!train_config_layer_is_moe(cfg, l))
 			continue;
 		ling_buf_addf(line, "%s{\"layer\":%d,\"tokens\":[", first ? "" : ",", l);
 		first = 0;
 		for (int e = 0; e < E; e++) {
-			ling_buf_addf(line, "%s%d", e ? "," : "", off[e + 1] - off[e]);
-			mean += off[e + 1] - off[e];
+			ling_buf_addf(line, "%s%lld", e ? "," : "", n[e]);
+			mean += (double)n[e];
 		}
 		mean /= E;
 		for (int e = 0; e < E; e++)
-			var += ((off[e + 1] - off[e]) - mean) * ((off[e + 1] - off[e]) - mean);
+			var += ((double)n[e] - mean) * ((double)n[e] - mean);
 		ling_buf_addf(line, "],\"cv\":%.6g}", mean > 0 ? sqrt(var / E) / mean : 0.0);
 	}
 	ling_buf_addc(line, ']');
@@ -603,6 +619,8 @@ static int compute_step(struct run *r, struct step_result *s, int attempt, struc
 	int rc;
 
 	memset(s, 0, sizeof(*s));
+	memset(r->load, 0, (size_t)train_model_config(r->m)->num_hidden_layers *
+				   (size_t)train_model_config(r->m)->num_experts * sizeof(*r->load));
 	train_model_zero_grad(r->m);
 	for (int a = 0; a < o->grad_accum; a++) {
 		if ((rc = train_data_next(r->train, r->tokens, r->mask, r->docs, err)))
@@ -615,6 +633,7 @@ static int compute_step(struct run *r, struct step_result *s, int attempt, struc
 		}
 		if ((rc = train_forward(r->m, &b, &o->fwd, &loss, err)))
 			return rc;
+		count_expert_load(r);
 		train_backward(r->m);
 		s->loss += loss.loss / o->grad_accum;
 		s->ce += loss.ce / o->grad_accum;
@@ -781,6 +800,8 @@ static int setup(struct run *r, struct ling_err *err)
 	r->tokens = xcalloc(N, sizeof(*r->tokens));
 	r->docs = xcalloc(N, sizeof(*r->docs));
 	r->mask = xcalloc(N, sizeof(*r->mask));
+	r->load = xcalloc((size_t)train_model_config(r->m)->num_hidden_layers *
+				  (size_t)train_model_config(r->m)->num_experts + 1, sizeof(*r->load));
 	read_dataset_tokenizer(r);
 	r->peak_flops = train_cpu_sgemm_gflops(train_model_backend(r->m), 256, 2) * 1e9;
 	rc = open_metrics(r, err);
@@ -803,6 +824,7 @@ static void teardown(struct run *r)
 	free(r->tokens);
 	free(r->docs);
 	free(r->mask);
+	free(r->load);
 	free(r->template_name);
 	ling_buf_release(&r->tokenizer_json);
 	ling_buf_release(&r->valid_start);
@@ -831,7 +853,7 @@ int train_run(const struct train_run_opts *o, struct train_run_summary *sum, str
 			goto out;
 		r.step++;
 		ling_buf_reset(&load);
-		add_expert_load(&r, &load); /* before an evaluation's forward replaces the routing */
+		add_expert_load(&r, &load);
 		ts = ling_now() - ts;
 		tokens += (double)s.tokens;
 		flops += train_model_flops(train_model_config(r.m), o->batch * o->grad_accum, o->seq_len);
