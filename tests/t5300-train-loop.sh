@@ -98,7 +98,7 @@ test_expect_success 'kill -9 in the second checkpoint write: ckpt-5 stays latest
 	{ LING_TEST_CRASH=ckpt-write:2 ling-train --preset tiny $O --out c --save-every 5 2>err; echo $? >rc; } &&
 	echo 137 >expect && test_cmp expect rc &&
 	echo ckpt-5 >expect && test_cmp expect c/latest &&
-	test ! -e c/ckpt-10 &&
+	test ! -e c/ckpt-10 && test -d c/.tmp-ckpt-10 &&
 	test $(wc -l <c/metrics.jsonl) -eq 10 &&
 	ling-train --resume $O --out c --save-every 5 --keep 2 2>err &&
 	grep "steps 6..20" err &&
@@ -135,7 +135,9 @@ test_expect_success 'learning: the copy task reaches a cross-entropy below 0.05 
 	valid=$(sed "s/.*\"valid_loss\":\([^,]*\),.*/\1/" last) &&
 	first=$(head -n 1 e/metrics.jsonl | sed "s/.*\"ce\":\([^,]*\),.*/\1/") &&
 	test_comment "ce $first at step 1, $ce at step 200, valid $valid" &&
-	awk -v c="$ce" -v v="$valid" -v f="$first" "BEGIN { exit !(f > 2 && c < 0.05 && v < 0.05) }"
+	loss=$(sed "s/.*\"loss\":\([^,]*\),.*/\1/" last) &&
+	test_comment "loss with the aux losses at step 200: $loss" &&
+	awk -v c="$ce" -v v="$valid" -v f="$first" -v l="$loss" "BEGIN { exit !(f > 2 && c < 0.05 && v < 0.05 && l < 0.05) }"
 '
 
 test_expect_success 'bad input: a missing manifest, exit 1' '

@@ -492,6 +492,26 @@ static int check_opts(const struct train_run_opts *o, struct ling_err *err)
 	return 0;
 }
 
+/* Removes the .tmp-ckpt-* directories that a killed run left in out. */
+static void remove_tmp_ckpts(const char *out)
+{
+	DIR *d = opendir(out);
+	struct dirent *e;
+	struct ling_buf path = LING_BUF_INIT;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, ".tmp-ckpt-", 10))
+			continue;
+		ling_buf_reset(&path);
+		ling_buf_addf(&path, "%s/%s", out, e->d_name);
+		remove_dir(path.data);
+	}
+	closedir(d);
+	ling_buf_release(&path);
+}
+
 /* Creates the run directory (and sees that it can be written). */
 static int make_run_dir(const char *out, struct ling_err *err)
 {
@@ -500,6 +520,7 @@ static int make_run_dir(const char *out, struct ling_err *err)
 
 	if (mkdir(out, 0777) && errno != EEXIST)
 		return ling_err_at(err, LING_EIO, out, 0, 0, "cannot create the run directory: %s", strerror(errno));
+	remove_tmp_ckpts(out);
 	ling_buf_addf(&probe, "%s/.write-test-%ld", out, (long)getpid());
 	fd = open(probe.data, O_WRONLY | O_CREAT | O_TRUNC, 0666);
 	if (fd < 0) {
