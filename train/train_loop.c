@@ -824,7 +824,7 @@ static int setup(struct run *r, struct ling_err *err)
 	r->load = xcalloc((size_t)train_model_config(r->m)->num_hidden_layers *
 				  (size_t)train_model_config(r->m)->num_experts + 1, sizeof(*r->load));
 	read_dataset_tokenizer(r);
-	r->peak_flops = train_cpu_sgemm_gflops(train_model_backend(r->m), 256, 2) * 1e9;
+	r->peak_flops = train_cpu_sgemm_gflops(train_model_backend(r->m), 1024, 2) * 1e9;
 	rc = open_metrics(r, err);
 out:
 	free(ckpt);
