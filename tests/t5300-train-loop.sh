@@ -174,6 +174,8 @@ test_expect_success 'bad input: --resume with no checkpoint, exit 1; usage error
 	test_must_fail_with 2 ling-train --data ds --out r4 $O 2>err &&
 	grep "one of --config FILE, --preset NAME, --init CKPT, --resume" err &&
 	test_must_fail_with 2 ling-train --resume --preset tiny --data ds --out r4 $O 2>err &&
+	test_must_fail_with 2 ling-train --init a/ckpt-20 --preset tiny $O --out r4 2>err &&
+	grep "init takes the model of the checkpoint" err &&
 	test_must_fail_with 2 ling-train --preset tiny --data ds --out r4 --schedule linear 2>err &&
 	grep "schedule" err
 '

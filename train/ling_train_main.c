@@ -797,6 +797,8 @@ int main(int argc, char **argv)
 			return usage_error("%s", "training needs --data DIR and --out RUN");
 		if (!o.run.resume && !o.run.init && !o.config == !o.preset)
 			return usage_error("%s", "training needs one of --config FILE, --preset NAME, --init CKPT, --resume");
+		if (o.run.init && (o.config || o.preset))
+			return usage_error("%s", "--init takes the model of the checkpoint, not --config or --preset");
 		if (o.run.resume && (o.run.init || o.config || o.preset))
 			return usage_error("%s", "--resume takes the model of the checkpoint, not --init, --config or --preset");
 		if (o.supervise > 0) {
