@@ -1,4 +1,4 @@
-/* ling-train: the Bailing MoE trainer's tools: init, forward, convert, bench, --print-params. */
+/* ling-train: the Bailing MoE trainer: training (train_run), and the tools init, forward, convert, bench, --print-params. */
 #include "train.h"
 
 #include "../common/ling_clock.h"
@@ -11,23 +11,28 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/banned.h"
 
 static const char usage_text[] =
-	"usage: ling-train init (--config FILE | --preset NAME) --out DIR [--seed N] [--dtype f32|bf16]\n"
+	"usage: ling-train (--config FILE | --preset NAME | --init CKPT | --resume) --data DIR --out RUN [options]\n"
+	"       ling-train init (--config FILE | --preset NAME) --out DIR [--seed N] [--dtype f32|bf16]\n"
 	"       ling-train forward --checkpoint DIR --tokens FILE [--mask FILE] [--docs FILE] [--aux] [--grads FILE]\n"
 	"       ling-train convert --checkpoint DIR --out DIR [--dtype f32|bf16] [--max-shard-size BYTES]\n"
 	"       ling-train bench (--config FILE | --preset NAME) --batch B --seq T [--iters N]\n"
 	"       ling-train --print-params (--config FILE | --preset NAME)\n"
 	"\n"
 	"The Bailing MoE model of Ling (HF model_type bailing_moe) in fp32 on the CPU.\n"
+	"Without a command, trains on the dataset DIR of tokenize build: metrics.jsonl,\n"
+	"checkpoints RUN/ckpt-STEP/ and RUN/latest in RUN (see the man page).\n"
 	"init writes a randomly initialised checkpoint directory; forward runs one batch\n"
 	"and prints one JSON line (loss, counted tokens, parameters, first logits);\n"
 	"convert rewrites an HF checkpoint (single or sharded, f32 or bf16) as ours;\n"
@@ -46,10 +51,38 @@ static const char usage_text[] =
 	"      --aux                add the balance and z losses (and print them)\n"
 	"      --grads=FILE         write d(loss)/d(parameter) as fp32 safetensors\n"
 	"      --max-shard-size=N   shard the weights above N bytes (k, M, G allowed)\n"
-	"      --batch=B            rows per batch (bench)\n"
+	"      --batch=B            rows per batch (bench; training: per micro-batch, default 8)\n"
 	"      --seq=T              tokens per row (bench)\n"
 	"      --iters=N            timed steps (bench; default: 3)\n"
 	"  -j, --threads=N          threads (default: the online CPUs)\n"
+	"\n"
+	"Training:\n"
+	"  -d, --data=DIR           the dataset directory (tokenize build)\n"
+	"      --init=CKPT          start from the weights of an HF-layout checkpoint\n"
+	"      --resume             continue from RUN/latest, bit for bit\n"
+	"      --steps=N            updates in all (default: 1000)\n"
+	"      --stop-at=N          stop after update N, with a checkpoint (default: --steps)\n"
+	"      --seq-len=T          positions per row (default: 256)\n"
+	"      --grad-accum=N       micro-batches per update (default: 1)\n"
+	"      --lr=X               peak learning rate (default: 3e-4)\n"
+	"      --min-lr=X           final learning rate (default: 3e-5)\n"
+	"      --warmup=N           steps of linear warmup (default: 100)\n"
+	"      --schedule=NAME      cosine, wsd or constant (default: cosine)\n"
+	"      --decay-frac=X       wsd: the fraction of steps that decay (default: 0.1)\n"
+	"      --weight-decay=X     AdamW decay, not on norms and biases (default: 0.1)\n"
+	"      --clip=X             gradient norm limit, 0 = none (default: 1.0)\n"
+	"      --balance-coef=X     balance loss weight (default: 0.015)\n"
+	"      --z-coef=X           router z-loss weight (default: 1e-4)\n"
+	"      --no-aux             train on the cross-entropy alone\n"
+	"      --save-every=N       a checkpoint every N steps (default: at the end only)\n"
+	"      --keep=N             keep the newest N checkpoints (default: all)\n"
+	"      --eval-every=N       validation loss every N steps (default: never)\n"
+	"      --eval-batches=N     batches per validation (default: 4)\n"
+	"      --spike-z=X          skip a step whose loss or gradient norm is X deviations\n"
+	"                           above the recent mean, 0 = never (default: 6)\n"
+	"      --spike-warmup=N     steps before spikes are judged (default: 20)\n"
+	"      --supervise=N        run the training in a child process; when it is killed\n"
+	"                           by a signal, restart it from RUN/latest, up to N times\n"
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n"
 	"\n"
@@ -68,6 +101,29 @@ enum {
 	OPT_BATCH,
 	OPT_SEQ,
 	OPT_ITERS,
+	OPT_INIT,
+	OPT_RESUME,
+	OPT_STEPS,
+	OPT_STOP_AT,
+	OPT_SEQ_LEN,
+	OPT_GRAD_ACCUM,
+	OPT_LR,
+	OPT_MIN_LR,
+	OPT_WARMUP,
+	OPT_SCHEDULE,
+	OPT_DECAY_FRAC,
+	OPT_WEIGHT_DECAY,
+	OPT_CLIP,
+	OPT_BALANCE_COEF,
+	OPT_Z_COEF,
+	OPT_NO_AUX,
+	OPT_SAVE_EVERY,
+	OPT_KEEP,
+	OPT_EVAL_EVERY,
+	OPT_EVAL_BATCHES,
+	OPT_SPIKE_Z,
+	OPT_SPIKE_WARMUP,
+	OPT_SUPERVISE,
 };
 
 struct opts {
@@ -75,6 +131,9 @@ struct opts {
 	int print_params, aux, bf16, threads, batch, seq, iters;
 	uint64_t seed;
 	unsigned long long max_shard;
+	struct train_run_opts run; /* training */
+	long long supervise;       /* restarts allowed after a crash */
+	int training;              /* a training option was given */
 };
 
 static int usage_error(const char *fmt, ...) LING_PRINTF(1, 2);
@@ -439,6 +498,93 @@ static int cmd_bench(const struct opts *o, struct ling_err *err)
 
 /* ---- options ---- */
 
+/* ---- training ---- */
+
+static int parse_real(const char *name, const char *arg, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v >= lo && v <= hi))
+		return usage_error("--%s needs a number in [%g, %g], not '%s'", name, lo, hi, arg);
+	*out = v;
+	return 0;
+}
+
+static int parse_count(const char *name, const char *arg, long long lo, long long hi, long long *out)
+{
+	if (ling_parse_long(arg, lo, hi, out))
+		return usage_error("--%s needs a whole number in [%lld, %lld], not '%s'", name, lo, hi, arg);
+	return 0;
+}
+
+/* One training option into r. @return 0 or the usage exit code. */
+static int parse_train_option(int c, const char *arg, struct opts *o)
+{
+	struct train_run_opts *r = &o->run;
+	struct ling_err err;
+	long long v = 0;
+	int rc = 0;
+
+	switch (c) {
+	case OPT_SUPERVISE: rc = parse_count("supervise", arg, 0, 1000, &o->supervise); break;
+	case OPT_INIT: r->init = arg; break;
+	case OPT_RESUME: r->resume = 1; break;
+	case OPT_STEPS: rc = parse_count("steps", arg, 1, INT64_MAX / 2, &r->steps); break;
+	case OPT_STOP_AT: rc = parse_count("stop-at", arg, 1, INT64_MAX / 2, &r->stop_at); break;
+	case OPT_SEQ_LEN: rc = parse_count("seq-len", arg, 1, 1 << 20, &v), r->seq_len = (int)v; break;
+	case OPT_GRAD_ACCUM: rc = parse_count("grad-accum", arg, 1, 1 << 20, &v), r->grad_accum = (int)v; break;
+	case OPT_LR: rc = parse_real("lr", arg, 0, 10, &r->lr.lr); break;
+	case OPT_MIN_LR: rc = parse_real("min-lr", arg, 0, 10, &r->lr.min_lr); break;
+	case OPT_WARMUP: rc = parse_count("warmup", arg, 0, INT64_MAX / 2, &r->lr.warmup); break;
+	case OPT_SCHEDULE:
+		if (train_schedule_parse(arg, &r->lr.schedule, &err))
+			return usage_error("--schedule is constant, cosine or wsd, not '%s'", arg);
+		break;
+	case OPT_DECAY_FRAC: rc = parse_real("decay-frac", arg, 0, 1, &r->lr.decay_frac); break;
+	case OPT_WEIGHT_DECAY: rc = parse_real("weight-decay", arg, 0, 10, &r->optim.weight_decay); break;
+	case OPT_CLIP: rc = parse_real("clip", arg, 0, 1e30, &r->clip); break;
+	case OPT_BALANCE_COEF: rc = parse_real("balance-coef", arg, 0, 1e3, &r->fwd.balance_coef); break;
+	case OPT_Z_COEF: rc = parse_real("z-coef", arg, 0, 1e3, &r->fwd.z_coef); break;
+	case OPT_NO_AUX: r->fwd.aux = 0; break;
+	case OPT_SAVE_EVERY: rc = parse_count("save-every", arg, 0, INT64_MAX / 2, &r->save_every); break;
+	case OPT_KEEP: rc = parse_count("keep", arg, 0, 1 << 20, &v), r->keep = (int)v; break;
+	case OPT_EVAL_EVERY: rc = parse_count("eval-every", arg, 0, INT64_MAX / 2, &r->eval_every); break;
+	case OPT_EVAL_BATCHES: rc = parse_count("eval-batches", arg, 1, 1 << 20, &v), r->eval_batches = (int)v; break;
+	case OPT_SPIKE_Z: rc = parse_real("spike-z", arg, 0, 1e6, &r->spike_z); break;
+	case OPT_SPIKE_WARMUP: rc = parse_count("spike-warmup", arg, 0, INT64_MAX / 2, &r->spike_warmup); break;
+	default: break;
+	}
+	return rc;
+}
+
+/* Trains; a summary line on stderr. */
+static int cmd_train(struct opts *o, struct ling_err *err)
+{
+	struct train_run_summary sum;
+	int rc;
+
+	o->run.config = o->config;
+	o->run.preset = o->preset;
+	o->run.out = o->out;
+	o->run.seed = o->seed;
+	o->run.threads = o->threads;
+	if (o->batch)
+		o->run.batch = o->batch;
+	o->run.progress = isatty(STDERR_FILENO);
+	if ((rc = train_run(&o->run, &sum, err)) || (rc = ling_stdout_finish(err)))
+		return rc;
+	fprintf(stderr, "ling-train: steps %lld..%lld, loss %.4f -> %.4f", sum.first_step + 1, sum.last_step,
+		sum.first_loss, sum.last_loss);
+	if (!isnan(sum.valid_loss))
+		fprintf(stderr, ", valid %.4f", sum.valid_loss);
+	fprintf(stderr, ", %.1f s, %.0f tokens/s, MFU %.1f%%, checkpoint %s\n", sum.seconds, sum.tokens_per_s,
+		100 * sum.mfu, sum.ckpt[0] ? sum.ckpt : "(none)");
+	return 0;
+}
+
 static int parse_options(int argc, char **argv, struct opts *o)
 {
 	static const struct option options[] = {
@@ -459,15 +605,43 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		{ "seq", required_argument, NULL, OPT_SEQ },
 		{ "iters", required_argument, NULL, OPT_ITERS },
 		{ "threads", required_argument, NULL, 'j' },
+		{ "data", required_argument, NULL, 'd' },
+		{ "init", required_argument, NULL, OPT_INIT },
+		{ "resume", no_argument, NULL, OPT_RESUME },
+		{ "steps", required_argument, NULL, OPT_STEPS },
+		{ "stop-at", required_argument, NULL, OPT_STOP_AT },
+		{ "seq-len", required_argument, NULL, OPT_SEQ_LEN },
+		{ "grad-accum", required_argument, NULL, OPT_GRAD_ACCUM },
+		{ "lr", required_argument, NULL, OPT_LR },
+		{ "min-lr", required_argument, NULL, OPT_MIN_LR },
+		{ "warmup", required_argument, NULL, OPT_WARMUP },
+		{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+		{ "decay-frac", required_argument, NULL, OPT_DECAY_FRAC },
+		{ "weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY },
+		{ "clip", required_argument, NULL, OPT_CLIP },
+		{ "balance-coef", required_argument, NULL, OPT_BALANCE_COEF },
+		{ "z-coef", required_argument, NULL, OPT_Z_COEF },
+		{ "no-aux", no_argument, NULL, OPT_NO_AUX },
+		{ "save-every", required_argument, NULL, OPT_SAVE_EVERY },
+		{ "keep", required_argument, NULL, OPT_KEEP },
+		{ "eval-every", required_argument, NULL, OPT_EVAL_EVERY },
+		{ "eval-batches", required_argument, NULL, OPT_EVAL_BATCHES },
+		{ "spike-z", required_argument, NULL, OPT_SPIKE_Z },
+		{ "spike-warmup", required_argument, NULL, OPT_SPIKE_WARMUP },
+		{ "supervise", required_argument, NULL, OPT_SUPERVISE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long long v;
-	int c;
+	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:p:o:s:j:hV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:p:o:s:j:d:hV", options, NULL)) != -1) {
+		if (c >= OPT_INIT || c == 'd')
+			o->training = 1;
+		if (c >= OPT_INIT && (rc = parse_train_option(c, optarg, o)))
+			return rc;
 		switch (c) {
 		case 'c': o->config = optarg; break;
 		case 'p': o->preset = optarg; break;
@@ -502,10 +676,13 @@ static int parse_options(int argc, char **argv, struct opts *o)
 			*(c == OPT_BATCH ? &o->batch : c == OPT_SEQ ? &o->seq : c == OPT_ITERS ? &o->iters : &o->threads) =
 				(int)v;
 			break;
+		case 'd': o->run.data = optarg; break;
 		case 'h': return 'h';
 		case 'V': return 'V';
 		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
+			if (c >= OPT_INIT)
+				break;
 			if (optopt) {
 				char name[3] = { '-', (char)optopt, 0 };
 
@@ -515,6 +692,57 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		}
 	}
 	return 0;
+}
+
+/*
+ * --supervise: the training runs in a child; a child killed by a signal is
+ * started again with --resume (once RUN/latest exists), up to o->supervise
+ * times. An exit with a status (an error of the input, or success) is final.
+ * @return the exit status.
+ */
+static int supervise_train(struct opts *o, struct ling_err *err)
+{
+	for (long long restarts = 0;; restarts++) {
+		struct ling_buf latest = LING_BUF_INIT;
+		pid_t pid;
+		int status;
+
+		ling_buf_addf(&latest, "%s/latest", o->out);
+		if (restarts > 0 && access(latest.data, F_OK) == 0) {
+			o->run.resume = 1;
+			o->run.init = NULL;
+			o->config = o->preset = NULL;
+		}
+		ling_buf_release(&latest);
+		fflush(NULL);
+		if ((pid = fork()) < 0) {
+			ling_err_set(err, LING_EIO, "--supervise: cannot fork: %s", strerror(errno));
+			return fail(err);
+		}
+		if (pid == 0) {
+			int rc = cmd_train(o, err);
+
+			if (rc)
+				ling_err_print("ling-train", err);
+			fflush(NULL);
+			_exit(rc ? ling_err_exit_code(err) : 0);
+		}
+		while (waitpid(pid, &status, 0) < 0) {
+			if (errno != EINTR) {
+				ling_err_set(err, LING_EIO, "--supervise: cannot wait: %s", strerror(errno));
+				return fail(err);
+			}
+		}
+		if (WIFEXITED(status))
+			return WEXITSTATUS(status);
+		if (restarts == o->supervise) {
+			ling_err_set(err, LING_EIO, "--supervise: the run was killed by signal %d, all %lld restarts used",
+				     WTERMSIG(status), restarts);
+			return fail(err);
+		}
+		fprintf(stderr, "ling-train: --supervise: the run was killed by signal %d; restart %lld of %lld from %s/latest\n",
+			WTERMSIG(status), restarts + 1, o->supervise, o->out);
+	}
 }
 
 /* Checks that a command got what it needs and nothing it would ignore. */
@@ -549,7 +777,7 @@ static int check_command(const char *cmd, const struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .seed = 1, .iters = 3 };
+	struct opts o = { .seed = 1, .iters = 3, .run = TRAIN_RUN_OPTS_INIT };
 	struct ling_err err;
 	const char *cmd;
 	int closed = ling_stdio_init(), rc;
@@ -561,6 +789,23 @@ int main(int argc, char **argv)
 		return ling_print_version_checked("ling-train");
 	} else if (rc) {
 		return rc;
+	}
+	if (o.training) {
+		if (optind < argc)
+			return usage_error("training takes no command ('%s')", argv[optind]);
+		if (!o.run.data || !o.out)
+			return usage_error("%s", "training needs --data DIR and --out RUN");
+		if (!o.run.resume && !o.run.init && !o.config == !o.preset)
+			return usage_error("%s", "training needs one of --config FILE, --preset NAME, --init CKPT, --resume");
+		if (o.run.init && (o.config || o.preset))
+			return usage_error("%s", "--init takes the model of the checkpoint, not --config or --preset");
+		if (o.run.resume && (o.run.init || o.config || o.preset))
+			return usage_error("%s", "--resume takes the model of the checkpoint, not --init, --config or --preset");
+		if (o.supervise > 0) {
+			return supervise_train(&o, &err);
+		}
+		rc = cmd_train(&o, &err);
+		return rc ? fail(&err) : 0;
 	}
 	if (o.print_params) {
 		if (optind < argc)

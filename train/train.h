@@ -513,4 +513,64 @@ double train_lr(const struct train_lr_opts *opts, long long step, double scale);
 int train_schedule_parse(const char *name, enum train_schedule *out, struct ling_err *err);
 const char *train_schedule_name(enum train_schedule s);
 
+/* ---- the training loop (train_loop.c) ---- */
+
+/*
+ * One run of training: RUN_DIR gets metrics.jsonl (a JSON line per step),
+ * checkpoints ckpt-STEP/ and latest (doc/ling-train.1.md, "TRAINING").
+ * Each step: zero the gradients; for each of grad_accum micro-batches the
+ * next batch, forward (with the aux losses when fwd.aux), backward; the
+ * gradients scaled to the mean over micro-batches, clipped to clip, then an
+ * AdamW update with train_lr(step). A checkpoint ckpt-STEP/ is a Hugging
+ * Face model directory (config.json, model.safetensors, tokenizer.json,
+ * tokenizer_config.json) plus optimizer.safetensors and trainer_state.json
+ * (step, the data position, the options), written to a temporary
+ * directory, fsynced and renamed; RUN/latest names the newest and is
+ * written last. --resume continues from latest bit for bit.
+ */
+struct train_run_opts {
+	const char *config;     /* config.json, or NULL with preset (not with init or resume) */
+	const char *preset;
+	const char *data;       /* dataset directory (tokenize build) */
+	const char *out;        /* run directory */
+	const char *init;       /* an HF-layout checkpoint to start from, or NULL */
+	int resume;             /* continue from out/latest */
+	long long steps;        /* total updates of the run */
+	long long stop_at;      /* stop (with a checkpoint) after this step; 0 = steps */
+	int seq_len, batch, grad_accum, threads;
+	double clip;            /* global gradient norm limit, 0 = none */
+	uint64_t seed;
+	long long save_every;   /* 0 = only at the end */
+	int keep;               /* checkpoints kept, 0 = all */
+	long long eval_every;   /* 0 = never */
+	int eval_batches;       /* batches of the valid split per evaluation */
+	int progress;           /* a progress line on stderr */
+	double spike_z;         /* anomaly z-score threshold, 0 = no spike detection (non-finite is always caught) */
+	long long spike_warmup; /* accepted steps before spikes are judged */
+	struct train_lr_opts lr; /* total is taken from steps */
+	struct train_optim_opts optim;
+	struct train_forward_opts fwd;
+};
+
+#define TRAIN_RUN_OPTS_INIT                                                                                \
+	{ .steps = 1000, .seq_len = 256, .batch = 8, .grad_accum = 1, .clip = 1.0, .seed = 1, .save_every = 0, \
+	  .keep = 0, .eval_every = 0, .eval_batches = 4, .spike_z = 6, .spike_warmup = 20,                 \
+	  .lr = { TRAIN_SCHEDULE_COSINE, 3e-4, 3e-5, 100, 1000, 0.1 }, .optim = TRAIN_OPTIM_OPTS_INIT,       \
+	  .fwd = { 1, 0.015, 1e-4 } }
+
+/* What a run did, for the summary line. */
+struct train_run_summary {
+	long long first_step, last_step; /* steps done: (first_step, last_step] */
+	double first_loss, last_loss, valid_loss; /* valid_loss NaN when never evaluated */
+	double seconds, tokens_per_s, mfu;
+	char ckpt[4096];                 /* the last checkpoint written */
+};
+
+/*
+ * Runs the training. @return 0; LING_EUSAGE (inconsistent options); LING_EIO
+ * (the run directory cannot be written, a file cannot be read); LING_EDATA
+ * (a bad dataset, config or checkpoint; --resume with no checkpoint).
+ */
+int train_run(const struct train_run_opts *o, struct train_run_summary *sum, struct ling_err *err);
+
 #endif

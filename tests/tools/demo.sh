@@ -45,3 +45,16 @@ echo "== the next night: new samples (seed 8), deduplicated against every earlie
 "$bin/tokenize" build --tokenizer "$root/tests/data/tokenizers/qwen3.tokenizer.json.zst" --template qwen \
 	--append --out "$work/data" "$work/unique"
 ls "$work/data"
+echo
+echo "== tokenize train: a byte-level BPE of 4096 tokens on the samples (a tiny model is then not all embedding)"
+"$bin/tokenize" train --vocab-size 4096 --special "<|endoftext|>" --special "<|im_start|>" --special "<|im_end|>" \
+	--out "$work/bpe.json" "$work/unique.jsonl"
+"$bin/tokenize" build --tokenizer "$work/bpe.json" --template qwen --out "$work/data-bpe" "$work/unique.jsonl"
+echo
+echo "== ling-train --preset demo: about a minute on the CPU (loss on the assistant tokens; valid_loss every 25 steps)"
+"$bin/ling-train" --preset demo --data "$work/data-bpe" --out "$work/run" --steps 150 --seq-len 256 --batch 8 \
+	--lr 3e-3 --min-lr 3e-4 --warmup 10 --eval-every 25 --eval-batches 4 --save-every 50 --keep 2
+sed -n 's/^{"step":\([0-9]*\),"loss":\([^,]*\),.*"valid_loss":\([^,]*\),.*/step \1: loss \2, valid_loss \3/p' \
+	"$work/run/metrics.jsonl"
+echo "checkpoint (a Hugging Face model directory): $work/run/$(cat "$work/run/latest")"
+ls "$work/run/$(cat "$work/run/latest")"
