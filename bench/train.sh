@@ -44,11 +44,12 @@ done
 
 # Training steps (issue 12): whole steps of `ling-train` (loader, forward, backward, clipping,
 # AdamW; tokens/s and MFU against its measured sgemm peak from RUN/metrics.jsonl, the first step
-# left out as a warm-up) against `bailing_ref.py bench-train` (the same config and B x T, random
-# tokens, torch.optim.AdamW betas 0.9/0.95, weight decay 0.1, clipping 1.0, after a warm-up step),
-# 2 threads each, in the same command. Configs: the demo preset and bench/train-lite-layer.json,
-# one Ling-Lite layer scaled down (hidden 512, 4 query heads of 128 sharing one KV head, 64
-# experts of width 352, top-6, 2 shared). The dataset: random token documents of 1024 tokens.
+# left out as a warm-up, the median step reported) against `bailing_ref.py bench-train` (the same
+# config and B x T, random tokens, torch.optim.AdamW betas 0.9/0.95, weight decay 0.1, clipping
+# 1.0, its median step after a warm-up step), 2 threads each, in the same command. Configs: the
+# demo preset and bench/train-lite-layer.json, one Ling-Lite layer scaled down (hidden 512, 4 query
+# heads of 128 sharing one KV head, 64 experts of width 352, top-6, 2 shared). The dataset: random
+# token documents of 1024 tokens. The machine is shared: medians are steadier than means.
 shardgen=$root/build/rel/tests/tools/shardgen
 [ -x "$shardgen" ] || make -s -C "$root" build/rel/tests/tools/shardgen >&2 ||
 	{ echo "bench: cannot build $shardgen" >&2; exit 1; }
@@ -97,10 +98,10 @@ while [ $# -ge 4 ]; do
 	ref = json.loads(open(ref_json).read().strip().splitlines()[-1])
 	lines = [json.loads(l) for l in open(metrics) if l.strip()]
 	timed = [m for m in lines if "tokens_per_s" in m][1:]
-	tok = sum(m["tokens"] for m in timed)
-	tps = tok / sum(m["tokens"] / m["tokens_per_s"] for m in timed)
-	mfu = sum(m["mfu"] for m in timed) / len(timed)
-	print("%s: %s training steps of batch %s (loader, forward, backward, AdamW), 2 threads each" % (name, steps, shape))
+	median = lambda xs: sorted(xs)[len(xs) // 2]
+	tps = median([m["tokens_per_s"] for m in timed])
+	mfu = median([m["mfu"] for m in timed])
+	print("%s: median of %s training steps of batch %s (loader, forward, backward, AdamW), 2 threads each" % (name, steps, shape))
 	print("  reference (%s, float32, torch.optim.AdamW): %.1f tokens/s, peak RSS %.0f MiB"
 	      % (ref["impl"], ref["tokens_per_s"], rss(ref_time)))
 	print("  ling-train: %.1f tokens/s, MFU %.1f%% of its sgemm peak, peak RSS %.0f MiB"
