@@ -839,6 +839,43 @@ def cmd_bench(a):
     return 0
 
 
+def cmd_bench_train(a):
+    """Whole training steps in float32: random B x T batches (one document a row, drawn in the step
+    as a loader would), forward, backward, clipping to 1.0 and torch.optim.AdamW (betas
+    0.9/0.95, weight decay 0.1), after one warm-up step; prints tokens/s of the median timed step (the machine is shared:
+    the median is steadier than the mean)."""
+    torch.set_num_threads(a.threads)
+    c = read_config(a.config)
+    P = init_params(c, 1, torch.float32)
+    params = list(P.values())
+    for t in params:
+        t.requires_grad_(True)
+    opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.1)
+    g = torch.Generator().manual_seed(1)
+
+    def step():
+        tokens = torch.randint(0, c["V"], (a.batch, a.seq), generator=g)
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(c, P, tokens, torch.ones_like(tokens), torch.zeros_like(tokens), True)[0]
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        return float(loss)
+
+    step()
+    times = []
+    for _ in range(a.steps):
+        t0 = time.perf_counter()
+        loss = step()
+        times.append(time.perf_counter() - t0)
+    sec = sorted(times)[len(times) // 2]
+    print(json.dumps({"impl": "torch-%s" % torch.__version__, "threads": a.threads, "steps": a.steps,
+                      "seconds_median_step": round(sec, 6), "tokens_per_s": round(a.batch * a.seq / sec, 1),
+                      "gflops": round(step_flops(c, a.batch, a.seq) / sec / 1e9, 3),
+                      "last_loss": round(loss, 6), "n_params": sum(t.numel() for t in params)}))
+    return 0
+
+
 def time_v_maxrss_mib(path):
     """Maximum resident set size from a `/usr/bin/time -v` report, in MiB."""
     with open(path) as f:
@@ -928,13 +965,20 @@ def main(argv):
     p.add_argument("--seq", type=int, required=True)
     p.add_argument("--iters", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
+    p = sub.add_parser("bench-train")
+    p.add_argument("--config", required=True)
+    p.add_argument("--batch", type=int, required=True)
+    p.add_argument("--seq", type=int, required=True)
+    p.add_argument("--steps", type=int, default=3)
+    p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--threads", type=int, default=2)
     p = sub.add_parser("bench-report")
     for arg in ("name", "shape", "ref_json", "ref_time", "ours_json", "ours_time"):
         p.add_argument(arg)
     a = ap.parse_args(argv)
     cmds = {"forward": cmd_forward, "save": cmd_save, "compare": cmd_compare, "compare-json": cmd_compare_json,
             "load-check": cmd_load_check, "pick": cmd_pick, "selfcheck": cmd_selfcheck, "bench": cmd_bench,
-            "bench-report": cmd_bench_report}
+            "bench-train": cmd_bench_train, "bench-report": cmd_bench_report}
     try:
         return cmds[a.cmd](a)
     except RefError as e:
