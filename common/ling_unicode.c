@@ -204,12 +204,51 @@ static void add_u16_collapsed(const UChar *s, int32_t len, size_t start, struct 
 	}
 }
 
+/*
+ * s[0..n) in form as UTF-16, left in u->u16 with its length in *len. With
+ * quick, text that ICU's quick check finds already in form (not for
+ * NFC_CASEFOLD) is not converted and 1 is returned: the caller copies s.
+ * @return 0, 1, or LING_ELIMIT / LING_EDATA with err set.
+ */
+static int u16_form(struct ling_unicode *u, enum ling_unicode_form form, int quick, const char *s, size_t n,
+		    int32_t *len, const char *what, struct ling_err *err)
+{
+	UErrorCode ec = U_ZERO_ERROR;
+	const UNormalizer2 *norm;
+
+	if (n > MAX_INPUT)
+		return ling_err_set(err, LING_ELIMIT, "%s is too long to normalise", what);
+	if ((*len = to_u16(u, s, n)) < 0)
+		return ling_err_set(err, LING_EDATA, "invalid UTF-8 in %s", what);
+	if (form != LING_UNICODE_LOWER) {
+		norm = normalizer(form, &ec);
+		if (U_FAILURE(ec))
+			goto icu_fail;
+		if (quick && form != LING_UNICODE_NFC_CASEFOLD &&
+		    unorm2_quickCheck(norm, (const UChar *)u->u16, *len, &ec) == UNORM_YES && U_SUCCESS(ec))
+			return 1;
+		*len = icu_step(u, form, norm, (const UChar *)u->u16, *len, &ec);
+		if (U_FAILURE(ec))
+			goto icu_fail;
+		swap_scratch(u);
+	}
+	if (form == LING_UNICODE_NFC_CASEFOLD || form == LING_UNICODE_LOWER) {
+		*len = icu_step(u, form, NULL, (const UChar *)u->u16, *len, &ec);
+		if (U_FAILURE(ec))
+			goto icu_fail;
+		swap_scratch(u);
+	}
+	return 0;
+icu_fail:
+	return ling_err_set(err, LING_EDATA, "cannot normalise %s: %s", what, u_errorName(ec));
+}
+
 int ling_unicode_normalize(struct ling_unicode *u, enum ling_unicode_form form, unsigned flags, const char *s,
 			   size_t n, struct ling_buf *out, const char *what, struct ling_err *err)
 {
 	UErrorCode ec = U_ZERO_ERROR;
-	const UNormalizer2 *norm = NULL;
 	int32_t len;
+	int rc;
 
 	if (!what)
 		what = "the text";
@@ -217,70 +256,29 @@ int ling_unicode_normalize(struct ling_unicode *u, enum ling_unicode_form form, 
 		ascii_form(form, flags, s, n, out);
 		return 0;
 	}
-	if (n > MAX_INPUT)
-		return ling_err_set(err, LING_ELIMIT, "%s is too long to normalise", what);
-	if ((len = to_u16(u, s, n)) < 0)
-		return ling_err_set(err, LING_EDATA, "invalid UTF-8 in %s", what);
-	if (form != LING_UNICODE_LOWER) {
-		norm = normalizer(form, &ec);
-		if (U_FAILURE(ec))
-			goto icu_fail;
-		if (form != LING_UNICODE_NFC_CASEFOLD && !(flags & LING_UNICODE_COLLAPSE_SPACE) &&
-		    unorm2_quickCheck(norm, (const UChar *)u->u16, len, &ec) == UNORM_YES && U_SUCCESS(ec)) {
-			ling_buf_add(out, s, n);
-			return 0;
-		}
-		len = icu_step(u, form, norm, (const UChar *)u->u16, len, &ec);
-		if (U_FAILURE(ec))
-			goto icu_fail;
-		swap_scratch(u);
-	}
-	if (form == LING_UNICODE_NFC_CASEFOLD || form == LING_UNICODE_LOWER) {
-		len = icu_step(u, form, NULL, (const UChar *)u->u16, len, &ec);
-		if (U_FAILURE(ec))
-			goto icu_fail;
-		swap_scratch(u);
+	rc = u16_form(u, form, !(flags & LING_UNICODE_COLLAPSE_SPACE), s, n, &len, what, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
+		ling_buf_add(out, s, n);
+		return 0;
 	}
 	if (flags & LING_UNICODE_COLLAPSE_SPACE)
 		add_u16_collapsed((const UChar *)u->u16, len, out->len, out);
 	else if (add_u16((const UChar *)u->u16, len, out, &ec))
-		goto icu_fail;
+		return ling_err_set(err, LING_EDATA, "cannot normalise %s: %s", what, u_errorName(ec));
 	return 0;
-icu_fail:
-	return ling_err_set(err, LING_EDATA, "cannot normalise %s: %s", what, u_errorName(ec));
 }
 
 int ling_unicode_normalize16(struct ling_unicode *u, enum ling_unicode_form form, const char *s, size_t n,
 			     const uint16_t **out, size_t *out_len, const char *what, struct ling_err *err)
 {
-	UErrorCode ec = U_ZERO_ERROR;
-	const UNormalizer2 *norm = NULL;
 	int32_t len;
+	int rc;
 
-	if (!what)
-		what = "the text";
-	if (n > MAX_INPUT)
-		return ling_err_set(err, LING_ELIMIT, "%s is too long to normalise", what);
-	if ((len = to_u16(u, s, n)) < 0)
-		return ling_err_set(err, LING_EDATA, "invalid UTF-8 in %s", what);
-	if (form != LING_UNICODE_LOWER) {
-		norm = normalizer(form, &ec);
-		if (U_FAILURE(ec))
-			goto icu_fail;
-		len = icu_step(u, form, norm, (const UChar *)u->u16, len, &ec);
-		if (U_FAILURE(ec))
-			goto icu_fail;
-		swap_scratch(u);
-	}
-	if (form == LING_UNICODE_NFC_CASEFOLD || form == LING_UNICODE_LOWER) {
-		len = icu_step(u, form, NULL, (const UChar *)u->u16, len, &ec);
-		if (U_FAILURE(ec))
-			goto icu_fail;
-		swap_scratch(u);
-	}
+	if ((rc = u16_form(u, form, 0, s, n, &len, what ? what : "the text", err)) < 0)
+		return rc;
 	*out = u->u16;
 	*out_len = (size_t)len;
 	return 0;
-icu_fail:
-	return ling_err_set(err, LING_EDATA, "cannot normalise %s: %s", what, u_errorName(ec));
 }
