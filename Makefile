@@ -26,7 +26,7 @@ OPT     ?= -O2 -g
 # common/ needs no package of a stage's: libling.a is a static archive, so a binary takes in
 # only the members it calls, and ling_rocksdb.o (the one RocksDB module) reaches only the tools
 # of the stages that call it, kg and dedup, which name rocksdb below.
-STAGES        := kg synth dedup tokenize train
+STAGES        := kg synth dedup tokenize train eval
 common_PKGS   := libzstd zlib icu-uc icu-i18n jansson
 kg_PKGS       := rocksdb libxml-2.0 libxxhash
 synth_PKGS    := libxxhash
@@ -36,6 +36,7 @@ tokenize_PKGS := libpcre2-8 libxxhash
 train_PKGS    := openblas
 train_USES    := tokenize
 train_DIRS    := train train/cpu
+eval_USES     := train kg tokenize
 
 ALL_PKGS   := $(sort $(common_PKGS) $(foreach s,$(STAGES),$($(s)_PKGS)))
 PKG_CFLAGS := $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null)
@@ -127,6 +128,12 @@ $(TRAIN_UNIT_TESTS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(call stage
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(call stage_lib,tokenize) $(call stage_libs,synth)
 	$(CC) $(CFLAGS_ALL) $^ -o $@ $(call pkg_libs,$(sort $(call stage_pkgs,tokenize) $(call stage_pkgs,synth))) \
 		-lpthread -lm $(EXTRA_LDFLAGS)
+
+# Unit tests and test tools named eval_* link the eval stage (the trainer, kg, tokenize).
+EVAL_UNIT_TESTS := $(addprefix $(BUILD)/tests/unit/,$(filter test_eval%,$(UNIT_TESTS)))
+EVAL_TEST_TOOLS := $(addprefix $(BUILD)/tests/tools/,$(filter eval_%,$(TEST_TOOLS)))
+$(EVAL_UNIT_TESTS) $(EVAL_TEST_TOOLS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(call stage_libs,eval)
+	$(CC) $(CFLAGS_ALL) $^ -o $@ $(call stage_ldlibs,eval)
 
 # Test tools named train_* link the trainer alone (and OpenBLAS), as its unit tests do.
 TRAIN_TEST_TOOLS := $(addprefix $(BUILD)/tests/tools/,$(filter train_%,$(TEST_TOOLS)))

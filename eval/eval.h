@@ -1,0 +1,176 @@
+/*
+ * eval: a trained checkpoint answering questions by calling a KG's tools
+ * (Ling TR §1d; DESIGN.md §1), and the scores that say how well it does.
+ *
+ * Three layers, each usable alone:
+ *   generation  (eval_gen.c)    a checkpoint on the CPU through train/'s model
+ *                               and op table: batched prefill, a KV cache,
+ *                               greedy decoding with stop criteria;
+ *   the agent   (eval_agent.c,  render system + tools + conversation with
+ *                eval_parse.c)  tokenize/'s chat templates, generate, parse
+ *                               the tool calls, execute them on the store
+ *                               with kg/'s catalogue, feed the results back;
+ *   scoring     (eval_score.c)  BFCL-style AST matching of calls, execution
+ *                               and answer accuracy, perplexity, MetaQA.
+ * bin/ling-eval and bin/ling-chat are thin mains over these.
+ *
+ * The library never prints. Objects are used by one thread at a time.
+ */
+#ifndef EVAL_H
+#define EVAL_H
+
+#include "../common/ling_err.h"
+#include "../common/ling_mem.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct kg_store;
+struct kg_toolset;
+struct tok;
+
+/* ==== generation (eval_gen.c) ==== */
+
+/* A checkpoint loaded for inference: weights, tokenizer, template, KV cache. */
+struct eval_model;
+
+struct eval_model_opts {
+	const char *checkpoint; /* a checkpoint directory: RUN/ckpt-STEP, RUN/latest, a convert output */
+	const char *tokenizer;  /* NULL: CHECKPOINT/tokenizer.json */
+	const char *template;   /* NULL: the checkpoint's chat template name, else "qwen" */
+	int threads;            /* 0: every core */
+	int max_context;        /* tokens the KV cache holds; 0: the config's max_position_embeddings */
+};
+
+/*
+ * Loads the checkpoint and its tokenizer. A tokenizer whose vocabulary does
+ * not fit the model's (a token id >= vocab_size) is LING_EDATA.
+ * @return 0, LING_EIO, LING_EDATA, LING_EUSAGE (unknown template).
+ */
+int eval_model_open(struct eval_model **out, const struct eval_model_opts *o, struct ling_err *err);
+void eval_model_free(struct eval_model *m);
+
+struct tok *eval_model_tok(struct eval_model *m);
+const char *eval_model_template(const struct eval_model *m);
+size_t eval_model_vocab_size(const struct eval_model *m);
+size_t eval_model_max_context(const struct eval_model *m);
+
+/* When generation stops (the stopping token or text is kept in the output). */
+struct eval_stop {
+	const uint32_t *tokens;       /* stop after generating any of these (end of turn) */
+	size_t ntokens;
+	const char *const *strings;   /* stop once the decoded output ends with any of these ("</tool_call>") */
+	size_t nstrings;
+	int max_new_tokens;           /* > 0 */
+};
+
+enum eval_stop_reason { EVAL_STOP_TOKEN, EVAL_STOP_STRING, EVAL_STOP_LENGTH, EVAL_STOP_CONTEXT };
+
+/*
+ * Greedy decoding of prompt's continuation into out (replaced). The KV
+ * cache keeps the last sequence: a prompt that shares a prefix with it (the
+ * system prompt and tools of the previous question, or the conversation so
+ * far in the agent loop) reuses the cached keys and values and prefills
+ * only the rest, in one batched forward. The tokens are exactly those of
+ * recomputing the whole sequence at every step.
+ * @return 0 with *why set, LING_EDATA (a token id >= vocab, a prompt longer
+ * than the context).
+ */
+int eval_generate(struct eval_model *m, const uint32_t *prompt, size_t n, const struct eval_stop *stop,
+		  struct ling_u32s *out, enum eval_stop_reason *why, struct ling_err *err);
+
+/*
+ * The logits of every position of tokens (n * vocab floats into logits), in
+ * one forward from an empty cache: the numbers `ling-train forward` gives
+ * for the same checkpoint and tokens. n <= max_context.
+ */
+int eval_logits(struct eval_model *m, const uint32_t *tokens, size_t n, float *logits, struct ling_err *err);
+
+/* ==== tool calls in model output (eval_parse.c) ==== */
+
+/* One call the model wrote. A malformed block has name or arguments NULL and error set. */
+struct eval_call {
+	char *name;
+	char *arguments; /* compact JSON object text */
+	char *error;     /* why the block could not be read as a call, else NULL */
+};
+
+struct eval_calls {
+	struct eval_call *v;
+	size_t n;
+	char *content;   /* the text outside the call blocks, trimmed */
+};
+
+/*
+ * The calls in one assistant message as the template writes them: for the
+ * ChatML ("qwen") template Hermes blocks
+ * <tool_call>\n{"name": ..., "arguments": {...}}\n</tool_call>; for "ling"
+ * its equivalent. Never fails on bad text: every block that is not a call
+ * becomes an eval_call with error set; an unclosed block at the end too.
+ */
+void eval_parse_calls(const char *template_name, const char *text, size_t len, struct eval_calls *out);
+void eval_calls_free(struct eval_calls *c);
+
+/* ==== the agent loop (eval_agent.c) ==== */
+
+/* Something that generates: the model, or a scripted fake in tests. */
+struct eval_generator {
+	int (*generate)(void *ctx, const uint32_t *prompt, size_t n, const struct eval_stop *stop,
+			struct ling_u32s *out, enum eval_stop_reason *why, struct ling_err *err);
+	void *ctx;
+};
+
+/* One assistant turn: what it wrote, its calls and their results. */
+struct eval_turn {
+	char *text;             /* the decoded assistant message */
+	struct eval_calls calls;
+	char **results;         /* per call: the store's result array, or {"error": "..."} */
+	int *ok;                /* per call: 1 when executed, 0 when malformed, unknown or bad arguments */
+	enum eval_stop_reason why;
+};
+
+struct eval_transcript {
+	struct eval_turn *turns;
+	size_t nturns;
+	char *answer;           /* the last assistant text without calls ("" when none) */
+	int round_limit;        /* 1 when the loop ended at max_rounds with calls still pending */
+	uint64_t prompt_tokens, generated_tokens;
+};
+
+struct eval_agent_opts {
+	struct eval_generator gen;
+	struct tok *tok;
+	const char *template_name;      /* "qwen" or "ling" */
+	struct kg_store *store;
+	const struct kg_toolset *tools;
+	const char *const *offer;       /* names of the tools to offer; NULL: the whole catalogue */
+	size_t noffer;
+	const char *system;             /* the system prompt; NULL: none */
+	int max_rounds;                 /* tool-calling turns before giving up; 0: 5 */
+	int max_new_tokens;             /* per turn; 0: 512 */
+	/* Called after each turn (ling-chat shows calls and results as they happen); may be NULL. */
+	void (*on_turn)(void *ctx, const struct eval_turn *turn);
+	void *on_turn_ctx;
+};
+
+struct eval_agent;
+
+int eval_agent_new(struct eval_agent **out, const struct eval_agent_opts *o, struct ling_err *err);
+void eval_agent_free(struct eval_agent *a);
+
+/*
+ * Asks one question (a user message after the system prompt and tools):
+ * generate; parse calls; execute each on the store (unknown tools, bad
+ * arguments and malformed blocks give an {"error": ...} result, as a real
+ * runtime would); append the results as tool messages; generate again,
+ * until a turn without calls or max_rounds. Fills out (freed by
+ * eval_transcript_free).
+ * @return 0, or an error of generation or of the store (not of the model's text).
+ */
+int eval_agent_ask(struct eval_agent *a, const char *question, struct eval_transcript *out, struct ling_err *err);
+void eval_transcript_free(struct eval_transcript *t);
+
+/* ==== scoring (eval_score.c) ==== */
+/* Declared by the scoring code: AST matching, execution and answer accuracy, perplexity, MetaQA. */
+
+#endif
