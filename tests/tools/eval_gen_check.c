@@ -187,7 +187,8 @@ static int cmd_cache(const char *ckpt, int steps, uint64_t seed)
 	struct ling_u32s out = LING_U32S_INIT, last_out = LING_U32S_INIT, want = LING_U32S_INIT;
 	struct ling_u32s in_cache = LING_U32S_INIT; /* what the cached model's KV cache holds */
 	struct eval_stop stop = { NULL, 0, NULL, 0, steps };
-	size_t vocab = eval_model_vocab_size(cached), total = 0, reused_total = 0;
+	size_t vocab = eval_model_vocab_size(cached), total = 0, reused_total = 0, distinct = 0;
+	char *seen = xcalloc(vocab, 1);
 	uint64_t s = seed;
 
 	add_random(&system, 48, vocab, &s);
@@ -224,14 +225,19 @@ static int cmd_cache(const char *ckpt, int steps, uint64_t seed)
 		}
 		total += out.n;
 		reused_total += reuse;
+		for (size_t j = 0; j < out.n; j++) {
+			distinct += !seen[out.v[j]];
+			seen[out.v[j]] = 1;
+		}
 		copy_u32s(&in_cache, prompt.v, prompt.n);
 		for (size_t j = 0; j + 1 < out.n; j++) /* the last token generated was never run */
 			ling_u32s_push(&in_cache, out.v[j]);
 		copy_u32s(&last, prompt.v, prompt.n);
 		copy_u32s(&last_out, out.v, out.n);
 	}
-	printf("20 prompts, %zu tokens generated, %zu prompt tokens reused: %s\n", total, reused_total,
-	       failures ? "FAILED" : "all equal");
+	printf("20 prompts, %zu tokens generated (%zu distinct), %zu prompt tokens reused: %s\n", total, distinct,
+	       reused_total, failures ? "FAILED" : "all equal");
+	free(seen);
 	ling_u32s_release(&system);
 	ling_u32s_release(&prompt);
 	ling_u32s_release(&last);
