@@ -461,6 +461,19 @@ int eval_generate(struct eval_model *m, const uint32_t *prompt, size_t n, const 
 	return rc;
 }
 
+static int generate_cb(void *ctx, const uint32_t *prompt, size_t n, const struct eval_stop *stop,
+		       struct ling_u32s *out, enum eval_stop_reason *why, struct ling_err *err)
+{
+	return eval_generate(ctx, prompt, n, stop, out, why, err);
+}
+
+struct eval_generator eval_model_generator(struct eval_model *m)
+{
+	struct eval_generator g = { generate_cb, m };
+
+	return g;
+}
+
 int eval_logits(struct eval_model *m, const uint32_t *tokens, size_t n, float *logits, struct ling_err *err)
 {
 	int rc;

@@ -187,6 +187,7 @@ static int cmd_cache(const char *ckpt, int steps, uint64_t seed)
 	struct ling_u32s out = LING_U32S_INIT, last_out = LING_U32S_INIT, want = LING_U32S_INIT;
 	struct ling_u32s in_cache = LING_U32S_INIT; /* what the cached model's KV cache holds */
 	struct eval_stop stop = { NULL, 0, NULL, 0, steps };
+	struct eval_generator gen = eval_model_generator(cached); /* as the agent loop calls it */
 	size_t vocab = eval_model_vocab_size(cached), total = 0, reused_total = 0, distinct = 0;
 	char *seen = xcalloc(vocab, 1);
 	uint64_t s = seed;
@@ -203,7 +204,7 @@ static int cmd_cache(const char *ckpt, int steps, uint64_t seed)
 		if (reuse > prompt.n - 1)
 			reuse = prompt.n - 1;
 		eval_model_stats(cached, &before);
-		if (eval_generate(cached, prompt.v, prompt.n, &stop, &out, &why, &err)) {
+		if (gen.generate(gen.ctx, prompt.v, prompt.n, &stop, &out, &why, &err)) {
 			ling_err_print("eval_gen_check", &err);
 			return 1;
 		}
