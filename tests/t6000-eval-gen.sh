@@ -93,12 +93,12 @@ test_expect_success 'ling-train forward --logits: only for forward, never over a
 	grep "would overwrite an input" err
 '
 
-test_expect_success 'stops: a stop token, a stop string, the length, a full context; bad prompts refused' '
+test_expect_success 'stops: a stop token, stop strings (within a token, across two), the length, a full context; bad prompts refused' '
 	eval_gen_check stops ck >out &&
 	cat out &&
 	grep "^length: 24 tokens, stopped for length$" out &&
 	grep "^stop token [0-9]*: [0-9]* tokens, stopped for token$" out &&
-	grep "^stop string .*: [0-9]* tokens, stopped for string$" out &&
+	test $(grep -c "^stop string .*: [0-9]* tokens, stopped for string$" out) = 2 &&
 	grep "^context [0-9]*: 5 tokens, stopped for context$" out &&
 	grep "^a prompt longer than the context: a prompt of 44 tokens is longer than the context (25)$" out &&
 	grep "^a token id of the vocabulary.s size: prompt position 0: token id 320 is not below the model.s vocab_size 320$" out &&

@@ -330,6 +330,42 @@ static void expect_error(struct eval_model *m, const uint32_t *p, size_t n, int 
 	ling_u32s_release(&out);
 }
 
+static int printable(char c)
+{
+	return c > ' ' && c < 127;
+}
+
+/* Generating with stop string needle ends the output (first) at its first token whose text completes needle. */
+static void check_stop_string(struct eval_model *m, const struct ling_u32s *prompt, const struct ling_u32s *first,
+			      const char *needle)
+{
+	struct ling_u32s out = LING_U32S_INIT;
+	struct ling_buf text = LING_BUF_INIT;
+	const char *strings[1] = { needle };
+	struct eval_stop stop = { NULL, 0, strings, 1, (int)first->n };
+	enum eval_stop_reason why;
+	struct ling_err err;
+	size_t at;
+
+	for (at = 0; at < first->n; at++) { /* ids the tokenizer lacks have no text */
+		size_t len = text.len;
+
+		if (tok_decode(eval_model_tok(m), &first->v[at], 1, &text, &err))
+			ling_buf_truncate(&text, len);
+		if (text.data && strstr(text.data, needle))
+			break;
+	}
+	if (eval_generate(m, prompt->v, prompt->n, &stop, &out, &why, &err)) {
+		ling_err_print("eval_gen_check", &err);
+		exit(1);
+	}
+	printf("stop string \"%s\": %zu tokens, stopped for %s\n", needle, out.n, reason(why));
+	check(why == EVAL_STOP_STRING && out.n == at + 1 && !memcmp(out.v, first->v, out.n * 4),
+	      "not the output up to the stop string");
+	ling_buf_release(&text);
+	ling_u32s_release(&out);
+}
+
 static int cmd_stops(const char *ckpt)
 {
 	struct eval_model *m = open_model(ckpt, NULL, 0), *small;
@@ -338,7 +374,6 @@ static int cmd_stops(const char *ckpt)
 	size_t vocab = eval_model_vocab_size(m), at;
 	enum eval_stop_reason why;
 	struct eval_stop stop = { NULL, 0, NULL, 0, 24 };
-	const char *strings[1];
 	char needle[64] = "";
 	struct ling_err err;
 	uint64_t s = 7;
@@ -362,7 +397,7 @@ static int cmd_stops(const char *ckpt)
 	check(why == EVAL_STOP_TOKEN && out.n == at + 1 && !memcmp(out.v, first.v, out.n * 4),
 	      "not the output up to the stop token");
 
-	/* a stop string: the text of a later token (whole characters), found from the output's start */
+	/* stop strings: the text of a later token; two characters across two tokens' texts */
 	stop.ntokens = 0;
 	for (size_t i = 4; i < first.n && !needle[0]; i++) {
 		ling_buf_reset(&text);
@@ -370,30 +405,26 @@ static int cmd_stops(const char *ckpt)
 		    text.len < sizeof(needle) && strlen(text.data) == text.len && !strstr(text.data, "\xEF\xBF\xBD"))
 			memcpy(needle, text.data, text.len + 1);
 	}
-	if (needle[0]) {
-		strings[0] = needle;
-		stop.strings = strings;
-		stop.nstrings = 1;
-		/* the first output whose text holds the string (ids the tokenizer lacks have none) */
-		ling_buf_reset(&text);
-		for (at = 0; at < first.n; at++) {
-			size_t len = text.len;
+	check(needle[0] != 0, "a token of whole characters in the output");
+	if (needle[0])
+		check_stop_string(m, &prompt, &first, needle);
+	needle[0] = 0;
+	for (size_t i = 4; i + 1 < first.n && !needle[0]; i++) {
+		struct ling_buf a = LING_BUF_INIT, b = LING_BUF_INIT;
 
-			if (tok_decode(eval_model_tok(m), &first.v[at], 1, &text, &err))
-				ling_buf_truncate(&text, len);
-			if (text.data && strstr(text.data, needle))
-				break;
+		if (!tok_decode(eval_model_tok(m), &first.v[i], 1, &a, &err) &&
+		    !tok_decode(eval_model_tok(m), &first.v[i + 1], 1, &b, &err) && a.len && b.len &&
+		    printable(a.data[a.len - 1]) && printable(b.data[0])) {
+			needle[0] = a.data[a.len - 1];
+			needle[1] = b.data[0];
+			needle[2] = 0;
 		}
-		if (eval_generate(m, prompt.v, prompt.n, &stop, &out, &why, &err))
-			goto fail;
-		printf("stop string \"%s\": %zu tokens, stopped for %s\n", needle, out.n, reason(why));
-		check(why == EVAL_STOP_STRING && out.n == at + 1 && !memcmp(out.v, first.v, out.n * 4),
-		      "not the output up to the stop string");
-		stop.nstrings = 0;
-	} else {
-		printf("stop string: no token of plain text in the output\n");
-		failures++;
+		ling_buf_release(&a);
+		ling_buf_release(&b);
 	}
+	check(needle[0] != 0, "two tokens of plain text in a row in the output");
+	if (needle[0])
+		check_stop_string(m, &prompt, &first, needle);
 
 	/* the context fills */
 	small = open_model(ckpt, NULL, (int)prompt.n + 5);
