@@ -18,7 +18,7 @@
  *		wrote; prints the differing values and the largest difference
  *	eval_gen_check stops CKPT
  *		stop token, stop string, length, full context, bad prompts
- *	eval_gen_check speed CKPT PROMPT NEW
+ *	eval_gen_check speed CKPT PROMPT NEW [THREADS]
  *		prefill and decode tokens/s (not for tests: timings vary)
  * Exit 0 when every check holds, 1 when one fails or the checkpoint is
  * refused (the error on stderr), 2 on bad arguments.
@@ -52,7 +52,7 @@ static void check(int ok, const char *what)
 static void usage(void)
 {
 	fprintf(stderr, "usage: eval_gen_check (open CKPT [TOKENIZER] | cache CKPT NEW SEED | logits CKPT TOKENS LOGITS |\n"
-			"                      stops CKPT | speed CKPT PROMPT NEW)\n");
+			"                      stops CKPT | speed CKPT PROMPT NEW [THREADS])\n");
 	exit(2);
 }
 
@@ -66,9 +66,11 @@ static long number(const char *s, long lo, long hi)
 	return v;
 }
 
+static int threads; /* 0: every core */
+
 static struct eval_model *open_model(const char *ckpt, const char *tokenizer, int max_context)
 {
-	struct eval_model_opts o = { ckpt, tokenizer, NULL, 0, max_context };
+	struct eval_model_opts o = { ckpt, tokenizer, NULL, threads, max_context };
 	struct eval_model *m;
 	struct ling_err err;
 
@@ -502,6 +504,8 @@ int main(int argc, char **argv)
 		return cmd_logits(argv[2], argv[3], argv[4]);
 	if (argc == 3 && !strcmp(argv[1], "stops"))
 		return cmd_stops(argv[2]);
+	if (argc == 6 && !strcmp(argv[1], "speed"))
+		threads = (int)number(argv[--argc], 1, 256);
 	if (argc == 5 && !strcmp(argv[1], "speed"))
 		return cmd_speed(argv[2], (int)number(argv[3], 1, 1 << 20), (int)number(argv[4], 1, 1 << 20));
 	usage();
