@@ -207,8 +207,9 @@ int eval_model_open(struct eval_model **out, const struct eval_model_opts *o, st
 		rc = ling_err_set(err, LING_EUSAGE, "unknown template '%s' (templates: qwen, ling)", o->template);
 		goto fail;
 	}
-	if (o->max_context < 0) {
-		rc = ling_err_set(err, LING_EUSAGE, "a context of %d tokens", o->max_context);
+	if (!o->checkpoint || o->max_context < 0 || o->threads < 0) {
+		rc = ling_err_set(err, LING_EUSAGE, "%s", !o->checkpoint ? "no checkpoint given"
+				  : o->max_context < 0 ? "a negative context" : "a negative number of threads");
 		goto fail;
 	}
 	if ((rc = resolve_checkpoint(o->checkpoint, &dir, err)) || (rc = load_model(dir.data, o->threads, &m->model, err)))
