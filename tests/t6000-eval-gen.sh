@@ -107,6 +107,12 @@ test_expect_success 'stops: a stop token, stop strings (within a token, across t
 	! grep FAILED out
 '
 
+test_expect_success 'text: a chat prompt encoded with its special tokens, continued, decoded' '
+	eval_gen_check text ck "$(printf "<|im_start|>user\\nWho directed Blade Runner?<|im_end|>\\n<|im_start|>assistant\\n")" 12 >out &&
+	tail -n 1 out >last &&
+	grep -E "^([1-9]|1[0-2]) tokens, stopped for (token|string|length)$" last
+'
+
 test_expect_success 'a tokenizer with more ids than the model: a clear error' '
 	zstd -q -d -c "$LING_DATA/tokenizers/gpt2.tokenizer.json.zst" >gpt2.json &&
 	test_must_fail_with 1 eval_gen_check open ck gpt2.json 2>err &&

@@ -18,6 +18,10 @@
  *		wrote; prints the differing values and the largest difference
  *	eval_gen_check stops CKPT
  *		stop token, stop string, length, full context, bad prompts
+ *	eval_gen_check text CKPT TEXT NEW
+ *		TEXT (special tokens matched) continued greedily, at most NEW
+ *		tokens, stopping at <|im_end|> or "</tool_call>"; prints the
+ *		output's text, then its token count and the stop reason
  *	eval_gen_check speed CKPT PROMPT NEW [THREADS]
  *		prefill and decode tokens/s (not for tests: timings vary)
  * Exit 0 when every check holds, 1 when one fails or the checkpoint is
@@ -52,7 +56,7 @@ static void check(int ok, const char *what)
 static void usage(void)
 {
 	fprintf(stderr, "usage: eval_gen_check (open CKPT [TOKENIZER] | cache CKPT NEW SEED | logits CKPT TOKENS LOGITS |\n"
-			"                      stops CKPT | speed CKPT PROMPT NEW [THREADS])\n");
+			"                      stops CKPT | text CKPT TEXT NEW | speed CKPT PROMPT NEW [THREADS])\n");
 	exit(2);
 }
 
@@ -461,6 +465,33 @@ fail:
 	return 1;
 }
 
+static int cmd_text(const char *ckpt, const char *text, int steps)
+{
+	struct eval_model *m = open_model(ckpt, NULL, 0);
+	struct tok *t = eval_model_tok(m);
+	struct ling_u32s prompt = LING_U32S_INIT, out = LING_U32S_INIT;
+	struct ling_buf decoded = LING_BUF_INIT;
+	const char *strings[1] = { "</tool_call>" };
+	long end = tok_token_id(t, "<|im_end|>", strlen("<|im_end|>"));
+	uint32_t end_id = end < 0 ? 0 : (uint32_t)end;
+	struct eval_stop stop = { &end_id, end < 0 ? 0 : 1, strings, 1, steps };
+	enum eval_stop_reason why;
+	struct ling_err err;
+	int rc;
+
+	if ((rc = tok_encode(t, text, strlen(text), TOK_ENCODE_SPECIAL, &prompt, &err)) ||
+	    (rc = eval_generate(m, prompt.v, prompt.n, &stop, &out, &why, &err)) ||
+	    (rc = tok_decode(t, out.v, out.n, &decoded, &err)))
+		ling_err_print("eval_gen_check", &err);
+	else
+		printf("%s\n%zu tokens, stopped for %s\n", decoded.data ? decoded.data : "", out.n, reason(why));
+	ling_buf_release(&decoded);
+	ling_u32s_release(&prompt);
+	ling_u32s_release(&out);
+	eval_model_free(m);
+	return rc ? 1 : 0;
+}
+
 static int cmd_speed(const char *ckpt, int prompt_len, int steps)
 {
 	struct eval_model *m = open_model(ckpt, NULL, 0);
@@ -502,6 +533,8 @@ int main(int argc, char **argv)
 		return cmd_cache(argv[2], (int)number(argv[3], 1, 1000), (uint64_t)number(argv[4], 0, 1L << 30));
 	if (argc == 5 && !strcmp(argv[1], "logits"))
 		return cmd_logits(argv[2], argv[3], argv[4]);
+	if (argc == 5 && !strcmp(argv[1], "text"))
+		return cmd_text(argv[2], argv[3], (int)number(argv[4], 1, 1 << 20));
 	if (argc == 3 && !strcmp(argv[1], "stops"))
 		return cmd_stops(argv[2]);
 	if (argc == 6 && !strcmp(argv[1], "speed"))
