@@ -342,11 +342,15 @@ static void decode_tail(struct eval_model *m, const struct ling_u32s *out, size_
 	struct ling_err ignored;
 
 	ling_buf_reset(&m->tail);
-	for (size_t i = *stable; i < out->n; i++) {
-		size_t len = m->tail.len;
+	/* together, so that a character cut between tokens comes out whole */
+	if (tok_decode(m->tok, out->v + *stable, out->n - *stable, &m->tail, &ignored)) {
+		ling_buf_reset(&m->tail);
+		for (size_t i = *stable; i < out->n; i++) {
+			size_t len = m->tail.len;
 
-		if (tok_decode(m->tok, &out->v[i], 1, &m->tail, &ignored))
-			ling_buf_truncate(&m->tail, len);
+			if (tok_decode(m->tok, &out->v[i], 1, &m->tail, &ignored))
+				ling_buf_truncate(&m->tail, len);
+		}
 	}
 	if (!ends_with_replacement(&m->tail) || out->n - *stable >= UTF8_WAIT_TOKENS) {
 		ling_buf_add(&m->text, m->tail.data ? m->tail.data : "", m->tail.len);
