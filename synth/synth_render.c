@@ -134,6 +134,59 @@ static void calls_hermes(const struct synth_gen *gen, const struct synth_sample 
 	}
 }
 
+static json_t *parse_json(const char *text, size_t len)
+{
+	json_t *v = json_loadb(text, len, JSON_DECODE_ANY, NULL);
+
+	/* the catalogue's schemas and the samples' arguments are verified JSON */
+	if (!v)
+		abort();
+	return v;
+}
+
+/*
+ * Appends v as JSON: compact, or with Python's ", " and ": " (as the tojson
+ * of chat templates writes it); numbers in Python's shortest form (1.63, not
+ * jansson's 1.6299999999999999), keys in their order, UTF-8 as it is.
+ */
+static void add_json(struct ling_buf *b, const json_t *v, int spaced)
+{
+	const char *key;
+	json_t *e;
+	size_t i = 0;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		ling_buf_addc(b, '{');
+		json_object_foreach((json_t *)v, key, e) {
+			if (i++)
+				ling_buf_adds(b, spaced ? ", " : ",");
+			ling_json_add_strz(b, key, spaced ? LING_JSON_LOWER_HEX : 0);
+			ling_buf_adds(b, spaced ? ": " : ":");
+			add_json(b, e, spaced);
+		}
+		ling_buf_addc(b, '}');
+		break;
+	case JSON_ARRAY:
+		ling_buf_addc(b, '[');
+		json_array_foreach(v, i, e) {
+			if (i)
+				ling_buf_adds(b, spaced ? ", " : ",");
+			add_json(b, e, spaced);
+		}
+		ling_buf_addc(b, ']');
+		break;
+	case JSON_STRING:
+		ling_json_add_str(b, json_string_value(v), json_string_length(v), spaced ? LING_JSON_LOWER_HEX : 0);
+		break;
+	case JSON_INTEGER: ling_json_add_int(b, json_integer_value(v)); break;
+	case JSON_REAL: ling_json_add_real(b, json_real_value(v), LING_JSON_REAL_PYTHON); break;
+	case JSON_TRUE: ling_buf_adds(b, "true"); break;
+	case JSON_FALSE: ling_buf_adds(b, "false"); break;
+	case JSON_NULL: ling_buf_adds(b, "null"); break;
+	}
+}
+
 /*
  * Hermes keeps the tool definitions in the system prompt, in a <tools> block
  * with the call instructions, worded as Qwen3's (Hermes-style) chat template
@@ -151,15 +204,11 @@ static void hermes_system(const struct synth_gen *gen, const struct synth_sample
 	ling_buf_adds(out, "\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
 			   "You are provided with function signatures within <tools></tools> XML tags:\n<tools>");
 	for (i = 0; i < s->tools.n; i++) {
-		json_t *tool = json_loads(gen->g->ts->tools[s->tools.v[i]].schema, 0, NULL);
-		char *text = tool ? json_dumps(tool, 0) : NULL;
+		const char *schema = gen->g->ts->tools[s->tools.v[i]].schema;
+		json_t *tool = parse_json(schema, strlen(schema));
 
-		/* the catalogue's schemas are valid JSON: json_loads fails only out of memory */
-		if (!text)
-			abort();
 		ling_buf_addc(out, '\n');
-		ling_buf_adds(out, text);
-		free(text);
+		add_json(out, tool, 1);
 		json_decref(tool);
 	}
 	ling_buf_adds(out, "\n</tools>\n\nFor each function call, return a json object with function name and "
@@ -322,26 +371,6 @@ static void bfcl_schema(json_t *schema)
 		json_object_set_new(schema, "required", json_array());
 }
 
-static json_t *parse_json(const char *text, size_t len)
-{
-	json_t *v = json_loadb(text, len, JSON_DECODE_ANY, NULL);
-
-	/* the catalogue's schemas and the samples' arguments are verified JSON */
-	if (!v)
-		abort();
-	return v;
-}
-
-static void add_json(struct ling_buf *b, const json_t *v, size_t flags)
-{
-	char *text = json_dumps(v, flags | JSON_ENCODE_ANY);
-
-	if (!text)
-		abort();
-	ling_buf_adds(b, text);
-	free(text);
-}
-
 /*
  * A call's ground truth, {NAME: {PARAM: [allowed values]}}: a given argument
  * allows its value; a parameter the call leaves out allows "" (left out) and
@@ -410,7 +439,7 @@ static void render_bfcl(const struct synth_gen *gen, const struct synth_sample *
 		ling_json_add_strz(b, t->description, 0);
 		ling_buf_adds(b, ",\"parameters\":");
 		bfcl_schema(params);
-		add_json(b, params, JSON_COMPACT);
+		add_json(b, params, 0);
 		json_decref(params);
 		ling_buf_addc(b, '}');
 	}
@@ -424,7 +453,7 @@ static void render_bfcl(const struct synth_gen *gen, const struct synth_sample *
 	ling_buf_adds(aux, "{\"id\":");
 	ling_json_add_strz(aux, id, 0);
 	ling_buf_adds(aux, ",\"ground_truth\":");
-	add_json(aux, truth, JSON_COMPACT);
+	add_json(aux, truth, 0);
 	ling_buf_addc(aux, '}');
 	json_decref(truth);
 }
