@@ -198,4 +198,4 @@ clean:
 # Keep the objects of test binaries between runs.
 .SECONDARY:
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f -not -path '*/venv/*' 2>/dev/null)

@@ -42,7 +42,9 @@ static const char usage_text[] =
 	"  -l, --lang=TAG         language of names and wording (default: en)\n"
 	"  -t, --templates=FILE   user templates (doc/kg2samples-templates.md); repeatable\n"
 	"  -f, --format=F         openai (default), hermes (<tool_call> text) or bfcl\n"
-	"      --bfcl-answers=FILE  with --format bfcl, where the ground truth goes (required)\n"
+	"      --bfcl-answers=FILE  with --format bfcl: questions on stdout, ground truth to FILE\n"
+	"      --bfcl-dir=DIR     with --format bfcl: BFCL v4 files in DIR (BFCL_v4_CATEGORY.json\n"
+	"                         and possible_answer/), nothing on stdout\n"
 	"      --max-tools=N      tools offered to a multiple sample, the most any gets (default: 16)\n"
 	"      --max-answers=N    most answers of a question (default: 20)\n"
 	"      --min-facts=N      facts a relation needs to get tools (default: 10)\n"
@@ -60,17 +62,53 @@ static const char usage_text[] =
 
 static char stdout_buf[1 << 20];
 
+/* BFCL v4's single-turn categories, as synth_render names them in the ids. */
+static const char *const bfcl_categories[] = { "simple_python", "multiple", "parallel", "parallel_multiple",
+					       "irrelevance" };
+#define NBFCL (sizeof(bfcl_categories) / sizeof(bfcl_categories[0]))
+
 struct main_ctx {
 	struct ling_progress progress;
 	struct ling_buf answers;
 	int bfcl;
+	const char *bfcl_dir;                 /* --bfcl-dir: the lines are kept per category, nothing on stdout */
+	struct ling_buf questions_of[NBFCL], answers_of[NBFCL];
+	uint64_t nbfcl[NBFCL];
 };
+
+/* The category of a BFCL line, from its id {"id":"CATEGORY_INDEX",...}. */
+static size_t bfcl_category_of(const char *line, size_t len)
+{
+	size_t k, n;
+
+	for (k = 0; k < NBFCL; k++) {
+		n = strlen(bfcl_categories[k]);
+		if (len > 8 + n && !memcmp(line, "{\"id\":\"", 7) && !memcmp(line + 7, bfcl_categories[k], n) &&
+		    line[7 + n] == '_' && line[8 + n] >= '0' && line[8 + n] <= '9')
+			return k;
+	}
+	abort(); /* synth_render writes only these */
+}
+
+static int keep_bfcl(struct main_ctx *m, const char *line, size_t len, const char *aux, size_t auxlen)
+{
+	size_t k = bfcl_category_of(line, len);
+
+	ling_buf_add(&m->questions_of[k], line, len);
+	ling_buf_addc(&m->questions_of[k], '\n');
+	ling_buf_add(&m->answers_of[k], aux, auxlen);
+	ling_buf_addc(&m->answers_of[k], '\n');
+	m->nbfcl[k]++;
+	return 0;
+}
 
 static int on_emit(void *ctx, const char *line, size_t len, const char *aux, size_t auxlen, struct ling_err *err)
 {
 	struct main_ctx *m = ctx;
 	int rc;
 
+	if (m->bfcl_dir)
+		return keep_bfcl(m, line, len, aux, auxlen);
 	if ((rc = ling_stdout_write(line, len, err)) || (rc = ling_stdout_write("\n", 1, err)))
 		return rc;
 	if (m->bfcl && aux) {
@@ -247,6 +285,63 @@ static int check_outputs(const struct synth_options *o, const char *bfcl, struct
 	return probe_answers(bfcl, err);
 }
 
+/*
+ * --bfcl-dir: not the store nor in it, a directory; made now (with
+ * possible_answer/) so that a path that cannot be made fails before the run.
+ * @return 0, LING_EUSAGE, or LING_EIO.
+ */
+static int check_bfcl_dir(const struct synth_options *o, const char *dir, struct ling_err *err)
+{
+	struct ling_buf sub = LING_BUF_INIT;
+	struct stat sb;
+	int rc = 0;
+
+	if (!stat(dir, &sb) && !S_ISDIR(sb.st_mode))
+		return ling_err_set(err, LING_EUSAGE, "--bfcl-dir %s is not a directory", dir);
+	if (ling_same_file(dir, o->store_dir))
+		return ling_err_set(err, LING_EUSAGE, "--bfcl-dir %s is the store", dir);
+	if (in_store(o->store_dir, dir))
+		return ling_err_set(err, LING_EUSAGE, "--bfcl-dir %s is in the store %s", dir, o->store_dir);
+	ling_buf_addf(&sub, "%s/possible_answer", dir);
+	if ((mkdir(dir, 0777) && errno != EEXIST) || (mkdir(sub.data, 0777) && errno != EEXIST))
+		rc = ling_err_at(err, LING_EIO, dir, 0, 0, "cannot make %s: %s", sub.data, strerror(errno));
+	ling_buf_release(&sub);
+	return rc;
+}
+
+/*
+ * Writes the BFCL v4 files of --bfcl-dir, each atomically: DIR/BFCL_v4_CAT.json
+ * with the questions and DIR/possible_answer/BFCL_v4_CAT.json with the ground
+ * truth (BFCL has none for irrelevance). A category the run did not make has
+ * its files removed, so the directory never mixes two runs.
+ */
+static int write_bfcl_dir(const struct main_ctx *m, struct ling_err *err)
+{
+	struct ling_buf q = LING_BUF_INIT, a = LING_BUF_INIT;
+	size_t k;
+	int rc = 0;
+
+	for (k = 0; k < NBFCL && !rc; k++) {
+		int answers = strcmp(bfcl_categories[k], "irrelevance") != 0;
+
+		ling_buf_reset(&q);
+		ling_buf_reset(&a);
+		ling_buf_addf(&q, "%s/BFCL_v4_%s.json", m->bfcl_dir, bfcl_categories[k]);
+		ling_buf_addf(&a, "%s/possible_answer/BFCL_v4_%s.json", m->bfcl_dir, bfcl_categories[k]);
+		if (!m->nbfcl[k]) {
+			unlink(q.data);
+			unlink(a.data);
+			continue;
+		}
+		rc = ling_atomic_write(q.data, m->questions_of[k].data, m->questions_of[k].len, err);
+		if (!rc && answers)
+			rc = ling_atomic_write(a.data, m->answers_of[k].data, m->answers_of[k].len, err);
+	}
+	ling_buf_release(&q);
+	ling_buf_release(&a);
+	return rc;
+}
+
 /* --help and --version: text on stdout, which must be open, checked to the end. @return the exit status. */
 static int print_info(int closed, const char *text)
 {
@@ -290,7 +385,7 @@ struct cli {
 	struct synth_options o;
 	const char **templates; /* owned array; the strings are argv's */
 	size_t ntemplates;
-	const char *patterns, *bfcl_path;
+	const char *patterns, *bfcl_path, *bfcl_dir;
 	const char *mixes[64];
 	size_t nmixes;
 	int quiet, stats, allow_short;
@@ -298,7 +393,7 @@ struct cli {
 };
 
 enum {
-	OPT_SEED = 256, OPT_SHARD, OPT_BFCL, OPT_MAX_TOOLS, OPT_MAX_ANSWERS, OPT_MIN_FACTS, OPT_STATS,
+	OPT_SEED = 256, OPT_SHARD, OPT_BFCL, OPT_BFCL_DIR, OPT_MAX_TOOLS, OPT_MAX_ANSWERS, OPT_MIN_FACTS, OPT_STATS,
 	OPT_ALLOW_SHORT,
 };
 
@@ -313,6 +408,7 @@ static const struct option options[] = {
 	{ "templates", required_argument, NULL, 't' },
 	{ "format", required_argument, NULL, 'f' },
 	{ "bfcl-answers", required_argument, NULL, OPT_BFCL },
+	{ "bfcl-dir", required_argument, NULL, OPT_BFCL_DIR },
 	{ "max-tools", required_argument, NULL, OPT_MAX_TOOLS },
 	{ "max-answers", required_argument, NULL, OPT_MAX_ANSWERS },
 	{ "min-facts", required_argument, NULL, OPT_MIN_FACTS },
@@ -391,6 +487,7 @@ static int parse_option(struct cli *cli, int c, const char *arg)
 			return usage_error("--format is openai, hermes or bfcl");
 		return 0;
 	case OPT_BFCL: cli->bfcl_path = arg; return 0;
+	case OPT_BFCL_DIR: cli->bfcl_dir = arg; return 0;
 	case OPT_STATS: cli->stats = 1; return 0;
 	case OPT_ALLOW_SHORT: cli->allow_short = 1; return 0;
 	case 'q': cli->quiet = 1; return 0;
@@ -416,9 +513,12 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 			return rc;
 	if (!cli->o.store_dir || optind < argc)
 		return usage_error(cli->o.store_dir ? "unexpected argument" : "--store DIR is required");
-	if ((cli->o.format == SYNTH_FORMAT_BFCL) != !!cli->bfcl_path)
-		return usage_error(cli->bfcl_path ? "--bfcl-answers goes with --format bfcl"
-						  : "--format bfcl needs --bfcl-answers FILE");
+	if (cli->bfcl_path && cli->bfcl_dir)
+		return usage_error("--bfcl-answers and --bfcl-dir exclude each other");
+	if ((cli->o.format == SYNTH_FORMAT_BFCL) != (cli->bfcl_path || cli->bfcl_dir))
+		return usage_error(cli->bfcl_path  ? "--bfcl-answers goes with --format bfcl"
+				   : cli->bfcl_dir ? "--bfcl-dir goes with --format bfcl"
+						   : "--format bfcl needs --bfcl-answers FILE or --bfcl-dir DIR");
 	if (cli->patterns && synth_patterns_parse(&cli->o, cli->patterns, &err))
 		return usage_error(err.msg);
 	for (i = 0; i < cli->nmixes; i++)
@@ -429,14 +529,19 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
-/* The samples always go to stdout; no output may name an input. @return 0 or the exit status. */
+/* The samples go to stdout (but with --bfcl-dir); no output may name an input. @return 0 or the exit status. */
 static int check_streams(const struct cli *cli, int closed)
 {
 	struct ling_err err;
 
 	ling_err_clear(&err);
-	if (!ling_stdio_require(closed, LING_STDOUT_CLOSED, &err) && !check_outputs(&cli->o, cli->bfcl_path, &err))
+	if (cli->bfcl_dir) { /* nothing goes to stdout */
+		if (!check_outputs(&cli->o, NULL, &err) && !check_bfcl_dir(&cli->o, cli->bfcl_dir, &err))
+			return 0;
+	} else if (!ling_stdio_require(closed, LING_STDOUT_CLOSED, &err) &&
+		   !check_outputs(&cli->o, cli->bfcl_path, &err)) {
 		return 0;
+	}
 	if (err.code == LING_EUSAGE)
 		return usage_error(err.msg);
 	ling_err_print("kg2samples", &err);
@@ -458,8 +563,10 @@ static int make_samples(const struct cli *cli, struct synth *s, struct main_ctx 
 	sink.progress = m->progress.enabled ? on_progress : NULL;
 	rc = synth_run(s, &sink, err);
 	ling_progress_done(&m->progress);
-	if (!rc)
+	if (!rc && !cli->bfcl_dir)
 		rc = ling_stdout_finish(err);
+	if (!rc && cli->bfcl_dir)
+		rc = write_bfcl_dir(m, err);
 	if (!rc && cli->bfcl_path)
 		rc = ling_atomic_write(cli->bfcl_path, m->answers.data ? m->answers.data : "", m->answers.len, err);
 	return rc;
@@ -522,6 +629,7 @@ int main(int argc, char **argv)
 	if ((rc = check_streams(&cli, closed)))
 		goto out;
 	m.bfcl = cli.o.format == SYNTH_FORMAT_BFCL;
+	m.bfcl_dir = cli.bfcl_dir;
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	ling_progress_init(&m.progress);
 	start = ling_now();
@@ -536,5 +644,9 @@ out:
 	synth_close(s);
 	free(cli.templates);
 	ling_buf_release(&m.answers);
+	for (size_t k = 0; k < NBFCL; k++) {
+		ling_buf_release(&m.questions_of[k]);
+		ling_buf_release(&m.answers_of[k]);
+	}
 	return rc;
 }

@@ -166,9 +166,12 @@ int synth_open(struct synth **out, const struct synth_options *o, struct ling_er
 		rc = 0;
 	if (rc)
 		goto fail;
-	if (o->format == SYNTH_FORMAT_BFCL)
+	if (o->format == SYNTH_FORMAT_BFCL) {
+		/* BFCL's single-turn files have no instruction samples; its multi-turn ones need its own API classes */
+		s->o.mix[SYNTH_CAT_MULTI_TURN] = 0;
 		for (i = SYNTH_CAT_FACT; i < SYNTH_NCAT; i++)
-			s->o.mix[i] = 0; /* BFCL has no instruction samples */
+			s->o.mix[i] = 0;
+	}
 	for (i = 0; i < SYNTH_NCAT; i++) {
 		sum += s->o.mix[i];
 		s->cum[i] = sum;

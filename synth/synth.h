@@ -81,9 +81,11 @@ const char *synth_reject_name(int reason);
 #define SYNTH_MAX_ATTEMPTS 256
 
 enum synth_format {
-	SYNTH_FORMAT_OPENAI, /* doc/kg2samples-format.md */
-	SYNTH_FORMAT_HERMES, /* the same record, calls as <tool_call> text and results as <tool_response> text */
-	SYNTH_FORMAT_BFCL,   /* BFCL question lines; the ground truth goes to the sink's aux line */
+	SYNTH_FORMAT_OPENAI, /* doc/kg2samples-format.md: the tools only in "tools" */
+	SYNTH_FORMAT_HERMES, /* calls as <tool_call> text, results as <tool_response> text, the tools in the
+				system prompt's <tools> block and no "tools" */
+	SYNTH_FORMAT_BFCL,   /* BFCL v4 question lines (id CATEGORY_INDEX); the ground truth goes to the sink's
+				aux line; no multi_turn, instruction or search samples */
 };
 
 struct synth_options {

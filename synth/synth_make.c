@@ -146,15 +146,14 @@ static void offer_tools(const struct synth_gen *gen, struct synth_sample *s, uin
 }
 
 /* The system prompt, varied by rng over every prompt. @return whether it is a ReAct prompt. */
-static int system_prompt(const struct synth_gen *gen, struct synth_ws *ws, struct synth_sample *s, uint64_t *rng)
+static int system_prompt(const struct synth_gen *gen, struct synth_sample *s, uint64_t *rng)
 {
 	enum synth_prompt_style style = SYNTH_PROMPT_PLAIN;
 	size_t n = synth_text_system_count(gen->tx);
 
-	ling_buf_reset(&ws->buf2);
-	synth_sample_tools_json(gen->g, s, &ws->buf2);
+	/* no tools in the text: the record's "tools" carries them (synth_render adds Hermes' block) */
 	s->system = (uint32_t)s->text.len;
-	synth_text_system(gen->tx, ling_rand_below(rng, (uint32_t)n), ws->buf2.data, &style, &s->text);
+	synth_text_system(gen->tx, ling_rand_below(rng, (uint32_t)n), NULL, &style, &s->text);
 	s->system_len = (uint32_t)(s->text.len - s->system);
 	return style == SYNTH_PROMPT_REACT;
 }
@@ -180,7 +179,9 @@ static void maybe_search(const struct synth_gen *gen, struct synth_ws *ws, int q
 	const struct synth_query *q = &ws->q[qi];
 	uint32_t nm;
 
-	if (ling_rand_below(rng, SEARCH_ONE_IN) || !q->nn || q->n[0].op != SYNTH_ANCHOR)
+	/* BFCL scores the first turn alone: a name it spells exactly is called directly, with no search first */
+	if (ling_rand_below(rng, SEARCH_ONE_IN) || gen->format == SYNTH_FORMAT_BFCL || !q->nn ||
+	    q->n[0].op != SYNTH_ANCHOR)
 		return;
 	nm = g->ent_name[q->n[0].x];
 	if (nm == SYNTH_NONE || synth_is_literal(g, q->n[0].x))
@@ -285,7 +286,7 @@ static int tool_conversation(const struct synth_gen *gen, struct synth_ws *ws, s
 			need_tool(&s->tools, gen->g->tool_search);
 	}
 	offer_tools(gen, s, rng, s->tools.n + extra, hard);
-	react = system_prompt(gen, ws, s, rng);
+	react = system_prompt(gen, s, rng);
 	begin_text(s, SYNTH_MSG_USER);
 	for (i = 0; i < nq; i++) {
 		if (i)
@@ -411,7 +412,7 @@ static int make_irrelevance(const struct synth_gen *gen, struct synth_ws *ws, ui
 	}
 	if (!s->tools.n)
 		return REJ(TOOLS);
-	system_prompt(gen, ws, s, rng);
+	system_prompt(gen, s, rng);
 	begin_text(s, SYNTH_MSG_USER);
 	question(gen, ws, s, 0, rng);
 	end_text(s);
@@ -459,7 +460,7 @@ static int make_multi_turn(const struct synth_gen *gen, struct synth_ws *ws, uin
 	if (ws->search[0] >= 0)
 		need_tool(&s->tools, g->tool_search);
 	offer_tools(gen, s, rng, s->tools.n + extra, 0);
-	react = system_prompt(gen, ws, s, rng);
+	react = system_prompt(gen, s, rng);
 	begin_text(s, SYNTH_MSG_USER);
 	question(gen, ws, s, 0, rng);
 	end_text(s);

@@ -153,24 +153,105 @@ for line in open(sys.argv[1]):
 " h.jsonl
 '
 
-test_expect_success '--format bfcl: questions on stdout, the ground truth in --bfcl-answers' '
-	kg2samples -q --store fb --count 40 --seed 1 --format bfcl --bfcl-answers gt.jsonl >q.jsonl &&
-	test $(wc -l <q.jsonl) = 40 && test $(wc -l <gt.jsonl) = 40 &&
-	python3 -c "
+# tools_once.py HERMES OPENAI: hermes has the tools once, in its system prompt's <tools> block
+# (the openai sample's tools, one per line), and no "tools"; openai has them only in "tools".
+cat >tools_once.py <<\EOF
+import json, sys
+n = 0
+for h, o in zip(open(sys.argv[1]), open(sys.argv[2])):
+    h, o = json.loads(h), json.loads(o)
+    assert "tools" not in h, h["id"]
+    system = h["messages"][0]["content"]
+    assert system.startswith(o["messages"][0]["content"])
+    assert '"function"' not in o["messages"][0]["content"], o["id"]
+    if not o["tools"]:
+        assert "<tools>" not in system
+        continue
+    block = system.split("<tools>\n")[1].split("\n</tools>")[0].split("\n")
+    assert [json.loads(t) for t in block] == o["tools"], h["id"]
+    assert system.count("<tools>\n") == 1 and "<tool_call></tool_call> XML tags" in system
+    n += 1
+assert n > 20, n
+EOF
+
+test_expect_success '--format hermes: the tools once, in the system prompt as a <tools> block; openai: only in "tools"' '
+	kg2samples -q --store fb --count 60 --seed 2 --format hermes >h2.jsonl &&
+	kg2samples -q --store fb --count 60 --seed 2 >o2.jsonl &&
+	python3 tools_once.py h2.jsonl o2.jsonl
+'
+
+test_expect_success 'openai: calling turns have content "" (never null), for chat templates' '
+	! grep "\"content\":null" o2.jsonl &&
+	grep "\"content\":\"\",\"tool_calls\"" o2.jsonl >/dev/null
+'
+
+# bfcl_check.py Q GT: the BFCL v4 shape of question and ground-truth lines, ids CATEGORY_INDEX.
+cat >bfcl_check.py <<\EOF
 import json, sys
 qs = [json.loads(l) for l in open(sys.argv[1])]
 gt = [json.loads(l) for l in open(sys.argv[2])]
+types = {"string", "integer", "float", "boolean", "array", "dict", "tuple", "any"}
+def walk(schema):
+    assert schema["type"] in types, schema
+    for p in schema.get("properties", {}).values():
+        walk(p)
+    if "items" in schema:
+        walk(schema["items"])
+assert len(qs) == len(gt)
 for q, g in zip(qs, gt):
-    assert q[\"id\"] == g[\"id\"]
-    assert q[\"question\"] and all(t[0][\"role\"] == \"user\" for t in q[\"question\"])
-    names = {f[\"name\"] for f in q[\"function\"]}
-    for call in g[\"ground_truth\"]:
+    assert q["id"] == g["id"] and set(q) == {"id", "question", "function"}, q["id"]
+    cat, index = q["id"].rsplit("_", 1)
+    assert index.isdigit() and cat in ("simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance")
+    assert len(q["question"]) == 1 and q["question"][0][0]["role"] == "user"
+    names = {f["name"] for f in q["function"]}
+    for f in q["function"]:
+        assert f["parameters"]["type"] == "dict" and "required" in f["parameters"]
+        walk(f["parameters"])
+    calls = g["ground_truth"]
+    for call in calls:
         (name, args), = call.items()
-        assert name in names and all(isinstance(v, list) for v in args.values())
-    assert bool(g[\"ground_truth\"]) == (q[\"category\"] != \"irrelevance\")
-" q.jsonl gt.jsonl &&
+        assert name in names and name != "search_entities" and all(isinstance(v, list) for v in args.values())
+    assert (cat == "irrelevance") == (not calls)
+    assert cat == "irrelevance" or (cat in ("simple_python", "parallel")) == (len(q["function"]) == 1)
+    assert cat.startswith("parallel") == (len(calls) > 1)
+EOF
+
+test_expect_success '--format bfcl: BFCL v4 questions on stdout, the ground truth in --bfcl-answers' '
+	kg2samples -q --store fb --count 40 --seed 1 --format bfcl --bfcl-answers gt.jsonl >q.jsonl &&
+	test $(wc -l <q.jsonl) = 40 && test $(wc -l <gt.jsonl) = 40 &&
+	python3 bfcl_check.py q.jsonl gt.jsonl &&
 	test_must_fail_with 2 kg2samples --store fb --format bfcl 2>err &&
-	grep "^kg2samples: --format bfcl needs --bfcl-answers" err
+	grep "^kg2samples: --format bfcl needs --bfcl-answers FILE or --bfcl-dir DIR" err &&
+	test_must_fail_with 2 kg2samples --store fb --format bfcl --bfcl-answers a --bfcl-dir d 2>err &&
+	grep "^kg2samples: --bfcl-answers and --bfcl-dir exclude each other" err
+'
+
+test_expect_success '--format bfcl --bfcl-dir: BFCL_v4_CATEGORY.json and possible_answer/, the same lines' '
+	kg2samples -q --store fb --count 200 --seed 1 --format bfcl --bfcl-answers gt200.jsonl >q200.jsonl &&
+	python3 bfcl_check.py q200.jsonl gt200.jsonl &&
+	kg2samples -q --store fb --count 200 --seed 1 --format bfcl --bfcl-dir bf >out &&
+	test ! -s out &&
+	for c in simple_python multiple parallel parallel_multiple irrelevance
+	do
+		grep "^{\"id\":\"${c}_[0-9]" q200.jsonl >expect.q &&
+		test_cmp expect.q bf/BFCL_v4_$c.json || return 1
+		if test $c = irrelevance
+		then
+			test ! -e bf/possible_answer/BFCL_v4_$c.json || return 1
+		else
+			grep "^{\"id\":\"${c}_[0-9]" gt200.jsonl >expect.gt &&
+			test_cmp expect.gt bf/possible_answer/BFCL_v4_$c.json || return 1
+		fi
+	done &&
+	! grep "multi_turn\|kg:" q200.jsonl &&
+	kg2samples -q --store fb --count 10 --seed 1 --patterns irrelevance --format bfcl --bfcl-dir bf &&
+	test ! -e bf/BFCL_v4_multiple.json &&
+	test ! -e bf/possible_answer/BFCL_v4_multiple.json &&
+	test $(wc -l <bf/BFCL_v4_irrelevance.json) = 10 &&
+	test_must_fail_with 2 kg2samples --store fb --format bfcl --bfcl-dir fb 2>err &&
+	grep "^kg2samples: --bfcl-dir fb is the store" err &&
+	test_must_fail_with 2 kg2samples --store fb --format bfcl --bfcl-dir q.jsonl 2>err &&
+	grep "^kg2samples: --bfcl-dir q.jsonl is not a directory" err
 '
 
 test_expect_success '--templates: a user template file changes the wording' '

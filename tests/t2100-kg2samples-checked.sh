@@ -127,4 +127,20 @@ test_expect_success 'a sample with a wrong answer fails the checker (the check c
 	! check_samples mq tampered.jsonl 2>/dev/null
 '
 
+test_expect_success 'content null on a calling turn, or tools pasted into the system prompt, fail the checker' '
+	grep -m1 "\"content\":\"\",\"tool_calls\"" mq.jsonl >calling.jsonl &&
+	check_samples mq calling.jsonl >out &&
+	sed "s/\"content\":\"\",\"tool_calls\"/\"content\":null,\"tool_calls\"/" calling.jsonl >null.jsonl &&
+	! check_samples mq null.jsonl >out &&
+	grep "content is not a string" out &&
+	python3 -c "
+import json, sys
+s = json.loads(open(sys.argv[1]).read())
+s[\"messages\"][0][\"content\"] += \"\\n\\nTools:\\n\" + json.dumps(s[\"tools\"])
+print(json.dumps(s, ensure_ascii=False, separators=(\",\", \":\")))
+" calling.jsonl >pasted.jsonl &&
+	! check_samples mq pasted.jsonl >out &&
+	grep "the system prompt lists the tool" out
+'
+
 test_done

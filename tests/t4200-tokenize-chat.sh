@@ -17,11 +17,12 @@ field() {
 	sed "s/.*\"$1\":\[\([^]]*\)\].*/\1/" | tr ',' ' '
 }
 
-# one_split DIR FILE [OPTIONS]: builds DIR from FILE with every sample in train, in input order.
+# one_split DIR FILE [OPTIONS]: builds DIR from FILE with every sample in train, in input order,
+# without the end-of-document token (--chat-eod none), as HF's template renders them.
 one_split() {
 	dir=$1 file=$2
 	shift 2
-	tokenize build -q -j 1 --split 100,0,0 --out "$dir" "$@" "$file"
+	tokenize build -q -j 1 --split 100,0,0 --chat-eod none --out "$dir" "$@" "$file"
 }
 
 test_expect_success PYTHON 'qwen: the 6 golden conversations, ids and assistant masks exactly' '
@@ -322,6 +323,68 @@ test_expect_success 'malformed samples: positioned errors, exit 1, nothing writt
 	tail -n 1 err | grep "^tokenize: read 8, wrote 1, rejected 7;" &&
 	grep "\"rejected\": 7" bad/manifest.json &&
 	grep "\"documents\": 1," bad/manifest.json
+'
+
+test_expect_success PYTHON '--chat-eod: <|endoftext|> ends each chat sample by default, untrained, in the manifest' '
+	tokenize build -q -j 1 --split 100,0,0 --out eod -t "$QWEN" two.jsonl &&
+	grep "\"chat_eod\": \"<|endoftext|>\"" eod/manifest.json &&
+	mread eod/train-000000 >ids &&
+	mread two/train-000000 >ids-none &&
+	echo "$(cat ids-none) 151643" >expect &&
+	test_cmp expect ids &&
+	mread eod/train-000000.mask | tr " " "\n" | tail -n 1 >last &&
+	echo 0 >expect &&
+	test_cmp expect last &&
+	grep "\"chat_eod\": null" two/manifest.json &&
+	test_must_fail_with 2 tokenize build -q --out eod2 -t "$QWEN" --chat-eod "<|nope|>" two.jsonl 2>err &&
+	grep "^tokenize: --chat-eod <|nope|>: the tokenizer has no such token" err
+'
+
+test_expect_success PYTHON '--chat-eod and --append: the manifest decides; an old manifest without chat_eod has none' '
+	tokenize build -q -j 1 --split 100,0,0 --append --out eod -t "$QWEN" gold.jsonl &&
+	mread eod/train-000001 | grep -c " 151643\$" >n &&
+	echo 6 >expect &&
+	test_cmp expect n &&
+	test_must_fail_with 1 tokenize build -q --append --out eod -t "$QWEN" --chat-eod none evil.jsonl 2>err &&
+	grep "the dataset has chat_eod \"<|endoftext|>\", not \"none\"" err &&
+	sed "/\"chat_eod\"/d" two/manifest.json >m && mv m two/manifest.json &&
+	tokenize build -q -j 1 --append --out two -t "$QWEN" gold.jsonl &&
+	grep "\"chat_eod\": null" two/manifest.json &&
+	mread two/train-000001 >appended &&
+	test $(wc -l <appended) -eq 6 &&
+	! grep " 151643\$" appended &&
+	test_must_fail_with 1 tokenize build -q --append --out two -t "$QWEN" --chat-eod "<|endoftext|>" evil.jsonl 2>err &&
+	grep "the dataset has chat_eod none, not \"<|endoftext|>\"" err
+'
+
+test_expect_success 'already-rendered samples (kg2samples --format hermes, ChatML text) are rejected and counted, never wrapped twice' '
+	cat >rendered.jsonl <<-\EOF &&
+	{"id":"ok","messages":[{"role":"user","content":"hi <tool_response> <|im_start|>"},{"role":"assistant","content":"yes"}]}
+	{"id":"h1","messages":[{"role":"user","content":"Who?"},{"role":"assistant","content":"<tool_call>\n{\"name\": \"f\", \"arguments\": {}}\n</tool_call>"}]}
+	{"id":"h2","messages":[{"role":"user","content":"Who?"},{"role":"tool","content":"<tool_response>\n[]\n</tool_response>"},{"role":"assistant","content":"No one."}]}
+	{"id":"c1","messages":[{"role":"system","content":"<|im_start|>system\nBe brief.<|im_end|>"},{"role":"user","content":"x"},{"role":"assistant","content":"y"}]}
+	EOF
+	tokenize build -j 1 --max-errors 3 --split 100,0,0 --out rendered -t "$QWEN" rendered.jsonl 2>err &&
+	cat >expect <<-\EOF &&
+	tokenize: rendered.jsonl:2: already rendered: messages[1] (assistant) holds <tool_call>, which the qwen template writes itself (give tool calls as tool_calls and results as plain content: kg2samples --format openai)
+	tokenize: rendered.jsonl:3: already rendered: messages[1] (tool) holds <tool_response>, which the qwen template writes itself (give tool calls as tool_calls and results as plain content: kg2samples --format openai)
+	tokenize: rendered.jsonl:4: already rendered: messages[0] (system) holds <|im_start|>, which the qwen template writes itself (give tool calls as tool_calls and results as plain content: kg2samples --format openai)
+	EOF
+	head -n 3 err >actual &&
+	test_cmp expect actual &&
+	tail -n 1 err | grep "^tokenize: read 4, wrote 1, rejected 3 (already rendered 3);" &&
+	test_must_fail_with 1 tokenize build -q --out rendered2 -t "$QWEN" rendered.jsonl 2>err &&
+	grep "^tokenize: rendered.jsonl:2: already rendered" err
+'
+
+test_expect_success PYTHON,KG2SAMPLES 'kg2samples --format hermes: every sample that calls a tool is refused as already rendered' '
+	kg2samples -q --store kg --seed 7 --count 30 --allow-short --format hermes >hermes.jsonl &&
+	n=$(wc -l <hermes.jsonl) &&
+	tokenize build -j 1 --max-errors 1000 --out herm -t "$QWEN" hermes.jsonl 2>err &&
+	tail -n 1 err | grep "^tokenize: read $n, wrote [0-9]*, rejected [0-9]* (already rendered [0-9]*);" &&
+	calls=$(python3 -c "import json, sys; print(sum(any(m[\"role\"] == \"assistant\" and \"<tool_call>\" in m[\"content\"] for m in json.loads(l)[\"messages\"]) for l in open(sys.argv[1])))" hermes.jsonl) &&
+	test "$calls" -gt 10 &&
+	tail -n 1 err | grep "(already rendered $calls)"
 '
 
 test_done

@@ -747,6 +747,50 @@ static int render_ling(struct tok_chat *c, const json_t *msgs, const json_t *too
 	return 0;
 }
 
+/* The first of marks that s[0..n) holds, or NULL. */
+static const char *holds_any(const char *s, size_t n, const char *const *marks)
+{
+	struct str v = { s, n };
+
+	for (; *marks; marks++)
+		if (find_first(v, *marks) >= 0)
+			return *marks;
+	return NULL;
+}
+
+int tok_chat_check_rendered(const struct tok_chat *c, const json_t *sample, struct ling_err *err)
+{
+	static const char *const qwen_marks[] = { "<|im_start|>", "<|im_end|>", NULL };
+	static const char *const ling_marks[] = { "<role>", "<|role_end|>", NULL };
+	static const char *const call_marks[] = { "<tool_call>", NULL };
+	static const char *const response_marks[] = { "<tool_response>", NULL };
+	static const char *const role_names[] = { "system", "user", "assistant", "tool" };
+	const json_t *msgs = json_object_get(sample, "messages"), *m, *v;
+	const char *mark;
+	size_t i;
+
+	json_array_foreach(msgs, i, m) {
+		enum role role = role_of(msgs, i);
+
+		v = json_object_get(m, "content");
+		if (role == ROLE_USER || !json_is_string(v))
+			continue;
+		mark = holds_any(json_string_value(v), json_string_length(v),
+				 c->tpl == TOK_CHAT_LING ? ling_marks : qwen_marks);
+		if (!mark && role == ROLE_ASSISTANT)
+			mark = holds_any(json_string_value(v), json_string_length(v), call_marks);
+		if (!mark && role == ROLE_TOOL)
+			mark = holds_any(json_string_value(v), json_string_length(v), response_marks);
+		if (mark)
+			return ling_err_set(err, LING_EDATA,
+					    "already rendered: messages[%zu] (%s) holds %s, which the %s template "
+					    "writes itself (give tool calls as tool_calls and results as plain "
+					    "content: kg2samples --format openai)",
+					    i, role_names[role], mark, tok_chat_template_name(c->tpl));
+	}
+	return 0;
+}
+
 /* The header of the assistant turn the model writes next (add_generation_prompt=true). */
 static void emit_generation_prompt(struct tok_chat *c)
 {

@@ -89,6 +89,18 @@ int tok_chat_render(struct tok_chat *c, const json_t *sample, struct ling_u32s *
 		    struct ling_buf *text, struct ling_err *err);
 
 /*
+ * Whether sample is already rendered: a tool message whose content is
+ * wrapped in <tool_response>, an assistant message whose content holds
+ * <tool_call> (Hermes text, as kg2samples --format hermes writes), or a
+ * system, assistant or tool message holding the template's turn markers
+ * (<|im_start|>, <|im_end|>; <role>, <|role_end|>). Rendering such a sample
+ * would wrap it twice. User messages are the user's text and may hold
+ * anything (it stays text). Call after tok_chat_render() accepted the shape.
+ * @return 0, or LING_EDATA with err naming the message ("already rendered: ...").
+ */
+int tok_chat_check_rendered(const struct tok_chat *c, const json_t *sample, struct ling_err *err);
+
+/*
  * Appends v as Python's json.dumps(v, ensure_ascii=False) writes it, the
  * `tojson` of transformers' chat templates: ", " and ": " separators, keys
  * in their order, non-ASCII as is, floats in Python's shortest repr.

@@ -144,6 +144,7 @@ struct result {
 	struct ling_u32s ids, mask;
 	enum tok_dataset_split split;
 	int rc;
+	int rendered;         /* rc: the sample was already rendered (tok_chat_check_rendered) */
 	struct ling_err err;
 };
 
@@ -204,6 +205,8 @@ struct build {
 	const char *text_field;
 	const char *eod_text;
 	long eod;                  /* -1: none */
+	const char *chat_eod_text; /* NULL: none */
+	long chat_eod;             /* -1: none */
 	unsigned split[TOK_SPLIT_COUNT];
 	uint64_t shard_tokens;
 	int run;
@@ -246,7 +249,7 @@ static void do_record(struct build *b, struct worker *w, struct batch *bt, size_
 	size_t k;
 
 	res->ids.n = res->mask.n = 0;
-	res->rc = 0;
+	res->rc = res->rendered = 0;
 	obj = json_loadb(line, r->len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
 	if (!obj) {
 		res->rc = ling_err_at(&res->err, LING_EDATA, name, r->line, jerr.position + 1, "bad JSON: %s", jerr.text);
@@ -280,8 +283,13 @@ static void do_record(struct build *b, struct worker *w, struct batch *bt, size_
 			res->rc = ling_err_at(&res->err, LING_EDATA, name, r->line, 0,
 					      "a chat sample, but no chat template: the tokenizer has neither "
 					      "<|im_end|> (qwen) nor <|role_end|> (ling)");
-		else if ((res->rc = tok_chat_render(w->chat, obj, &res->ids, &res->mask, NULL, &res->err)))
+		else if ((res->rc = tok_chat_render(w->chat, obj, &res->ids, &res->mask, NULL, &res->err)) ||
+			 (res->rendered = res->rc = tok_chat_check_rendered(w->chat, obj, &res->err)))
 			reposition(&res->err, name, r->line);
+		else if (b->chat_eod >= 0) { /* Megatron's reset_position_ids/attention_mask split at it; not trained */
+			ling_u32s_push(&res->ids, (uint32_t)b->chat_eod);
+			ling_u32s_push(&res->mask, 0);
+		}
 		goto out;
 	}
 	if ((res->rc = tok_encode(w->tok, json_string_value(text), json_string_length(text), 0, &res->ids, &res->err))) {
@@ -684,6 +692,7 @@ static int write_batch(struct build *b, struct batch *bt, struct ling_err *err)
 		b->st->read++;
 		src->records++;
 		if (res->rc) {
+			b->st->rendered += res->rendered != 0;
 			if (++b->st->rejected > b->o->max_errors) {
 				*err = res->err;
 				return err->code;
@@ -952,6 +961,34 @@ static int same_setting(const struct build *b, const char *key, const char *give
 	return 0;
 }
 
+/*
+ * The token ending each chat sample: --chat-eod (none: no token); when
+ * appending, the manifest's (a dataset from before chat_eod has none);
+ * else <|endoftext|> when the tokenizer has it and chat samples are taken.
+ */
+static int resolve_chat_eod(struct build *b, struct ling_err *err)
+{
+	const char *given = b->o->chat_eod;
+	int none = given && !strcmp(given, "none");
+	const char *have;
+
+	b->chat_eod_text = none ? NULL : given;
+	if (b->old) {
+		have = json_string_value(json_object_get(b->old, "chat_eod"));
+		if (given && (none ? have != NULL : !have || strcmp(have, given)))
+			return ling_err_at(err, LING_EDATA, b->o->dir, 0, 0, "the dataset has chat_eod %s%s%s, not \"%s\"",
+					   have ? "\"" : "", have ? have : "none", have ? "\"" : "", given);
+		b->chat_eod_text = have;
+	} else if (!given && b->has_tpl && tok_token_id(b->tok, "<|endoftext|>", 13) >= 0) {
+		b->chat_eod_text = "<|endoftext|>";
+	}
+	b->chat_eod = -1;
+	if (b->chat_eod_text &&
+	    (b->chat_eod = tok_token_id(b->tok, b->chat_eod_text, strlen(b->chat_eod_text))) < 0)
+		return ling_err_set(err, LING_EUSAGE, "--chat-eod %s: the tokenizer has no such token", b->chat_eod_text);
+	return 0;
+}
+
 /* Settings: the options, the manifest's when appending, or the defaults. */
 static int resolve(struct build *b, struct ling_err *err)
 {
@@ -1018,7 +1055,7 @@ static int resolve(struct build *b, struct ling_err *err)
 			b->tpl = TOK_CHAT_LING, b->has_tpl = 1;
 	}
 	tok_chat_free(probe);
-	return 0;
+	return resolve_chat_eod(b, err);
 }
 
 static json_t *copy_array(const json_t *old, const char *key)
@@ -1098,6 +1135,7 @@ static json_t *build_manifest(struct build *b)
 	json_object_set_new(m, "template", b->has_tpl ? json_string(tok_chat_template_name(b->tpl)) : json_null());
 	json_object_set_new(m, "text_field", json_string(b->text_field));
 	json_object_set_new(m, "eod", b->eod_text ? json_string(b->eod_text) : json_null());
+	json_object_set_new(m, "chat_eod", b->chat_eod_text ? json_string(b->chat_eod_text) : json_null());
 	json_object_set_new(m, "split",
 			    json_pack("{s:[I,I,I],s:s}", "weights", (json_int_t)b->split[0], (json_int_t)b->split[1],
 				      (json_int_t)b->split[2], "rule",

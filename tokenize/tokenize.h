@@ -404,7 +404,10 @@ int tok_shard_get(const struct tok_shard *s, uint64_t i, struct ling_u32s *out, 
  * tok_chat with the template) or a text record ({"text": "..."}, or another
  * field: text_field), encoded as ordinary text (special-token text stays
  * text) with every token trained, and the eod token appended when one is
- * set. A record goes to a split by xxh3_64 of its "id" (a string, or an
+ * set. A chat sample ends with the chat_eod token (untrained), so that
+ * Megatron's reset_position_ids/reset_attention_mask separate the packed
+ * documents; a chat sample already rendered (tok_chat_check_rendered:
+ * Hermes text, ChatML markers) is rejected, never wrapped twice. A record goes to a split by xxh3_64 of its "id" (a string, or an
  * integer as its decimal text; without an id, the whole line):
  * h % 10000 < 10000*w_train/W gives train, < 10000*(w_train+w_valid)/W
  * valid, else test (W = w_train+w_valid+w_test). The split of a record never
@@ -414,7 +417,7 @@ int tok_shard_get(const struct tok_shard *s, uint64_t i, struct ling_u32s *out, 
  *
  * manifest.json (format "ling-dataset", version 1): the tokenizer (path,
  * sha256 of its decompressed bytes, vocab size, dtype), template,
- * text_field, eod, split weights and rule, shard_tokens, totals (documents,
+ * text_field, eod, chat_eod, split weights and rule, shard_tokens, totals (documents,
  * tokens, trained tokens; per split too), every shard (name, split,
  * documents, tokens, trained tokens, run), every source (path, sha256 of
  * the file as stored, or, for stdin and pipes, of the lines read, each
@@ -429,8 +432,9 @@ int tok_shard_get(const struct tok_shard *s, uint64_t i, struct ling_u32s *out, 
  *
  * Append: adds new shards after the existing ones and rewrites the
  * manifest; refused when the tokenizer's sha256 differs, or when the
- * template, text field, eod token or split weights given differ from the
- * manifest's (those not given are taken from it). A source file whose
+ * template, text field, eod token, chat_eod or split weights given differ
+ * from the manifest's (those not given are taken from it; a manifest
+ * without chat_eod, from before it, has none). A source file whose
  * sha256 the manifest already lists is skipped, so a retried nightly run
  * adds nothing twice; so is stdin ("-"), which is read into a spool file
  * in DIR first to be hashed (a named pipe streams, and is not skipped).
@@ -463,6 +467,7 @@ enum tok_dataset_split { TOK_SPLIT_TRAIN, TOK_SPLIT_VALID, TOK_SPLIT_TEST, TOK_S
 
 struct tok_dataset_stats {
 	long long read, written, rejected;   /* records of this run */
+	long long rendered;                  /* of the rejected: chat samples already rendered (Hermes text) */
 	long long docs[TOK_SPLIT_COUNT];     /* documents written, per split */
 	uint64_t tokens, trained;            /* tokens written, and those with mask 1 */
 	unsigned shards;                     /* token shards written */
@@ -477,6 +482,8 @@ struct tok_dataset_opts {
 	const char *tpl;           /* "qwen" or "ling"; default: qwen, or ling, when the tokenizer has their tokens */
 	const char *text_field;    /* default "text" */
 	const char *eod;           /* token appended to text records; default none */
+	const char *chat_eod;      /* token appended to chat samples, untrained, or "none";
+				      default <|endoftext|> when the tokenizer has it */
 	uint64_t shard_tokens;     /* default TOK_DATASET_SHARD_TOKENS */
 	const unsigned *split;     /* TOK_SPLIT_COUNT weights; default 98, 1, 1 */
 	int append;

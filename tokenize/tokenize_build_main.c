@@ -35,6 +35,15 @@ static void build_progress(void *ctx, const struct tok_dataset_stats *st)
 	ling_progress_update(ctx, "tokenize: %lld records, %llu tokens", st->read, (unsigned long long)st->tokens);
 }
 
+/* " (already rendered N)" when some rejected samples were Hermes text or ChatML, else "". */
+static const char *rendered_note(const struct tok_dataset_stats *st, char *buf, size_t size)
+{
+	if (!st->rendered)
+		return "";
+	snprintf(buf, size, " (already rendered %lld)", st->rendered);
+	return buf;
+}
+
 int tokenize_build_main(int argc, char **argv, int closed)
 {
 	static const struct option options[] = {
@@ -43,6 +52,7 @@ int tokenize_build_main(int argc, char **argv, int closed)
 		{ "split", required_argument, NULL, 'S' },      { "shard-tokens", required_argument, NULL, 'N' },
 		{ "append", no_argument, NULL, 'A' },           { "text-field", required_argument, NULL, 'F' },
 		{ "eod", required_argument, NULL, 'D' },        { "jobs", required_argument, NULL, 'j' },
+		{ "chat-eod", required_argument, NULL, 'C' },
 		{ "max-errors", required_argument, NULL, 'e' }, { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },             { "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -54,6 +64,7 @@ int tokenize_build_main(int argc, char **argv, int closed)
 	struct ling_err err;
 	unsigned split[TOK_SPLIT_COUNT];
 	unsigned long long shard_tokens;
+	char note[64];
 	long long v;
 	int c, quiet = 0, rc;
 
@@ -81,6 +92,7 @@ int tokenize_build_main(int argc, char **argv, int closed)
 		case 'A': o.append = 1; break;
 		case 'F': o.text_field = optarg; break;
 		case 'D': o.eod = optarg; break;
+		case 'C': o.chat_eod = optarg; break;
 		case 'j':
 			if (ling_parse_long(optarg, 1, 64, &v))
 				return usage_error("--jobs needs a number from 1 to 64");
@@ -123,9 +135,10 @@ int tokenize_build_main(int argc, char **argv, int closed)
 			st.rejected, o.dir);
 	else if (!quiet)
 		fprintf(stderr,
-			"tokenize: read %lld, wrote %lld, rejected %lld; %llu tokens (%llu trained) in %u shards; "
+			"tokenize: read %lld, wrote %lld, rejected %lld%s; %llu tokens (%llu trained) in %u shards; "
 			"documents: train %lld, valid %lld, test %lld\n",
-			st.read, st.written, st.rejected, (unsigned long long)st.tokens, (unsigned long long)st.trained,
+			st.read, st.written, st.rejected, rendered_note(&st, note, sizeof(note)),
+			(unsigned long long)st.tokens, (unsigned long long)st.trained,
 			st.shards, st.docs[TOK_SPLIT_TRAIN], st.docs[TOK_SPLIT_VALID], st.docs[TOK_SPLIT_TEST]);
 	return rc ? ling_err_exit_code(&err) : 0;
 }

@@ -58,6 +58,8 @@ const char tokenize_usage_text[] =
 	"      --append           add to the dataset in DIR; sources it has are skipped\n"
 	"      --text-field=F     the text of text records (default: text)\n"
 	"      --eod=TOKEN        append TOKEN (say '<|endoftext|>') to text records\n"
+	"      --chat-eod=TOKEN   end each chat sample with TOKEN, untrained (default:\n"
+	"                         '<|endoftext|>' when the tokenizer has it; none: no token)\n"
 	"  -j, --jobs=N           threads (default: the CPUs, at most 8); -j is --jobs in\n"
 	"                         build only, and --jsonl in encode and decode\n"
 	"\n"

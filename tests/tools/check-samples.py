@@ -8,7 +8,9 @@ It shares no code with the generator: it reads the contract
 (doc/kg2samples-format.md) and checks every sample against it:
 
   (a) the shape: keys and their order, types, roles, message order, call ids,
-      tool messages after their calls, categories and patterns;
+      tool messages after their calls, categories and patterns; content a
+      string on calling turns (never null), and no tool definitions in the
+      system prompt (only in "tools");
   (b) each call's arguments against the offered tool's `parameters` (a small
       JSON Schema validator for the subset the tools use: types, including
       integer and number for literal values, and the "date" format), and
@@ -230,6 +232,10 @@ def check_messages(sample, tools, lang):
     expect(isinstance(msgs, list) and len(msgs) >= 3, "messages: fewer than 3")
     keys_are(msgs[0], ["role", "content"], "messages[0]")
     expect(msgs[0]["role"] == "system" and is_str(msgs[0]["content"]) and msgs[0]["content"], "messages[0] is not a system message")
+    # one place for the tool definitions: "tools", which the chat template renders
+    for t in sample["tools"]:
+        expect(json.dumps(t["function"]["name"]) not in msgs[0]["content"],
+               "messages[0]: the system prompt lists the tool %s, which \"tools\" already carries", t["function"]["name"])
     calls, turns = [], []
     next_id, i, users = 1, 1, 0
     final = None
@@ -252,7 +258,8 @@ def check_messages(sample, tools, lang):
                 i += 1
                 break
             keys_are(m, ["role", "content", "tool_calls"], where)
-            expect(m["content"] is None or is_str(m["content"]), "%s: content is neither null nor a string", where)
+            # "" rather than null: chat templates (Qwen3's in transformers) read content as a string
+            expect(is_str(m["content"]), "%s: content is not a string (\"\" when the turn says nothing)", where)
             expect(isinstance(m["tool_calls"], list) and m["tool_calls"], "%s: tool_calls is empty", where)
             turn = []
             for j, c in enumerate(m["tool_calls"]):
