@@ -74,6 +74,7 @@ $(eval $(call tool,kg2samples,synth,synth/kg2samples_main.c))
 $(eval $(call tool,dedup,dedup,dedup/dedup_main.c))
 $(eval $(call tool,tokenize,tokenize,$(wildcard tokenize/tokenize*_main.c)))
 $(eval $(call tool,ling-train,train,train/ling_train_main.c))
+$(eval $(call tool,ling-eval,eval,eval/ling_eval_main.c))
 
 define stage_rules
 $(call stage_lib,$(1)): $$(call obj,$$(call stage_src,$(1)))

@@ -336,4 +336,86 @@ void eval_metaqa_score(const struct eval_metaqa_item *q, const struct eval_trans
 		       struct eval_metaqa_score *out);
 void eval_metaqa_score_release(struct eval_metaqa_score *sc);
 
+/* ==== runs (eval_run.c): ling-eval's work over whole files ==== */
+
+#include <stdio.h>
+
+/*
+ * A run opens jobs copies of the checkpoint and the store once, asks the
+ * questions of each file through the agent loop (jobs questions at a time,
+ * one per model copy; the store is used by one of them at a time) and keeps
+ * every score for the report. Results, the dump and the report do not
+ * depend on jobs: each question is answered by greedy decoding alone.
+ */
+struct eval_run;
+
+#define EVAL_DEFAULT_SYSTEM \
+	"You are a knowledge assistant connected to a knowledge graph through function calls. Look facts up " \
+	"instead of guessing, and base your answer only on what the functions return."
+
+struct eval_run_opts {
+	struct eval_model_opts model;  /* threads: compute threads of each copy */
+	int jobs;                      /* model copies asking at once; 0: 1 */
+	const char *store;             /* the KG store directory */
+	const char *const *tools;      /* MetaQA: the tools offered; NULL: the store's whole catalogue */
+	size_t ntools;
+	const char *system;            /* MetaQA: the system prompt; NULL: EVAL_DEFAULT_SYSTEM */
+	long long limit;               /* questions asked per file (rows for perplexity); 0: all */
+	int max_rounds, max_new_tokens; /* per question (0: the agent's defaults) */
+	FILE *dump;                    /* one JSON line per question, in file order; NULL: none */
+	/* A bad line (err at file:line): report it; return nonzero to end the run (LING_EDATA, err that line). */
+	int (*on_bad)(void *ctx, const struct ling_err *err);
+	/* Something skipped that is worth a word (a sample whose tools the store lacks). */
+	void (*on_note)(void *ctx, const struct ling_err *note);
+	/* Questions answered so far of the current file (for a progress line). */
+	void (*on_progress)(void *ctx, const char *file, uint64_t done, uint64_t total);
+	void *ctx;
+};
+
+/*
+ * Opens the store (read-only), its catalogue and jobs copies of the model.
+ * Tools named in o->tools must be in the catalogue (LING_EUSAGE).
+ * @return 0, or what eval_model_open and kg_store_open return.
+ */
+int eval_run_new(struct eval_run **out, const struct eval_run_opts *o, struct ling_err *err);
+void eval_run_free(struct eval_run *r);
+
+/*
+ * Asks the tool-use samples of a kg2samples JSON Lines file (plain, gzip or
+ * zstd) and scores them per category and pattern. Instruction samples are
+ * passed over, multi_turn ones too (the agent asks one question); a sample
+ * offering a tool the store lacks is skipped and counted (on_note); a line
+ * that is not a sample goes to on_bad.
+ * @return 0, LING_EIO (reading, or writing the dump), LING_EDATA (a bad line
+ * beyond what on_bad allows), or an error of generation or of the store.
+ */
+int eval_run_samples(struct eval_run *r, const char *path, struct ling_err *err);
+
+/*
+ * Asks the questions of a MetaQA file (eval_metaqa_parse) with the offered
+ * tools and system prompt, and scores exact match, Hits@1 and answer
+ * accuracy. When a question-type file lies beside it (D/vanilla/qa_X.txt
+ * and D/qa_X_qtype.txt, line by line), scores are given per type too, and
+ * over the reachable subset: the questions whose every gold answer the
+ * type's relation path reaches from the topic entity in this store.
+ * @return as eval_run_samples.
+ */
+int eval_run_metaqa(struct eval_run *r, const char *path, struct ling_err *err);
+
+/*
+ * Perplexity and bits per byte of the first model copy on a split of a
+ * `tokenize build` dataset: every document in windows of the model's
+ * context, each token after a window's first scored (masked: only those
+ * whose loss-mask value is 1). Bytes are those of each scored token's text.
+ * @return 0, LING_EIO, LING_EDATA (a manifest or shard that does not read,
+ * a token beyond the vocabulary).
+ */
+int eval_run_perplexity(struct eval_run *r, const char *dir, const char *split, int masked, struct ling_err *err);
+
+/* The report (doc/ling-eval.1.md, "REPORT"): JSON, indented, ending in a newline. */
+void eval_run_report(const struct eval_run *r, struct ling_buf *out);
+
+/* The scores as a table for people (the stderr summary). */
+void eval_run_table(const struct eval_run *r, struct ling_buf *out);
+
 #endif
