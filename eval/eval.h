@@ -86,6 +86,18 @@ int eval_generate(struct eval_model *m, const uint32_t *prompt, size_t n, const 
  */
 int eval_logits(struct eval_model *m, const uint32_t *tokens, size_t n, float *logits, struct ling_err *err);
 
+/* What the model has computed so far (for reports, and for tests of prefix reuse). */
+struct eval_gen_stats {
+	uint64_t generate_calls;
+	uint64_t prompt_tokens;    /* of every eval_generate prompt */
+	uint64_t reused_tokens;    /* of those, taken from the KV cache */
+	uint64_t prefilled_tokens; /* of those, run in a prefill */
+	uint64_t generated_tokens;
+	double prefill_seconds, decode_seconds;
+};
+
+void eval_model_stats(const struct eval_model *m, struct eval_gen_stats *out);
+
 /* ==== tool calls in model output (eval_parse.c) ==== */
 
 /* One call the model wrote. A malformed block has name or arguments NULL and error set. */

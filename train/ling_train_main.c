@@ -25,7 +25,7 @@
 static const char usage_text[] =
 	"usage: ling-train (--config FILE | --preset NAME | --init CKPT | --resume) --data DIR --out RUN [options]\n"
 	"       ling-train init (--config FILE | --preset NAME) --out DIR [--seed N] [--dtype f32|bf16]\n"
-	"       ling-train forward --checkpoint DIR --tokens FILE [--mask FILE] [--docs FILE] [--aux] [--grads FILE]\n"
+	"       ling-train forward --checkpoint DIR --tokens FILE [--mask FILE] [--docs FILE] [--aux] [--grads FILE] [--logits FILE]\n"
 	"       ling-train convert --checkpoint DIR --out DIR [--dtype f32|bf16] [--max-shard-size BYTES]\n"
 	"       ling-train bench (--config FILE | --preset NAME) --batch B --seq T [--iters N]\n"
 	"       ling-train --print-params (--config FILE | --preset NAME)\n"
@@ -50,6 +50,7 @@ static const char usage_text[] =
 	"      --docs=FILE          a non-decreasing document index per position, same shape\n"
 	"      --aux                add the balance and z losses (and print them)\n"
 	"      --grads=FILE         write d(loss)/d(parameter) as fp32 safetensors\n"
+	"      --logits=FILE        write the logits [B,T,V] as fp32 safetensors\n"
 	"      --max-shard-size=N   shard the weights above N bytes (k, M, G allowed)\n"
 	"      --batch=B            rows per batch (bench; training: per micro-batch, default 8)\n"
 	"      --seq=T              tokens per row (bench)\n"
@@ -97,6 +98,7 @@ enum {
 	OPT_DOCS,
 	OPT_AUX,
 	OPT_GRADS,
+	OPT_LOGITS,
 	OPT_MAX_SHARD,
 	OPT_BATCH,
 	OPT_SEQ,
@@ -127,7 +129,7 @@ enum {
 };
 
 struct opts {
-	const char *config, *preset, *out, *checkpoint, *tokens, *mask, *docs, *grads;
+	const char *config, *preset, *out, *checkpoint, *tokens, *mask, *docs, *grads, *logits;
 	int print_params, aux, bf16, threads, batch, seq, iters;
 	uint64_t seed;
 	unsigned long long max_shard;
@@ -371,6 +373,15 @@ static void add_doubles(struct ling_buf *line, const char *key, const double *v,
 	ling_buf_addc(line, ']');
 }
 
+/* The logits of the last forward as one fp32 tensor "logits" [B, T, V] (before train_backward overwrites them). */
+static int write_logits(struct train_model *m, const struct train_batch *b, const char *path, struct ling_err *err)
+{
+	struct train_tensor t = { "logits", 3, { b->B, b->T, train_model_config(m)->vocab_size, 0 },
+				  (float *)train_model_logits(m) };
+
+	return train_st_write(path, &t, 1, TRAIN_F32, err);
+}
+
 static int cmd_forward(const struct opts *o, struct ling_err *err)
 {
 	struct train_model *m = NULL;
@@ -420,6 +431,8 @@ static int cmd_forward(const struct opts *o, struct ling_err *err)
 		add_doubles(&line, "z", loss.z, loss.n_moe);
 	}
 	ling_buf_adds(&line, "}\n");
+	if (o->logits && (rc = write_logits(m, &b, o->logits, err)))
+		goto out;
 	if (o->grads) {
 		struct train_tensor *t;
 		size_t n;
@@ -600,6 +613,7 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		{ "docs", required_argument, NULL, OPT_DOCS },
 		{ "aux", no_argument, NULL, OPT_AUX },
 		{ "grads", required_argument, NULL, OPT_GRADS },
+		{ "logits", required_argument, NULL, OPT_LOGITS },
 		{ "max-shard-size", required_argument, NULL, OPT_MAX_SHARD },
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "seq", required_argument, NULL, OPT_SEQ },
@@ -663,6 +677,7 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		case OPT_DOCS: o->docs = optarg; break;
 		case OPT_AUX: o->aux = 1; break;
 		case OPT_GRADS: o->grads = optarg; break;
+		case OPT_LOGITS: o->logits = optarg; break;
 		case OPT_MAX_SHARD:
 			if (ling_parse_size(optarg, &o->max_shard) || !o->max_shard)
 				return usage_error("--max-shard-size needs a size > 0, not '%s'", optarg);
@@ -745,6 +760,16 @@ static int supervise_train(struct opts *o, struct ling_err *err)
 	}
 }
 
+/* 1 when forward's output file f is one of its inputs. */
+static int overwrites_input(const struct opts *o, const char *f)
+{
+	char weights[4096];
+
+	snprintf(weights, sizeof(weights), "%s/model.safetensors", o->checkpoint);
+	return ling_same_file(f, o->tokens) || (o->mask && ling_same_file(f, o->mask)) ||
+	       (o->docs && ling_same_file(f, o->docs)) || ling_same_file(f, weights);
+}
+
 /* Checks that a command got what it needs and nothing it would ignore. */
 static int check_command(const char *cmd, const struct opts *o)
 {
@@ -760,18 +785,16 @@ static int check_command(const char *cmd, const struct opts *o)
 		return usage_error("%s needs --checkpoint DIR", cmd);
 	if (!strcmp(cmd, "forward") && !o->tokens)
 		return usage_error("%s needs --tokens FILE", cmd);
-	if (strcmp(cmd, "forward") && (o->tokens || o->mask || o->docs || o->aux || o->grads))
-		return usage_error("--tokens, --mask, --docs, --aux and --grads are for forward, not %s", cmd);
+	if (strcmp(cmd, "forward") && (o->tokens || o->mask || o->docs || o->aux || o->grads || o->logits))
+		return usage_error("--tokens, --mask, --docs, --aux, --grads and --logits are for forward, not %s", cmd);
 	if (!strcmp(cmd, "bench") && (!o->batch || !o->seq))
 		return usage_error("%s needs --batch B and --seq T", cmd);
-	if (o->grads) {
-		char weights[4096];
-
-		snprintf(weights, sizeof(weights), "%s/model.safetensors", o->checkpoint);
-		if (ling_same_file(o->grads, o->tokens) || (o->mask && ling_same_file(o->grads, o->mask)) ||
-		    (o->docs && ling_same_file(o->grads, o->docs)) || ling_same_file(o->grads, weights))
-			return usage_error("--grads %s would overwrite an input", o->grads);
-	}
+	if (o->grads && overwrites_input(o, o->grads))
+		return usage_error("--grads %s would overwrite an input", o->grads);
+	if (o->logits && overwrites_input(o, o->logits))
+		return usage_error("--logits %s would overwrite an input", o->logits);
+	if (o->grads && o->logits && ling_same_file(o->grads, o->logits))
+		return usage_error("--grads and --logits name the same file %s", o->logits);
 	return 0;
 }
 

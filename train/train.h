@@ -193,6 +193,48 @@ const float *train_model_logits(const struct train_model *m);
 /* Adds d(loss)/d(param) of the last forward into the gradients (the pad row's stays as it was). */
 void train_backward(struct train_model *m);
 
+/* ---- inference with a KV cache (train_infer.c) ---- */
+
+/*
+ * The model run forward for generation: one sequence, whose keys and
+ * values are cached per layer for positions [0, len), so that new tokens
+ * cost only their own rows (a prompt's prefill is one batched forward, a
+ * decoding step one row). It computes with train_forward's code (the
+ * layers, norms, RoPE, MoE routing, NormHead and linear entry point of
+ * train_model.c, on the model's backend); only the attention reads keys
+ * and values from the cache. n tokens from an empty cache give
+ * train_forward's logits for that one row bit for bit; the same positions
+ * computed in other pieces (a cached prefix, then one token at a time)
+ * differ only by the rounding of matrix products of other shapes.
+ *
+ * The state borrows the model, whose weights must be loaded before it is
+ * made and not change while it lives (NormHead's normalised weight is
+ * computed once, here). Its buffers grow only when a forward has more
+ * tokens than any before: decoding allocates nothing.
+ */
+struct train_infer;
+
+/* A state with room for max_context positions. @return 0, or LING_EUSAGE when max_context is not in [1, max_position_embeddings]. */
+int train_infer_new(struct train_infer **out, struct train_model *m, int max_context, struct ling_err *err);
+void train_infer_free(struct train_infer *s);
+
+/* Positions cached (len). */
+int train_infer_len(const struct train_infer *s);
+int train_infer_max_context(const struct train_infer *s);
+
+/* Forgets the positions from len on (nothing when len >= the positions cached). */
+void train_infer_truncate(struct train_infer *s, int len);
+
+/*
+ * Runs tokens[0..n) at positions len..len+n-1 in one forward, appending
+ * their keys and values to the cache. logits: NULL, or the logits of the
+ * last position ([V]), or with all those of every position ([n, V]).
+ * @return 0, or LING_EDATA (n < 1, a token id not in [0, vocab_size), or
+ * len + n above max_context); the cache is unchanged on error.
+ */
+int train_infer_forward(struct train_infer *s, const int32_t *tokens, int n, float *logits, int all,
+			struct ling_err *err);
+
 /* ---- backends ---- */
 
 /* The CPU backend (train/cpu/train_cpu.c): OpenBLAS for matrix products, the rest on n_threads threads (0 = all CPUs). */

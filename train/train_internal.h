@@ -37,6 +37,7 @@ struct train_layer_acts {
 	int32_t *perm_tok; /* [N*k] the token of each row of the expert order */
 	int32_t *slot_pos; /* [N*k] the row of slot (t,s) in the expert order */
 	int *expert_off;   /* [E+1] expert e has rows [off[e], off[e+1]) */
+	int *expert_fill;  /* [E] routing's scratch: rows given to each expert so far */
 	float *f;          /* [E] fraction of assignments per expert (balance loss, constant) */
 	float *xp;         /* [N*k,H] the tokens in expert order */
 	float *gp, *up, *ap; /* [N*k,Ie] expert gate, up, swiglu */
@@ -103,5 +104,33 @@ void train_linear_forward(struct train_model *m, const struct train_linear *lin,
 			  int accumulate);
 void train_linear_backward(struct train_model *m, const struct train_linear *lin, int n, const float *x,
 			   const float *dy, float *dx, int dx_accumulate);
+
+/*
+ * The pieces of a layer's forward that training (train_forward) and inference with a KV cache
+ * (train_infer.c) both run, so that both compute the same numbers. Each works on n rows of a.
+ */
+
+/* RoPE tables as HF builds them, in fp32, for positions [0, T): cos and sin [T, hd/2]. */
+void train_rope_table(const struct train_config *c, int T, float *cos, float *sin);
+
+/* a->qkv[n,D] = rope(qkv(rmsnorm(a->x))) at positions pos[n] (a->ln1, a->rstd1 kept). */
+void train_attention_in(struct train_model *m, const struct train_layer *L, struct train_layer_acts *a, int n,
+			const int32_t *pos, const float *cos, const float *sin);
+
+/* a->h[n,H] = a->x + dense(a->att). */
+void train_attention_out(struct train_model *m, const struct train_layer *L, struct train_layer_acts *a, int n);
+
+/*
+ * out[n,H] = a->h + mlp(rmsnorm(a->h)): the dense SwiGLU MLP, or the MoE block (router logits into
+ * router_logits[n,E], routing, the experts on their rows, the shared expert, the weighted sum).
+ */
+void train_mlp_forward(struct train_model *m, const struct train_layer *L, struct train_layer_acts *a, int n,
+		       float *router_logits, float *out);
+
+/*
+ * The head as a linear layer: W, or with NormHead W / its column norms, computed into wn[V,H] and
+ * inv[H] (dwn[V,H] is then its gradient buffer; may be NULL when no backward follows).
+ */
+struct train_linear train_head_linear(struct train_model *m, float *wn, float *inv, float *dwn);
 
 #endif

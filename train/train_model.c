@@ -421,6 +421,7 @@ static void alloc_batch(struct train_model *m, int B, int T)
 		a->perm_tok = INTS(N * k);
 		a->slot_pos = INTS(N * k);
 		a->expert_off = (int *)INTS(E + 1);
+		a->expert_fill = (int *)INTS(E);
 		a->f = FLOATS(E);
 		a->xp = FLOATS(N * k * H);
 		a->gp = FLOATS(N * k * Ie);
@@ -451,19 +452,19 @@ static void alloc_batch(struct train_model *m, int B, int T)
 	m->d_head = FLOATS(V * H);
 }
 
-/* RoPE tables as HF builds them, in fp32: inv_freq_i = 1 / theta^(2i/hd), angle = pos * inv_freq_i. */
-static void fill_rope(struct train_model *m, int T)
+/* inv_freq_i = 1 / theta^(2i/hd), angle = pos * inv_freq_i. */
+void train_rope_table(const struct train_config *c, int T, float *cos, float *sin)
 {
-	int half = m->cfg.head_dim / 2;
+	int half = c->head_dim / 2;
 
 	for (int i = 0; i < half; i++) {
-		float inv_freq = 1.0f / powf((float)m->cfg.rope_theta, (float)(2 * i) / (float)m->cfg.head_dim);
+		float inv_freq = 1.0f / powf((float)c->rope_theta, (float)(2 * i) / (float)c->head_dim);
 
 		for (int t = 0; t < T; t++) {
 			float angle = (float)t * inv_freq;
 
-			m->rope_cos[(size_t)t * half + i] = cosf(angle);
-			m->rope_sin[(size_t)t * half + i] = sinf(angle);
+			cos[(size_t)t * half + i] = cosf(angle);
+			sin[(size_t)t * half + i] = sinf(angle);
 		}
 	}
 }
@@ -509,19 +510,33 @@ static int load_batch(struct train_model *m, const struct train_batch *b, struct
 
 /* ---- one layer, forward ---- */
 
+void train_attention_in(struct train_model *m, const struct train_layer *L, struct train_layer_acts *a, int n,
+			const int32_t *pos, const float *cos, const float *sin)
+{
+	const struct train_config *c = &m->cfg;
+	int H = c->hidden_size, nh = c->num_attention_heads, nkv = c->num_key_value_heads, hd = c->head_dim;
+	int D = (nh + 2 * nkv) * hd;
+
+	m->ops->rmsnorm_fwd(m->ctx, a->ln1, a->rstd1, a->x, m->data + L->ln1->offset, n, H, (float)c->rms_norm_eps);
+	linear_fwd(m, L->qkv, n, a->ln1, a->qkv, 0);              /* qkv[n,D] */
+	m->ops->rope_fwd(m->ctx, a->qkv, D, n, nh + nkv, hd, pos, cos, sin); /* q and k heads */
+}
+
+void train_attention_out(struct train_model *m, const struct train_layer *L, struct train_layer_acts *a, int n)
+{
+	linear_fwd(m, L->dense, n, a->att, a->h, 0); /* h[n,H] */
+	m->ops->add(m->ctx, a->h, a->h, a->x, (size_t)n * m->cfg.hidden_size);
+}
+
 /* h[N,H] = x + dense(attention(rope(qkv(rmsnorm(x))))) */
 static void attention_forward(struct train_model *m, const struct train_layer *L, struct train_layer_acts *a)
 {
 	const struct train_config *c = &m->cfg;
-	int N = m->N, H = c->hidden_size, nh = c->num_attention_heads, nkv = c->num_key_value_heads, hd = c->head_dim;
-	int D = (nh + 2 * nkv) * hd;
+	int nh = c->num_attention_heads, nkv = c->num_key_value_heads, hd = c->head_dim;
 
-	m->ops->rmsnorm_fwd(m->ctx, a->ln1, a->rstd1, a->x, m->data + L->ln1->offset, N, H, (float)c->rms_norm_eps);
-	linear_fwd(m, L->qkv, N, a->ln1, a->qkv, 0);                           /* qkv[N,D] */
-	m->ops->rope_fwd(m->ctx, a->qkv, D, N, nh + nkv, hd, m->pos, m->rope_cos, m->rope_sin); /* q and k heads */
+	train_attention_in(m, L, a, m->N, m->pos, m->rope_cos, m->rope_sin);
 	m->ops->attention_fwd(m->ctx, a->att, a->probs, a->qkv, m->doc_start, m->B, m->T, nh, nkv, hd); /* att[N,nh*hd] */
-	linear_fwd(m, L->dense, N, a->att, a->h, 0);                           /* h[N,H] */
-	m->ops->add(m->ctx, a->h, a->h, a->x, (size_t)N * H);
+	train_attention_out(m, L, a, m->N);
 }
 
 /* out[N,H] (+)= down(silu(gate(x)) * up(x)) for x[N,H], gate/up [W,H], down [H,W]; g, u, act [N,W] kept. */
@@ -540,12 +555,13 @@ static void swiglu_mlp_forward(struct train_model *m, const struct train_param *
  * sum when norm_topk_prob and k > 1. Then the assignments are sorted by expert (stable: token order within
  * an expert), so that each expert is one matrix product over its rows.
  */
-static void route(struct train_model *m, const struct train_layer_acts *a)
+static void route(struct train_model *m, const struct train_layer_acts *a, int N)
 {
 	const struct train_config *c = &m->cfg;
-	int N = m->N, E = c->num_experts, k = c->num_experts_per_tok, renorm = k > 1 && c->norm_topk_prob;
-	int *fill = xcalloc((size_t)E, sizeof(int));
+	int E = c->num_experts, k = c->num_experts_per_tok, renorm = k > 1 && c->norm_topk_prob;
+	int *fill = a->expert_fill;
 
+	memset(fill, 0, (size_t)E * sizeof(int));
 	memset(a->expert_off, 0, (size_t)(E + 1) * sizeof(int));
 	for (int t = 0; t < N; t++) {
 		const float *p = a->router_p + (size_t)t * E;
@@ -582,7 +598,6 @@ static void route(struct train_model *m, const struct train_layer_acts *a)
 			a->slot_pos[(size_t)t * k + s] = row;
 		}
 	}
-	free(fill);
 }
 
 /* Balance loss E * sum_i f_i P_i and z-loss mean(lse^2) over all N tokens (TRAIN_SPEC.md). */
@@ -610,17 +625,15 @@ static void aux_losses(struct train_model *m, struct train_layer_acts *a, double
  * out[N,H] = h + shared(x) + sum over the k chosen experts of w * expert(x), x = rmsnorm(h).
  * Experts run on their rows of xp[N*k,H] (tokens in expert order): one matrix product per expert.
  */
-static void moe_forward(struct train_model *m, const struct train_layer *L, struct train_layer_acts *a, float *out,
-			double *balance, double *z)
+static void moe_forward(struct train_model *m, const struct train_layer *L, struct train_layer_acts *a, int N,
+			float *logits, float *out)
 {
 	const struct train_config *c = &m->cfg;
-	int N = m->N, H = c->hidden_size, E = c->num_experts, k = c->num_experts_per_tok, Ie = c->moe_intermediate_size;
-	float *logits = m->d_router; /* free until the backward */
+	int H = c->hidden_size, E = c->num_experts, k = c->num_experts_per_tok, Ie = c->moe_intermediate_size;
 
 	linear_fwd(m, L->router, N, a->ln2, logits, 0);                        /* logits[N,E] */
 	m->ops->softmax_fwd(m->ctx, a->router_p, a->router_lse, logits, N, E); /* p[N,E] */
-	route(m, a);
-	aux_losses(m, a, balance, z);
+	route(m, a, N);
 	m->ops->gather_rows(m->ctx, a->xp, a->ln2, a->perm_tok, N * k, H);   /* xp[N*k,H] */
 	for (int e = 0; e < E; e++) {
 		int r0 = a->expert_off[e], n = a->expert_off[e + 1] - r0;
@@ -638,38 +651,55 @@ static void moe_forward(struct train_model *m, const struct train_layer *L, stru
 	m->ops->add(m->ctx, out, out, a->h, (size_t)N * H);
 }
 
+void train_mlp_forward(struct train_model *m, const struct train_layer *L, struct train_layer_acts *a, int n,
+		       float *router_logits, float *out)
+{
+	int H = m->cfg.hidden_size;
+
+	m->ops->rmsnorm_fwd(m->ctx, a->ln2, a->rstd2, a->h, m->data + L->ln2->offset, n, H, (float)m->cfg.rms_norm_eps);
+	if (L->moe) {
+		moe_forward(m, L, a, n, router_logits, out);
+	} else {
+		swiglu_mlp_forward(m, L->mlp_gate, L->mlp_up, L->mlp_down, n, a->ln2, a->g, a->u, a->a, out, 0);
+		m->ops->add(m->ctx, out, out, a->h, (size_t)n * H);
+	}
+}
+
 /* out[N,H] = layer(x[N,H]) where x is a->x; the pre-norm block h = x + attn(norm(x)), out = h + mlp(norm(h)). */
 static void layer_forward(struct train_model *m, int i, float *out, double *balance, double *z)
 {
 	const struct train_layer *L = &m->layers[i];
 	struct train_layer_acts *a = &m->acts[i];
-	int N = m->N, H = m->cfg.hidden_size;
 
 	attention_forward(m, L, a);
-	m->ops->rmsnorm_fwd(m->ctx, a->ln2, a->rstd2, a->h, m->data + L->ln2->offset, N, H, (float)m->cfg.rms_norm_eps);
-	if (L->moe) {
-		moe_forward(m, L, a, out, balance, z);
-	} else {
-		swiglu_mlp_forward(m, L->mlp_gate, L->mlp_up, L->mlp_down, N, a->ln2, a->g, a->u, a->a, out, 0);
-		m->ops->add(m->ctx, out, out, a->h, (size_t)N * H);
+	train_mlp_forward(m, L, a, m->N, m->d_router /* free until the backward */, out);
+	if (L->moe)
+		aux_losses(m, a, balance, z);
+}
+
+struct train_linear train_head_linear(struct train_model *m, float *wn, float *inv, float *dwn)
+{
+	const struct train_config *c = &m->cfg;
+	struct train_linear lin = train_linear_of(m, m->head);
+
+	if (c->norm_head) {
+		m->ops->colnorm(m->ctx, wn, inv, lin.w, c->vocab_size, c->hidden_size, 1e-7f);
+		lin.w = wn;
+		lin.dw = dwn;
 	}
+	return lin;
 }
 
 /* logits[N,V] = rmsnorm(x) Wn^T with Wn the NormHead weight (W / column norms) or W. */
 static void head_forward(struct train_model *m)
 {
 	const struct train_config *c = &m->cfg;
-	int N = m->N, H = c->hidden_size, V = c->vocab_size;
-	struct train_linear lin = train_linear_of(m, m->head);
+	struct train_linear lin;
 
-	m->ops->rmsnorm_fwd(m->ctx, m->lnf, m->rstdf, m->resid_out, m->data + m->norm->offset, N, H,
+	m->ops->rmsnorm_fwd(m->ctx, m->lnf, m->rstdf, m->resid_out, m->data + m->norm->offset, m->N, c->hidden_size,
 			    (float)c->rms_norm_eps);
-	if (c->norm_head) {
-		m->ops->colnorm(m->ctx, m->head_wn, m->head_inv, lin.w, V, H, 1e-7f);
-		lin.w = m->head_wn;
-		lin.dw = m->d_head;
-	}
-	train_linear_forward(m, &lin, N, m->lnf, m->logits, 0);
+	lin = train_head_linear(m, m->head_wn, m->head_inv, m->d_head);
+	train_linear_forward(m, &lin, m->N, m->lnf, m->logits, 0);
 }
 
 int train_forward(struct train_model *m, const struct train_batch *b, const struct train_forward_opts *opts,
@@ -689,7 +719,7 @@ int train_forward(struct train_model *m, const struct train_batch *b, const stru
 	m->N = b->B * b->T;
 	if ((rc = load_batch(m, b, err)))
 		return rc;
-	fill_rope(m, b->T);
+	train_rope_table(c, b->T, m->rope_cos, m->rope_sin);
 	m->aux = opts->aux;
 	m->balance_coef = opts->balance_coef;
 	m->z_coef = opts->z_coef;

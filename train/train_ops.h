@@ -59,6 +59,15 @@ struct train_ops {
 	 */
 	void (*attention_fwd)(void *ctx, float *out, float *probs, const float *qkv, const int32_t *doc_start, int B,
 			      int T, int nh, int nkv, int hd);
+	/*
+	 * Causal attention of n new positions p0..p0+n-1 of one sequence (one document) over a KV cache,
+	 * for inference: q[n, ldq] holds their query heads, k and v [p0+n, ldkv] the key and value heads
+	 * of positions 0..p0+n-1 (RoPE applied; head i at column i*hd). Row i attends to positions
+	 * [0, p0+i]; out[n, nh*hd]. With p0 = 0 it computes, row for row, what attention_fwd computes
+	 * for B = 1 without document breaks (the same products, softmax and blocks).
+	 */
+	void (*attention_kv_fwd)(void *ctx, float *out, const float *q, int ldq, const float *k, const float *v,
+				 int ldkv, int p0, int n, int nh, int nkv, int hd);
 	/* dqkv[B*T, D] = d/dqkv given dout[B*T, nh*hd] and the forward's qkv and probs. */
 	void (*attention_bwd)(void *ctx, float *dqkv, const float *dout, const float *qkv, const float *probs,
 			      const int32_t *doc_start, int B, int T, int nh, int nkv, int hd);

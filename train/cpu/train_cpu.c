@@ -344,6 +344,77 @@ static void cpu_attention_fwd(void *ctx, float *out, float *probs, const float *
 	ling_pool_for(((struct cpu *)ctx)->pool, (size_t)B * nh, 1, att_fwd_body, &j);
 }
 
+/*
+ * Attention over a KV cache: the query rows of one head in blocks cut at multiples of ATT_BLOCK of their
+ * positions, as att_fwd_head cuts a row from position 0, so that a prefill from an empty cache makes
+ * the same sgemm calls (shapes and sums) as training. A block's rows [r0, r1) see keys [0, r1).
+ */
+struct att_kv_job {
+	float *out, *work;
+	const float *q, *k, *v;
+	int ldq, ldkv, p0, n, nh, nkv, hd;
+	size_t work_per_chunk;
+};
+
+static void att_kv_head(const struct att_kv_job *j, int h, float *P)
+{
+	int kvh = h / (j->nh / j->nkv), ldo = j->nh * j->hd, end = j->p0 + j->n;
+	const float *k = j->k + (size_t)kvh * j->hd, *v = j->v + (size_t)kvh * j->hd;
+	float scale = 1.0f / sqrtf((float)j->hd);
+
+	for (int r0 = j->p0; r0 < end;) {
+		int r1 = (r0 / ATT_BLOCK + 1) * ATT_BLOCK, w;
+
+		if (r1 > end)
+			r1 = end;
+		w = r1; /* keys [0, r1), P is [r1 - r0, w] */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, w, j->hd, scale,
+			    j->q + (size_t)(r0 - j->p0) * j->ldq + (size_t)h * j->hd, j->ldq, k, j->ldkv, 0.0f, P, w);
+		for (int t = r0; t < r1; t++) {
+			float *row = P + (size_t)(t - r0) * w, mx = -INFINITY, sum = 0, inv;
+
+			for (int s = 0; s <= t; s++)
+				mx = row[s] > mx ? row[s] : mx;
+			for (int s = 0; s <= t; s++) {
+				row[s] = expf(row[s] - mx);
+				sum += row[s];
+			}
+			inv = 1.0f / sum;
+			for (int s = 0; s <= t; s++)
+				row[s] *= inv;
+			for (int s = t + 1; s < w; s++)
+				row[s] = 0;
+		}
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, j->hd, w, 1.0f, P, w, v, j->ldkv, 0.0f,
+			    j->out + (size_t)(r0 - j->p0) * ldo + (size_t)h * j->hd, ldo);
+		r0 = r1;
+	}
+}
+
+static void att_kv_body(void *arg, size_t begin, size_t end, size_t chunk)
+{
+	const struct att_kv_job *j = arg;
+
+	for (size_t h = begin; h < end; h++)
+		att_kv_head(j, (int)h, j->work + chunk * j->work_per_chunk);
+}
+
+static void cpu_attention_kv_fwd(void *ctx, float *out, const float *q, int ldq, const float *k, const float *v,
+				 int ldkv, int p0, int n, int nh, int nkv, int hd)
+{
+	struct cpu *c = ctx;
+	struct att_kv_job j = { .out = out, .q = q, .k = k, .v = v, .ldq = ldq, .ldkv = ldkv, .p0 = p0, .n = n,
+				.nh = nh, .nkv = nkv, .hd = hd };
+	size_t keys = 256;
+
+	/* Scratch grows by doubling with the context, so that decoding token by token does not reallocate. */
+	while (keys < (size_t)p0 + n)
+		keys *= 2;
+	j.work_per_chunk = (size_t)ATT_BLOCK * keys;
+	j.work = scratch(c, (size_t)nh * j.work_per_chunk);
+	ling_pool_for(c->pool, (size_t)nh, 1, att_kv_body, &j);
+}
+
 /* One query head's backward: dq written, dk and dv added (the heads of a group share them). */
 static void att_bwd_head(const struct att_job *j, int b, int h, float *dP)
 {
@@ -773,6 +844,7 @@ static const struct train_ops cpu_ops = {
 	.rope_bwd = cpu_rope_bwd,
 	.attention_fwd = cpu_attention_fwd,
 	.attention_bwd = cpu_attention_bwd,
+	.attention_kv_fwd = cpu_attention_kv_fwd,
 	.swiglu_fwd = cpu_swiglu_fwd,
 	.swiglu_bwd = cpu_swiglu_bwd,
 	.add = cpu_add,
