@@ -110,7 +110,7 @@ struct eval_call {
 struct eval_calls {
 	struct eval_call *v;
 	size_t n;
-	char *content;   /* the text outside the call blocks, trimmed */
+	char *content;   /* the text outside the call blocks, trimmed, after a <think>..</think> block */
 };
 
 /*
@@ -119,6 +119,13 @@ struct eval_calls {
  * <tool_call>\n{"name": ..., "arguments": {...}}\n</tool_call>; for "ling"
  * its equivalent. Never fails on bad text: every block that is not a call
  * becomes an eval_call with error set; an unclosed block at the end too.
+ * Details (eval_parse.c): arguments may also be a JSON string holding the
+ * object (they come back as the object's compact text); duplicate keys, a
+ * missing "name" or "arguments", a block inside a block and a stray
+ * </tool_call> are malformed calls (a malformed call keeps its name when it
+ * could be read). Every string of out is valid UTF-8 without NUL (a bad byte
+ * becomes U+FFFD). Both templates write the same blocks, so template_name
+ * (which may be NULL) does not change the reading today.
  */
 void eval_parse_calls(const char *template_name, const char *text, size_t len, struct eval_calls *out);
 void eval_calls_free(struct eval_calls *c);
@@ -158,7 +165,7 @@ struct eval_agent_opts {
 	const char *const *offer;       /* names of the tools to offer; NULL: the whole catalogue */
 	size_t noffer;
 	const char *system;             /* the system prompt; NULL: none */
-	int max_rounds;                 /* tool-calling turns before giving up; 0: 5 */
+	int max_rounds;                 /* tool-calling turns whose results go back to the model; 0: 5 */
 	int max_new_tokens;             /* per turn; 0: 512 */
 	/* Called after each turn (ling-chat shows calls and results as they happen); may be NULL. */
 	void (*on_turn)(void *ctx, const struct eval_turn *turn);
@@ -177,7 +184,15 @@ void eval_agent_free(struct eval_agent *a);
  * runtime would); append the results as tool messages; generate again,
  * until a turn without calls or max_rounds. Fills out (freed by
  * eval_transcript_free).
- * @return 0, or an error of generation or of the store (not of the model's text).
+ * At most max_rounds + 1 turns are generated: when the last one still
+ * calls tools, its calls are executed and recorded but not answered
+ * (round_limit). A turn's several blocks are parallel calls; generation
+ * stops at each "</tool_call>" and the turn goes on only with another call
+ * or its end (a model that writes on, say a made-up <tool_response>, is cut
+ * there). A call to a tool of the store that is not offered is an unknown tool.
+ * @return 0, LING_EDATA (a question that is not UTF-8), or an error of
+ * generation or of the store (not of the model's text); on error out holds
+ * the turns so far and must be freed too.
  */
 int eval_agent_ask(struct eval_agent *a, const char *question, struct eval_transcript *out, struct ling_err *err);
 void eval_transcript_free(struct eval_transcript *t);

@@ -747,8 +747,15 @@ static int render_ling(struct tok_chat *c, const json_t *msgs, const json_t *too
 	return 0;
 }
 
-int tok_chat_render(struct tok_chat *c, const json_t *sample, struct ling_u32s *ids, struct ling_u32s *mask,
-		    struct ling_buf *text, struct ling_err *err)
+/* The header of the assistant turn the model writes next (add_generation_prompt=true). */
+static void emit_generation_prompt(struct tok_chat *c)
+{
+	emit_tpl(c, c->tpl == TOK_CHAT_LING ? "<role>ASSISTANT</role>" : "<|im_start|>assistant\n");
+}
+
+/* tok_chat_render, and with generation_prompt the assistant header after the messages. */
+static int render_sample(struct tok_chat *c, const json_t *sample, int generation_prompt, struct ling_u32s *ids,
+			 struct ling_u32s *mask, struct ling_buf *text, struct ling_err *err)
 {
 	const json_t *msgs = NULL, *tools = NULL;
 	size_t ids_len = ids->n, mask_len = mask->n;
@@ -762,6 +769,8 @@ int tok_chat_render(struct tok_chat *c, const json_t *sample, struct ling_u32s *
 	if ((rc = check_sample(sample, &msgs, &tools, err)))
 		return rc;
 	rc = c->tpl == TOK_CHAT_LING ? render_ling(c, msgs, tools, err) : render_qwen(c, msgs, tools, err);
+	if (!rc && generation_prompt)
+		emit_generation_prompt(c);
 	if (!rc)
 		rc = flush(c, ids, mask, err);
 	if (rc) {
@@ -772,4 +781,48 @@ int tok_chat_render(struct tok_chat *c, const json_t *sample, struct ling_u32s *
 	if (text)
 		ling_buf_add(text, c->text.data ? c->text.data : "", c->text.len);
 	return 0;
+}
+
+int tok_chat_render(struct tok_chat *c, const json_t *sample, struct ling_u32s *ids, struct ling_u32s *mask,
+		    struct ling_buf *text, struct ling_err *err)
+{
+	return render_sample(c, sample, 0, ids, mask, text, err);
+}
+
+/* ---- the public entry points (tokenize.h): a conversation to the ids of the model's next turn ---- */
+
+int tok_chat_open(struct tok_chat **out, const char *name, struct tok *t, struct ling_err *err)
+{
+	enum tok_chat_template tpl;
+
+	*out = NULL;
+	if (tok_chat_template_parse(name, &tpl))
+		return ling_err_set(err, LING_EUSAGE, "unknown chat template '%s' (qwen, ling)", name);
+	return tok_chat_new(out, tpl, t, err);
+}
+
+int tok_chat_prompt(struct tok_chat *c, const char *json, size_t len, struct ling_u32s *ids, struct ling_buf *text,
+		    struct ling_err *err)
+{
+	struct ling_u32s mask = LING_U32S_INIT;
+	json_error_t jerr;
+	json_t *conv;
+	int rc;
+
+	/* The flags of tokenize build's record parser (tok_dataset.c). */
+	conv = json_loadb(json, len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
+	if (!conv)
+		return ling_err_set(err, LING_EDATA, "conversation is not JSON: %s", jerr.text);
+	rc = render_sample(c, conv, 1, ids, &mask, text, err);
+	ling_u32s_release(&mask);
+	json_decref(conv);
+	return rc;
+}
+
+uint32_t tok_chat_end_of_turn(const struct tok_chat *c)
+{
+	const char *eot = c->tpl == TOK_CHAT_LING ? "<|role_end|>" : "<|im_end|>";
+
+	/* tok_chat_new checked that the tokenizer has it. */
+	return (uint32_t)tok_token_id(c->t, eot, strlen(eot));
 }

@@ -8,6 +8,7 @@
  *   training        learn a byte-level BPE tokenizer (`tokenize train`)
  *   shards          Megatron MMIDIDX shards: the format, the writer and the reader
  *   datasets        JSON Lines samples to a dataset directory (`tokenize build`)
+ *   chat            a conversation rendered for the model's next turn (eval/'s agent)
  * The modules' own headers, *_internal.h, are for tokenize/ and its unit tests.
  */
 #ifndef TOKENIZE_H
@@ -517,5 +518,45 @@ enum tok_dataset_split tok_dataset_split_of(const void *key, size_t len, const u
  * into w[TOK_SPLIT_COUNT]. @return 0, or -1 when s is not three such numbers.
  */
 int tok_dataset_parse_split(const char *s, unsigned *w);
+
+/* ==== chat (tok_chat.c) ==== */
+
+/*
+ * The chat templates `tokenize build` renders samples with
+ * (tok_chat_internal.h describes them), for a program that talks with a
+ * trained model: the conversation so far, rendered by the same code into the
+ * ids the model was trained on, then the header of the assistant turn it
+ * writes next. A struct tok_chat borrows its tokenizer and, like it, serves
+ * one thread at a time.
+ */
+struct tok_chat;
+
+/*
+ * Binds the template called name ("qwen": ChatML with Hermes tool calls;
+ * "ling": Ling 2.0) to t (borrowed: it must outlive the renderer).
+ * @return 0, or LING_EUSAGE for another name or when t lacks a token the
+ * template needs (the message names it).
+ */
+int tok_chat_open(struct tok_chat **out, const char *name, struct tok *t, struct ling_err *err);
+
+/*
+ * Renders the conversation json[0..len), a JSON object shaped as a chat
+ * sample (doc/kg2samples-format.md: "tools", an array of OpenAI tool objects,
+ * and "messages": system, user, assistant with "tool_calls", tool), as
+ * `tokenize build` renders it, then the generation prompt ("<|im_start|>assistant\n"
+ * for qwen, "<role>ASSISTANT</role>" for ling; transformers'
+ * add_generation_prompt=true). Appends the ids to ids and, when text is not
+ * NULL, the rendered text to text.
+ * @return 0, LING_EDATA (not JSON, or a malformed conversation: the message
+ * names the part; ids are left as they were), or an error of tok_encode.
+ */
+int tok_chat_prompt(struct tok_chat *c, const char *json, size_t len, struct ling_u32s *ids, struct ling_buf *text,
+		    struct ling_err *err);
+
+/* The id of the template's end-of-turn token (<|im_end|>, <|role_end|>). */
+uint32_t tok_chat_end_of_turn(const struct tok_chat *c);
+
+/* Frees c (not its tokenizer). NULL is fine. */
+void tok_chat_free(struct tok_chat *c);
 
 #endif
