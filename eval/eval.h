@@ -383,7 +383,7 @@ struct eval_run;
 struct eval_run_opts {
 	struct eval_model_opts model;  /* threads: compute threads of each copy */
 	int jobs;                      /* model copies asking at once; 0: 1 */
-	const char *store;             /* the KG store directory */
+	const char *store;             /* the KG store directory; NULL: perplexity only */
 	const char *const *tools;      /* MetaQA: the tools offered; NULL: the store's whole catalogue */
 	size_t ntools;
 	const char *system;            /* MetaQA: the system prompt; NULL: EVAL_DEFAULT_SYSTEM */

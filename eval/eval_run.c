@@ -86,6 +86,7 @@ struct file_report {
 	struct tally reachable;
 	uint64_t reach_unknown;   /* a type whose path could not be followed */
 	uint64_t prompt_tokens, generated_tokens, round_limit;
+	uint64_t cut_short;       /* questions generation stopped early (a conversation beyond the context) */
 	double seconds;
 };
 
@@ -131,9 +132,13 @@ int eval_run_new(struct eval_run **out, const struct eval_run_opts *o, struct li
 	r->njobs = o->jobs > 0 ? (size_t)o->jobs : 1;
 	pthread_mutex_init(&r->lock, NULL);
 	r->jobs = xcalloc(r->njobs, sizeof(*r->jobs));
-	if ((rc = kg_store_open(&r->st, o->store, KG_STORE_READONLY, err)) ||
-	    (rc = kg_toolset_build(r->st, NULL, &r->ts, err)))
+	if (o->store && ((rc = kg_store_open(&r->st, o->store, KG_STORE_READONLY, err)) ||
+			 (rc = kg_toolset_build(r->st, NULL, &r->ts, err))))
 		goto fail;
+	if (!r->ts && o->ntools) {
+		rc = ling_err_set(err, LING_EUSAGE, "tools are offered from a store: give one");
+		goto fail;
+	}
 	for (size_t i = 0; i < o->ntools; i++)
 		if (!kg_toolset_find(r->ts, o->tools[i])) {
 			rc = ling_err_set(err, LING_EUSAGE, "no tool '%s' in the store's catalogue (kg-query --tools lists them)",
@@ -214,6 +219,7 @@ struct item {
 	struct ling_buf dump;
 	uint64_t prompt_tokens, generated_tokens;
 	int round_limit;
+	char *error;                   /* why generation stopped this question early, or NULL */
 };
 
 struct work {
@@ -236,6 +242,7 @@ static void items_release(struct work *w)
 		eval_score_release(&it->sc);
 		eval_metaqa_score_release(&it->ms);
 		ling_buf_release(&it->dump);
+		free(it->error);
 	}
 	free(w->items);
 }
@@ -384,6 +391,8 @@ static void dump_sample(struct item *it, const char *file, const struct eval_tra
 	dump_calls(&w, "gold_calls", it->s.gold, it->s.ngold);
 	dump_strings(&w, "gold_answer", it->s.answer, it->s.nanswer);
 	dump_transcript(&w, t);
+	ling_json_keyz(&w, "error");
+	ling_json_strz(&w, it->error);
 	ling_json_keyz(&w, "verdict");
 	ling_json_object_begin(&w);
 	ling_json_keyz(&w, "ast");
@@ -423,6 +432,8 @@ static void dump_metaqa(struct item *it, const char *file, const struct eval_tra
 		ling_json_bool(&w, it->reach);
 	dump_strings(&w, "gold_answer", it->q.answers, it->q.nanswers);
 	dump_transcript(&w, t);
+	ling_json_keyz(&w, "error");
+	ling_json_strz(&w, it->error);
 	ling_json_keyz(&w, "verdict");
 	ling_json_object_begin(&w);
 	ling_json_keyz(&w, "exact");
@@ -451,6 +462,12 @@ static int ask_item(struct job *j, struct work *w, struct item *it, struct ling_
 	    (rc = new_agent(j, (const char *const *)it->s.offer, it->s.noffer, it->s.system, &agent, err)))
 		return rc;
 	rc = eval_agent_ask(agent, w->f->kind == FILE_SAMPLES ? it->s.question : it->q.question, &t, err);
+	if (rc == LING_EDATA) {
+		/* this question only (a conversation beyond the context): scored as far as it went */
+		it->error = xstrdup(err->msg);
+		ling_err_clear(err);
+		rc = 0;
+	}
 	if (rc)
 		goto out;
 	if (w->f->kind == FILE_SAMPLES) {
@@ -557,6 +574,7 @@ static int run_items(struct eval_run *r, struct work *w, struct ling_err *err)
 		f->prompt_tokens += it->prompt_tokens;
 		f->generated_tokens += it->generated_tokens;
 		f->round_limit += (uint64_t)it->round_limit;
+		f->cut_short += it->error != NULL;
 		if (r->o.dump && it->dump.len && fwrite(it->dump.data, 1, it->dump.len, r->o.dump) != it->dump.len)
 			return ling_err_set(err, LING_EIO, "cannot write the dump");
 	}
@@ -634,6 +652,11 @@ static int read_samples(struct eval_run *r, struct work *w, struct ling_input *i
 	return rc;
 }
 
+static int need_store(const struct eval_run *r, struct ling_err *err)
+{
+	return r->ts ? 0 : ling_err_set(err, LING_EUSAGE, "questions are asked with a store's tools: give one");
+}
+
 int eval_run_samples(struct eval_run *r, const char *path, struct ling_err *err)
 {
 	struct file_report *f = new_file(r, FILE_SAMPLES, path);
@@ -644,7 +667,8 @@ int eval_run_samples(struct eval_run *r, const char *path, struct ling_err *err)
 	memset(&w, 0, sizeof(w));
 	w.r = r;
 	w.f = f;
-	if ((rc = ling_sha256_file_hex(path, 0, f->sha256, err)) || (rc = ling_input_open(&in, path, err)) ||
+	if ((rc = need_store(r, err)) || (rc = ling_sha256_file_hex(path, 0, f->sha256, err)) ||
+	    (rc = ling_input_open(&in, path, err)) ||
 	    (rc = read_samples(r, &w, in, err)))
 		goto out;
 	rc = run_items(r, &w, err);
@@ -872,7 +896,8 @@ int eval_run_metaqa(struct eval_run *r, const char *path, struct ling_err *err)
 	w.r = r;
 	w.f = f;
 	f->qtype_path = qtype_path_for(path);
-	if ((rc = ling_sha256_file_hex(path, 0, f->sha256, err)) || (rc = ling_input_open(&in, path, err)))
+	if ((rc = need_store(r, err)) || (rc = ling_sha256_file_hex(path, 0, f->sha256, err)) ||
+	    (rc = ling_input_open(&in, path, err)))
 		goto out;
 	if (f->qtype_path && ((rc = ling_sha256_file_hex(f->qtype_path, 0, f->qtype_sha256, err)) ||
 			      (rc = ling_input_open(&qt, f->qtype_path, err))))
@@ -1158,6 +1183,7 @@ static void report_file(struct ling_json *w, struct file_report *f)
 		}
 	}
 	key_uint(w, "round_limit", f->round_limit);
+	key_uint(w, "cut_short", f->cut_short);
 	key_uint(w, "prompt_tokens", f->prompt_tokens);
 	key_uint(w, "generated_tokens", f->generated_tokens);
 	ling_json_keyz(w, "seconds");
