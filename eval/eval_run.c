@@ -542,7 +542,9 @@ static int run_items(struct eval_run *r, struct work *w, struct ling_err *err)
 
 	for (size_t i = 0; i < njobs; i++)
 		r->jobs[i].work = w;
-	if (njobs == 1) {
+	if (njobs == 0) {
+		/* nothing to ask */
+	} else if (njobs == 1) {
 		job_main(&r->jobs[0]);
 	} else {
 		for (; started < njobs; started++)
