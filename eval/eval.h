@@ -387,7 +387,7 @@ struct eval_run_opts {
 	const char *const *tools;      /* MetaQA: the tools offered; NULL: the store's whole catalogue */
 	size_t ntools;
 	const char *system;            /* MetaQA: the system prompt; NULL: EVAL_DEFAULT_SYSTEM */
-	long long limit;               /* questions asked per file (rows for perplexity); 0: all */
+	long long limit;               /* questions asked per file, spread evenly (documents for perplexity); 0: all */
 	int max_rounds, max_new_tokens; /* per question (0: the agent's defaults) */
 	FILE *dump;                    /* one JSON line per question, in file order; NULL: none */
 	/* A bad line (err at file:line): report it; return nonzero to end the run (LING_EDATA, err that line). */

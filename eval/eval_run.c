@@ -231,19 +231,12 @@ struct work {
 	struct ling_err err;
 };
 
+static void item_release(struct item *it);
+
 static void items_release(struct work *w)
 {
-	for (size_t i = 0; i < w->n; i++) {
-		struct item *it = &w->items[i];
-
-		eval_sample_release(&it->s);
-		eval_metaqa_release(&it->q);
-		free(it->qtype);
-		eval_score_release(&it->sc);
-		eval_metaqa_score_release(&it->ms);
-		ling_buf_release(&it->dump);
-		free(it->error);
-	}
+	for (size_t i = 0; i < w->n; i++)
+		item_release(&w->items[i]);
 	free(w->items);
 }
 
@@ -595,9 +588,40 @@ static int bad_line(struct eval_run *r, struct file_report *f, const struct ling
 	return 0;
 }
 
-static int limit_reached(const struct eval_run *r, const struct work *w)
+static void item_release(struct item *it)
 {
-	return r->o.limit > 0 && (long long)w->n >= r->o.limit;
+	eval_sample_release(&it->s);
+	eval_metaqa_release(&it->q);
+	free(it->qtype);
+	eval_score_release(&it->sc);
+	eval_metaqa_score_release(&it->ms);
+	ling_buf_release(&it->dump);
+	free(it->error);
+}
+
+/*
+ * Keeps --limit of the items, spread evenly over the file (item i*n/limit
+ * for i < limit), so that a file grouped by kind (MetaQA's 1-hop files are
+ * sorted by question type) is sampled across its groups.
+ */
+static void keep_evenly(struct eval_run *r, struct work *w)
+{
+	size_t limit = (size_t)r->o.limit, kept = 0, next = 0;
+
+	if (r->o.limit <= 0 || w->n <= limit)
+		return;
+	for (size_t j = 0; j < w->n; j++) {
+		if (kept < limit && j == next) {
+			if (kept != j)
+				w->items[kept] = w->items[j];
+			kept++;
+			next = (size_t)((unsigned long long)kept * w->n / limit);
+		} else {
+			item_release(&w->items[j]);
+		}
+	}
+	w->f->limited = w->n - kept;
+	w->n = kept;
 }
 
 /* The first offered tool the store lacks, or NULL. */
@@ -643,8 +667,6 @@ static int read_samples(struct eval_run *r, struct work *w, struct ling_input *i
 				    "sample %s offers the tool '%s', which the store lacks (skipped)", s.id, missing);
 			if (r->o.on_note)
 				r->o.on_note(r->o.ctx, &e);
-		} else if (limit_reached(r, w)) {
-			f->limited++;
 		} else {
 			new_item(w, rd.line)->s = s;
 			continue;
@@ -673,6 +695,7 @@ int eval_run_samples(struct eval_run *r, const char *path, struct ling_err *err)
 	    (rc = ling_input_open(&in, path, err)) ||
 	    (rc = read_samples(r, &w, in, err)))
 		goto out;
+	keep_evenly(r, &w);
 	rc = run_items(r, &w, err);
 out:
 	ling_input_close(in);
@@ -867,21 +890,11 @@ static int read_metaqa(struct eval_run *r, struct work *w, struct ling_input *in
 				return rc;
 			continue;
 		}
-		if (limit_reached(r, w)) {
-			f->limited++;
-			free(qtype);
-			eval_metaqa_release(&q);
-			continue;
-		}
 		{
 			struct item *it = new_item(w, lineno);
 
 			it->q = q;
 			it->qtype = qtype;
-			if (qtype) {
-				it->reach = reachable(r, &it->q, qtype);
-				f->reach_unknown += it->reach < 0;
-			}
 		}
 	}
 	return rc;
@@ -906,6 +919,15 @@ int eval_run_metaqa(struct eval_run *r, const char *path, struct ling_err *err)
 		goto out;
 	if ((rc = read_metaqa(r, &w, in, qt, err)))
 		goto out;
+	keep_evenly(r, &w);
+	for (size_t i = 0; i < w.n; i++) {
+		struct item *it = &w.items[i];
+
+		if (it->qtype) {
+			it->reach = reachable(r, &it->q, it->qtype);
+			f->reach_unknown += it->reach < 0;
+		}
+	}
 	for (size_t i = 0; i < r->njobs && i < (w.n ? w.n : 1); i++) {
 		if (r->jobs[i].agent)
 			continue;

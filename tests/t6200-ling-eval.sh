@@ -85,6 +85,16 @@ assert a == b
 "
 '
 
+test_expect_success 'samples: --limit spreads the questions asked over the file' '
+	ling-eval $O --samples held.jsonl --limit 3 -q --report l.json --dump l.jsonl &&
+	python3 -c "
+import json
+lines = [json.loads(l)[\"line\"] for l in open(\"l.jsonl\")]
+assert len(lines) == 3 and lines[0] < 5 and 10 < lines[1] < lines[2] and lines[2] > 20, lines
+assert json.load(open(\"l.json\"))[\"samples\"][0][\"skipped\"][\"limit\"] > 30
+"
+'
+
 # MetaQA's layout (D/vanilla/qa_X.txt beside D/qa_X_qtype.txt), with questions written here.
 test_expect_success 'setup: a MetaQA-style question file and its question types' '
 	mkdir -p q/vanilla &&
