@@ -59,6 +59,12 @@ static int cmp_group(const void *a, const void *b)
 	return strcmp(((const struct group *)a)->name, ((const struct group *)b)->name);
 }
 
+static void groups_sort(struct groups *g)
+{
+	if (g->n > 1)
+		qsort(g->v, g->n, sizeof(*g->v), cmp_group);
+}
+
 static void groups_release(struct groups *g)
 {
 	for (size_t i = 0; i < g->n; i++)
@@ -573,6 +579,9 @@ static int run_items(struct eval_run *r, struct work *w, struct ling_err *err)
 		if (r->o.dump && it->dump.len && fwrite(it->dump.data, 1, it->dump.len, r->o.dump) != it->dump.len)
 			return ling_err_set(err, LING_EIO, "cannot write the dump");
 	}
+	groups_sort(&f->by_category);
+	groups_sort(&f->by_pattern);
+	groups_sort(&f->by_qtype);
 	if (r->o.dump && fflush(r->o.dump))
 		return ling_err_set(err, LING_EIO, "cannot write the dump");
 	return 0;
@@ -1154,9 +1163,8 @@ static void report_tally(struct ling_json *w, const struct tally *t, enum file_k
 	ling_json_object_end(w);
 }
 
-static void report_groups(struct ling_json *w, const char *key, struct groups *g, enum file_kind kind)
+static void report_groups(struct ling_json *w, const char *key, const struct groups *g, enum file_kind kind)
 {
-	qsort(g->v, g->n, sizeof(*g->v), cmp_group);
 	ling_json_keyz(w, key);
 	ling_json_object_begin(w);
 	for (size_t i = 0; i < g->n; i++) {
@@ -1166,7 +1174,7 @@ static void report_groups(struct ling_json *w, const char *key, struct groups *g
 	ling_json_object_end(w);
 }
 
-static void report_file(struct ling_json *w, struct file_report *f)
+static void report_file(struct ling_json *w, const struct file_report *f)
 {
 	ling_json_object_begin(w);
 	ling_json_keyz(w, "file");
@@ -1249,7 +1257,6 @@ static void report_perplexity(struct ling_json *w, const struct perplexity *p)
 
 void eval_run_report(const struct eval_run *r, struct ling_buf *out)
 {
-	struct eval_run *rw = (struct eval_run *)r; /* sorting the groups for the report */
 	const struct eval_model_opts *mo = &r->o.model;
 	struct ling_json w;
 
@@ -1297,13 +1304,13 @@ void eval_run_report(const struct eval_run *r, struct ling_buf *out)
 	ling_json_array_begin(&w);
 	for (size_t i = 0; i < r->nfiles; i++)
 		if (r->files[i].kind == FILE_SAMPLES)
-			report_file(&w, &rw->files[i]);
+			report_file(&w, &r->files[i]);
 	ling_json_array_end(&w);
 	ling_json_keyz(&w, "metaqa");
 	ling_json_array_begin(&w);
 	for (size_t i = 0; i < r->nfiles; i++)
 		if (r->files[i].kind == FILE_METAQA)
-			report_file(&w, &rw->files[i]);
+			report_file(&w, &r->files[i]);
 	ling_json_array_end(&w);
 	ling_json_keyz(&w, "perplexity");
 	if (r->ppl.done)
