@@ -18,12 +18,14 @@
 #include "../kg/kg.h"
 #include "../tokenize/tokenize.h"
 
+#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- tallies ---- */
 
@@ -126,7 +128,90 @@ struct eval_run {
 	struct file_report *files;
 	size_t nfiles, files_cap;
 	struct perplexity ppl;
+	char *store_uuid;             /* the store's meta uuid (kg2samples' meta.store), or NULL */
+	char *ckpt_dir;               /* the checkpoint directory the path names */
+	struct ckpt_file {
+		char *name;
+		char sha256[LING_SHA256_HEX_LEN + 1];
+	} *ckpt_files;                /* config.json and the weights, hashed for the report */
+	size_t nckpt_files;
 };
+
+/* The directory a checkpoint path names: itself, or the one its (or its run's) latest file names. */
+static char *checkpoint_dir(const char *path)
+{
+	struct ling_buf b = LING_BUF_INIT, f = LING_BUF_INIT;
+	char line[4096] = "";
+	FILE *fp;
+
+	ling_buf_addf(&b, "%s/config.json", path);
+	if (!access(b.data, F_OK)) {
+		ling_buf_release(&b);
+		return xstrdup(path);
+	}
+	ling_buf_reset(&b);
+	ling_buf_addf(&b, "%s/latest", path);
+	ling_buf_adds(&f, access(b.data, F_OK) ? path : b.data);
+	fp = fopen(f.data, "r");
+	if (fp) {
+		if (!fgets(line, sizeof(line), fp))
+			line[0] = '\0';
+		fclose(fp);
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	ling_buf_reset(&b);
+	if (strrchr(f.data, '/'))
+		ling_buf_add(&b, f.data, (size_t)(strrchr(f.data, '/') - f.data + 1));
+	ling_buf_adds(&b, line);
+	ling_buf_release(&f);
+	return b.data;
+}
+
+static int wanted_ckpt_file(const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strcmp(name, "config.json") ||
+	       (!strncmp(name, "model", 5) && n > 12 && !strcmp(name + n - 12, ".safetensors"));
+}
+
+static int cmp_ckpt_file(const void *a, const void *b)
+{
+	return strcmp(((const struct ckpt_file *)a)->name, ((const struct ckpt_file *)b)->name);
+}
+
+/* Hashes the checkpoint's config.json and model*.safetensors (what the scores rest on). */
+static int hash_checkpoint(struct eval_run *r, struct ling_err *err)
+{
+	struct ling_buf path = LING_BUF_INIT;
+	size_t cap = 0;
+	struct dirent *e;
+	DIR *d;
+	int rc = 0;
+
+	r->ckpt_dir = checkpoint_dir(r->o.model.checkpoint);
+	d = opendir(r->ckpt_dir);
+	if (!d)
+		return 0; /* eval_model_open read it: nothing to add */
+	while ((e = readdir(d))) {
+		struct ckpt_file *f;
+
+		if (!wanted_ckpt_file(e->d_name))
+			continue;
+		r->ckpt_files = xgrow(r->ckpt_files, &cap, r->nckpt_files + 1, sizeof(*r->ckpt_files));
+		f = &r->ckpt_files[r->nckpt_files++];
+		f->name = xstrdup(e->d_name);
+		ling_buf_reset(&path);
+		ling_buf_addf(&path, "%s/%s", r->ckpt_dir, e->d_name);
+		if ((rc = ling_sha256_file_hex(path.data, 0, f->sha256, err)))
+			break;
+	}
+	closedir(d);
+	ling_buf_release(&path);
+	if (r->nckpt_files > 1)
+		qsort(r->ckpt_files, r->nckpt_files, sizeof(*r->ckpt_files), cmp_ckpt_file);
+	return rc;
+}
 
 int eval_run_new(struct eval_run **out, const struct eval_run_opts *o, struct ling_err *err)
 {
@@ -151,11 +236,21 @@ int eval_run_new(struct eval_run **out, const struct eval_run_opts *o, struct li
 					  o->tools[i]);
 			goto fail;
 		}
+	if (r->st) {
+		struct ling_buf uuid = LING_BUF_INIT;
+
+		if (kg_store_meta_get(r->st, "uuid", &uuid, err) == 1)
+			r->store_uuid = xstrndup(uuid.data, uuid.len);
+		ling_buf_release(&uuid);
+		ling_err_clear(err);
+	}
 	for (size_t i = 0; i < r->njobs; i++) {
 		r->jobs[i].r = r;
 		if ((rc = eval_model_open(&r->jobs[i].m, &o->model, err)))
 			goto fail;
 	}
+	if ((rc = hash_checkpoint(r, err)))
+		goto fail;
 	*out = r;
 	return 0;
 fail:
@@ -188,6 +283,11 @@ void eval_run_free(struct eval_run *r)
 	free(r->files);
 	free(r->ppl.dir);
 	free(r->ppl.split);
+	free(r->store_uuid);
+	free(r->ckpt_dir);
+	for (size_t i = 0; i < r->nckpt_files; i++)
+		free(r->ckpt_files[i].name);
+	free(r->ckpt_files);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
@@ -1268,12 +1368,23 @@ void eval_run_report(const struct eval_run *r, struct ling_buf *out)
 	ling_json_int(&w, 1);
 	ling_json_keyz(&w, "checkpoint");
 	ling_json_strz(&w, mo->checkpoint);
+	ling_json_keyz(&w, "checkpoint_dir");
+	ling_json_strz(&w, r->ckpt_dir);
+	ling_json_keyz(&w, "checkpoint_sha256");
+	ling_json_object_begin(&w);
+	for (size_t i = 0; i < r->nckpt_files; i++) {
+		ling_json_keyz(&w, r->ckpt_files[i].name);
+		ling_json_strz(&w, r->ckpt_files[i].sha256);
+	}
+	ling_json_object_end(&w);
 	ling_json_keyz(&w, "tokenizer");
 	ling_json_strz(&w, mo->tokenizer);
 	ling_json_keyz(&w, "template");
 	ling_json_strz(&w, r->njobs && r->jobs[0].m ? eval_model_template(r->jobs[0].m) : mo->template);
 	ling_json_keyz(&w, "store");
 	ling_json_strz(&w, r->o.store);
+	ling_json_keyz(&w, "store_uuid");
+	ling_json_strz(&w, r->store_uuid);
 	key_uint(&w, "store_tools", r->ts ? r->ts->ntools : 0);
 	ling_json_keyz(&w, "settings");
 	ling_json_object_begin(&w);

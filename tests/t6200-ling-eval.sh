@@ -30,6 +30,9 @@ test_expect_success 'samples: the report counts every sample once and its tallie
 import json, sys
 r = json.load(open(\"r.json\"))
 assert r[\"format\"] == \"ling-eval-report\" and r[\"checkpoint\"] == \"ckpt\" and r[\"template\"] == \"qwen\", r
+import hashlib
+assert r[\"checkpoint_sha256\"][\"model.safetensors\"] == hashlib.sha256(open(\"ckpt/model.safetensors\", \"rb\").read()).hexdigest()
+assert r[\"store_uuid\"] == json.loads(open(\"held.jsonl\").readline())[\"meta\"][\"store\"], r[\"store_uuid\"]
 f = r[\"samples\"][0]
 assert f[\"records\"] == 40 and f[\"asked\"] == 10 and f[\"bad_lines\"] == 0, f
 assert f[\"asked\"] + sum(f[\"skipped\"].values()) == 40 and f[\"skipped\"][\"missing_tools\"] == 0, f
