@@ -1355,6 +1355,36 @@ static void report_perplexity(struct ling_json *w, const struct perplexity *p)
 	ling_json_object_end(w);
 }
 
+/* What the model copies computed, summed: how much the KV cache saved, where the time went. */
+static void report_generation(struct ling_json *w, const struct eval_run *r)
+{
+	struct eval_gen_stats sum, st;
+
+	memset(&sum, 0, sizeof(sum));
+	for (size_t i = 0; i < r->njobs; i++) {
+		eval_model_stats(r->jobs[i].m, &st);
+		sum.generate_calls += st.generate_calls;
+		sum.prompt_tokens += st.prompt_tokens;
+		sum.reused_tokens += st.reused_tokens;
+		sum.prefilled_tokens += st.prefilled_tokens;
+		sum.generated_tokens += st.generated_tokens;
+		sum.prefill_seconds += st.prefill_seconds;
+		sum.decode_seconds += st.decode_seconds;
+	}
+	ling_json_keyz(w, "generation");
+	ling_json_object_begin(w);
+	key_uint(w, "calls", sum.generate_calls);
+	key_uint(w, "prompt_tokens", sum.prompt_tokens);
+	key_uint(w, "reused_tokens", sum.reused_tokens);
+	key_uint(w, "prefilled_tokens", sum.prefilled_tokens);
+	key_uint(w, "generated_tokens", sum.generated_tokens);
+	ling_json_keyz(w, "prefill_seconds");
+	ling_json_real(w, sum.prefill_seconds, LING_JSON_REAL_PYTHON);
+	ling_json_keyz(w, "decode_seconds");
+	ling_json_real(w, sum.decode_seconds, LING_JSON_REAL_PYTHON);
+	ling_json_object_end(w);
+}
+
 void eval_run_report(const struct eval_run *r, struct ling_buf *out)
 {
 	const struct eval_model_opts *mo = &r->o.model;
@@ -1423,6 +1453,7 @@ void eval_run_report(const struct eval_run *r, struct ling_buf *out)
 		if (r->files[i].kind == FILE_METAQA)
 			report_file(&w, &r->files[i]);
 	ling_json_array_end(&w);
+	report_generation(&w, r);
 	ling_json_keyz(&w, "perplexity");
 	if (r->ppl.done)
 		report_perplexity(&w, &r->ppl);
@@ -1450,6 +1481,16 @@ static void table_row(struct ling_buf *out, const char *name, const struct tally
 			      pct(t->exact, t->n), pct(t->hits1, t->n), pct(t->answer, t->n));
 }
 
+/* Questions that did not end by themselves, which a reader of low scores needs to know first. */
+static void table_cut(struct ling_buf *out, const struct file_report *f)
+{
+	if (f->cut_short)
+		ling_buf_addf(out, "  %llu cut short: the conversation outgrew the model's context (offer fewer tools?)\n",
+			      (unsigned long long)f->cut_short);
+	if (f->round_limit)
+		ling_buf_addf(out, "  %llu still calling tools after --max-rounds\n", (unsigned long long)f->round_limit);
+}
+
 void eval_run_table(const struct eval_run *r, struct ling_buf *out)
 {
 	for (size_t i = 0; i < r->nfiles; i++) {
@@ -1461,6 +1502,7 @@ void eval_run_table(const struct eval_run *r, struct ling_buf *out)
 				      f->path, (unsigned long long)f->all.n, (unsigned long long)f->bad,
 				      (unsigned long long)f->instruction, (unsigned long long)f->multi_turn,
 				      (unsigned long long)f->missing_tools);
+			table_cut(out, f);
 			ling_buf_addf(out, "  %-14s %7s %7s %7s %7s\n", "pattern", "n", "ast%", "exec%", "answer%");
 			for (size_t g = 0; g < f->by_pattern.n; g++)
 				table_row(out, f->by_pattern.v[g].name, &f->by_pattern.v[g].t, f->kind);
@@ -1471,6 +1513,7 @@ void eval_run_table(const struct eval_run *r, struct ling_buf *out)
 		} else {
 			ling_buf_addf(out, "%s: %llu asked, %llu bad lines\n", f->path, (unsigned long long)f->all.n,
 				      (unsigned long long)f->bad);
+			table_cut(out, f);
 			ling_buf_addf(out, "  %-28s %7s %7s %7s %7s\n", "", "n", "exact%", "hits@1%", "answer%");
 			for (size_t g = 0; g < f->by_qtype.n; g++)
 				table_row(out, f->by_qtype.v[g].name, &f->by_qtype.v[g].t, f->kind);
