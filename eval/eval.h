@@ -215,7 +215,7 @@ void eval_transcript_free(struct eval_transcript *t);
  *     "array" with "items", "object" with "properties", "null", or a list of
  *     types; a parameter without a type takes the gold value's type) and
  *     equals the gold value: strings after BFCL's normalisation (the
- *     characters " ,./-_*^" removed, ASCII lowercased, ' made "), numbers
+ *     characters " ,./-_*^" removed, lowercased, ' made "), numbers
  *     by value (2 equals 2.0 for "number"), arrays in order, objects key
  *     by key;
  *   - an optional parameter the gold call has is present too, and one the
@@ -246,7 +246,8 @@ const char *eval_ast_verdict_name(enum eval_ast_verdict v);
 
 /*
  * BFCL's string normalisation: appends s[0..n) to out without the
- * characters " ,./-_*^", ASCII letters lowercased and ' replaced by ".
+ * characters " ,./-_*^", ' replaced by " and lowercased as Python's
+ * str.lower() does (Unicode; ASCII letters only where s is not UTF-8).
  */
 void eval_normalize_string(const char *s, size_t n, struct ling_buf *out);
 

@@ -37,17 +37,24 @@ static int bfcl_dropped(char c)
 
 void eval_normalize_string(const char *s, size_t n, struct ling_buf *out)
 {
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
+	struct ling_buf kept = LING_BUF_INIT;
+	struct ling_unicode u;
+	struct ling_err err;
 
-		if (bfcl_dropped(c))
-			continue;
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		else if (c == '\'')
-			c = '"';
-		ling_buf_addc(out, c);
+	for (size_t i = 0; i < n; i++)
+		if (!bfcl_dropped(s[i]))
+			ling_buf_addc(&kept, s[i] == '\'' ? '"' : s[i]);
+	/* Python's str.lower(): the full Unicode lowercase mapping */
+	ling_unicode_init(&u);
+	if (kept.len && ling_unicode_normalize(&u, LING_UNICODE_LOWER, 0, kept.data, kept.len, out, NULL, &err)) {
+		for (size_t i = 0; i < kept.len; i++) { /* not UTF-8: ASCII letters only */
+			char c = kept.data[i];
+
+			ling_buf_addc(out, c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c);
+		}
 	}
+	ling_unicode_release(&u);
+	ling_buf_release(&kept);
 }
 
 static int strings_match(const json_t *a, const json_t *b)

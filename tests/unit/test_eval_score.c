@@ -65,6 +65,12 @@ static void test_normalisation(void)
 	       "another string is a wrong value");
 	is_int(match1(DIR, "{\"film\":\"Amélie\"}", DIR, "{\"film\":\"Amelie\"}"), EVAL_AST_VALUE,
 	       "accents are not dropped");
+	is_int(match1(DIR, "{\"film\":\"AMÉLIE\"}", DIR, "{\"film\":\"Amélie\"}"), EVAL_AST_OK,
+	       "Unicode letters are lowercased (Python str.lower)");
+	ling_buf_init(&b);
+	eval_normalize_string("Ab\xff", 3, &b);
+	is_mem(b.data, b.len, "ab\xff", 3, "text that is not UTF-8: ASCII lowercased, the rest kept");
+	ling_buf_release(&b);
 }
 
 static void test_types(void)
