@@ -164,7 +164,7 @@ check: deps
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -DLING_VERSION='"$(VERSION)"' -O1 -g -I. $(PKG_CFLAGS) -MMD -MP
 FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(COMMON_SRC) $(call stage_src,kg) $(call stage_src,synth) \
-	$(call stage_src,tokenize) train/train_safetensors.c train/train_ckpt.c)
+	$(call stage_src,tokenize) train/train_safetensors.c train/train_ckpt.c eval/eval_score.c)
 FUZZ_LIBS    := $(call pkg_libs,$(sort $(common_PKGS) $(foreach s,$(NOTRAIN),$($(s)_PKGS))))
 fuzz: $(FUZZ_TARGETS)
 build/fuzz/obj/%.o: %.c | pkg-check

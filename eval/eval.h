@@ -342,8 +342,8 @@ struct eval_metaqa_item {
 /*
  * Reads one MetaQA line (without its newline; a trailing CR is dropped).
  * LING_EDATA with err at file:lineno for a line without exactly one TAB,
- * without exactly one non-empty [entity], with an empty answer, or not
- * valid UTF-8.
+ * without exactly one non-empty [entity], with an empty answer, not valid
+ * UTF-8, or holding a NUL byte.
  */
 int eval_metaqa_parse(struct eval_metaqa_item *q, const char *line, size_t len, const char *file, long lineno,
 		      struct ling_err *err);

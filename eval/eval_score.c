@@ -813,7 +813,7 @@ static int metaqa_question(struct eval_metaqa_item *q, const char *s, size_t n)
 	const char *open = memchr(s, '[', n), *close;
 	struct ling_buf b = LING_BUF_INIT;
 
-	if (!open)
+	if (!open || memchr(s, ']', (size_t)(open - s)))
 		return -1;
 	close = memchr(open, ']', n - (size_t)(open - s));
 	if (!close || close == open + 1 || memchr(open + 1, '[', (size_t)(close - open - 1)) ||
@@ -838,6 +838,8 @@ int eval_metaqa_parse(struct eval_metaqa_item *q, const char *line, size_t len, 
 		len--;
 	if (ling_utf8_valid_prefix(line, len) != len)
 		return metaqa_error(err, file, lineno, "invalid UTF-8");
+	if (memchr(line, '\0', len))
+		return metaqa_error(err, file, lineno, "a NUL byte");
 	tab = memchr(line, '\t', len);
 	if (!tab || memchr(tab + 1, '\t', len - (size_t)(tab + 1 - line)))
 		return metaqa_error(err, file, lineno, "not one TAB between the question and the answers");

@@ -428,15 +428,17 @@ static void test_metaqa(void)
 	{
 		static const char *const bad[] = {
 			"what films [x] star in", "no tab [x]\ta\tb", "no entity\ta", "two [x] and [y]\ta",
-			"empty [] entity\ta", "unclosed [x\ta", "an empty [x] answer\ta||b", "trailing [x]\ta|",
+			"empty [] entity\ta", "unclosed [x\ta", "a ] before [x]\ta", "an empty [x] answer\ta||b", "trailing [x]\ta|",
 			"bad utf-8 [\xff]\ta",
 		};
+		static const char nul[] = "a [x] question\ta\0b";
 
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			ling_err_clear(&err);
 			is_int(eval_metaqa_parse(&q, bad[i], strlen(bad[i]), "qa.txt", (long)i + 1, &err), LING_EDATA,
 			       "refused: %s", err.msg);
 		}
+		is_int(eval_metaqa_parse(&q, nul, sizeof(nul) - 1, "qa.txt", 1, &err), LING_EDATA, "refused: %s", err.msg);
 	}
 }
 
