@@ -170,6 +170,13 @@ test_expect_success 'usage errors: a tool the store lacks, nothing to score, out
 	grep "^ling-eval: " err
 '
 
+test_expect_success 'a checkpoint whose vocabulary the tokenizer overflows: a clear error, nothing written' '
+	test_must_fail_with 1 ling-eval --checkpoint m0 --tokenizer tok.json --store mq --samples held.jsonl \
+		--report v.json --dump v.jsonl 2>err &&
+	grep "^ling-eval: tok.json: the tokenizer has 600 token ids, more than the model.s vocab_size 97" err &&
+	test ! -e v.json && test ! -e v.jsonl && test -z "$(ls v.jsonl.tmp.* 2>/dev/null)"
+'
+
 # One document whose loss ling-train forward gives: the masked perplexity is that loss, exponentiated.
 test_expect_success SHARDGEN 'perplexity: the masked loss of a document is ling-train forward'"'"'s' '
 	mkdir ds &&
