@@ -35,7 +35,7 @@ struct tok;
 struct eval_model;
 
 struct eval_model_opts {
-	const char *checkpoint; /* a checkpoint directory: RUN/ckpt-STEP, RUN/latest, a convert output */
+	const char *checkpoint; /* a checkpoint directory: RUN/ckpt-STEP, RUN/latest, RUN (its latest), a convert output */
 	const char *tokenizer;  /* NULL: CHECKPOINT/tokenizer.json */
 	const char *template;   /* NULL: the checkpoint's chat template name, else "qwen" */
 	int threads;            /* 0: every core */
@@ -43,9 +43,15 @@ struct eval_model_opts {
 };
 
 /*
- * Loads the checkpoint and its tokenizer. A tokenizer whose vocabulary does
- * not fit the model's (a token id >= vocab_size) is LING_EDATA.
- * @return 0, LING_EIO, LING_EDATA, LING_EUSAGE (unknown template).
+ * Loads the checkpoint (config.json and its weights, train_ckpt_read), its
+ * tokenizer and its template (chat_template_name of tokenizer_config.json,
+ * as ling-train writes them into every checkpoint), and makes a KV cache of
+ * max_context positions. A tokenizer whose vocabulary does not fit the
+ * model's (a token id >= vocab_size) is LING_EDATA.
+ * @return 0, LING_EIO, LING_EDATA (a bad or truncated checkpoint, a
+ * tokenizer too large, an unknown template named in tokenizer_config.json),
+ * LING_EUSAGE (an unknown template given, max_context above the model's
+ * max_position_embeddings, no tokenizer.json and none given).
  */
 int eval_model_open(struct eval_model **out, const struct eval_model_opts *o, struct ling_err *err);
 void eval_model_free(struct eval_model *m);
@@ -67,14 +73,20 @@ struct eval_stop {
 enum eval_stop_reason { EVAL_STOP_TOKEN, EVAL_STOP_STRING, EVAL_STOP_LENGTH, EVAL_STOP_CONTEXT };
 
 /*
- * Greedy decoding of prompt's continuation into out (replaced). The KV
- * cache keeps the last sequence: a prompt that shares a prefix with it (the
- * system prompt and tools of the previous question, or the conversation so
- * far in the agent loop) reuses the cached keys and values and prefills
- * only the rest, in one batched forward. The tokens are exactly those of
- * recomputing the whole sequence at every step.
- * @return 0 with *why set, LING_EDATA (a token id >= vocab, a prompt longer
- * than the context).
+ * Greedy decoding of prompt's continuation into out (replaced; ties go to
+ * the lowest id). The KV cache keeps the last sequence: a prompt that
+ * shares a prefix with it (the system prompt and tools of the previous
+ * question, or the conversation so far in the agent loop) reuses the cached
+ * keys and values and prefills only the rest, in one batched forward. The
+ * tokens are those of recomputing the whole sequence at every step (the
+ * logits agree to rounding: a decoding step's products are matrix-vector
+ * ones; t6000 checks the tokens). Stop strings are matched in the output
+ * decoded token by token (ids the tokenizer lacks decode to nothing).
+ * EVAL_STOP_CONTEXT: prompt and output fill max_context (a prompt of
+ * exactly max_context tokens gives no token).
+ * @return 0 with *why set, LING_EDATA (an empty prompt, a token id >=
+ * vocab, a prompt longer than the context; the cache is then unchanged),
+ * LING_EUSAGE (max_new_tokens <= 0).
  */
 int eval_generate(struct eval_model *m, const uint32_t *prompt, size_t n, const struct eval_stop *stop,
 		  struct ling_u32s *out, enum eval_stop_reason *why, struct ling_err *err);
@@ -82,9 +94,15 @@ int eval_generate(struct eval_model *m, const uint32_t *prompt, size_t n, const 
 /*
  * The logits of every position of tokens (n * vocab floats into logits), in
  * one forward from an empty cache: the numbers `ling-train forward` gives
- * for the same checkpoint and tokens. n <= max_context.
+ * for the same checkpoint and tokens, bit for bit. n <= max_context. The
+ * cache then holds tokens (a later eval_generate may reuse them).
+ * @return 0 or LING_EDATA (as eval_generate's prompt).
  */
 int eval_logits(struct eval_model *m, const uint32_t *tokens, size_t n, float *logits, struct ling_err *err);
+
+struct eval_generator;
+/* The model as the agent loop's generator: eval_generate on m. */
+struct eval_generator eval_model_generator(struct eval_model *m);
 
 /* What the model has computed so far (for reports, and for tests of prefix reuse). */
 struct eval_gen_stats {

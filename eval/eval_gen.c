@@ -207,8 +207,9 @@ int eval_model_open(struct eval_model **out, const struct eval_model_opts *o, st
 		rc = ling_err_set(err, LING_EUSAGE, "unknown template '%s' (templates: qwen, ling)", o->template);
 		goto fail;
 	}
-	if (o->max_context < 0) {
-		rc = ling_err_set(err, LING_EUSAGE, "a context of %d tokens", o->max_context);
+	if (!o->checkpoint || o->max_context < 0 || o->threads < 0) {
+		rc = ling_err_set(err, LING_EUSAGE, "%s", !o->checkpoint ? "no checkpoint given"
+				  : o->max_context < 0 ? "a negative context" : "a negative number of threads");
 		goto fail;
 	}
 	if ((rc = resolve_checkpoint(o->checkpoint, &dir, err)) || (rc = load_model(dir.data, o->threads, &m->model, err)))
@@ -341,11 +342,15 @@ static void decode_tail(struct eval_model *m, const struct ling_u32s *out, size_
 	struct ling_err ignored;
 
 	ling_buf_reset(&m->tail);
-	for (size_t i = *stable; i < out->n; i++) {
-		size_t len = m->tail.len;
+	/* together, so that a character cut between tokens comes out whole */
+	if (tok_decode(m->tok, out->v + *stable, out->n - *stable, &m->tail, &ignored)) {
+		ling_buf_reset(&m->tail);
+		for (size_t i = *stable; i < out->n; i++) {
+			size_t len = m->tail.len;
 
-		if (tok_decode(m->tok, &out->v[i], 1, &m->tail, &ignored))
-			ling_buf_truncate(&m->tail, len);
+			if (tok_decode(m->tok, &out->v[i], 1, &m->tail, &ignored))
+				ling_buf_truncate(&m->tail, len);
+		}
 	}
 	if (!ends_with_replacement(&m->tail) || out->n - *stable >= UTF8_WAIT_TOKENS) {
 		ling_buf_add(&m->text, m->tail.data ? m->tail.data : "", m->tail.len);
@@ -459,6 +464,19 @@ int eval_generate(struct eval_model *m, const uint32_t *prompt, size_t n, const 
 	}
 	m->stats.decode_seconds += ling_now() - t0;
 	return rc;
+}
+
+static int generate_cb(void *ctx, const uint32_t *prompt, size_t n, const struct eval_stop *stop,
+		       struct ling_u32s *out, enum eval_stop_reason *why, struct ling_err *err)
+{
+	return eval_generate(ctx, prompt, n, stop, out, why, err);
+}
+
+struct eval_generator eval_model_generator(struct eval_model *m)
+{
+	struct eval_generator g = { generate_cb, m };
+
+	return g;
 }
 
 int eval_logits(struct eval_model *m, const uint32_t *tokens, size_t n, float *logits, struct ling_err *err)

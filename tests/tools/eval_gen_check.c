@@ -18,7 +18,11 @@
  *		wrote; prints the differing values and the largest difference
  *	eval_gen_check stops CKPT
  *		stop token, stop string, length, full context, bad prompts
- *	eval_gen_check speed CKPT PROMPT NEW
+ *	eval_gen_check text CKPT TEXT NEW
+ *		TEXT (special tokens matched) continued greedily, at most NEW
+ *		tokens, stopping at <|im_end|> or "</tool_call>"; prints the
+ *		output's text, then its token count and the stop reason
+ *	eval_gen_check speed CKPT PROMPT NEW [THREADS]
  *		prefill and decode tokens/s (not for tests: timings vary)
  * Exit 0 when every check holds, 1 when one fails or the checkpoint is
  * refused (the error on stderr), 2 on bad arguments.
@@ -52,7 +56,7 @@ static void check(int ok, const char *what)
 static void usage(void)
 {
 	fprintf(stderr, "usage: eval_gen_check (open CKPT [TOKENIZER] | cache CKPT NEW SEED | logits CKPT TOKENS LOGITS |\n"
-			"                      stops CKPT | speed CKPT PROMPT NEW)\n");
+			"                      stops CKPT | text CKPT TEXT NEW | speed CKPT PROMPT NEW [THREADS])\n");
 	exit(2);
 }
 
@@ -66,9 +70,11 @@ static long number(const char *s, long lo, long hi)
 	return v;
 }
 
+static int threads; /* 0: every core */
+
 static struct eval_model *open_model(const char *ckpt, const char *tokenizer, int max_context)
 {
-	struct eval_model_opts o = { ckpt, tokenizer, NULL, 0, max_context };
+	struct eval_model_opts o = { ckpt, tokenizer, NULL, threads, max_context };
 	struct eval_model *m;
 	struct ling_err err;
 
@@ -187,7 +193,9 @@ static int cmd_cache(const char *ckpt, int steps, uint64_t seed)
 	struct ling_u32s out = LING_U32S_INIT, last_out = LING_U32S_INIT, want = LING_U32S_INIT;
 	struct ling_u32s in_cache = LING_U32S_INIT; /* what the cached model's KV cache holds */
 	struct eval_stop stop = { NULL, 0, NULL, 0, steps };
-	size_t vocab = eval_model_vocab_size(cached), total = 0, reused_total = 0;
+	struct eval_generator gen = eval_model_generator(cached); /* as the agent loop calls it */
+	size_t vocab = eval_model_vocab_size(cached), total = 0, reused_total = 0, distinct = 0;
+	char *seen = xcalloc(vocab, 1);
 	uint64_t s = seed;
 
 	add_random(&system, 48, vocab, &s);
@@ -202,7 +210,7 @@ static int cmd_cache(const char *ckpt, int steps, uint64_t seed)
 		if (reuse > prompt.n - 1)
 			reuse = prompt.n - 1;
 		eval_model_stats(cached, &before);
-		if (eval_generate(cached, prompt.v, prompt.n, &stop, &out, &why, &err)) {
+		if (gen.generate(gen.ctx, prompt.v, prompt.n, &stop, &out, &why, &err)) {
 			ling_err_print("eval_gen_check", &err);
 			return 1;
 		}
@@ -224,14 +232,19 @@ static int cmd_cache(const char *ckpt, int steps, uint64_t seed)
 		}
 		total += out.n;
 		reused_total += reuse;
+		for (size_t j = 0; j < out.n; j++) {
+			distinct += !seen[out.v[j]];
+			seen[out.v[j]] = 1;
+		}
 		copy_u32s(&in_cache, prompt.v, prompt.n);
 		for (size_t j = 0; j + 1 < out.n; j++) /* the last token generated was never run */
 			ling_u32s_push(&in_cache, out.v[j]);
 		copy_u32s(&last, prompt.v, prompt.n);
 		copy_u32s(&last_out, out.v, out.n);
 	}
-	printf("20 prompts, %zu tokens generated, %zu prompt tokens reused: %s\n", total, reused_total,
-	       failures ? "FAILED" : "all equal");
+	printf("20 prompts, %zu tokens generated (%zu distinct), %zu prompt tokens reused: %s\n", total, distinct,
+	       reused_total, failures ? "FAILED" : "all equal");
+	free(seen);
 	ling_u32s_release(&system);
 	ling_u32s_release(&prompt);
 	ling_u32s_release(&last);
@@ -323,6 +336,42 @@ static void expect_error(struct eval_model *m, const uint32_t *p, size_t n, int 
 	ling_u32s_release(&out);
 }
 
+static int printable(char c)
+{
+	return c > ' ' && c < 127;
+}
+
+/* Generating with stop string needle ends the output (first) at its first token whose text completes needle. */
+static void check_stop_string(struct eval_model *m, const struct ling_u32s *prompt, const struct ling_u32s *first,
+			      const char *needle)
+{
+	struct ling_u32s out = LING_U32S_INIT;
+	struct ling_buf text = LING_BUF_INIT;
+	const char *strings[1] = { needle };
+	struct eval_stop stop = { NULL, 0, strings, 1, (int)first->n };
+	enum eval_stop_reason why;
+	struct ling_err err;
+	size_t at;
+
+	for (at = 0; at < first->n; at++) { /* ids the tokenizer lacks have no text */
+		size_t len = text.len;
+
+		if (tok_decode(eval_model_tok(m), &first->v[at], 1, &text, &err))
+			ling_buf_truncate(&text, len);
+		if (text.data && strstr(text.data, needle))
+			break;
+	}
+	if (eval_generate(m, prompt->v, prompt->n, &stop, &out, &why, &err)) {
+		ling_err_print("eval_gen_check", &err);
+		exit(1);
+	}
+	printf("stop string \"%s\": %zu tokens, stopped for %s\n", needle, out.n, reason(why));
+	check(why == EVAL_STOP_STRING && out.n == at + 1 && !memcmp(out.v, first->v, out.n * 4),
+	      "not the output up to the stop string");
+	ling_buf_release(&text);
+	ling_u32s_release(&out);
+}
+
 static int cmd_stops(const char *ckpt)
 {
 	struct eval_model *m = open_model(ckpt, NULL, 0), *small;
@@ -331,7 +380,6 @@ static int cmd_stops(const char *ckpt)
 	size_t vocab = eval_model_vocab_size(m), at;
 	enum eval_stop_reason why;
 	struct eval_stop stop = { NULL, 0, NULL, 0, 24 };
-	const char *strings[1];
 	char needle[64] = "";
 	struct ling_err err;
 	uint64_t s = 7;
@@ -355,7 +403,7 @@ static int cmd_stops(const char *ckpt)
 	check(why == EVAL_STOP_TOKEN && out.n == at + 1 && !memcmp(out.v, first.v, out.n * 4),
 	      "not the output up to the stop token");
 
-	/* a stop string: the text of a later token (whole characters), found from the output's start */
+	/* stop strings: the text of a later token; two characters across two tokens' texts */
 	stop.ntokens = 0;
 	for (size_t i = 4; i < first.n && !needle[0]; i++) {
 		ling_buf_reset(&text);
@@ -363,30 +411,26 @@ static int cmd_stops(const char *ckpt)
 		    text.len < sizeof(needle) && strlen(text.data) == text.len && !strstr(text.data, "\xEF\xBF\xBD"))
 			memcpy(needle, text.data, text.len + 1);
 	}
-	if (needle[0]) {
-		strings[0] = needle;
-		stop.strings = strings;
-		stop.nstrings = 1;
-		/* the first output whose text holds the string (ids the tokenizer lacks have none) */
-		ling_buf_reset(&text);
-		for (at = 0; at < first.n; at++) {
-			size_t len = text.len;
+	check(needle[0] != 0, "a token of whole characters in the output");
+	if (needle[0])
+		check_stop_string(m, &prompt, &first, needle);
+	needle[0] = 0;
+	for (size_t i = 4; i + 1 < first.n && !needle[0]; i++) {
+		struct ling_buf a = LING_BUF_INIT, b = LING_BUF_INIT;
 
-			if (tok_decode(eval_model_tok(m), &first.v[at], 1, &text, &err))
-				ling_buf_truncate(&text, len);
-			if (text.data && strstr(text.data, needle))
-				break;
+		if (!tok_decode(eval_model_tok(m), &first.v[i], 1, &a, &err) &&
+		    !tok_decode(eval_model_tok(m), &first.v[i + 1], 1, &b, &err) && a.len && b.len &&
+		    printable(a.data[a.len - 1]) && printable(b.data[0])) {
+			needle[0] = a.data[a.len - 1];
+			needle[1] = b.data[0];
+			needle[2] = 0;
 		}
-		if (eval_generate(m, prompt.v, prompt.n, &stop, &out, &why, &err))
-			goto fail;
-		printf("stop string \"%s\": %zu tokens, stopped for %s\n", needle, out.n, reason(why));
-		check(why == EVAL_STOP_STRING && out.n == at + 1 && !memcmp(out.v, first.v, out.n * 4),
-		      "not the output up to the stop string");
-		stop.nstrings = 0;
-	} else {
-		printf("stop string: no token of plain text in the output\n");
-		failures++;
+		ling_buf_release(&a);
+		ling_buf_release(&b);
 	}
+	check(needle[0] != 0, "two tokens of plain text in a row in the output");
+	if (needle[0])
+		check_stop_string(m, &prompt, &first, needle);
 
 	/* the context fills */
 	small = open_model(ckpt, NULL, (int)prompt.n + 5);
@@ -419,6 +463,33 @@ static int cmd_stops(const char *ckpt)
 fail:
 	ling_err_print("eval_gen_check", &err);
 	return 1;
+}
+
+static int cmd_text(const char *ckpt, const char *text, int steps)
+{
+	struct eval_model *m = open_model(ckpt, NULL, 0);
+	struct tok *t = eval_model_tok(m);
+	struct ling_u32s prompt = LING_U32S_INIT, out = LING_U32S_INIT;
+	struct ling_buf decoded = LING_BUF_INIT;
+	const char *strings[1] = { "</tool_call>" };
+	long end = tok_token_id(t, "<|im_end|>", strlen("<|im_end|>"));
+	uint32_t end_id = end < 0 ? 0 : (uint32_t)end;
+	struct eval_stop stop = { &end_id, end < 0 ? 0 : 1, strings, 1, steps };
+	enum eval_stop_reason why;
+	struct ling_err err;
+	int rc;
+
+	if ((rc = tok_encode(t, text, strlen(text), TOK_ENCODE_SPECIAL, &prompt, &err)) ||
+	    (rc = eval_generate(m, prompt.v, prompt.n, &stop, &out, &why, &err)) ||
+	    (rc = tok_decode(t, out.v, out.n, &decoded, &err)))
+		ling_err_print("eval_gen_check", &err);
+	else
+		printf("%s\n%zu tokens, stopped for %s\n", decoded.data ? decoded.data : "", out.n, reason(why));
+	ling_buf_release(&decoded);
+	ling_u32s_release(&prompt);
+	ling_u32s_release(&out);
+	eval_model_free(m);
+	return rc ? 1 : 0;
 }
 
 static int cmd_speed(const char *ckpt, int prompt_len, int steps)
@@ -462,8 +533,12 @@ int main(int argc, char **argv)
 		return cmd_cache(argv[2], (int)number(argv[3], 1, 1000), (uint64_t)number(argv[4], 0, 1L << 30));
 	if (argc == 5 && !strcmp(argv[1], "logits"))
 		return cmd_logits(argv[2], argv[3], argv[4]);
+	if (argc == 5 && !strcmp(argv[1], "text"))
+		return cmd_text(argv[2], argv[3], (int)number(argv[4], 1, 1 << 20));
 	if (argc == 3 && !strcmp(argv[1], "stops"))
 		return cmd_stops(argv[2]);
+	if (argc == 6 && !strcmp(argv[1], "speed"))
+		threads = (int)number(argv[--argc], 1, 256);
 	if (argc == 5 && !strcmp(argv[1], "speed"))
 		return cmd_speed(argv[2], (int)number(argv[3], 1, 1 << 20), (int)number(argv[4], 1, 1 << 20));
 	usage();

@@ -73,6 +73,26 @@ static void mm_body(void *arg, size_t begin, size_t end, size_t chunk)
 	}
 }
 
+/*
+ * One row of C (a decoding step): c = alpha * op(B)^T a + beta * c as sgemv over the columns [lo, hi), which
+ * reads B once where sgemm would first copy all of it into its packed layout.
+ */
+static void mv_body(void *arg, size_t begin, size_t end, size_t chunk)
+{
+	const struct mm_job *j = arg;
+	int lo = (int)begin * j->step, hi = (int)end * j->step, inc_a = j->trans_a ? j->lda : 1;
+
+	(void)chunk;
+	if (hi > j->N)
+		hi = j->N;
+	if (j->trans_b) /* B is [N,K]: c[lo..hi) = B[lo..hi) a */
+		cblas_sgemv(CblasRowMajor, CblasNoTrans, hi - lo, j->K, j->alpha, j->B + (size_t)lo * j->ldb, j->ldb, j->A,
+			    inc_a, j->beta, j->C + lo, 1);
+	else /* B is [K,N]: c[lo..hi) = B[:, lo..hi)^T a */
+		cblas_sgemv(CblasRowMajor, CblasTrans, j->K, hi - lo, j->alpha, j->B + lo, j->ldb, j->A, inc_a, j->beta,
+			    j->C + lo, 1);
+}
+
 static void cpu_matmul(void *ctx, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
 		       const float *B, int ldb, float beta, float *C, int ldc)
 {
@@ -82,6 +102,16 @@ static void cpu_matmul(void *ctx, int trans_a, int trans_b, int M, int N, int K,
 
 	if (M <= 0 || N <= 0)
 		return;
+	if (M == 1 && K > 0) {
+		/* columns in pieces of at least 256, cut by the shape alone as below */
+		j.step = ((N + 15) / 16 + 15) / 16 * 16;
+		if (j.step < 256)
+			j.step = 256;
+		if ((double)N * K < 4e5)
+			j.step = N;
+		ling_pool_for(c->pool, (size_t)((N + j.step - 1) / j.step), 1, mv_body, &j);
+		return;
+	}
 	/* Small products are not worth a hand-off. */
 	if ((double)M * N * K < 4e5 || span < 128) {
 		cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N,
@@ -356,6 +386,32 @@ struct att_kv_job {
 	size_t work_per_chunk;
 };
 
+/*
+ * One query row at position t in the middle of a block (a decoding step): matrix-vector products, which
+ * read the cached keys and values once (sgemm would copy them first). Blocks that start where
+ * att_fwd_head's start keep its sgemm calls.
+ */
+static void att_kv_row(const struct att_kv_job *j, int h, int t, float *p)
+{
+	int kvh = h / (j->nh / j->nkv);
+	const float *k = j->k + (size_t)kvh * j->hd, *v = j->v + (size_t)kvh * j->hd;
+	float mx = -INFINITY, sum = 0, inv;
+
+	cblas_sgemv(CblasRowMajor, CblasNoTrans, t + 1, j->hd, 1.0f / sqrtf((float)j->hd), k, j->ldkv,
+		    j->q + (size_t)(t - j->p0) * j->ldq + (size_t)h * j->hd, 1, 0.0f, p, 1);
+	for (int s = 0; s <= t; s++)
+		mx = p[s] > mx ? p[s] : mx;
+	for (int s = 0; s <= t; s++) {
+		p[s] = expf(p[s] - mx);
+		sum += p[s];
+	}
+	inv = 1.0f / sum;
+	for (int s = 0; s <= t; s++)
+		p[s] *= inv;
+	cblas_sgemv(CblasRowMajor, CblasTrans, t + 1, j->hd, 1.0f, v, j->ldkv, p, 1, 0.0f,
+		    j->out + (size_t)(t - j->p0) * j->nh * j->hd + (size_t)h * j->hd, 1);
+}
+
 static void att_kv_head(const struct att_kv_job *j, int h, float *P)
 {
 	int kvh = h / (j->nh / j->nkv), ldo = j->nh * j->hd, end = j->p0 + j->n;
@@ -368,6 +424,11 @@ static void att_kv_head(const struct att_kv_job *j, int h, float *P)
 		if (r1 > end)
 			r1 = end;
 		w = r1; /* keys [0, r1), P is [r1 - r0, w] */
+		if (r1 - r0 == 1 && r0 % ATT_BLOCK) {
+			att_kv_row(j, h, r0, P);
+			r0 = r1;
+			continue;
+		}
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, w, j->hd, scale,
 			    j->q + (size_t)(r0 - j->p0) * j->ldq + (size_t)h * j->hd, j->ldq, k, j->ldkv, 0.0f, P, w);
 		for (int t = r0; t < r1; t++) {
