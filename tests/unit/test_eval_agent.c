@@ -5,8 +5,8 @@
  * answer; parallel calls; a made-up tool response cut off; a malformed call
  * then recovery; unknown tools, tools not offered, bad arguments and a
  * store without the tool; the round limit; a turn cut by max_new_tokens;
- * errors of generation; and tokenize's tok_chat_prompt against the
- * renderer `tokenize build` uses.
+ * errors of generation; tokenize's tok_chat_prompt against the renderer
+ * `tokenize build` uses; and the calls both templates render, read back.
  */
 #include "tap.h"
 #include "fixture.h"
@@ -87,13 +87,15 @@ static const char *forward_tool(const struct kg_toolset *ts, const char *iri)
 }
 
 /* A small byte-level BPE with ChatML's tokens, <tool_call> and </tool_call> added as in Qwen's tokenizer. */
-static struct tok *small_tokenizer(void)
+static struct tok *small_tokenizer(int ling)
 {
-	static const char *const specials[] = { "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<tool_call>",
-						"</tool_call>" };
+	static const char *const chatml[] = { "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<tool_call>",
+					      "</tool_call>" };
+	static const char *const bailing[] = { "<|endoftext|>", "<|role_end|>", "<role>", "</role>" };
+	const char *const *specials = ling ? bailing : chatml;
 	static const char text[] = "Who directed Alien? Ridley Scott directed Alien. The films of Peter Weir: Witness. "
 				   "{\"name\": \"get_film_director\", \"arguments\": {\"film\":\"Alien\"}} user assistant system";
-	struct tok_train_opts o = { 400, 1, specials, 5 };
+	struct tok_train_opts o = { 400, 1, specials, ling ? 4 : 5 };
 	struct tok_train *tr = NULL;
 	struct tok_train_stats st;
 	struct ling_buf json = LING_BUF_INIT;
@@ -650,13 +652,53 @@ static void test_chat_prompt(void)
 	ling_buf_release(&text);
 }
 
+/* What either template renders for an assistant turn with calls, read back by eval_parse_calls. */
+static void test_render_round_trip(const char *tpl, struct tok *t, const char *header, const char *eot)
+{
+	static const char conv[] =
+		"{\"tools\":[],\"messages\":[{\"role\":\"user\",\"content\":\"Q\"},"
+		"{\"role\":\"assistant\",\"content\":\"Let me see.\",\"tool_calls\":["
+		"{\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"film\\\":\\\"Alien \\\\\\\"X\\\\\\\"\\\"}\"}},"
+		"{\"type\":\"function\",\"function\":{\"name\":\"g\",\"arguments\":{\"sets\":[[\"a\"],[\"b\",\"\u00e9\"]]}}}]},"
+		"{\"role\":\"tool\",\"content\":\"[]\"}]}";
+	struct ling_u32s ids = LING_U32S_INIT;
+	struct ling_buf text = LING_BUF_INIT;
+	struct tok_chat *c = NULL;
+	struct ling_err err;
+	struct eval_calls calls = { NULL, 0, NULL };
+	const char *at, *end;
+
+	ling_err_clear(&err);
+	if (!ok(t && !tok_chat_open(&c, tpl, t, &err) && !tok_chat_prompt(c, conv, strlen(conv), &ids, &text, &err),
+		"%s: rendered (%s)", tpl, err.msg))
+		goto out;
+	at = strstr(text.data, header);
+	end = at ? strstr(at, eot) : NULL;
+	if (!ok(at && end, "%s: the assistant turn is in the text", tpl))
+		goto out;
+	at += strlen(header);
+	eval_parse_calls(tpl, at, (size_t)(end - at), &calls);
+	ok(calls.n == 2 && !calls.v[0].error && !calls.v[1].error, "%s: two calls read back", tpl);
+	if (calls.n == 2 && !calls.v[0].error && !calls.v[1].error) {
+		is_str(calls.v[0].name, "f", "%s: the first name", tpl);
+		is_str(calls.v[0].arguments, "{\"film\":\"Alien \\\"X\\\"\"}", "%s: string arguments, as written", tpl);
+		is_str(calls.v[1].arguments, "{\"sets\":[[\"a\"],[\"b\",\"\u00e9\"]]}", "%s: object arguments, compact", tpl);
+	}
+	is_str(calls.content, "Let me see.", "%s: the content", tpl);
+out:
+	eval_calls_free(&calls);
+	tok_chat_free(c);
+	ling_u32s_release(&ids);
+	ling_buf_release(&text);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
 		ok(0, "mkdtemp");
 		return done_testing();
 	}
-	tok = small_tokenizer();
+	tok = small_tokenizer(0);
 	films = make_store("films", films_ttl);
 	towns = make_store("towns", towns_ttl);
 	films_tools = films ? toolset(films) : NULL;
@@ -667,6 +709,13 @@ int main(void)
 	ok(kg_toolset_find(films_tools, director) != NULL, "the store has a director tool: %s", director);
 	ok(!kg_toolset_find(towns_tools, director), "the other store has none");
 	test_chat_prompt();
+	test_render_round_trip("qwen", tok, "<|im_start|>assistant\n", "<|im_end|>");
+	{
+		struct tok *ling = small_tokenizer(1);
+
+		test_render_round_trip("ling", ling, "<role>ASSISTANT</role>", "<|role_end|>");
+		tok_free(ling);
+	}
 	test_new();
 	test_call_then_answer();
 	test_parallel_and_cut();
