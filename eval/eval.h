@@ -319,18 +319,19 @@ void eval_sample_release(struct eval_sample *s);
 
 /*
  * The answer set of a transcript: the union of the results of the executed
- * calls (ok) of its last turn with calls, each a JSON array of strings,
- * distinct and sorted by bytes (strings are appended to *v, *n counted;
- * free with eval_strings_free). A result that is not an array of strings
- * adds nothing.
+ * calls (ok) of its last turn with calls, each a JSON array of strings:
+ * *n distinct strings sorted by bytes in a new array *v (NULL when none;
+ * free with eval_strings_free). A result that is not an array adds
+ * nothing, nor do its items that are not strings.
  */
 void eval_answer_set(const struct eval_transcript *t, char ***v, size_t *n);
 void eval_strings_free(char **v, size_t n);
 
 /*
- * Whether text names name: name occurs in text after both are lowercased
- * (ASCII), with the characters ",./-_*^()" removed and runs of white space
- * made one space, between word boundaries (BFCL's agentic answer check).
+ * Whether text names name: name occurs in text after both are NFC
+ * case-folded, with the characters ",./-_*^()" removed and runs of white
+ * space made one space, between word boundaries (BFCL's agentic answer
+ * check). Text that is not UTF-8 names nothing.
  * @return the byte offset of the first occurrence in the normalised text,
  * or -1.
  */
