@@ -238,6 +238,9 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		return usage_error("--checkpoint DIR is required");
 	if (!c->ninputs && !c->data)
 		return usage_error("nothing to score: give --samples, --metaqa or --data");
+	for (size_t i = 0; i < c->ninputs; i++)
+		if (!strcmp(c->inputs[i].path, "-"))
+			return usage_error("--samples and --metaqa read files, not standard input (the report hashes them)");
 	if (c->ninputs && !c->o.store)
 		return usage_error("--samples and --metaqa need --store KG");
 	if (!c->data && (c->split || c->unmasked))

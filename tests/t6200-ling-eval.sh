@@ -164,6 +164,8 @@ test_expect_success 'usage errors: a tool the store lacks, nothing to score, out
 	grep "^ling-eval: no tool .nope. in the store" err &&
 	test_must_fail_with 2 ling-eval --checkpoint ckpt 2>err &&
 	grep "^ling-eval: nothing to score" err &&
+	test_must_fail_with 2 ling-eval $O --samples - <held.jsonl 2>err &&
+	grep "^ling-eval: --samples and --metaqa read files, not standard input" err &&
 	test_must_fail_with 2 ling-eval $O --samples held.jsonl --report held.jsonl 2>err &&
 	grep "^ling-eval: an output file names an input" err &&
 	test_must_fail_with 1 ling-eval --checkpoint nowhere --store mq --samples held.jsonl 2>err &&
