@@ -1054,38 +1054,38 @@ out:
 
 /* ---- perplexity ---- */
 
-/* The byte length of every token's text (0 for an id the tokenizer lacks). */
-static uint32_t *token_bytes(struct tok *tok, size_t vocab)
-{
-	uint32_t *len = xcalloc(vocab ? vocab : 1, sizeof(*len));
-	struct ling_buf b = LING_BUF_INIT;
-	struct ling_err err;
-
-	for (size_t id = 0; id < vocab && id < tok_vocab_size(tok); id++) {
-		uint32_t x = (uint32_t)id;
-
-		ling_buf_reset(&b);
-		if (tok_decode(tok, &x, 1, &b, &err) == 0)
-			len[id] = (uint32_t)b.len;
-	}
-	ling_buf_release(&b);
-	return len;
-}
-
 struct ppl_state {
 	struct eval_model *m;
+	struct tok *tok;
 	size_t vocab, ctx;
-	uint32_t *bytes;
 	float *logits;
 	int masked;
+	struct ling_buf text;
 };
+
+/*
+ * The bytes of the text of ids[from, to): a run of scored tokens decoded
+ * whole, since a byte-level token alone may hold part of a character
+ * (decoded alone it would become U+FFFD).
+ */
+static uint64_t run_bytes(struct ppl_state *ps, const uint32_t *ids, size_t from, size_t to)
+{
+	struct ling_err err;
+
+	if (from >= to)
+		return 0;
+	ling_buf_reset(&ps->text);
+	if (tok_decode(ps->tok, ids + from, to - from, &ps->text, &err))
+		return 0;
+	return ps->text.len;
+}
 
 /* Scores one document's tokens in windows of the context. */
 static int score_document(struct ppl_state *ps, struct perplexity *p, const struct ling_u32s *ids,
 			  const struct ling_u32s *mask, struct ling_err *err)
 {
 	for (size_t start = 0; start + 1 < ids->n; start += ps->ctx) {
-		size_t win = ids->n - start < ps->ctx ? ids->n - start : ps->ctx;
+		size_t win = ids->n - start < ps->ctx ? ids->n - start : ps->ctx, run = 0;
 		int rc;
 
 		if (win < 2)
@@ -1093,13 +1093,20 @@ static int score_document(struct ppl_state *ps, struct perplexity *p, const stru
 		if ((rc = eval_logits(ps->m, ids->v + start, win, ps->logits, err)))
 			return rc;
 		p->windows++;
-		for (size_t t = 1; t < win; t++) {
+		for (size_t t = 1; t <= win; t++) {
 			const float *row = ps->logits + (t - 1) * ps->vocab;
-			uint32_t target = ids->v[start + t];
-			double max = row[0], sum = 0;
+			double max, sum = 0;
+			uint32_t target;
 
-			if (ps->masked && (start + t >= mask->n || !mask->v[start + t]))
+			if (t == win || (ps->masked && (start + t >= mask->n || !mask->v[start + t]))) {
+				p->bytes += run_bytes(ps, ids->v, start + (run ? run : t), start + t);
+				run = 0;
 				continue;
+			}
+			if (!run)
+				run = t;
+			target = ids->v[start + t];
+			max = row[0];
 			for (size_t k = 1; k < ps->vocab; k++)
 				if (row[k] > max)
 					max = row[k];
@@ -1107,7 +1114,6 @@ static int score_document(struct ppl_state *ps, struct perplexity *p, const stru
 				sum += exp(row[k] - max);
 			p->nll += max + log(sum) - row[target];
 			p->tokens++;
-			p->bytes += ps->bytes[target];
 		}
 	}
 	return 0;
@@ -1188,7 +1194,7 @@ int eval_run_perplexity(struct eval_run *r, const char *dir, const char *split, 
 	ps.vocab = eval_model_vocab_size(ps.m);
 	ps.ctx = eval_model_max_context(ps.m);
 	ps.masked = masked;
-	ps.bytes = token_bytes(eval_model_tok(ps.m), ps.vocab);
+	ps.tok = eval_model_tok(ps.m);
 	ps.logits = xmalloc(ps.ctx * ps.vocab * sizeof(float));
 	json_array_foreach(json_object_get(manifest, "shards"), i, shard) {
 		const char *name = json_string_value(json_object_get(shard, "name"));
@@ -1212,7 +1218,7 @@ int eval_run_perplexity(struct eval_run *r, const char *dir, const char *split, 
 out:
 	p->seconds = now() - t0;
 	json_decref(manifest);
-	free(ps.bytes);
+	ling_buf_release(&ps.text);
 	free(ps.logits);
 	ling_buf_release(&path);
 	return rc;

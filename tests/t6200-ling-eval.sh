@@ -206,6 +206,24 @@ assert abs(p[\"bits_per_byte\"] - p[\"nll\"] * 4 / math.log(2) / p[\"bytes\"]) <
 "
 '
 
+test_expect_success SHARDGEN 'perplexity: bytes are those of the scored text, characters cut between tokens counted once' '
+	mkdir ds8 &&
+	echo "{\"text\":\"a\u00e9\u20ac\u6f22\"}" | tokenize encode --jsonl --tokenizer tok.json >ids.json &&
+	sed -e "s/.*\[//" -e "s/\].*//" -e "s/,/ /g" ids.json >doc.tok &&
+	test $(wc -w <doc.tok) -gt 4 &&
+	shardgen write ds8/valid-000000 u16 <doc.tok &&
+	cat >ds8/manifest.json <<-EOF &&
+	{"format": "ling-dataset", "version": 1, "tokenizer": {"path": "tok.json", "vocab_size": 600},
+	 "shards": [{"name": "valid-000000", "split": "valid", "documents": 1, "tokens": 9}]}
+	EOF
+	ling-eval --checkpoint ckpt --data ds8 --unmasked -q --report p8.json &&
+	python3 -c "
+import json
+p = json.load(open(\"p8.json\"))[\"perplexity\"]
+assert p[\"bytes\"] == len(\"\u00e9\u20ac\u6f22\".encode()) == 8, p
+"
+'
+
 test_expect_success 'perplexity: a split the dataset lacks is an error' '
 	test_must_fail_with 1 ling-eval --checkpoint ckpt --data ds --split test --report p.json 2>err &&
 	grep "^ling-eval: ds/manifest.json: the dataset has no document in split .test." err
