@@ -74,6 +74,7 @@ $(eval $(call tool,kg2samples,synth,synth/kg2samples_main.c))
 $(eval $(call tool,dedup,dedup,dedup/dedup_main.c))
 $(eval $(call tool,tokenize,tokenize,$(wildcard tokenize/tokenize*_main.c)))
 $(eval $(call tool,ling-train,train,train/ling_train_main.c))
+$(eval $(call tool,ling-eval,eval,eval/ling_eval_main.c))
 $(eval $(call tool,ling-chat,eval,eval/ling_chat_main.c))
 
 define stage_rules
@@ -164,7 +165,7 @@ check: deps
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -DLING_VERSION='"$(VERSION)"' -O1 -g -I. $(PKG_CFLAGS) -MMD -MP
 FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(COMMON_SRC) $(call stage_src,kg) $(call stage_src,synth) \
-	$(call stage_src,tokenize) train/train_safetensors.c train/train_ckpt.c eval/eval_parse.c)
+	$(call stage_src,tokenize) train/train_safetensors.c train/train_ckpt.c eval/eval_score.c eval/eval_parse.c)
 FUZZ_LIBS    := $(call pkg_libs,$(sort $(common_PKGS) $(foreach s,$(NOTRAIN),$($(s)_PKGS))))
 fuzz: $(FUZZ_TARGETS)
 build/fuzz/obj/%.o: %.c | pkg-check

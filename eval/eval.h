@@ -216,6 +216,253 @@ int eval_agent_ask(struct eval_agent *a, const char *question, struct eval_trans
 void eval_transcript_free(struct eval_transcript *t);
 
 /* ==== scoring (eval_score.c) ==== */
-/* Declared by the scoring code: AST matching, execution and answer accuracy, perplexity, MetaQA. */
+
+/*
+ * Scores compare what the model did (a transcript) with a gold record; they
+ * need no model, so tests build transcripts by hand.
+ *
+ * Matching calls (BFCL's AST checker, Patil et al. 2024, applied to the
+ * first tool-calling turn): the same number of calls as the gold turn, and
+ * each gold call matched by a different model call, in any order (parallel
+ * calls). A model call matches a gold call when
+ *   - the function name is the same (exactly);
+ *   - every parameter the tool's schema requires is present;
+ *   - no parameter is missing from the schema's "properties" (unknown);
+ *   - each value has the JSON type its schema gives ("integer": a JSON
+ *     integer; "number": an integer or a real; "string", "boolean",
+ *     "array" with "items", "object" with "properties", "null", or a list of
+ *     types; a parameter without a type takes the gold value's type) and
+ *     equals the gold value: strings after BFCL's normalisation (the
+ *     characters " ,./-_*^" removed, lowercased, ' made "), numbers
+ *     by value (2 equals 2.0 for "number"), arrays in order, objects key
+ *     by key;
+ *   - an optional parameter the gold call has is present too, and one the
+ *     gold call lacks is absent, unless the value is the schema's "default"
+ *     (BFCL: an optional parameter is either given the gold value or
+ *     omitted, where omitting is allowed).
+ * A model call whose block could not be read (eval_call.error) matches
+ * nothing. An irrelevance sample (no gold calls) is right when the model
+ * made no call that could be read (BFCL's irrelevance check: a block that
+ * does not decode is no call).
+ */
+enum eval_ast_verdict {
+	EVAL_AST_OK,
+	EVAL_AST_NO_CALL,        /* the gold calls a tool; the model never did */
+	EVAL_AST_CALLED,         /* irrelevance: the model called a tool */
+	EVAL_AST_MALFORMED,      /* a call block that is not a call, or arguments that are not a JSON object */
+	EVAL_AST_COUNT,          /* not as many calls as the gold turn */
+	EVAL_AST_NAME,           /* a function the gold turn does not call */
+	EVAL_AST_MISSING,        /* a required (or gold) parameter absent */
+	EVAL_AST_UNKNOWN,        /* a parameter the tool does not have */
+	EVAL_AST_TYPE,           /* a value of the wrong JSON type */
+	EVAL_AST_VALUE,          /* a value not equal to the gold one, or an optional one the gold lacks */
+	EVAL_AST_NVERDICTS
+};
+
+/* The verdict's name in reports: "ok", "no_call", "called", "malformed", "count", "name", ... */
+const char *eval_ast_verdict_name(enum eval_ast_verdict v);
+
+/*
+ * BFCL's string normalisation: appends s[0..n) to out without the
+ * characters " ,./-_*^", ' replaced by " and lowercased as Python's
+ * str.lower() does (Unicode; ASCII letters only where s is not UTF-8).
+ */
+void eval_normalize_string(const char *s, size_t n, struct ling_buf *out);
+
+/*
+ * Matches one model call against one gold call. tools_json is the offered
+ * tools as a JSON array of OpenAI tool objects (a sample's "tools"; NULL or
+ * a tool missing from it: values are compared by the gold value's type).
+ * why (may be NULL) receives a short reason on a mismatch.
+ * @return the verdict (EVAL_AST_OK when they match).
+ */
+enum eval_ast_verdict eval_ast_match_call(const struct eval_call *model, const struct eval_call *gold,
+					  const char *tools_json, struct ling_buf *why);
+
+/*
+ * Matches a model turn's calls against a gold turn's, in any order (each
+ * gold call takes the first unused model call that matches it). When none
+ * matches, the verdict of the first unmatched gold call against the first
+ * unused model call of the same name (EVAL_AST_NAME when none has it).
+ */
+enum eval_ast_verdict eval_ast_match(const struct eval_call *model, size_t nmodel, const struct eval_call *gold,
+				     size_t ngold, const char *tools_json, struct ling_buf *why);
+
+/* A held-out kg2samples tool-use sample (doc/kg2samples-format.md), as scoring needs it. */
+struct eval_sample {
+	char *id;
+	char *category;         /* "1p", ..., "irrelevance" */
+	char *pattern;          /* NULL for irrelevance */
+	char *system;           /* the system message, NULL when there is none */
+	char *question;         /* the first user message */
+	int user_turns;         /* user messages (2 for multi_turn: only the first is asked) */
+	char *tools_json;       /* the "tools" array, compact JSON */
+	char **offer;           /* the offered tools' names, in order */
+	size_t noffer;
+	struct eval_call *gold; /* the first assistant turn with tool_calls (arguments compact JSON) */
+	size_t ngold;           /* 0 for irrelevance */
+	char **answer;          /* the gold answer set */
+	size_t nanswer;
+};
+
+/*
+ * Reads one kg2samples line. Instruction samples (kind "instruction") are
+ * LING_ESTOP (not scored here, not an error). A line that is not such a
+ * sample (bad JSON, missing or mistyped fields, no user message, a tool call
+ * whose arguments are not a JSON object text) is LING_EDATA with err at
+ * file:lineno.
+ * @return 0 with s filled (eval_sample_release frees it), LING_ESTOP, LING_EDATA.
+ */
+int eval_sample_parse(struct eval_sample *s, const char *line, size_t len, const char *file, long lineno,
+		      struct ling_err *err);
+void eval_sample_release(struct eval_sample *s);
+
+/*
+ * The answer set of a transcript: the union of the results of the executed
+ * calls (ok) of its last turn with calls, each a JSON array of strings:
+ * *n distinct strings sorted by bytes in a new array *v (NULL when none;
+ * free with eval_strings_free). A result that is not an array adds
+ * nothing, nor do its items that are not strings.
+ */
+void eval_answer_set(const struct eval_transcript *t, char ***v, size_t *n);
+void eval_strings_free(char **v, size_t n);
+
+/*
+ * Whether text names name: name occurs in text after both are NFC
+ * case-folded, with the characters ",./-_*^()" removed and runs of white
+ * space made one space, between word boundaries (BFCL's agentic answer
+ * check). Text that is not UTF-8 names nothing.
+ * @return the byte offset of the first occurrence in the normalised text,
+ * or -1.
+ */
+long eval_text_names(const char *text, const char *name);
+
+/* What one question scored. */
+struct eval_score {
+	enum eval_ast_verdict ast;  /* the first tool-calling turn against the gold's */
+	int ast_ok;                 /* ast == EVAL_AST_OK */
+	int exec_ok;                /* the answer set equals the gold answer (irrelevance: no call) */
+	int answer_ok;              /* the final text names every gold answer (irrelevance: no call) */
+	char *why;                  /* the AST mismatch in words, or NULL */
+};
+
+/* Scores a transcript against s. */
+void eval_score_sample(const struct eval_sample *s, const struct eval_transcript *t, struct eval_score *out);
+void eval_score_release(struct eval_score *sc);
+
+/* One MetaQA question: `question with [entity]<TAB>a|b|c`. */
+struct eval_metaqa_item {
+	char *question;         /* the question with the brackets removed */
+	char *entity;           /* the text between the brackets */
+	char **answers;
+	size_t nanswers;
+};
+
+/*
+ * Reads one MetaQA line (without its newline; a trailing CR is dropped).
+ * LING_EDATA with err at file:lineno for a line without exactly one TAB,
+ * without exactly one non-empty [entity], with an empty answer, not valid
+ * UTF-8, or holding a NUL byte.
+ */
+int eval_metaqa_parse(struct eval_metaqa_item *q, const char *line, size_t len, const char *file, long lineno,
+		      struct ling_err *err);
+void eval_metaqa_release(struct eval_metaqa_item *q);
+
+/*
+ * MetaQA's scores of a transcript. The prediction is the answer set
+ * (eval_answer_set); exact: it equals the gold set; hits1: its top answer,
+ * the one the final text names first (else the first by bytes), is a gold
+ * answer; answer: the final text names every gold answer.
+ */
+struct eval_metaqa_score {
+	int exact, hits1, answer;
+	char *top;              /* the top answer, NULL when the set is empty */
+};
+
+void eval_metaqa_score(const struct eval_metaqa_item *q, const struct eval_transcript *t,
+		       struct eval_metaqa_score *out);
+void eval_metaqa_score_release(struct eval_metaqa_score *sc);
+
+/* ==== runs (eval_run.c): ling-eval's work over whole files ==== */
+
+#include <stdio.h>
+
+/*
+ * A run opens jobs copies of the checkpoint and the store once, asks the
+ * questions of each file through the agent loop (jobs questions at a time,
+ * one per model copy; the store is used by one of them at a time) and keeps
+ * every score for the report. Results, the dump and the report do not
+ * depend on jobs: each question is answered by greedy decoding alone.
+ */
+struct eval_run;
+
+#define EVAL_DEFAULT_SYSTEM \
+	"You are a knowledge assistant connected to a knowledge graph through function calls. Look facts up " \
+	"instead of guessing, and base your answer only on what the functions return."
+
+struct eval_run_opts {
+	struct eval_model_opts model;  /* threads: compute threads of each copy */
+	int jobs;                      /* model copies asking at once; 0: 1 */
+	const char *store;             /* the KG store directory; NULL: perplexity only */
+	const char *const *tools;      /* MetaQA: the tools offered; NULL: the store's whole catalogue */
+	size_t ntools;
+	const char *system;            /* MetaQA: the system prompt; NULL: EVAL_DEFAULT_SYSTEM */
+	long long limit;               /* questions asked per file, spread evenly (documents for perplexity); 0: all */
+	int max_rounds, max_new_tokens; /* per question (0: the agent's defaults) */
+	FILE *dump;                    /* one JSON line per question, in file order; NULL: none */
+	/* A bad line (err at file:line): report it; return nonzero to end the run (LING_EDATA, err that line). */
+	int (*on_bad)(void *ctx, const struct ling_err *err);
+	/* Something skipped that is worth a word (a sample whose tools the store lacks). */
+	void (*on_note)(void *ctx, const struct ling_err *note);
+	/* Questions answered so far of the current file (for a progress line). */
+	void (*on_progress)(void *ctx, const char *file, uint64_t done, uint64_t total);
+	void *ctx;
+};
+
+/*
+ * Opens the store (read-only), its catalogue and jobs copies of the model.
+ * Tools named in o->tools must be in the catalogue (LING_EUSAGE).
+ * @return 0, or what eval_model_open and kg_store_open return.
+ */
+int eval_run_new(struct eval_run **out, const struct eval_run_opts *o, struct ling_err *err);
+void eval_run_free(struct eval_run *r);
+
+/*
+ * Asks the tool-use samples of a kg2samples JSON Lines file (plain, gzip or
+ * zstd) and scores them per category and pattern. Instruction samples are
+ * passed over, multi_turn ones too (the agent asks one question); a sample
+ * offering a tool the store lacks is skipped and counted (on_note); a line
+ * that is not a sample goes to on_bad.
+ * @return 0, LING_EIO (reading, or writing the dump), LING_EDATA (a bad line
+ * beyond what on_bad allows), or an error of generation or of the store.
+ */
+int eval_run_samples(struct eval_run *r, const char *path, struct ling_err *err);
+
+/*
+ * Asks the questions of a MetaQA file (eval_metaqa_parse) with the offered
+ * tools and system prompt, and scores exact match, Hits@1 and answer
+ * accuracy. When a question-type file lies beside it (D/vanilla/qa_X.txt
+ * and D/qa_X_qtype.txt, line by line), scores are given per type too, and
+ * over the reachable subset: the questions whose every gold answer the
+ * type's relation path reaches from the topic entity in this store.
+ * @return as eval_run_samples.
+ */
+int eval_run_metaqa(struct eval_run *r, const char *path, struct ling_err *err);
+
+/*
+ * Perplexity and bits per byte of the first model copy on a split of a
+ * `tokenize build` dataset: every document in windows of the model's
+ * context, each token after a window's first scored (masked: only those
+ * whose loss-mask value is 1). Bytes are those of each scored token's text.
+ * @return 0, LING_EIO, LING_EDATA (a manifest or shard that does not read,
+ * a token beyond the vocabulary).
+ */
+int eval_run_perplexity(struct eval_run *r, const char *dir, const char *split, int masked, struct ling_err *err);
+
+/* The report (doc/ling-eval.1.md, "REPORT"): JSON, indented, ending in a newline. */
+void eval_run_report(const struct eval_run *r, struct ling_buf *out);
+
+/* The scores as a table for people (the stderr summary). */
+void eval_run_table(const struct eval_run *r, struct ling_buf *out);
 
 #endif
