@@ -96,6 +96,26 @@ for i, line in enumerate(open(\"docs.txt\")):
 	! test_cmp a c >/dev/null
 '
 
+test_expect_success 'chat samples: the offered tools and the calls are learned too, as the template shows them' '
+	python3 -c "
+import json
+tool = {\"type\": \"function\", \"function\": {\"name\": \"get_quuxbar_frobnicator\",
+        \"description\": \"Returns the frobnicators of a quuxbar.\", \"parameters\": {\"type\": \"object\",
+        \"properties\": {\"quuxbar\": {\"type\": \"string\"}}, \"required\": [\"quuxbar\"]}}}
+call = {\"type\": \"function\", \"function\": {\"name\": \"get_quuxbar_frobnicator\",
+        \"arguments\": json.dumps({\"quuxbar\": \"Zorblax\"})}}
+for line in open(\"docs.txt\"):
+    print(json.dumps({\"tools\": [tool], \"messages\": [{\"role\": \"user\", \"content\": line},
+          {\"role\": \"assistant\", \"content\": \"\", \"tool_calls\": [call]}]}))
+" >calls.jsonl &&
+	tokenize train -q --vocab-size 700 -o calls.json calls.jsonl &&
+	for w in frobnicator quuxbar Zorblax; do
+		echo "{\"text\":\" $w\"}" | tokenize encode -q --jsonl -t calls.json >ids &&
+		echo "{\"text\":\" $w\"}" | tokenize encode -q --jsonl -t chat.json >before &&
+		test "$(tr -cd , <ids | wc -c)" -lt "$(tr -cd , <before | wc -c)" || return 1
+	done
+'
+
 test_expect_success 'a record without text: a positioned error, exit 1; --max-errors skips it' '
 	printf "{\"text\":\"fine\"}\n{\"title\":\"no text\"}\n{\"text\":\"also fine\"}\n" >mixed.jsonl &&
 	test_must_fail_with 1 tokenize train --vocab-size 300 -o bad.json mixed.jsonl 2>err &&

@@ -4,6 +4,7 @@
  * file by its first non-blank line.
  */
 #include "tokenize.h"
+#include "tok_chat_internal.h"
 
 #include "../common/ling_input.h"
 #include "../common/ling_jsonl.h"
@@ -48,7 +49,43 @@ static void on_piece(void *ctx, size_t path, enum ling_jsonl_piece_type type, in
 	rd->lens[k][rd->nlens[k]++] = n;
 }
 
-/* Counts the words of one JSONL record: its text field, or else its messages' contents. */
+/*
+ * The rest of what a chat template shows the model of a sample: each offered
+ * tool as the template writes it (tok_chat_tojson) and each call's name and
+ * arguments, so that tool definitions and calls get tokens of their own.
+ */
+static int add_tools_and_calls(struct tok_train *tr, const char *line, size_t len, struct ling_err *err)
+{
+	json_t *obj = json_loadb(line, len, JSON_ALLOW_NUL, NULL), *v, *m, *call;
+	struct ling_buf text = LING_BUF_INIT;
+	size_t i, j;
+	int rc = 0;
+
+	json_array_foreach(json_object_get(obj, "tools"), i, v) {
+		ling_buf_reset(&text);
+		tok_chat_tojson(v, &text);
+		if ((rc = tok_train_add(tr, text.data, text.len, err)))
+			goto out;
+	}
+	json_array_foreach(json_object_get(obj, "messages"), i, m) {
+		json_array_foreach(json_object_get(m, "tool_calls"), j, call) {
+			const json_t *fn = json_object_get(call, "function");
+			const json_t *parts[2] = { json_object_get(fn, "name"), json_object_get(fn, "arguments") };
+
+			for (int k = 0; k < 2 && !rc; k++)
+				if (json_is_string(parts[k]))
+					rc = tok_train_add(tr, json_string_value(parts[k]), json_string_length(parts[k]), err);
+			if (rc)
+				goto out;
+		}
+	}
+out:
+	ling_buf_release(&text);
+	json_decref(obj);
+	return rc;
+}
+
+/* Counts the words of one JSONL record: its text field, or else its messages' contents (with tools and calls). */
 static int do_record(struct tok_train_reader *rd, const char *name, long lineno, const char *line, size_t len,
 		     struct ling_err *err)
 {
@@ -77,13 +114,15 @@ static int do_record(struct tok_train_reader *rd, const char *name, long lineno,
 	if (rd->nontext || !rd->nlens[k])
 		return ling_err_at(err, LING_EDATA, name, lineno, 0, "no text: a \"%s\" string or messages with content",
 				   rd->text_field);
-	for (i = 0, off = 0; i < rd->nlens[k]; off += rd->lens[k][i++]) {
-		if ((rc = tok_train_add(rd->tr, rd->texts[k].data + off, rd->lens[k][i], err))) {
-			char msg[sizeof(err->msg)];
+	for (i = 0, off = 0; i < rd->nlens[k] && !rc; off += rd->lens[k][i++])
+		rc = tok_train_add(rd->tr, rd->texts[k].data + off, rd->lens[k][i], err);
+	if (!rc && k == 1)
+		rc = add_tools_and_calls(rd->tr, line, len, err);
+	if (rc) {
+		char msg[sizeof(err->msg)];
 
-			memcpy(msg, err->msg, sizeof(msg));
-			return ling_err_at(err, rc, name, lineno, 0, "%s", msg);
-		}
+		memcpy(msg, err->msg, sizeof(msg));
+		return ling_err_at(err, rc, name, lineno, 0, "%s", msg);
 	}
 	return 0;
 }

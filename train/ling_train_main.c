@@ -64,6 +64,9 @@ static const char usage_text[] =
 	"      --steps=N            updates in all (default: 1000)\n"
 	"      --stop-at=N          stop after update N, with a checkpoint (default: --steps)\n"
 	"      --seq-len=T          positions per row (default: 256)\n"
+	"      --pack=HOW           whole: a document that fits in a row is never cut\n"
+	"                           (the rest of a row is padding); cut: rows are\n"
+	"                           filled densely (default: whole for chat datasets)\n"
 	"      --grad-accum=N       micro-batches per update (default: 1)\n"
 	"      --lr=X               peak learning rate (default: 3e-4)\n"
 	"      --min-lr=X           final learning rate (default: 3e-5)\n"
@@ -108,6 +111,7 @@ enum {
 	OPT_STEPS,
 	OPT_STOP_AT,
 	OPT_SEQ_LEN,
+	OPT_PACK,
 	OPT_GRAD_ACCUM,
 	OPT_LR,
 	OPT_MIN_LR,
@@ -548,6 +552,11 @@ static int parse_train_option(int c, const char *arg, struct opts *o)
 	case OPT_STEPS: rc = parse_count("steps", arg, 1, INT64_MAX / 2, &r->steps); break;
 	case OPT_STOP_AT: rc = parse_count("stop-at", arg, 1, INT64_MAX / 2, &r->stop_at); break;
 	case OPT_SEQ_LEN: rc = parse_count("seq-len", arg, 1, 1 << 20, &v), r->seq_len = (int)v; break;
+	case OPT_PACK:
+		if (strcmp(arg, "whole") && strcmp(arg, "cut"))
+			return usage_error("--pack is whole or cut, not '%s'", arg);
+		r->pack = arg[0] == 'w' ? TRAIN_PACK_WHOLE : TRAIN_PACK_CUT;
+		break;
 	case OPT_GRAD_ACCUM: rc = parse_count("grad-accum", arg, 1, 1 << 20, &v), r->grad_accum = (int)v; break;
 	case OPT_LR: rc = parse_real("lr", arg, 0, 10, &r->lr.lr); break;
 	case OPT_MIN_LR: rc = parse_real("min-lr", arg, 0, 10, &r->lr.min_lr); break;
@@ -625,6 +634,7 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		{ "steps", required_argument, NULL, OPT_STEPS },
 		{ "stop-at", required_argument, NULL, OPT_STOP_AT },
 		{ "seq-len", required_argument, NULL, OPT_SEQ_LEN },
+		{ "pack", required_argument, NULL, OPT_PACK },
 		{ "grad-accum", required_argument, NULL, OPT_GRAD_ACCUM },
 		{ "lr", required_argument, NULL, OPT_LR },
 		{ "min-lr", required_argument, NULL, OPT_MIN_LR },

@@ -352,7 +352,11 @@ int train_ckpt_is_dir(const char *dir);
  * Epoch e reads the documents present when it began (N of them) in the
  * order of a Fisher-Yates permutation seeded by (seed, e) (ling_rand.h),
  * packed one after another into rows of T positions: a document longer than
- * the rest of a row goes on in the next row (and the next batch). docs[] is
+ * the rest of a row goes on in the next row (and the next batch). With
+ * whole_docs, a document of at most T tokens is never cut: when it does not
+ * fit in the rest of a row, that rest is padding (pad_id, mask 0, a piece
+ * of its own) and the document begins the next row, so a conversation's
+ * answers are always trained with its question in view. docs[] is
  * the document piece's number within its row (0, 0, 1, 1, 1, 2, ...); mask[]
  * is the mask shard's value, but 0 at the first position of every piece, so
  * no target crosses a document boundary. Empty documents are skipped. When
@@ -368,6 +372,8 @@ struct train_data_opts {
 	int B, T;           /* rows per batch, positions per row (both > 0) */
 	uint64_t seed;
 	int64_t vocab_size; /* the model's: every token must be below it */
+	int whole_docs;     /* never cut a document that fits in a row (above) */
+	int32_t pad_id;     /* the padding token of whole_docs */
 };
 
 /*
@@ -570,6 +576,9 @@ const char *train_schedule_name(enum train_schedule s);
  * directory, fsynced and renamed; RUN/latest names the newest and is
  * written last. --resume continues from latest bit for bit.
  */
+/* AUTO: whole documents for a dataset with a chat template, else cut. */
+enum train_pack { TRAIN_PACK_AUTO, TRAIN_PACK_WHOLE, TRAIN_PACK_CUT };
+
 struct train_run_opts {
 	const char *config;     /* config.json, or NULL with preset (not with init or resume) */
 	const char *preset;
@@ -580,6 +589,7 @@ struct train_run_opts {
 	long long steps;        /* total updates of the run */
 	long long stop_at;      /* stop (with a checkpoint) after this step; 0 = steps */
 	int seq_len, batch, grad_accum, threads;
+	enum train_pack pack;   /* how documents fill rows (train_data_opts.whole_docs) */
 	double clip;            /* global gradient norm limit, 0 = none */
 	uint64_t seed;
 	long long save_every;   /* 0 = only at the end */

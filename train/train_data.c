@@ -341,6 +341,16 @@ static uint32_t current_doc(struct train_data *d)
 	}
 }
 
+/* Positions t..T-1 of a row as padding: the pad token, trained on nothing, a piece of its own. */
+static void pad_row(const struct train_data *d, int32_t *tokens, uint8_t *mask, int32_t *docs, int t, int piece)
+{
+	for (; t < d->o.T; t++) {
+		tokens[t] = d->o.pad_id;
+		mask[t] = 0;
+		docs[t] = piece;
+	}
+}
+
 static int fill_row(struct train_data *d, int32_t *tokens, uint8_t *mask, int32_t *docs, struct ling_err *err)
 {
 	int T = d->o.T, t = 0, piece = 0, rc;
@@ -351,6 +361,11 @@ static int fill_row(struct train_data *d, int32_t *tokens, uint8_t *mask, int32_
 
 		if ((rc = load_doc(d, doc, err)))
 			return rc;
+		if (d->o.whole_docs && t > 0 && d->used == 0 && d->cur_tok.n <= (size_t)T &&
+		    d->cur_tok.n > (size_t)(T - t)) {
+			pad_row(d, tokens, mask, docs, t, piece);
+			break;
+		}
 		n = d->cur_tok.n - d->used;
 		if (n > (size_t)(T - t))
 			n = (size_t)(T - t);

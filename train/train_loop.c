@@ -412,8 +412,11 @@ static int make_model(struct run *r, const char *ckpt, struct ling_err *err)
 
 static int open_data(struct run *r, struct ling_err *err)
 {
-	struct train_data_opts d = { r->o->data, "train", r->o->batch, r->o->seq_len, r->o->seed,
-				     train_model_config(r->m)->vocab_size };
+	const struct train_config *cfg = train_model_config(r->m);
+	/* Conversations (a dataset with a chat template) are not cut unless asked; text is packed densely. */
+	int whole = r->o->pack == TRAIN_PACK_WHOLE || (r->o->pack == TRAIN_PACK_AUTO && r->template_name);
+	struct train_data_opts d = { r->o->data, "train", r->o->batch, r->o->seq_len, r->o->seed, cfg->vocab_size,
+				     whole, cfg->pad_token_id >= 0 ? cfg->pad_token_id : 0 };
 	struct ling_err ignored;
 	int rc;
 
@@ -810,6 +813,7 @@ static int setup(struct run *r, struct ling_err *err)
 		return rc;
 	if (o->resume && (rc = latest_ckpt(o, &ckpt, err)))
 		return rc;
+	read_dataset_tokenizer(r);
 	if ((rc = make_model(r, ckpt, err)) || (rc = make_run_dir(o->out, err)) || (rc = open_data(r, err)))
 		goto out;
 	if (!(r->opt = train_optim_new_for_model(r->m, &o->optim, err))) {
@@ -823,7 +827,6 @@ static int setup(struct run *r, struct ling_err *err)
 	r->mask = xcalloc(N, sizeof(*r->mask));
 	r->load = xcalloc((size_t)train_model_config(r->m)->num_hidden_layers *
 				  (size_t)train_model_config(r->m)->num_experts + 1, sizeof(*r->load));
-	read_dataset_tokenizer(r);
 	r->peak_flops = train_cpu_sgemm_gflops(train_model_backend(r->m), 1024, 2) * 1e9;
 	rc = open_metrics(r, err);
 out:

@@ -122,7 +122,7 @@ static void make_dataset(struct dataset *ds, const char *name, uint64_t docs_per
 
 static struct train_data *open_data(const struct dataset *ds, uint64_t seed, struct ling_err *err)
 {
-	struct train_data_opts o = { ds->dir, "train", B, T, seed, (int64_t)ds->vocab };
+	struct train_data_opts o = { ds->dir, "train", B, T, seed, (int64_t)ds->vocab, 0, 0 };
 	struct train_data *d = NULL;
 
 	ling_err_clear(err);
@@ -433,7 +433,7 @@ static void truncate_file(const char *dir, const char *name, long cut)
 
 static int open_code(const struct dataset *ds, const char *split, int64_t vocab, struct ling_err *err)
 {
-	struct train_data_opts o = { ds->dir, split, B, T, 1, vocab };
+	struct train_data_opts o = { ds->dir, split, B, T, 1, vocab, 0, 0 };
 	struct train_data *d = NULL;
 	int rc;
 
@@ -473,7 +473,7 @@ static void test_refusals(void)
 	write_manifest(&ds);
 	d = NULL;
 	{
-		struct train_data_opts o = { ds.dir, "train", B, T, 1, 1005 };
+		struct train_data_opts o = { ds.dir, "train", B, T, 1, 1005, 0, 0 };
 
 		train_data_open(&d, &o, &err);
 	}
@@ -535,7 +535,7 @@ static void write_text(const char *path, int first, int n)
 static int whole_epoch_matches(const char *dir, const char *split, uint64_t ndocs, int64_t vocab)
 {
 	enum { LONG_T = 8192 };
-	struct train_data_opts o = { dir, split, 1, LONG_T, 11, vocab };
+	struct train_data_opts o = { dir, split, 1, LONG_T, 11, vocab, 0, 0 };
 	struct train_data *d = NULL;
 	struct ling_err err;
 	struct ling_u32s want = LING_U32S_INIT;
@@ -615,7 +615,7 @@ static void test_built_dataset(void)
 	if (rc)
 		return;
 	{
-		struct train_data_opts small = { dir, "train", 1, 64, 1, 50000 };
+		struct train_data_opts small = { dir, "train", 1, 64, 1, 50000, 0, 0 };
 		struct train_data *d = NULL;
 
 		is_int(train_data_open(&d, &small, &err), LING_EDATA, "gpt2's 50257 tokens do not fit a model of 50000");
@@ -641,6 +641,77 @@ static void remove_tree(const char *dir)
 		diag("cannot remove %s", dir);
 }
 
+/*
+ * Packing with whole_docs: walks the pieces of every row. A piece that begins
+ * a document (its first token is FIRST + g) of at most T tokens holds all of
+ * it; the rest of a row that a document did not fit in is padding (pad_id,
+ * mask 0, the row's last piece). Without whole_docs some such document is cut.
+ */
+static int count_cut_docs(const struct dataset *ds, int whole, int *pads, int *bad_pad)
+{
+	struct train_data_opts o = { ds->dir, "train", B, T, 3, (int64_t)ds->vocab, whole, 0 };
+	struct train_data *d = NULL;
+	struct batch v;
+	struct ling_err err;
+	int i, r, cut = 0;
+	size_t rest = 0; /* tokens of a document longer than a row still to come */
+
+	*pads = *bad_pad = 0;
+	if (train_data_open(&d, &o, &err)) {
+		diag("open: %s", err.msg);
+		return -1;
+	}
+	for (i = 0; i < 40; i++) {
+		if (read_batches(d, &v, 1) != 1)
+			break;
+		for (r = 0; r < B; r++) {
+			const int32_t *tok = v.tokens + r * T, *docs = v.docs + r * T;
+			const uint8_t *mask = v.mask + r * T;
+			int t = 0;
+
+			while (t < T) {
+				int end = t, k;
+
+				while (end < T && docs[end] == docs[t])
+					end++;
+				if (t == 0 && rest) {
+					rest -= (size_t)end < rest ? (size_t)end : rest;
+				} else if (tok[t] >= FIRST) {
+					size_t len = doc_length((uint64_t)(tok[t] - FIRST));
+
+					if (len <= T && (size_t)(end - t) < len)
+						cut++;
+					rest = len > (size_t)(end - t) ? len - (size_t)(end - t) : 0;
+				} else {
+					(*pads)++;
+					for (k = t; k < end; k++)
+						if (tok[k] != 0 || mask[k])
+							(*bad_pad)++;
+					if (end != T)
+						(*bad_pad)++;
+				}
+				t = end;
+			}
+		}
+	}
+	train_data_close(d);
+	return cut;
+}
+
+static void test_whole_docs(void)
+{
+	struct dataset ds;
+	int pads, bad_pad, cut;
+
+	make_dataset(&ds, "whole", 200, 1);
+	cut = count_cut_docs(&ds, 0, &pads, &bad_pad);
+	ok(cut > 0 && pads == 0, "whole_docs off: rows are packed densely, %d documents of at most T cut", cut);
+	cut = count_cut_docs(&ds, 1, &pads, &bad_pad);
+	is_int(cut, 0, "whole_docs: no document of at most T tokens is cut");
+	ok(pads > 0, "whole_docs: %d rows end in padding", pads);
+	is_int(bad_pad, 0, "whole_docs: padding is pad_id with mask 0, at the end of its row");
+}
+
 int main(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -657,6 +728,7 @@ int main(void)
 	test_grown();
 	test_refusals();
 	test_built_dataset();
+	test_whole_docs();
 	remove_tree(tmp);
 	return done_testing();
 }
