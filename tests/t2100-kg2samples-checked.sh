@@ -42,6 +42,7 @@ test_expect_success 'MetaQA KB with its schema: 3000 samples of every category p
 	kg2samples --store mq --seed 5 --count 3000 >mq.jsonl 2>mq.err &&
 	test $(wc -l <mq.jsonl) -eq 3000 &&
 	every_category mq.err &&
+	grep "rejected .*path revisits [1-9].*answer in question [1-9]" mq.err &&
 	check_samples mq mq.jsonl
 '
 
@@ -118,6 +119,31 @@ for line in open(sys.argv[1], encoding=\"utf-8\"):
 print(searched, eligible)
 assert 0.04 * eligible <= searched <= 0.12 * eligible, (searched, eligible)
 " fb.jsonl
+'
+
+# A 1p sample made degenerate: its anchor renamed to its answer in the question and the call (the
+# call then replays wrong too, but the checker must say first that the question names the answer).
+test_expect_success 'a question that names its answer fails the checker as degenerate' '
+	python3 -c "
+import json, sys
+for line in open(sys.argv[1], encoding=\"utf-8\"):
+    d = json.loads(line)
+    if d[\"category\"] != \"1p\" or len(d[\"answer\"]) != 1:
+        continue
+    call = d[\"messages\"][2][\"tool_calls\"][0][\"function\"]
+    args = json.loads(call[\"arguments\"])
+    (key, anchor), = args.items()
+    if not isinstance(anchor, str) or anchor not in d[\"messages\"][1][\"content\"]:
+        continue
+    args[key] = d[\"answer\"][0]
+    call[\"arguments\"] = json.dumps(args, ensure_ascii=False, separators=(\",\", \":\"))
+    d[\"messages\"][1][\"content\"] = d[\"messages\"][1][\"content\"].replace(anchor, d[\"answer\"][0])
+    print(json.dumps(d, ensure_ascii=False, separators=(\",\", \":\")))
+    break
+" mq.jsonl >degenerate.jsonl &&
+	test -s degenerate.jsonl &&
+	! check_samples mq degenerate.jsonl 2>/dev/null &&
+	grep "^FAIL .*degenerate: the answer .* is named in the question" degenerate.jsonl.check
 '
 
 test_expect_success 'a sample with a wrong answer fails the checker (the check can fail)' '
