@@ -155,6 +155,7 @@ struct synth_graph {
 	char *iri_pool;                 /* entity IRIs (N-Triples form without <>), NUL-terminated */
 	uint32_t *iri_off;
 	uint32_t *ent_name;             /* name number, or SYNTH_NONE when the entity has none */
+	unsigned char *ent_label;       /* 1: a value that reads as the name of something else (build_labels) */
 	uint32_t nnames;
 	char *name_pool;                /* names, NUL-terminated, in byte order */
 	uint32_t *name_off, *name_len;

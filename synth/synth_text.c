@@ -562,7 +562,12 @@ int synth_tx_same_rel(const struct synth_node *a, const struct synth_node *b)
 	       (a->rel == b->rel || (a->rel->iri && b->rel->iri && !strcmp(a->rel->iri, b->rel->iri)));
 }
 
-/* All kids are hops over one relation in one direction: "films starring both X and Y". */
+/*
+ * All kids are hops over one relation in one direction: "films starring both
+ * X and Y". An intersection or difference folds only over subjects: "the
+ * genres of both X and Y" could be either set, and r(A) \ r(B) is not "the
+ * genres of A but not B". A value said as a label does not fold with others.
+ */
 static int foldable(const struct synth_node *n)
 {
 	int i;
@@ -570,7 +575,8 @@ static int foldable(const struct synth_node *n)
 	if (n->nkids < 2)
 		return 0;
 	for (i = 0; i < n->nkids; i++)
-		if (!synth_tx_same_rel(n->kid[0], n->kid[i]))
+		if (!synth_tx_same_rel(n->kid[0], n->kid[i]) || n->kid[i]->kid[0]->label ||
+		    (n->op == SYNTH_AND && !n->kid[i]->inverse))
 			return 0;
 	return 1;
 }
@@ -585,6 +591,22 @@ static void hop_slots(struct synth_tx_ctx *c, const struct synth_node *h, const 
 	synth_tx_slot_str(sl, "p", SL_NOUN, synth_tx_phrase_of(h->rel), plural && !h->inverse && synth_tx_form_of(h->rel) == SYNTH_FORM_NOUN);
 	synth_tx_slot_str(sl, "on", SL_NOUN, synth_tx_object_of(c, h->rel), plural);
 	synth_tx_slot_str(sl, "v", SL_VERB, synth_tx_phrase_of(h->rel), verb_plural);
+}
+
+/*
+ * A restrictor for a value that reads as a name (synth_node.label): "with the
+ * tag "tyrese gibson"", not "about tyrese gibson". part: usable after "are".
+ */
+static void label_restrictor(struct synth_tx_ctx *c, const struct synth_tx_slots *sl, int part)
+{
+	static const char *const any[] = { "with the {on} {x}", "listed under the {on} {x}", "carrying the {on} {x}" };
+	static const char *const after_are[] = { "listed under the {on} {x}", "marked with the {on} {x}" };
+	struct synth_tx_slots one = *sl;
+
+	one.v[2].plural = 0; /* {on}: one tag */
+	c->nest++;
+	synth_tx_expands(c, part ? PICK(c, after_are) : PICK(c, any), &one);
+	c->nest--;
 }
 
 /* Renders hop h with {x} given by xs (the child, or a folded coordination). */
@@ -611,6 +633,10 @@ void synth_tx_hop_with(struct synth_tx_ctx *c, const struct synth_node *h, const
 	synth_tx_lits(c, "the ");
 	synth_tx_noun(c, synth_tx_subject_of(c, h->rel), plural);
 	synth_tx_lits(c, " ");
+	if (name_x && xs->node->label) {
+		label_restrictor(c, &sl, 0);
+		return;
+	}
 	t = synth_tx_choose(c, h->rel, L_INV, name_x ? 0 : SYNTH_TPL_POSS, 0);
 	if (!t)
 		t = synth_tx_choose(c, h->rel, L_INV, 0, 0);
@@ -647,6 +673,10 @@ static void restrictor(struct synth_tx_ctx *c, const struct synth_node *h, int p
 	xs.node = h->kid[0];
 	xs.plural = synth_tx_node_plural(c, h->kid[0]);
 	hop_slots(c, h, &xs, plural, plural, &sl);
+	if (h->kid[0]->op == SYNTH_ANCHOR && h->kid[0]->label) {
+		label_restrictor(c, &sl, part);
+		return;
+	}
 	if (part)
 		t = synth_tx_choose(c, h->rel, L_INV, name_only | SYNTH_TPL_MOD, 0);
 	if (!t)
@@ -676,9 +706,9 @@ static void coord(struct synth_tx_ctx *c, const struct synth_node *n)
 		else
 			pos[np_++] = n->kid[i]->kid[0];
 	}
+	/* never a bare list: "both"/"all of" for an intersection, "either"/"any of" for a union */
 	if (n->op == SYNTH_OR) {
-		if (np_ == 2 && synth_tx_pick(c, 2))
-			synth_tx_lits(c, "either ");
+		synth_tx_lits(c, np_ == 2 ? "either " : "any of ");
 		for (i = 0; i < np_; i++) {
 			if (i)
 				synth_tx_lits(c, i + 1 == np_ ? " or " : ", ");
@@ -686,9 +716,9 @@ static void coord(struct synth_tx_ctx *c, const struct synth_node *n)
 		}
 		return;
 	}
-	if (np_ == 2 && !nn && synth_tx_pick(c, 4))
+	if (np_ == 2)
 		synth_tx_lits(c, "both ");
-	else if (np_ == 3 && synth_tx_pick(c, 2))
+	else if (np_ == 3)
 		synth_tx_lits(c, "all of ");
 	for (i = 0; i < np_; i++) {
 		if (i)
@@ -862,7 +892,11 @@ void synth_tx_np(struct synth_tx_ctx *c, const struct synth_node *n)
 
 	switch (n->op) {
 	case SYNTH_ANCHOR:
+		if (n->label)
+			synth_tx_lits(c, "\"");
 		synth_tx_name(c, n->name);
+		if (n->label)
+			synth_tx_lits(c, "\"");
 		return;
 	case SYNTH_HOP:
 		memset(&xs, 0, sizeof(xs));
@@ -914,7 +948,7 @@ static void pred(struct synth_tx_ctx *c, const struct synth_node *n)
 			synth_tx_np(c, n);
 		return;
 	case SYNTH_OR:
-		if (n->nkids == 2 && synth_tx_pick(c, 2))
+		if (n->nkids == 2)
 			synth_tx_lits(c, "either ");
 		for (i = 0; i < n->nkids; i++) {
 			if (i)
@@ -925,7 +959,7 @@ static void pred(struct synth_tx_ctx *c, const struct synth_node *n)
 	case SYNTH_AND:
 		for (i = 0; i < n->nkids; i++)
 			npos += !n->negated[i];
-		both = npos == 2 && synth_tx_pick(c, 2);
+		both = npos == 2;
 		if (both)
 			synth_tx_lits(c, "both ");
 		for (i = 0, npos = 0; i < n->nkids; i++) {
@@ -1001,7 +1035,7 @@ static int relation_question(struct synth_tx_ctx *c, const struct synth_node *q)
 	const struct synth_tpl *t;
 	struct synth_tx_slots sl;
 
-	if (q->op != SYNTH_HOP)
+	if (q->op != SYNTH_HOP || q->kid[0]->label)
 		return 0;
 	t = synth_tx_choose(c, q->rel, q->inverse ? L_INVQ : L_FWDQ, q->kid[0]->op == SYNTH_ANCHOR ? 0 : SYNTH_TPL_POSS, 0);
 	if (!t)

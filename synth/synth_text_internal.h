@@ -51,6 +51,7 @@ enum synth_op {
 struct synth_node {
 	enum synth_op op;
 	const char *name;                   /* SYNTH_ANCHOR */
+	int label;                          /* SYNTH_ANCHOR: a value that names something else too: said as a label */
 	const struct synth_rel_words *rel;  /* SYNTH_HOP */
 	int inverse;                        /* SYNTH_HOP: 1 = from object to subjects */
 	const struct synth_node *kid[3];

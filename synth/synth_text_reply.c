@@ -23,7 +23,7 @@ static int statement(struct synth_tx_ctx *c, const struct synth_node *q, const c
 	const struct synth_tpl *t;
 	struct synth_tx_slots sl;
 
-	if (q->op != SYNTH_HOP || !synth_tx_lex_of(c, q->rel) || !synth_tx_lex_of(c, q->rel)->stmt.n)
+	if (q->op != SYNTH_HOP || q->kid[0]->label || !synth_tx_lex_of(c, q->rel) || !synth_tx_lex_of(c, q->rel)->stmt.n)
 		return 0;
 	t = synth_tx_choose(c, q->rel, L_STMT,
 		   q->kid[0]->op == SYNTH_ANCHOR ? 0 : q->inverse ? SYNTH_TPL_NAME_O : SYNTH_TPL_NAME_S, 0);
