@@ -464,6 +464,8 @@ static int tool_conversation(const struct synth_gen *gen, struct synth_ws *ws, s
 	if ((rc = synth_plan(gen->g, &gen->lim, ws, s, qs, nq, gen->tx, react, rng, 0)))
 		return rc;
 	begin_text(s, SYNTH_MSG_REPLY);
+	if (react)
+		synth_text_final_thought(gen->tx, 1, rng, &s->text);
 	for (i = 0; i < nq; i++) {
 		if (i)
 			ling_buf_addc(&s->text, ' ');
@@ -563,7 +565,7 @@ static int make_irrelevance(const struct synth_gen *gen, struct synth_ws *ws, ui
 	struct synth_query *q = &ws->q[0];
 	uint32_t want = 2 + ling_rand_below(rng, 4), tries;
 	const struct synth_rel *r;
-	int rc;
+	int react, rc;
 
 	if ((rc = sample_query(gen, ws, 0, SYNTH_CAT_1P, rng)))
 		return rc;
@@ -579,11 +581,13 @@ static int make_irrelevance(const struct synth_gen *gen, struct synth_ws *ws, ui
 	}
 	if (!s->tools.n)
 		return REJ(TOOLS);
-	system_prompt(gen, ws, s, rng);
+	react = system_prompt(gen, ws, s, rng);
 	begin_text(s, SYNTH_MSG_USER);
 	question(gen, ws, s, 0, rng);
 	end_text(s);
 	begin_text(s, SYNTH_MSG_REPLY);
+	if (react)
+		synth_text_final_thought(gen->tx, 0, rng, &s->text);
 	synth_text_irrelevant_tools(gen->tx, synth_query_words(g, q), offered_words(g, ws, &s->tools), s->tools.n, rng,
 				    &s->text);
 	end_text(s);
@@ -636,6 +640,8 @@ static int make_multi_turn(const struct synth_gen *gen, struct synth_ws *ws, uin
 	if ((rc = synth_plan(g, &gen->lim, ws, s, q0, 1, gen->tx, react, rng, 0)))
 		return rc;
 	begin_text(s, SYNTH_MSG_REPLY);
+	if (react)
+		synth_text_final_thought(gen->tx, 1, rng, &s->text);
 	reply(gen, ws, s, 0, 0, rng);
 	end_text(s);
 	begin_text(s, SYNTH_MSG_USER);
@@ -645,6 +651,8 @@ static int make_multi_turn(const struct synth_gen *gen, struct synth_ws *ws, uin
 	if ((rc = synth_plan(g, &gen->lim, ws, s, q1, 1, gen->tx, react, rng, 0)))
 		return rc;
 	begin_text(s, SYNTH_MSG_REPLY);
+	if (react)
+		synth_text_final_thought(gen->tx, 1, rng, &s->text);
 	reply(gen, ws, s, 1, 0, rng);
 	end_text(s);
 	add_answer(ws, s, &ws->q[1].answer);

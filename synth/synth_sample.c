@@ -107,6 +107,8 @@ void synth_ws_release(struct synth_ws *ws)
 	ling_u32s_release(&ws->tmp3);
 	ling_u32s_release(&ws->mark);
 	free(ws->pend);
+	free(ws->steps);
+	free(ws->tsteps);
 	free(ws->strs);
 	free(ws->words);
 	synth_jreader_release(&ws->jr);

@@ -118,9 +118,38 @@ void synth_text_irrelevant_tools(const struct synth_text *tx, const struct synth
 				 const struct synth_rel_words *const *offered, size_t noffered, uint64_t *rng,
 				 struct ling_buf *out);
 
-/* Appends a ReAct-style thought before calling tools for q (used with SYNTH_PROMPT_REACT prompts). */
-void synth_text_thought(const struct synth_text *tx, const struct synth_node *q, uint64_t *rng,
-			struct ling_buf *out);
+/* What a turn of tool calls does, for its ReAct thought. */
+enum synth_step_kind {
+	SYNTH_STEP_SEARCH, /* resolve the user's spelling `name` with search_entities */
+	SYNTH_STEP_HOP,    /* a relation from `name` (a name of the question) or from n names found before */
+	SYNTH_STEP_AND,    /* intersect n sets */
+	SYNTH_STEP_OR,     /* unite n sets */
+	SYNTH_STEP_MINUS,  /* remove the excluded set */
+};
+
+struct synth_step {
+	enum synth_step_kind kind;
+	const struct synth_rel_words *rel; /* HOP */
+	int inverse;                       /* HOP: from objects to subjects */
+	const char *name;                  /* HOP: the name it starts from, NULL when from earlier results; SEARCH */
+	int label;                         /* HOP: name is a value said as a label (synth_node.label) */
+	size_t n;                          /* HOP: names it starts from (one call each); AND, OR: sets */
+};
+
+/*
+ * Appends the ReAct thought of one tool-calling turn (with SYNTH_PROMPT_REACT
+ * prompts): "Thought: " and what the turn's steps do next, after a word on
+ * what the last turn found; not the whole plan again. turn counts from 1;
+ * last: the turn whose results answer the question.
+ */
+void synth_text_step_thought(const struct synth_text *tx, const struct synth_step *steps, size_t n, unsigned turn,
+			     int last, uint64_t *rng, struct ling_buf *out);
+
+/*
+ * Appends what a ReAct reply writes before its answer: "Thought: I now know
+ * the final answer.\nFinal Answer: " (answered = 0: no tool could answer).
+ */
+void synth_text_final_thought(const struct synth_text *tx, int answered, uint64_t *rng, struct ling_buf *out);
 
 /* One fact of an entity's neighbourhood, for descriptions. */
 struct synth_fact {

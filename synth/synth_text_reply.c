@@ -254,99 +254,170 @@ void synth_text_irrelevant(const struct synth_text *tx, const struct synth_node 
 
 /* ---- ReAct thoughts */
 
-static size_t count_steps(const struct synth_node *n)
+/* "the writers of those 3 films", "the films directed by Ridley Scott": where a hop step leads. */
+static void step_target(struct synth_tx_ctx *c, const struct synth_step *st)
 {
-	size_t s = 0;
-	int i;
+	static const char *const these[] = { "those ", "each of those ", "these ", "each of these " };
+	struct synth_node h, a;
+	struct synth_tx_slot xs;
+	struct ling_buf pron = LING_BUF_INIT;
+	int plural = st->n > 1;
 
-	if (n->op == SYNTH_ANCHOR)
-		return 0;
-	for (i = 0; i < n->nkids; i++)
-		s += count_steps(n->kid[i]);
-	return s + 1;
-}
-
-static void step_sep(struct synth_tx_ctx *c, size_t *done, size_t total)
-{
-	static const char *const firsts[] = { "First, I need to ", "I'll start by trying to ", "Let me first ",
-					      "My plan: first " };
-	static const char *const onlys[] = { "I need to ", "To answer this, I will ", "Let me ",
-					     "The question asks me to " };
-
-	if (*done == 0)
-		synth_tx_lits(c, total == 1 ? PICK(c, onlys) : PICK(c, firsts));
-	else if (*done + 1 == total)
-		synth_tx_lits(c, synth_tx_pick(c, 2) ? ", and finally " : ", and then ");
-	else
-		synth_tx_lits(c, synth_tx_pick(c, 2) ? ", then " : ", next ");
-	c->cap = CAP_NONE;
-	(*done)++;
-}
-
-static void plan(struct synth_tx_ctx *c, const struct synth_node *n, size_t *done, size_t total)
-{
-	int i, neg = 0;
-
-	if (n->op == SYNTH_ANCHOR)
-		return;
-	for (i = 0; i < n->nkids; i++)
-		plan(c, n->kid[i], done, total);
-	step_sep(c, done, total);
-	if (n->op == SYNTH_HOP) {
-		const struct synth_node *k = n->kid[0];
-
-		synth_tx_lits(c, n->inverse ? "find " : "look up ");
-		if (k->op == SYNTH_ANCHOR) {
-			synth_tx_np(c, n);
-		} else {
-			struct synth_tx_slot xs;
-			struct ling_buf pron = LING_BUF_INIT;
-			int kp = synth_tx_node_plural(c, k);
-
-			/* "the birthplace of that person", "the films directed by those people" */
-			memset(&xs, 0, sizeof(xs));
-			xs.kind = SL_TEXT;
-			xs.plural = kp;
-			ling_buf_adds(&pron, kp ? "those " : "that ");
-			{
-				struct synth_tx_ctx sub = *c;
-
-				sub.out = &pron;
-				sub.cap = CAP_NONE;
-				synth_tx_noun(&sub, synth_tx_node_noun(c, k), kp);
-			}
-			xs.str = pron.data;
-			synth_tx_hop_with(c, n, &xs, synth_tx_node_plural(c, n));
-			ling_buf_release(&pron);
-		}
+	memset(&h, 0, sizeof(h));
+	h.op = SYNTH_HOP;
+	h.rel = st->rel;
+	h.inverse = st->inverse;
+	h.nkids = 1;
+	memset(&a, 0, sizeof(a));
+	a.op = SYNTH_ANCHOR;
+	a.name = st->name;
+	a.label = st->label;
+	h.kid[0] = &a;
+	memset(&xs, 0, sizeof(xs));
+	if (st->name) {
+		xs.kind = SL_NODE;
+		xs.node = &a;
+		synth_tx_hop_with(c, &h, &xs, synth_tx_node_plural(c, &h));
 		return;
 	}
-	for (i = 0; i < n->nkids; i++)
-		neg |= n->negated[i];
-	if (n->op == SYNTH_OR)
-		synth_tx_lits(c, synth_tx_pick(c, 2) ? "combine the results into one list" : "take the union of those lists");
-	else if (neg)
-		synth_tx_lits(c, synth_tx_pick(c, 2) ? "remove from the first list everything in the excluded one"
-				   : "take the difference of the lists");
-	else
-		synth_tx_lits(c, synth_tx_pick(c, 2) ? "keep only what the lists have in common" : "intersect the results");
+	{
+		struct synth_tx_ctx sub = *c;
+		const char *noun = st->inverse ? synth_tx_object_of(c, st->rel) : synth_tx_subject_of(c, st->rel);
+
+		sub.out = &pron;
+		sub.cap = CAP_NONE;
+		if (plural) {
+			synth_tx_lits(&sub, PICK(c, these));
+			if (st->n <= 12 && synth_tx_pick(c, 2)) {
+				static const char *const few[] = { "", "", "two ", "three ", "four ", "five ", "six ",
+								   "seven ", "eight ", "nine ", "ten ", "eleven ", "twelve " };
+
+				ling_buf_adds(&pron, few[st->n]);
+			}
+		} else {
+			synth_tx_lits(&sub, "this "); /* "that" would meet the "that" of "the films that {x} wrote" */
+		}
+		synth_tx_noun(&sub, noun, plural);
+	}
+	xs.kind = SL_TEXT;
+	xs.str = pron.data;
+	xs.plural = plural;
+	synth_tx_hop_with(c, &h, &xs, plural || synth_tx_node_plural(c, &h));
+	ling_buf_release(&pron);
 }
 
-void synth_text_thought(const struct synth_text *tx, const struct synth_node *q, uint64_t *rng,
-			struct ling_buf *out)
+static void step_words(struct synth_tx_ctx *c, const struct synth_step *st)
 {
-	size_t done = 0, total = count_steps(q);
+	static const char *const hop_verbs[] = { "find ", "look up ", "get ", "retrieve ", "fetch " };
+	static const char *const searches[] = { "find the exact name the graph uses for \"{n}\"",
+						"look up which entity \"{n}\" refers to",
+						"resolve the name \"{n}\" with a search" };
+	static const char *const ands[] = { "intersect the lists", "keep only what the lists have in common",
+					    "find the overlap between the lists", "take the intersection of the results" };
+	static const char *const ors[] = { "combine the lists into one", "take the union of the lists",
+					   "merge the results" };
+	static const char *const minus[] = { "remove the excluded ones from the list",
+					     "take everything in the excluded list out of the other",
+					     "subtract the excluded results" };
+	struct synth_tx_slots sl;
+
+	switch (st->kind) {
+	case SYNTH_STEP_SEARCH:
+		synth_tx_slots_init(&sl, 0);
+		synth_tx_slot_str(&sl, "n", SL_NAME, st->name, 0);
+		synth_tx_expands(c, PICK(c, searches), &sl);
+		return;
+	case SYNTH_STEP_HOP:
+		synth_tx_lits(c, PICK(c, hop_verbs));
+		step_target(c, st);
+		return;
+	case SYNTH_STEP_AND: synth_tx_lits(c, PICK(c, ands)); return;
+	case SYNTH_STEP_OR: synth_tx_lits(c, PICK(c, ors)); return;
+	case SYNTH_STEP_MINUS: synth_tx_lits(c, PICK(c, minus)); return;
+	}
+}
+
+/* A word on what the previous turn gave, from what this one starts from. */
+static void step_ack(struct synth_tx_ctx *c, const struct synth_step *steps, size_t n)
+{
+	static const char *const plain[] = { "Got it. ", "OK. ", "Good. ", "", "That worked. ", "" };
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct synth_step *st = &steps[i];
+
+		if (st->kind == SYNTH_STEP_HOP && st->name && synth_tx_pick(c, 2)) {
+			/* a name of the question used only now: the search found it */
+			synth_tx_lits(c, "The search found ");
+			synth_tx_name(c, st->name);
+			synth_tx_lits(c, ". ");
+			return;
+		}
+		if (st->kind == SYNTH_STEP_HOP && !st->name && synth_tx_pick(c, 3)) {
+			const char *noun = st->inverse ? synth_tx_object_of(c, st->rel) : synth_tx_subject_of(c, st->rel);
+			struct synth_tx_slots sl;
+
+			synth_tx_slots_init(&sl, st->n != 1);
+			synth_tx_slot_add(&sl, "N", SL_NUM, st->n != 1)->n = st->n;
+			synth_tx_slot_str(&sl, "nn", SL_NOUN, noun, st->n != 1);
+			synth_tx_expands(c, synth_tx_pick(c, 2) ? "That gives me {N} {nn}. " : "I now have {N} {nn}. ", &sl);
+			return;
+		}
+	}
+	if (n && steps[0].kind != SYNTH_STEP_HOP && synth_tx_pick(c, 2)) {
+		synth_tx_lits(c, "Now I have all the lists I need. ");
+		return;
+	}
+	synth_tx_lits(c, PICK(c, plain));
+}
+
+void synth_text_step_thought(const struct synth_text *tx, const struct synth_step *steps, size_t n, unsigned turn,
+			     int last, uint64_t *rng, struct ling_buf *out)
+{
+	static const char *const only[] = { "I need to ", "To answer this, I'll ", "Let me ", "I can ",
+					    "The tools can answer this directly. I'll ", "One round of calls is enough: I'll " };
+	static const char *const first[] = { "First, I'll ", "To begin, I need to ", "The first step is to ",
+					     "I should first ", "Let me first ", "My first move is to " };
+	static const char *const next[] = { "Next, I'll ", "Now I need to ", "The next step is to ", "Now I can ",
+					    "Then I have to " };
+	static const char *const final[] = { "Finally, I'll ", "The last step is to ", "All that's left is to ",
+					     "To finish, I'll ", "Now I just need to " };
+	static const char *const together[] = { " These calls don't depend on each other, so I'll make them at once.",
+						" I can do these in parallel.", "", "" };
+	struct synth_tx_ctx c;
+	size_t i;
+
+	synth_tx_ctx_init(&c, tx, rng, out);
+	synth_tx_lits(&c, "Thought: ");
+	c.cap = CAP_UP;
+	if (turn > 1)
+		step_ack(&c, steps, n);
+	c.cap = CAP_UP;
+	synth_tx_lits(&c, turn == 1 ? (last ? PICK(&c, only) : PICK(&c, first)) : last ? PICK(&c, final) : PICK(&c, next));
+	c.cap = CAP_NONE;
+	for (i = 0; i < n; i++) {
+		if (i)
+			synth_tx_lits(&c, i + 1 == n ? (n > 2 ? ", and " : " and ") : ", ");
+		step_words(&c, &steps[i]);
+	}
+	synth_tx_lits(&c, ".");
+	if (n > 1)
+		synth_tx_lits(&c, PICK(&c, together));
+}
+
+void synth_text_final_thought(const struct synth_text *tx, int answered, uint64_t *rng, struct ling_buf *out)
+{
+	static const char *const known[] = { "I now know the final answer.", "I have everything I need to answer.",
+					     "That answers the question.", "The results answer the question." };
+	static const char *const unknown[] = { "None of my tools can look this up, so I should say so.",
+					       "No tool I have fits this question.",
+					       "I can't answer this with the available tools." };
 	struct synth_tx_ctx c;
 
 	synth_tx_ctx_init(&c, tx, rng, out);
-	if (!total) {
-		synth_tx_lits(&c, "I need to look up ");
-		synth_tx_name(&c, q->name);
-		synth_tx_lits(&c, ".");
-		return;
-	}
-	plan(&c, q, &done, total);
-	synth_tx_lits(&c, ".");
+	synth_tx_lits(&c, "Thought: ");
+	synth_tx_lits(&c, answered ? PICK(&c, known) : PICK(&c, unknown));
+	synth_tx_lits(&c, "\nFinal Answer: ");
 }
 
 /* ---- system prompts */
