@@ -785,10 +785,40 @@ static void and_modifier(struct synth_tx_ctx *c, const struct synth_node *head, 
 	synth_tx_np(c, k);
 }
 
+/* Forward hops over one relation, none negated: "the genres that Alien and Heat have in common". */
+static int shared_objects(struct synth_tx_ctx *c, const struct synth_node *n)
+{
+	static const char *const two[] = { "the {nouns} that {k0} and {k1} have in common", "the {nouns} shared by {k0} and {k1}",
+					   "the {nouns} common to both {k0} and {k1}", "the {nouns} that both {k0} and {k1} have" };
+	static const char *const three[] = { "the {nouns} that {k0}, {k1} and {k2} all have", "the {nouns} shared by all of {k0}, {k1} and {k2}",
+					     "the {nouns} common to all of {k0}, {k1} and {k2}" };
+	static const char *const keys[] = { "k0", "k1", "k2" };
+	const char *noun = synth_tx_node_noun(c, n);
+	struct synth_tx_slots sl;
+	int i;
+
+	if (n->nkids < 2 || !strcmp(noun, "entity"))
+		return 0;
+	for (i = 0; i < n->nkids; i++)
+		if (n->negated[i] || n->kid[i]->op != SYNTH_HOP || n->kid[i]->inverse || !synth_tx_same_rel(n->kid[0], n->kid[i]))
+			return 0;
+	synth_tx_slots_init(&sl, 1);
+	synth_tx_slot_str(&sl, "nouns", SL_NOUN, noun, 1);
+	for (i = 0; i < n->nkids; i++)
+		synth_tx_slot_node(&sl, keys[i], SL_NODE, n->kid[i]->kid[0], 0);
+	c->nest++;
+	synth_tx_expands(c, n->nkids == 2 ? PICK(c, two) : PICK(c, three), &sl);
+	c->nest--;
+	return 1;
+}
+
 static void and_np(struct synth_tx_ctx *c, const struct synth_node *n)
 {
 	const struct synth_node *head = first_positive(n);
 	int plural, i, positives = 0, chain = 0;
+
+	if (synth_tx_pick(c, 3) < 2 && shared_objects(c, n))
+		return;
 
 	/* Lead with a participle if a kid has one: "films directed by X and featuring Y" */
 	if (is_inv_hop(head) && !has_part_restrictor(c, head))

@@ -142,6 +142,42 @@ static const struct synth_node *build(struct tree *t, const char *p, const struc
 	return set(t, SYNTH_AND, path, b1, NULL, !strcmp(p, "pi") ? 0 : !strcmp(p, "pin") ? 2 : 1);
 }
 
+/* The steps of a plan of q, one turn per node in post-order (as synth_plan records them, turns aside). */
+static size_t tree_steps(const struct synth_node *n, struct synth_step *out, size_t k)
+{
+	int i;
+
+	if (n->op == SYNTH_ANCHOR)
+		return k;
+	for (i = 0; i < n->nkids; i++)
+		k = tree_steps(n->kid[i], out, k);
+	memset(&out[k], 0, sizeof(out[k]));
+	if (n->op == SYNTH_HOP) {
+		out[k].kind = SYNTH_STEP_HOP;
+		out[k].rel = n->rel;
+		out[k].inverse = n->inverse;
+		out[k].name = n->kid[0]->op == SYNTH_ANCHOR ? n->kid[0]->name : NULL;
+		out[k].n = 1 + (k & 1);
+	} else {
+		out[k].kind = n->op == SYNTH_OR ? SYNTH_STEP_OR : n->negated[0] | n->negated[1] | n->negated[2] ? SYNTH_STEP_MINUS : SYNTH_STEP_AND;
+		out[k].n = (size_t)n->nkids;
+	}
+	return k + 1;
+}
+
+/* The thoughts of every turn of q's plan. */
+static void thoughts(const struct synth_text *tx, const struct synth_node *q, uint64_t *rng, struct ling_buf *out)
+{
+	struct synth_step st[16];
+	size_t n = tree_steps(q, st, 0), i;
+
+	for (i = 0; i < n; i++) {
+		if (i)
+			ling_buf_addc(out, '\n');
+		synth_text_step_thought(tx, &st[i], 1, (unsigned)i + 1, i + 1 == n, rng, out);
+	}
+}
+
 /* The anchors of a tree. */
 static int anchors_of(const struct synth_node *n, const char **out, int k)
 {
@@ -350,9 +386,10 @@ static void test_phrasings(const struct synth_text *tx)
 	t.used = 0;
 	q = set(&t, SYNTH_AND, hop(&t, &R_GENRE, 0, anchor(&t, "Alien")), hop(&t, &R_GENRE, 0, anchor(&t, "Heat")),
 		NULL, 0);
-	ok(any_contains(tx, q, "2i", "the genres that both Alien and Heat", 300) ||
-		   any_contains(tx, q, "2i", "the genres of both Alien and Heat", 300),
-	   "2i forward over one relation folds");
+	ok(any_contains(tx, q, "2i", "the genres that Alien and Heat have in common", 300) &&
+		   any_contains(tx, q, "2i", "the genres shared by Alien and Heat", 300) &&
+		   !any_contains(tx, q, "2i", "the genres of both Alien and Heat", 300),
+	   "2i forward over one relation: the objects they share, never \"the genres of both\"");
 	t.used = 0;
 	q = set(&t, SYNTH_AND, hop(&t, &R_STARRED, 1, anchor(&t, "Al Pacino")),
 		hop(&t, &R_STARRED, 1, anchor(&t, "Robert De Niro")), NULL, 0);
@@ -491,7 +528,7 @@ static void test_determinism(const struct synth_text *tx)
 
 			synth_text_question(tx, q, PATTERNS[pi], &rng, o);
 			synth_text_answer(tx, q, ans, 2, &rng, o);
-			synth_text_thought(tx, q, &rng, o);
+			thoughts(tx, q, &rng, o);
 			synth_text_irrelevant(tx, q, &rng, o);
 		}
 	}
@@ -505,7 +542,7 @@ static void test_determinism(const struct synth_text *tx)
 
 			synth_text_question(tx, q, PATTERNS[pi], &rng, &b);
 			synth_text_answer(tx, q, ans, 2, &rng, &b);
-			synth_text_thought(tx, q, &rng, &b);
+			thoughts(tx, q, &rng, &b);
 			synth_text_irrelevant(tx, q, &rng, &b);
 		}
 	}
@@ -656,7 +693,7 @@ static void test_followup_thought_irrelevant(const struct synth_text *tx)
 	struct ling_buf b = LING_BUF_INIT;
 	struct tree t1, t2;
 	const struct synth_node *q1, *q2;
-	int seed, about = 1, clean = 1, names = 1, tools = 0, general = 1;
+	int seed, about = 1, clean = 1, names = 1, next = 1, tools = 0, general = 1;
 
 	t1.used = t2.used = 0;
 	q1 = hop(&t1, &R_BIRTH, 0, hop(&t1, &R_DIRECTED, 0, anchor(&t1, "Alien")));
@@ -717,15 +754,33 @@ static void test_followup_thought_irrelevant(const struct synth_text *tx)
 				const struct synth_node *q = build(&t, PATTERNS[pi], &SCEN_FB);
 				uint64_t rng = (uint64_t)seed;
 
-				ling_buf_reset(&b);
-				synth_text_thought(tx, q, &rng, &b);
-				clean &= !text_fault(b.data);
-				names &= strstr(b.data, "Sigourney Weaver") != NULL || strstr(b.data, "Tom Cruise") != NULL;
-				if (dump && seed < 2)
-					printf("# thought %s: %s\n", PATTERNS[pi], b.data);
+				struct synth_step st[16];
+				size_t ns = tree_steps(q, st, 0), i;
+
+				for (i = 0; i < ns; i++) {
+					ling_buf_reset(&b);
+					synth_text_step_thought(tx, &st[i], 1, (unsigned)i + 1, i + 1 == ns, &rng, &b);
+					clean &= !text_fault(b.data) && !strncmp(b.data, "Thought: ", 9) &&
+						 !strstr(b.data + 1, "Thought:");
+					/* the first turn starts from the anchor; a later one of a chain says only its own step */
+					if (i == 0)
+						names &= strstr(b.data, "Sigourney Weaver") != NULL || strstr(b.data, "Tom Cruise") != NULL;
+					else if (pi < 3)
+						next &= !strstr(b.data, "Sigourney Weaver") && !strstr(b.data, "Tom Cruise");
+					if (dump && seed < 2)
+						printf("# thought %s %zu: %s\n", PATTERNS[pi], i + 1, b.data);
+				}
 			}
 	}
-	ok(clean && names, "thoughts are clean and start from the anchor");
+	ok(clean && names && next, "thoughts are clean, start from the anchor, and then say only the next step");
+	{
+		uint64_t rng = 3;
+
+		ling_buf_reset(&b);
+		synth_text_final_thought(tx, 1, &rng, &b);
+		ok(!strncmp(b.data, "Thought: ", 9) && strstr(b.data, "\nFinal Answer: ") &&
+		   b.data[b.len - 1] == ' ', "a ReAct reply starts with its thought and \"Final Answer: \"");
+	}
 	ling_buf_release(&b);
 }
 
