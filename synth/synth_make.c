@@ -455,11 +455,13 @@ static int tool_conversation(const struct synth_gen *gen, struct synth_ws *ws, s
 	offer_tools(gen, s, rng, s->tools.n + extra, hard);
 	react = system_prompt(gen, ws, s, rng);
 	begin_text(s, SYNTH_MSG_USER);
+	synth_text_question_lead(gen->tx, rng, &s->text);
 	for (i = 0; i < nq; i++) {
 		if (i)
 			ling_buf_addc(&s->text, ' ');
 		question(gen, ws, s, qs[i], rng);
 	}
+	synth_text_question_tail(gen->tx, rng, &s->text);
 	end_text(s);
 	if ((rc = synth_plan(gen->g, &gen->lim, ws, s, qs, nq, gen->tx, react, rng, 0)))
 		return rc;
@@ -583,7 +585,9 @@ static int make_irrelevance(const struct synth_gen *gen, struct synth_ws *ws, ui
 		return REJ(TOOLS);
 	react = system_prompt(gen, ws, s, rng);
 	begin_text(s, SYNTH_MSG_USER);
+	synth_text_question_lead(gen->tx, rng, &s->text);
 	question(gen, ws, s, 0, rng);
+	synth_text_question_tail(gen->tx, rng, &s->text);
 	end_text(s);
 	begin_text(s, SYNTH_MSG_REPLY);
 	if (react)
@@ -635,7 +639,9 @@ static int make_multi_turn(const struct synth_gen *gen, struct synth_ws *ws, uin
 	offer_tools(gen, s, rng, s->tools.n + extra, 0);
 	react = system_prompt(gen, ws, s, rng);
 	begin_text(s, SYNTH_MSG_USER);
+	synth_text_question_lead(gen->tx, rng, &s->text);
 	question(gen, ws, s, 0, rng);
+	synth_text_question_tail(gen->tx, rng, &s->text);
 	end_text(s);
 	if ((rc = synth_plan(g, &gen->lim, ws, s, q0, 1, gen->tx, react, rng, 0)))
 		return rc;

@@ -1012,41 +1012,81 @@ static void pred(struct synth_tx_ctx *c, const struct synth_node *n)
 /* ---- questions */
 
 static const char *const q_sing[] = {
-	"What is {np}?",
-	"Can you tell me {np}?",
-	"I'd like to know {np}.",
-	"Tell me {np}.",
-	"Do you know {np}?",
-	"Please look up {np}.",
-	"Find {np}.",
-	"What's {np}?",
-	"I need to know {np}.",
-	"Could you find out {np}?",
-	"Look up {np} for me, please.",
-	"I'm trying to find {np}. Can you help?",
+	"What is {np}?", "Can you tell me {np}?", "I'd like to know {np}.", "Tell me {np}.", "Do you know {np}?",
+	"Please look up {np}.", "Find {np}.", "What's {np}?", "I need to know {np}.", "Could you find out {np}?",
+	"Look up {np} for me, please.", "I'm trying to find {np}. Can you help?", "Do you happen to know {np}?",
+	"Would you look up {np}?", "Please find {np}.", "Identify {np}.", "Get me {np}.", "Check on {np}.",
+	"Help me find {np}.", "Can you check {np}?", "Could you look up {np}?", "What would {np} be?",
+	"Search the knowledge graph for {np}.", "Give me {np}, please.", "Name {np}.", "Retrieve {np}.",
+	"Determine {np}.", "My question: what is {np}?", "Any idea what {np} is?", "I wonder what {np} is.",
+	"Using your tools, find {np}.", "Look into {np}.", "Figure out {np}, please.", "Let me know {np}.",
+	"Go find {np}.", "I'm curious what {np} is.", "Can you work out {np}?", "Would you tell me {np}?",
+	"What does the knowledge graph give as {np}?", "Quickly, what is {np}?", "Kindly find {np}.",
+	"You should be able to tell me {np}.", "Could you please check {np}?", "Tell me, what is {np}?",
+	"So what is {np}?", "I was told you can find {np}.", "Is there a way to find {np}?", "Say, what is {np}?",
+	"Check the graph for {np}.", "Consult the knowledge graph: what is {np}?", "Need {np}.",
 };
 
 static const char *const q_plur[] = {
-	"What are {np}?",
-	"List {np}.",
-	"Can you list {np}?",
-	"Find {np}.",
-	"Name {np}.",
-	"Give me {np}.",
-	"Which are {np}?",
-	"Show me {np}.",
-	"Tell me {np}.",
-	"Could you tell me {np}?",
-	"I want to know {np}.",
-	"Please list all of {np}.",
-	"I'm looking for {np}. What are they?",
+	"What are {np}?", "List {np}.", "Can you list {np}?", "Find {np}.", "Name {np}.", "Give me {np}.",
+	"Which are {np}?", "Show me {np}.", "Tell me {np}.", "Could you tell me {np}?", "I want to know {np}.",
+	"Please list all of {np}.", "I'm looking for {np}. What are they?", "Could you list {np}?", "Get me {np}.",
+	"Retrieve {np}.", "Look up {np}.", "Please find {np}.", "Do you know {np}?", "Any idea what {np} are?",
+	"I'd like a list of {np}.", "Help me find {np}.", "Search for {np}.", "Enumerate {np}.", "Would you list {np}?",
+	"Can you find {np}?", "I need {np}.", "Pull up {np}.", "What exactly are {np}?", "Identify {np}.",
+	"Using your tools, list {np}.", "Look into {np}.", "Figure out {np}, please.", "Let me know {np}.",
+	"I'm curious what {np} are.", "Can you work out {np}?", "Would you tell me {np}?",
+	"What does the knowledge graph list as {np}?", "Quickly, what are {np}?", "Kindly list {np}.",
+	"Could you please check {np}?", "Tell me, what are {np}?", "So what are {np}?", "Is there a way to list {np}?",
+	"Check the graph for {np}.", "Consult the knowledge graph and list {np}.", "Collect {np}.",
+	"Make a list of {np}.", "Every one of {np}, please.", "Which things count as {np}?",
 };
 
-static const char *const q_who_sing[] = { "Who is {np}?", "Who's {np}?" };
-static const char *const q_who_plur[] = { "Who are {np}?", "Who exactly are {np}?" };
-static const char *const q_which_sing[] = { "Which {noun} is {pred}?", "What {noun} is {pred}?" };
+static const char *const q_who_sing[] = { "Who is {np}?", "Who's {np}?", "Do you know who {np} is?",
+					  "Can you tell me who {np} is?", "Find out who {np} is.",
+					  "I'd like to know who {np} is.", "Any idea who {np} is?", "Who would {np} be?" };
+static const char *const q_who_plur[] = { "Who are {np}?", "Who exactly are {np}?", "Do you know who {np} are?",
+					  "Tell me who {np} are.", "Can you find out who {np} are?",
+					  "I want to know who {np} are.", "Who are all of {np}?" };
+static const char *const q_which_sing[] = { "Which {noun} is {pred}?", "What {noun} is {pred}?",
+					    "Do you know which {noun} is {pred}?", "Tell me which {noun} is {pred}.",
+					    "Can you find the {noun} that is {pred}?", "Find the {noun} that is {pred}." };
 static const char *const q_which_plur[] = { "Which {nouns} are {pred}?", "What {nouns} are {pred}?",
-					    "Which {nouns} are {pred}, if any?" };
+					    "Which {nouns} are {pred}, if any?", "Do you know which {nouns} are {pred}?",
+					    "Tell me which {nouns} are {pred}.", "Can you find the {nouns} that are {pred}?",
+					    "Find all {nouns} that are {pred}.", "I'm looking for {nouns} that are {pred}." };
+
+/* A few words before a user's first question, now and then; they end a sentence, so the question keeps its capital. */
+static const char *const q_lead[] = {
+	"Quick question: ", "Hi! ", "Hello! ", "Hey there. ", "Question: ", "Here's one for you. ",
+	"Something I've been wondering: ", "A question for you: ", "I have a question. ", "Help me with this one. ",
+	"Hi, I need some help. ", "Good morning! ", "Can you help me? ", "I'm researching something. ",
+	"For a project I'm working on: ", "Just curious: ", "Here's my question: ", "Okay. ", "Hello. ", "Hi there! ",
+	"Good afternoon. ", "Hey! ", "Sorry to bother you. ", "I need a fact checked. ", "Another question: ",
+	"This is for a quiz. ", "Out of curiosity: ", "Settle something for me: ", "I'm stuck on this one. ",
+	"Please help: ", "My friend asked me this: ", "I read about this somewhere. ", "Trivia time! ",
+	"I can't remember this. ", "Let me ask you something. ", "Straight question: ", "Greetings! ",
+	"I'm writing an article. ", "Looking something up: ", "Need your help. ",
+	"Morning! ", "Hi again. ", "One thing I'd like to check: ", "Bit of a random one: ", "For my notes: ",
+	"I'm preparing a presentation. ", "Could you help? ", "Hello there. ", "Hiya! ", "Real quick: ",
+	"My teacher asked this: ", "Hmm. ", "I'm double-checking something. ", "Here goes: ", "Well. ",
+};
+static const char *const q_tail[] = { " Thanks!", " Thank you.", " Thanks in advance.", " Please be precise.",
+				      " I'd appreciate it.", " Cheers." };
+
+void synth_text_question_lead(const struct synth_text *tx, uint64_t *rng, struct ling_buf *out)
+{
+	(void)tx;
+	if (!ling_rand_below(rng, 3))
+		ling_buf_adds(out, q_lead[ling_rand_below(rng, sizeof(q_lead) / sizeof(q_lead[0]))]);
+}
+
+void synth_text_question_tail(const struct synth_text *tx, uint64_t *rng, struct ling_buf *out)
+{
+	(void)tx;
+	if (!ling_rand_below(rng, 6))
+		ling_buf_adds(out, q_tail[ling_rand_below(rng, sizeof(q_tail) / sizeof(q_tail[0]))]);
+}
 
 static void question_slots(struct synth_tx_ctx *c, const struct synth_node *q, struct synth_tx_slots *sl)
 {

@@ -90,6 +90,14 @@ void synth_text_system_plain(const struct synth_text *tx, uint64_t *rng, struct 
 void synth_text_question(const struct synth_text *tx, const struct synth_node *q, const char *pattern,
 			 uint64_t *rng, struct ling_buf *out);
 
+/*
+ * Now and then appends a few words a user writes before a first question
+ * ("Quick question: ", ending in a space) or after a last one (" Thanks!");
+ * often nothing.
+ */
+void synth_text_question_lead(const struct synth_text *tx, uint64_t *rng, struct ling_buf *out);
+void synth_text_question_tail(const struct synth_text *tx, uint64_t *rng, struct ling_buf *out);
+
 /* Appends the final assistant answer to q stating the n answers (n >= 1) in words. */
 void synth_text_answer(const struct synth_text *tx, const struct synth_node *q, const char *const *answers,
 		       size_t n, uint64_t *rng, struct ling_buf *out);

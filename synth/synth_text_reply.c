@@ -15,8 +15,25 @@
 
 /* ---- answers */
 
-static const char *const ans_prefix[] = { "According to the knowledge graph, ", "Based on the results, ",
-					  "From the tool results: ", "I checked, and " };
+static const char *const ans_prefix[] = {
+	"According to the knowledge graph, ", "Based on the results, ", "From the tool results: ", "I checked, and ",
+	"Here's what I found: ", "The lookup shows that ", "Per the knowledge graph, ", "After checking, ",
+	"Looking at the results, ", "It turns out that ", "Sure. ", "Good question. ", "Done. ", "The data says ",
+	"Going by the knowledge graph, ", "OK, so ", "Here you go: ", "Right, ", "The tools report that ",
+	"From what the graph returns, ", "Let me summarise: ", "All right. ", "Short answer: ", "In brief, ",
+	"Here is the answer. ", "Thanks for waiting. ", "The search is done. ", "Great question! ", "Found it. ",
+	"Checking the graph, ", "So, ", "Now I can answer. ", "The facts say that ", "As far as the graph knows, ",
+	"Here's the result. ", "Happy to help. ", "The answer: ", "Okay. ", "Let me report back: ", "Well, ",
+	"From my lookup, ", "The calls are done. ", "I've got it. ", "Answer: ", "To sum up, ", "All done. ",
+	"The graph shows that ", "In the knowledge graph, ", "Having checked, ",
+};
+
+/* A closing sentence, sometimes, after an answer that is not one of several. */
+static const char *const ans_close[] = {
+	" Let me know if you need anything else.", " Hope that helps!", " Anything else you'd like to know?",
+	" I can look up more details if you like.", " Happy to dig further if needed.", " Want me to check anything else?",
+	" That's everything the knowledge graph has on it.", " Those are all the results.",
+};
 
 static int statement(struct synth_tx_ctx *c, const struct synth_node *q, const char *const *answers, size_t n)
 {
@@ -44,25 +61,82 @@ static int statement(struct synth_tx_ctx *c, const struct synth_node *q, const c
 	return 1;
 }
 
+/* Many answers as a list: "I found 5 films:\n- A\n- B ...". */
+static void bullets(struct synth_tx_ctx *c, const struct synth_tx_slots *sl, const char *const *answers, size_t n)
+{
+	static const char *const heads[] = { "{np} are:", "I found {N} {nouns}:", "here are {np}:", "the results ({N} in all):",
+					     "{N} {nouns} match:" };
+	const char *f = PICK(c, heads);
+	size_t i;
+
+	if (strstr(f, "noun") && !strcmp(synth_tx_slot_find(sl, "noun", 4)->str, "entity"))
+		f = "the results ({N} in all):";
+	synth_tx_expands(c, f, sl);
+	for (i = 0; i < n; i++) {
+		synth_tx_lits(c, "\n- ");
+		synth_tx_name(c, answers[i]);
+	}
+}
+
 /*
  * The answer in a sentence. Most frames name what was asked ({np}, or a
  * statement of the relation), so that an answer also reads right next to
  * others (parallel calls); some are short ("The only one is X.").
  */
-static void answer_sentence(struct synth_tx_ctx *c, const struct synth_node *q, const char *const *answers, size_t n,
-			    int self_contained)
+/* Whether frame f says where the answer comes from, or leans on what comes before it ("that's X"). */
+static int frame_attributed(const char *f)
 {
-	static const char *const sing_one[] = { "{np} is {a}", "{a} is {np}", "{np} is {a}, according to the results",
-						"the answer is {a}" };
-	static const char *const sing_many[] = { "{np} {are} {a}", "there are {N} answers: {a}",
-						 "the answers are {a}" };
-	static const char *const plur_one[] = { "the only one of {np} is {a}", "the only one is {a}", "there is only one: {a}",
-						"I found just one {noun}: {a}" };
-	static const char *const plur_many[] = { "{np} are {a}", "{np} are {a}, {N} in all",
-						 "there are {N} of them: {a}", "I found {N} {nouns}: {a}",
-						 "the answer consists of {N} {nouns}: {a}" };
-	static const char *const named_one[] = { "{np} {are} {a}", "{a} {are} {np}" };
-	static const char *const named_many[] = { "{np} are {a}", "{np} are {a}, {N} in all" };
+	return strstr(f, "graph") || strstr(f, "result") || strstr(f, "search") || !strncmp(f, "that", 4);
+}
+
+/* A frame of list v[0..n); after a prefix, one that does not attribute the answer again. */
+static const char *pick_frame(struct synth_tx_ctx *c, const char *const *v, size_t n, int prefixed)
+{
+	const char *f = v[synth_tx_pick(c, n)];
+
+	return prefixed && frame_attributed(f) ? v[0] : f;
+}
+
+#define FRAME(c, arr, prefixed) pick_frame((c), (arr), sizeof(arr) / sizeof((arr)[0]), (prefixed))
+
+/*
+ * self_contained: one answer among several (parallel); prefixed: after an
+ * ans_prefix. @return 1 when it ended in a bulleted list (no closing sentence then).
+ */
+static int answer_sentence(struct synth_tx_ctx *c, const struct synth_node *q, const char *const *answers, size_t n,
+			   int self_contained, int prefixed)
+{
+	static const char *const sing_one[] = {
+		"{np} is {a}", "{a} is {np}", "{np} is {a}, according to the results", "the answer is {a}",
+		"it's {a}", "that would be {a}", "{np} is {a}, per the knowledge graph", "{np} turns out to be {a}",
+		"the knowledge graph says {np} is {a}", "the result is {a}", "you're looking for {a}",
+		"the graph lists {a} as {np}", "{np}: {a}", "that's {a}", "the one you want is {a}",
+	};
+	static const char *const sing_many[] = {
+		"{np} {are} {a}", "there are {N} answers: {a}", "the answers are {a}", "I found {N}: {a}",
+		"{N} results came back: {a}", "the graph lists {N}: {a}", "there is more than one: {a}",
+		"the knowledge graph gives {N} answers: {a}", "{np}? There are {N}: {a}", "{N} match: {a}",
+	};
+	static const char *const plur_one[] = {
+		"the only one of {np} is {a}", "the only one is {a}", "there is only one: {a}", "I found just one {noun}: {a}",
+		"{a} is the only one", "just one: {a}", "only {a} fits", "it's only {a}", "I found a single {noun}: {a}",
+		"there's exactly one {noun}: {a}", "only one {noun} matches: {a}", "{a} is the only {noun} that fits",
+		"{a} is the only one of {np}", "the search turned up one {noun}, {a}", "of {np}, there is only {a}",
+		"a single result: {a}", "the graph has one {noun} for this: {a}",
+	};
+	static const char *const plur_many[] = {
+		"{np} are {a}", "{np} are {a}, {N} in all", "there are {N} of them: {a}", "I found {N} {nouns}: {a}",
+		"the answer consists of {N} {nouns}: {a}", "here are {np}: {a}", "{a} are {np}", "the {N} {nouns} are {a}",
+		"I count {N} {nouns}: {a}", "the results list {N} {nouns}: {a}", "{N} {nouns} match: {a}",
+		"in total, {N} {nouns}: {a}", "the knowledge graph returns {N} {nouns}: {a}", "{np}: {a}",
+		"{N} of them: {a}", "there are {N}: {a}",
+	};
+	static const char *const named_one[] = { "{np} {are} {a}", "{a} {are} {np}", "{np}: {a}", "as for {np}, it's {a}",
+						 "{np} turns out to be {a}" };
+	static const char *const named_many[] = { "{np} are {a}", "{np} are {a}, {N} in all", "{np}: {a}",
+						  "as for {np}, there are {N}: {a}", "{N} for {np}: {a}" };
+	static const char *const named_plur_one[] = { "the only one of {np} is {a}", "{np}: just {a}",
+						      "{a} is the only one of {np}", "as for {np}, there is only {a}" };
 	int plural = synth_tx_node_plural(c, q);
 	const char *nn = synth_tx_node_noun(c, q);
 	struct synth_tx_slots sl;
@@ -70,7 +144,7 @@ static void answer_sentence(struct synth_tx_ctx *c, const struct synth_node *q, 
 
 	if (n && synth_tx_pick(c, 2) && statement(c, q, answers, n)) {
 		synth_tx_lits(c, ".");
-		return;
+		return 0;
 	}
 	synth_tx_slots_init(&sl, n != 1);
 	synth_tx_slot_node(&sl, "np", SL_NODE, q, plural);
@@ -80,17 +154,22 @@ static void answer_sentence(struct synth_tx_ctx *c, const struct synth_node *q, 
 	synth_tx_slot_str(&sl, "nouns", SL_NOUN, nn, 1);
 	synth_tx_slot_str(&sl, "are", SL_TEXT, n != 1 ? "are" : "is", 0);
 	if (self_contained)
-		f = n == 1 && !plural ? PICK(c, named_one) : PICK(c, named_many);
+		f = n == 1 && !plural ? FRAME(c, named_one, prefixed) : FRAME(c, named_many, prefixed);
 	else if (!plural)
-		f = n == 1 ? PICK(c, sing_one) : PICK(c, sing_many);
+		f = n == 1 ? FRAME(c, sing_one, prefixed) : FRAME(c, sing_many, prefixed);
 	else
-		f = n == 1 ? PICK(c, plur_one) : PICK(c, plur_many);
+		f = n == 1 ? FRAME(c, plur_one, prefixed) : FRAME(c, plur_many, prefixed);
 	if (self_contained && n == 1 && plural)
-		f = "the only one of {np} is {a}";
+		f = FRAME(c, named_plur_one, prefixed);
 	if (!strcmp(nn, "entity") && strstr(f, "noun"))
-		f = "the answer is {a}";
+		f = n == 1 ? "the answer is {a}" : "the answers are {a}";
+	if (!self_contained && n >= 4 && !synth_tx_pick(c, 6)) {
+		bullets(c, &sl, answers, n);
+		return 1;
+	}
 	synth_tx_expands(c, f, &sl);
 	synth_tx_lits(c, ".");
+	return 0;
 }
 
 void synth_text_answer(const struct synth_text *tx, const struct synth_node *q, const char *const *answers,
@@ -98,12 +177,19 @@ void synth_text_answer(const struct synth_text *tx, const struct synth_node *q, 
 {
 	struct synth_tx_ctx c;
 
+	int prefixed = 0;
+
 	synth_tx_ctx_init(&c, tx, rng, out);
-	if (!synth_tx_pick(&c, 4)) {
-		synth_tx_lits(&c, PICK(&c, ans_prefix));
-		c.cap = CAP_NONE;
+	if (synth_tx_pick(&c, 5) < 2) {
+		const char *p = PICK(&c, ans_prefix);
+
+		synth_tx_lits(&c, p);
+		/* after ": " or ". " a new sentence starts; after ", " or "that " it goes on */
+		c.cap = p[strlen(p) - 2] == ':' || p[strlen(p) - 2] == '.' ? CAP_UP : CAP_NONE;
+		prefixed = 1;
 	}
-	answer_sentence(&c, q, answers, n, 0);
+	if (!answer_sentence(&c, q, answers, n, 0, prefixed) && !synth_tx_pick(&c, 6))
+		synth_tx_lits(&c, PICK(&c, ans_close));
 }
 
 void synth_text_answer_part(const struct synth_text *tx, const struct synth_node *q, const char *const *answers,
@@ -112,7 +198,7 @@ void synth_text_answer_part(const struct synth_text *tx, const struct synth_node
 	struct synth_tx_ctx c;
 
 	synth_tx_ctx_init(&c, tx, rng, out);
-	answer_sentence(&c, q, answers, n, 1);
+	answer_sentence(&c, q, answers, n, 1, 0);
 }
 
 /* ---- follow-ups */
@@ -204,6 +290,11 @@ void synth_text_irrelevant_tools(const struct synth_text *tx, const struct synth
 		"Unfortunately, the functions I can call don't cover this question.",
 		"I don't have a tool that can answer this.",
 		"I can't look this up: no tool I was given fits the question.",
+		"Sorry, that's outside what my tools can do.",
+		"That question is beyond the functions available to me.",
+		"My tools don't reach that kind of fact, I'm afraid.",
+		"There's no function here that answers this.",
+		"I looked at the tools I have, and none fits this question.",
 	};
 	static const char *const close[] = {
 		" I'd rather not guess, so I can't give you a reliable answer.",
@@ -408,10 +499,15 @@ void synth_text_step_thought(const struct synth_text *tx, const struct synth_ste
 void synth_text_final_thought(const struct synth_text *tx, int answered, uint64_t *rng, struct ling_buf *out)
 {
 	static const char *const known[] = { "I now know the final answer.", "I have everything I need to answer.",
-					     "That answers the question.", "The results answer the question." };
+					     "That answers the question.", "The results answer the question.",
+					     "Those results are the answer.", "Everything I need is in the observations.",
+					     "With these results I can answer.", "Nothing else is needed; I can answer now.",
+					     "The last observation gives the answer.", "Done: the results are complete." };
 	static const char *const unknown[] = { "None of my tools can look this up, so I should say so.",
 					       "No tool I have fits this question.",
-					       "I can't answer this with the available tools." };
+					       "I can't answer this with the available tools.",
+					       "These tools cover other relations; calling one would not help.",
+					       "Nothing here returns what the user asks for." };
 	struct synth_tx_ctx c;
 
 	synth_tx_ctx_init(&c, tx, rng, out);
@@ -701,10 +797,11 @@ void synth_text_instruction(const struct synth_text *tx, const struct synth_inst
 	synth_tx_ctx_init(&c, tx, rng, user);
 	switch (a->kind) {
 	case SYNTH_INSTR_FACT:
+		synth_text_question_lead(tx, rng, user);
 		synth_tx_question(&c, a->q);
 		c.out = reply;
 		c.cap = CAP_UP;
-		answer_sentence(&c, a->q, a->answers, a->n, 0);
+		answer_sentence(&c, a->q, a->answers, a->n, 0, 0);
 		return;
 	case SYNTH_INSTR_LIST: instr_list(&c, a, user, reply); return;
 	case SYNTH_INSTR_COUNT: instr_count(&c, a, user, reply); return;

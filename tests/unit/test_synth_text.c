@@ -405,7 +405,7 @@ static void test_phrasings(const struct synth_text *tx)
 	ok(any_contains(tx, q, "2u", "either Ridley Scott or James Cameron", 300), "2u over one relation folds");
 	t.used = 0;
 	q = hop(&t, &R_GENRE, 0, anchor(&t, "Alien"));
-	ok(any_contains(tx, q, "1p", "What are the genres of Alien?", 300), "plural forward relation: \"What are\"");
+	ok(any_contains(tx, q, "1p", "What are the genres of Alien?", 1000), "plural forward relation: \"What are\"");
 	ok(!any_contains(tx, q, "1p", "What is the genres", 300), "no \"is\" with a plural phrase");
 	t.used = 0;
 	q = hop(&t, &R_COLOUR, 0, anchor(&t, "Apple"));
