@@ -592,7 +592,7 @@ static int cmp_hashed(const void *a, const void *b)
 
 /*
  * Which values read as names of something else, not as what their relation
- * says of them (doc/kg2samples.md, "Values that are names"). A relation is a
+ * says of them (kg2samples(1), VALUES THAT ARE NAMES). A relation is a
  * keyword relation when most of its named objects are spelled as keywords
  * (MetaQA's tags: "war", "bd-r", "tyrese gibson"). An object of a keyword
  * relation whose name, case aside, is also the name of an entity with edges

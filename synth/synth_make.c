@@ -275,7 +275,7 @@ static int other_source(const struct synth_gen *gen, struct synth_ws *ws, int nq
 
 /*
  * A question is degenerate when it gives its answer away or walks in a
- * circle (doc/kg2samples.md, "Degenerate questions"). Names compare with
+ * circle (kg2samples(1), DEGENERATE QUESTIONS). Names compare with
  * ASCII case aside, as search_entities spells them; a word is a run of
  * ASCII letters and digits and of bytes of non-ASCII characters.
  */

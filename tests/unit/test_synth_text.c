@@ -27,6 +27,7 @@ static const struct synth_rel_words R_PROF = { FB "people.person.profession", "p
 static const struct synth_rel_words R_DIRECTED = { "urn:kg:directed_by", "directed by", "film", "entity", 0 };
 static const struct synth_rel_words R_STARRED = { "urn:kg:starred_actors", "starred actors", "film", "entity", 0 };
 static const struct synth_rel_words R_YEAR = { "urn:kg:release_year", "release year", "film", "entity", 0 };
+static const struct synth_rel_words R_TAGS = { "urn:kg:has_tags", "tag", "film", "tag", 0 };
 static const struct synth_rel_words R_FDIR = { FB "film.director.film", "film", "director", "film", 0 };
 static const struct synth_rel_words R_SPOUSE = { FB "people.person.spouse_s..people.marriage.spouse", "spouse", "person", "person", 0 };
 /* Relations without a lexicon entry: words from kg_tools only, in its three phrase forms. */
@@ -332,6 +333,33 @@ static int any_contains(const struct synth_text *tx, const struct synth_node *q,
 	return found;
 }
 
+/* Whether every question that says `list` says `lead` right before it ("both " before "A and B"). */
+static int list_always_led(const struct synth_text *tx, const struct synth_node *q, const char *pattern,
+			   const char *list, const char *lead, int seeds, int *seen)
+{
+	struct ling_buf b = LING_BUF_INIT;
+	int seed, ok_ = 1;
+	size_t nl = strlen(lead);
+
+	*seen = 0;
+	for (seed = 0; seed < seeds && ok_; seed++) {
+		uint64_t rng = (uint64_t)seed;
+		const char *at;
+
+		ling_buf_reset(&b);
+		synth_text_question(tx, q, pattern, &rng, &b);
+		for (at = strstr(b.data, list); at; at = strstr(at + 1, list)) {
+			(*seen)++;
+			if ((size_t)(at - b.data) < nl || memcmp(at - nl, lead, nl)) {
+				printf("#   without \"%s\": %s\n", lead, b.data);
+				ok_ = 0;
+			}
+		}
+	}
+	ling_buf_release(&b);
+	return ok_;
+}
+
 static int all_contain_one_of(const struct synth_text *tx, const struct synth_node *q, const char *pattern,
 			      const char *const *needles, int seeds)
 {
@@ -403,6 +431,43 @@ static void test_phrasings(const struct synth_text *tx)
 		hop(&t, &R_DIRECTED, 1, anchor(&t, "James Cameron")), NULL, 0);
 	ok(all_contain_one_of(tx, q, "2u", ors, 300), "2u: every question says the union");
 	ok(any_contains(tx, q, "2u", "either Ridley Scott or James Cameron", 300), "2u over one relation folds");
+	{
+		int seen = 0, led;
+
+		led = list_always_led(tx, q, "2u", "Ridley Scott or James Cameron", "either ", 300, &seen);
+		ok(led && seen, "2u: a folded union always says \"either\" (%d)", seen);
+		t.used = 0;
+		q = set(&t, SYNTH_AND, hop(&t, &R_STARRED, 1, anchor(&t, "Al Pacino")),
+			hop(&t, &R_STARRED, 1, anchor(&t, "Robert De Niro")), NULL, 0);
+		led = list_always_led(tx, q, "2i", "Al Pacino and Robert De Niro", "both ", 300, &seen);
+		ok(led && seen, "2i: a folded intersection always says \"both\", never a bare list (%d)", seen);
+		t.used = 0;
+		q = set(&t, SYNTH_AND, hop(&t, &R_STARRED, 1, anchor(&t, "Al Pacino")),
+			hop(&t, &R_STARRED, 1, anchor(&t, "Robert De Niro")), hop(&t, &R_STARRED, 1, anchor(&t, "Joe Pesci")), 0);
+		led = list_always_led(tx, q, "3i", "Al Pacino, Robert De Niro and Joe Pesci", "all of ", 300, &seen);
+		ok(led && seen, "3i: a folded intersection always says \"all of\" (%d)", seen);
+	}
+	{
+		/* a value said as a label: quoted after its noun, never a topic */
+		struct synth_node *tag;
+		struct ling_buf b = LING_BUF_INIT;
+		int seed, quoted = 1, topic = 0;
+
+		t.used = 0;
+		tag = anchor(&t, "tyrese gibson");
+		tag->label = 1;
+		q = set(&t, SYNTH_AND, hop(&t, &R_TAGS, 1, tag), hop(&t, &R_STARRED, 1, anchor(&t, "Tyrese Gibson")), NULL, 0);
+		for (seed = 0; seed < 300; seed++) {
+			uint64_t rng = (uint64_t)seed;
+
+			ling_buf_reset(&b);
+			synth_text_question(tx, q, "2i", &rng, &b);
+			quoted &= strstr(b.data, "tag \"tyrese gibson\"") != NULL;
+			topic |= strstr(b.data, "about tyrese gibson") != NULL || strstr(b.data, "tagged tyrese") != NULL;
+		}
+		ok(quoted && !topic, "a tag that names a person is said as the tag \"tyrese gibson\", never as a topic");
+		ling_buf_release(&b);
+	}
 	t.used = 0;
 	q = hop(&t, &R_GENRE, 0, anchor(&t, "Alien"));
 	ok(any_contains(tx, q, "1p", "What are the genres of Alien?", 1000), "plural forward relation: \"What are\"");
