@@ -1014,7 +1014,7 @@ static void pred(struct synth_tx_ctx *c, const struct synth_node *n)
 static const char *const q_sing[] = {
 	"What is {np}?", "Can you tell me {np}?", "I'd like to know {np}.", "Tell me {np}.", "Do you know {np}?",
 	"Please look up {np}.", "Find {np}.", "What's {np}?", "I need to know {np}.", "Could you find out {np}?",
-	"Look up {np} for me, please.", "I'm trying to find {np}. Can you help?", "Do you happen to know {np}?",
+	"Could you look up {np}, please?", "I'm trying to find {np}. Can you help?", "Do you happen to know {np}?",
 	"Would you look up {np}?", "Please find {np}.", "Identify {np}.", "Get me {np}.", "Check on {np}.",
 	"Help me find {np}.", "Can you check {np}?", "Could you look up {np}?", "What would {np} be?",
 	"Search the knowledge graph for {np}.", "Give me {np}, please.", "Name {np}.", "Retrieve {np}.",

@@ -89,12 +89,21 @@ static int frame_attributed(const char *f)
 	return strstr(f, "graph") || strstr(f, "result") || strstr(f, "search") || !strncmp(f, "that", 4);
 }
 
-/* A frame of list v[0..n); after a prefix, one that does not attribute the answer again. */
+/*
+ * A frame of list v[0..n) (v[0] is a plain clause). prefixed: 1 after a
+ * prefix that ends a sentence ("Sure. "), 2 after one that a clause must
+ * complete ("The graph shows that "); then a frame that does not attribute
+ * the answer again, and for 2 a whole clause (no "just one: X").
+ */
 static const char *pick_frame(struct synth_tx_ctx *c, const char *const *v, size_t n, int prefixed)
 {
 	const char *f = v[synth_tx_pick(c, n)];
 
-	return prefixed && frame_attributed(f) ? v[0] : f;
+	if (prefixed && frame_attributed(f))
+		return v[0];
+	if (prefixed == 2 && (strchr(f, ':') || strchr(f, '?')))
+		return v[0];
+	return f;
 }
 
 #define FRAME(c, arr, prefixed) pick_frame((c), (arr), sizeof(arr) / sizeof((arr)[0]), (prefixed))
@@ -184,9 +193,9 @@ void synth_text_answer(const struct synth_text *tx, const struct synth_node *q, 
 		const char *p = PICK(&c, ans_prefix);
 
 		synth_tx_lits(&c, p);
-		/* after ": " or ". " a new sentence starts; after ", " or "that " it goes on */
-		c.cap = p[strlen(p) - 2] == ':' || p[strlen(p) - 2] == '.' ? CAP_UP : CAP_NONE;
-		prefixed = 1;
+		/* after ": ", ". " or "! " a new sentence starts; after ", " or "that " a clause goes on */
+		prefixed = strchr(":.!", p[strlen(p) - 2]) ? 1 : 2;
+		c.cap = prefixed == 1 ? CAP_UP : CAP_NONE;
 	}
 	if (!answer_sentence(&c, q, answers, n, 0, prefixed) && !synth_tx_pick(&c, 6))
 		synth_tx_lits(&c, PICK(&c, ans_close));
