@@ -121,6 +121,20 @@ assert 0.04 * eligible <= searched <= 0.12 * eligible, (searched, eligible)
 " fb.jsonl
 '
 
+# Wording variety (tests/tools/sample-variety.py): distinct question and answer openers per 2000
+# samples, and the share of the most frequent answer frame (main before issue 13 gave 67 and 67
+# two-word openers and a top frame of 6.3% on this store; now about 230, 180 and 1%).
+test_expect_success 'MetaQA KB: varied questions and answers' '
+	python3 "$LING_ROOT/tests/tools/sample-variety.py" --json mq.jsonl >variety.json &&
+	cat variety.json &&
+	python3 -c "
+import json, sys
+v = json.load(open(sys.argv[1]))
+assert v[\"q2\"] >= 150 and v[\"q3\"] >= 300 and v[\"a2\"] >= 120 and v[\"a3\"] >= 200, v
+assert v[\"top_frame_share\"] <= 0.03, v
+" variety.json
+'
+
 # A 1p sample made degenerate: its anchor renamed to its answer in the question and the call (the
 # call then replays wrong too, but the checker must say first that the question names the answer).
 test_expect_success 'a question that names its answer fails the checker as degenerate' '
