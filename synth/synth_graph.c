@@ -565,15 +565,57 @@ static int keyword_spelling(const char *s, size_t n)
 	return 1;
 }
 
-/* Whether entity e has an edge along relation r (either direction), or, with other set, along another one. */
-static int has_rel(const struct synth_graph *g, uint32_t e, uint32_t r, int other)
+/* Whether entity e has an edge along a relation other than r. */
+static int has_other_rel(const struct synth_graph *g, uint32_t e, uint32_t r)
 {
 	uint32_t k;
 
 	for (k = g->adj_off[e]; k < g->adj_off[e + 1]; k++)
-		if ((g->adj[k].dir >> 1 != r) == !!other)
+		if (g->adj[k].dir >> 1 != r)
 			return 1;
 	return 0;
+}
+
+/* keyword[r]: more than half of relation r's named objects are spelled as keywords. */
+static void keyword_relations(const struct synth_graph *g, unsigned char *keyword)
+{
+	uint64_t *named = xcalloc(2 * (size_t)g->nrel + 1, sizeof(*named));
+	uint32_t e, k, r;
+
+	for (e = 0; e < g->nent; e++) {
+		uint32_t nm = g->ent_name[e];
+
+		if (nm == SYNTH_NONE || synth_is_literal(g, e))
+			continue;
+		for (k = g->adj_off[e]; k < g->adj_off[e + 1]; k++) {
+			const struct synth_edge *x = &g->adj[k];
+
+			if (!(x->dir & 1) || (k > g->adj_off[e] && x[-1].dir == x->dir))
+				continue; /* e is not an object along x, or was counted for it */
+			named[2 * (x->dir >> 1)]++;
+			named[2 * (x->dir >> 1) + 1] += keyword_spelling(synth_name(g, nm), g->name_len[nm]);
+		}
+	}
+	for (r = 0; r < g->nrel; r++)
+		keyword[r] = g->rel[r].value == KG_VALUE_ENTITY && 2 * named[2 * r + 1] > named[2 * r];
+	free(named);
+}
+
+/* Marks x a label when it is an object of a keyword relation and y, named as x case aside, has other edges. */
+static void mark_label(struct synth_graph *g, const unsigned char *keyword, uint32_t x, uint32_t y,
+		       struct ling_buf *tmp)
+{
+	uint32_t nx = g->ent_name[x], ny = g->ent_name[y], k;
+
+	if (x == y || g->name_len[nx] != g->name_len[ny])
+		return;
+	ling_buf_reset(tmp);
+	synth_ascii_lower(synth_name(g, ny), g->name_len[ny], tmp);
+	if (!lower_equal(synth_name(g, nx), g->name_len[nx], tmp->data))
+		return;
+	for (k = g->adj_off[x]; k < g->adj_off[x + 1]; k++)
+		if ((g->adj[k].dir & 1) && keyword[g->adj[k].dir >> 1] && has_other_rel(g, y, g->adj[k].dir >> 1))
+			g->ent_label[x] = 1;
 }
 
 struct hashed_ent {
@@ -602,31 +644,14 @@ static int cmp_hashed(const void *a, const void *b)
 static void build_labels(struct synth_graph *g)
 {
 	unsigned char *keyword = xcalloc(g->nrel + 1, 1);
-	uint64_t *named = xcalloc(2 * (size_t)g->nrel + 1, sizeof(*named));
 	struct hashed_ent *v = xmalloc((g->nent + 1) * sizeof(*v));
 	struct ling_buf tmp = LING_BUF_INIT;
-	size_t n = 0, i, j;
-	uint32_t e, k, r;
+	size_t n = 0, i, j, a, b;
+	uint32_t e;
 
 	g->ent_label = xcalloc(g->nent + 1, 1);
-	/* per relation: named objects, and those spelled as keywords */
-	for (e = 0; e < g->nent; e++) {
-		uint32_t nm = g->ent_name[e];
-
-		if (nm == SYNTH_NONE || synth_is_literal(g, e))
-			continue;
-		for (k = g->adj_off[e]; k < g->adj_off[e + 1]; k++) {
-			const struct synth_edge *x = &g->adj[k];
-
-			if (!(x->dir & 1) || (k > g->adj_off[e] && x[-1].dir == x->dir))
-				continue; /* e is not an object along x, or was counted for it */
-			named[2 * (x->dir >> 1)]++;
-			named[2 * (x->dir >> 1) + 1] += keyword_spelling(synth_name(g, nm), g->name_len[nm]);
-		}
-	}
-	for (r = 0; r < g->nrel; r++)
-		keyword[r] = g->rel[r].value == KG_VALUE_ENTITY && 2 * named[2 * r + 1] > named[2 * r];
-	/* entities grouped by their name with ASCII case aside */
+	keyword_relations(g, keyword);
+	/* entities grouped by their name with ASCII case aside: pairs in a group are compared */
 	for (e = 0; e < g->nent; e++)
 		if (g->ent_name[e] != SYNTH_NONE && !synth_is_literal(g, e)) {
 			v[n].h = lower_hash(synth_name(g, g->ent_name[e]), g->name_len[g->ent_name[e]], &tmp);
@@ -636,26 +661,12 @@ static void build_labels(struct synth_graph *g)
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && v[j].h == v[i].h; j++)
 			;
-		for (size_t a = i; j - i > 1 && a < j; a++)
-			for (size_t b = i; b < j; b++) {
-				uint32_t x = v[a].e, y = v[b].e, nx = g->ent_name[x], ny = g->ent_name[y];
-
-				if (x == y || g->name_len[nx] != g->name_len[ny])
-					continue;
-				ling_buf_reset(&tmp);
-				synth_ascii_lower(synth_name(g, ny), g->name_len[ny], &tmp);
-				if (!lower_equal(synth_name(g, nx), g->name_len[nx], tmp.data))
-					continue;
-				for (k = g->adj_off[x]; k < g->adj_off[x + 1]; k++) {
-					r = g->adj[k].dir >> 1;
-					if ((g->adj[k].dir & 1) && keyword[r] && has_rel(g, y, r, 1))
-						g->ent_label[x] = 1;
-				}
-			}
+		for (a = i; j - i > 1 && a < j; a++)
+			for (b = i; b < j; b++)
+				mark_label(g, keyword, v[a].e, v[b].e, &tmp);
 	}
 	ling_buf_release(&tmp);
 	free(v);
-	free(named);
 	free(keyword);
 }
 
