@@ -354,14 +354,31 @@ void synth_text_irrelevant(const struct synth_text *tx, const struct synth_node 
 
 /* ---- ReAct thoughts */
 
+/* "those three films", "this person": the names a hop step starts from, found by an earlier turn. */
+static void found_phrase(const struct synth_tx_ctx *c, const struct synth_step *st, struct ling_buf *out)
+{
+	static const char *const these[] = { "those ", "each of those ", "these ", "each of these " };
+	static const char *const few[] = { "", "", "two ", "three ", "four ", "five ", "six ", "seven ", "eight " };
+	struct synth_tx_ctx sub = *c;
+
+	sub.out = out;
+	sub.cap = CAP_NONE;
+	if (st->n > 1) {
+		synth_tx_lits(&sub, PICK(&sub, these));
+		if (st->n < sizeof(few) / sizeof(few[0]) && synth_tx_pick(&sub, 2))
+			synth_tx_lits(&sub, few[st->n]);
+	} else {
+		synth_tx_lits(&sub, "this "); /* "that" would meet the "that" of "the films that {x} wrote" */
+	}
+	synth_tx_noun(&sub, st->inverse ? synth_tx_object_of(c, st->rel) : synth_tx_subject_of(c, st->rel), st->n > 1);
+}
+
 /* "the writers of those 3 films", "the films directed by Ridley Scott": where a hop step leads. */
 static void step_target(struct synth_tx_ctx *c, const struct synth_step *st)
 {
-	static const char *const these[] = { "those ", "each of those ", "these ", "each of these " };
 	struct synth_node h, a;
 	struct synth_tx_slot xs;
-	struct ling_buf pron = LING_BUF_INIT;
-	int plural = st->n > 1;
+	struct ling_buf found = LING_BUF_INIT;
 
 	memset(&h, 0, sizeof(h));
 	h.op = SYNTH_HOP;
@@ -380,30 +397,12 @@ static void step_target(struct synth_tx_ctx *c, const struct synth_step *st)
 		synth_tx_hop_with(c, &h, &xs, synth_tx_node_plural(c, &h));
 		return;
 	}
-	{
-		struct synth_tx_ctx sub = *c;
-		const char *noun = st->inverse ? synth_tx_object_of(c, st->rel) : synth_tx_subject_of(c, st->rel);
-
-		sub.out = &pron;
-		sub.cap = CAP_NONE;
-		if (plural) {
-			synth_tx_lits(&sub, PICK(c, these));
-			if (st->n <= 12 && synth_tx_pick(c, 2)) {
-				static const char *const few[] = { "", "", "two ", "three ", "four ", "five ", "six ",
-								   "seven ", "eight ", "nine ", "ten ", "eleven ", "twelve " };
-
-				ling_buf_adds(&pron, few[st->n]);
-			}
-		} else {
-			synth_tx_lits(&sub, "this "); /* "that" would meet the "that" of "the films that {x} wrote" */
-		}
-		synth_tx_noun(&sub, noun, plural);
-	}
+	found_phrase(c, st, &found);
 	xs.kind = SL_TEXT;
-	xs.str = pron.data;
-	xs.plural = plural;
-	synth_tx_hop_with(c, &h, &xs, plural || synth_tx_node_plural(c, &h));
-	ling_buf_release(&pron);
+	xs.str = found.data;
+	xs.plural = st->n > 1;
+	synth_tx_hop_with(c, &h, &xs, st->n > 1 || synth_tx_node_plural(c, &h));
+	ling_buf_release(&found);
 }
 
 static void step_words(struct synth_tx_ctx *c, const struct synth_step *st)
