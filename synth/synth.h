@@ -72,6 +72,9 @@ enum synth_reject {
 	SYNTH_REJ_SCHEMA,        /* verification: arguments do not validate against the schema (a bug) */
 	SYNTH_REJ_REPLAY,        /* verification: a call's result differs on replay (a bug) */
 	SYNTH_REJ_ANSWER,        /* verification: answer differs from gold or is not named in the text (a bug) */
+	SYNTH_REJ_REVISIT,       /* the path comes back to an entity already on it, or to an anchor the user named */
+	SYNTH_REJ_ASKED,         /* an answer is named in the question (a name the user wrote is or holds it) */
+	SYNTH_REJ_SAME_NAME,     /* two anchors of the question have one name (case aside) */
 	SYNTH_NREJECT
 };
 

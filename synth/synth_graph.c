@@ -98,6 +98,7 @@ static int usable_name(const char *s, size_t n)
 }
 
 static int build_search(struct synth_graph *g, struct kg_store *st, struct ling_err *err);
+static void build_labels(struct synth_graph *g);
 
 int synth_graph_load(struct synth_graph *g, struct kg_store *st, const struct kg_toolset *ts, const char *lang,
 		     struct ling_err *err)
@@ -472,6 +473,7 @@ int synth_graph_build(struct synth_graph *g, const struct kg_toolset *ts, struct
 	build_names(g, raw->name);
 	graph_iris(g, raw);
 	build_adjacency(g, (const uint32_t(*)[3])raw->fact, raw->nfacts);
+	build_labels(g);
 	rc = graph_draw_weights(g, err);
 fail:
 	for (i = 0; i < raw->nent; i++) {
@@ -498,6 +500,7 @@ void synth_graph_release(struct synth_graph *g)
 	free(g->iri_pool);
 	free(g->iri_off);
 	free(g->ent_name);
+	free(g->ent_label);
 	free(g->name_pool);
 	free(g->name_off);
 	free(g->name_len);
@@ -545,6 +548,126 @@ static uint64_t lower_hash(const char *s, size_t n, struct ling_buf *tmp)
 	ling_buf_reset(tmp);
 	synth_ascii_lower(s, n, tmp);
 	return XXH3_64bits(tmp->data, tmp->len);
+}
+
+/* ---- labels ---- */
+
+/* Whether a name is spelled as a keyword: a lowercase letter first, and no capital. */
+static int keyword_spelling(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!n || s[0] < 'a' || s[0] > 'z')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] >= 'A' && s[i] <= 'Z')
+			return 0;
+	return 1;
+}
+
+/* Whether entity e has an edge along a relation other than r. */
+static int has_other_rel(const struct synth_graph *g, uint32_t e, uint32_t r)
+{
+	uint32_t k;
+
+	for (k = g->adj_off[e]; k < g->adj_off[e + 1]; k++)
+		if (g->adj[k].dir >> 1 != r)
+			return 1;
+	return 0;
+}
+
+/* keyword[r]: more than half of relation r's named objects are spelled as keywords. */
+static void keyword_relations(const struct synth_graph *g, unsigned char *keyword)
+{
+	uint64_t *named = xcalloc(2 * (size_t)g->nrel + 1, sizeof(*named));
+	uint32_t e, k, r;
+
+	for (e = 0; e < g->nent; e++) {
+		uint32_t nm = g->ent_name[e];
+
+		if (nm == SYNTH_NONE || synth_is_literal(g, e))
+			continue;
+		for (k = g->adj_off[e]; k < g->adj_off[e + 1]; k++) {
+			const struct synth_edge *x = &g->adj[k];
+
+			if (!(x->dir & 1) || (k > g->adj_off[e] && x[-1].dir == x->dir))
+				continue; /* e is not an object along x, or was counted for it */
+			named[2 * (x->dir >> 1)]++;
+			named[2 * (x->dir >> 1) + 1] += keyword_spelling(synth_name(g, nm), g->name_len[nm]);
+		}
+	}
+	for (r = 0; r < g->nrel; r++)
+		keyword[r] = g->rel[r].value == KG_VALUE_ENTITY && 2 * named[2 * r + 1] > named[2 * r];
+	free(named);
+}
+
+/* Marks x a label when it is an object of a keyword relation and y, named as x case aside, has other edges. */
+static void mark_label(struct synth_graph *g, const unsigned char *keyword, uint32_t x, uint32_t y,
+		       struct ling_buf *tmp)
+{
+	uint32_t nx = g->ent_name[x], ny = g->ent_name[y], k;
+
+	if (x == y || g->name_len[nx] != g->name_len[ny])
+		return;
+	ling_buf_reset(tmp);
+	synth_ascii_lower(synth_name(g, ny), g->name_len[ny], tmp);
+	if (!lower_equal(synth_name(g, nx), g->name_len[nx], tmp->data))
+		return;
+	for (k = g->adj_off[x]; k < g->adj_off[x + 1]; k++)
+		if ((g->adj[k].dir & 1) && keyword[g->adj[k].dir >> 1] && has_other_rel(g, y, g->adj[k].dir >> 1))
+			g->ent_label[x] = 1;
+}
+
+struct hashed_ent {
+	uint64_t h;
+	uint32_t e;
+};
+
+static int cmp_hashed(const void *a, const void *b)
+{
+	const struct hashed_ent *x = a, *y = b;
+
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	return x->e < y->e ? -1 : x->e > y->e;
+}
+
+/*
+ * Which values read as names of something else, not as what their relation
+ * says of them (kg2samples(1), VALUES THAT ARE NAMES). A relation is a
+ * keyword relation when most of its named objects are spelled as keywords
+ * (MetaQA's tags: "war", "bd-r", "tyrese gibson"). An object of a keyword
+ * relation whose name, case aside, is also the name of an entity with edges
+ * along another relation (the actor Tyrese Gibson) is a label: the text says
+ * "the films with the tag "tyrese gibson"", never "films about tyrese gibson".
+ */
+static void build_labels(struct synth_graph *g)
+{
+	unsigned char *keyword = xcalloc(g->nrel + 1, 1);
+	struct hashed_ent *v = xmalloc((g->nent + 1) * sizeof(*v));
+	struct ling_buf tmp = LING_BUF_INIT;
+	size_t n = 0, i, j, a, b;
+	uint32_t e;
+
+	g->ent_label = xcalloc(g->nent + 1, 1);
+	keyword_relations(g, keyword);
+	/* entities grouped by their name with ASCII case aside: pairs in a group are compared */
+	for (e = 0; e < g->nent; e++)
+		if (g->ent_name[e] != SYNTH_NONE && !synth_is_literal(g, e)) {
+			v[n].h = lower_hash(synth_name(g, g->ent_name[e]), g->name_len[g->ent_name[e]], &tmp);
+			v[n++].e = e;
+		}
+	qsort(v, n, sizeof(*v), cmp_hashed);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && v[j].h == v[i].h; j++)
+			;
+		for (a = i; j - i > 1 && a < j; a++)
+			for (b = i; b < j; b++)
+				mark_label(g, keyword, v[a].e, v[b].e, &tmp);
+	}
+	ling_buf_release(&tmp);
+	free(v);
+	free(keyword);
 }
 
 uint32_t synth_search_find(const struct synth_graph *g, const char *s, size_t n)

@@ -155,6 +155,7 @@ struct synth_graph {
 	char *iri_pool;                 /* entity IRIs (N-Triples form without <>), NUL-terminated */
 	uint32_t *iri_off;
 	uint32_t *ent_name;             /* name number, or SYNTH_NONE when the entity has none */
+	unsigned char *ent_label;       /* 1: a value that reads as the name of something else (build_labels) */
 	uint32_t nnames;
 	char *name_pool;                /* names, NUL-terminated, in byte order */
 	uint32_t *name_off, *name_len;
@@ -326,6 +327,15 @@ struct synth_msg *synth_sample_add_msg(struct synth_sample *s, enum synth_role r
 /* Appends the JSON array of the offered tools' schemas. */
 void synth_sample_tools_json(const struct synth_graph *g, const struct synth_sample *s, struct ling_buf *out);
 
+/* A step of a plan: what the calls of one node do in its turn (for ReAct thoughts). */
+struct synth_plan_step {
+	uint32_t turn;
+	enum synth_step_kind kind;
+	uint32_t dir;     /* HOP: the directed relation */
+	uint32_t name;    /* HOP from a name of the question, SEARCH: the name found; else SYNTH_NONE */
+	uint32_t n;       /* HOP: names it starts from; AND, OR: sets */
+};
+
 /* Scratch space of one worker thread. */
 struct synth_ws {
 	struct synth_query q[4];
@@ -346,6 +356,10 @@ struct synth_ws {
 	uint32_t used[8];
 	int search[4];                        /* per query: the anchor node looked up with search_entities, or -1 */
 	struct ling_buf asked;                /* how the user spells that anchor (NUL-terminated) */
+	struct synth_plan_step *steps;        /* the plan's steps, for ReAct thoughts */
+	size_t nsteps, steps_cap;
+	struct synth_step *tsteps;            /* one turn's steps in words */
+	size_t tsteps_cap;
 };
 
 void synth_ws_release(struct synth_ws *ws);

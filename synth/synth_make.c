@@ -272,6 +272,172 @@ static int other_source(const struct synth_gen *gen, struct synth_ws *ws, int nq
 	return REJ(NO_PATH);
 }
 
+/* ---- degenerate questions ---- */
+
+/*
+ * A question is degenerate when it gives its answer away or walks in a
+ * circle (kg2samples(1), DEGENERATE QUESTIONS). Names compare with
+ * ASCII case aside, as search_entities spells them; a word is a run of
+ * ASCII letters and digits and of bytes of non-ASCII characters.
+ */
+static int word_byte(unsigned char ch)
+{
+	return ch >= 0x80 || (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+static int fold_eq(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+
+		if (x != y && !((x | 0x20) == (y | 0x20) && (x | 0x20) >= 'a' && (x | 0x20) <= 'z'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Whether name a is name m, or a run of whole words inside it ("Drama" in "The Drama Club"). */
+static int name_within(const struct synth_graph *g, uint32_t a, uint32_t m)
+{
+	const char *sa = synth_name(g, a), *sm = synth_name(g, m);
+	size_t na = g->name_len[a], nm = g->name_len[m], i;
+
+	if (!na || na > nm)
+		return 0;
+	for (i = 0; i + na <= nm; i++) {
+		if ((i && word_byte((unsigned char)sm[i - 1]) && word_byte((unsigned char)sa[0])) ||
+		    (i + na < nm && word_byte((unsigned char)sm[i + na]) && word_byte((unsigned char)sa[na - 1])))
+			continue;
+		if (fold_eq(sa, sm + i, na))
+			return 1;
+	}
+	return 0;
+}
+
+static int same_name(const struct synth_graph *g, uint32_t a, uint32_t b)
+{
+	return g->name_len[a] == g->name_len[b] && fold_eq(synth_name(g, a), synth_name(g, b), g->name_len[a]);
+}
+
+static int sets_meet(const struct ling_u32s *a, const struct ling_u32s *b)
+{
+	size_t i = 0, j = 0;
+
+	while (i < a->n && j < b->n) {
+		if (a->v[i] == b->v[j])
+			return 1;
+		if (a->v[i] < b->v[j])
+			i++;
+		else
+			j++;
+	}
+	return 0;
+}
+
+/* Whether the set of node i meets the set of a node below it. */
+static int meets_below(const struct synth_query *q, int i, int below)
+{
+	const struct synth_qnode *n = &q->n[below];
+	int k;
+
+	for (k = 0; k < n->nkids; k++)
+		if (sets_meet(&q->val[i], &q->val[n->kid[k]]) || meets_below(q, i, n->kid[k]))
+			return 1;
+	return 0;
+}
+
+/* Whether some hop of q reaches an entity named like an anchor of ws->q[qs[0..nq)]. */
+static int reaches_anchor(const struct synth_graph *g, const struct synth_ws *ws, const struct synth_query *q,
+			  const int *qs, size_t nq)
+{
+	size_t k, e;
+	int i, j;
+
+	for (i = 0; i < q->nn; i++) {
+		if (q->n[i].op != SYNTH_HOP)
+			continue;
+		for (e = 0; e < q->val[i].n; e++)
+			for (k = 0; k < nq; k++) {
+				const struct synth_query *o = &ws->q[qs[k]];
+
+				for (j = 0; j < o->nn; j++)
+					if (o->n[j].op == SYNTH_ANCHOR &&
+					    same_name(g, g->ent_name[q->val[i].v[e]], g->ent_name[o->n[j].x]))
+						return 1;
+			}
+	}
+	return 0;
+}
+
+/* Whether an answer of q is named by an anchor of ws->q[qs[0..nq)]. */
+static int answer_asked(const struct synth_graph *g, const struct synth_ws *ws, const struct synth_query *q,
+			const int *qs, size_t nq)
+{
+	size_t a, k;
+	int j;
+
+	for (a = 0; a < q->answer.n; a++)
+		for (k = 0; k < nq; k++) {
+			const struct synth_query *o = &ws->q[qs[k]];
+
+			for (j = 0; j < o->nn; j++)
+				if (o->n[j].op == SYNTH_ANCHOR && name_within(g, q->answer.v[a], g->ent_name[o->n[j].x]))
+					return 1;
+		}
+	return 0;
+}
+
+/* Whether two anchors of ws->q[qs[0..nq)] are different entities of one name. */
+static int anchors_share_name(const struct synth_graph *g, const struct synth_ws *ws, const int *qs, size_t nq)
+{
+	size_t k, l;
+	int i, j;
+
+	for (k = 0; k < nq; k++)
+		for (l = k; l < nq; l++) {
+			const struct synth_query *a = &ws->q[qs[k]], *b = &ws->q[qs[l]];
+
+			for (i = 0; i < a->nn; i++)
+				for (j = k == l ? i + 1 : 0; j < b->nn; j++)
+					if (a->n[i].op == SYNTH_ANCHOR && b->n[j].op == SYNTH_ANCHOR &&
+					    a->n[i].x != b->n[j].x &&
+					    same_name(g, g->ent_name[a->n[i].x], g->ent_name[b->n[j].x]))
+						return 1;
+		}
+	return 0;
+}
+
+/*
+ * Rejects the questions ws->q[qs[0..nq)] asked in one conversation when one
+ * is degenerate: a hop comes back to an entity already on its path, or
+ * reaches a name the user wrote; an answer is named in a question; two
+ * anchors share a name. in_turns: the questions come one per user turn
+ * (multi_turn), so each is judged against itself and those before it only.
+ */
+static int degenerate(const struct synth_gen *gen, const struct synth_ws *ws, const int *qs, size_t nq,
+		      int in_turns)
+{
+	const struct synth_graph *g = gen->g;
+	size_t k;
+	int i;
+
+	for (k = 0; k < nq; k++) {
+		const struct synth_query *q = &ws->q[qs[k]];
+		size_t seen = in_turns ? k + 1 : nq;
+
+		for (i = 0; i < q->nn; i++)
+			if (q->n[i].op == SYNTH_HOP && meets_below(q, i, i))
+				return REJ(REVISIT);
+		if (reaches_anchor(g, ws, q, qs, seen))
+			return REJ(REVISIT);
+		if (answer_asked(g, ws, q, qs, seen))
+			return REJ(ASKED);
+	}
+	return anchors_share_name(g, ws, qs, nq) ? REJ(SAME_NAME) : 0;
+}
+
 /* ---- categories ---- */
 
 static int tool_conversation(const struct synth_gen *gen, struct synth_ws *ws, struct synth_sample *s,
@@ -280,6 +446,8 @@ static int tool_conversation(const struct synth_gen *gen, struct synth_ws *ws, s
 	size_t i;
 	int react, rc;
 
+	if ((rc = degenerate(gen, ws, qs, nq, 0)))
+		return rc;
 	for (i = 0; i < nq; i++) {
 		needed_tools(gen->g, &ws->q[qs[i]], &s->tools);
 		if (ws->search[qs[i]] >= 0)
@@ -288,15 +456,19 @@ static int tool_conversation(const struct synth_gen *gen, struct synth_ws *ws, s
 	offer_tools(gen, s, rng, s->tools.n + extra, hard);
 	react = system_prompt(gen, s, rng);
 	begin_text(s, SYNTH_MSG_USER);
+	synth_text_question_lead(gen->tx, rng, &s->text);
 	for (i = 0; i < nq; i++) {
 		if (i)
 			ling_buf_addc(&s->text, ' ');
 		question(gen, ws, s, qs[i], rng);
 	}
+	synth_text_question_tail(gen->tx, rng, &s->text);
 	end_text(s);
 	if ((rc = synth_plan(gen->g, &gen->lim, ws, s, qs, nq, gen->tx, react, rng, 0)))
 		return rc;
 	begin_text(s, SYNTH_MSG_REPLY);
+	if (react)
+		synth_text_final_thought(gen->tx, 1, rng, &s->text);
 	for (i = 0; i < nq; i++) {
 		if (i)
 			ling_buf_addc(&s->text, ' ');
@@ -396,7 +568,7 @@ static int make_irrelevance(const struct synth_gen *gen, struct synth_ws *ws, ui
 	struct synth_query *q = &ws->q[0];
 	uint32_t want = 2 + ling_rand_below(rng, 4), tries;
 	const struct synth_rel *r;
-	int rc;
+	int react, rc;
 
 	if ((rc = sample_query(gen, ws, 0, SYNTH_CAT_1P, rng)))
 		return rc;
@@ -412,11 +584,15 @@ static int make_irrelevance(const struct synth_gen *gen, struct synth_ws *ws, ui
 	}
 	if (!s->tools.n)
 		return REJ(TOOLS);
-	system_prompt(gen, s, rng);
+	react = system_prompt(gen, s, rng);
 	begin_text(s, SYNTH_MSG_USER);
+	synth_text_question_lead(gen->tx, rng, &s->text);
 	question(gen, ws, s, 0, rng);
+	synth_text_question_tail(gen->tx, rng, &s->text);
 	end_text(s);
 	begin_text(s, SYNTH_MSG_REPLY);
+	if (react)
+		synth_text_final_thought(gen->tx, 0, rng, &s->text);
 	synth_text_irrelevant_tools(gen->tx, synth_query_words(g, q), offered_words(g, ws, &s->tools), s->tools.n, rng,
 				    &s->text);
 	end_text(s);
@@ -427,7 +603,7 @@ static int make_irrelevance(const struct synth_gen *gen, struct synth_ws *ws, ui
 static int make_multi_turn(const struct synth_gen *gen, struct synth_ws *ws, uint64_t *rng,
 			   struct synth_sample *s)
 {
-	static const int q0[] = { 0 }, q1[] = { 1 };
+	static const int q0[] = { 0 }, q1[] = { 1 }, q01[] = { 0, 1 };
 	const struct synth_graph *g = gen->g;
 	struct synth_query *a = &ws->q[0];
 	int from_answer, react, rc;
@@ -454,6 +630,8 @@ static int make_multi_turn(const struct synth_gen *gen, struct synth_ws *ws, uin
 	}
 	if (rc)
 		return rc;
+	if ((rc = degenerate(gen, ws, q01, 2, 1)))
+		return rc;
 	maybe_search(gen, ws, 0, rng);
 	needed_tools(g, &ws->q[0], &s->tools);
 	needed_tools(g, &ws->q[1], &s->tools);
@@ -462,11 +640,15 @@ static int make_multi_turn(const struct synth_gen *gen, struct synth_ws *ws, uin
 	offer_tools(gen, s, rng, s->tools.n + extra, 0);
 	react = system_prompt(gen, s, rng);
 	begin_text(s, SYNTH_MSG_USER);
+	synth_text_question_lead(gen->tx, rng, &s->text);
 	question(gen, ws, s, 0, rng);
+	synth_text_question_tail(gen->tx, rng, &s->text);
 	end_text(s);
 	if ((rc = synth_plan(g, &gen->lim, ws, s, q0, 1, gen->tx, react, rng, 0)))
 		return rc;
 	begin_text(s, SYNTH_MSG_REPLY);
+	if (react)
+		synth_text_final_thought(gen->tx, 1, rng, &s->text);
 	reply(gen, ws, s, 0, 0, rng);
 	end_text(s);
 	begin_text(s, SYNTH_MSG_USER);
@@ -476,6 +658,8 @@ static int make_multi_turn(const struct synth_gen *gen, struct synth_ws *ws, uin
 	if ((rc = synth_plan(g, &gen->lim, ws, s, q1, 1, gen->tx, react, rng, 0)))
 		return rc;
 	begin_text(s, SYNTH_MSG_REPLY);
+	if (react)
+		synth_text_final_thought(gen->tx, 1, rng, &s->text);
 	reply(gen, ws, s, 1, 0, rng);
 	end_text(s);
 	add_answer(ws, s, &ws->q[1].answer);
@@ -495,6 +679,9 @@ static int instruction(const struct synth_gen *gen, struct synth_ws *ws, struct 
 	size_t i;
 	int rc;
 
+	/* a description names no answer: its facts need not be judged as a question */
+	if (args->kind != SYNTH_INSTR_DESCRIBE && (rc = degenerate(gen, ws, qs, nq, 0)))
+		return rc;
 	s->instruction = 1;
 	s->system = (uint32_t)s->text.len;
 	synth_text_system_plain(gen->tx, rng, &s->text);

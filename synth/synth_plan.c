@@ -69,6 +69,21 @@ static void names_arg(struct planner *p, const struct ling_u32s *set)
 	synth_names_json(p->g, set->v, set->n, &p->s->text);
 }
 
+static void add_step(struct planner *p, uint32_t turn, enum synth_step_kind kind, uint32_t dir, uint32_t name,
+		     size_t n)
+{
+	struct synth_ws *ws = p->ws;
+	struct synth_plan_step *st;
+
+	ws->steps = xgrow(ws->steps, &ws->steps_cap, ws->nsteps + 1, sizeof(*ws->steps));
+	st = &ws->steps[ws->nsteps++];
+	st->turn = turn;
+	st->kind = kind;
+	st->dir = dir;
+	st->name = name;
+	st->n = (uint32_t)n;
+}
+
 /* A logic call on sets (AND, OR) or items minus exclude (DIFF), at turn. */
 static int logic_call(struct planner *p, uint32_t tool, const struct ling_u32s *const *sets, size_t n,
 		      uint32_t turn, struct ling_u32s *out)
@@ -103,6 +118,8 @@ static int logic_call(struct planner *p, uint32_t tool, const struct ling_u32s *
 	}
 	c = pend_call(p, tool, args, turn);
 	set_result(p, c, out);
+	add_step(p, turn, tool == p->g->tool_minus ? SYNTH_STEP_MINUS : tool == p->g->tool_and ? SYNTH_STEP_AND : SYNTH_STEP_OR,
+		 0, SYNTH_NONE, n);
 	return 0;
 }
 
@@ -128,6 +145,7 @@ static int plan_anchor(struct planner *p, struct synth_query *q, int i)
 		ling_json_add_str(t, ws->asked.data, ws->asked.len, 0);
 		ling_buf_addc(t, '}');
 		set_result(p, pend_call(p, g->tool_search, args, 1), val);
+		add_step(p, 1, SYNTH_STEP_SEARCH, 0, SYNTH_NONE, 1);
 		avail[i] = 1;
 	}
 	return 0;
@@ -175,6 +193,7 @@ static int plan_hop(struct planner *p, struct synth_query *q, int i)
 		synth_set_or(val->v, val->n, ws->tmp.v, ws->tmp.n, &ws->tmp2);
 		synth_set_copy(val, ws->tmp2.v, ws->tmp2.n);
 	}
+	add_step(p, turn, SYNTH_STEP_HOP, n->x, q->n[n->kid[0]].op == SYNTH_ANCHOR ? in->v[0] : SYNTH_NONE, in->n);
 	avail[i] = turn;
 	return 0;
 }
@@ -272,6 +291,48 @@ static int plan_node(struct planner *p, struct synth_query *q, int i)
 	return REJ(EMPTY);
 }
 
+/* Whether an entity of name nm is a value said as a label (synth_graph.ent_label). */
+static int label_name(const struct synth_graph *g, uint32_t nm)
+{
+	uint32_t k;
+
+	for (k = g->name_ent_off[nm]; k < g->name_ent_off[nm + 1]; k++)
+		if (g->ent_label && g->ent_label[g->name_ent[k]])
+			return 1;
+	return 0;
+}
+
+/* The ReAct thought of a turn: what its steps do (a search with the name as the user spelled it). */
+static void turn_thought(const struct synth_graph *g, struct synth_ws *ws, uint32_t turn, int last,
+			 const struct synth_text *tx, uint64_t *rng, struct ling_buf *out)
+{
+	size_t i, n = 0;
+
+	ws->tsteps = xgrow(ws->tsteps, &ws->tsteps_cap, ws->nsteps + 1, sizeof(*ws->tsteps));
+	for (i = 0; i < ws->nsteps; i++) {
+		const struct synth_plan_step *p = &ws->steps[i];
+		struct synth_step *t = &ws->tsteps[n];
+
+		if (p->turn != turn)
+			continue;
+		memset(t, 0, sizeof(*t));
+		t->kind = p->kind;
+		t->n = p->n;
+		if (p->kind == SYNTH_STEP_SEARCH)
+			t->name = ws->asked.data;
+		if (p->kind == SYNTH_STEP_HOP) {
+			t->rel = &g->rel[p->dir >> 1].words;
+			t->inverse = (int)(p->dir & 1);
+			if (p->name != SYNTH_NONE) {
+				t->name = synth_name(g, p->name);
+				t->label = label_name(g, p->name);
+			}
+		}
+		n++;
+	}
+	synth_text_step_thought(tx, ws->tsteps, n, turn, last, rng, out);
+}
+
 int synth_plan(const struct synth_graph *g, const struct synth_limits *lim, struct synth_ws *ws,
 	       struct synth_sample *s, const int *qs, size_t nq, const struct synth_text *tx, int react,
 	       uint64_t *rng, int meta_only)
@@ -286,6 +347,7 @@ int synth_plan(const struct synth_graph *g, const struct synth_limits *lim, stru
 	p.ws = ws;
 	p.s = s;
 	ws->npend = 0;
+	ws->nsteps = 0;
 	for (i = 0; i < nq; i++) {
 		struct synth_query *q = &ws->q[qs[i]];
 
@@ -308,14 +370,7 @@ int synth_plan(const struct synth_graph *g, const struct synth_limits *lim, stru
 			if (react) {
 				size_t at = s->text.len;
 
-				/* a thought about each question the turn works on, with its names as asked until searched */
-				for (i = 0; i < nq; i++) {
-					if (i)
-						ling_buf_addc(&s->text, ' ');
-					synth_text_thought(tx, turn == 1 ? synth_query_asked(g, ws, qs[i])
-									 : synth_query_words(g, &ws->q[qs[i]]),
-							   rng, &s->text);
-				}
+				turn_thought(g, ws, turn, turn == last, tx, rng, &s->text);
 				m = &s->msg[s->nmsg - 1];
 				m->text = (uint32_t)at;
 				m->text_len = (uint32_t)(s->text.len - at);

@@ -641,6 +641,7 @@ const struct synth_node *synth_query_words(const struct synth_graph *g, struct s
 		t->nkids = n->nkids;
 		if (n->op == SYNTH_ANCHOR) {
 			t->name = synth_name(g, g->ent_name[n->x]);
+			t->label = g->ent_label ? g->ent_label[n->x] : 0;
 		} else if (n->op == SYNTH_HOP) {
 			t->rel = &g->rel[n->x >> 1].words;
 			t->inverse = (int)(n->x & 1);

@@ -24,6 +24,7 @@ static const char *const category_names[SYNTH_NCAT] = {
 static const char *const reject_names[SYNTH_NREJECT] = {
 	"no path", "empty answer", "too few answers", "too many answers", "set too large", "nothing negated",
 	"unnamed entity", "ambiguous name", "too few tools", "schema", "replay", "answer",
+	"path revisits", "answer in question", "anchors share a name",
 };
 
 const char *synth_category_name(int cat)
@@ -106,6 +107,8 @@ void synth_ws_release(struct synth_ws *ws)
 	ling_u32s_release(&ws->tmp3);
 	ling_u32s_release(&ws->mark);
 	free(ws->pend);
+	free(ws->steps);
+	free(ws->tsteps);
 	free(ws->strs);
 	free(ws->words);
 	synth_jreader_release(&ws->jr);

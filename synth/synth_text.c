@@ -562,7 +562,12 @@ int synth_tx_same_rel(const struct synth_node *a, const struct synth_node *b)
 	       (a->rel == b->rel || (a->rel->iri && b->rel->iri && !strcmp(a->rel->iri, b->rel->iri)));
 }
 
-/* All kids are hops over one relation in one direction: "films starring both X and Y". */
+/*
+ * All kids are hops over one relation in one direction: "films starring both
+ * X and Y". An intersection or difference folds only over subjects: "the
+ * genres of both X and Y" could be either set, and r(A) \ r(B) is not "the
+ * genres of A but not B". A value said as a label does not fold with others.
+ */
 static int foldable(const struct synth_node *n)
 {
 	int i;
@@ -570,7 +575,8 @@ static int foldable(const struct synth_node *n)
 	if (n->nkids < 2)
 		return 0;
 	for (i = 0; i < n->nkids; i++)
-		if (!synth_tx_same_rel(n->kid[0], n->kid[i]))
+		if (!synth_tx_same_rel(n->kid[0], n->kid[i]) || n->kid[i]->kid[0]->label ||
+		    (n->op == SYNTH_AND && !n->kid[i]->inverse))
 			return 0;
 	return 1;
 }
@@ -585,6 +591,22 @@ static void hop_slots(struct synth_tx_ctx *c, const struct synth_node *h, const 
 	synth_tx_slot_str(sl, "p", SL_NOUN, synth_tx_phrase_of(h->rel), plural && !h->inverse && synth_tx_form_of(h->rel) == SYNTH_FORM_NOUN);
 	synth_tx_slot_str(sl, "on", SL_NOUN, synth_tx_object_of(c, h->rel), plural);
 	synth_tx_slot_str(sl, "v", SL_VERB, synth_tx_phrase_of(h->rel), verb_plural);
+}
+
+/*
+ * A restrictor for a value that reads as a name (synth_node.label): "with the
+ * tag "tyrese gibson"", not "about tyrese gibson". part: usable after "are".
+ */
+static void label_restrictor(struct synth_tx_ctx *c, const struct synth_tx_slots *sl, int part)
+{
+	static const char *const any[] = { "with the {on} {x}", "listed under the {on} {x}", "carrying the {on} {x}" };
+	static const char *const after_are[] = { "listed under the {on} {x}", "marked with the {on} {x}" };
+	struct synth_tx_slots one = *sl;
+
+	one.v[2].plural = 0; /* {on}: one tag */
+	c->nest++;
+	synth_tx_expands(c, part ? PICK(c, after_are) : PICK(c, any), &one);
+	c->nest--;
 }
 
 /* Renders hop h with {x} given by xs (the child, or a folded coordination). */
@@ -611,6 +633,10 @@ void synth_tx_hop_with(struct synth_tx_ctx *c, const struct synth_node *h, const
 	synth_tx_lits(c, "the ");
 	synth_tx_noun(c, synth_tx_subject_of(c, h->rel), plural);
 	synth_tx_lits(c, " ");
+	if (name_x && xs->node->label) {
+		label_restrictor(c, &sl, 0);
+		return;
+	}
 	t = synth_tx_choose(c, h->rel, L_INV, name_x ? 0 : SYNTH_TPL_POSS, 0);
 	if (!t)
 		t = synth_tx_choose(c, h->rel, L_INV, 0, 0);
@@ -647,6 +673,10 @@ static void restrictor(struct synth_tx_ctx *c, const struct synth_node *h, int p
 	xs.node = h->kid[0];
 	xs.plural = synth_tx_node_plural(c, h->kid[0]);
 	hop_slots(c, h, &xs, plural, plural, &sl);
+	if (h->kid[0]->op == SYNTH_ANCHOR && h->kid[0]->label) {
+		label_restrictor(c, &sl, part);
+		return;
+	}
 	if (part)
 		t = synth_tx_choose(c, h->rel, L_INV, name_only | SYNTH_TPL_MOD, 0);
 	if (!t)
@@ -676,9 +706,9 @@ static void coord(struct synth_tx_ctx *c, const struct synth_node *n)
 		else
 			pos[np_++] = n->kid[i]->kid[0];
 	}
+	/* never a bare list: "both"/"all of" for an intersection, "either"/"any of" for a union */
 	if (n->op == SYNTH_OR) {
-		if (np_ == 2 && synth_tx_pick(c, 2))
-			synth_tx_lits(c, "either ");
+		synth_tx_lits(c, np_ == 2 ? "either " : "any of ");
 		for (i = 0; i < np_; i++) {
 			if (i)
 				synth_tx_lits(c, i + 1 == np_ ? " or " : ", ");
@@ -686,9 +716,9 @@ static void coord(struct synth_tx_ctx *c, const struct synth_node *n)
 		}
 		return;
 	}
-	if (np_ == 2 && !nn && synth_tx_pick(c, 4))
+	if (np_ == 2)
 		synth_tx_lits(c, "both ");
-	else if (np_ == 3 && synth_tx_pick(c, 2))
+	else if (np_ == 3)
 		synth_tx_lits(c, "all of ");
 	for (i = 0; i < np_; i++) {
 		if (i)
@@ -755,10 +785,40 @@ static void and_modifier(struct synth_tx_ctx *c, const struct synth_node *head, 
 	synth_tx_np(c, k);
 }
 
+/* Forward hops over one relation, none negated: "the genres that Alien and Heat have in common". */
+static int shared_objects(struct synth_tx_ctx *c, const struct synth_node *n)
+{
+	static const char *const two[] = { "the {nouns} that {k0} and {k1} have in common", "the {nouns} shared by {k0} and {k1}",
+					   "the {nouns} common to both {k0} and {k1}", "the {nouns} that both {k0} and {k1} have" };
+	static const char *const three[] = { "the {nouns} that {k0}, {k1} and {k2} all have", "the {nouns} shared by all of {k0}, {k1} and {k2}",
+					     "the {nouns} common to all of {k0}, {k1} and {k2}" };
+	static const char *const keys[] = { "k0", "k1", "k2" };
+	const char *noun = synth_tx_node_noun(c, n);
+	struct synth_tx_slots sl;
+	int i;
+
+	if (n->nkids < 2 || !strcmp(noun, "entity"))
+		return 0;
+	for (i = 0; i < n->nkids; i++)
+		if (n->negated[i] || n->kid[i]->op != SYNTH_HOP || n->kid[i]->inverse || !synth_tx_same_rel(n->kid[0], n->kid[i]))
+			return 0;
+	synth_tx_slots_init(&sl, 1);
+	synth_tx_slot_str(&sl, "nouns", SL_NOUN, noun, 1);
+	for (i = 0; i < n->nkids; i++)
+		synth_tx_slot_node(&sl, keys[i], SL_NODE, n->kid[i]->kid[0], 0);
+	c->nest++;
+	synth_tx_expands(c, n->nkids == 2 ? PICK(c, two) : PICK(c, three), &sl);
+	c->nest--;
+	return 1;
+}
+
 static void and_np(struct synth_tx_ctx *c, const struct synth_node *n)
 {
 	const struct synth_node *head = first_positive(n);
 	int plural, i, positives = 0, chain = 0;
+
+	if (synth_tx_pick(c, 3) < 2 && shared_objects(c, n))
+		return;
 
 	/* Lead with a participle if a kid has one: "films directed by X and featuring Y" */
 	if (is_inv_hop(head) && !has_part_restrictor(c, head))
@@ -862,7 +922,11 @@ void synth_tx_np(struct synth_tx_ctx *c, const struct synth_node *n)
 
 	switch (n->op) {
 	case SYNTH_ANCHOR:
+		if (n->label)
+			synth_tx_lits(c, "\"");
 		synth_tx_name(c, n->name);
+		if (n->label)
+			synth_tx_lits(c, "\"");
 		return;
 	case SYNTH_HOP:
 		memset(&xs, 0, sizeof(xs));
@@ -914,7 +978,7 @@ static void pred(struct synth_tx_ctx *c, const struct synth_node *n)
 			synth_tx_np(c, n);
 		return;
 	case SYNTH_OR:
-		if (n->nkids == 2 && synth_tx_pick(c, 2))
+		if (n->nkids == 2)
 			synth_tx_lits(c, "either ");
 		for (i = 0; i < n->nkids; i++) {
 			if (i)
@@ -925,7 +989,7 @@ static void pred(struct synth_tx_ctx *c, const struct synth_node *n)
 	case SYNTH_AND:
 		for (i = 0; i < n->nkids; i++)
 			npos += !n->negated[i];
-		both = npos == 2 && synth_tx_pick(c, 2);
+		both = npos == 2;
 		if (both)
 			synth_tx_lits(c, "both ");
 		for (i = 0, npos = 0; i < n->nkids; i++) {
@@ -948,41 +1012,81 @@ static void pred(struct synth_tx_ctx *c, const struct synth_node *n)
 /* ---- questions */
 
 static const char *const q_sing[] = {
-	"What is {np}?",
-	"Can you tell me {np}?",
-	"I'd like to know {np}.",
-	"Tell me {np}.",
-	"Do you know {np}?",
-	"Please look up {np}.",
-	"Find {np}.",
-	"What's {np}?",
-	"I need to know {np}.",
-	"Could you find out {np}?",
-	"Look up {np} for me, please.",
-	"I'm trying to find {np}. Can you help?",
+	"What is {np}?", "Can you tell me {np}?", "I'd like to know {np}.", "Tell me {np}.", "Do you know {np}?",
+	"Please look up {np}.", "Find {np}.", "What's {np}?", "I need to know {np}.", "Could you find out {np}?",
+	"Could you look up {np}, please?", "I'm trying to find {np}. Can you help?", "Do you happen to know {np}?",
+	"Would you look up {np}?", "Please find {np}.", "Identify {np}.", "Get me {np}.", "Check on {np}.",
+	"Help me find {np}.", "Can you check {np}?", "Could you look up {np}?", "What would {np} be?",
+	"Search the knowledge graph for {np}.", "Give me {np}, please.", "Name {np}.", "Retrieve {np}.",
+	"Determine {np}.", "My question: what is {np}?", "Any idea what {np} is?", "I wonder what {np} is.",
+	"Using your tools, find {np}.", "Look into {np}.", "Figure out {np}, please.", "Let me know {np}.",
+	"Go find {np}.", "I'm curious what {np} is.", "Can you work out {np}?", "Would you tell me {np}?",
+	"What does the knowledge graph give as {np}?", "Quickly, what is {np}?", "Kindly find {np}.",
+	"You should be able to tell me {np}.", "Could you please check {np}?", "Tell me, what is {np}?",
+	"So what is {np}?", "I was told you can find {np}.", "Is there a way to find {np}?", "Say, what is {np}?",
+	"Check the graph for {np}.", "Consult the knowledge graph: what is {np}?", "Need {np}.",
 };
 
 static const char *const q_plur[] = {
-	"What are {np}?",
-	"List {np}.",
-	"Can you list {np}?",
-	"Find {np}.",
-	"Name {np}.",
-	"Give me {np}.",
-	"Which are {np}?",
-	"Show me {np}.",
-	"Tell me {np}.",
-	"Could you tell me {np}?",
-	"I want to know {np}.",
-	"Please list all of {np}.",
-	"I'm looking for {np}. What are they?",
+	"What are {np}?", "List {np}.", "Can you list {np}?", "Find {np}.", "Name {np}.", "Give me {np}.",
+	"Which are {np}?", "Show me {np}.", "Tell me {np}.", "Could you tell me {np}?", "I want to know {np}.",
+	"Please list all of {np}.", "I'm looking for {np}. What are they?", "Could you list {np}?", "Get me {np}.",
+	"Retrieve {np}.", "Look up {np}.", "Please find {np}.", "Do you know {np}?", "Any idea what {np} are?",
+	"I'd like a list of {np}.", "Help me find {np}.", "Search for {np}.", "Enumerate {np}.", "Would you list {np}?",
+	"Can you find {np}?", "I need {np}.", "Pull up {np}.", "What exactly are {np}?", "Identify {np}.",
+	"Using your tools, list {np}.", "Look into {np}.", "Figure out {np}, please.", "Let me know {np}.",
+	"I'm curious what {np} are.", "Can you work out {np}?", "Would you tell me {np}?",
+	"What does the knowledge graph list as {np}?", "Quickly, what are {np}?", "Kindly list {np}.",
+	"Could you please check {np}?", "Tell me, what are {np}?", "So what are {np}?", "Is there a way to list {np}?",
+	"Check the graph for {np}.", "Consult the knowledge graph and list {np}.", "Collect {np}.",
+	"Make a list of {np}.", "Every one of {np}, please.", "Which things count as {np}?",
 };
 
-static const char *const q_who_sing[] = { "Who is {np}?", "Who's {np}?" };
-static const char *const q_who_plur[] = { "Who are {np}?", "Who exactly are {np}?" };
-static const char *const q_which_sing[] = { "Which {noun} is {pred}?", "What {noun} is {pred}?" };
+static const char *const q_who_sing[] = { "Who is {np}?", "Who's {np}?", "Do you know who {np} is?",
+					  "Can you tell me who {np} is?", "Find out who {np} is.",
+					  "I'd like to know who {np} is.", "Any idea who {np} is?", "Who would {np} be?" };
+static const char *const q_who_plur[] = { "Who are {np}?", "Who exactly are {np}?", "Do you know who {np} are?",
+					  "Tell me who {np} are.", "Can you find out who {np} are?",
+					  "I want to know who {np} are.", "Who are all of {np}?" };
+static const char *const q_which_sing[] = { "Which {noun} is {pred}?", "What {noun} is {pred}?",
+					    "Do you know which {noun} is {pred}?", "Tell me which {noun} is {pred}.",
+					    "Can you find the {noun} that is {pred}?", "Find the {noun} that is {pred}." };
 static const char *const q_which_plur[] = { "Which {nouns} are {pred}?", "What {nouns} are {pred}?",
-					    "Which {nouns} are {pred}, if any?" };
+					    "Which {nouns} are {pred}, if any?", "Do you know which {nouns} are {pred}?",
+					    "Tell me which {nouns} are {pred}.", "Can you find the {nouns} that are {pred}?",
+					    "Find all {nouns} that are {pred}.", "I'm looking for {nouns} that are {pred}." };
+
+/* A few words before a user's first question, now and then; they end a sentence, so the question keeps its capital. */
+static const char *const q_lead[] = {
+	"Quick question: ", "Hi! ", "Hello! ", "Hey there. ", "Question: ", "Here's one for you. ",
+	"Something I've been wondering: ", "A question for you: ", "I have a question. ", "Help me with this one. ",
+	"Hi, I need some help. ", "Good morning! ", "Can you help me? ", "I'm researching something. ",
+	"For a project I'm working on: ", "Just curious: ", "Here's my question: ", "Okay. ", "Hello. ", "Hi there! ",
+	"Good afternoon. ", "Hey! ", "Sorry to bother you. ", "I need a fact checked. ", "Another question: ",
+	"This is for a quiz. ", "Out of curiosity: ", "Settle something for me: ", "I'm stuck on this one. ",
+	"Please help: ", "My friend asked me this: ", "I read about this somewhere. ", "Trivia time! ",
+	"I can't remember this. ", "Let me ask you something. ", "Straight question: ", "Greetings! ",
+	"I'm writing an article. ", "Looking something up: ", "Need your help. ",
+	"Morning! ", "Hi again. ", "One thing I'd like to check: ", "Bit of a random one: ", "For my notes: ",
+	"I'm preparing a presentation. ", "Could you help? ", "Hello there. ", "Hiya! ", "Real quick: ",
+	"My teacher asked this: ", "Hmm. ", "I'm double-checking something. ", "Here goes: ", "Well. ",
+};
+static const char *const q_tail[] = { " Thanks!", " Thank you.", " Thanks in advance.", " Please be precise.",
+				      " I'd appreciate it.", " Cheers." };
+
+void synth_text_question_lead(const struct synth_text *tx, uint64_t *rng, struct ling_buf *out)
+{
+	(void)tx;
+	if (!ling_rand_below(rng, 3))
+		ling_buf_adds(out, q_lead[ling_rand_below(rng, sizeof(q_lead) / sizeof(q_lead[0]))]);
+}
+
+void synth_text_question_tail(const struct synth_text *tx, uint64_t *rng, struct ling_buf *out)
+{
+	(void)tx;
+	if (!ling_rand_below(rng, 6))
+		ling_buf_adds(out, q_tail[ling_rand_below(rng, sizeof(q_tail) / sizeof(q_tail[0]))]);
+}
 
 static void question_slots(struct synth_tx_ctx *c, const struct synth_node *q, struct synth_tx_slots *sl)
 {
@@ -1001,7 +1105,7 @@ static int relation_question(struct synth_tx_ctx *c, const struct synth_node *q)
 	const struct synth_tpl *t;
 	struct synth_tx_slots sl;
 
-	if (q->op != SYNTH_HOP)
+	if (q->op != SYNTH_HOP || q->kid[0]->label)
 		return 0;
 	t = synth_tx_choose(c, q->rel, q->inverse ? L_INVQ : L_FWDQ, q->kid[0]->op == SYNTH_ANCHOR ? 0 : SYNTH_TPL_POSS, 0);
 	if (!t)

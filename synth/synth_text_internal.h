@@ -51,6 +51,7 @@ enum synth_op {
 struct synth_node {
 	enum synth_op op;
 	const char *name;                   /* SYNTH_ANCHOR */
+	int label;                          /* SYNTH_ANCHOR: a value that names something else too: said as a label */
 	const struct synth_rel_words *rel;  /* SYNTH_HOP */
 	int inverse;                        /* SYNTH_HOP: 1 = from object to subjects */
 	const struct synth_node *kid[3];
@@ -89,6 +90,14 @@ void synth_text_system_plain(const struct synth_text *tx, uint64_t *rng, struct 
 void synth_text_question(const struct synth_text *tx, const struct synth_node *q, const char *pattern,
 			 uint64_t *rng, struct ling_buf *out);
 
+/*
+ * Now and then appends a few words a user writes before a first question
+ * ("Quick question: ", ending in a space) or after a last one (" Thanks!");
+ * often nothing.
+ */
+void synth_text_question_lead(const struct synth_text *tx, uint64_t *rng, struct ling_buf *out);
+void synth_text_question_tail(const struct synth_text *tx, uint64_t *rng, struct ling_buf *out);
+
 /* Appends the final assistant answer to q stating the n answers (n >= 1) in words. */
 void synth_text_answer(const struct synth_text *tx, const struct synth_node *q, const char *const *answers,
 		       size_t n, uint64_t *rng, struct ling_buf *out);
@@ -117,9 +126,38 @@ void synth_text_irrelevant_tools(const struct synth_text *tx, const struct synth
 				 const struct synth_rel_words *const *offered, size_t noffered, uint64_t *rng,
 				 struct ling_buf *out);
 
-/* Appends a ReAct-style thought before calling tools for q (used with SYNTH_PROMPT_REACT prompts). */
-void synth_text_thought(const struct synth_text *tx, const struct synth_node *q, uint64_t *rng,
-			struct ling_buf *out);
+/* What a turn of tool calls does, for its ReAct thought. */
+enum synth_step_kind {
+	SYNTH_STEP_SEARCH, /* resolve the user's spelling `name` with search_entities */
+	SYNTH_STEP_HOP,    /* a relation from `name` (a name of the question) or from n names found before */
+	SYNTH_STEP_AND,    /* intersect n sets */
+	SYNTH_STEP_OR,     /* unite n sets */
+	SYNTH_STEP_MINUS,  /* remove the excluded set */
+};
+
+struct synth_step {
+	enum synth_step_kind kind;
+	const struct synth_rel_words *rel; /* HOP */
+	int inverse;                       /* HOP: from objects to subjects */
+	const char *name;                  /* HOP: the name it starts from, NULL when from earlier results; SEARCH */
+	int label;                         /* HOP: name is a value said as a label (synth_node.label) */
+	size_t n;                          /* HOP: names it starts from (one call each); AND, OR: sets */
+};
+
+/*
+ * Appends the ReAct thought of one tool-calling turn (with SYNTH_PROMPT_REACT
+ * prompts): "Thought: " and what the turn's steps do next, after a word on
+ * what the last turn found; not the whole plan again. turn counts from 1;
+ * last: the turn whose results answer the question.
+ */
+void synth_text_step_thought(const struct synth_text *tx, const struct synth_step *steps, size_t n, unsigned turn,
+			     int last, uint64_t *rng, struct ling_buf *out);
+
+/*
+ * Appends what a ReAct reply writes before its answer: "Thought: I now know
+ * the final answer.\nFinal Answer: " (answered = 0: no tool could answer).
+ */
+void synth_text_final_thought(const struct synth_text *tx, int answered, uint64_t *rng, struct ling_buf *out);
 
 /* One fact of an entity's neighbourhood, for descriptions. */
 struct synth_fact {

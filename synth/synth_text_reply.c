@@ -15,15 +15,32 @@
 
 /* ---- answers */
 
-static const char *const ans_prefix[] = { "According to the knowledge graph, ", "Based on the results, ",
-					  "From the tool results: ", "I checked, and " };
+static const char *const ans_prefix[] = {
+	"According to the knowledge graph, ", "Based on the results, ", "From the tool results: ", "I checked, and ",
+	"Here's what I found: ", "The lookup shows that ", "Per the knowledge graph, ", "After checking, ",
+	"Looking at the results, ", "It turns out that ", "Sure. ", "Good question. ", "Done. ", "The data says ",
+	"Going by the knowledge graph, ", "OK, so ", "Here you go: ", "Right, ", "The tools report that ",
+	"From what the graph returns, ", "Let me summarise: ", "All right. ", "Short answer: ", "In brief, ",
+	"Here is the answer. ", "Thanks for waiting. ", "The search is done. ", "Great question! ", "Found it. ",
+	"Checking the graph, ", "So, ", "Now I can answer. ", "The facts say that ", "As far as the graph knows, ",
+	"Here's the result. ", "Happy to help. ", "The answer: ", "Okay. ", "Let me report back: ", "Well, ",
+	"From my lookup, ", "The calls are done. ", "I've got it. ", "Answer: ", "To sum up, ", "All done. ",
+	"The graph shows that ", "In the knowledge graph, ", "Having checked, ",
+};
+
+/* A closing sentence, sometimes, after an answer that is not one of several. */
+static const char *const ans_close[] = {
+	" Let me know if you need anything else.", " Hope that helps!", " Anything else you'd like to know?",
+	" I can look up more details if you like.", " Happy to dig further if needed.", " Want me to check anything else?",
+	" That's everything the knowledge graph has on it.", " Those are all the results.",
+};
 
 static int statement(struct synth_tx_ctx *c, const struct synth_node *q, const char *const *answers, size_t n)
 {
 	const struct synth_tpl *t;
 	struct synth_tx_slots sl;
 
-	if (q->op != SYNTH_HOP || !synth_tx_lex_of(c, q->rel) || !synth_tx_lex_of(c, q->rel)->stmt.n)
+	if (q->op != SYNTH_HOP || q->kid[0]->label || !synth_tx_lex_of(c, q->rel) || !synth_tx_lex_of(c, q->rel)->stmt.n)
 		return 0;
 	t = synth_tx_choose(c, q->rel, L_STMT,
 		   q->kid[0]->op == SYNTH_ANCHOR ? 0 : q->inverse ? SYNTH_TPL_NAME_O : SYNTH_TPL_NAME_S, 0);
@@ -44,25 +61,91 @@ static int statement(struct synth_tx_ctx *c, const struct synth_node *q, const c
 	return 1;
 }
 
+/* Many answers as a list: "I found 5 films:\n- A\n- B ...". */
+static void bullets(struct synth_tx_ctx *c, const struct synth_tx_slots *sl, const char *const *answers, size_t n)
+{
+	static const char *const heads[] = { "{np} are:", "I found {N} {nouns}:", "here are {np}:", "the results ({N} in all):",
+					     "{N} {nouns} match:" };
+	const char *f = PICK(c, heads);
+	size_t i;
+
+	if (strstr(f, "noun") && !strcmp(synth_tx_slot_find(sl, "noun", 4)->str, "entity"))
+		f = "the results ({N} in all):";
+	synth_tx_expands(c, f, sl);
+	for (i = 0; i < n; i++) {
+		synth_tx_lits(c, "\n- ");
+		synth_tx_name(c, answers[i]);
+	}
+}
+
 /*
  * The answer in a sentence. Most frames name what was asked ({np}, or a
  * statement of the relation), so that an answer also reads right next to
  * others (parallel calls); some are short ("The only one is X.").
  */
-static void answer_sentence(struct synth_tx_ctx *c, const struct synth_node *q, const char *const *answers, size_t n,
-			    int self_contained)
+/* Whether frame f says where the answer comes from, or leans on what comes before it ("that's X"). */
+static int frame_attributed(const char *f)
 {
-	static const char *const sing_one[] = { "{np} is {a}", "{a} is {np}", "{np} is {a}, according to the results",
-						"the answer is {a}" };
-	static const char *const sing_many[] = { "{np} {are} {a}", "there are {N} answers: {a}",
-						 "the answers are {a}" };
-	static const char *const plur_one[] = { "the only one of {np} is {a}", "the only one is {a}", "there is only one: {a}",
-						"I found just one {noun}: {a}" };
-	static const char *const plur_many[] = { "{np} are {a}", "{np} are {a}, {N} in all",
-						 "there are {N} of them: {a}", "I found {N} {nouns}: {a}",
-						 "the answer consists of {N} {nouns}: {a}" };
-	static const char *const named_one[] = { "{np} {are} {a}", "{a} {are} {np}" };
-	static const char *const named_many[] = { "{np} are {a}", "{np} are {a}, {N} in all" };
+	return strstr(f, "graph") || strstr(f, "result") || strstr(f, "search") || !strncmp(f, "that", 4);
+}
+
+/*
+ * A frame of list v[0..n) (v[0] is a plain clause). prefixed: 1 after a
+ * prefix that ends a sentence ("Sure. "), 2 after one that a clause must
+ * complete ("The graph shows that "); then a frame that does not attribute
+ * the answer again, and for 2 a whole clause (no "just one: X").
+ */
+static const char *pick_frame(struct synth_tx_ctx *c, const char *const *v, size_t n, int prefixed)
+{
+	const char *f = v[synth_tx_pick(c, n)];
+
+	if (prefixed && frame_attributed(f))
+		return v[0];
+	if (prefixed == 2 && (strchr(f, ':') || strchr(f, '?')))
+		return v[0];
+	return f;
+}
+
+#define FRAME(c, arr, prefixed) pick_frame((c), (arr), sizeof(arr) / sizeof((arr)[0]), (prefixed))
+
+/*
+ * self_contained: one answer among several (parallel); prefixed: after an
+ * ans_prefix. @return 1 when it ended in a bulleted list (no closing sentence then).
+ */
+static int answer_sentence(struct synth_tx_ctx *c, const struct synth_node *q, const char *const *answers, size_t n,
+			   int self_contained, int prefixed)
+{
+	static const char *const sing_one[] = {
+		"{np} is {a}", "{a} is {np}", "{np} is {a}, according to the results", "the answer is {a}",
+		"it's {a}", "that would be {a}", "{np} is {a}, per the knowledge graph", "{np} turns out to be {a}",
+		"the knowledge graph says {np} is {a}", "the result is {a}", "you're looking for {a}",
+		"the graph lists {a} as {np}", "{np}: {a}", "that's {a}", "the one you want is {a}",
+	};
+	static const char *const sing_many[] = {
+		"{np} {are} {a}", "there are {N} answers: {a}", "the answers are {a}", "I found {N}: {a}",
+		"{N} results came back: {a}", "the graph lists {N}: {a}", "there is more than one: {a}",
+		"the knowledge graph gives {N} answers: {a}", "{np}? There are {N}: {a}", "{N} match: {a}",
+	};
+	static const char *const plur_one[] = {
+		"the only one of {np} is {a}", "the only one is {a}", "there is only one: {a}", "I found just one {noun}: {a}",
+		"{a} is the only one", "just one: {a}", "only {a} fits", "it's only {a}", "I found a single {noun}: {a}",
+		"there's exactly one {noun}: {a}", "only one {noun} matches: {a}", "{a} is the only {noun} that fits",
+		"{a} is the only one of {np}", "the search turned up one {noun}, {a}", "of {np}, there is only {a}",
+		"a single result: {a}", "the graph has one {noun} for this: {a}",
+	};
+	static const char *const plur_many[] = {
+		"{np} are {a}", "{np} are {a}, {N} in all", "there are {N} of them: {a}", "I found {N} {nouns}: {a}",
+		"the answer consists of {N} {nouns}: {a}", "here are {np}: {a}", "{a} are {np}", "the {N} {nouns} are {a}",
+		"I count {N} {nouns}: {a}", "the results list {N} {nouns}: {a}", "{N} {nouns} match: {a}",
+		"in total, {N} {nouns}: {a}", "the knowledge graph returns {N} {nouns}: {a}", "{np}: {a}",
+		"{N} of them: {a}", "there are {N}: {a}",
+	};
+	static const char *const named_one[] = { "{np} {are} {a}", "{a} {are} {np}", "{np}: {a}", "as for {np}, it's {a}",
+						 "{np} turns out to be {a}" };
+	static const char *const named_many[] = { "{np} are {a}", "{np} are {a}, {N} in all", "{np}: {a}",
+						  "as for {np}, there are {N}: {a}", "{N} for {np}: {a}" };
+	static const char *const named_plur_one[] = { "the only one of {np} is {a}", "{np}: just {a}",
+						      "{a} is the only one of {np}", "as for {np}, there is only {a}" };
 	int plural = synth_tx_node_plural(c, q);
 	const char *nn = synth_tx_node_noun(c, q);
 	struct synth_tx_slots sl;
@@ -70,7 +153,7 @@ static void answer_sentence(struct synth_tx_ctx *c, const struct synth_node *q, 
 
 	if (n && synth_tx_pick(c, 2) && statement(c, q, answers, n)) {
 		synth_tx_lits(c, ".");
-		return;
+		return 0;
 	}
 	synth_tx_slots_init(&sl, n != 1);
 	synth_tx_slot_node(&sl, "np", SL_NODE, q, plural);
@@ -80,17 +163,22 @@ static void answer_sentence(struct synth_tx_ctx *c, const struct synth_node *q, 
 	synth_tx_slot_str(&sl, "nouns", SL_NOUN, nn, 1);
 	synth_tx_slot_str(&sl, "are", SL_TEXT, n != 1 ? "are" : "is", 0);
 	if (self_contained)
-		f = n == 1 && !plural ? PICK(c, named_one) : PICK(c, named_many);
+		f = n == 1 && !plural ? FRAME(c, named_one, prefixed) : FRAME(c, named_many, prefixed);
 	else if (!plural)
-		f = n == 1 ? PICK(c, sing_one) : PICK(c, sing_many);
+		f = n == 1 ? FRAME(c, sing_one, prefixed) : FRAME(c, sing_many, prefixed);
 	else
-		f = n == 1 ? PICK(c, plur_one) : PICK(c, plur_many);
+		f = n == 1 ? FRAME(c, plur_one, prefixed) : FRAME(c, plur_many, prefixed);
 	if (self_contained && n == 1 && plural)
-		f = "the only one of {np} is {a}";
+		f = FRAME(c, named_plur_one, prefixed);
 	if (!strcmp(nn, "entity") && strstr(f, "noun"))
-		f = "the answer is {a}";
+		f = n == 1 ? "the answer is {a}" : "the answers are {a}";
+	if (!self_contained && n >= 4 && !synth_tx_pick(c, 6)) {
+		bullets(c, &sl, answers, n);
+		return 1;
+	}
 	synth_tx_expands(c, f, &sl);
 	synth_tx_lits(c, ".");
+	return 0;
 }
 
 void synth_text_answer(const struct synth_text *tx, const struct synth_node *q, const char *const *answers,
@@ -98,12 +186,19 @@ void synth_text_answer(const struct synth_text *tx, const struct synth_node *q, 
 {
 	struct synth_tx_ctx c;
 
+	int prefixed = 0;
+
 	synth_tx_ctx_init(&c, tx, rng, out);
-	if (!synth_tx_pick(&c, 4)) {
-		synth_tx_lits(&c, PICK(&c, ans_prefix));
-		c.cap = CAP_NONE;
+	if (synth_tx_pick(&c, 5) < 2) {
+		const char *p = PICK(&c, ans_prefix);
+
+		synth_tx_lits(&c, p);
+		/* after ": ", ". " or "! " a new sentence starts; after ", " or "that " a clause goes on */
+		prefixed = strchr(":.!", p[strlen(p) - 2]) ? 1 : 2;
+		c.cap = prefixed == 1 ? CAP_UP : CAP_NONE;
 	}
-	answer_sentence(&c, q, answers, n, 0);
+	if (!answer_sentence(&c, q, answers, n, 0, prefixed) && !synth_tx_pick(&c, 6))
+		synth_tx_lits(&c, PICK(&c, ans_close));
 }
 
 void synth_text_answer_part(const struct synth_text *tx, const struct synth_node *q, const char *const *answers,
@@ -112,7 +207,7 @@ void synth_text_answer_part(const struct synth_text *tx, const struct synth_node
 	struct synth_tx_ctx c;
 
 	synth_tx_ctx_init(&c, tx, rng, out);
-	answer_sentence(&c, q, answers, n, 1);
+	answer_sentence(&c, q, answers, n, 1, 0);
 }
 
 /* ---- follow-ups */
@@ -204,6 +299,11 @@ void synth_text_irrelevant_tools(const struct synth_text *tx, const struct synth
 		"Unfortunately, the functions I can call don't cover this question.",
 		"I don't have a tool that can answer this.",
 		"I can't look this up: no tool I was given fits the question.",
+		"Sorry, that's outside what my tools can do.",
+		"That question is beyond the functions available to me.",
+		"My tools don't reach that kind of fact, I'm afraid.",
+		"There's no function here that answers this.",
+		"I looked at the tools I have, and none fits this question.",
 	};
 	static const char *const close[] = {
 		" I'd rather not guess, so I can't give you a reliable answer.",
@@ -254,99 +354,174 @@ void synth_text_irrelevant(const struct synth_text *tx, const struct synth_node 
 
 /* ---- ReAct thoughts */
 
-static size_t count_steps(const struct synth_node *n)
+/* "those three films", "this person": the names a hop step starts from, found by an earlier turn. */
+static void found_phrase(const struct synth_tx_ctx *c, const struct synth_step *st, struct ling_buf *out)
 {
-	size_t s = 0;
-	int i;
+	static const char *const these[] = { "those ", "each of those ", "these ", "each of these " };
+	static const char *const few[] = { "", "", "two ", "three ", "four ", "five ", "six ", "seven ", "eight " };
+	struct synth_tx_ctx sub = *c;
 
-	if (n->op == SYNTH_ANCHOR)
-		return 0;
-	for (i = 0; i < n->nkids; i++)
-		s += count_steps(n->kid[i]);
-	return s + 1;
+	sub.out = out;
+	sub.cap = CAP_NONE;
+	if (st->n > 1) {
+		synth_tx_lits(&sub, PICK(&sub, these));
+		if (st->n < sizeof(few) / sizeof(few[0]) && synth_tx_pick(&sub, 2))
+			synth_tx_lits(&sub, few[st->n]);
+	} else {
+		synth_tx_lits(&sub, "this "); /* "that" would meet the "that" of "the films that {x} wrote" */
+	}
+	synth_tx_noun(&sub, st->inverse ? synth_tx_object_of(c, st->rel) : synth_tx_subject_of(c, st->rel), st->n > 1);
 }
 
-static void step_sep(struct synth_tx_ctx *c, size_t *done, size_t total)
+/* "the writers of those 3 films", "the films directed by Ridley Scott": where a hop step leads. */
+static void step_target(struct synth_tx_ctx *c, const struct synth_step *st)
 {
-	static const char *const firsts[] = { "First, I need to ", "I'll start by trying to ", "Let me first ",
-					      "My plan: first " };
-	static const char *const onlys[] = { "I need to ", "To answer this, I will ", "Let me ",
-					     "The question asks me to " };
+	struct synth_node h, a;
+	struct synth_tx_slot xs;
+	struct ling_buf found = LING_BUF_INIT;
 
-	if (*done == 0)
-		synth_tx_lits(c, total == 1 ? PICK(c, onlys) : PICK(c, firsts));
-	else if (*done + 1 == total)
-		synth_tx_lits(c, synth_tx_pick(c, 2) ? ", and finally " : ", and then ");
-	else
-		synth_tx_lits(c, synth_tx_pick(c, 2) ? ", then " : ", next ");
-	c->cap = CAP_NONE;
-	(*done)++;
-}
-
-static void plan(struct synth_tx_ctx *c, const struct synth_node *n, size_t *done, size_t total)
-{
-	int i, neg = 0;
-
-	if (n->op == SYNTH_ANCHOR)
-		return;
-	for (i = 0; i < n->nkids; i++)
-		plan(c, n->kid[i], done, total);
-	step_sep(c, done, total);
-	if (n->op == SYNTH_HOP) {
-		const struct synth_node *k = n->kid[0];
-
-		synth_tx_lits(c, n->inverse ? "find " : "look up ");
-		if (k->op == SYNTH_ANCHOR) {
-			synth_tx_np(c, n);
-		} else {
-			struct synth_tx_slot xs;
-			struct ling_buf pron = LING_BUF_INIT;
-			int kp = synth_tx_node_plural(c, k);
-
-			/* "the birthplace of that person", "the films directed by those people" */
-			memset(&xs, 0, sizeof(xs));
-			xs.kind = SL_TEXT;
-			xs.plural = kp;
-			ling_buf_adds(&pron, kp ? "those " : "that ");
-			{
-				struct synth_tx_ctx sub = *c;
-
-				sub.out = &pron;
-				sub.cap = CAP_NONE;
-				synth_tx_noun(&sub, synth_tx_node_noun(c, k), kp);
-			}
-			xs.str = pron.data;
-			synth_tx_hop_with(c, n, &xs, synth_tx_node_plural(c, n));
-			ling_buf_release(&pron);
-		}
+	memset(&h, 0, sizeof(h));
+	h.op = SYNTH_HOP;
+	h.rel = st->rel;
+	h.inverse = st->inverse;
+	h.nkids = 1;
+	memset(&a, 0, sizeof(a));
+	a.op = SYNTH_ANCHOR;
+	a.name = st->name;
+	a.label = st->label;
+	h.kid[0] = &a;
+	memset(&xs, 0, sizeof(xs));
+	if (st->name) {
+		xs.kind = SL_NODE;
+		xs.node = &a;
+		synth_tx_hop_with(c, &h, &xs, synth_tx_node_plural(c, &h));
 		return;
 	}
-	for (i = 0; i < n->nkids; i++)
-		neg |= n->negated[i];
-	if (n->op == SYNTH_OR)
-		synth_tx_lits(c, synth_tx_pick(c, 2) ? "combine the results into one list" : "take the union of those lists");
-	else if (neg)
-		synth_tx_lits(c, synth_tx_pick(c, 2) ? "remove from the first list everything in the excluded one"
-				   : "take the difference of the lists");
-	else
-		synth_tx_lits(c, synth_tx_pick(c, 2) ? "keep only what the lists have in common" : "intersect the results");
+	found_phrase(c, st, &found);
+	xs.kind = SL_TEXT;
+	xs.str = found.data;
+	xs.plural = st->n > 1;
+	synth_tx_hop_with(c, &h, &xs, st->n > 1 || synth_tx_node_plural(c, &h));
+	ling_buf_release(&found);
 }
 
-void synth_text_thought(const struct synth_text *tx, const struct synth_node *q, uint64_t *rng,
-			struct ling_buf *out)
+static void step_words(struct synth_tx_ctx *c, const struct synth_step *st)
 {
-	size_t done = 0, total = count_steps(q);
+	static const char *const hop_verbs[] = { "find ", "look up ", "get ", "retrieve ", "fetch " };
+	static const char *const searches[] = { "find the exact name the graph uses for \"{n}\"",
+						"look up which entity \"{n}\" refers to",
+						"resolve the name \"{n}\" with a search" };
+	static const char *const ands[] = { "intersect the lists", "keep only what the lists have in common",
+					    "find the overlap between the lists", "take the intersection of the results" };
+	static const char *const ors[] = { "combine the lists into one", "take the union of the lists",
+					   "merge the results" };
+	static const char *const minus[] = { "remove the excluded ones from the list",
+					     "take everything in the excluded list out of the other",
+					     "subtract the excluded results" };
+	struct synth_tx_slots sl;
+
+	switch (st->kind) {
+	case SYNTH_STEP_SEARCH:
+		synth_tx_slots_init(&sl, 0);
+		synth_tx_slot_str(&sl, "n", SL_NAME, st->name, 0);
+		synth_tx_expands(c, PICK(c, searches), &sl);
+		return;
+	case SYNTH_STEP_HOP:
+		synth_tx_lits(c, PICK(c, hop_verbs));
+		step_target(c, st);
+		return;
+	case SYNTH_STEP_AND: synth_tx_lits(c, PICK(c, ands)); return;
+	case SYNTH_STEP_OR: synth_tx_lits(c, PICK(c, ors)); return;
+	case SYNTH_STEP_MINUS: synth_tx_lits(c, PICK(c, minus)); return;
+	}
+}
+
+/* A word on what the previous turn gave, from what this one starts from. */
+static void step_ack(struct synth_tx_ctx *c, const struct synth_step *steps, size_t n)
+{
+	static const char *const plain[] = { "Got it. ", "OK. ", "Good. ", "", "That worked. ", "" };
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct synth_step *st = &steps[i];
+
+		if (st->kind == SYNTH_STEP_HOP && st->name && synth_tx_pick(c, 2)) {
+			/* a name of the question used only now: the search found it */
+			synth_tx_lits(c, "The search found ");
+			synth_tx_name(c, st->name);
+			synth_tx_lits(c, ". ");
+			return;
+		}
+		if (st->kind == SYNTH_STEP_HOP && !st->name && synth_tx_pick(c, 3)) {
+			const char *noun = st->inverse ? synth_tx_object_of(c, st->rel) : synth_tx_subject_of(c, st->rel);
+			struct synth_tx_slots sl;
+
+			synth_tx_slots_init(&sl, st->n != 1);
+			synth_tx_slot_add(&sl, "N", SL_NUM, st->n != 1)->n = st->n;
+			synth_tx_slot_str(&sl, "nn", SL_NOUN, noun, st->n != 1);
+			synth_tx_expands(c, synth_tx_pick(c, 2) ? "That gives me {N} {nn}. " : "I now have {N} {nn}. ", &sl);
+			return;
+		}
+	}
+	if (n && steps[0].kind != SYNTH_STEP_HOP && synth_tx_pick(c, 2)) {
+		synth_tx_lits(c, "Now I have all the lists I need. ");
+		return;
+	}
+	synth_tx_lits(c, PICK(c, plain));
+}
+
+void synth_text_step_thought(const struct synth_text *tx, const struct synth_step *steps, size_t n, unsigned turn,
+			     int last, uint64_t *rng, struct ling_buf *out)
+{
+	static const char *const only[] = { "I need to ", "To answer this, I'll ", "Let me ", "I can ",
+					    "The tools can answer this directly. I'll ", "One round of calls is enough: I'll " };
+	static const char *const first[] = { "First, I'll ", "To begin, I need to ", "The first step is to ",
+					     "I should first ", "Let me first ", "My first move is to " };
+	static const char *const next[] = { "Next, I'll ", "Now I need to ", "The next step is to ", "Now I can ",
+					    "Then I have to " };
+	static const char *const final[] = { "Finally, I'll ", "The last step is to ", "All that's left is to ",
+					     "To finish, I'll ", "Now I just need to " };
+	static const char *const together[] = { " These calls don't depend on each other, so I'll make them at once.",
+						" I can do these in parallel.", "", "" };
+	struct synth_tx_ctx c;
+	size_t i;
+
+	synth_tx_ctx_init(&c, tx, rng, out);
+	synth_tx_lits(&c, "Thought: ");
+	c.cap = CAP_UP;
+	if (turn > 1)
+		step_ack(&c, steps, n);
+	c.cap = CAP_UP;
+	synth_tx_lits(&c, turn == 1 ? (last ? PICK(&c, only) : PICK(&c, first)) : last ? PICK(&c, final) : PICK(&c, next));
+	c.cap = CAP_NONE;
+	for (i = 0; i < n; i++) {
+		if (i)
+			synth_tx_lits(&c, i + 1 == n ? (n > 2 ? ", and " : " and ") : ", ");
+		step_words(&c, &steps[i]);
+	}
+	synth_tx_lits(&c, ".");
+	if (n > 1)
+		synth_tx_lits(&c, PICK(&c, together));
+}
+
+void synth_text_final_thought(const struct synth_text *tx, int answered, uint64_t *rng, struct ling_buf *out)
+{
+	static const char *const known[] = { "I now know the final answer.", "I have everything I need to answer.",
+					     "That answers the question.", "The results answer the question.",
+					     "Those results are the answer.", "Everything I need is in the observations.",
+					     "With these results I can answer.", "Nothing else is needed; I can answer now.",
+					     "The last observation gives the answer.", "Done: the results are complete." };
+	static const char *const unknown[] = { "None of my tools can look this up, so I should say so.",
+					       "No tool I have fits this question.",
+					       "I can't answer this with the available tools.",
+					       "These tools cover other relations; calling one would not help.",
+					       "Nothing here returns what the user asks for." };
 	struct synth_tx_ctx c;
 
 	synth_tx_ctx_init(&c, tx, rng, out);
-	if (!total) {
-		synth_tx_lits(&c, "I need to look up ");
-		synth_tx_name(&c, q->name);
-		synth_tx_lits(&c, ".");
-		return;
-	}
-	plan(&c, q, &done, total);
-	synth_tx_lits(&c, ".");
+	synth_tx_lits(&c, "Thought: ");
+	synth_tx_lits(&c, answered ? PICK(&c, known) : PICK(&c, unknown));
+	synth_tx_lits(&c, "\nFinal Answer: ");
 }
 
 /* ---- system prompts */
@@ -630,10 +805,11 @@ void synth_text_instruction(const struct synth_text *tx, const struct synth_inst
 	synth_tx_ctx_init(&c, tx, rng, user);
 	switch (a->kind) {
 	case SYNTH_INSTR_FACT:
+		synth_text_question_lead(tx, rng, user);
 		synth_tx_question(&c, a->q);
 		c.out = reply;
 		c.cap = CAP_UP;
-		answer_sentence(&c, a->q, a->answers, a->n, 0);
+		answer_sentence(&c, a->q, a->answers, a->n, 0, 0);
 		return;
 	case SYNTH_INSTR_LIST: instr_list(&c, a, user, reply); return;
 	case SYNTH_INSTR_COUNT: instr_count(&c, a, user, reply); return;

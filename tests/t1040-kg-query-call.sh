@@ -241,10 +241,12 @@ test_expect_success 'setup: samples for the checker' '
 	       [("Who directed Kismet?", [[("get_film_director", {"film": "Kismet"})]], "Kismet was directed by %s." % d)],
 	       evidence=[(K, D, Y)])
 	films = json.loads(call("find_films_by_director", {"director": d})[1])
-	sample("2p", "2p", ["get_film_director", "find_films_by_director"],
-	       [("Which films did the director of Kismet make?",
-	         [[("get_film_director", {"film": "Kismet"})], [("find_films_by_director", {"director": d})]],
-	         "The director of Kismet, %s, made %s." % (d, ", ".join(films)))])
+	# (not "the films of the director of Kismet": that path comes back to Kismet, a degenerate question)
+	langs = sorted(set(l for f in films for l in json.loads(call("get_film_language", {"film": f})[1])))
+	sample("2p", "2p", ["find_films_by_director", "get_film_language"],
+	       [("In which languages are the films %s directed?" % d,
+	         [[("find_films_by_director", {"director": d})], [("get_film_language", {"film": f}) for f in films]],
+	         "The films %s directed are in %s." % (d, ", ".join(langs)))])
 	both = sorted(set(films) & set(json.loads(call("find_films_by_release_year", {"release_year": year})[1])))
 	sample("2i", "2i", ["find_films_by_director", "find_films_by_release_year", "intersection"],
 	       [("Which films from %s did %s direct?" % (year, d),
@@ -265,6 +267,20 @@ test_expect_success 'setup: samples for the checker' '
 	       meta_calls=[("get_film_director", {"film": "Kismet"})], evidence=[(K, D, Y)])
 	sample("describe", None, [], [("Tell me about Kismet.", [], "Kismet is a film from %s." % year)], kind="instruction",
 	       answer=[])
+	# degenerate, for check (g): the paths come back to Kismet, which the first one also answers
+	sample("2p", "2p", ["get_film_director", "find_films_by_director"],
+	       [("Which films did the director of Kismet make?",
+	         [[("get_film_director", {"film": "Kismet"})], [("find_films_by_director", {"director": d})]],
+	         "The director of Kismet, %s, made %s." % (d, ", ".join(films)))])
+	genres = sorted(set(g for f in films for g in json.loads(call("get_film_genre", {"film": f})[1])))
+	sample("3p", "3p", ["get_film_director", "find_films_by_director", "get_film_genre"],
+	       [("What genres are the films by the director of Kismet?",
+	         [[("get_film_director", {"film": "Kismet"})], [("find_films_by_director", {"director": d})],
+	          [("get_film_genre", {"film": f}) for f in films]],
+	         "They are %s." % ", ".join(genres))])
+	with open(out.replace("good", "degenerate"), "w", encoding="utf-8") as f:
+	    f.write(dumps(samples[-2]) + "\n" + dumps(samples[-1]) + "\n")
+	del samples[-2:]
 	with open(out, "w", encoding="utf-8") as f:
 	    for s in samples:
 	        f.write(dumps(s) + "\n")
@@ -311,8 +327,17 @@ check_fails_with() {
 	grep -F "FAIL kg:" out | grep -F -- "$1"
 }
 
+test_expect_success 'check-samples: an answer the question names, a path back to the anchor: degenerate' '
+	test_must_fail_with 1 python3 "$CHECK" --kg-query "$(command -v kg-query)" --store mq --dump mq.nq \
+		degenerate.jsonl >out &&
+	grep -F "0 passed, 2 failed" out &&
+	grep -F "FAIL kg:2p:" out | grep -F "degenerate: the answer '"'"'Kismet'"'"' is named in the question" &&
+	grep -F "FAIL kg:3p:" out |
+		grep -F "degenerate: call_2 returns '"'"'Kismet'"'"', which the question names and an earlier call took"
+'
+
 test_expect_success 'check-samples: a wrong tool result fails the replay' '
-	break_sample 2 "s[\"messages\"][3][\"content\"] = \"[\\\"Michael Curtiz\\\"]\"" &&
+	break_sample 6 "s[\"messages\"][3][\"content\"] = \"[\\\"Michael Curtiz\\\"]\"" &&
 	check_fails_with "get_film_director returns [\"William Dieterle\"], the sample records [\"Michael Curtiz\"]"
 '
 

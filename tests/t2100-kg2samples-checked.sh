@@ -42,6 +42,7 @@ test_expect_success 'MetaQA KB with its schema: 3000 samples of every category p
 	kg2samples --store mq --seed 5 --count 3000 >mq.jsonl 2>mq.err &&
 	test $(wc -l <mq.jsonl) -eq 3000 &&
 	every_category mq.err &&
+	grep "rejected .*path revisits [1-9].*answer in question [1-9]" mq.err &&
 	check_samples mq mq.jsonl
 '
 
@@ -118,6 +119,45 @@ for line in open(sys.argv[1], encoding=\"utf-8\"):
 print(searched, eligible)
 assert 0.04 * eligible <= searched <= 0.12 * eligible, (searched, eligible)
 " fb.jsonl
+'
+
+# Wording variety (tests/tools/sample-variety.py): distinct question and answer openers per 2000
+# samples, and the share of the most frequent answer frame (main before issue 13 gave 67 and 67
+# two-word openers and a top frame of 6.3% on this store; now about 230, 180 and 1%).
+test_expect_success 'MetaQA KB: varied questions and answers' '
+	python3 "$LING_ROOT/tests/tools/sample-variety.py" --json mq.jsonl >variety.json &&
+	cat variety.json &&
+	python3 -c "
+import json, sys
+v = json.load(open(sys.argv[1]))
+assert v[\"q2\"] >= 150 and v[\"q3\"] >= 300 and v[\"a2\"] >= 120 and v[\"a3\"] >= 200, v
+assert v[\"top_frame_share\"] <= 0.03, v
+" variety.json
+'
+
+# A 1p sample made degenerate: its anchor renamed to its answer in the question and the call (the
+# call then replays wrong too, but the checker must say first that the question names the answer).
+test_expect_success 'a question that names its answer fails the checker as degenerate' '
+	python3 -c "
+import json, sys
+for line in open(sys.argv[1], encoding=\"utf-8\"):
+    d = json.loads(line)
+    if d[\"category\"] != \"1p\" or len(d[\"answer\"]) != 1:
+        continue
+    call = d[\"messages\"][2][\"tool_calls\"][0][\"function\"]
+    args = json.loads(call[\"arguments\"])
+    (key, anchor), = args.items()
+    if not isinstance(anchor, str) or anchor not in d[\"messages\"][1][\"content\"]:
+        continue
+    args[key] = d[\"answer\"][0]
+    call[\"arguments\"] = json.dumps(args, ensure_ascii=False, separators=(\",\", \":\"))
+    d[\"messages\"][1][\"content\"] = d[\"messages\"][1][\"content\"].replace(anchor, d[\"answer\"][0])
+    print(json.dumps(d, ensure_ascii=False, separators=(\",\", \":\")))
+    break
+" mq.jsonl >degenerate.jsonl &&
+	test -s degenerate.jsonl &&
+	! check_samples mq degenerate.jsonl 2>/dev/null &&
+	grep "^FAIL .*degenerate: the answer .* is named in the question" degenerate.jsonl.check
 '
 
 test_expect_success 'a sample with a wrong answer fails the checker (the check can fail)' '

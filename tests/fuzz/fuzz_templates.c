@@ -197,7 +197,17 @@ static void render_all(const struct synth_text *tx, const struct synth_rel_words
 			check_text(&b, patterns[p], three, 2);
 			TWICE(&b, seed + p, synth_text_irrelevant_tools(tx, q, offered, p % 3, &rng, out));
 			check_text(&b, patterns[p], NULL, 0);
-			TWICE(&b, seed + p, synth_text_thought(tx, q, &rng, out));
+			{
+				const struct synth_step st[3] = {
+					{ SYNTH_STEP_HOP, &r[0], inv, "Athens", 0, 1 },
+					{ SYNTH_STEP_HOP, &r[1], !inv, NULL, 0, 1 + p % 4 },
+					{ p & 1 ? SYNTH_STEP_AND : SYNTH_STEP_MINUS, NULL, 0, NULL, 0, 2 },
+				};
+
+				TWICE(&b, seed + p, synth_text_step_thought(tx, st + p % 2, 1 + p % 2, (unsigned)(1 + p % 3),
+									    p & 1, &rng, out));
+				check_text(&b, "thought", NULL, 0);
+			}
 		}
 		TWICE(&b, seed, synth_text_followup(tx, build(&t, "1p", r, inv), build(&t2, "1p", r + 1, !inv), &rng, out));
 		check_text(&b, "followup", NULL, 0);

@@ -27,7 +27,14 @@ It shares no code with the generator: it reads the contract
       assistant message (not for count and describe, whose text need not
       list names);
   (f) with --dump (the output of `kg-query --dump`), every meta.evidence
-      triple is in the store.
+      triple is in the store;
+  (g) no degenerate question: the names the question mentions are the
+      string values of the required parameters of the calls (not of
+      search_entities) that no earlier call returned and that a user message
+      spells (ASCII case aside, as whole words); no answer is such a name or a run of whole words inside
+      one, and no call returns such a name after a call took it (the path
+      comes back to the anchor). Not for describe and irrelevance, which
+      answer no question with names.
 
 Prints the samples per category, the first failures (sample id and reason)
 and "N passed, N failed"; exits 1 when a sample fails, 2 on a usage error.
@@ -180,6 +187,65 @@ class Call:
     def __init__(self, sample, where, name, arguments, recorded, lang):
         self.sample, self.where, self.name = sample, where, name
         self.arguments, self.recorded, self.lang = arguments, recorded, lang
+
+
+# ---- (g) degenerate questions ----
+
+SEARCH_TOOL = "search_entities"
+
+
+def fold(s):
+    """UTF-8 bytes with ASCII A-Z lowercased (search_entities' spelling rule)."""
+    return s.encode("utf-8").lower()  # bytes.lower() changes ASCII letters only
+
+
+def word_byte(b):
+    return b >= 0x80 or 48 <= b <= 57 or 65 <= b <= 90 or 97 <= b <= 122
+
+
+def within(a, m):
+    """Whether a (folded bytes) is m or a run of whole words of m."""
+    if not a or len(a) > len(m):
+        return False
+    at = m.find(a)
+    while at >= 0:
+        before = at > 0 and word_byte(m[at - 1]) and word_byte(a[0])
+        after = at + len(a) < len(m) and word_byte(m[at + len(a)]) and word_byte(a[-1])
+        if not before and not after:
+            return True
+        at = m.find(a, at + 1)
+    return False
+
+
+def check_degenerate(sample, tools, calls):
+    """(g): calls are this sample's Call objects in conversation order."""
+    users = [fold(m["content"]) for m in sample["messages"] if m["role"] == "user"]
+    asked, returned = set(), set()
+    args_of = []
+    for c in calls:
+        names = []
+        if c.name != SEARCH_TOOL and c.name in tools:
+            params = tools[c.name]["function"]["parameters"]
+            args = loads(c.arguments)
+            for key in params.get("required", []):
+                v = args.get(key)
+                if is_str(v) and v not in returned and any(within(fold(v), u) for u in users):
+                    names.append(fold(v))
+                    asked.add(fold(v))
+        if c.name != SEARCH_TOOL:
+            returned.update(r for r in loads(c.recorded) if is_str(r))
+        args_of.append(names)
+    for a in sample["answer"]:
+        for m in asked:
+            expect(not within(fold(a), m), "degenerate: the answer %r is named in the question", a)
+    taken = set()
+    for c, names in zip(calls, args_of):
+        if c.name == SEARCH_TOOL or c.name not in tools:
+            continue
+        taken.update(names)
+        for r in loads(c.recorded):
+            expect(not (is_str(r) and fold(r) in taken), "degenerate: %s returns %r, which the question names "
+                   "and an earlier call took (the path comes back)", c.where, r)
 
 
 def check_arguments(name, arguments, tools, where):
@@ -364,6 +430,8 @@ def check_sample(sample, catalogue, seen_ids):
     if cat not in ("count", "describe", "irrelevance") and len(answer) <= 10:
         for a in answer:
             expect(a in final, "answer %r is not in the final assistant message", a)
+    if cat not in ("describe", "irrelevance"):
+        check_degenerate(sample, tools, calls)
     return calls
 
 

@@ -15,11 +15,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -670,6 +672,88 @@ out:
 	kg_toolset_free(ts);
 }
 
+/* ---- degenerate questions ---- */
+
+static int word_char(char c)
+{
+	return (unsigned char)c >= 0x80 || isalnum((unsigned char)c);
+}
+
+/* Whether a is m or a run of whole words of m, ASCII case aside (a word: letters, digits, non-ASCII). */
+static int name_inside(const char *a, const char *m)
+{
+	size_t na = strlen(a), nm = strlen(m), i;
+
+	for (i = 0; na && i + na <= nm; i++)
+		if (!strncasecmp(m + i, a, na) && (!i || !word_char(m[i - 1]) || !word_char(a[0])) &&
+		    (i + na == nm || !word_char(m[i + na]) || !word_char(a[na - 1])))
+			return 1;
+	return 0;
+}
+
+/* Samples of every pattern: none names its answer or reaches an anchor again, and both are rejected and counted. */
+static void test_degenerate(struct kg_store *st)
+{
+	struct kg_toolset *ts = toolset(st, 10);
+	struct synth_text *tx = NULL;
+	struct synth_graph g;
+	struct synth_ws ws;
+	struct synth_sample s;
+	struct ling_err err;
+	uint64_t per_reason[SYNTH_NREJECT] = { 0 };
+	int made = 0, bad = 0, cat, seed;
+
+	memset(&ws, 0, sizeof(ws));
+	memset(&s, 0, sizeof(s));
+	ling_err_clear(&err);
+	if (!ts || load_graph(&g, st, ts))
+		goto out;
+	if (synth_text_new(&tx, "en", NULL, 0, &err))
+		goto release;
+	{
+		struct synth_gen gen = { &g, tx, { 20, 32 }, 16, 0, "uuid", "en", SYNTH_FORMAT_OPENAI };
+
+		for (cat = 0; cat < SYNTH_NPATTERNS; cat++)
+			for (seed = 0; seed < 300; seed++) {
+				uint64_t rng = (uint64_t)seed * 131 + (uint64_t)cat;
+				const struct synth_query *q = &ws.q[0];
+				int rc, i, j;
+				size_t k;
+
+				synth_sample_reset(&s);
+				if ((rc = synth_make(&gen, &ws, cat, &rng, &s))) {
+					per_reason[SYNTH_REASON(rc)]++;
+					continue;
+				}
+				made++;
+				for (j = 0; j < q->nn; j++) {
+					const char *anchor = synth_name(&g, g.ent_name[q->n[j].x]);
+
+					if (q->n[j].op != SYNTH_ANCHOR)
+						continue;
+					for (k = 0; k < q->answer.n; k++)
+						bad += name_inside(synth_name(&g, q->answer.v[k]), anchor);
+					for (i = 0; i < q->nn; i++)
+						for (k = 0; q->n[i].op == SYNTH_HOP && k < q->val[i].n; k++)
+							bad += !strcasecmp(synth_name(&g, g.ent_name[q->val[i].v[k]]), anchor);
+				}
+			}
+	}
+	ok(made > 1000 && !bad, "%d pattern samples: none names its answer in the question or comes back to an anchor (%d do)",
+	   made, bad);
+	ok(per_reason[SYNTH_REJ_REVISIT] && per_reason[SYNTH_REJ_ASKED],
+	   "such questions are rejected and counted (%" PRIu64 " path revisits, %" PRIu64 " answers in the question)",
+	   per_reason[SYNTH_REJ_REVISIT], per_reason[SYNTH_REJ_ASKED]);
+	is_str(synth_reject_name(SYNTH_REJ_ASKED), "answer in question", "the summary's name of the reason");
+release:
+	synth_text_free(tx);
+	synth_graph_release(&g);
+out:
+	synth_ws_release(&ws);
+	synth_sample_release(&s);
+	kg_toolset_free(ts);
+}
+
 /* ---- literal relations and search, on tests/data/literals.ttl ---- */
 
 /* The arguments of tool t on name k: a value as a JSON number or string; 0 when no argument asks for it. */
@@ -1001,6 +1085,7 @@ int main(void)
 	if ((st = make_store("fb", NULL, path.data, &dir))) {
 		test_patterns(st);
 		test_verify(st);
+		test_degenerate(st);
 		kg_store_close(st);
 		test_runs(dir.data);
 	}

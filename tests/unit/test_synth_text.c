@@ -27,6 +27,7 @@ static const struct synth_rel_words R_PROF = { FB "people.person.profession", "p
 static const struct synth_rel_words R_DIRECTED = { "urn:kg:directed_by", "directed by", "film", "entity", 0 };
 static const struct synth_rel_words R_STARRED = { "urn:kg:starred_actors", "starred actors", "film", "entity", 0 };
 static const struct synth_rel_words R_YEAR = { "urn:kg:release_year", "release year", "film", "entity", 0 };
+static const struct synth_rel_words R_TAGS = { "urn:kg:has_tags", "tag", "film", "tag", 0 };
 static const struct synth_rel_words R_FDIR = { FB "film.director.film", "film", "director", "film", 0 };
 static const struct synth_rel_words R_SPOUSE = { FB "people.person.spouse_s..people.marriage.spouse", "spouse", "person", "person", 0 };
 /* Relations without a lexicon entry: words from kg_tools only, in its three phrase forms. */
@@ -140,6 +141,42 @@ static const struct synth_node *build(struct tree *t, const char *p, const struc
 		return set(t, SYNTH_AND, b0, b1, branch(t, &s->b[2]), 4);
 	path = hop(t, s->b[0].r, s->b[0].inv, branch(t, &s->pre));
 	return set(t, SYNTH_AND, path, b1, NULL, !strcmp(p, "pi") ? 0 : !strcmp(p, "pin") ? 2 : 1);
+}
+
+/* The steps of a plan of q, one turn per node in post-order (as synth_plan records them, turns aside). */
+static size_t tree_steps(const struct synth_node *n, struct synth_step *out, size_t k)
+{
+	int i;
+
+	if (n->op == SYNTH_ANCHOR)
+		return k;
+	for (i = 0; i < n->nkids; i++)
+		k = tree_steps(n->kid[i], out, k);
+	memset(&out[k], 0, sizeof(out[k]));
+	if (n->op == SYNTH_HOP) {
+		out[k].kind = SYNTH_STEP_HOP;
+		out[k].rel = n->rel;
+		out[k].inverse = n->inverse;
+		out[k].name = n->kid[0]->op == SYNTH_ANCHOR ? n->kid[0]->name : NULL;
+		out[k].n = 1 + (k & 1);
+	} else {
+		out[k].kind = n->op == SYNTH_OR ? SYNTH_STEP_OR : n->negated[0] | n->negated[1] | n->negated[2] ? SYNTH_STEP_MINUS : SYNTH_STEP_AND;
+		out[k].n = (size_t)n->nkids;
+	}
+	return k + 1;
+}
+
+/* The thoughts of every turn of q's plan. */
+static void thoughts(const struct synth_text *tx, const struct synth_node *q, uint64_t *rng, struct ling_buf *out)
+{
+	struct synth_step st[16];
+	size_t n = tree_steps(q, st, 0), i;
+
+	for (i = 0; i < n; i++) {
+		if (i)
+			ling_buf_addc(out, '\n');
+		synth_text_step_thought(tx, &st[i], 1, (unsigned)i + 1, i + 1 == n, rng, out);
+	}
 }
 
 /* The anchors of a tree. */
@@ -296,6 +333,33 @@ static int any_contains(const struct synth_text *tx, const struct synth_node *q,
 	return found;
 }
 
+/* Whether every question that says `list` says `lead` right before it ("both " before "A and B"). */
+static int list_always_led(const struct synth_text *tx, const struct synth_node *q, const char *pattern,
+			   const char *list, const char *lead, int seeds, int *seen)
+{
+	struct ling_buf b = LING_BUF_INIT;
+	int seed, ok_ = 1;
+	size_t nl = strlen(lead);
+
+	*seen = 0;
+	for (seed = 0; seed < seeds && ok_; seed++) {
+		uint64_t rng = (uint64_t)seed;
+		const char *at;
+
+		ling_buf_reset(&b);
+		synth_text_question(tx, q, pattern, &rng, &b);
+		for (at = strstr(b.data, list); at; at = strstr(at + 1, list)) {
+			(*seen)++;
+			if ((size_t)(at - b.data) < nl || memcmp(at - nl, lead, nl)) {
+				printf("#   without \"%s\": %s\n", lead, b.data);
+				ok_ = 0;
+			}
+		}
+	}
+	ling_buf_release(&b);
+	return ok_;
+}
+
 static int all_contain_one_of(const struct synth_text *tx, const struct synth_node *q, const char *pattern,
 			      const char *const *needles, int seeds)
 {
@@ -350,9 +414,10 @@ static void test_phrasings(const struct synth_text *tx)
 	t.used = 0;
 	q = set(&t, SYNTH_AND, hop(&t, &R_GENRE, 0, anchor(&t, "Alien")), hop(&t, &R_GENRE, 0, anchor(&t, "Heat")),
 		NULL, 0);
-	ok(any_contains(tx, q, "2i", "the genres that both Alien and Heat", 300) ||
-		   any_contains(tx, q, "2i", "the genres of both Alien and Heat", 300),
-	   "2i forward over one relation folds");
+	ok(any_contains(tx, q, "2i", "the genres that Alien and Heat have in common", 300) &&
+		   any_contains(tx, q, "2i", "the genres shared by Alien and Heat", 300) &&
+		   !any_contains(tx, q, "2i", "the genres of both Alien and Heat", 300),
+	   "2i forward over one relation: the objects they share, never \"the genres of both\"");
 	t.used = 0;
 	q = set(&t, SYNTH_AND, hop(&t, &R_STARRED, 1, anchor(&t, "Al Pacino")),
 		hop(&t, &R_STARRED, 1, anchor(&t, "Robert De Niro")), NULL, 0);
@@ -366,9 +431,46 @@ static void test_phrasings(const struct synth_text *tx)
 		hop(&t, &R_DIRECTED, 1, anchor(&t, "James Cameron")), NULL, 0);
 	ok(all_contain_one_of(tx, q, "2u", ors, 300), "2u: every question says the union");
 	ok(any_contains(tx, q, "2u", "either Ridley Scott or James Cameron", 300), "2u over one relation folds");
+	{
+		int seen = 0, led;
+
+		led = list_always_led(tx, q, "2u", "Ridley Scott or James Cameron", "either ", 300, &seen);
+		ok(led && seen, "2u: a folded union always says \"either\" (%d)", seen);
+		t.used = 0;
+		q = set(&t, SYNTH_AND, hop(&t, &R_STARRED, 1, anchor(&t, "Al Pacino")),
+			hop(&t, &R_STARRED, 1, anchor(&t, "Robert De Niro")), NULL, 0);
+		led = list_always_led(tx, q, "2i", "Al Pacino and Robert De Niro", "both ", 300, &seen);
+		ok(led && seen, "2i: a folded intersection always says \"both\", never a bare list (%d)", seen);
+		t.used = 0;
+		q = set(&t, SYNTH_AND, hop(&t, &R_STARRED, 1, anchor(&t, "Al Pacino")),
+			hop(&t, &R_STARRED, 1, anchor(&t, "Robert De Niro")), hop(&t, &R_STARRED, 1, anchor(&t, "Joe Pesci")), 0);
+		led = list_always_led(tx, q, "3i", "Al Pacino, Robert De Niro and Joe Pesci", "all of ", 300, &seen);
+		ok(led && seen, "3i: a folded intersection always says \"all of\" (%d)", seen);
+	}
+	{
+		/* a value said as a label: quoted after its noun, never a topic */
+		struct synth_node *tag;
+		struct ling_buf b = LING_BUF_INIT;
+		int seed, quoted = 1, topic = 0;
+
+		t.used = 0;
+		tag = anchor(&t, "tyrese gibson");
+		tag->label = 1;
+		q = set(&t, SYNTH_AND, hop(&t, &R_TAGS, 1, tag), hop(&t, &R_STARRED, 1, anchor(&t, "Tyrese Gibson")), NULL, 0);
+		for (seed = 0; seed < 300; seed++) {
+			uint64_t rng = (uint64_t)seed;
+
+			ling_buf_reset(&b);
+			synth_text_question(tx, q, "2i", &rng, &b);
+			quoted &= strstr(b.data, "tag \"tyrese gibson\"") != NULL;
+			topic |= strstr(b.data, "about tyrese gibson") != NULL || strstr(b.data, "tagged tyrese") != NULL;
+		}
+		ok(quoted && !topic, "a tag that names a person is said as the tag \"tyrese gibson\", never as a topic");
+		ling_buf_release(&b);
+	}
 	t.used = 0;
 	q = hop(&t, &R_GENRE, 0, anchor(&t, "Alien"));
-	ok(any_contains(tx, q, "1p", "What are the genres of Alien?", 300), "plural forward relation: \"What are\"");
+	ok(any_contains(tx, q, "1p", "What are the genres of Alien?", 1000), "plural forward relation: \"What are\"");
 	ok(!any_contains(tx, q, "1p", "What is the genres", 300), "no \"is\" with a plural phrase");
 	t.used = 0;
 	q = hop(&t, &R_COLOUR, 0, anchor(&t, "Apple"));
@@ -491,7 +593,7 @@ static void test_determinism(const struct synth_text *tx)
 
 			synth_text_question(tx, q, PATTERNS[pi], &rng, o);
 			synth_text_answer(tx, q, ans, 2, &rng, o);
-			synth_text_thought(tx, q, &rng, o);
+			thoughts(tx, q, &rng, o);
 			synth_text_irrelevant(tx, q, &rng, o);
 		}
 	}
@@ -505,7 +607,7 @@ static void test_determinism(const struct synth_text *tx)
 
 			synth_text_question(tx, q, PATTERNS[pi], &rng, &b);
 			synth_text_answer(tx, q, ans, 2, &rng, &b);
-			synth_text_thought(tx, q, &rng, &b);
+			thoughts(tx, q, &rng, &b);
 			synth_text_irrelevant(tx, q, &rng, &b);
 		}
 	}
@@ -656,7 +758,7 @@ static void test_followup_thought_irrelevant(const struct synth_text *tx)
 	struct ling_buf b = LING_BUF_INIT;
 	struct tree t1, t2;
 	const struct synth_node *q1, *q2;
-	int seed, about = 1, clean = 1, names = 1, tools = 0, general = 1;
+	int seed, about = 1, clean = 1, names = 1, next = 1, tools = 0, general = 1;
 
 	t1.used = t2.used = 0;
 	q1 = hop(&t1, &R_BIRTH, 0, hop(&t1, &R_DIRECTED, 0, anchor(&t1, "Alien")));
@@ -717,15 +819,33 @@ static void test_followup_thought_irrelevant(const struct synth_text *tx)
 				const struct synth_node *q = build(&t, PATTERNS[pi], &SCEN_FB);
 				uint64_t rng = (uint64_t)seed;
 
-				ling_buf_reset(&b);
-				synth_text_thought(tx, q, &rng, &b);
-				clean &= !text_fault(b.data);
-				names &= strstr(b.data, "Sigourney Weaver") != NULL || strstr(b.data, "Tom Cruise") != NULL;
-				if (dump && seed < 2)
-					printf("# thought %s: %s\n", PATTERNS[pi], b.data);
+				struct synth_step st[16];
+				size_t ns = tree_steps(q, st, 0), i;
+
+				for (i = 0; i < ns; i++) {
+					ling_buf_reset(&b);
+					synth_text_step_thought(tx, &st[i], 1, (unsigned)i + 1, i + 1 == ns, &rng, &b);
+					clean &= !text_fault(b.data) && !strncmp(b.data, "Thought: ", 9) &&
+						 !strstr(b.data + 1, "Thought:");
+					/* the first turn starts from the anchor; a later one of a chain says only its own step */
+					if (i == 0)
+						names &= strstr(b.data, "Sigourney Weaver") != NULL || strstr(b.data, "Tom Cruise") != NULL;
+					else if (pi < 3)
+						next &= !strstr(b.data, "Sigourney Weaver") && !strstr(b.data, "Tom Cruise");
+					if (dump && seed < 2)
+						printf("# thought %s %zu: %s\n", PATTERNS[pi], i + 1, b.data);
+				}
 			}
 	}
-	ok(clean && names, "thoughts are clean and start from the anchor");
+	ok(clean && names && next, "thoughts are clean, start from the anchor, and then say only the next step");
+	{
+		uint64_t rng = 3;
+
+		ling_buf_reset(&b);
+		synth_text_final_thought(tx, 1, &rng, &b);
+		ok(!strncmp(b.data, "Thought: ", 9) && strstr(b.data, "\nFinal Answer: ") &&
+		   b.data[b.len - 1] == ' ', "a ReAct reply starts with its thought and \"Final Answer: \"");
+	}
 	ling_buf_release(&b);
 }
 
