@@ -218,7 +218,7 @@ test_expect_success 'setup: samples for the checker' '
 	                tools.append({"role": "tool", "tool_call_id": "call_%d" % cid, "name": name, "content": r})
 	                last += json.loads(r)
 	                cid += 1
-	            msgs.append({"role": "assistant", "content": None, "tool_calls": calls})
+	            msgs.append({"role": "assistant", "content": "", "tool_calls": calls})
 	            msgs.extend(tools)
 	        msgs.append({"role": "assistant", "content": text})
 	    mc = []
@@ -377,7 +377,7 @@ test_expect_success 'check-samples: malformed shapes' '
 	check_fails_with "does not name the category" &&
 	break_sample 6 "s[\"messages\"] = s[\"messages\"][:5]" &&
 	check_fails_with "1 user turns in a multi_turn sample" &&
-	break_sample 5 "s[\"messages\"].insert(2, {\"role\": \"assistant\", \"content\": None, \"tool_calls\": []})" &&
+	break_sample 5 "s[\"messages\"].insert(2, {\"role\": \"assistant\", \"content\": \"\", \"tool_calls\": []})" &&
 	check_fails_with "tool_calls is empty"
 '
 
@@ -524,7 +524,7 @@ test_expect_success 'check-samples: typed arguments and the date format' '
 	for i, (name, args) in enumerate(calls, 1):
 	    a = dumps(args)
 	    r = run("--call", name, a).strip() or "[]"
-	    msgs.append({"role": "assistant", "content": None,
+	    msgs.append({"role": "assistant", "content": "",
 	                 "tool_calls": [{"id": "call_%d" % i, "type": "function", "function": {"name": name, "arguments": a}}]})
 	    msgs.append({"role": "tool", "tool_call_id": "call_%d" % i, "name": name, "content": r})
 	    last = json.loads(r)
