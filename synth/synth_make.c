@@ -38,6 +38,14 @@
 
 /* One sample in this many resolves the user's spelling of a name with search_entities, where it can. */
 #define SEARCH_ONE_IN 10
+/*
+ * One 1p sample in this many with enough answers asks for only a few,
+ * answered with the tools' "limit"; and half the 1p questions with more
+ * answers than max_answers (up to LIMIT_MAX_ANSWERS), which would be
+ * rejected otherwise.
+ */
+#define LIMIT_ONE_IN 6
+#define LIMIT_MAX_ANSWERS 256
 
 /* ---- pieces ---- */
 
@@ -215,6 +223,56 @@ static void reply(const struct synth_gen *gen, struct synth_ws *ws, struct synth
 		synth_text_answer(gen->tx, synth_query_words(gen->g, q), names, q->answer.n, rng, &s->text);
 }
 
+/* The reply to a question that asked for only a few answers: they are listed in the calls' order. */
+static void limited_reply(const struct synth_gen *gen, struct synth_ws *ws, struct synth_sample *s, int qi,
+			  uint64_t *rng)
+{
+	const struct ling_u32s *a = &ws->q[qi].answer;
+	const char *const *names = answer_strs(gen->g, ws, a);
+	size_t i;
+
+	if (ws->reverse[qi])
+		for (i = 0; i < a->n / 2; i++) {
+			const char *x = names[i];
+
+			ws->strs[i] = names[a->n - 1 - i];
+			ws->strs[a->n - 1 - i] = x;
+		}
+	synth_text_limit_answer(names, a->n, ws->reverse[qi], rng, &s->text);
+}
+
+/* Whether questions may ask for a few answers: in English, and not for BFCL (one argument per call). */
+static int limit_allowed(const struct synth_gen *gen)
+{
+	return gen->format != SYNTH_FORMAT_BFCL && (!gen->lang || !strncmp(gen->lang, "en", 2));
+}
+
+/*
+ * Draws whether a 1p question asks for only a few of its answers (see
+ * LIMIT_ONE_IN); then the gold answer is what the call with "limit"
+ * returns: the first names by bytes, or the last with reverse. @return 0,
+ * or SYNTH_REJECT(TOO_MANY) for too many answers and no limit.
+ */
+static int maybe_limit(const struct synth_gen *gen, struct synth_ws *ws, int qi, uint64_t *rng)
+{
+	struct ling_u32s *a = &ws->q[qi].answer;
+	uint32_t pick = ling_rand_below(rng, LIMIT_ONE_IN), n = 2 + ling_rand_below(rng, 2);
+	int reverse = ling_rand_below(rng, 4) == 0;
+
+	if (a->n > gen->lim.max_answers) {
+		if (pick >= LIMIT_ONE_IN / 2 || !limit_allowed(gen))
+			return REJ(TOO_MANY);
+	} else if (pick || a->n < n + 1 || !limit_allowed(gen)) {
+		return 0;
+	}
+	if (reverse)
+		memmove(a->v, a->v + a->n - n, n * sizeof(*a->v));
+	a->n = n;
+	ws->limit[qi] = (int)n;
+	ws->reverse[qi] = reverse;
+	return 0;
+}
+
 static void add_answer(struct synth_ws *ws, struct synth_sample *s, const struct ling_u32s *a)
 {
 	synth_set_or(s->answer.v, s->answer.n, a->v, a->n, &ws->tmp);
@@ -291,6 +349,10 @@ static int tool_conversation(const struct synth_gen *gen, struct synth_ws *ws, s
 		if (i)
 			ling_buf_addc(&s->text, ' ');
 		question(gen, ws, s, qs[i], rng);
+		if (ws->limit[qs[i]]) {
+			ling_buf_addc(&s->text, ' ');
+			synth_text_limit_ask((size_t)ws->limit[qs[i]], ws->reverse[qs[i]], rng, &s->text);
+		}
 	}
 	end_text(s);
 	if ((rc = synth_plan(gen->g, &gen->lim, ws, s, qs, nq, gen->tx, react, rng, 0)))
@@ -299,7 +361,10 @@ static int tool_conversation(const struct synth_gen *gen, struct synth_ws *ws, s
 	for (i = 0; i < nq; i++) {
 		if (i)
 			ling_buf_addc(&s->text, ' ');
-		reply(gen, ws, s, qs[i], nq > 1, rng);
+		if (ws->limit[qs[i]])
+			limited_reply(gen, ws, s, qs[i], rng);
+		else
+			reply(gen, ws, s, qs[i], nq > 1, rng);
 		add_answer(ws, s, &ws->q[qs[i]].answer);
 		add_evidence(gen, ws, s, qs[i]);
 	}
@@ -314,9 +379,21 @@ static int make_pattern(const struct synth_gen *gen, struct synth_ws *ws, int ca
 	static const int q0[] = { 0 };
 	int rc;
 
-	if ((rc = sample_query(gen, ws, 0, cat, rng)))
+	if (cat == SYNTH_CAT_1P && limit_allowed(gen)) {
+		/* more answers than max_answers may be asked for a few of */
+		struct synth_limits wide = gen->lim;
+
+		if (wide.max_answers < LIMIT_MAX_ANSWERS)
+			wide.max_answers = LIMIT_MAX_ANSWERS;
+		rc = synth_query_sample(gen->g, &wide, cat, rng, &ws->q[0], ws->sets);
+	} else {
+		rc = sample_query(gen, ws, 0, cat, rng);
+	}
+	if (rc)
 		return rc;
 	maybe_search(gen, ws, 0, rng);
+	if (cat == SYNTH_CAT_1P && (rc = maybe_limit(gen, ws, 0, rng)))
+		return rc;
 	s->pattern = synth_category_name(cat);
 	return tool_conversation(gen, ws, s, q0, 1, rng, ling_rand_below(rng, 4), 0);
 }
@@ -668,8 +745,11 @@ int synth_make(const struct synth_gen *gen, struct synth_ws *ws, int cat, uint64
 	int rc, i;
 
 	s->cat = cat;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
 		ws->search[i] = -1;
+		ws->limit[i] = 0;
+		ws->reverse[i] = 0;
+	}
 	if (cat < SYNTH_NPATTERNS)
 		rc = make_pattern(gen, ws, cat, rng, s);
 	else if (cat == SYNTH_CAT_PARALLEL)

@@ -15,6 +15,12 @@
  * (kg_value_is_canonical tells which values an argument can ask for). An
  * anchor the user spelled in lowercase (ws->search) is looked up first with
  * search_entities, in the first turn, and the calls on it wait for that.
+ *
+ * A query that asks for only a few answers (ws->limit) passes "limit" to the
+ * calls of its last hop (and "sort":"reverse_alphabetical" for the last
+ * ones, ws->reverse): their results are the first names in that order, as
+ * kg_tool_call gives them, and the caller has cut the gold answer the same
+ * way.
  */
 #include "synth_internal.h"
 
@@ -145,7 +151,8 @@ static int plan_hop(struct planner *p, struct synth_query *q, int i)
 	uint32_t tool = g->rel[n->x >> 1].tool[n->x & 1], turn = avail[n->kid[0]] + 1;
 	const char *param = g->ts->tools[tool].param;
 	enum kg_value_type vt = synth_dir_value(g, n->x);
-	size_t j;
+	int limit = i == q->nn - 1 ? ws->limit[p->qi] : 0, reverse = limit && ws->reverse[p->qi];
+	size_t j, k;
 	int rc;
 
 	if (!in->n)
@@ -167,11 +174,25 @@ static int plan_hop(struct planner *p, struct synth_query *q, int i)
 			ling_json_add_str(t, synth_name(g, nm), g->name_len[nm], 0);
 		else
 			ling_buf_add(t, synth_name(g, nm), g->name_len[nm]); /* a JSON number */
+		if (reverse)
+			ling_buf_adds(t, ",\"sort\":\"reverse_alphabetical\"");
+		if (limit)
+			ling_buf_addf(t, ",\"limit\":%d", limit);
 		ling_buf_addc(t, '}');
 		c = pend_call(p, tool, args, turn);
-		if ((rc = synth_exec_rel(g, n->x, nm, &ws->tmp, p->lim->branch)))
+		if ((rc = synth_exec_rel(g, n->x, nm, &ws->tmp, limit ? SYNTH_SET_LIMIT : p->lim->branch)))
 			return rc;
-		set_result(p, c, &ws->tmp);
+		if (limit) {
+			/* the first limit names in the call's order: sorted, or reversed */
+			ws->vals.n = 0;
+			for (k = 0; k < ws->tmp.n && k < (size_t)limit; k++)
+				ling_u32s_push(&ws->vals, ws->tmp.v[reverse ? ws->tmp.n - 1 - k : k]);
+			set_result(p, c, &ws->vals);
+			synth_set_sort_unique(&ws->vals);
+			synth_set_copy(&ws->tmp, ws->vals.v, ws->vals.n);
+		} else {
+			set_result(p, c, &ws->tmp);
+		}
 		synth_set_or(val->v, val->n, ws->tmp.v, ws->tmp.n, &ws->tmp2);
 		synth_set_copy(val, ws->tmp2.v, ws->tmp2.n);
 	}
