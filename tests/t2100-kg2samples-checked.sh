@@ -45,6 +45,15 @@ test_expect_success 'MetaQA KB with its schema: 3000 samples of every category p
 	check_samples mq mq.jsonl
 '
 
+# The calls of samples that ask for a few answers pass "limit" (and some "sort"), as escaped arguments text.
+test_expect_success 'some 1p samples ask for a few answers: calls with limit and sort, checked above' '
+	for f in fb.jsonl mq.jsonl; do
+		grep "\"category\":\"1p\"" $f | grep -c "\\\\\"limit\\\\\":[0-9]" >n.$f &&
+		test $(cat n.$f) -ge 10 &&
+		grep -q "\\\\\"sort\\\\\":\\\\\"reverse_alphabetical\\\\\",\\\\\"limit\\\\\":" $f || return 1
+	done
+'
+
 test_expect_success SHARED 'full FB15k-237 with labels: 3000 samples of every category pass the checker' '
 	python3 "$LING_ROOT/../shared/tools/fb15k237_to_nt.py" "$SHARED/fb15k-237/FB15k-237.tar.gz" \
 		"$SHARED/fb15k-237/entity2wikidata.json" >fbfull.nt &&
