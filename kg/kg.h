@@ -456,7 +456,11 @@ int kg_query_dump(struct kg_store *st, FILE *out, struct ling_err *err);
  * The inverse tool of an integer, number, year or date relation also takes
  * "to", a value of the same type >= its parameter's (an error otherwise):
  * then it answers for every value v with param <= v <= to (kg_value_cmp),
- * e.g. find_films_by_release_year({"release_year":1990,"to":1995}).
+ * e.g. find_films_by_release_year({"release_year":1990,"to":1995}). So does
+ * the inverse tool of an entity relation with more than KG_TOOL_ENUM_MAX
+ * objects that are all named by integers (MetaQA's release years): "to"
+ * is then a name like its parameter, both canonical integers ("1990",
+ * "1995"), and the range compares the objects' names as integers.
  * An inverse tool whose parameter can take only a few values (at most
  * KG_TOOL_ENUM_MAX distinct names of objects, or canonical values of a text
  * relation) lists them as the parameter's "enum" (t->enums, sorted by
@@ -539,6 +543,7 @@ struct kg_tool {
 	unsigned opts;         /* enum kg_tool_opts: its optional parameters (relation tools) */
 	char **enums;          /* the values param takes, sorted by bytes, or NULL: any */
 	size_t nenums;
+	enum kg_value_type range_type; /* with KG_TOOL_OPT_RANGE: how the range compares (KG_VALUE_INTEGER for names) */
 };
 
 struct kg_toolset {

@@ -184,8 +184,8 @@ static int literal_of(const char *nt, struct kg_term *lit, struct ling_buf *stor
 
 /* The optional arguments of a relation tool, as check_args read them. */
 struct call_opts {
-	int range;              /* "to" given: want..to */
-	struct ling_buf to;     /* its canonical value */
+	int range;              /* "to" given: from..to */
+	struct ling_buf from, to; /* canonical values (of t->range_type) */
 	int descending;         /* "sort" is reverse_alphabetical or descending */
 	int by_value;           /* "sort" is ascending or descending */
 	json_int_t limit;       /* 0: none */
@@ -193,6 +193,7 @@ struct call_opts {
 
 static void call_opts_release(struct call_opts *o)
 {
+	ling_buf_release(&o->from);
 	ling_buf_release(&o->to);
 }
 
@@ -226,8 +227,8 @@ static int value_matches(const struct kg_tool *t, const char *have, size_t n, co
 {
 	if (!o->range)
 		return n == want->len && !memcmp(have, want->data, n);
-	return kg_value_cmp(t->value, want->data, want->len, have, n) <= 0 &&
-	       kg_value_cmp(t->value, have, n, o->to.data, o->to.len) <= 0;
+	return kg_value_cmp(t->range_type, o->from.data, o->from.len, have, n) <= 0 &&
+	       kg_value_cmp(t->range_type, have, n, o->to.data, o->to.len) <= 0;
 }
 
 /* The subjects whose literal object's value is want (or in its range): every object is read and compared. */
@@ -261,6 +262,33 @@ out:
 	free(objs.v);
 	ling_buf_release(&have);
 	ling_buf_release(&storage);
+	return rc;
+}
+
+/* The subjects of the objects of an entity relation whose names, as integers, are in o's range. */
+static int find_by_name_range(struct kg_store *st, const struct kg_toolset *ts, const struct kg_tool *t,
+			      const struct call_opts *o, struct id_vec *found, struct ling_err *err)
+{
+	struct id_vec objs = { 0 };
+	struct ling_buf none = LING_BUF_INIT;
+	size_t i;
+	int rc;
+
+	if ((rc = kg_tool_collect(st, 0, t->predicate, 0, 2, &objs, err)))
+		goto out;
+	kg_id_vec_unique(&objs);
+	for (i = 0; i < objs.n; i++) {
+		const char *shown;
+
+		if ((rc = kg_tool_display_name(st, ts, objs.v[i], &shown, err)))
+			goto out;
+		if (kg_value_is_canonical(KG_VALUE_INTEGER, shown, strlen(shown)) &&
+		    value_matches(t, shown, strlen(shown), &none, o) &&
+		    (rc = kg_tool_collect(st, 0, t->predicate, objs.v[i], 0, found, err)))
+			goto out;
+	}
+out:
+	free(objs.v);
 	return rc;
 }
 
@@ -308,7 +336,10 @@ static int call_relation(struct kg_store *st, const struct kg_toolset *ts, const
 		goto names;
 	}
 	name = json_string_value(arg);
-	if (t->kind == KG_TOOL_SEARCH) {
+	if (o->range) {
+		if ((rc = find_by_name_range(st, ts, t, o, &found, err)))
+			goto out;
+	} else if (t->kind == KG_TOOL_SEARCH) {
 		if ((rc = kg_store_find_label(st, name, NULL, push_id, &found, err)))
 			goto out;
 	} else {
@@ -360,9 +391,23 @@ static int check_options(const struct kg_tool *t, json_t *args, const struct lin
 	int rc;
 
 	if ((v = json_object_get(args, "to"))) {
-		if ((rc = value_argument(t, "to", v, &o->to, err)))
-			return rc;
-		if (kg_value_cmp(t->value, o->to.data, o->to.len, want->data, want->len) < 0)
+		if (t->value == KG_VALUE_ENTITY) {
+			/* names that are integers: both ends are */
+			const char *from = json_string_value(json_object_get(args, t->param)), *end = json_string_value(v);
+
+			if (!end || !kg_value_is_canonical(KG_VALUE_INTEGER, end, strlen(end)) ||
+			    !kg_value_is_canonical(KG_VALUE_INTEGER, from, strlen(from)))
+				return ling_err_set(err, LING_EDATA,
+						    "%s: with 'to', '%s' and 'to' must be integers written as strings",
+						    t->name, t->param);
+			ling_buf_adds(&o->from, from);
+			ling_buf_adds(&o->to, end);
+		} else {
+			if ((rc = value_argument(t, "to", v, &o->to, err)))
+				return rc;
+			ling_buf_add(&o->from, want->data, want->len);
+		}
+		if (kg_value_cmp(t->range_type, o->to.data, o->to.len, o->from.data, o->from.len) < 0)
 			return ling_err_set(err, LING_EDATA, "%s: argument 'to' must not be less than '%s'", t->name,
 					    t->param);
 		o->range = 1;

@@ -468,6 +468,7 @@ struct rel_objects {
 	char **names;  /* distinct names (values for a literal relation), sorted by bytes, when few; else NULL */
 	size_t n;
 	char *example; /* the name of its first object in index order, or NULL */
+	int int_names; /* an entity relation whose many objects are all named by integers ("1999") */
 };
 
 /* The forward (dir 0) or inverse (dir 1) tool of r. */
@@ -548,7 +549,7 @@ static void rel_tool(const struct rel *r, const struct rel_objects *ro, int dir,
 			ling_buf_addf(&pd, "The %s, %s.", R, value_kind(r->value, 0));
 		else
 			ling_buf_addf(&pd, "%s.", value_kind(r->value, 1));
-		if (kg_value_is_ordered(r->value))
+		if (kg_value_is_ordered(r->value) || ro->int_names)
 			ling_buf_adds(&pd, " With to: the first of a range.");
 	}
 	if (!param.len)
@@ -578,12 +579,16 @@ static void rel_tool(const struct rel *r, const struct rel_objects *ro, int dir,
 		json_object_set_new(pv, "enum", e);
 	}
 	json_object_set_new(props, t->param, pv);
-	if (dir && kg_value_is_ordered(r->value) && strcmp(t->param, "to")) {
+	t->range_type = r->value;
+	if (dir && (kg_value_is_ordered(r->value) || ro->int_names) && strcmp(t->param, "to")) {
 		ling_buf_reset(&pd);
-		ling_buf_addf(&pd, "The last %s of the range that starts at %s (optional: without it, only %s).",
-			      r->form == KG_PHRASE_NOUN ? R : O, t->param, t->param);
+		ling_buf_addf(&pd, "The last %s of the range that starts at %s (optional: without it, only %s)%s.",
+			      r->form == KG_PHRASE_NOUN ? R : O, t->param, t->param,
+			      ro->int_names ? ", as written in the data" : "");
 		json_object_set_new(props, "to", value_param(r->value, pd.data));
 		t->opts |= KG_TOOL_OPT_RANGE;
+		if (ro->int_names)
+			t->range_type = KG_VALUE_INTEGER;
 	}
 	if (strcmp(t->param, "sort") && strcmp(t->param, "limit"))
 		t->opts |= add_list_options(props, !dir && kg_value_is_ordered(r->value), list);
@@ -766,6 +771,35 @@ static int cmp_strp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Whether every object of r is an entity named by an integer, on at most ENUM_SCAN_MAX triples. */
+static int all_named_by_integers(struct kg_store *st, const struct kg_toolset *ts, const struct rel *r, int *yes,
+				 struct ling_err *err)
+{
+	struct id_vec objs = { 0 };
+	size_t i;
+	int rc;
+
+	*yes = 0;
+	objs.limit = ENUM_SCAN_MAX;
+	if ((rc = kg_tool_collect(st, 0, r->p, 0, 2, &objs, err)))
+		goto out;
+	if (objs.n >= ENUM_SCAN_MAX)
+		goto out;
+	kg_id_vec_unique(&objs);
+	for (i = 0; i < objs.n; i++) {
+		const char *shown;
+
+		if ((rc = kg_tool_display_name(st, ts, objs.v[i], &shown, err)))
+			goto out;
+		if (!kg_value_is_canonical(KG_VALUE_INTEGER, shown, strlen(shown)))
+			goto out;
+	}
+	*yes = objs.n > 0;
+out:
+	free(objs.v);
+	return rc;
+}
+
 static void rel_objects_release(struct rel_objects *ro)
 {
 	size_t i;
@@ -832,6 +866,8 @@ static int rel_objects_scan(struct kg_store *st, const struct kg_toolset *ts, co
 	for (i = 0; i < ro->n && !d.stopped; i++)
 		if (ling_utf8_valid_prefix(ro->names[i], strlen(ro->names[i])) != strlen(ro->names[i]))
 			d.stopped = 1;
+	for (i = 0, j = r->value == KG_VALUE_ENTITY; i < ro->n && j; i++)
+		j = kg_value_is_canonical(KG_VALUE_INTEGER, ro->names[i], strlen(ro->names[i]));
 	if (d.stopped || !ro->n) {
 		char *example = ro->example;
 
@@ -839,6 +875,9 @@ static int rel_objects_scan(struct kg_store *st, const struct kg_toolset *ts, co
 		rel_objects_release(ro);
 		ro->example = example;
 	}
+	/* too many for an enum, and the first are integers: a range, if they all are */
+	if (d.stopped && j && (rc = all_named_by_integers(st, ts, r, &ro->int_names, err)))
+		goto fail;
 	rc = 0;
 fail:
 	ling_buf_release(&value);

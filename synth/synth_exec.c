@@ -119,9 +119,19 @@ int synth_call_args(const struct kg_tool *t, const struct synth_jreader *r, cons
 		return -1;
 	}
 	if ((v = member(r, root, "to")) && t->opts & KG_TOOL_OPT_RANGE) {
-		if (!(v->type == SYNTH_J_STR || v->type == SYNTH_J_INT || v->type == SYNTH_J_REAL) ||
-		    kg_value_of_arg(t->value, v->type == SYNTH_J_STR, synth_jv_str(r, v), v->len, to) ||
-		    kg_value_cmp(t->value, to->data, to->len, want->data, want->len) < 0)
+		if (t->value == KG_VALUE_ENTITY) {
+			/* names that are integers: both ends are, as strings */
+			if (v->type != SYNTH_J_STR ||
+			    !kg_value_is_canonical(KG_VALUE_INTEGER, synth_jv_str(r, a->param), a->param->len) ||
+			    !kg_value_is_canonical(KG_VALUE_INTEGER, synth_jv_str(r, v), v->len))
+				return -1;
+			ling_buf_add(want, synth_jv_str(r, a->param), a->param->len);
+			ling_buf_add(to, synth_jv_str(r, v), v->len);
+		} else if (!(v->type == SYNTH_J_STR || v->type == SYNTH_J_INT || v->type == SYNTH_J_REAL) ||
+			   kg_value_of_arg(t->value, v->type == SYNTH_J_STR, synth_jv_str(r, v), v->len, to)) {
+			return -1;
+		}
+		if (kg_value_cmp(t->range_type, to->data, to->len, want->data, want->len) < 0)
 			return -1;
 		a->range = 1;
 	}
@@ -143,11 +153,9 @@ int synth_call_args(const struct kg_tool *t, const struct synth_jreader *r, cons
 	return 0;
 }
 
-/* The value names of directed relation d (a literal relation's inverse) within want..to, into out (sorted). */
-static int exec_range(const struct synth_graph *g, struct synth_ws *ws, uint32_t d, const struct ling_buf *want,
-		      const struct ling_buf *to, struct ling_u32s *out)
+int synth_exec_range(const struct synth_graph *g, struct synth_ws *ws, uint32_t d, enum kg_value_type vt,
+		     const struct ling_buf *want, const struct ling_buf *to, struct ling_u32s *out)
 {
-	enum kg_value_type vt = synth_dir_value(g, d);
 	uint32_t i;
 	int rc;
 
@@ -155,7 +163,7 @@ static int exec_range(const struct synth_graph *g, struct synth_ws *ws, uint32_t
 	for (i = g->src_off[d]; i < g->src_off[d + 1]; i++) {
 		uint32_t nm = g->ent_name[g->src[i]];
 
-		if (nm == SYNTH_NONE ||
+		if (nm == SYNTH_NONE || !kg_value_is_canonical(vt, synth_name(g, nm), g->name_len[nm]) ||
 		    kg_value_cmp(vt, want->data, want->len, synth_name(g, nm), g->name_len[nm]) > 0 ||
 		    kg_value_cmp(vt, synth_name(g, nm), g->name_len[nm], to->data, to->len) > 0)
 			continue;
@@ -228,7 +236,7 @@ int synth_exec_call(const struct synth_graph *g, struct synth_ws *ws, uint32_t t
 		v = a.param;
 		out->n = 0;
 		if (a.range) {
-			rc = exec_range(g, ws, g->tool_dir[tool], &ws->buf, &ws->buf2, out);
+			rc = synth_exec_range(g, ws, g->tool_dir[tool], t->range_type, &ws->buf, &ws->buf2, out);
 		} else if (a.value) {
 			/* a value: a literal no entity has answers [], as kg_tool_call does */
 			nm = synth_name_find(g, ws->buf.data, ws->buf.len);

@@ -347,6 +347,8 @@ struct synth_ws {
 	struct ling_u32s vals;                /* the values of a range, while a call runs */
 	int limit[4];                         /* per query: the limit its last hop's calls ask for, 0 none */
 	int reverse[4];                       /* per query: those calls also sort reverse_alphabetical */
+	uint32_t range_to[4];                 /* per query: the name its 1p inverse hop's range ends at, or SYNTH_NONE */
+	struct ling_buf range_name;           /* how the question names that range: "between 1990 and 1992" */
 	const char **strs;                    /* answer names for synth_text */
 	size_t strs_cap;
 	const struct synth_rel_words **words;  /* relation words of offered tools, for synth_text */
@@ -365,6 +367,13 @@ void synth_ws_release(struct synth_ws *ws);
  * a result has no name, SYNTH_REJECT(FANOUT) beyond limit results.
  */
 int synth_exec_rel(const struct synth_graph *g, uint32_t d, uint32_t name, struct ling_u32s *out, size_t limit);
+/*
+ * The subjects along directed relation d (an inverse with a range) of every
+ * value (or integer name) v of type vt with want <= v <= to, into out
+ * (sorted names); uses ws->vals, tmp2 and tmp3. @return as synth_exec_rel.
+ */
+int synth_exec_range(const struct synth_graph *g, struct synth_ws *ws, uint32_t d, enum kg_value_type vt,
+		     const struct ling_buf *want, const struct ling_buf *to, struct ling_u32s *out);
 /* The logic tools on sorted name sets. */
 void synth_exec_and(const struct ling_u32s *sets, size_t n, struct ling_u32s *out, struct ling_u32s *tmp);
 void synth_exec_or(const struct ling_u32s *sets, size_t n, struct ling_u32s *out, struct ling_u32s *tmp);

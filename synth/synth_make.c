@@ -46,6 +46,8 @@
  */
 #define LIMIT_ONE_IN 6
 #define LIMIT_MAX_ANSWERS 256
+/* One 1p question in this many that hops from a value (or an integer name) to its subjects asks for a range. */
+#define RANGE_ONE_IN 2
 
 /* ---- pieces ---- */
 
@@ -217,10 +219,14 @@ static void reply(const struct synth_gen *gen, struct synth_ws *ws, struct synth
 	struct synth_query *q = &ws->q[qi];
 	const char *const *names = answer_strs(gen->g, ws, &q->answer);
 
+	const struct synth_node *root = synth_query_words(gen->g, q);
+
+	if (ws->range_to[qi] != SYNTH_NONE)
+		q->tn[0].name = ws->range_name.data; /* the anchor: "between 1990 and 1992" */
 	if (part)
-		synth_text_answer_part(gen->tx, synth_query_words(gen->g, q), names, q->answer.n, rng, &s->text);
+		synth_text_answer_part(gen->tx, root, names, q->answer.n, rng, &s->text);
 	else
-		synth_text_answer(gen->tx, synth_query_words(gen->g, q), names, q->answer.n, rng, &s->text);
+		synth_text_answer(gen->tx, root, names, q->answer.n, rng, &s->text);
 }
 
 /* The reply to a question that asked for only a few answers: they are listed in the calls' order. */
@@ -239,6 +245,18 @@ static void limited_reply(const struct synth_gen *gen, struct synth_ws *ws, stru
 			ws->strs[a->n - 1 - i] = x;
 		}
 	synth_text_limit_answer(names, a->n, ws->reverse[qi], rng, &s->text);
+}
+
+/* The entities of q's root whose names are in its answer, for the evidence of a cut answer. */
+static void keep_answered(const struct synth_graph *g, struct synth_query *q)
+{
+	struct ling_u32s *root = &q->val[q->nn - 1];
+	size_t i, n = 0;
+
+	for (i = 0; i < root->n; i++)
+		if (synth_set_has(q->answer.v, q->answer.n, g->ent_name[root->v[i]]))
+			root->v[n++] = root->v[i];
+	root->n = n;
 }
 
 /* Whether questions may ask for a few answers: in English, and not for BFCL (one argument per call). */
@@ -270,6 +288,91 @@ static int maybe_limit(const struct synth_gen *gen, struct synth_ws *ws, int qi,
 	a->n = n;
 	ws->limit[qi] = (int)n;
 	ws->reverse[qi] = reverse;
+	keep_answered(gen->g, &ws->q[qi]);
+	return 0;
+}
+
+/* Value names of type vt sort by value. */
+static int value_before(const struct synth_graph *g, enum kg_value_type vt, uint32_t a, uint32_t b)
+{
+	return kg_value_cmp(vt, synth_name(g, a), g->name_len[a], synth_name(g, b), g->name_len[b]) < 0;
+}
+
+/*
+ * Draws whether a 1p question from a value to its subjects (an inverse tool
+ * with "to") asks for a range instead: from the anchor's value to the k-th
+ * next value the relation has (k of 1 to 3). Then the query's values are
+ * every value in the range (for the evidence) and their subjects, and the
+ * answer their names. @return 0 or SYNTH_REJECT.
+ */
+static int maybe_range(const struct synth_gen *gen, struct synth_ws *ws, int qi, uint64_t *rng)
+{
+	const struct synth_graph *g = gen->g;
+	struct synth_query *q = &ws->q[qi];
+	uint32_t pick = ling_rand_below(rng, RANGE_ONE_IN), k = 1 + ling_rand_below(rng, 3), d, from, to = SYNTH_NONE;
+	uint32_t i;
+	const struct kg_tool *t;
+	enum kg_value_type vt;
+
+	if (pick || q->nn != 2 || !(q->n[1].x & 1) || ws->search[qi] >= 0 || !limit_allowed(gen))
+		return 0;
+	d = q->n[1].x;
+	t = &g->ts->tools[g->rel[d >> 1].tool[1]];
+	vt = t->range_type;
+	from = g->ent_name[q->n[0].x];
+	if (!(t->opts & KG_TOOL_OPT_RANGE) || from == SYNTH_NONE ||
+	    !kg_value_is_canonical(vt, synth_name(g, from), g->name_len[from]))
+		return 0;
+	/* the k-th value after from (or the last there is): the values above it, sorted by value */
+	ws->vals.n = 0;
+	for (i = g->src_off[d]; i < g->src_off[d + 1]; i++) {
+		uint32_t nm = g->ent_name[g->src[i]];
+
+		if (nm != SYNTH_NONE && kg_value_is_canonical(vt, synth_name(g, nm), g->name_len[nm]) &&
+		    value_before(g, vt, from, nm))
+			ling_u32s_push(&ws->vals, nm);
+	}
+	synth_set_sort_unique(&ws->vals);
+	for (i = 1; i < ws->vals.n; i++) {
+		uint32_t x = ws->vals.v[i], j;
+
+		for (j = i; j > 0 && value_before(g, vt, x, ws->vals.v[j - 1]); j--)
+			ws->vals.v[j] = ws->vals.v[j - 1];
+		ws->vals.v[j] = x;
+	}
+	if (!ws->vals.n)
+		return 0;
+	to = ws->vals.v[(k < ws->vals.n ? k : ws->vals.n) - 1];
+	/* the query's values: every value entity in the range, and their subjects */
+	q->val[0].n = 0;
+	q->val[1].n = 0;
+	for (i = g->src_off[d]; i < g->src_off[d + 1]; i++) {
+		uint32_t e = g->src[i], nm = g->ent_name[e];
+		const struct synth_edge *b, *end;
+
+		if (nm == SYNTH_NONE || !kg_value_is_canonical(vt, synth_name(g, nm), g->name_len[nm]) ||
+		    value_before(g, vt, nm, from) || value_before(g, vt, to, nm))
+			continue;
+		ling_u32s_push(&q->val[0], e);
+		for (synth_adj(g, e, d, &b, &end); b < end; b++)
+			ling_u32s_push(&q->val[1], b->to);
+	}
+	synth_set_sort_unique(&q->val[0]);
+	synth_set_sort_unique(&q->val[1]);
+	if (q->val[1].n > SYNTH_SET_LIMIT)
+		return REJ(FANOUT);
+	q->answer.n = 0;
+	for (i = 0; i < q->val[1].n; i++) {
+		if (g->ent_name[q->val[1].v[i]] == SYNTH_NONE)
+			return REJ(UNNAMED);
+		ling_u32s_push(&q->answer, g->ent_name[q->val[1].v[i]]);
+	}
+	synth_set_sort_unique(&q->answer);
+	if (q->answer.n != q->val[1].n)
+		return REJ(AMBIGUOUS);
+	ws->range_to[qi] = to;
+	ling_buf_reset(&ws->range_name);
+	ling_buf_addf(&ws->range_name, "between %s and %s", synth_name(g, from), synth_name(g, to));
 	return 0;
 }
 
@@ -392,7 +495,7 @@ static int make_pattern(const struct synth_gen *gen, struct synth_ws *ws, int ca
 	if (rc)
 		return rc;
 	maybe_search(gen, ws, 0, rng);
-	if (cat == SYNTH_CAT_1P && (rc = maybe_limit(gen, ws, 0, rng)))
+	if (cat == SYNTH_CAT_1P && ((rc = maybe_range(gen, ws, 0, rng)) || (rc = maybe_limit(gen, ws, 0, rng))))
 		return rc;
 	s->pattern = synth_category_name(cat);
 	return tool_conversation(gen, ws, s, q0, 1, rng, ling_rand_below(rng, 4), 0);
@@ -749,6 +852,7 @@ int synth_make(const struct synth_gen *gen, struct synth_ws *ws, int cat, uint64
 		ws->search[i] = -1;
 		ws->limit[i] = 0;
 		ws->reverse[i] = 0;
+		ws->range_to[i] = SYNTH_NONE;
 	}
 	if (cat < SYNTH_NPATTERNS)
 		rc = make_pattern(gen, ws, cat, rng, s);

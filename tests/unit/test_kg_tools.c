@@ -793,6 +793,57 @@ static void test_literal_tools(void)
 	ling_buf_release(&b);
 }
 
+/* Entities named by integers: more than KG_TOOL_ENUM_MAX of them get a range of names, fewer an enum. */
+static void test_name_ranges(void)
+{
+	struct ling_buf ttl = LING_BUF_INIT, b = LING_BUF_INIT;
+	struct kg_toolset *ts;
+	struct kg_store *st;
+	const struct kg_tool *t;
+	int i;
+
+	ling_buf_adds(&ttl, "@prefix ex: <http://ex.org/> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n");
+	for (i = 0; i < 30; i++)
+		ling_buf_addf(&ttl, "ex:f%d rdfs:label \"F%02d\" ; ex:year ex:y%d ; ex:stars ex:s%d ; ex:code ex:c%d .\n"
+			      "ex:y%d rdfs:label \"%d\" . ex:s%d rdfs:label \"%d\" . ex:c%d rdfs:label \"%s\" .\n",
+			      i, i, i, i % 5, i, i, 1990 + i, i % 5, i % 5 + 1, i, i == 29 ? "x" : "7");
+	ling_buf_adds(&ttl, "ex:f0 ex:year ex:y9 . ex:c1 rdfs:label \"8\" .\n");
+	if (!(st = make_store("name-ranges", ttl.data)))
+		goto out;
+	if (!(ts = build(st, 3, "en"))) {
+		kg_store_close(st);
+		goto out;
+	}
+	t = tool(ts, "find_entities_by_year");
+	ok(t && t->opts & KG_TOOL_OPT_RANGE && t->range_type == KG_VALUE_INTEGER && !t->enums &&
+	   strstr(t->parameters, "\"to\":{\"type\":\"string\","),
+	   "30 objects all named by integers: a range of names (\"to\" a string), no enum");
+	t = tool(ts, "find_entities_by_stars");
+	ok(t && !(t->opts & KG_TOOL_OPT_RANGE) && t->nenums == 5, "5 objects named by integers: an enum, no range");
+	t = tool(ts, "find_entities_by_code");
+	ok(t && !(t->opts & KG_TOOL_OPT_RANGE) && !t->enums, "30 objects, one named x: neither");
+	ok(!(tool(ts, "get_year")->opts & KG_TOOL_OPT_RANGE), "the forward tool has no range");
+	is_str(call_checked(st, ts, "find_entities_by_year", "{\"year\":\"1998\",\"to\":\"2001\"}", &b),
+	       "[\"F00\",\"F08\",\"F09\",\"F10\",\"F11\"]", "the objects named 1998 to 2001, as integers");
+	is_str(call_checked(st, ts, "find_entities_by_year", "{\"year\":\"999\",\"to\":\"1991\",\"limit\":1}", &b),
+	       "[\"F00\"]", "a range from below the first value, limited");
+	is_str(call_checked(st, ts, "find_entities_by_year", "{\"year\":\"2001\",\"to\":\"1998\"}", &b),
+	       "error: find_entities_by_year: argument 'to' must not be less than 'year'", "a range backwards");
+	is_str(call_checked(st, ts, "find_entities_by_year", "{\"year\":\"1998\",\"to\":2001}", &b),
+	       "error: find_entities_by_year: with 'to', 'year' and 'to' must be integers written as strings",
+	       "to as a number");
+	is_str(call_checked(st, ts, "find_entities_by_year", "{\"year\":\"01998\",\"to\":\"2001\"}", &b),
+	       "error: find_entities_by_year: with 'to', 'year' and 'to' must be integers written as strings",
+	       "a name that is no canonical integer");
+	is_str(call_checked(st, ts, "find_entities_by_year", "{\"year\":\"1999\"}", &b), "[\"F00\",\"F09\"]",
+	       "without to, a name as before");
+	kg_toolset_free(ts);
+	kg_store_close(st);
+out:
+	ling_buf_release(&ttl);
+	ling_buf_release(&b);
+}
+
 /* One English noun form, as a string to compare. */
 static const char *word_form(int plural, const char *w)
 {
@@ -853,6 +904,7 @@ int main(void)
 	test_words();
 	test_values();
 	test_literal_tools();
+	test_name_ranges();
 	fixture_remove_tree(tmpdir);
 	return done_testing();
 }
