@@ -39,12 +39,12 @@
 /* One sample in this many resolves the user's spelling of a name with search_entities, where it can. */
 #define SEARCH_ONE_IN 10
 /*
- * One 1p sample in this many with enough answers asks for only a few,
+ * One 1p (and multiple) sample in this many with enough answers asks for only a few,
  * answered with the tools' "limit"; and half the 1p questions with more
  * answers than max_answers (up to LIMIT_MAX_ANSWERS), which would be
  * rejected otherwise.
  */
-#define LIMIT_ONE_IN 6
+#define LIMIT_ONE_IN 4
 #define LIMIT_MAX_ANSWERS 256
 /* One 1p question in this many that hops from a value (or an integer name) to its subjects asks for a range. */
 #define RANGE_ONE_IN 2
@@ -476,27 +476,42 @@ static int tool_conversation(const struct synth_gen *gen, struct synth_ws *ws, s
 	return 0;
 }
 
+/*
+ * A 1p query in ws->q[0] that may ask for a range or a few answers
+ * (maybe_range, maybe_limit); search: it may spell its anchor in lowercase
+ * (maybe_search) first.
+ */
+static int sample_1p(const struct synth_gen *gen, struct synth_ws *ws, uint64_t *rng, int search)
+{
+	struct synth_limits wide = gen->lim;
+	int rc;
+
+	/* more answers than max_answers may be asked for a few of */
+	if (limit_allowed(gen) && wide.max_answers < LIMIT_MAX_ANSWERS)
+		wide.max_answers = LIMIT_MAX_ANSWERS;
+	if ((rc = synth_query_sample(gen->g, &wide, SYNTH_CAT_1P, rng, &ws->q[0], ws->sets)))
+		return rc;
+	if (search)
+		maybe_search(gen, ws, 0, rng);
+	if ((rc = maybe_range(gen, ws, 0, rng)) || (rc = maybe_limit(gen, ws, 0, rng)))
+		return rc;
+	return 0;
+}
+
 static int make_pattern(const struct synth_gen *gen, struct synth_ws *ws, int cat, uint64_t *rng,
 			struct synth_sample *s)
 {
 	static const int q0[] = { 0 };
 	int rc;
 
-	if (cat == SYNTH_CAT_1P && limit_allowed(gen)) {
-		/* more answers than max_answers may be asked for a few of */
-		struct synth_limits wide = gen->lim;
-
-		if (wide.max_answers < LIMIT_MAX_ANSWERS)
-			wide.max_answers = LIMIT_MAX_ANSWERS;
-		rc = synth_query_sample(gen->g, &wide, cat, rng, &ws->q[0], ws->sets);
+	if (cat == SYNTH_CAT_1P) {
+		if ((rc = sample_1p(gen, ws, rng, 1)))
+			return rc;
 	} else {
-		rc = sample_query(gen, ws, 0, cat, rng);
+		if ((rc = sample_query(gen, ws, 0, cat, rng)))
+			return rc;
+		maybe_search(gen, ws, 0, rng);
 	}
-	if (rc)
-		return rc;
-	maybe_search(gen, ws, 0, rng);
-	if (cat == SYNTH_CAT_1P && ((rc = maybe_range(gen, ws, 0, rng)) || (rc = maybe_limit(gen, ws, 0, rng))))
-		return rc;
 	s->pattern = synth_category_name(cat);
 	return tool_conversation(gen, ws, s, q0, 1, rng, ling_rand_below(rng, 4), 0);
 }
@@ -508,7 +523,7 @@ static int make_multiple(const struct synth_gen *gen, struct synth_ws *ws, uint6
 
 	if (gen->g->ntools < 4 || gen->max_tools < 4)
 		return REJ(TOOLS);
-	if ((rc = sample_query(gen, ws, 0, SYNTH_CAT_1P, rng)))
+	if ((rc = sample_1p(gen, ws, rng, 0)))
 		return rc;
 	s->pattern = "1p";
 	return tool_conversation(gen, ws, s, q0, 1, rng, gen->max_tools, 1);
