@@ -583,7 +583,7 @@ static const char literals_ttl[] =
 	"ex:e rdfs:label \"Eton\" ; ex:pop 13, 9 .\n"
 	"ex:x rdfs:label \"X\" . ex:y rdfs:label \"Y\" .\n";
 
-/* One call's result, or "error: <message>" (kg_tool_args_check's message must be the same). */
+/* One call's result, or "error: <message>"; kg_tool_args_check must take or refuse it alike, with the same message. */
 static const char *call_checked(struct kg_store *st, const struct kg_toolset *ts, const char *name, const char *args,
 				struct ling_buf *b)
 {
@@ -595,15 +595,14 @@ static const char *call_checked(struct kg_store *st, const struct kg_toolset *ts
 	ling_err_clear(&err2);
 	rc = kg_tool_call(st, ts, name, args, b, &err);
 	rc2 = t ? kg_tool_args_check(t, args, &err2) : LING_EUSAGE;
-	if (rc != LING_ESTORE && (rc == 0) != (rc2 == 0))
+	if (rc == LING_ESTORE)
+		return "a store error";
+	if ((rc == 0) != (rc2 == 0) || strcmp(err.msg, err2.msg))
 		return "kg_tool_call and kg_tool_args_check disagree";
-	ling_buf_reset(b);
-	if (rc)
+	if (rc) {
+		ling_buf_reset(b);
 		ling_buf_addf(b, "error: %s", err.msg);
-	else if (strcmp(err.msg, err2.msg))
-		ling_buf_adds(b, "kg_tool_args_check says another thing");
-	else
-		return kg_tool_call(st, ts, name, args, b, &err) ? "error" : (ling_buf_addc(b, '\0'), b->len--, b->data);
+	}
 	ling_buf_addc(b, '\0');
 	b->len--;
 	return b->data;
