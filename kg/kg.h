@@ -527,7 +527,7 @@ struct kg_tool {
 	char *name;            /* unique snake_case, e.g. "get_place_of_birth" */
 	char *description;     /* one sentence, e.g. "Returns the places of birth of a person, as a list of names." */
 	enum kg_tool_kind kind;
-	char *param;           /* forward, inverse and search: the one parameter's name; else NULL */
+	char *param;           /* forward, inverse and search: the required parameter's name; else NULL */
 	char *parameters;      /* the JSON Schema of the arguments, compact JSON text */
 	char *schema;          /* the whole OpenAI tool object {"type":"function","function":{...}}, compact */
 	/* forward and inverse only: */
