@@ -443,6 +443,30 @@ int kg_query_dump(struct kg_store *st, FILE *out, struct ling_err *err);
  * e.g. ["Alien","Heat"], or [] when there is none. That text is exactly what
  * a sample records as the tool message's content.
  *
+ * Optional parameters. Every relation tool also takes (KG_TOOL_OPT_*):
+ *  - "sort": the order of the result, one of two words. For names and text
+ *    values "alphabetical" (by bytes, the default order) or
+ *    "reverse_alphabetical" (its reverse); for the values of an integer,
+ *    number, year or date relation "ascending" or "descending", by value
+ *    (kg_value_cmp: 9 before 10), a value that did not read as one of the
+ *    type last in ascending order. Without sort the order is by bytes.
+ *  - "limit": an integer >= 1, at most that many names: the first ones in
+ *    the result's order (after sort).
+ * The result stays a pure function of the arguments: sort, then limit.
+ * The inverse tool of an integer, number, year or date relation also takes
+ * "to", a value of the same type >= its parameter's (an error otherwise):
+ * then it answers for every value v with param <= v <= to (kg_value_cmp),
+ * e.g. find_films_by_release_year({"release_year":1990,"to":1995}). So does
+ * the inverse tool of an entity relation with more than KG_TOOL_ENUM_MAX
+ * objects that are all named by integers (MetaQA's release years): "to"
+ * is then a name like its parameter, both canonical integers ("1990",
+ * "1995"), and the range compares the objects' names as integers.
+ * An inverse tool whose parameter can take only a few values (at most
+ * KG_TOOL_ENUM_MAX distinct names of objects, or canonical values of a text
+ * relation) lists them as the parameter's "enum" (t->enums, sorted by
+ * bytes), and a call with another value is an error. Its twin tool and the
+ * others have none.
+ *
  * Literal relations. A predicate with at least min_facts triples whose
  * objects are mostly literals gets tools too, typed by the datatype most of
  * its literals have (enum kg_value_type): its forward tool returns values,
@@ -488,11 +512,22 @@ enum kg_value_type {
 	KG_VALUE_TEXT,    /* plain and language strings and every other datatype: {"type":"string"} */
 };
 
+/* The optional parameters of a relation tool (see "Optional parameters" above). */
+enum kg_tool_opts {
+	KG_TOOL_OPT_LIMIT = 1 << 0,      /* "limit" */
+	KG_TOOL_OPT_SORT = 1 << 1,       /* "sort": by name (alphabetical, reverse_alphabetical) */
+	KG_TOOL_OPT_SORT_VALUE = 1 << 2, /* "sort": by value (ascending, descending) */
+	KG_TOOL_OPT_RANGE = 1 << 3,      /* "to": the end of a range of values */
+};
+
+/* Most values an inverse tool's parameter lists as its enum. */
+#define KG_TOOL_ENUM_MAX 24
+
 struct kg_tool {
 	char *name;            /* unique snake_case, e.g. "get_place_of_birth" */
-	char *description;     /* one sentence, e.g. "Returns the place of birth of a person." */
+	char *description;     /* one sentence, e.g. "Returns the places of birth of a person, as a list of names." */
 	enum kg_tool_kind kind;
-	char *param;           /* forward, inverse and search: the one parameter's name; else NULL */
+	char *param;           /* forward, inverse and search: the required parameter's name; else NULL */
 	char *parameters;      /* the JSON Schema of the arguments, compact JSON text */
 	char *schema;          /* the whole OpenAI tool object {"type":"function","function":{...}}, compact */
 	/* forward and inverse only: */
@@ -505,6 +540,10 @@ struct kg_tool {
 	enum kg_value_type value; /* what the objects are: the forward tool returns them, the inverse takes one */
 	uint64_t facts;        /* triples of the predicate */
 	size_t twin;           /* index of the tool of the other direction */
+	unsigned opts;         /* enum kg_tool_opts: its optional parameters (relation tools) */
+	char **enums;          /* the values param takes, sorted by bytes, or NULL: any */
+	size_t nenums;
+	enum kg_value_type range_type; /* with KG_TOOL_OPT_RANGE: how the range compares (KG_VALUE_INTEGER for names) */
 };
 
 struct kg_toolset {
@@ -540,8 +579,9 @@ int kg_entity_name(struct kg_store *st, kg_id id, const char *lang, struct ling_
 
 /*
  * Executes one call: args_json must be a JSON object matching the tool's
- * schema (extra or missing keys, wrong types: LING_EDATA). Replaces the
- * content of result with the result array text.
+ * schema (unknown or missing required keys, wrong types, a value outside
+ * the enum or below the minimum, a range that ends before it starts:
+ * LING_EDATA). Replaces the content of result with the result array text.
  * @return 0; LING_EUSAGE for an unknown tool; LING_EDATA for bad arguments
  * or a name no entity has; LING_ESTORE.
  */
@@ -550,9 +590,10 @@ int kg_tool_call(struct kg_store *st, const struct kg_toolset *ts, const char *n
 
 /*
  * The argument check of kg_tool_call without a store: args_json must be a
- * JSON object with exactly t's parameters, of the types t->parameters
- * gives; a literal relation's inverse tool takes only a value of its type
- * (kg_value_of_arg). The names in the arguments are not looked up.
+ * JSON object with t's required parameters and only its parameters, of the
+ * types, enums and minimums t->parameters gives; a literal relation's
+ * inverse tool takes only a value of its type (kg_value_of_arg), and "to"
+ * no less than it. The names in the arguments are not looked up.
  * @return 0, or LING_EDATA with the message kg_tool_call would give.
  */
 int kg_tool_args_check(const struct kg_tool *t, const char *args_json, struct ling_err *err);
@@ -617,6 +658,18 @@ int kg_value_of_arg(enum kg_value_type t, int is_string, const char *s, size_t n
  * (integer, year, number) or a JSON string (date, text).
  */
 int kg_value_is_canonical(enum kg_value_type t, const char *value, size_t n);
+
+/*
+ * Compares two values shown by a relation of type t (not KG_VALUE_ENTITY)
+ * by value: integers and years as numbers, numbers as doubles, dates (and
+ * text) by bytes; a value that is not canonical for t (kg_value_is_canonical)
+ * comes after every canonical one, and two such by bytes. Equal values are
+ * equal bytes. @return <0, 0, >0.
+ */
+int kg_value_cmp(enum kg_value_type t, const char *a, size_t an, const char *b, size_t bn);
+
+/* Whether values of t have an order other than text's (integer, number, year, date). */
+int kg_value_is_ordered(enum kg_value_type t);
 
 /* "entity", "integer", "number", "date", "year", "text". */
 const char *kg_value_type_name(enum kg_value_type t);

@@ -182,8 +182,24 @@ static int literal_of(const char *nt, struct kg_term *lit, struct ling_buf *stor
 	return nt[0] == '"' && !kg_nt_term_parse(nt, strlen(nt), lit, storage, &ignored);
 }
 
-/* The canonical value the argument of a literal relation's inverse tool stands for, into want. */
-static int value_argument(const struct kg_tool *t, json_t *arg, struct ling_buf *want, struct ling_err *err)
+/* The optional arguments of a relation tool, as check_args read them. */
+struct call_opts {
+	int range;              /* "to" given: from..to */
+	struct ling_buf from, to; /* canonical values (of t->range_type) */
+	int descending;         /* "sort" is reverse_alphabetical or descending */
+	int by_value;           /* "sort" is ascending or descending */
+	json_int_t limit;       /* 0: none */
+};
+
+static void call_opts_release(struct call_opts *o)
+{
+	ling_buf_release(&o->from);
+	ling_buf_release(&o->to);
+}
+
+/* The canonical value the argument key of a literal relation's inverse tool stands for, into want. */
+static int value_argument(const struct kg_tool *t, const char *key, json_t *arg, struct ling_buf *want,
+			  struct ling_err *err)
 {
 	static const char *const expected[] = { "a string", "an integer", "a number", "a date as YYYY-MM-DD",
 						"an integer (a year)", "a string" };
@@ -200,14 +216,25 @@ static int value_argument(const struct kg_tool *t, json_t *arg, struct ling_buf 
 		rc = kg_value_of_arg(t->value, is_string, text.data ? text.data : "", text.len, want);
 	ling_buf_release(&text);
 	if (rc)
-		return ling_err_set(err, LING_EDATA, "%s: argument '%s' must be %s", t->name, t->param,
+		return ling_err_set(err, LING_EDATA, "%s: argument '%s' must be %s", t->name, key,
 				    expected[t->value]);
 	return 0;
 }
 
-/* The subjects whose literal object's value is want: every object of the relation is read and compared. */
+/* Whether have[0..n) is want, or within want..to for a range. */
+static int value_matches(const struct kg_tool *t, const char *have, size_t n, const struct ling_buf *want,
+			 const struct call_opts *o)
+{
+	if (!o->range)
+		return n == want->len && !memcmp(have, want->data, n);
+	return kg_value_cmp(t->range_type, o->from.data, o->from.len, have, n) <= 0 &&
+	       kg_value_cmp(t->range_type, have, n, o->to.data, o->to.len) <= 0;
+}
+
+/* The subjects whose literal object's value is want (or in its range): every object is read and compared. */
 static int find_by_value(struct kg_store *st, const struct kg_toolset *ts, const struct kg_tool *t,
-			 const struct ling_buf *want, struct id_vec *found, struct ling_err *err)
+			 const struct ling_buf *want, const struct call_opts *o, struct id_vec *found,
+			 struct ling_err *err)
 {
 	struct id_vec objs = { 0 };
 	struct ling_buf have = LING_BUF_INIT, storage = LING_BUF_INIT;
@@ -226,8 +253,8 @@ static int find_by_value(struct kg_store *st, const struct kg_toolset *ts, const
 		if (!literal_of(nt, &lit, &storage))
 			continue;
 		ling_buf_reset(&have);
-		if (kg_value_canonical(t->value, lit.value, lit.len, &have) == 1 && have.len == want->len &&
-		    !memcmp(have.data, want->data, want->len) &&
+		if (kg_value_canonical(t->value, lit.value, lit.len, &have) == 1 &&
+		    value_matches(t, have.data, have.len, want, o) &&
 		    (rc = kg_tool_collect(st, 0, t->predicate, objs.v[i], 0, found, err)))
 			goto out;
 	}
@@ -235,6 +262,33 @@ out:
 	free(objs.v);
 	ling_buf_release(&have);
 	ling_buf_release(&storage);
+	return rc;
+}
+
+/* The subjects of the objects of an entity relation whose names, as integers, are in o's range. */
+static int find_by_name_range(struct kg_store *st, const struct kg_toolset *ts, const struct kg_tool *t,
+			      const struct call_opts *o, struct id_vec *found, struct ling_err *err)
+{
+	struct id_vec objs = { 0 };
+	struct ling_buf none = LING_BUF_INIT;
+	size_t i;
+	int rc;
+
+	if ((rc = kg_tool_collect(st, 0, t->predicate, 0, 2, &objs, err)))
+		goto out;
+	kg_id_vec_unique(&objs);
+	for (i = 0; i < objs.n; i++) {
+		const char *shown;
+
+		if ((rc = kg_tool_display_name(st, ts, objs.v[i], &shown, err)))
+			goto out;
+		if (kg_value_is_canonical(KG_VALUE_INTEGER, shown, strlen(shown)) &&
+		    value_matches(t, shown, strlen(shown), &none, o) &&
+		    (rc = kg_tool_collect(st, 0, t->predicate, objs.v[i], 0, found, err)))
+			goto out;
+	}
+out:
+	free(objs.v);
 	return rc;
 }
 
@@ -266,7 +320,7 @@ static int show_values(struct kg_store *st, const struct kg_toolset *ts, const s
 
 /* A relation tool or search_entities, on arguments check_args took. */
 static int call_relation(struct kg_store *st, const struct kg_toolset *ts, const struct kg_tool *t, json_t *args,
-			 struct str_vec *res, struct str_vec *owned, struct ling_err *err)
+			 const struct call_opts *o, struct str_vec *res, struct str_vec *owned, struct ling_err *err)
 {
 	struct id_vec ents = { 0 }, found = { 0 };
 	struct ling_buf want = LING_BUF_INIT;
@@ -276,12 +330,16 @@ static int call_relation(struct kg_store *st, const struct kg_toolset *ts, const
 	int rc;
 
 	if (t->kind == KG_TOOL_INVERSE && t->value != KG_VALUE_ENTITY) {
-		if ((rc = value_argument(t, arg, &want, err)) || (rc = find_by_value(st, ts, t, &want, &found, err)))
+		if ((rc = value_argument(t, t->param, arg, &want, err)) ||
+		    (rc = find_by_value(st, ts, t, &want, o, &found, err)))
 			goto out;
 		goto names;
 	}
 	name = json_string_value(arg);
-	if (t->kind == KG_TOOL_SEARCH) {
+	if (o->range) {
+		if ((rc = find_by_name_range(st, ts, t, o, &found, err)))
+			goto out;
+	} else if (t->kind == KG_TOOL_SEARCH) {
 		if ((rc = kg_store_find_label(st, name, NULL, push_id, &found, err)))
 			goto out;
 	} else {
@@ -320,12 +378,85 @@ out:
 	return rc;
 }
 
+static int in_enum(const struct kg_tool *t, const char *s)
+{
+	return bsearch(&s, t->enums, t->nenums, sizeof(*t->enums), cmp_str) != NULL;
+}
+
+/* The optional arguments of a relation tool, into o; want is its parameter's value (literal inverse tools). */
+static int check_options(const struct kg_tool *t, json_t *args, const struct ling_buf *want, struct call_opts *o,
+			 struct ling_err *err)
+{
+	json_t *v;
+	int rc;
+
+	if ((v = json_object_get(args, "to"))) {
+		if (t->value == KG_VALUE_ENTITY) {
+			/* names that are integers: both ends are */
+			const char *from = json_string_value(json_object_get(args, t->param)), *end = json_string_value(v);
+
+			if (!end || !kg_value_is_canonical(KG_VALUE_INTEGER, end, strlen(end)) ||
+			    !kg_value_is_canonical(KG_VALUE_INTEGER, from, strlen(from)))
+				return ling_err_set(err, LING_EDATA,
+						    "%s: with 'to', '%s' and 'to' must be integers written as strings",
+						    t->name, t->param);
+			ling_buf_adds(&o->from, from);
+			ling_buf_adds(&o->to, end);
+		} else {
+			if ((rc = value_argument(t, "to", v, &o->to, err)))
+				return rc;
+			ling_buf_add(&o->from, want->data, want->len);
+		}
+		if (kg_value_cmp(t->range_type, o->to.data, o->to.len, o->from.data, o->from.len) < 0)
+			return ling_err_set(err, LING_EDATA, "%s: argument 'to' must not be less than '%s'", t->name,
+					    t->param);
+		o->range = 1;
+	}
+	if ((v = json_object_get(args, "sort"))) {
+		const char *asc = t->opts & KG_TOOL_OPT_SORT_VALUE ? "ascending" : "alphabetical";
+		const char *desc = t->opts & KG_TOOL_OPT_SORT_VALUE ? "descending" : "reverse_alphabetical";
+		const char *w = json_string_value(v);
+
+		if (!w || (strcmp(w, asc) && strcmp(w, desc)))
+			return ling_err_set(err, LING_EDATA, "%s: argument 'sort' must be \"%s\" or \"%s\"", t->name,
+					    asc, desc);
+		o->descending = !strcmp(w, desc);
+		o->by_value = !!(t->opts & KG_TOOL_OPT_SORT_VALUE);
+	}
+	if ((v = json_object_get(args, "limit"))) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1)
+			return ling_err_set(err, LING_EDATA, "%s: argument 'limit' must be an integer of 1 or more",
+					    t->name);
+		o->limit = json_integer_value(v);
+	}
+	return 0;
+}
+
+/* Checks that args has the required key and no key but the tool's parameters. */
+static int check_relation_keys(const struct kg_tool *t, json_t *args, struct ling_err *err)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(args, key, v) {
+		if (!strcmp(key, t->param) || (!strcmp(key, "to") && t->opts & KG_TOOL_OPT_RANGE) ||
+		    (!strcmp(key, "sort") && t->opts & (KG_TOOL_OPT_SORT | KG_TOOL_OPT_SORT_VALUE)) ||
+		    (!strcmp(key, "limit") && t->opts & KG_TOOL_OPT_LIMIT))
+			continue;
+		return ling_err_set(err, LING_EDATA, "%s: unexpected argument '%s'", t->name, key);
+	}
+	if (!json_object_get(args, t->param))
+		return ling_err_set(err, LING_EDATA, "%s: missing argument '%s'", t->name, t->param);
+	return 0;
+}
+
 /*
- * Checks parsed arguments against t's schema (an object with exactly its
- * keys, of its types) and, for a literal relation's inverse tool, that the
- * value is one of the relation's type.
+ * Checks parsed arguments against t's schema (an object with its required
+ * keys and no others, of its types, in its enum) and, for a literal
+ * relation's inverse tool, that the value is one of the relation's type;
+ * the optional arguments go to o.
  */
-static int check_args(const struct kg_tool *t, json_t *args, struct ling_err *err)
+static int check_args(const struct kg_tool *t, json_t *args, struct call_opts *o, struct ling_err *err)
 {
 	static const char *const sets_key[] = { "sets" }, *const diff_keys[] = { "items", "exclude" };
 	const char *const param_key[] = { t->param };
@@ -354,18 +485,27 @@ static int check_args(const struct kg_tool *t, json_t *args, struct ling_err *er
 			if ((rc = string_list(t, "each set", v, NULL, err)))
 				return rc;
 		return 0;
-	default:
+	case KG_TOOL_SEARCH:
 		if ((rc = check_keys(t, args, param_key, 1, err)))
 			return rc;
-		v = json_object_get(args, t->param);
-		if (t->kind == KG_TOOL_INVERSE && t->value != KG_VALUE_ENTITY) {
-			rc = value_argument(t, v, &want, err);
-			ling_buf_release(&want);
-			return rc;
-		}
-		if (!json_is_string(v))
+		if (!json_is_string(json_object_get(args, t->param)))
 			return ling_err_set(err, LING_EDATA, "%s: argument '%s' must be a string", t->name, t->param);
 		return 0;
+	default:
+		if ((rc = check_relation_keys(t, args, err)))
+			return rc;
+		v = json_object_get(args, t->param);
+		if (t->kind == KG_TOOL_INVERSE && t->value != KG_VALUE_ENTITY)
+			rc = value_argument(t, t->param, v, &want, err);
+		else if (!json_is_string(v))
+			rc = ling_err_set(err, LING_EDATA, "%s: argument '%s' must be a string", t->name, t->param);
+		if (!rc && t->enums && !in_enum(t, want.len ? want.data : json_string_value(v)))
+			rc = ling_err_set(err, LING_EDATA, "%s: argument '%s' must be one of the %zu values its enum lists",
+					  t->name, t->param, t->nenums);
+		if (!rc)
+			rc = check_options(t, args, &want, o, err);
+		ling_buf_release(&want);
+		return rc;
 	}
 }
 
@@ -373,13 +513,43 @@ int kg_tool_args_check(const struct kg_tool *t, const char *args_json, struct li
 {
 	json_error_t jerr;
 	json_t *args = json_loads(args_json, JSON_REJECT_DUPLICATES, &jerr);
+	struct call_opts o = { 0 };
 	int rc;
 
 	if (!args)
 		return ling_err_set(err, LING_EDATA, "%s: arguments are not JSON: %s", t->name, jerr.text);
-	rc = check_args(t, args, err);
+	rc = check_args(t, args, &o, err);
+	call_opts_release(&o);
 	json_decref(args);
 	return rc;
+}
+
+static int cmp_value(const void *a, const void *b, void *type)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+
+	return kg_value_cmp(*(const enum kg_value_type *)type, x, strlen(x), y, strlen(y));
+}
+
+/* Puts the names of res (sorted by bytes, distinct) in the order o asks for, and keeps the first o->limit. */
+static void order_and_limit(const struct kg_tool *t, const struct call_opts *o, struct str_vec *res)
+{
+	size_t i;
+
+	if (o->by_value && res->n > 1) {
+		enum kg_value_type type = t->value;
+
+		qsort_r(res->v, res->n, sizeof(*res->v), cmp_value, &type);
+	}
+	if (o->descending)
+		for (i = 0; i < res->n / 2; i++) {
+			const char *x = res->v[i];
+
+			res->v[i] = res->v[res->n - 1 - i];
+			res->v[res->n - 1 - i] = x;
+		}
+	if (o->limit && (uint64_t)o->limit < res->n)
+		res->n = (size_t)o->limit;
 }
 
 int kg_tool_call(struct kg_store *st, const struct kg_toolset *ts, const char *name, const char *args_json,
@@ -387,6 +557,7 @@ int kg_tool_call(struct kg_store *st, const struct kg_toolset *ts, const char *n
 {
 	const struct kg_tool *t = kg_toolset_find(ts, name);
 	struct str_vec res = { 0 }, owned = { 0 };
+	struct call_opts o = { 0 };
 	json_error_t jerr;
 	json_t *args = NULL;
 	struct ling_json w;
@@ -402,15 +573,16 @@ int kg_tool_call(struct kg_store *st, const struct kg_toolset *ts, const char *n
 	args = json_loads(args_json, JSON_REJECT_DUPLICATES, &jerr);
 	if (!args)
 		return ling_err_set(err, LING_EDATA, "%s: arguments are not JSON: %s", name, jerr.text);
-	if ((rc = check_args(t, args, err)))
+	if ((rc = check_args(t, args, &o, err)))
 		goto out;
 	if (t->kind == KG_TOOL_FORWARD || t->kind == KG_TOOL_INVERSE || t->kind == KG_TOOL_SEARCH)
-		rc = call_relation(st, ts, t, args, &res, &owned, err);
+		rc = call_relation(st, ts, t, args, &o, &res, &owned, err);
 	else
 		rc = call_sets(t, args, &res, err);
 	if (rc)
 		goto out;
 	str_sort_unique(&res);
+	order_and_limit(t, &o, &res);
 	for (i = 0; i < res.n; i++)
 		if (ling_utf8_valid_prefix(res.v[i], strlen(res.v[i])) != strlen(res.v[i])) {
 			rc = ling_err_set(err, LING_EDATA, "%s: a name is not valid UTF-8", name);
@@ -424,6 +596,7 @@ int kg_tool_call(struct kg_store *st, const struct kg_toolset *ts, const char *n
 	ling_json_array_end(&w);
 	ling_json_release(&w);
 out:
+	call_opts_release(&o);
 	json_decref(args);
 	free(res.v);
 	for (i = 0; i < owned.n; i++)

@@ -23,6 +23,7 @@
 #include "kg_tools_internal.h"
 
 #include "../common/ling_jsonl.h"
+#include "../common/ling_utf8.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -345,6 +346,15 @@ static json_t *object_schema(json_t *props)
 	return o;
 }
 
+/* The same with only the property required required. */
+static json_t *required_schema(json_t *props, const char *required)
+{
+	json_t *o = object_schema(props);
+
+	json_object_set_new(o, "required", json_pack("[s]", required));
+	return o;
+}
+
 static void set_schema(struct kg_tool *t, json_t *parameters)
 {
 	json_t *fn = json_object(), *tool = json_object();
@@ -381,9 +391,66 @@ static const char *value_kind(enum kg_value_type t, int cap)
 	case KG_VALUE_INTEGER: return cap ? "An integer" : "an integer";
 	case KG_VALUE_NUMBER: return cap ? "A number" : "a number";
 	case KG_VALUE_DATE: return cap ? "A date as YYYY-MM-DD" : "a date as YYYY-MM-DD";
-	case KG_VALUE_YEAR: return cap ? "A year such as 1999" : "a year such as 1999";
+	case KG_VALUE_YEAR: return cap ? "A year, e.g. 1999" : "a year, e.g. 1999";
 	default: return cap ? "The text of the value" : "as text";
 	}
+}
+
+/* Object nouns that name a value, whose entities read as their value ("1999"), not as a name. */
+static int value_like_noun(const char *noun)
+{
+	static const char *const nouns[] = { "year", "date", "number", "value", "time", "decade", "century" };
+
+	return in_list(noun, nouns, COUNT(nouns));
+}
+
+/*
+ * The optional "sort" and "limit" of a relation tool into props, and its
+ * flags; by value when the tool returns values of an ordered type.
+ */
+static unsigned add_list_options(json_t *props, int by_value, const char *what)
+{
+	struct ling_buf d = LING_BUF_INIT;
+	json_t *sort, *limit;
+
+	if (by_value)
+		ling_buf_addf(&d, "Order of the %s by value (without it, as text).", what);
+	else
+		ling_buf_addf(&d, "Order of the %s (default: alphabetical).", what);
+	sort = json_pack("{s:s,s:[s,s],s:s}", "type", "string", "enum", by_value ? "ascending" : "alphabetical",
+			 by_value ? "descending" : "reverse_alphabetical", "description", d.data);
+	ling_buf_reset(&d);
+	ling_buf_addf(&d, "Return at most this many %s, the first in that order.", what);
+	limit = json_pack("{s:s,s:i,s:s}", "type", "integer", "minimum", 1, "description", d.data);
+	ling_buf_release(&d);
+	json_object_set_new(props, "sort", sort);
+	json_object_set_new(props, "limit", limit);
+	return KG_TOOL_OPT_LIMIT | (by_value ? KG_TOOL_OPT_SORT_VALUE : KG_TOOL_OPT_SORT);
+}
+
+/* The words of a relation phrase with its head noun in the plural: "places of birth", "directors". */
+static char *plural_relation(const struct phrase *rp)
+{
+	struct phrase p = { { 0 }, 0 };
+	struct ling_buf b = LING_BUF_INIT;
+	int i, head;
+
+	kg_phrase_copy(&p, rp);
+	for (head = 1; head < p.n && strcmp(p.w[head], "of"); head++)
+		;
+	head--;
+	if (p.n && (head < p.n - 1 || !kg_phrase_last_is_plural(&p))) {
+		kg_words_plural(p.w[head], strlen(p.w[head]), &b);
+		free(p.w[head]);
+		p.w[head] = b.data;
+		b = (struct ling_buf)LING_BUF_INIT;
+	}
+	for (i = 0; i < p.n; i++)
+		ling_buf_addf(&b, "%s%s", i ? " " : "", p.w[i]);
+	kg_phrase_release(&p);
+	if (!b.len)
+		ling_buf_adds(&b, "relations");
+	return b.data;
 }
 
 static char *phrase_text(const struct phrase *p, const char *fallback)
@@ -396,14 +463,23 @@ static char *phrase_text(const struct phrase *p, const char *fallback)
 	return b.data;
 }
 
+/* What the catalogue learns from a relation's objects: the values an inverse tool's enum lists, an example. */
+struct rel_objects {
+	char **names;  /* distinct names (values for a literal relation), sorted by bytes, when few; else NULL */
+	size_t n;
+	char *example; /* the name of its first object in index order, or NULL */
+	int int_names; /* an entity relation whose many objects are all named by integers ("1999") */
+};
+
 /* The forward (dir 0) or inverse (dir 1) tool of r. */
-static void rel_tool(const struct rel *r, int dir, struct kg_tool *t)
+static void rel_tool(const struct rel *r, const struct rel_objects *ro, int dir, struct kg_tool *t)
 {
 	struct phrase sp = { { 0 }, 0 }, op = { { 0 }, 0 }, base = { { 0 }, 0 }, rp = { { 0 }, 0 };
 	struct ling_buf d = LING_BUF_INIT, param = LING_BUF_INIT, pd = LING_BUF_INIT;
-	char *s_pl, *o_pl, *vb;
-	const char *S, *O, *R;
-	json_t *props;
+	char *s_pl, *o_pl, *vb, *r_pl;
+	const char *S, *O, *R, *list;
+	json_t *props, *pv;
+	size_t i;
 
 	t->kind = dir ? KG_TOOL_INVERSE : KG_TOOL_FORWARD;
 	t->name = xstrdup(dir ? r->inv : r->fwd);
@@ -429,23 +505,28 @@ static void rel_tool(const struct rel *r, int dir, struct kg_tool *t)
 	kg_phrase_copy(&base, &rp);
 	kg_verb_base(&base);
 	vb = phrase_text(&base, "relate to");
+	r_pl = plural_relation(&rp);
+	/* a list, always: say so, and what it holds */
+	list = !dir && r->value != KG_VALUE_ENTITY ? "values" : "names";
 	if (!dir) {
 		if (r->form == KG_PHRASE_NOUN)
-			ling_buf_addf(&d, "Returns the %s of %s %s.", R, kg_words_article(S), S);
+			ling_buf_addf(&d, "Returns the %s of %s %s, as a list of %s.", r_pl, kg_words_article(S), S, list);
 		else if (r->form == KG_PHRASE_PREP)
-			ling_buf_addf(&d, "Returns the %s that %s %s is %s.", o_pl, kg_words_article(S), S, R);
+			ling_buf_addf(&d, "Returns the %s that %s %s is %s, as a list of %s.", o_pl, kg_words_article(S), S, R,
+				      list);
 		else
-			ling_buf_addf(&d, "Returns the %s that %s %s %s.", o_pl, kg_words_article(S), S, R);
+			ling_buf_addf(&d, "Returns the %s that %s %s %s, as a list of %s.", o_pl, kg_words_article(S), S, R,
+				      list);
 		kg_phrase_snake(&r->s, &param);
 		ling_buf_addf(&pd, "The name of the %s.", S);
 	} else {
 		if (r->form == KG_PHRASE_NOUN)
-			ling_buf_addf(&d, "Returns the %s whose %s %s the given %s.", s_pl, R,
+			ling_buf_addf(&d, "Returns the %s whose %s %s the given %s, as a list of names.", s_pl, R,
 				      kg_phrase_last_is_plural(&rp) ? "include" : "is", O);
 		else if (r->form == KG_PHRASE_PREP)
-			ling_buf_addf(&d, "Returns the %s %s the given %s.", s_pl, R, O);
+			ling_buf_addf(&d, "Returns the %s %s the given %s, as a list of names.", s_pl, R, O);
 		else
-			ling_buf_addf(&d, "Returns the %s that %s the given %s.", s_pl, vb, O);
+			ling_buf_addf(&d, "Returns the %s that %s the given %s, as a list of names.", s_pl, vb, O);
 		if (r->form == KG_PHRASE_NOUN) {
 			struct phrase one = { { 0 }, 0 };
 
@@ -458,12 +539,18 @@ static void rel_tool(const struct rel *r, int dir, struct kg_tool *t)
 		}
 		if (!param.len)
 			kg_phrase_snake(&r->o, &param);
-		if (r->value == KG_VALUE_ENTITY)
+		if (r->value == KG_VALUE_ENTITY && value_like_noun(O) && ro->example)
+			ling_buf_addf(&pd, "The %s, as written in the data, e.g. \"%s\".", O, ro->example);
+		else if (r->value == KG_VALUE_ENTITY)
 			ling_buf_addf(&pd, "The name of the %s.", O);
+		else if (r->form == KG_PHRASE_NOUN && r->value == KG_VALUE_YEAR)
+			ling_buf_addf(&pd, "The %s, e.g. 1999.", R);
 		else if (r->form == KG_PHRASE_NOUN)
 			ling_buf_addf(&pd, "The %s, %s.", R, value_kind(r->value, 0));
 		else
 			ling_buf_addf(&pd, "%s.", value_kind(r->value, 1));
+		if (kg_value_is_ordered(r->value) || ro->int_names)
+			ling_buf_adds(&pd, " With to: the first of a range.");
 	}
 	if (!param.len)
 		ling_buf_adds(&param, "entity");
@@ -479,8 +566,34 @@ static void rel_tool(const struct rel *r, int dir, struct kg_tool *t)
 	t->param = xstrdup(param.data);
 	t->description = xstrdup(d.data);
 	props = json_object();
-	json_object_set_new(props, t->param, dir ? value_param(r->value, pd.data) : string_param(pd.data));
-	set_schema(t, object_schema(props));
+	pv = dir ? value_param(r->value, pd.data) : string_param(pd.data);
+	if (dir && ro->names) {
+		json_t *e = json_array();
+
+		t->enums = xcalloc(ro->n + 1, sizeof(*t->enums));
+		for (i = 0; i < ro->n; i++) {
+			t->enums[i] = xstrdup(ro->names[i]);
+			json_array_append_new(e, json_string(ro->names[i]));
+		}
+		t->nenums = ro->n;
+		json_object_set_new(pv, "enum", e);
+	}
+	json_object_set_new(props, t->param, pv);
+	t->range_type = r->value;
+	if (dir && (kg_value_is_ordered(r->value) || ro->int_names) && strcmp(t->param, "to")) {
+		ling_buf_reset(&pd);
+		ling_buf_addf(&pd, "The last %s of the range that starts at %s (optional: without it, only %s)%s.",
+			      r->form == KG_PHRASE_NOUN ? R : O, t->param, t->param,
+			      ro->int_names ? ", as written in the data" : "");
+		json_object_set_new(props, "to", value_param(r->value, pd.data));
+		t->opts |= KG_TOOL_OPT_RANGE;
+		if (ro->int_names)
+			t->range_type = KG_VALUE_INTEGER;
+	}
+	if (strcmp(t->param, "sort") && strcmp(t->param, "limit"))
+		t->opts |= add_list_options(props, !dir && kg_value_is_ordered(r->value), list);
+	set_schema(t, required_schema(props, t->param));
+	free(r_pl);
 	free(s_pl);
 	free(o_pl);
 	free(vb);
@@ -622,6 +735,156 @@ out:
 	return rc;
 }
 
+/* Triples of a relation read, at most, to learn whether its objects are few (a pure function of the store). */
+#define ENUM_SCAN_MAX (1u << 20)
+
+struct distinct_objects {
+	kg_id v[KG_TOOL_ENUM_MAX + 1];
+	size_t n;
+	uint64_t seen;
+	int stopped; /* more than KG_TOOL_ENUM_MAX objects, or too many triples to read */
+};
+
+static int on_object(void *ctx, const kg_id quad[4])
+{
+	struct distinct_objects *d = ctx;
+	size_t i;
+
+	for (i = 0; i < d->n && d->v[i] != quad[2]; i++)
+		;
+	if (i == d->n) {
+		if (d->n == KG_TOOL_ENUM_MAX) {
+			d->stopped = 1;
+			return 1;
+		}
+		d->v[d->n++] = quad[2];
+	}
+	if (++d->seen >= ENUM_SCAN_MAX) {
+		d->stopped = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether every object of r is an entity named by an integer, on at most ENUM_SCAN_MAX triples. */
+static int all_named_by_integers(struct kg_store *st, const struct kg_toolset *ts, const struct rel *r, int *yes,
+				 struct ling_err *err)
+{
+	struct id_vec objs = { 0 };
+	size_t i;
+	int rc;
+
+	*yes = 0;
+	objs.limit = ENUM_SCAN_MAX;
+	if ((rc = kg_tool_collect(st, 0, r->p, 0, 2, &objs, err)))
+		goto out;
+	if (objs.n >= ENUM_SCAN_MAX)
+		goto out;
+	kg_id_vec_unique(&objs);
+	for (i = 0; i < objs.n; i++) {
+		const char *shown;
+
+		if ((rc = kg_tool_display_name(st, ts, objs.v[i], &shown, err)))
+			goto out;
+		if (!kg_value_is_canonical(KG_VALUE_INTEGER, shown, strlen(shown)))
+			goto out;
+	}
+	*yes = objs.n > 0;
+out:
+	free(objs.v);
+	return rc;
+}
+
+static void rel_objects_release(struct rel_objects *ro)
+{
+	size_t i;
+
+	for (i = 0; i < ro->n; i++)
+		free(ro->names[i]);
+	free(ro->names);
+	free(ro->example);
+	memset(ro, 0, sizeof(*ro));
+}
+
+/*
+ * The names of r's objects as its inverse tool takes them, when there are
+ * at most KG_TOOL_ENUM_MAX: display names for an entity relation, the
+ * canonical values of the literal objects of a text relation (an ordered
+ * type gets a range instead); and the first object's name as an example.
+ */
+static int rel_objects_scan(struct kg_store *st, const struct kg_toolset *ts, const struct rel *r,
+			    struct rel_objects *ro, struct ling_err *err)
+{
+	struct distinct_objects d = { { 0 }, 0, 0, 0 };
+	struct kg_pattern pat = { 0, r->p, 0, 0, KG_BOUND_P };
+	struct ling_buf value = LING_BUF_INIT, storage = LING_BUF_INIT;
+	size_t i, j;
+	int rc;
+
+	memset(ro, 0, sizeof(*ro));
+	if (kg_value_is_ordered(r->value))
+		return 0;
+	if ((rc = kg_store_match(st, &pat, on_object, &d, err)) < 0)
+		return rc;
+	ro->names = xcalloc(d.n + 1, sizeof(*ro->names));
+	for (i = 0; i < d.n; i++) {
+		const char *shown;
+		struct kg_term lit;
+		struct ling_err ignored;
+
+		if (r->value == KG_VALUE_ENTITY) {
+			if ((rc = kg_tool_display_name(st, ts, d.v[i], &shown, err)))
+				goto fail;
+			ro->names[ro->n++] = xstrdup(shown);
+			continue;
+		}
+		if ((rc = kg_tool_term_nt(st, ts, d.v[i], &shown, err)))
+			goto fail;
+		if (shown[0] != '"' || kg_nt_term_parse(shown, strlen(shown), &lit, &storage, &ignored))
+			continue; /* the tools of a literal relation see only its literals */
+		ling_buf_reset(&value);
+		kg_value_canonical(r->value, lit.value, lit.len, &value);
+		ro->names[ro->n++] = xstrndup(value.data ? value.data : "", value.len);
+	}
+	if (ro->n && r->value == KG_VALUE_ENTITY)
+		ro->example = xstrdup(ro->names[0]);
+	if (ro->n > 1)
+		qsort(ro->names, ro->n, sizeof(*ro->names), cmp_strp);
+	for (i = j = 0; i < ro->n; i++) {
+		if (j && !strcmp(ro->names[j - 1], ro->names[i]))
+			free(ro->names[i]);
+		else
+			ro->names[j++] = ro->names[i];
+	}
+	ro->n = j;
+	/* a partial list would refuse values the tool answers; a value jansson cannot hold, the same */
+	for (i = 0; i < ro->n && !d.stopped; i++)
+		if (ling_utf8_valid_prefix(ro->names[i], strlen(ro->names[i])) != strlen(ro->names[i]))
+			d.stopped = 1;
+	for (i = 0, j = r->value == KG_VALUE_ENTITY; i < ro->n && j; i++)
+		j = kg_value_is_canonical(KG_VALUE_INTEGER, ro->names[i], strlen(ro->names[i]));
+	if (d.stopped || !ro->n) {
+		char *example = ro->example;
+
+		ro->example = NULL;
+		rel_objects_release(ro);
+		ro->example = example;
+	}
+	/* too many for an enum, and the first are integers: a range, if they all are */
+	if (d.stopped && j && (rc = all_named_by_integers(st, ts, r, &ro->int_names, err)))
+		goto fail;
+	rc = 0;
+fail:
+	ling_buf_release(&value);
+	ling_buf_release(&storage);
+	return rc;
+}
+
 static int cmp_rel(const void *a, const void *b)
 {
 	return strcmp(((const struct rel *)a)->iri, ((const struct rel *)b)->iri);
@@ -678,8 +941,16 @@ int kg_toolset_build(struct kg_store *st, const struct kg_toolset_opts *opts, st
 	ling_idmap_init(&ts->priv->names, NULL);
 	ling_idmap_init(&ts->priv->terms, NULL);
 	for (i = 0; i < nrels; i++) {
-		rel_tool(&rels[i], 0, &ts->tools[2 * i]);
-		rel_tool(&rels[i], 1, &ts->tools[2 * i + 1]);
+		struct rel_objects ro;
+
+		if ((rc = rel_objects_scan(st, ts, &rels[i], &ro, err))) {
+			kg_toolset_free(ts);
+			ts = NULL;
+			goto fail;
+		}
+		rel_tool(&rels[i], &ro, 0, &ts->tools[2 * i]);
+		rel_tool(&rels[i], &ro, 1, &ts->tools[2 * i + 1]);
+		rel_objects_release(&ro);
 		ts->tools[2 * i].twin = 2 * i + 1;
 		ts->tools[2 * i + 1].twin = 2 * i;
 	}
@@ -706,7 +977,7 @@ fail:
 
 void kg_toolset_free(struct kg_toolset *ts)
 {
-	size_t i;
+	size_t i, j;
 
 	if (!ts)
 		return;
@@ -722,6 +993,9 @@ void kg_toolset_free(struct kg_toolset *ts)
 		free(t->relation_phrase);
 		free(t->subject_noun);
 		free(t->object_noun);
+		for (j = 0; j < t->nenums; j++)
+			free(t->enums[j]);
+		free(t->enums);
 	}
 	free(ts->tools);
 	if (ts->priv) {

@@ -316,3 +316,41 @@ const char *kg_value_type_name(enum kg_value_type t)
 	}
 	return "?";
 }
+
+int kg_value_is_ordered(enum kg_value_type t)
+{
+	return t == KG_VALUE_INTEGER || t == KG_VALUE_NUMBER || t == KG_VALUE_YEAR || t == KG_VALUE_DATE;
+}
+
+static int bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+
+	return c ? c : (an > bn) - (an < bn);
+}
+
+int kg_value_cmp(enum kg_value_type t, const char *a, size_t an, const char *b, size_t bn)
+{
+	int ca = kg_value_is_canonical(t, a, an), cb = kg_value_is_canonical(t, b, bn);
+	int64_t x, y;
+	double u, v;
+
+	if (ca != cb)
+		return ca ? -1 : 1;
+	if (!ca)
+		return bytes_cmp(a, an, b, bn);
+	switch (t) {
+	case KG_VALUE_INTEGER:
+	case KG_VALUE_YEAR:
+		if (parse_int64(a, an, 0, &x) || parse_int64(b, bn, 0, &y))
+			break;
+		return (x > y) - (x < y);
+	case KG_VALUE_NUMBER:
+		if (parse_number(a, an, &u) || parse_number(b, bn, &v))
+			break;
+		return (u > v) - (u < v);
+	default:
+		break;
+	}
+	return bytes_cmp(a, an, b, bn);
+}

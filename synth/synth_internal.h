@@ -91,7 +91,11 @@ static inline const char *synth_jv_str(const struct synth_jreader *r, const stru
 	return r->scratch.data + v->str;
 }
 
-/* A JSON Schema, the subset kg_tools writes: type, properties, required, additionalProperties, items, min/maxItems, enum of strings. */
+/*
+ * A JSON Schema, the subset kg_tools writes: type, properties, required,
+ * additionalProperties, items, min/maxItems, enum of strings, minimum and
+ * maximum of numbers.
+ */
 struct synth_schema {
 	unsigned types;              /* bit (1 << enum synth_jtype) per allowed type; 0: any */
 	size_t nprops;
@@ -103,6 +107,8 @@ struct synth_schema {
 	long min_items, max_items;   /* -1: none */
 	char **enums;                /* strings allowed, NULL: any */
 	size_t nenums;
+	int has_min, has_max;        /* minimum, maximum of a number */
+	double minimum, maximum;
 };
 
 /* Compiles a schema's JSON text. @return NULL when it is not JSON or uses what the subset lacks. */
@@ -348,6 +354,11 @@ struct synth_ws {
 	struct ling_buf buf, buf2;
 	struct ling_u32s sets[4];
 	struct ling_u32s mark;
+	struct ling_u32s vals;                /* the values of a range, while a call runs */
+	int limit[4];                         /* per query: the limit its last hop's calls ask for, 0 none */
+	int reverse[4];                       /* per query: those calls also sort reverse_alphabetical */
+	uint32_t range_to[4];                 /* per query: the name its 1p inverse hop's range ends at, or SYNTH_NONE */
+	struct ling_buf range_name;           /* how the question names that range: "between 1990 and 1992" */
 	const char **strs;                    /* answer names for synth_text */
 	size_t strs_cap;
 	const struct synth_rel_words **words;  /* relation words of offered tools, for synth_text */
@@ -370,16 +381,43 @@ void synth_ws_release(struct synth_ws *ws);
  * a result has no name, SYNTH_REJECT(FANOUT) beyond limit results.
  */
 int synth_exec_rel(const struct synth_graph *g, uint32_t d, uint32_t name, struct ling_u32s *out, size_t limit);
+/*
+ * The subjects along directed relation d (an inverse with a range) of every
+ * value (or integer name) v of type vt with want <= v <= to, into out
+ * (sorted names); uses ws->vals, tmp2 and tmp3. @return as synth_exec_rel.
+ */
+int synth_exec_range(const struct synth_graph *g, struct synth_ws *ws, uint32_t d, enum kg_value_type vt,
+		     const struct ling_buf *want, const struct ling_buf *to, struct ling_u32s *out);
 /* The logic tools on sorted name sets. */
 void synth_exec_and(const struct ling_u32s *sets, size_t n, struct ling_u32s *out, struct ling_u32s *tmp);
 void synth_exec_or(const struct ling_u32s *sets, size_t n, struct ling_u32s *out, struct ling_u32s *tmp);
 /* Appends the JSON array text of names. */
 void synth_names_json(const struct synth_graph *g, const uint32_t *names, size_t n, struct ling_buf *out);
 
+/* The arguments of a relation tool's call, past its schema, as kg_tool_call reads them. */
+struct synth_call_args {
+	const struct synth_jv *param; /* the required parameter */
+	int value;                    /* a literal relation's inverse: its canonical value is in want */
+	int range;                    /* "to": want..to */
+	int descending, by_value;     /* "sort" */
+	size_t limit;                 /* "limit"; 0: none */
+};
+
+/*
+ * Reads the arguments (root, already valid for t's schema) of relation tool
+ * t into a: the parameter's canonical value into want for a literal
+ * relation's inverse, the end of a range into to. @return 0, or -1 when
+ * kg_tool_call refuses them (a value not of the type, a range ending
+ * before it starts).
+ */
+int synth_call_args(const struct kg_tool *t, const struct synth_jreader *r, const struct synth_jv *root,
+		    struct synth_call_args *a, struct ling_buf *want, struct ling_buf *to);
+
 /*
  * Executes a call from its arguments text, as a replay: parses and validates
  * the arguments against the tool's schema, resolves names, runs the tool.
- * @return 0 with out set (sorted names), SYNTH_REJECT(SCHEMA) for arguments
+ * @return 0 with out set (the result's names in its order: sorted unless
+ * "sort" asks otherwise), SYNTH_REJECT(SCHEMA) for arguments
  * that do not validate, SYNTH_REJECT(REPLAY) for a name no entity has,
  * SYNTH_REJECT(UNNAMED) for a result without a name.
  */
@@ -402,6 +440,13 @@ const struct synth_node *synth_query_asked(const struct synth_graph *g, struct s
 
 /* Verifies a finished sample (see synth.h). @return 0 or SYNTH_REJECT. */
 int synth_verify(const struct synth_graph *g, struct synth_ws *ws, const struct synth_sample *s);
+
+/* ---- the words of a question asking for only a few answers (synth_text_limit.c) ---- */
+
+/* Appends the request for n answers ("Just name three."); reverse: the last n alphabetically. */
+void synth_text_limit_ask(size_t n, int reverse, uint64_t *rng, struct ling_buf *out);
+/* Appends the reply listing names[0..n) as some of the answers (reverse: the last ones), in their order. */
+void synth_text_limit_answer(const char *const *names, size_t n, int reverse, uint64_t *rng, struct ling_buf *out);
 
 /* ---- the generator (synth_make.c, synth_render.c) ---- */
 

@@ -393,6 +393,20 @@ static int schema_keyword(struct synth_schema *s, const char *key, json_t *v, ch
 		return 0; /* after the properties: schema_after_properties() */
 	if (!strcmp(key, "items"))
 		return (s->items = compile(v, why, whylen)) ? 0 : -1;
+	if (!strcmp(key, "minimum") || !strcmp(key, "maximum")) {
+		if (!json_is_number(v)) {
+			snprintf(why, whylen, "%s must be a number", key);
+			return -1;
+		}
+		if (key[1] == 'i') {
+			s->has_min = 1;
+			s->minimum = json_number_value(v);
+		} else {
+			s->has_max = 1;
+			s->maximum = json_number_value(v);
+		}
+		return 0;
+	}
 	if (!strcmp(key, "minItems") || !strcmp(key, "maxItems")) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0) {
 			snprintf(why, whylen, "%s must be a count", key);
@@ -540,6 +554,13 @@ int synth_schema_valid(const struct synth_schema *s, const struct synth_jreader 
 		for (k = 0; k < s->nenums && strcmp(s->enums[k], synth_jv_str(r, v)); k++)
 			;
 		if (k == s->nenums)
+			return 0;
+	}
+	if ((s->has_min || s->has_max) && (v->type == SYNTH_J_INT || v->type == SYNTH_J_REAL)) {
+		/* the number's text, as JSON wrote it; a bound compares as a double (bounds are small integers) */
+		double x = strtod(synth_jv_str(r, v), NULL);
+
+		if ((s->has_min && x < s->minimum) || (s->has_max && x > s->maximum))
 			return 0;
 	}
 	if (v->type == SYNTH_J_OBJ) {

@@ -38,6 +38,16 @@
 
 /* One sample in this many resolves the user's spelling of a name with search_entities, where it can. */
 #define SEARCH_ONE_IN 10
+/*
+ * One 1p (and multiple) sample in this many with enough answers asks for only a few,
+ * answered with the tools' "limit"; and half the 1p questions with more
+ * answers than max_answers (up to LIMIT_MAX_ANSWERS), which would be
+ * rejected otherwise.
+ */
+#define LIMIT_ONE_IN 4
+#define LIMIT_MAX_ANSWERS 256
+/* One 1p question in this many that hops from a value (or an integer name) to its subjects asks for a range. */
+#define RANGE_ONE_IN 2
 
 /* ---- pieces ---- */
 
@@ -210,10 +220,161 @@ static void reply(const struct synth_gen *gen, struct synth_ws *ws, struct synth
 	struct synth_query *q = &ws->q[qi];
 	const char *const *names = answer_strs(gen->g, ws, &q->answer);
 
+	const struct synth_node *root = synth_query_words(gen->g, q);
+
+	if (ws->range_to[qi] != SYNTH_NONE)
+		q->tn[0].name = ws->range_name.data; /* the anchor: "between 1990 and 1992" */
 	if (part)
-		synth_text_answer_part(gen->tx, synth_query_words(gen->g, q), names, q->answer.n, rng, &s->text);
+		synth_text_answer_part(gen->tx, root, names, q->answer.n, rng, &s->text);
 	else
-		synth_text_answer(gen->tx, synth_query_words(gen->g, q), names, q->answer.n, rng, &s->text);
+		synth_text_answer(gen->tx, root, names, q->answer.n, rng, &s->text);
+}
+
+/* The reply to a question that asked for only a few answers: they are listed in the calls' order. */
+static void limited_reply(const struct synth_gen *gen, struct synth_ws *ws, struct synth_sample *s, int qi,
+			  uint64_t *rng)
+{
+	const struct ling_u32s *a = &ws->q[qi].answer;
+	const char *const *names = answer_strs(gen->g, ws, a);
+	size_t i;
+
+	if (ws->reverse[qi])
+		for (i = 0; i < a->n / 2; i++) {
+			const char *x = names[i];
+
+			ws->strs[i] = names[a->n - 1 - i];
+			ws->strs[a->n - 1 - i] = x;
+		}
+	synth_text_limit_answer(names, a->n, ws->reverse[qi], rng, &s->text);
+}
+
+/* The entities of q's root whose names are in its answer, for the evidence of a cut answer. */
+static void keep_answered(const struct synth_graph *g, struct synth_query *q)
+{
+	struct ling_u32s *root = &q->val[q->nn - 1];
+	size_t i, n = 0;
+
+	for (i = 0; i < root->n; i++)
+		if (synth_set_has(q->answer.v, q->answer.n, g->ent_name[root->v[i]]))
+			root->v[n++] = root->v[i];
+	root->n = n;
+}
+
+/* Whether questions may ask for a few answers: in English, and not for BFCL (one argument per call). */
+static int limit_allowed(const struct synth_gen *gen)
+{
+	return gen->format != SYNTH_FORMAT_BFCL && (!gen->lang || !strncmp(gen->lang, "en", 2));
+}
+
+/*
+ * Draws whether a 1p question asks for only a few of its answers (see
+ * LIMIT_ONE_IN); then the gold answer is what the call with "limit"
+ * returns: the first names by bytes, or the last with reverse. @return 0,
+ * or SYNTH_REJECT(TOO_MANY) for too many answers and no limit.
+ */
+static int maybe_limit(const struct synth_gen *gen, struct synth_ws *ws, int qi, uint64_t *rng)
+{
+	struct ling_u32s *a = &ws->q[qi].answer;
+	uint32_t pick = ling_rand_below(rng, LIMIT_ONE_IN), n = 2 + ling_rand_below(rng, 2);
+	int reverse = ling_rand_below(rng, 4) == 0;
+
+	if (a->n > gen->lim.max_answers) {
+		if (pick >= LIMIT_ONE_IN / 2 || !limit_allowed(gen))
+			return REJ(TOO_MANY);
+	} else if (pick || a->n < n + 1 || !limit_allowed(gen)) {
+		return 0;
+	}
+	if (reverse)
+		memmove(a->v, a->v + a->n - n, n * sizeof(*a->v));
+	a->n = n;
+	ws->limit[qi] = (int)n;
+	ws->reverse[qi] = reverse;
+	keep_answered(gen->g, &ws->q[qi]);
+	return 0;
+}
+
+/* Value names of type vt sort by value. */
+static int value_before(const struct synth_graph *g, enum kg_value_type vt, uint32_t a, uint32_t b)
+{
+	return kg_value_cmp(vt, synth_name(g, a), g->name_len[a], synth_name(g, b), g->name_len[b]) < 0;
+}
+
+/*
+ * Draws whether a 1p question from a value to its subjects (an inverse tool
+ * with "to") asks for a range instead: from the anchor's value to the k-th
+ * next value the relation has (k of 1 to 3). Then the query's values are
+ * every value in the range (for the evidence) and their subjects, and the
+ * answer their names. @return 0 or SYNTH_REJECT.
+ */
+static int maybe_range(const struct synth_gen *gen, struct synth_ws *ws, int qi, uint64_t *rng)
+{
+	const struct synth_graph *g = gen->g;
+	struct synth_query *q = &ws->q[qi];
+	uint32_t pick = ling_rand_below(rng, RANGE_ONE_IN), k = 1 + ling_rand_below(rng, 3), d, from, to = SYNTH_NONE;
+	uint32_t i;
+	const struct kg_tool *t;
+	enum kg_value_type vt;
+
+	if (pick || q->nn != 2 || !(q->n[1].x & 1) || ws->search[qi] >= 0 || !limit_allowed(gen))
+		return 0;
+	d = q->n[1].x;
+	t = &g->ts->tools[g->rel[d >> 1].tool[1]];
+	vt = t->range_type;
+	from = g->ent_name[q->n[0].x];
+	if (!(t->opts & KG_TOOL_OPT_RANGE) || from == SYNTH_NONE ||
+	    !kg_value_is_canonical(vt, synth_name(g, from), g->name_len[from]))
+		return 0;
+	/* the k-th value after from (or the last there is): the values above it, sorted by value */
+	ws->vals.n = 0;
+	for (i = g->src_off[d]; i < g->src_off[d + 1]; i++) {
+		uint32_t nm = g->ent_name[g->src[i]];
+
+		if (nm != SYNTH_NONE && kg_value_is_canonical(vt, synth_name(g, nm), g->name_len[nm]) &&
+		    value_before(g, vt, from, nm))
+			ling_u32s_push(&ws->vals, nm);
+	}
+	synth_set_sort_unique(&ws->vals);
+	for (i = 1; i < ws->vals.n; i++) {
+		uint32_t x = ws->vals.v[i], j;
+
+		for (j = i; j > 0 && value_before(g, vt, x, ws->vals.v[j - 1]); j--)
+			ws->vals.v[j] = ws->vals.v[j - 1];
+		ws->vals.v[j] = x;
+	}
+	if (!ws->vals.n)
+		return 0;
+	to = ws->vals.v[(k < ws->vals.n ? k : ws->vals.n) - 1];
+	/* the query's values: every value entity in the range, and their subjects */
+	q->val[0].n = 0;
+	q->val[1].n = 0;
+	for (i = g->src_off[d]; i < g->src_off[d + 1]; i++) {
+		uint32_t e = g->src[i], nm = g->ent_name[e];
+		const struct synth_edge *b, *end;
+
+		if (nm == SYNTH_NONE || !kg_value_is_canonical(vt, synth_name(g, nm), g->name_len[nm]) ||
+		    value_before(g, vt, nm, from) || value_before(g, vt, to, nm))
+			continue;
+		ling_u32s_push(&q->val[0], e);
+		for (synth_adj(g, e, d, &b, &end); b < end; b++)
+			ling_u32s_push(&q->val[1], b->to);
+	}
+	synth_set_sort_unique(&q->val[0]);
+	synth_set_sort_unique(&q->val[1]);
+	if (q->val[1].n > SYNTH_SET_LIMIT)
+		return REJ(FANOUT);
+	q->answer.n = 0;
+	for (i = 0; i < q->val[1].n; i++) {
+		if (g->ent_name[q->val[1].v[i]] == SYNTH_NONE)
+			return REJ(UNNAMED);
+		ling_u32s_push(&q->answer, g->ent_name[q->val[1].v[i]]);
+	}
+	synth_set_sort_unique(&q->answer);
+	if (q->answer.n != q->val[1].n)
+		return REJ(AMBIGUOUS);
+	ws->range_to[qi] = to;
+	ling_buf_reset(&ws->range_name);
+	ling_buf_addf(&ws->range_name, "between %s and %s", synth_name(g, from), synth_name(g, to));
+	return 0;
 }
 
 static void add_answer(struct synth_ws *ws, struct synth_sample *s, const struct ling_u32s *a)
@@ -461,6 +622,10 @@ static int tool_conversation(const struct synth_gen *gen, struct synth_ws *ws, s
 		if (i)
 			ling_buf_addc(&s->text, ' ');
 		question(gen, ws, s, qs[i], rng);
+		if (ws->limit[qs[i]]) {
+			ling_buf_addc(&s->text, ' ');
+			synth_text_limit_ask((size_t)ws->limit[qs[i]], ws->reverse[qs[i]], rng, &s->text);
+		}
 	}
 	synth_text_question_tail(gen->tx, rng, &s->text);
 	end_text(s);
@@ -472,12 +637,37 @@ static int tool_conversation(const struct synth_gen *gen, struct synth_ws *ws, s
 	for (i = 0; i < nq; i++) {
 		if (i)
 			ling_buf_addc(&s->text, ' ');
-		reply(gen, ws, s, qs[i], nq > 1, rng);
+		if (ws->limit[qs[i]])
+			limited_reply(gen, ws, s, qs[i], rng);
+		else
+			reply(gen, ws, s, qs[i], nq > 1, rng);
 		add_answer(ws, s, &ws->q[qs[i]].answer);
 		add_evidence(gen, ws, s, qs[i]);
 	}
 	end_text(s);
 	s->check_text = 1;
+	return 0;
+}
+
+/*
+ * A 1p query in ws->q[0] that may ask for a range or a few answers
+ * (maybe_range, maybe_limit); search: it may spell its anchor in lowercase
+ * (maybe_search) first.
+ */
+static int sample_1p(const struct synth_gen *gen, struct synth_ws *ws, uint64_t *rng, int search)
+{
+	struct synth_limits wide = gen->lim;
+	int rc;
+
+	/* more answers than max_answers may be asked for a few of */
+	if (limit_allowed(gen) && wide.max_answers < LIMIT_MAX_ANSWERS)
+		wide.max_answers = LIMIT_MAX_ANSWERS;
+	if ((rc = synth_query_sample(gen->g, &wide, SYNTH_CAT_1P, rng, &ws->q[0], ws->sets)))
+		return rc;
+	if (search)
+		maybe_search(gen, ws, 0, rng);
+	if ((rc = maybe_range(gen, ws, 0, rng)) || (rc = maybe_limit(gen, ws, 0, rng)))
+		return rc;
 	return 0;
 }
 
@@ -487,9 +677,14 @@ static int make_pattern(const struct synth_gen *gen, struct synth_ws *ws, int ca
 	static const int q0[] = { 0 };
 	int rc;
 
-	if ((rc = sample_query(gen, ws, 0, cat, rng)))
-		return rc;
-	maybe_search(gen, ws, 0, rng);
+	if (cat == SYNTH_CAT_1P) {
+		if ((rc = sample_1p(gen, ws, rng, 1)))
+			return rc;
+	} else {
+		if ((rc = sample_query(gen, ws, 0, cat, rng)))
+			return rc;
+		maybe_search(gen, ws, 0, rng);
+	}
 	s->pattern = synth_category_name(cat);
 	return tool_conversation(gen, ws, s, q0, 1, rng, ling_rand_below(rng, 4), 0);
 }
@@ -501,7 +696,7 @@ static int make_multiple(const struct synth_gen *gen, struct synth_ws *ws, uint6
 
 	if (gen->g->ntools < 4 || gen->max_tools < 4)
 		return REJ(TOOLS);
-	if ((rc = sample_query(gen, ws, 0, SYNTH_CAT_1P, rng)))
+	if ((rc = sample_1p(gen, ws, rng, 0)))
 		return rc;
 	s->pattern = "1p";
 	return tool_conversation(gen, ws, s, q0, 1, rng, gen->max_tools, 1);
@@ -856,8 +1051,12 @@ int synth_make(const struct synth_gen *gen, struct synth_ws *ws, int cat, uint64
 	int rc, i;
 
 	s->cat = cat;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
 		ws->search[i] = -1;
+		ws->limit[i] = 0;
+		ws->reverse[i] = 0;
+		ws->range_to[i] = SYNTH_NONE;
+	}
 	if (cat < SYNTH_NPATTERNS)
 		rc = make_pattern(gen, ws, cat, rng, s);
 	else if (cat == SYNTH_CAT_PARALLEL)

@@ -15,6 +15,13 @@
  * (kg_value_is_canonical tells which values an argument can ask for). An
  * anchor the user spelled in lowercase (ws->search) is looked up first with
  * search_entities, in the first turn, and the calls on it wait for that.
+ *
+ * A query that asks for only a few answers (ws->limit) passes "limit" to the
+ * calls of its last hop (and "sort":"reverse_alphabetical" for the last
+ * ones, ws->reverse): their results are the first names in that order, as
+ * kg_tool_call gives them, and the caller has cut the gold answer the same
+ * way. A 1p query over a range of values (ws->range_to) passes "to" and
+ * runs synth_exec_range from the anchor's value.
  */
 #include "synth_internal.h"
 
@@ -151,7 +158,23 @@ static int plan_anchor(struct planner *p, struct synth_query *q, int i)
 	return 0;
 }
 
-/* A hop: one call per member of the set it starts from, in the turn after that set is known. */
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether tool t can take name: any name, or one its parameter's enum lists. */
+static int takes(const struct kg_tool *t, const char *name)
+{
+	return !t->enums || bsearch(&name, t->enums, t->nenums, sizeof(*t->enums), cmp_strp) != NULL;
+}
+
+/*
+ * A hop: one call per member of the set it starts from, in the turn after
+ * that set is known; none for a member the tool's enum leaves out (the
+ * relation has no such object: the call would answer [], and the schema
+ * forbids it).
+ */
 static int plan_hop(struct planner *p, struct synth_query *q, int i)
 {
 	const struct synth_graph *g = p->g;
@@ -163,7 +186,9 @@ static int plan_hop(struct planner *p, struct synth_query *q, int i)
 	uint32_t tool = g->rel[n->x >> 1].tool[n->x & 1], turn = avail[n->kid[0]] + 1;
 	const char *param = g->ts->tools[tool].param;
 	enum kg_value_type vt = synth_dir_value(g, n->x);
-	size_t j;
+	int limit = i == q->nn - 1 ? ws->limit[p->qi] : 0, reverse = limit && ws->reverse[p->qi];
+	uint32_t to = i == q->nn - 1 ? ws->range_to[p->qi] : SYNTH_NONE;
+	size_t j, k;
 	int rc;
 
 	if (!in->n)
@@ -178,6 +203,8 @@ static int plan_hop(struct planner *p, struct synth_query *q, int i)
 		/* a value that no argument can ask for, such as an integer written "12a" */
 		if (vt != KG_VALUE_ENTITY && !kg_value_is_canonical(vt, synth_name(g, nm), g->name_len[nm]))
 			return REJ(UNNAMED);
+		if (!takes(&g->ts->tools[tool], synth_name(g, nm)))
+			continue;
 		ling_buf_addc(t, '{');
 		ling_json_add_strz(t, param, 0);
 		ling_buf_addc(t, ':');
@@ -185,11 +212,45 @@ static int plan_hop(struct planner *p, struct synth_query *q, int i)
 			ling_json_add_str(t, synth_name(g, nm), g->name_len[nm], 0);
 		else
 			ling_buf_add(t, synth_name(g, nm), g->name_len[nm]); /* a JSON number */
+		if (to != SYNTH_NONE) {
+			ling_buf_adds(t, ",\"to\":");
+			if (vt == KG_VALUE_ENTITY || vt == KG_VALUE_DATE)
+				ling_json_add_str(t, synth_name(g, to), g->name_len[to], 0);
+			else
+				ling_buf_add(t, synth_name(g, to), g->name_len[to]);
+		}
+		if (reverse)
+			ling_buf_adds(t, ",\"sort\":\"reverse_alphabetical\"");
+		if (limit)
+			ling_buf_addf(t, ",\"limit\":%d", limit);
 		ling_buf_addc(t, '}');
 		c = pend_call(p, tool, args, turn);
-		if ((rc = synth_exec_rel(g, n->x, nm, &ws->tmp, p->lim->branch)))
+		if (to != SYNTH_NONE) {
+			struct ling_buf from = LING_BUF_INIT, end = LING_BUF_INIT;
+
+			ling_buf_add(&from, synth_name(g, nm), g->name_len[nm]);
+			ling_buf_add(&end, synth_name(g, to), g->name_len[to]);
+			rc = synth_exec_range(g, ws, n->x, g->ts->tools[tool].range_type, &from, &end, &ws->tmp);
+			ling_buf_release(&from);
+			ling_buf_release(&end);
+			if (!rc && !limit && ws->tmp.n > p->lim->branch)
+				rc = REJ(FANOUT);
+		} else {
+			rc = synth_exec_rel(g, n->x, nm, &ws->tmp, limit ? SYNTH_SET_LIMIT : p->lim->branch);
+		}
+		if (rc)
 			return rc;
-		set_result(p, c, &ws->tmp);
+		if (limit) {
+			/* the first limit names in the call's order: sorted, or reversed */
+			ws->vals.n = 0;
+			for (k = 0; k < ws->tmp.n && k < (size_t)limit; k++)
+				ling_u32s_push(&ws->vals, ws->tmp.v[reverse ? ws->tmp.n - 1 - k : k]);
+			set_result(p, c, &ws->vals);
+			synth_set_sort_unique(&ws->vals);
+			synth_set_copy(&ws->tmp, ws->vals.v, ws->vals.n);
+		} else {
+			set_result(p, c, &ws->tmp);
+		}
 		synth_set_or(val->v, val->n, ws->tmp.v, ws->tmp.n, &ws->tmp2);
 		synth_set_copy(val, ws->tmp2.v, ws->tmp2.n);
 	}
@@ -398,5 +459,7 @@ const struct synth_node *synth_query_asked(const struct synth_graph *g, struct s
 
 	if (ws->search[qi] >= 0)
 		q->tn[ws->search[qi]].name = ws->asked.data;
+	if (ws->range_to[qi] != SYNTH_NONE)
+		q->tn[0].name = ws->range_name.data;
 	return root;
 }

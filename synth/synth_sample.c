@@ -106,6 +106,8 @@ void synth_ws_release(struct synth_ws *ws)
 	ling_u32s_release(&ws->tmp2);
 	ling_u32s_release(&ws->tmp3);
 	ling_u32s_release(&ws->mark);
+	ling_u32s_release(&ws->vals);
+	ling_buf_release(&ws->range_name);
 	free(ws->pend);
 	free(ws->steps);
 	free(ws->tsteps);

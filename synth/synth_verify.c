@@ -37,6 +37,8 @@ static int replay(const struct synth_graph *g, struct synth_ws *ws, const struct
 	if (ws->buf.len != c->res_len || memcmp(ws->buf.data, s->text.data + c->res, c->res_len))
 		return REJ(REPLAY);
 	if (acc) {
+		/* a sorted result lists its names in another order */
+		synth_set_sort_unique(&ws->tmp);
 		synth_set_or(acc->v, acc->n, ws->tmp.v, ws->tmp.n, &ws->tmp2);
 		synth_set_copy(acc, ws->tmp2.v, ws->tmp2.n);
 	}

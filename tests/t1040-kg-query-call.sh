@@ -40,7 +40,25 @@ test_expect_success '--tools on MetaQA with its schema: names from the labels, d
 	search_entities
 	EOF
 	test_cmp expect names &&
-	grep -Fx "{\"type\":\"function\",\"function\":{\"name\":\"find_films_by_director\",\"description\":\"Returns the films whose director is the given person.\",\"parameters\":{\"type\":\"object\",\"properties\":{\"director\":{\"type\":\"string\",\"description\":\"The name of the person.\"}},\"required\":[\"director\"],\"additionalProperties\":false}}}" tools
+	grep -Fx "{\"type\":\"function\",\"function\":{\"name\":\"find_films_by_director\",\"description\":\"Returns the films whose director is the given person, as a list of names.\",\"parameters\":{\"type\":\"object\",\"properties\":{\"director\":{\"type\":\"string\",\"description\":\"The name of the person.\"},\"sort\":{\"type\":\"string\",\"enum\":[\"alphabetical\",\"reverse_alphabetical\"],\"description\":\"Order of the names (default: alphabetical).\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Return at most this many names, the first in that order.\"}},\"required\":[\"director\"],\"additionalProperties\":false}}}" tools
+'
+
+test_expect_success '--tools: a relation with few values lists them as an enum, descriptions say a list is returned' '
+	kg-query --store mq --tools >tools &&
+	grep -F "\"name\":\"find_films_by_genre\"," tools |
+		grep -F "\"genre\":{\"type\":\"string\",\"description\":\"The name of the genre.\",\"enum\":[\"Action\",\"Adventure\"," &&
+	grep -F "\"name\":\"find_films_by_language\"," tools | grep -F "\"enum\":[\"Danish\",\"Dutch\",\"English\"," &&
+	grep -F "\"name\":\"find_films_by_actor\"," tools >actor &&
+	! grep -F "\"actor\":{\"type\":\"string\",\"description\":\"The name of the person.\",\"enum\"" actor &&
+	grep -F "\"name\":\"get_film_genre\"," tools >fwd &&
+	! grep -F "\"film\":{\"type\":\"string\",\"description\":\"The name of the film.\",\"enum\"" fwd &&
+	grep -F "\"description\":\"Returns the actors of a film, as a list of names.\"" tools &&
+	grep -F "\"release_year\":{\"type\":\"string\",\"description\":\"The year, as written in the data, e.g. \\\"" tools &&
+	! grep -F "The name of the year" tools &&
+	grep -c "\"required\":\[\"[a-z_]*\"\],\"additionalProperties\"" tools >n &&
+	echo 17 >expect && test_cmp expect n &&
+	grep -c "\"limit\":{\"type\":\"integer\",\"minimum\":1," tools >n &&
+	echo 14 >expect && test_cmp expect n
 '
 
 test_expect_success '--tools without the schema: names from the local names; --min-facts' '
@@ -101,6 +119,38 @@ test_expect_success '--call: an entity without a label is named by its IRI, both
 	kg-query --store fb --call find_locations_that_contain "{\"entity\":\"<http://rdf.freebase.com/ns/m.0hsb3>\"}" >out &&
 	echo "[\"London\"]" >expect &&
 	test_cmp expect out
+'
+
+test_expect_success '--call: sort and limit' '
+	kg-query --store mq --call find_films_by_director "{\"director\":\"Akira Kurosawa\"}" >all &&
+	kg-query --store mq --call find_films_by_director "{\"director\":\"Akira Kurosawa\",\"limit\":2}" >out &&
+	python3 -c "import json,sys; a=json.load(open(\"all\")); b=json.load(open(\"out\")); sys.exit(not (len(a) > 2 and b == a[:2]))" &&
+	kg-query --store mq --call find_films_by_director "{\"director\":\"Akira Kurosawa\",\"sort\":\"reverse_alphabetical\"}" >out &&
+	python3 -c "import json,sys; a=json.load(open(\"all\")); b=json.load(open(\"out\")); sys.exit(not (b == a[::-1]))" &&
+	kg-query --store mq --call find_films_by_director "{\"limit\":1,\"sort\":\"reverse_alphabetical\",\"director\":\"Akira Kurosawa\"}" >out &&
+	python3 -c "import json,sys; a=json.load(open(\"all\")); b=json.load(open(\"out\")); sys.exit(not (b == a[-1:]))" &&
+	kg-query --store mq --call find_films_by_director "{\"director\":\"Akira Kurosawa\",\"limit\":3}" >out &&
+	test_cmp all out &&
+	kg-query --store mq --call get_film_director "{\"film\":\"Kismet\",\"limit\":100}" >out &&
+	echo "[\"William Dieterle\"]" >expect && test_cmp expect out
+'
+
+test_expect_success '--call: bad options, and a value outside the enum, are exit 1 with the reason' '
+	test_must_fail_with 1 kg-query --store mq --call find_films_by_director "{\"director\":\"William Dieterle\",\"limit\":0}" 2>err &&
+	echo "kg-query: find_films_by_director: argument '"'"'limit'"'"' must be an integer of 1 or more" >expect &&
+	test_cmp expect err &&
+	test_must_fail_with 1 kg-query --store mq --call find_films_by_director "{\"director\":\"William Dieterle\",\"sort\":\"descending\"}" 2>err &&
+	echo "kg-query: find_films_by_director: argument '"'"'sort'"'"' must be \"alphabetical\" or \"reverse_alphabetical\"" >expect &&
+	test_cmp expect err &&
+	test_must_fail_with 1 kg-query --store mq --call find_films_by_director "{\"director\":\"William Dieterle\",\"to\":\"x\"}" 2>err &&
+	echo "kg-query: find_films_by_director: unexpected argument '"'"'to'"'"'" >expect &&
+	test_cmp expect err &&
+	test_must_fail_with 1 kg-query --store mq --call find_films_by_genre "{\"genre\":\"drama\"}" 2>err &&
+	echo "kg-query: find_films_by_genre: argument '"'"'genre'"'"' must be one of the 20 values its enum lists" >expect &&
+	test_cmp expect err &&
+	test_must_fail_with 1 kg-query --store mq --call search_entities "{\"name\":\"kismet\",\"limit\":1}" 2>err &&
+	echo "kg-query: search_entities: unexpected argument '"'"'limit'"'"'" >expect &&
+	test_cmp expect err
 '
 
 test_expect_success '--call: logic tools and search' '
@@ -441,8 +491,10 @@ test_expect_success '--tools on literals: value tools with parameters typed from
 	search_entities
 	EOF
 	test_cmp expect names &&
-	grep -Fx "{\"type\":\"function\",\"function\":{\"name\":\"find_cities_by_population\",\"description\":\"Returns the cities whose population is the given number.\",\"parameters\":{\"type\":\"object\",\"properties\":{\"population\":{\"type\":\"integer\",\"description\":\"The population, an integer.\"}},\"required\":[\"population\"],\"additionalProperties\":false}}}" tools &&
-	grep -F "\"name\":\"find_films_by_release_year\"," tools | grep -F "\"release_year\":{\"type\":\"integer\",\"description\":\"The release year, a year such as 1999.\"}" &&
+	grep -Fx "{\"type\":\"function\",\"function\":{\"name\":\"find_cities_by_population\",\"description\":\"Returns the cities whose population is the given number, as a list of names.\",\"parameters\":{\"type\":\"object\",\"properties\":{\"population\":{\"type\":\"integer\",\"description\":\"The population, an integer. With to: the first of a range.\"},\"to\":{\"type\":\"integer\",\"description\":\"The last population of the range that starts at population (optional: without it, only population).\"},\"sort\":{\"type\":\"string\",\"enum\":[\"alphabetical\",\"reverse_alphabetical\"],\"description\":\"Order of the names (default: alphabetical).\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Return at most this many names, the first in that order.\"}},\"required\":[\"population\"],\"additionalProperties\":false}}}" tools &&
+	grep -F "\"name\":\"find_films_by_release_year\"," tools | grep -F "\"release_year\":{\"type\":\"integer\",\"description\":\"The release year, e.g. 1999. With to: the first of a range.\"},\"to\":{\"type\":\"integer\"," &&
+	grep -F "\"name\":\"find_people_by_birth_date\"," tools | grep -F "\"to\":{\"type\":\"string\",\"format\":\"date\"," &&
+	grep -F "\"name\":\"get_film_release_year\"," tools | grep -F "\"sort\":{\"type\":\"string\",\"enum\":[\"ascending\",\"descending\"]" &&
 	grep -F "\"name\":\"find_people_by_height\"," tools | grep -F "\"height\":{\"type\":\"number\"," &&
 	grep -F "\"name\":\"find_people_by_birth_date\"," tools | grep -F "\"birth_date\":{\"type\":\"string\",\"format\":\"date\"," &&
 	grep -F "\"name\":\"find_cities_by_nickname\"," tools | grep -F "\"nickname\":{\"type\":\"string\"," &&
@@ -472,6 +524,29 @@ test_expect_success '--call on literals: values out as strings, typed values in'
 	echo "[\"New York City\"]" >expect && test_cmp expect out &&
 	kg-query --store lit --call find_films_by_runtime "{\"runtime\":1}" >out &&
 	echo "[]" >expect && test_cmp expect out
+'
+
+test_expect_success '--call on literals: ranges of years, numbers and dates; values sorted by value' '
+	kg-query --store lit --call find_films_by_release_year "{\"release_year\":1999,\"to\":2000}" >out &&
+	echo "[\"American Beauty\",\"Crouching Tiger, Hidden Dragon\",\"Fight Club\",\"Gladiator\",\"Memento\",\"The Virgin Suicides\"]" >expect &&
+	test_cmp expect out &&
+	kg-query --store lit --call find_films_by_release_year "{\"release_year\":1999,\"to\":2000,\"sort\":\"reverse_alphabetical\",\"limit\":2}" >out &&
+	echo "[\"The Virgin Suicides\",\"Memento\"]" >expect && test_cmp expect out &&
+	kg-query --store lit --call find_people_by_height "{\"height\":1.75,\"to\":1.8}" >range &&
+	grep -F "\"Peter Weir\"" range &&
+	kg-query --store lit --call find_people_by_birth_date "{\"birth_date\":\"1942-01-01\",\"to\":\"1942-12-31\"}" >out &&
+	grep -F "\"Martin Scorsese\"" out &&
+	kg-query --store lit --call find_films_by_release_year "{\"release_year\":1850,\"to\":1851}" >out &&
+	echo "[]" >expect && test_cmp expect out &&
+	test_must_fail_with 1 kg-query --store lit --call find_films_by_release_year "{\"release_year\":2000,\"to\":1999}" 2>err &&
+	echo "kg-query: find_films_by_release_year: argument '"'"'to'"'"' must not be less than '"'"'release_year'"'"'" >expect &&
+	test_cmp expect err &&
+	test_must_fail_with 1 kg-query --store lit --call find_films_by_release_year "{\"release_year\":1999,\"to\":\"2000\"}" 2>err &&
+	grep -F "argument '"'"'to'"'"' must be an integer (a year)" err &&
+	test_must_fail_with 1 kg-query --store lit --call find_cities_by_nickname "{\"nickname\":\"The Big Apple\",\"to\":\"Z\"}" 2>err &&
+	grep -F "unexpected argument '"'"'to'"'"'" err &&
+	kg-query --store lit --call get_city_population "{\"city\":\"London\",\"sort\":\"descending\",\"limit\":1}" >out &&
+	echo "[\"8799800\"]" >expect && test_cmp expect out
 '
 
 test_expect_success '--call on literals: a value of the wrong type is exit 1' '
@@ -544,6 +619,74 @@ test_expect_success 'check-samples: typed arguments and the date format' '
 	! cmp -s lit-good.jsonl lit-str.jsonl &&
 	test_must_fail_with 1 python3 "$CHECK" --kg-query "$(command -v kg-query)" --store lit lit-str.jsonl >out &&
 	grep -F "arguments.release_year must be of type integer" out
+'
+
+
+# One 1p sample whose call is $1 (JSON arguments of find_films_by_release_year, or of the tool named by $3) into
+# $2; with a 4th argument, the recorded result is that JSON text instead of kg-query's.
+test_expect_success 'setup: samples with optional arguments' '
+	cat >opt-sample.py <<-\EOF
+	import json, subprocess, sys
+	kq, store, args, out = sys.argv[1:5]
+	name = sys.argv[5] if len(sys.argv) > 5 else "find_films_by_release_year"
+	def dumps(v):
+	    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+	def run(*a):
+	    return subprocess.run([kq, "--store", store] + list(a), capture_output=True, text=True).stdout
+	tools = {json.loads(l)["function"]["name"]: json.loads(l) for l in run("--tools").splitlines()}
+	r = sys.argv[6] if len(sys.argv) > 6 else (run("--call", name, args).strip() or "[]")
+	names = json.loads(r)
+	msgs = [{"role": "system", "content": "Use the tools."}, {"role": "user", "content": "Name a few."},
+	        {"role": "assistant", "content": None,
+	         "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": name, "arguments": args}}]},
+	        {"role": "tool", "tool_call_id": "call_1", "name": name, "content": r},
+	        {"role": "assistant", "content": "Some are %s." % ", ".join(names)}]
+	s = {"id": "kg:1p:%016x" % 1, "kind": "tool_use", "category": "1p", "pattern": "1p",
+	     "tools": [tools[name]], "messages": msgs, "answer": sorted(set(names), key=lambda x: x.encode()),
+	     "meta": {"seed": 1, "index": 0, "store": "test", "lang": "en", "evidence": []}}
+	open(out, "w", encoding="utf-8").write(dumps(s) + "\n")
+	EOF
+'
+
+check_opt() {
+	python3 opt-sample.py "$(command -v kg-query)" lit "$@" &&
+	python3 "$CHECK" --kg-query "$(command -v kg-query)" --store lit "$2" >out
+}
+
+test_expect_success 'check-samples: sort, limit and ranges validate and replay' '
+	check_opt "{\"release_year\":1999,\"to\":2000,\"sort\":\"reverse_alphabetical\",\"limit\":2}" s1.jsonl &&
+	grep -Fx "1 passed, 0 failed" out &&
+	grep -F "[\\\"The Virgin Suicides\\\",\\\"Memento\\\"]" s1.jsonl &&
+	check_opt "{\"film\":\"Gladiator\",\"sort\":\"descending\",\"limit\":1}" s2.jsonl get_film_release_year &&
+	grep -Fx "1 passed, 0 failed" out
+'
+
+test_expect_success 'check-samples: a result in the wrong order, or longer than the limit, fails on its own' '
+	test_must_fail_with 1 check_opt "{\"release_year\":1999,\"to\":2000,\"sort\":\"reverse_alphabetical\",\"limit\":2}" b1.jsonl \
+		find_films_by_release_year "[\"Memento\",\"The Virgin Suicides\"]" &&
+	grep -F "the result is not in reverse_alphabetical order" out &&
+	test_must_fail_with 1 check_opt "{\"release_year\":1999,\"limit\":2}" b2.jsonl find_films_by_release_year \
+		"[\"American Beauty\",\"Fight Club\",\"The Virgin Suicides\"]" &&
+	grep -F "3 names, more than the limit 2" out &&
+	test_must_fail_with 1 check_opt "{\"city\":\"London\",\"sort\":\"ascending\"}" b3.jsonl get_city_population \
+		"[\"10\",\"9\"]" &&
+	grep -F "the result is not in ascending order" out
+'
+
+test_expect_success 'check-samples: a limit below its minimum, a value outside the enum, a range that ends first' '
+	test_must_fail_with 1 check_opt "{\"release_year\":1999,\"limit\":0}" b4.jsonl find_films_by_release_year "[]" &&
+	grep -F "arguments.limit is less than the minimum 1" out &&
+	test_must_fail_with 1 check_opt "{\"release_year\":2000,\"to\":1999}" b5.jsonl find_films_by_release_year "[]" &&
+	grep -F "the range ends before it starts" out &&
+	test_must_fail_with 1 check_opt "{\"release_year\":1999,\"sort\":\"descending\"}" b6.jsonl find_films_by_release_year "[]" &&
+	grep -F "arguments.sort is not one of" out &&
+	kg-query --store mq --tools | grep -F "\"name\":\"find_films_by_genre\"," >/dev/null &&
+	python3 opt-sample.py "$(command -v kg-query)" mq "{\"genre\":\"Drama\",\"limit\":3}" g1.jsonl find_films_by_genre &&
+	python3 "$CHECK" --kg-query "$(command -v kg-query)" --store mq g1.jsonl >out &&
+	grep -Fx "1 passed, 0 failed" out &&
+	python3 opt-sample.py "$(command -v kg-query)" mq "{\"genre\":\"drama\"}" g2.jsonl find_films_by_genre "[]" &&
+	test_must_fail_with 1 python3 "$CHECK" --kg-query "$(command -v kg-query)" --store mq g2.jsonl >out &&
+	grep -F "arguments.genre is not one of" out
 '
 
 test_done

@@ -46,6 +46,15 @@ test_expect_success 'MetaQA KB with its schema: 3000 samples of every category p
 	check_samples mq mq.jsonl
 '
 
+# The calls of samples that ask for a few answers pass "limit" (and some "sort"), as escaped arguments text.
+test_expect_success 'some 1p samples ask for a few answers: calls with limit and sort, checked above' '
+	for f in fb.jsonl mq.jsonl; do
+		grep "\"category\":\"1p\"" $f | grep -c "\\\\\"limit\\\\\":[0-9]" >n.$f &&
+		test $(cat n.$f) -ge 3 &&
+		grep -q "\\\\\"sort\\\\\":\\\\\"reverse_alphabetical\\\\\",\\\\\"limit\\\\\":" $f || return 1
+	done
+'
+
 test_expect_success SHARED 'full FB15k-237 with labels: 3000 samples of every category pass the checker' '
 	python3 "$LING_ROOT/../shared/tools/fb15k237_to_nt.py" "$SHARED/fb15k-237/FB15k-237.tar.gz" \
 		"$SHARED/fb15k-237/entity2wikidata.json" >fbfull.nt &&
@@ -75,7 +84,7 @@ test_expect_success 'literals: 2000 samples with typed values and searches pass 
 	TYPED = {"int": lambda x: type(x) is int, "num": lambda x: type(x) in (int, float),
 	         "date": lambda x: re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", x), "str": lambda x: type(x) is str}
 	kinds = dict.fromkeys(TYPED, 0)
-	values = searched = instr = 0
+	values = searched = instr = ranges = 0
 	for line in open(sys.argv[1], encoding="utf-8"):
 	    d = json.loads(line)
 	    msgs = d["messages"]
@@ -83,9 +92,11 @@ test_expect_success 'literals: 2000 samples with typed values and searches pass 
 	    for c in (c["function"] for t in turns for c in t):
 	        k = VALUE_TOOLS.get(c["name"])
 	        if k:
-	            (v,) = json.loads(c["arguments"]).values()
-	            assert TYPED[k](v), c
+	            args = json.loads(c["arguments"])
+	            v = next(iter(args.values()))  # the value first, then "to", "sort", "limit"
+	            assert TYPED[k](v) and ("to" not in args or TYPED[k](args["to"])), c
 	            kinds[k] += 1
+	            ranges += "to" in args
 	    if turns and d["category"] != "multi_turn" and all(c["function"]["name"] in FORWARD for c in turns[-1]):
 	        values += 1
 	    if d["kind"] == "instruction" and any(c["name"] in FORWARD for c in d["meta"]["calls"]):
@@ -98,9 +109,9 @@ test_expect_success 'literals: 2000 samples with typed values and searches pass 
 	        assert any(json.dumps(found, ensure_ascii=False) in c["function"]["arguments"] for c in turns[1]), d["id"]
 	        searched += 1
 	print("int %(int)d num %(num)d date %(date)d str %(str)d" % kinds, "values", values, "search", searched,
-	      "instruction", instr)
+	      "instruction", instr, "ranges", ranges)
 	assert kinds["int"] >= 100 and kinds["num"] >= 20 and kinds["date"] >= 20 and kinds["str"] >= 10, kinds
-	assert values >= 50 and searched >= 20 and instr >= 10, (values, searched, instr)
+	assert values >= 50 and searched >= 20 and instr >= 10 and ranges >= 5, (values, searched, instr, ranges)
 	EOF
 	python3 lit-stats.py lit.jsonl
 '

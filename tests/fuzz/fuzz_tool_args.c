@@ -5,8 +5,9 @@
  *               kg_tool_call and `kg-query --call` accept);
  *   synth side  synth_json_parse, the tool's parameters compiled by
  *               synth_schema_new and checked by synth_schema_valid, plus the
- *               value check synth_exec_call adds for a literal relation's
- *               inverse tool (kg_value_of_arg on the number's text): what
+ *               checks synth_exec_call adds with synth_call_args (a literal
+ *               relation's inverse tool: kg_value_of_arg on the number's
+ *               text, a range's "to" no less than its start): what
  *               kg2samples' replay accepts.
  *
  * The tools are the real catalogue of a small store (entity relations and
@@ -260,22 +261,17 @@ static void check_reader(struct synth_jreader *r, const char *text, size_t n)
 static int synth_accepts(const struct catalogue *c, size_t tool, struct synth_jreader *r, const char *text, size_t n)
 {
 	const struct kg_tool *t = &c->ts->tools[tool];
-	const struct synth_jv *v;
-	struct ling_buf want = LING_BUF_INIT;
-	uint32_t i;
+	struct synth_call_args a;
+	struct ling_buf want = LING_BUF_INIT, to = LING_BUF_INIT;
 	int rc;
 
 	if (synth_json_parse(r, text, n) || r->v[0].type != SYNTH_J_OBJ || !synth_schema_valid(c->schema[tool], r, &r->v[0]))
 		return 0;
-	if (t->kind != KG_TOOL_INVERSE || t->value == KG_VALUE_ENTITY)
+	if (t->kind != KG_TOOL_FORWARD && t->kind != KG_TOOL_INVERSE)
 		return 1;
-	for (i = r->v[0].kid; i != SYNTH_NONE && strcmp(r->scratch.data + r->v[i].key, t->param); i = r->v[i].next)
-		;
-	if (i == SYNTH_NONE)
-		return 0;
-	v = &r->v[i];
-	rc = kg_value_of_arg(t->value, v->type == SYNTH_J_STR, synth_jv_str(r, v), v->len, &want);
+	rc = synth_call_args(t, r, &r->v[0], &a, &want, &to);
 	ling_buf_release(&want);
+	ling_buf_release(&to);
 	return !rc;
 }
 

@@ -13,12 +13,18 @@ It shares no code with the generator: it reads the contract
       system prompt (only in "tools");
   (b) each call's arguments against the offered tool's `parameters` (a small
       JSON Schema validator for the subset the tools use: types, including
-      integer and number for literal values, and the "date" format), and
-      that every offered tool is in the store's catalogue (`kg-query
-      --tools`), byte for byte, and every called tool is offered;
+      integer and number for literal values, the "date" format, enums,
+      minimum and maximum, required and optional keys), a range's "to" no
+      less than its start, and that every offered tool is in the store's
+      catalogue (`kg-query --tools`), byte for byte, and every called tool
+      is offered;
   (c) every call (and each meta.calls of instruction samples) replayed in one
       `kg-query --calls -` process per language: the result must equal the
-      recorded tool message (or meta.calls result) byte for byte;
+      recorded tool message (or meta.calls result) byte for byte; besides,
+      each recorded result must be in the order its "sort" asks for (by
+      bytes without it or with "alphabetical", reversed with
+      "reverse_alphabetical", values by value with "ascending" and
+      "descending") and hold at most "limit" names;
   (d) `answer`: the union of the results of the last assistant turn that calls
       tools, sorted by bytes; [] and no tool calls for irrelevance; for
       instruction samples, it holds the last call's result and only names the
@@ -124,7 +130,7 @@ def schema_errors(value, schema, path="arguments"):
     if not isinstance(schema, dict):
         return "%s: the schema is not an object" % path
     known = {"type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems",
-             "description", "enum", "format"}
+             "description", "enum", "format", "minimum", "maximum"}
     unknown = set(schema) - known
     if unknown:
         return "%s: the schema uses %s, which this checker does not know" % (path, sorted(unknown))
@@ -144,7 +150,11 @@ def schema_errors(value, schema, path="arguments"):
         if not checks[t](value):
             return "%s must be of type %s" % (path, t)
     if "enum" in schema and value not in schema["enum"]:
-        return "%s is not one of %s" % (path, schema["enum"])
+        return "%s is not one of %s" % (path, schema["enum"][:5])
+    if (is_int(value) or isinstance(value, float)) and "minimum" in schema and value < schema["minimum"]:
+        return "%s is less than the minimum %s" % (path, schema["minimum"])
+    if (is_int(value) or isinstance(value, float)) and "maximum" in schema and value > schema["maximum"]:
+        return "%s is more than the maximum %s" % (path, schema["maximum"])
     if "format" in schema:
         if schema["format"] not in FORMATS:
             return "%s: unknown format %r in the schema" % (path, schema["format"])
@@ -257,8 +267,40 @@ def check_arguments(name, arguments, tools, where):
     expect(isinstance(args, dict), "%s: arguments are not a JSON object", where)
     expect(compact(args) == arguments, "%s: arguments are not compact JSON: %s", where, arguments)
     expect(name in tools, "%s: calls %r, which is not an offered tool", where, name)
-    err = schema_errors(args, tools[name]["function"]["parameters"])
+    params = tools[name]["function"]["parameters"]
+    err = schema_errors(args, params)
     expect(err is None, "%s: %s: %s", where, name, err)
+    if "to" in args:
+        start = [args[k] for k in params.get("required", []) if k != "to"]
+        expect(len(start) == 1 and value_key(start[0]) <= value_key(args["to"]),
+               "%s: %s: the range ends before it starts", where, name)
+    return args
+
+
+def value_key(v):
+    """How the tools order values: numbers by value, dates (and other strings) by bytes."""
+    if is_int(v) or isinstance(v, float):
+        return (0, v, b"")
+    if NUMBER_RE.match(v):
+        return (0, float(v), b"")
+    return (1, 0, byte_key(v))
+
+
+NUMBER_RE = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
+
+
+def check_order(args, names, where):
+    """A result is in the order "sort" asks for, and holds at most "limit" names."""
+    if "limit" in args:
+        expect(len(names) <= args["limit"], "%s: %d names, more than the limit %d", where, len(names), args["limit"])
+    how = args.get("sort", "alphabetical")
+    if how in ("alphabetical", "reverse_alphabetical"):
+        want = sorted(names, key=byte_key, reverse=how == "reverse_alphabetical")
+    elif all(NUMBER_RE.match(n) for n in names) or all(is_full_date(n) for n in names):
+        want = sorted(names, key=value_key, reverse=how == "descending")
+    else:
+        return  # values that do not all read as numbers or dates: their order is the replay's to check
+    expect(names == want, "%s: the result is not in %s order", where, how)
 
 
 def result_names(text, where):
@@ -335,11 +377,10 @@ def check_messages(sample, tools, lang):
                 next_id += 1
                 expect(c["type"] == "function", "%s: type is not \"function\"", cw)
                 keys_are(c["function"], ["name", "arguments"], cw + ".function")
-                check_arguments(c["function"]["name"], c["function"]["arguments"], tools, cw)
-                turn.append(c)
+                turn.append((c, check_arguments(c["function"]["name"], c["function"]["arguments"], tools, cw)))
             i += 1
             results = []
-            for c in turn:
+            for c, args in turn:
                 expect(i < len(msgs), "%s has no tool message", c["id"])
                 t = msgs[i]
                 tw = "messages[%d]" % i
@@ -350,6 +391,7 @@ def check_messages(sample, tools, lang):
                 expect(is_str(t["content"]), "%s: content is not a string", tw)
                 calls.append(Call(sid, c["id"], c["function"]["name"], c["function"]["arguments"], t["content"], lang))
                 results.append(result_names(t["content"], tw))
+                check_order(args, results[-1], tw)
                 i += 1
             turns.append((users, results))
     return calls, turns, users, final
@@ -403,9 +445,10 @@ def check_sample(sample, catalogue, seen_ids):
         for j, c in enumerate(mc):
             where = "meta.calls[%d]" % j
             keys_are(c, ["name", "arguments", "result"], where)
-            check_arguments(c["name"], c["arguments"], tools, where)
+            args = check_arguments(c["name"], c["arguments"], tools, where)
             expect(is_str(c["result"]), "%s: result is not a string", where)
             results.append(result_names(c["result"], where))
+            check_order(args, results[-1], where)
             calls.append(Call(sid, where, c["name"], c["arguments"], c["result"], lang))
         if cat == "describe":
             expect(answer == [], "a describe sample has a non-empty answer")

@@ -223,14 +223,20 @@ static void test_catalogue(struct kg_store *st)
 	ok(t && t->kind == KG_TOOL_FORWARD, "schema labels: \"directed by\" with domain Film is get_film_director");
 	if (t) {
 		is_str(t->schema,
-		       "{\"type\":\"function\",\"function\":{\"name\":\"get_film_director\",\"description\":\"Returns the "
-		       "director of a film.\",\"parameters\":{\"type\":\"object\",\"properties\":{\"film\":{\"type\":"
-		       "\"string\",\"description\":\"The name of the film.\"}},\"required\":[\"film\"],"
-		       "\"additionalProperties\":false}}}",
+		       "{\"type\":\"function\",\"function\":{\"name\":\"get_film_director\",\"description\":\"Returns the dir"
+		       "ectors of a film, as a list of names.\",\"parameters\":{\"type\":\"object\",\"properties\":{\"film"
+		       "\":{\"type\":\"string\",\"description\":\"The name of the film.\"},\"sort\":{\"type\":\"string\",\"enum\""
+		       ":[\"alphabetical\",\"reverse_alphabetical\"],\"description\":\"Order of the names (default: alp"
+		       "habetical).\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Return at most this m"
+		       "any names, the first in that order.\"}},\"required\":[\"film\"],\"additionalProperties\":false}"
+		       "}}",
 		       "schema: the OpenAI tool object, compact, fixed key order");
 		is_str(t->parameters,
-		       "{\"type\":\"object\",\"properties\":{\"film\":{\"type\":\"string\",\"description\":\"The name of "
-		       "the film.\"}},\"required\":[\"film\"],\"additionalProperties\":false}",
+		       "{\"type\":\"object\",\"properties\":{\"film\":{\"type\":\"string\",\"description\":\"The name of the fi"
+		       "lm.\"},\"sort\":{\"type\":\"string\",\"enum\":[\"alphabetical\",\"reverse_alphabetical\"],\"descriptio"
+		       "n\":\"Order of the names (default: alphabetical).\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,"
+		       "\"description\":\"Return at most this many names, the first in that order.\"}},\"required\":[\""
+		       "film\"],\"additionalProperties\":false}",
 		       "parameters: the JSON Schema alone");
 		is_str(t->param, "film", "param of the forward tool: the subject noun");
 		is_str(t->relation_phrase, "director", "relation phrase: the agent noun of \"directed by\"");
@@ -240,7 +246,7 @@ static void test_catalogue(struct kg_store *st)
 		is_int(t->facts, 3, "facts: triples of the predicate");
 		is_str(t->predicate_iri, "http://ex.org/directedBy", "predicate_iri: without <>");
 		is_str(ts->tools[t->twin].name, "find_films_by_director", "twin: the inverse tool");
-		is_str(ts->tools[t->twin].description, "Returns the films whose director is the given person.",
+		is_str(ts->tools[t->twin].description, "Returns the films whose director is the given person, as a list of names.",
 		       "inverse description");
 		is_str(ts->tools[t->twin].param, "director", "param of the inverse tool: the relation");
 	}
@@ -321,8 +327,8 @@ static void test_calls(struct kg_store *st)
 	is_str(call(st, ts, "find_entities_by_has_genre", "{\"genre\":\"<http://ex.org/thriller>\"}", &b),
 	       "[\"Witness\"]", "... and that name resolves back to it");
 	is_str(call(st, ts, "find_entities_by_has_genre", "{\"genre\":\"<http://ex.org/crime>\"}", &b),
-	       "error -2: find_entities_by_has_genre: no entity is named \"<http://ex.org/crime>\"",
-	       "a labelled entity is not named by its IRI");
+	       "error -2: find_entities_by_has_genre: argument 'genre' must be one of the 3 values its enum lists",
+	       "a labelled entity is not named by its IRI (the genres are few: an enum)");
 	is_str(call(st, ts, "find_entities_by_has_genre", "{\"genre\":\"crime\"}", &b), "[\"Alien\",\"Wei\\\"rd \xc3\xa4\"]",
 	       "escaped as JSON, non-ASCII kept as UTF-8, sorted by bytes");
 	is_str(call(st, ts, "get_film_director", "{\"film\":\"alien\"}", &b),
@@ -424,16 +430,16 @@ static void test_freebase(struct kg_store *st)
 		   !strcmp(ts->tools[f->twin].param, names[i][2]),
 		   "freebase: %s / %s(%s)", names[i][0], names[i][1], names[i][2]);
 	}
-	is_str(kg_toolset_find(ts, "get_person_place_of_birth")->description, "Returns the place of birth of a person.",
+	is_str(kg_toolset_find(ts, "get_person_place_of_birth")->description, "Returns the places of birth of a person, as a list of names.",
 	       "freebase: forward description");
 	is_str(kg_toolset_find(ts, "find_people_by_place_of_birth")->description,
-	       "Returns the people whose place of birth is the given place.", "freebase: inverse description");
+	       "Returns the people whose place of birth is the given place, as a list of names.", "freebase: inverse description");
 	is_str(kg_toolset_find(ts, "find_award_nominees_nominated_for")->description,
-	       "Returns the award nominees nominated for the given entity.", "freebase: a relation ending in a preposition");
+	       "Returns the award nominees nominated for the given entity, as a list of names.", "freebase: a relation ending in a preposition");
 	is_str(kg_toolset_find(ts, "find_locations_that_contain")->description,
-	       "Returns the locations that contain the given entity.", "freebase: a verb");
+	       "Returns the locations that contain the given entity, as a list of names.", "freebase: a verb");
 	is_str(kg_toolset_find(ts, "find_genres_by_artists")->description,
-	       "Returns the genres whose artists include the given artist.", "freebase: a plural relation");
+	       "Returns the genres whose artists include the given artist, as a list of names.", "freebase: a plural relation");
 	is_int(kg_toolset_find(ts, "get_location_contains")->form, KG_PHRASE_VERB, "form: verb");
 	is_int(kg_toolset_find(ts, "get_award_nominee_nominated_for")->form, KG_PHRASE_PREP, "form: preposition");
 	is_str(call(st, ts, "get_person_place_of_birth", "{\"person\":\"Eva\"}", &b), "[\"<http://rdf.freebase.com/ns/m.2>\"]",
@@ -574,8 +580,124 @@ static const char literals_ttl[] =
 	"ex:c rdfs:label \"Cburg\" ; ex:pop 10, ex:x ; ex:area 3 ; ex:motto \"Onward\"@fr ; ex:founded \"1901-05-06\"^^xsd:date ;\n"
 	"  ex:mixed ex:y ; ex:bio \"%s\" .\n"
 	"ex:d rdfs:label \"Dham\" ; ex:pop 12 ; ex:area 4 ; ex:motto \"Up\" ; ex:founded \"1901-05-06\"^^xsd:date ; ex:mixed \"n\" .\n"
-	"ex:e rdfs:label \"Eton\" ; ex:pop 13 .\n"
+	"ex:e rdfs:label \"Eton\" ; ex:pop 13, 9 .\n"
 	"ex:x rdfs:label \"X\" . ex:y rdfs:label \"Y\" .\n";
+
+/* One call's result, or "error: <message>"; kg_tool_args_check must take or refuse it alike, with the same message. */
+static const char *call_checked(struct kg_store *st, const struct kg_toolset *ts, const char *name, const char *args,
+				struct ling_buf *b)
+{
+	struct ling_err err, err2;
+	const struct kg_tool *t = kg_toolset_find(ts, name);
+	int rc, rc2;
+
+	ling_err_clear(&err);
+	ling_err_clear(&err2);
+	rc = kg_tool_call(st, ts, name, args, b, &err);
+	rc2 = t ? kg_tool_args_check(t, args, &err2) : LING_EUSAGE;
+	if (rc == LING_ESTORE)
+		return "a store error";
+	if ((rc == 0) != (rc2 == 0) || strcmp(err.msg, err2.msg))
+		return "kg_tool_call and kg_tool_args_check disagree";
+	if (rc) {
+		ling_buf_reset(b);
+		ling_buf_addf(b, "error: %s", err.msg);
+	}
+	ling_buf_addc(b, '\0');
+	b->len--;
+	return b->data;
+}
+
+/* sort, limit, ranges and enums (kg.h "Optional parameters"), on the literals store. */
+static void test_tool_options(struct kg_store *st, const struct kg_toolset *ts)
+{
+	const struct kg_tool *t;
+	struct ling_buf b = LING_BUF_INIT;
+
+	ok(kg_value_cmp(KG_VALUE_INTEGER, "9", 1, "10", 2) < 0 && kg_value_cmp(KG_VALUE_INTEGER, "-5", 2, "3", 1) < 0 &&
+	   kg_value_cmp(KG_VALUE_INTEGER, "-50", 3, "-6", 2) < 0 && kg_value_cmp(KG_VALUE_INTEGER, "7", 1, "7", 1) == 0,
+	   "kg_value_cmp: integers by value");
+	ok(kg_value_cmp(KG_VALUE_YEAR, "-500", 4, "33", 2) < 0 && kg_value_cmp(KG_VALUE_NUMBER, "1e+16", 5, "9.5", 3) > 0 &&
+	   kg_value_cmp(KG_VALUE_NUMBER, "0.25", 4, "-1", 2) > 0, "kg_value_cmp: years and numbers by value");
+	ok(kg_value_cmp(KG_VALUE_INTEGER, "12a", 3, "99", 2) > 0 && kg_value_cmp(KG_VALUE_INTEGER, "a", 1, "b", 1) < 0 &&
+	   kg_value_cmp(KG_VALUE_DATE, "1850-01-02", 10, "1901-05-06", 10) < 0,
+	   "kg_value_cmp: a value that does not read as one comes last, dates by bytes");
+
+	t = tool(ts, "get_city_population");
+	ok(t && t->opts == (KG_TOOL_OPT_LIMIT | KG_TOOL_OPT_SORT_VALUE) && !t->enums,
+	   "forward tool of an integer relation: limit, and sort by value");
+	ok(t && strstr(t->parameters, "\"sort\":{\"type\":\"string\",\"enum\":[\"ascending\",\"descending\"]") &&
+	   strstr(t->parameters, "\"limit\":{\"type\":\"integer\",\"minimum\":1,") &&
+	   strstr(t->parameters, "\"required\":[\"city\"]"),
+	   "... in the schema: an enum of two orders, a minimum of 1, only the city required");
+	t = tool(ts, "find_cities_by_population");
+	ok(t && t->opts == (KG_TOOL_OPT_LIMIT | KG_TOOL_OPT_SORT | KG_TOOL_OPT_RANGE) && !t->enums,
+	   "inverse tool of an integer relation: a range, sort by name, limit; no enum");
+	t = tool(ts, "find_cities_by_motto");
+	ok(t && t->nenums == 3 && !strcmp(t->enums[0], "Ever upward") && !strcmp(t->enums[1], "Onward") &&
+	   !strcmp(t->enums[2], "Up") && !(t->opts & KG_TOOL_OPT_RANGE),
+	   "a text relation with 3 values: an enum of its distinct values, sorted (\"Onward\"@fr is \"Onward\")");
+	ok(t && strstr(t->parameters, "\"enum\":[\"Ever upward\",\"Onward\",\"Up\"]"), "... in the schema");
+	ok(t && !tool(ts, "get_city_motto")->enums, "... and its forward tool has none");
+
+	is_str(call_checked(st, ts, "get_city_population", "{\"city\":\"Eton\"}", &b), "[\"13\",\"9\"]",
+	       "without sort, values in byte order");
+	is_str(call_checked(st, ts, "get_city_population", "{\"city\":\"Eton\",\"sort\":\"ascending\"}", &b),
+	       "[\"9\",\"13\"]", "sort ascending: by value");
+	is_str(call_checked(st, ts, "get_city_population", "{\"city\":\"Eton\",\"sort\":\"descending\",\"limit\":1}", &b),
+	       "[\"13\"]", "sort descending, limit 1: the largest");
+	is_str(call_checked(st, ts, "get_city_population", "{\"city\":\"Eton\",\"limit\":1}", &b), "[\"13\"]",
+	       "limit without sort: the first in byte order");
+	is_str(call_checked(st, ts, "get_city_population", "{\"city\":\"Eton\",\"limit\":5}", &b),
+	       "[\"13\",\"9\"]", "a limit above the count: all");
+	is_str(call_checked(st, ts, "find_cities_by_population", "{\"population\":75,\"sort\":\"reverse_alphabetical\"}",
+			    &b),
+	       "[\"Btown\",\"Aville\"]", "names in reverse byte order");
+	is_str(call_checked(st, ts, "find_cities_by_population",
+			    "{\"population\":75,\"sort\":\"alphabetical\",\"limit\":1}", &b),
+	       "[\"Aville\"]", "alphabetical, limit 1");
+	is_str(call_checked(st, ts, "find_cities_by_population", "{\"population\":9,\"to\":12}", &b),
+	       "[\"Cburg\",\"Dham\",\"Eton\"]", "a range: 9 <= population <= 12, by value (\"10\" and \"12\" are in)");
+	is_str(call_checked(st, ts, "find_cities_by_population", "{\"population\":13,\"to\":13}", &b), "[\"Eton\"]",
+	       "a range of one value");
+	is_str(call_checked(st, ts, "find_cities_by_population", "{\"population\":14,\"to\":74}", &b), "[]",
+	       "a range without values");
+	is_str(call_checked(st, ts, "find_cities_by_founded", "{\"founded\":\"1850-01-01\",\"to\":\"1900-12-31\"}", &b),
+	       "[\"Aville\",\"Btown\"]", "a range of dates");
+	is_str(call_checked(st, ts, "find_cities_by_area", "{\"area\":1.5,\"to\":3,\"limit\":2}", &b),
+	       "[\"Aville\",\"Btown\"]", "a range of numbers, limited");
+
+	is_str(call_checked(st, ts, "find_cities_by_population", "{\"population\":12,\"to\":11}", &b),
+	       "error: find_cities_by_population: argument 'to' must not be less than 'population'",
+	       "a range that ends before it starts");
+	is_str(call_checked(st, ts, "find_cities_by_population", "{\"population\":12,\"to\":\"13\"}", &b),
+	       "error: find_cities_by_population: argument 'to' must be an integer", "to of the wrong type");
+	is_str(call_checked(st, ts, "get_city_population", "{\"city\":\"Eton\",\"to\":3}", &b),
+	       "error: get_city_population: unexpected argument 'to'", "a forward tool takes no range");
+	is_str(call_checked(st, ts, "find_cities_by_motto", "{\"motto\":\"Up\",\"to\":\"Z\"}", &b),
+	       "error: find_cities_by_motto: unexpected argument 'to'", "nor does a text relation");
+	is_str(call_checked(st, ts, "get_city_population", "{\"city\":\"Eton\",\"sort\":\"alphabetical\"}", &b),
+	       "error: get_city_population: argument 'sort' must be \"ascending\" or \"descending\"",
+	       "values sort by value only");
+	is_str(call_checked(st, ts, "find_cities_by_population", "{\"population\":75,\"sort\":1}", &b),
+	       "error: find_cities_by_population: argument 'sort' must be \"alphabetical\" or \"reverse_alphabetical\"",
+	       "sort is a string");
+	is_str(call_checked(st, ts, "get_city_population", "{\"city\":\"Eton\",\"limit\":0}", &b),
+	       "error: get_city_population: argument 'limit' must be an integer of 1 or more", "limit 0");
+	is_str(call_checked(st, ts, "get_city_population", "{\"city\":\"Eton\",\"limit\":1.0}", &b),
+	       "error: get_city_population: argument 'limit' must be an integer of 1 or more", "limit 1.0");
+	is_str(call_checked(st, ts, "get_city_population", "{\"city\":\"Eton\",\"limit\":\"2\"}", &b),
+	       "error: get_city_population: argument 'limit' must be an integer of 1 or more", "limit \"2\"");
+	is_str(call_checked(st, ts, "get_city_population", "{\"limit\":2}", &b),
+	       "error: get_city_population: missing argument 'city'", "the required parameter stays required");
+	is_str(call_checked(st, ts, "search_entities", "{\"name\":\"eton\",\"limit\":1}", &b),
+	       "error: search_entities: unexpected argument 'limit'", "search_entities has no options");
+	is_str(call_checked(st, ts, "union", "{\"sets\":[[\"a\"],[\"b\"]],\"limit\":1}", &b),
+	       "error: union: unexpected argument 'limit'", "nor the set tools");
+	is_str(call_checked(st, ts, "find_cities_by_motto", "{\"motto\":\"Up\",\"limit\":1}", &b), "[\"Dham\"]",
+	       "an enum value");
+	ling_buf_release(&b);
+}
 
 static void test_literal_tools(void)
 {
@@ -601,28 +723,31 @@ static void test_literal_tools(void)
 	   "population: 5 of 6 objects are integers, an integer relation");
 	if (t) {
 		is_str(t->parameters,
-		       "{\"type\":\"object\",\"properties\":{\"population\":{\"type\":\"integer\",\"description\":"
-		       "\"The population, an integer.\"}},\"required\":[\"population\"],\"additionalProperties\":false}",
+		       "{\"type\":\"object\",\"properties\":{\"population\":{\"type\":\"integer\",\"description\":\"The populat"
+		       "ion, an integer. With to: the first of a range.\"},\"to\":{\"type\":\"integer\",\"description\":\""
+		       "The last population of the range that starts at population (optional: without it, only p"
+		       "opulation).\"},\"sort\":{\"type\":\"string\",\"enum\":[\"alphabetical\",\"reverse_alphabetical\"],\"de"
+		       "scription\":\"Order of the names (default: alphabetical).\"},\"limit\":{\"type\":\"integer\",\"min"
+		       "imum\":1,\"description\":\"Return at most this many names, the first in that order.\"}},\"requ"
+		       "ired\":[\"population\"],\"additionalProperties\":false}",
 		       "an integer parameter");
-		is_str(t->description, "Returns the cities whose population is the given number.",
+		is_str(t->description, "Returns the cities whose population is the given number, as a list of names.",
 		       "inverse description of a literal relation");
 		is_str(t->object_noun, "population", "object noun: the phrase's head noun, not xsd:integer");
 	}
 	t = tool(ts, "find_cities_by_area");
 	ok(t && t->value == KG_VALUE_NUMBER, "area: integers and a decimal, a number relation");
 	if (t)
-		is_str(t->parameters,
-		       "{\"type\":\"object\",\"properties\":{\"area\":{\"type\":\"number\",\"description\":"
-		       "\"The area, a number.\"}},\"required\":[\"area\"],\"additionalProperties\":false}",
-		       "a number parameter");
+		ok(strstr(t->parameters, "{\"area\":{\"type\":\"number\",\"description\":\"The area, a number. With to: "
+					 "the first of a range.\"},\"to\":{\"type\":\"number\"") != NULL,
+		   "a number parameter, and a range");
 	t = tool(ts, "find_cities_by_founded");
 	ok(t && t->value == KG_VALUE_DATE, "founded: a date relation");
 	if (t)
-		is_str(t->parameters,
-		       "{\"type\":\"object\",\"properties\":{\"founded\":{\"type\":\"string\",\"format\":\"date\","
-		       "\"description\":\"The founded, a date as YYYY-MM-DD.\"}},\"required\":[\"founded\"],"
-		       "\"additionalProperties\":false}",
-		       "a date parameter: a string with format date");
+		ok(strstr(t->parameters, "{\"founded\":{\"type\":\"string\",\"format\":\"date\",\"description\":"
+					 "\"The founded, a date as YYYY-MM-DD. With to: the first of a range.\"},\"to\":{\"type\":"
+					 "\"string\",\"format\":\"date\"") != NULL,
+		   "a date parameter: a string with format date, and a range");
 	t = tool(ts, "find_cities_by_motto");
 	ok(t && t->value == KG_VALUE_TEXT && strstr(t->parameters, "\"type\":\"string\""), "motto: a text relation");
 	ok(!kg_toolset_find(ts, "get_mixed") && !kg_toolset_find(ts, "get_bio"),
@@ -654,13 +779,67 @@ static void test_literal_tools(void)
 	is_str(msg, "find_cities_by_founded: argument 'founded' must be a date as YYYY-MM-DD", "... says why");
 	is_str(call(st, ts, "find_cities_by_motto", "{\"motto\":\"Onward\"}", &b), "[\"Btown\",\"Cburg\"]",
 	       "inverse: text in any language");
-	is_str(call(st, ts, "find_cities_by_motto", "{\"motto\":\"onward\"}", &b), "[]", "inverse: text is exact");
+	is_str(call(st, ts, "find_cities_by_motto", "{\"motto\":\"onward\"}", &b),
+	       "error -2: find_cities_by_motto: argument 'motto' must be one of the 3 values its enum lists",
+	       "inverse: text is exact (and the mottos are few: an enum)");
 	is_int(call_rc(st, ts, "find_cities_by_motto", "{\"motto\":5}", msg, sizeof(msg)), LING_EDATA,
 	       "inverse: a number for text");
 	is_str(call(st, ts, "intersection", "{\"sets\":[[\"75\",\"10\"],[\"10\"]]}", &b), "[\"10\"]",
 	       "values go through the set tools as strings");
+	test_tool_options(st, ts);
 	kg_toolset_free(ts);
 	kg_store_close(st);
+	ling_buf_release(&b);
+}
+
+/* Entities named by integers: more than KG_TOOL_ENUM_MAX of them get a range of names, fewer an enum. */
+static void test_name_ranges(void)
+{
+	struct ling_buf ttl = LING_BUF_INIT, b = LING_BUF_INIT;
+	struct kg_toolset *ts;
+	struct kg_store *st;
+	const struct kg_tool *t;
+	int i;
+
+	ling_buf_adds(&ttl, "@prefix ex: <http://ex.org/> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n");
+	for (i = 0; i < 30; i++)
+		ling_buf_addf(&ttl, "ex:f%d rdfs:label \"F%02d\" ; ex:year ex:y%d ; ex:stars ex:s%d ; ex:code ex:c%d .\n"
+			      "ex:y%d rdfs:label \"%d\" . ex:s%d rdfs:label \"%d\" . ex:c%d rdfs:label \"%s\" .\n",
+			      i, i, i, i % 5, i, i, 1990 + i, i % 5, i % 5 + 1, i, i == 29 ? "x" : "7");
+	ling_buf_adds(&ttl, "ex:f0 ex:year ex:y9 . ex:c1 rdfs:label \"8\" .\n");
+	if (!(st = make_store("name-ranges", ttl.data)))
+		goto out;
+	if (!(ts = build(st, 3, "en"))) {
+		kg_store_close(st);
+		goto out;
+	}
+	t = tool(ts, "find_entities_by_year");
+	ok(t && t->opts & KG_TOOL_OPT_RANGE && t->range_type == KG_VALUE_INTEGER && !t->enums &&
+	   strstr(t->parameters, "\"to\":{\"type\":\"string\","),
+	   "30 objects all named by integers: a range of names (\"to\" a string), no enum");
+	t = tool(ts, "find_entities_by_stars");
+	ok(t && !(t->opts & KG_TOOL_OPT_RANGE) && t->nenums == 5, "5 objects named by integers: an enum, no range");
+	t = tool(ts, "find_entities_by_code");
+	ok(t && !(t->opts & KG_TOOL_OPT_RANGE) && !t->enums, "30 objects, one named x: neither");
+	ok(!(tool(ts, "get_year")->opts & KG_TOOL_OPT_RANGE), "the forward tool has no range");
+	is_str(call_checked(st, ts, "find_entities_by_year", "{\"year\":\"1998\",\"to\":\"2001\"}", &b),
+	       "[\"F00\",\"F08\",\"F09\",\"F10\",\"F11\"]", "the objects named 1998 to 2001, as integers");
+	is_str(call_checked(st, ts, "find_entities_by_year", "{\"year\":\"999\",\"to\":\"1991\",\"limit\":1}", &b),
+	       "[\"F00\"]", "a range from below the first value, limited");
+	is_str(call_checked(st, ts, "find_entities_by_year", "{\"year\":\"2001\",\"to\":\"1998\"}", &b),
+	       "error: find_entities_by_year: argument 'to' must not be less than 'year'", "a range backwards");
+	is_str(call_checked(st, ts, "find_entities_by_year", "{\"year\":\"1998\",\"to\":2001}", &b),
+	       "error: find_entities_by_year: with 'to', 'year' and 'to' must be integers written as strings",
+	       "to as a number");
+	is_str(call_checked(st, ts, "find_entities_by_year", "{\"year\":\"01998\",\"to\":\"2001\"}", &b),
+	       "error: find_entities_by_year: with 'to', 'year' and 'to' must be integers written as strings",
+	       "a name that is no canonical integer");
+	is_str(call_checked(st, ts, "find_entities_by_year", "{\"year\":\"1999\"}", &b), "[\"F00\",\"F09\"]",
+	       "without to, a name as before");
+	kg_toolset_free(ts);
+	kg_store_close(st);
+out:
+	ling_buf_release(&ttl);
 	ling_buf_release(&b);
 }
 
@@ -724,6 +903,7 @@ int main(void)
 	test_words();
 	test_values();
 	test_literal_tools();
+	test_name_ranges();
 	fixture_remove_tree(tmpdir);
 	return done_testing();
 }

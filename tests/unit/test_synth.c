@@ -128,6 +128,23 @@ static void test_schema(void)
 	ok(!synth_schema_new("{\"type\":\"thing\"}", why, sizeof(why)), "an unknown type is refused");
 	synth_schema_free(diff);
 	synth_schema_free(sets);
+	diff = synth_schema_new("{\"type\":\"object\",\"properties\":{\"film\":{\"type\":\"string\"},\"limit\":{\"type\":"
+				"\"integer\",\"minimum\":1,\"maximum\":50},\"sort\":{\"type\":\"string\",\"enum\":[\"a\",\"b\"]}},"
+				"\"required\":[\"film\"],\"additionalProperties\":false}",
+				why, sizeof(why));
+	if (!ok(diff != NULL, "a schema with optional keys, minimum, maximum and enum compiles"))
+		return;
+	ok(valid(diff, "{\"film\":\"x\"}") && valid(diff, "{\"film\":\"x\",\"limit\":1,\"sort\":\"b\"}") &&
+	   valid(diff, "{\"limit\":50,\"film\":\"x\"}"),
+	   "optional keys may be left out or given, in any order");
+	ok(!valid(diff, "{\"film\":\"x\",\"limit\":0}") && !valid(diff, "{\"film\":\"x\",\"limit\":-3}") &&
+	   !valid(diff, "{\"film\":\"x\",\"limit\":51}") && !valid(diff, "{\"film\":\"x\",\"limit\":2.5}"),
+	   "below the minimum, above the maximum, a real for an integer");
+	ok(!valid(diff, "{\"film\":\"x\",\"sort\":\"c\"}") && !valid(diff, "{\"limit\":2}"),
+	   "a value outside the enum; the required key missing");
+	synth_schema_free(diff);
+	ok(!synth_schema_new("{\"type\":\"integer\",\"minimum\":\"1\"}", why, sizeof(why)),
+	   "a minimum that is no number is refused (%s)", why);
 }
 
 /* ---- a small graph ---- */
@@ -647,7 +664,8 @@ static void test_verify(struct kg_store *st)
 			synth_sample_reset(&s);
 			/* a 2p sample with a result of two or more names and at most 10 answers */
 			rc = synth_make(&gen, &ws, SYNTH_CAT_2P, &rng, &s);
-			if (!rc && (s.call[0].nnames < 2 || s.answer.n > 10))
+			/* and a first tool without an enum, which would refuse an unknown name before the replay does */
+			if (!rc && (s.call[0].nnames < 2 || s.answer.n > 10 || g.ts->tools[s.call[0].tool].enums))
 				rc = 1;
 		}
 	}
@@ -810,6 +828,54 @@ static int asks_by_year(const struct synth_gen *gen, const struct synth_sample *
 	return 0;
 }
 
+/* A sample whose last call passes a limit (reverse: and sorts reverse_alphabetical). */
+static int limited(const struct synth_sample *s, int reverse)
+{
+	const struct synth_call *c = s->ncall ? &s->call[s->ncall - 1] : NULL;
+
+	return c && memmem(s->text.data + c->args, c->args_len, "\"limit\":", 8) &&
+	       !memmem(s->text.data + c->args, c->args_len, "reverse_alphabetical", 20) == !reverse;
+}
+
+static int limited_first(const struct synth_gen *gen, const struct synth_sample *s)
+{
+	(void)gen;
+	return limited(s, 0);
+}
+
+static int limited_last(const struct synth_gen *gen, const struct synth_sample *s)
+{
+	(void)gen;
+	return limited(s, 1);
+}
+
+/* Checks a 1p sample that asks for a few answers: one call with a limit, whose result is the answer. */
+static void check_limited(const struct synth_gen *gen, struct synth_ws *ws, struct synth_sample *s, int reverse)
+{
+	const struct synth_call *c = &s->call[0];
+	const char *args = s->text.data + c->args, *lim = memmem(args, c->args_len, "\"limit\":", 8);
+	const struct synth_msg *user = &s->msg[0], *reply = &s->msg[s->nmsg - 1];
+	size_t n = lim ? (size_t)(lim[8] - '0') : 0, j;
+	int in_reply = 1, in_order = 1;
+
+	ok(s->ncall == 1 && n >= 2 && n <= 3 && s->answer.n == n && c->nnames == n,
+	   "one call asking for %zu names, and the answer is those: %.*s", n, (int)c->args_len, args);
+	for (j = 0; j < n; j++)
+		in_reply &= memmem(s->text.data + reply->text, reply->text_len, synth_name(gen->g, s->answer.v[j]),
+				   gen->g->name_len[s->answer.v[j]]) != NULL;
+	for (j = 1; j < n; j++) {
+		uint32_t a = s->names.v[c->names + j - 1], b = s->names.v[c->names + j];
+
+		in_order &= reverse ? a > b : a < b;
+	}
+	ok(in_reply && in_order, "the reply names them; the result lists them %s",
+	   reverse ? "in reverse byte order" : "in byte order");
+	ok(memmem(s->text.data + user->text, user->text_len, n == 2 ? "two" : "three", n == 2 ? 3 : 5) ||
+	   memmem(s->text.data + user->text, user->text_len, n == 2 ? "Two" : "Three", n == 2 ? 3 : 5),
+	   "the question asks for %zu: %.*s", n, (int)user->text_len, s->text.data + user->text);
+	is_int(synth_verify(gen->g, ws, s), 0, "it verifies (replayed with the limit)");
+}
+
 static int ends_in_height(const struct synth_gen *gen, const struct synth_sample *s)
 {
 	return s->ncall && !strcmp(call_name(gen, s, s->ncall - 1), "get_person_height");
@@ -818,6 +884,77 @@ static int ends_in_height(const struct synth_gen *gen, const struct synth_sample
 static int searches(const struct synth_gen *gen, const struct synth_sample *s)
 {
 	return s->ncall && s->call[0].tool == gen->g->tool_search;
+}
+
+/*
+ * The optional arguments, on every relation tool and name, with every sort,
+ * a limit of 2 and, for ranges, every value from the name up to a few
+ * values on: the snapshot answers as kg_tool_call does, in its order.
+ */
+static void options_as_kg_tool_call(struct kg_store *st, const struct kg_toolset *ts, const struct synth_graph *g,
+				    struct synth_ws *ws, const char *what, size_t min_ranges, size_t min_refused)
+{
+	static const char *const sorts[] = { "", ",\"sort\":\"alphabetical\"", ",\"sort\":\"reverse_alphabetical\"",
+					     ",\"sort\":\"ascending\"", ",\"sort\":\"descending\"" };
+	struct ling_buf b = LING_BUF_INIT, args = LING_BUF_INIT, want = LING_BUF_INIT, base = LING_BUF_INIT;
+	size_t i, j, calls = 0, same = 0, refused = 0, ranges = 0, reordered = 0;
+	uint32_t k, k2;
+
+	for (i = 0; i < ts->ntools; i++) {
+		const struct kg_tool *t = &ts->tools[i];
+
+		if (t->kind != KG_TOOL_FORWARD && t->kind != KG_TOOL_INVERSE)
+			continue;
+		for (k = 0; k < g->nnames; k++) {
+			if (!tool_args(g, t, k, &base))
+				continue;
+			for (j = 0; j < 2 * sizeof(sorts) / sizeof(sorts[0]); j++)
+				for (k2 = k; k2 < g->nnames && k2 < k + (t->opts & KG_TOOL_OPT_RANGE ? 40 : 1); k2++) {
+					struct ling_err err;
+					const char *got;
+
+					ling_buf_reset(&args);
+					ling_buf_add(&args, base.data, base.len - 1);
+					if (k2 != k) {
+						/* "to": the next names, as values of the same type */
+						if (!tool_args(g, t, k2, &b))
+							continue;
+						ling_buf_adds(&args, ",\"to\"");
+						ling_buf_add(&args, strchr(b.data, ':'), b.len - 1 - (size_t)(strchr(b.data, ':') - b.data));
+						ranges++;
+					}
+					ling_buf_adds(&args, sorts[j / 2]);
+					ling_buf_adds(&args, j % 2 ? ",\"limit\":2}" : "}");
+					ling_err_clear(&err);
+					got = exec_text(g, ws, (uint32_t)i, args.data, &b);
+					if (kg_tool_call(st, ts, t->name, args.data, &want, &err) &&
+					    strstr(err.msg, "no entity is named"))
+						continue; /* a value's name is no entity's on the store (as above) */
+					calls++;
+					if (err.msg[0]) {
+						refused += !strcmp(got, "reject schema");
+						same += !strcmp(got, "reject schema");
+						if (strcmp(got, "reject schema"))
+							diag("%s %s: kg_tool_call refuses (%s), snapshot %s", t->name, args.data,
+							     err.msg, got);
+						continue;
+					}
+					if (!strcmp(got, want.data)) {
+						same++;
+						reordered += j / 2 >= 2 && want.len > 4 && strstr(want.data, "\",\"");
+					} else {
+						diag("%s %s: kg_tool_call %s, snapshot %s", t->name, args.data, want.data, got);
+					}
+				}
+		}
+	}
+	ok(calls > 1000 && same == calls && refused >= min_refused && ranges >= min_ranges && reordered > 50,
+	   "%s: %zu calls with options (%zu with a range): %zu as kg_tool_call, %zu refused by both, %zu sorted otherwise",
+	   what, calls, ranges, same, refused, reordered);
+	ling_buf_release(&b);
+	ling_buf_release(&args);
+	ling_buf_release(&want);
+	ling_buf_release(&base);
 }
 
 static void test_literals(struct kg_store *st)
@@ -871,6 +1008,12 @@ static void test_literals(struct kg_store *st)
 		}
 	}
 	ok(calls > 300 && same == calls, "%zu calls on names and values: %zu as kg_tool_call", calls, same);
+	options_as_kg_tool_call(st, ts, &g, &ws, "literals", 1000, 100);
+	is_str(exec_text(&g, &ws, tool_index(ts, "find_films_by_release_year"),
+			 "{\"release_year\":1998,\"to\":1999,\"sort\":\"reverse_alphabetical\",\"limit\":2}", &b),
+	       "[\"The Virgin Suicides\",\"The Truman Show\"]", "a range, reversed and limited");
+	is_str(exec_text(&g, &ws, tool_index(ts, "find_films_by_release_year"), "{\"release_year\":1999,\"to\":1998}", &b),
+	       "reject schema", "a range that ends before it starts");
 	is_str(exec_text(&g, &ws, tool_index(ts, "find_films_by_release_year"), "{\"release_year\":1999}", &b),
 	       "[\"American Beauty\",\"Fight Club\",\"The Virgin Suicides\"]", "a year: both literals of 1999");
 	is_str(exec_text(&g, &ws, tool_index(ts, "find_people_by_height"), "{\"height\":1.80}", &b),
@@ -919,6 +1062,13 @@ static void test_literals(struct kg_store *st)
 			   "the year is a JSON integer: %.*s", (int)c->args_len, s.text.data + c->args);
 		}
 		ok(!find_sample(&gen, &ws, &s, SYNTH_CAT_2P, ends_in_height), "a 2p sample ending in a height (a value)");
+		if (ok(!find_sample(&gen, &ws, &s, SYNTH_CAT_1P, limited_first), "a 1p sample that asks for a few answers"))
+			check_limited(&gen, &ws, &s, 0);
+		if (ok(!find_sample(&gen, &ws, &s, SYNTH_CAT_1P, limited_last), "... and one for the last few by name"))
+			check_limited(&gen, &ws, &s, 1);
+		gen.format = SYNTH_FORMAT_BFCL;
+		ok(find_sample(&gen, &ws, &s, SYNTH_CAT_1P, limited_first), "none for BFCL (one argument per call)");
+		gen.format = SYNTH_FORMAT_OPENAI;
 		if (ok(!find_sample(&gen, &ws, &s, SYNTH_CAT_2P, searches), "a 2p sample that searches first")) {
 			const struct synth_call *c = &s.call[0], *next = &s.call[1];
 			const struct synth_msg *user = &s.msg[0];
@@ -945,6 +1095,65 @@ out:
 	ling_buf_release(&b);
 	ling_buf_release(&args);
 	ling_buf_release(&want);
+}
+
+/* ---- ranges of names: entities named by integers (MetaQA's years) ---- */
+
+static int has_range(const struct synth_gen *gen, const struct synth_sample *s)
+{
+	(void)gen;
+	return s->ncall == 1 && memmem(s->text.data + s->call[0].args, s->call[0].args_len, "\"to\":", 5);
+}
+
+static void test_name_ranges(struct kg_store *st)
+{
+	struct kg_toolset *ts = toolset(st, 3);
+	struct synth_text *tx = NULL;
+	struct synth_graph g;
+	struct synth_ws ws;
+	struct synth_sample s;
+	struct ling_buf b = LING_BUF_INIT;
+	struct ling_err err;
+
+	memset(&ws, 0, sizeof(ws));
+	memset(&s, 0, sizeof(s));
+	ling_err_clear(&err);
+	if (!ts || load_graph(&g, st, ts))
+		goto out;
+	options_as_kg_tool_call(st, ts, &g, &ws, "years as names", 500, 0);
+	is_str(exec_text(&g, &ws, tool_index(ts, "find_entities_by_year"), "{\"year\":\"1998\",\"to\":\"2001\"}", &b),
+	       "[\"F00\",\"F08\",\"F09\",\"F10\",\"F11\"]", "a range of names compares them as integers");
+	is_str(exec_text(&g, &ws, tool_index(ts, "find_entities_by_year"), "{\"year\":\"1998\",\"to\":2001}", &b),
+	       "reject schema", "to as a number: schema");
+	if (!ok(synth_text_new(&tx, "en", NULL, 0, &err) == 0, "templates"))
+		goto release;
+	{
+		struct synth_gen gen = { &g, tx, { 20, 32 }, 16, 0, "uuid", "en", SYNTH_FORMAT_OPENAI };
+
+		if (ok(!find_sample(&gen, &ws, &s, SYNTH_CAT_1P, has_range), "a 1p sample over a range of years")) {
+			const struct synth_call *c = &s.call[0];
+			const struct synth_msg *user = &s.msg[0];
+			char from[8], to[8];
+
+			ok(sscanf(s.text.data + c->args, "{\"year\":\"%4[0-9]\",\"to\":\"%4[0-9]\"", from, to) == 2 &&
+			   strcmp(from, to) < 0, "its call: %.*s", (int)c->args_len, s.text.data + c->args);
+			ling_buf_reset(&b);
+			ling_buf_addf(&b, "between %s and %s", from, to);
+			ok(memmem(s.text.data + user->text, user->text_len, b.data, b.len) != NULL, "the question says %s: %.*s",
+			   b.data, (int)user->text_len, s.text.data + user->text);
+			ok(s.answer.n == c->nnames && s.evidence.n == 3 * s.answer.n,
+			   "the answer is the call's result, one evidence triple per film (%zu)", s.evidence.n / 3);
+			is_int(synth_verify(&g, &ws, &s), 0, "it verifies");
+		}
+	}
+release:
+	synth_text_free(tx);
+	synth_graph_release(&g);
+out:
+	synth_ws_release(&ws);
+	synth_sample_release(&s);
+	kg_toolset_free(ts);
+	ling_buf_release(&b);
 }
 
 /* ---- options and runs ---- */
@@ -1079,6 +1288,21 @@ int main(void)
 	if ((st = make_store("literals", NULL, path.data, &dir))) {
 		test_literals(st);
 		kg_store_close(st);
+	}
+	{
+		struct ling_buf ttl = LING_BUF_INIT;
+		int i;
+
+		ling_buf_adds(&ttl, "@prefix ex: <http://ex.org/> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n");
+		for (i = 0; i < 30; i++)
+			ling_buf_addf(&ttl, "ex:f%d rdfs:label \"F%02d\" ; ex:year ex:y%d . ex:y%d rdfs:label \"%d\" .\n", i, i,
+				      i, i, 1990 + i);
+		ling_buf_adds(&ttl, "ex:f0 ex:year ex:y9 .\n");
+		if ((st = make_store("years", ttl.data, NULL, &dir))) {
+			test_name_ranges(st);
+			kg_store_close(st);
+		}
+		ling_buf_release(&ttl);
 	}
 	ling_buf_reset(&path);
 	ling_buf_addf(&path, "%s/fb15k237-subgraph.nt.zst", data && *data ? data : "tests/data");
