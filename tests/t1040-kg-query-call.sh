@@ -637,7 +637,7 @@ test_expect_success 'setup: samples with optional arguments' '
 	r = sys.argv[6] if len(sys.argv) > 6 else (run("--call", name, args).strip() or "[]")
 	names = json.loads(r)
 	msgs = [{"role": "system", "content": "Use the tools."}, {"role": "user", "content": "Name a few."},
-	        {"role": "assistant", "content": None,
+	        {"role": "assistant", "content": "",
 	         "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": name, "arguments": args}}]},
 	        {"role": "tool", "tool_call_id": "call_1", "name": name, "content": r},
 	        {"role": "assistant", "content": "Some are %s." % ", ".join(names)}]
