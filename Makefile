@@ -26,7 +26,7 @@ OPT     ?= -O2 -g
 # common/ needs no package of a stage's: libling.a is a static archive, so a binary takes in
 # only the members it calls, and ling_rocksdb.o (the one RocksDB module) reaches only the tools
 # of the stages that call it, kg and dedup, which name rocksdb below.
-STAGES        := kg synth dedup tokenize train
+STAGES        := kg synth dedup tokenize train refresh
 common_PKGS   := libzstd zlib icu-uc icu-i18n jansson
 kg_PKGS       := rocksdb libxml-2.0 libxxhash
 synth_PKGS    := libxxhash
@@ -36,6 +36,8 @@ tokenize_PKGS := libpcre2-8 libxxhash
 train_PKGS    := openblas
 train_USES    := tokenize
 train_DIRS    := train train/cpu
+refresh_PKGS  := jansson
+refresh_USES  := kg
 
 ALL_PKGS   := $(sort $(common_PKGS) $(foreach s,$(STAGES),$($(s)_PKGS)))
 PKG_CFLAGS := $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null)
@@ -73,6 +75,7 @@ $(eval $(call tool,kg2samples,synth,synth/kg2samples_main.c))
 $(eval $(call tool,dedup,dedup,dedup/dedup_main.c))
 $(eval $(call tool,tokenize,tokenize,$(wildcard tokenize/tokenize*_main.c)))
 $(eval $(call tool,ling-train,train,train/ling_train_main.c))
+$(eval $(call tool,ling-refresh,refresh,refresh/ling_refresh_main.c))
 
 define stage_rules
 $(call stage_lib,$(1)): $$(call obj,$$(call stage_src,$(1)))
