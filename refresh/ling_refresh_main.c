@@ -231,7 +231,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 static void add_counts(struct ling_buf *b, const struct refresh_report *r)
 {
 	if (r->ran[REFRESH_PULL])
-		ling_buf_addf(b, "pulled %" PRIu64 " batches, ", r->batches);
+		ling_buf_addf(b, "pulled %" PRIu64 " batch%s, ", r->batches, r->batches == 1 ? "" : "es");
 	ling_buf_addf(b, "mark %" PRIu64 " -> %" PRIu64, r->mark_last, r->mark_now);
 	if (r->up_to_date)
 		return;
@@ -306,7 +306,7 @@ static void print_json(const struct refresh_report *r)
 	for (i = 0; i < REFRESH_NSTAGES; i++)
 		if (r->ran[i]) {
 			ling_json_keyz(&w, refresh_stage_name(i));
-			ling_json_real(&w, r->secs[i], LING_JSON_REAL_PYTHON);
+			ling_json_real(&w, (double)(int64_t)(r->secs[i] * 1000 + 0.5) / 1000, LING_JSON_REAL_PYTHON);
 		}
 	ling_json_object_end(&w);
 	ling_json_object_end(&w);
