@@ -172,7 +172,7 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
 
 # deps first, then a fresh make that sees the packages deps installed.
 demo: deps
-	$(MAKE) all
+	$(MAKE) all $(BUILD)/tests/tools/kafka_mock
 	sh tests/tools/demo.sh
 
 bench: deps

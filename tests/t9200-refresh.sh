@@ -21,7 +21,7 @@ BROKERS=$(head -n 1 mock.out)
 refresh() {
 	dir=$1 night=$2
 	shift 2
-	$REFRESH_EXEC ling-refresh -b "$BROKERS" -T d$night -X socket.timeout.ms=10000 -s "$dir/kg" --state "$dir/state" \
+	$REFRESH_EXEC ling-refresh -b "$BROKERS" -T d$night -X socket.timeout.ms=10000 -X fetch.wait.max.ms=50 -s "$dir/kg" --state "$dir/state" \
 		-d "$dir/data" -t "$TOK" --per-entity 1 --seed 7 --commit-every 10 "$@"
 }
 
