@@ -316,14 +316,14 @@ static int consume(struct kafka_run *k, struct ling_err *err)
 
 		rc = ling_kafka_consumer_poll(k->consumer, KAFKA_POLL_MAX, k->batch_messages ? 50 : KAFKA_POLL_MS, &msgs,
 					      &n, err);
+		/* A batch ends when it is full, when messages stop coming, or on a stop. */
 		for (i = 0; i < n && !rc; i++)
-			rc = take_message(k, &msgs[i], err);
+			if (!(rc = take_message(k, &msgs[i], err)) && kg_loader_pending(k->run->loader) >= (uint64_t)batch)
+				rc = apply_batch(k, err);
 		if (rc)
 			break;
 		idle = ling_kafka_consumer_caught_up(k->consumer);
-		/* A batch ends when it is full, when messages stop coming, or on a stop. */
-		if (k->batch_messages && (n == 0 || idle || stop_requested ||
-					  kg_loader_pending(k->run->loader) >= (uint64_t)batch))
+		if (k->batch_messages && (n == 0 || idle || stop_requested))
 			rc = apply_batch(k, err);
 		if (!k->batch_messages && (stop_requested || (k->cli->until_idle && idle)))
 			break;
