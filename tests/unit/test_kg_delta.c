@@ -279,6 +279,45 @@ static void test_changes(void)
 	kg_store_close(st);
 }
 
+/* A tracked batch big enough for SST files: its change records and meta keys go in them, in key order. */
+static void test_big_tracked(void)
+{
+	struct kg_store *st = open_store("big");
+	struct errors_seen seen;
+	struct kg_load_counts counts;
+	struct ling_buf msg = LING_BUF_INIT, v = LING_BUF_INIT;
+	struct kg_loader *ld;
+	struct ling_err err;
+	struct ids ids;
+	uint64_t mark = 0;
+	int i, rc;
+
+	ling_err_clear(&err);
+	if (!ok(st != NULL, "big: open a store"))
+		return;
+	memset(&seen, 0, sizeof(seen));
+	memset(&counts, 0, sizeof(counts));
+	for (i = 0; i < 8000; i++)
+		ling_buf_addf(&msg, "+ <http://x/s%d> <http://x/p> <http://x/o%d> .\n", i % 10, i);
+	rc = kg_loader_new(&ld, st, "kafka:t", NULL, KG_LOADER_TRACK, &err);
+	if (!rc)
+		rc = kg_delta_add(ld, msg.data, msg.len, "t/0@0", on_error, &seen, &err);
+	kg_loader_meta_put(ld, "kafka/t/1", "5");
+	kg_loader_meta_put(ld, "kafka/t/0", "9");
+	if (!rc)
+		rc = kg_loader_apply(ld, &counts, &err);
+	kg_loader_free(ld);
+	ok(rc == 0 && counts.quads_changed == 8000, "big: 8000 quads added in one tracked batch (%s)", err.msg);
+	ok(!kg_change_mark(st, &mark, &err) && mark == 1, "big: mark 1");
+	memset(&ids, 0, sizeof(ids));
+	ok(!kg_changed_since(st, 0, collect_id, &ids, &err) && ids.n == 8010, "big: 8010 entities changed (%d)", ids.n);
+	ok(kg_store_meta_get(st, "kafka/t/0", &v, &err) == 1 && !strcmp(v.data, "9") &&
+	   kg_store_meta_get(st, "kafka/t/1", &v, &err) == 1 && !strcmp(v.data, "5"), "big: both meta keys written");
+	ling_buf_release(&msg);
+	ling_buf_release(&v);
+	kg_store_close(st);
+}
+
 int main(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -291,6 +330,7 @@ int main(void)
 	test_delta_lines();
 	test_mixed_order();
 	test_changes();
+	test_big_tracked();
 	fixture_remove_tree(tmpdir);
 	return done_testing();
 }
