@@ -28,7 +28,9 @@
  * so a crash at any moment resumes exactly after the last stored message.
  * An offset the broker no longer has (or does not have yet) is an error,
  * never a silent jump (auto.offset.reset=error). The group id (group.id)
- * only names the client to the brokers.
+ * only names the client to the brokers. Defaults that conf may override:
+ * group.id=ling, fetch.wait.max.ms=100 (an idle partition is known as such
+ * quickly), fetch.message.max.bytes=8388608.
  *
  * Errors: LING_EUSAGE for a bad property or config file line (with the
  * file:line), LING_EIO for the cluster (unreachable at start, unknown topic,

@@ -45,7 +45,7 @@ static const char usage_text[] =
 	"      --tsv-labels       give each tsv entity its field text as rdfs:label\n"
 	"      --batch=N          apply every N quads instead of once per file (bounds memory;\n"
 	"                         a failing file then keeps the batches applied before it);\n"
-	"                         with --kafka, at most N quads a batch (default: 50000)\n"
+	"                         with --kafka, at most N quads a batch (default: 100000)\n"
 	"      --source-key=KEY   scope of blank node labels for stdin (default: stdin)\n"
 	"      --kafka=BROKERS    consume deltas from these brokers (host:port,...)\n"
 	"      --topic=TOPIC      the topic of the deltas (every partition)\n"
@@ -200,7 +200,7 @@ static void catch_stop_signals(void)
 }
 
 /* Default quads per batch: big enough to amortise the synced write, small enough to bound memory. */
-#define KAFKA_BATCH_QUADS 50000
+#define KAFKA_BATCH_QUADS 100000
 /* Messages taken per poll. */
 #define KAFKA_POLL_MAX 10000
 /* How long a poll waits for the first message: the daemon's reaction time to SIGTERM. */
@@ -316,14 +316,14 @@ static int consume(struct kafka_run *k, struct ling_err *err)
 
 		rc = ling_kafka_consumer_poll(k->consumer, KAFKA_POLL_MAX, k->batch_messages ? 50 : KAFKA_POLL_MS, &msgs,
 					      &n, err);
+		/* A batch ends when it is full, when messages stop coming, or on a stop. */
 		for (i = 0; i < n && !rc; i++)
-			rc = take_message(k, &msgs[i], err);
+			if (!(rc = take_message(k, &msgs[i], err)) && kg_loader_pending(k->run->loader) >= (uint64_t)batch)
+				rc = apply_batch(k, err);
 		if (rc)
 			break;
 		idle = ling_kafka_consumer_caught_up(k->consumer);
-		/* A batch ends when it is full, when messages stop coming, or on a stop. */
-		if (k->batch_messages && (n == 0 || idle || stop_requested ||
-					  kg_loader_pending(k->run->loader) >= (uint64_t)batch))
+		if (k->batch_messages && (n == 0 || idle || stop_requested))
 			rc = apply_batch(k, err);
 		if (!k->batch_messages && (stop_requested || (k->cli->until_idle && idle)))
 			break;

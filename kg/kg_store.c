@@ -748,6 +748,9 @@ struct apply_state {
 	struct counter *counters;
 	size_t ncounters, counters_cap;
 	struct ling_buf counter_keys;
+	/* This state's part CLO also writes the load's change records (under mark) and meta keys. */
+	int extras;
+	uint64_t mark;
 };
 
 static void add_counter(struct apply_state *a, char kind, const void *key, size_t key_len, int64_t l0, int64_t l1)
@@ -1105,12 +1108,21 @@ static const int order_osp[4] = { 2, 0, 1, 3 }, order_pos[4] = { 1, 2, 0, 3 }, o
  */
 enum { PART_CLO, PART_P, PART_ST, PARTS };
 
+static void emit_changes(struct kg_loader *ld, const struct apply_state *states, int nstates, uint64_t mark,
+			 struct ling_rocksdb_writer *w);
+static void emit_meta(struct kg_loader *ld, struct ling_rocksdb_writer *w);
+
 static void emit_part(struct apply_state *a, struct ling_rocksdb_writer *w, int part)
 {
 	switch (part) {
 	case PART_CLO:
+		/* Tags C, E, L, M, O: in this order an SST file takes them. */
 		emit_counters(a, w);
+		if (a->extras && (a->ld->flags & KG_LOADER_TRACK))
+			emit_changes(a->ld, a, 1, a->mark, w);
 		emit_labels(a, w);
+		if (a->extras)
+			emit_meta(a->ld, w);
 		emit_index(a, w, TAG_OSP, order_osp);
 		break;
 	case PART_P:
@@ -1279,7 +1291,6 @@ static void emit_changes(struct kg_loader *ld, const struct apply_state *states,
 	kg_id *ids;
 	size_t n = 0, cap = 1, i;
 	unsigned char key[17];
-	char val[24];
 	int s;
 
 	for (s = 0; s < nstates; s++)
@@ -1304,43 +1315,79 @@ static void emit_changes(struct kg_loader *ld, const struct apply_state *states,
 		emit(w, 'p', key, sizeof(key), "", 0);
 	}
 	free(ids);
-	snprintf(val, sizeof(val), "%" PRIu64, mark);
-	kg_loader_meta_put(ld, change_mark_name, val);
 }
 
+struct meta_pair {
+	const char *name, *value;
+	size_t seq;
+};
+
+static int cmp_meta_pair(const void *x, const void *y)
+{
+	const struct meta_pair *a = x, *b = y;
+	int c = strcmp(a->name, b->name);
+
+	return c ? c : (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* The meta keys put for this apply, in key order, the last put of a name winning (an SST file needs both). */
 static void emit_meta(struct kg_loader *ld, struct ling_rocksdb_writer *w)
 {
 	struct ling_buf key = LING_BUF_INIT;
-	size_t pos = 0;
+	struct meta_pair *pairs = NULL;
+	size_t pos = 0, n = 0, cap = 0, i;
 
 	while (pos < ld->meta.len) {
 		const char *name = ld->meta.data + pos, *value = name + strlen(name) + 1;
 
-		ling_buf_reset(&key);
-		ling_buf_addc(&key, TAG_META);
-		ling_buf_add(&key, name, strlen(name));
-		emit(w, 'p', key.data, key.len, value, strlen(value));
+		pairs = xgrow(pairs, &cap, n + 1, sizeof(*pairs));
+		pairs[n] = (struct meta_pair){ name, value, n };
+		n++;
 		pos = (size_t)(value + strlen(value) + 1 - ld->meta.data);
 	}
+	if (n > 1)
+		qsort(pairs, n, sizeof(*pairs), cmp_meta_pair);
+	for (i = 0; i < n; i++) {
+		if (i + 1 < n && !strcmp(pairs[i].name, pairs[i + 1].name))
+			continue;
+		ling_buf_reset(&key);
+		ling_buf_addc(&key, TAG_META);
+		ling_buf_add(&key, pairs[i].name, strlen(pairs[i].name));
+		emit(w, 'p', key.data, key.len, pairs[i].value, strlen(pairs[i].value));
+	}
+	free(pairs);
 	ling_buf_release(&key);
+}
+
+/* A tracked load takes the next change mark: put it among the meta keys and keep it in *mark. */
+static int take_change_mark(struct kg_loader *ld, uint64_t *mark, struct ling_err *err)
+{
+	char val[24];
+	int rc;
+
+	*mark = 0;
+	if (!(ld->flags & KG_LOADER_TRACK))
+		return 0;
+	if ((rc = read_change_mark(ld->st, mark, err)))
+		return rc;
+	++*mark;
+	snprintf(val, sizeof(val), "%" PRIu64, *mark);
+	kg_loader_meta_put(ld, change_mark_name, val);
+	return 0;
 }
 
 /* Writes the states, the change record (tracked loads) and the meta keys in one WriteBatch. */
 static int write_batch(struct apply_state *states, int nstates, struct ling_err *err)
 {
 	struct kg_loader *ld = states[0].ld;
-	struct ling_rocksdb_writer *w;
-	uint64_t mark = 0;
-	int part, s, rc;
+	struct ling_rocksdb_writer *w = ling_rocksdb_batch_new(ld->st->db);
+	int part, s;
 
-	if ((ld->flags & KG_LOADER_TRACK) && (rc = read_change_mark(ld->st, &mark, err)))
-		return rc;
-	w = ling_rocksdb_batch_new(ld->st->db);
 	for (s = 0; s < nstates; s++)
 		for (part = 0; part < PARTS; part++)
 			emit_part(&states[s], w, part);
 	if (ld->flags & KG_LOADER_TRACK)
-		emit_changes(ld, states, nstates, mark + 1, w);
+		emit_changes(ld, states, nstates, states[0].mark, w);
 	emit_meta(ld, w);
 	crash_point("before-batch");
 	return ling_rocksdb_writer_close(ld->st->db, w, "cannot write the load", err);
@@ -1357,10 +1404,11 @@ static int prepare_load(struct kg_loader *ld, struct apply_state states[2], stru
 	size_t nadd, ndel, n;
 	int rc;
 
-	if (!ld->deletes) {
+	/* A mixed load that deletes nothing is a plain one (sorted faster, and may go in SST files). */
+	if (!ld->deletes || !memchr(ld->deletes, 1, ld->committed)) {
 		sort_quads(ld->quads, ld->committed);
 		n = unique_quads(ld->quads, ld->committed);
-		rc = prepare_state(&states[0], ld, !!(ld->flags & KG_LOADER_DELETE), ld->quads, n, err);
+		rc = prepare_state(&states[0], ld, !ld->deletes && (ld->flags & KG_LOADER_DELETE), ld->quads, n, err);
 		return rc ? rc : 1;
 	}
 	add = xmalloc((ld->committed + 1) * sizeof(*add));
@@ -1396,11 +1444,14 @@ int kg_loader_apply(struct kg_loader *ld, struct kg_load_counts *counts, struct 
 	/* A tracked load writes even when nothing changed: its change mark and meta keys must land. */
 	if (nchanged == 0 && !ld->meta.len && !(ld->flags & KG_LOADER_TRACK))
 		goto out;
-	if (nstates == 1 && !states[0].deleting && !ld->meta.len && !(ld->flags & KG_LOADER_TRACK) &&
-	    nkeys >= SMALL_LOAD_KEYS)
+	if ((rc = take_change_mark(ld, &states[0].mark, err)))
+		goto out;
+	if (nstates == 1 && !states[0].deleting && nchanged > 0 && nkeys >= SMALL_LOAD_KEYS) {
+		states[0].extras = 1;
 		rc = write_sst(&states[0], err);
-	else
+	} else {
 		rc = write_batch(states, nstates, err);
+	}
 out:
 	if (!rc) {
 		/* Counted once applied: a failed run's summary tells what the store holds. */
