@@ -5,6 +5,7 @@
 #include "../common/ling_file.h"
 #include "../common/ling_input.h"
 #include "../common/ling_json.h"
+#include "../common/ling_kafka.h"
 #include "../common/ling_main.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_num.h"
@@ -57,6 +58,9 @@ static const char usage_text[] =
 	"                         found, instead of --count\n"
 	"      --allow-short      fewer samples than asked (indexes given up) is not an error\n"
 	"      --stats            print the store snapshot and the rate at the end\n"
+	"      --out-kafka=BROKERS/TOPIC  write the samples to a Kafka topic, one a message\n"
+	"                         (idempotent producer; all acknowledged before the summary)\n"
+	"  -X, --property=KEY=VALUE  a librdkafka property for --out-kafka\n"
 	"      --json             the summary as one JSON object on stderr\n"
 	"  -q, --quiet            no summary line\n"
 	"  -h, --help             show this help\n"
@@ -71,6 +75,7 @@ static const char usage_text[] =
 static char stdout_buf[1 << 20];
 
 struct main_ctx {
+	struct ling_kafka_producer *producer; /* --out-kafka */
 	struct ling_progress progress;
 	struct ling_buf answers;
 	int bfcl;
@@ -81,7 +86,11 @@ static int on_emit(void *ctx, const char *line, size_t len, const char *aux, siz
 	struct main_ctx *m = ctx;
 	int rc;
 
-	if ((rc = ling_stdout_write(line, len, err)) || (rc = ling_stdout_write("\n", 1, err)))
+	if (m->producer)
+		rc = ling_kafka_produce(m->producer, LING_KAFKA_ANY_PARTITION, NULL, 0, line, len, err);
+	else if (!(rc = ling_stdout_write(line, len, err)))
+		rc = ling_stdout_write("\n", 1, err);
+	if (rc)
 		return rc;
 	if (m->bfcl && aux) {
 		ling_buf_add(&m->answers, aux, auxlen);
@@ -363,6 +372,9 @@ struct cli {
 	const char *mixes[64];
 	size_t nmixes;
 	const char *entities_path;
+	const char *out_kafka;         /* BROKERS/TOPIC */
+	const char **props;            /* -X KEY=VALUE, owned array */
+	size_t nprops;
 	struct ling_buf entities;      /* --entities FILE's lines, NUL-terminated */
 	const char **focus;            /* into entities */
 	int quiet, stats, allow_short, json;
@@ -371,7 +383,7 @@ struct cli {
 
 enum {
 	OPT_SEED = 256, OPT_SHARD, OPT_BFCL, OPT_MAX_TOOLS, OPT_MAX_ANSWERS, OPT_MIN_FACTS, OPT_STATS,
-	OPT_ALLOW_SHORT, OPT_ENTITIES, OPT_CHANGED_SINCE, OPT_PER_ENTITY, OPT_JSON,
+	OPT_ALLOW_SHORT, OPT_ENTITIES, OPT_CHANGED_SINCE, OPT_PER_ENTITY, OPT_JSON, OPT_OUT_KAFKA,
 };
 
 static const struct option options[] = {
@@ -395,6 +407,8 @@ static const struct option options[] = {
 	{ "changed-since", required_argument, NULL, OPT_CHANGED_SINCE },
 	{ "per-entity", required_argument, NULL, OPT_PER_ENTITY },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "out-kafka", required_argument, NULL, OPT_OUT_KAFKA },
+	{ "property", required_argument, NULL, 'X' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -477,6 +491,22 @@ static int parse_option(struct cli *cli, int c, const char *arg)
 	case OPT_ALLOW_SHORT: cli->allow_short = 1; return 0;
 	case OPT_ENTITIES: cli->entities_path = arg; return 0;
 	case OPT_JSON: cli->json = 1; return 0;
+	case OPT_OUT_KAFKA:
+		cli->out_kafka = arg;
+		return strchr(arg, '/') ? 0 : usage_error("--out-kafka takes BROKERS/TOPIC");
+	case 'X': {
+		/* checked now, given to the producer later */
+		struct ling_kafka_conf *check = ling_kafka_conf_new();
+		struct ling_err err;
+		int bad = ling_kafka_conf_arg(check, arg, &err);
+
+		ling_kafka_conf_free(check);
+		if (bad)
+			return usage_error(err.msg);
+		cli->props = xrealloc(cli->props, (cli->nprops + 1) * sizeof(*cli->props));
+		cli->props[cli->nprops++] = arg;
+		return 0;
+	}
 	case 'q': cli->quiet = 1; return 0;
 	case 'h': case 'V': cli->info = c; return 0;
 	default: return parse_number_option(cli, c, arg);
@@ -495,7 +525,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 	int c, rc;
 
 	ling_err_clear(&err);
-	while ((c = getopt_long(argc, argv, "s:n:p:m:l:t:f:j:qhV", options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "s:n:p:m:l:t:f:j:X:qhV", options, NULL)) != -1)
 		if ((rc = parse_option(cli, c, optarg)) || cli->info)
 			return rc;
 	if (!cli->o.store_dir || optind < argc)
@@ -508,6 +538,8 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 	for (i = 0; i < cli->nmixes; i++)
 		if (synth_mix_parse(&cli->o, cli->mixes[i], &err))
 			return usage_error(err.msg);
+	if (cli->nprops && !cli->out_kafka)
+		return usage_error("-X goes with --out-kafka");
 	if (cli->o.per_entity && !cli->entities_path && !cli->o.changed_given)
 		return usage_error("--per-entity goes with --entities or --changed-since");
 	cli->o.templates = cli->templates;
@@ -559,7 +591,8 @@ static int check_streams(const struct cli *cli, int closed)
 	struct ling_err err;
 
 	ling_err_clear(&err);
-	if (!ling_stdio_require(closed, LING_STDOUT_CLOSED, &err) && !check_outputs(&cli->o, cli->bfcl_path, &err))
+	if (!ling_stdio_require(closed, cli->out_kafka ? 0 : LING_STDOUT_CLOSED, &err) &&
+	    !check_outputs(&cli->o, cli->bfcl_path, &err))
 		return 0;
 	if (err.code == LING_EUSAGE)
 		return usage_error(err.msg);
@@ -582,10 +615,30 @@ static int make_samples(const struct cli *cli, struct synth *s, struct main_ctx 
 	sink.progress = m->progress.enabled ? on_progress : NULL;
 	rc = synth_run(s, &sink, err);
 	ling_progress_done(&m->progress);
-	if (!rc)
+	if (!rc && m->producer)
+		rc = ling_kafka_flush(m->producer, 60000, err);
+	else if (!rc)
 		rc = ling_stdout_finish(err);
 	if (!rc && cli->bfcl_path)
 		rc = ling_atomic_write(cli->bfcl_path, m->answers.data ? m->answers.data : "", m->answers.len, err);
+	return rc;
+}
+
+/* --out-kafka: an idempotent producer to BROKERS/TOPIC (split at the last '/'), with the -X properties. */
+static int open_producer(const struct cli *cli, struct main_ctx *m, struct ling_err *err)
+{
+	const char *slash = strrchr(cli->out_kafka, '/');
+	char *brokers = xstrndup(cli->out_kafka, (size_t)(slash - cli->out_kafka));
+	struct ling_kafka_conf *conf = ling_kafka_conf_new();
+	size_t i;
+	int rc = ling_kafka_conf_put(conf, "bootstrap.servers", brokers, err);
+
+	for (i = 0; !rc && i < cli->nprops; i++)
+		rc = ling_kafka_conf_arg(conf, cli->props[i], err);
+	if (!rc)
+		rc = ling_kafka_producer_new(&m->producer, conf, slash + 1, err);
+	ling_kafka_conf_free(conf);
+	free(brokers);
 	return rc;
 }
 
@@ -656,7 +709,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	ling_progress_init(&m.progress);
 	start = ling_now();
-	if ((rc = synth_open(&s, &cli.o, &err))) {
+	if ((cli.out_kafka && (rc = open_producer(&cli, &m, &err))) || (rc = synth_open(&s, &cli.o, &err))) {
 		ling_err_print("kg2samples", &err);
 		rc = ling_err_exit_code(&err);
 		goto out;
@@ -667,6 +720,8 @@ out:
 	synth_close(s);
 	free(cli.templates);
 	free(cli.focus);
+	free(cli.props);
+	ling_kafka_producer_free(m.producer);
 	ling_buf_release(&cli.entities);
 	ling_buf_release(&m.answers);
 	return rc;
