@@ -40,6 +40,7 @@ static const char usage_text[] =
 	"      --per-entity=N     samples per changed entity (default: 4)\n"
 	"      --seed=N           seed of the first refresh; refresh n uses N+n-1 (default: 0)\n"
 	"      --commit-every=N   dedup commits every N records (default: dedup's)\n"
+	"      --max-errors=N     bad deltas the pull skips, reporting each (default: 0)\n"
 	"      --wait             wait for a running refresh instead of failing\n"
 	"      --bin=DIR          where the tools are (default: ling-refresh's directory)\n"
 	"      --json             also the summary as one JSON line on stderr\n"
@@ -56,7 +57,7 @@ static int usage_error(const char *msg)
 				msg);
 }
 
-enum { OPT_STATE = 256, OPT_PER_ENTITY, OPT_SEED, OPT_COMMIT_EVERY, OPT_WAIT, OPT_BIN, OPT_JSON };
+enum { OPT_STATE = 256, OPT_PER_ENTITY, OPT_SEED, OPT_COMMIT_EVERY, OPT_MAX_ERRORS, OPT_WAIT, OPT_BIN, OPT_JSON };
 
 static const struct option options[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -71,6 +72,7 @@ static const struct option options[] = {
 	{ "per-entity", required_argument, NULL, OPT_PER_ENTITY },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "commit-every", required_argument, NULL, OPT_COMMIT_EVERY },
+	{ "max-errors", required_argument, NULL, OPT_MAX_ERRORS },
 	{ "wait", no_argument, NULL, OPT_WAIT },
 	{ "bin", required_argument, NULL, OPT_BIN },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -123,6 +125,14 @@ static int apply_option(struct cli *cli, int c, const char *arg)
 	case OPT_SEED: return parse_u64(arg, 0, &o->seed) ? usage_error("--seed needs a number >= 0") : 0;
 	case OPT_COMMIT_EVERY:
 		return parse_u64(arg, 1, &o->commit_every) ? usage_error("--commit-every needs a number >= 1") : 0;
+	case OPT_MAX_ERRORS: {
+		uint64_t v;
+
+		if (parse_u64(arg, 0, &v))
+			return usage_error("--max-errors needs a number >= 0");
+		o->max_errors = arg;
+		return 0;
+	}
 	case OPT_WAIT: o->wait = 1; return 0;
 	case OPT_BIN: o->bin_dir = arg; return 0;
 	case OPT_JSON: cli->json = 1; return 0;

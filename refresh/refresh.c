@@ -412,6 +412,10 @@ static int pull(struct run *r)
 		args[n++] = "-X";
 		args[n++] = o->kafka_props[i];
 	}
+	if (o->max_errors) {
+		args[n++] = "--max-errors";
+		args[n++] = o->max_errors;
+	}
 	args[n++] = "--until-idle";
 	if ((rc = run_tool(r, REFRESH_PULL, "kg-load", args, NULL)))
 		goto out;

@@ -63,6 +63,7 @@ struct refresh_options {
 	uint64_t per_entity;            /* samples per changed entity (default 4) */
 	uint64_t seed;                  /* the first refresh's seed; refresh n uses seed + n - 1 */
 	uint64_t commit_every;          /* dedup --commit-every (0: dedup's default) */
+	const char *max_errors;         /* kg-load --max-errors: bad deltas skipped (NULL: kg-load's 0) */
 	int wait;                       /* wait for the lock instead of failing */
 };
 

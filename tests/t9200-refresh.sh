@@ -10,7 +10,7 @@ TOK=$LING_DATA/tokenizers/qwen3.tokenizer.json.zst
 
 # A Kafka-protocol cluster on loopback, one topic per night (so that every trial of night N reads
 # exactly night N's deltas, as the run without faults did), three partitions each.
-kafka_mock d1:3 d2:3 d3:3 >mock.out 2>mock.err </dev/null &
+kafka_mock d1:3 d2:3 d3:3 bad:1 >mock.out 2>mock.err </dev/null &
 MOCK=$!
 trap 'kill $MOCK 2>/dev/null' EXIT
 for i in $(seq 100); do test -s mock.out && break; sleep 0.1; done
@@ -142,6 +142,22 @@ test_expect_success 'a failing stage is named, exits 1, and the rerun finishes' 
 	grep "refresh 2 done (finished an interrupted run)" err &&
 	docs bad >actual &&
 	test_cmp expect2 actual
+'
+
+test_expect_success 'a bad delta fails the pull, named; --max-errors skips it and the rest is applied' '
+	cp -R snap3 bd &&
+	printf "%s\n" "this is not a delta" "+ <http://example.org/new> <http://example.org/p> <http://rdf.freebase.com/ns/m.0170z3> ." >bad.txt &&
+	kcat -P -b "$BROKERS" -t bad -l bad.txt &&
+	test_must_fail_with 1 ling-refresh -b "$BROKERS" -T bad -X fetch.wait.max.ms=50 -s bd/kg --state bd/state \
+		-d bd/data -t "$TOK" 2>err &&
+	cat err &&
+	grep "^kg-load: bad/0@0:1:" err &&
+	grep "^ling-refresh: stage pull: kg-load exited with status 1" err &&
+	grep "^ling-refresh: failed in stage pull" err &&
+	ling-refresh -b "$BROKERS" -T bad -X fetch.wait.max.ms=50 -s bd/kg --state bd/state -d bd/data -t "$TOK" \
+		--max-errors 1 2>err &&
+	cat err &&
+	grep "^ling-refresh: refresh 4 done: pulled 1 batch, " err
 '
 
 # Kill points: STAGE:SECONDS into the stage's tool, or STAGE:end right after it (ling-refresh kills
