@@ -238,14 +238,20 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* What the run found and did, as far as it got. */
 static void add_counts(struct ling_buf *b, const struct refresh_report *r)
 {
-	if (r->ran[REFRESH_PULL])
+	if (r->ran[REFRESH_PULL] && r->failed_stage != REFRESH_PULL)
 		ling_buf_addf(b, "pulled %" PRIu64 " batch%s, ", r->batches, r->batches == 1 ? "" : "es");
+	if (!r->marks_known) {
+		ling_buf_adds(b, "nothing done");
+		return;
+	}
 	ling_buf_addf(b, "mark %" PRIu64 " -> %" PRIu64, r->mark_last, r->mark_now);
 	if (r->up_to_date)
 		return;
-	ling_buf_addf(b, ", %" PRIu64 " entities changed", r->entities);
+	if (r->ran[REFRESH_SAMPLES])
+		ling_buf_addf(b, ", %" PRIu64 " entities changed", r->entities);
 	if (r->ran[REFRESH_SAMPLES] && r->failed_stage != REFRESH_SAMPLES)
 		ling_buf_addf(b, ", %" PRIu64 " samples", r->samples);
 	if (r->ran[REFRESH_DEDUP] && r->failed_stage != REFRESH_DEDUP)
@@ -263,7 +269,7 @@ static void print_summary(const struct refresh_report *r)
 
 	ling_buf_adds(&b, "ling-refresh: ");
 	if (r->failed_stage >= 0)
-		ling_buf_addf(&b, "failed in stage %s, nothing after it done (rerun to finish): ",
+		ling_buf_addf(&b, "failed in stage %s (rerun to finish): ",
 			      refresh_stage_name(r->failed_stage));
 	else if (r->up_to_date)
 		ling_buf_adds(&b, "up to date, nothing to do: ");

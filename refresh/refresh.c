@@ -569,6 +569,7 @@ int refresh_run(const struct refresh_options *o, struct refresh_report *rep, str
 		STAGE(&r, REFRESH_PULL, pull(&r));
 	else if ((rc = store_mark(o->store_dir, &rep->mark_now, 0, NULL, err)))
 		goto out;
+	rep->marks_known = 1;
 	if (rep->mark_now < rep->mark_last) {
 		rc = ling_err_at(err, LING_EDATA, state_path(&r, "mark"), 0, 0,
 				 "the last refresh covered change mark %" PRIu64 " but the store %s is at %" PRIu64

@@ -79,7 +79,8 @@ struct refresh_report {
 	int up_to_date;                 /* no change since the last refresh: nothing to do */
 	uint64_t refreshes;             /* refreshes done, this one included when it succeeded */
 	uint64_t batches;               /* change batches the pull applied */
-	uint64_t mark_last, mark_now;   /* the last refresh's mark, and the store's */
+	uint64_t mark_last, mark_now;   /* the last refresh's mark, and the store's (when marks_known) */
+	int marks_known;                /* the run got as far as reading both */
 	uint64_t entities;              /* entities changed after mark_last */
 	uint64_t samples;               /* samples made around them */
 	uint64_t unique;                /* of those, new against the dedup state (records in new segments) */
