@@ -481,16 +481,49 @@ static int kafka_conf(const struct cli *cli, const char *spec, struct ling_kafka
 	return rc;
 }
 
+/* The state's name of a partition's position: "kafka/TOPIC/PARTITION". */
+static const char *position_name(struct ling_buf *b, const char *topic, size_t partition)
+{
+	ling_buf_reset(b);
+	ling_buf_addf(b, "kafka/%s/%zu", topic, partition);
+	return b->data;
+}
+
+/* Where each partition starts: after the last message a commit covered, else at its beginning. */
+static int start_offsets(struct dedup *d, const char *topic, int64_t *from, size_t n, struct ling_err *err)
+{
+	struct ling_buf name = LING_BUF_INIT, v = LING_BUF_INIT;
+	long long off;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n && !rc; i++) {
+		from[i] = LING_KAFKA_OFFSET_BEGINNING;
+		if ((rc = dedup_position_get(d, position_name(&name, topic, i), &v, err)) == 1) {
+			rc = 0;
+			if (ling_parse_long(v.data, 0, INT64_MAX, &off))
+				rc = ling_err_set(err, LING_ESTORE, "corrupt state: position %s is %s", name.data, v.data);
+			from[i] = off;
+		}
+	}
+	ling_buf_release(&name);
+	ling_buf_release(&v);
+	return rc;
+}
+
 /*
- * --in-kafka: every message of every partition of the topic, from the start
- * to the end the broker knows, as records (a message of several lines is
- * several records). Source "TOPIC/PARTITION", line: the offset.
+ * --in-kafka: every message of every partition of the topic, from where the
+ * state's last commit left it (from the start without a state) to the end
+ * the broker knows, as records (a message of several lines is several
+ * records). Source "TOPIC/PARTITION", line: the offset. The next offset is
+ * stored with each commit, after the message's records are in.
  */
 static int dedup_kafka(const struct cli *cli, struct dedup *d, unsigned long long *bytes, struct ling_err *err)
 {
 	struct ling_kafka_conf *conf = NULL;
 	struct ling_kafka_consumer *c = NULL;
-	struct ling_buf source = LING_BUF_INIT;
+	struct ling_buf source = LING_BUF_INIT, name = LING_BUF_INIT;
+	char next[24];
 	int64_t *from = NULL;
 	const char *topic;
 	size_t n, i, k;
@@ -501,9 +534,7 @@ static int dedup_kafka(const struct cli *cli, struct dedup *d, unsigned long lon
 		goto out;
 	n = ling_kafka_consumer_partitions(c);
 	from = xcalloc(n + 1, sizeof(*from));
-	for (i = 0; i < n; i++)
-		from[i] = LING_KAFKA_OFFSET_BEGINNING;
-	if ((rc = ling_kafka_consumer_assign(c, from, n, err)))
+	if ((rc = start_offsets(d, topic, from, n, err)) || (rc = ling_kafka_consumer_assign(c, from, n, err)))
 		goto out;
 	while (!rc && !ling_kafka_consumer_caught_up(c)) {
 		const struct ling_kafka_msg *msgs;
@@ -523,11 +554,14 @@ static int dedup_kafka(const struct cli *cli, struct dedup *d, unsigned long lon
 				if (k)
 					rc = dedup_record(d, p, k, source.data, (long)msgs[i].offset, err);
 			}
+			snprintf(next, sizeof(next), "%lld", (long long)msgs[i].offset + 1);
+			dedup_position_set(d, position_name(&name, topic, (size_t)msgs[i].partition), next);
 		}
 	}
 out:
 	free(from);
 	ling_buf_release(&source);
+	ling_buf_release(&name);
 	ling_kafka_consumer_free(c);
 	ling_kafka_conf_free(conf);
 	return rc;

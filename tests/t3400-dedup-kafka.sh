@@ -35,7 +35,7 @@ test_expect_success 'kg2samples --out-kafka: the samples of stdout, as messages'
 	test_cmp expect actual
 '
 
-test_expect_success 'dedup --in-kafka --out-kafka: what dedup of the same lines keeps; a rerun adds nothing' '
+test_expect_success 'dedup --in-kafka --out-kafka: what dedup of the same lines keeps; the next run reads only what is new' '
 	cat s1.jsonl s2.jsonl s1.jsonl | dedup -q | sort >expect &&
 	dedup --state ref --in-kafka "$B/samples" --out-kafka "$B/u-ref" $X --commit-every 20 2>err &&
 	cat err &&
@@ -43,7 +43,13 @@ test_expect_success 'dedup --in-kafka --out-kafka: what dedup of the same lines 
 	topic u-ref >unique &&
 	test_cmp expect unique &&
 	dedup --state ref --in-kafka "$B/samples" --out-kafka "$B/u-ref" $X 2>err &&
-	grep "^dedup: read $(wc -l <actual), wrote 0," err &&
+	grep "^dedup: read 0, wrote 0," err &&
+	kg2samples -q --store kg --count 30 --seed 3 --allow-short >s3.jsonl &&
+	kg2samples -q --store kg --count 30 --seed 3 --allow-short --out-kafka "$B/samples" &&
+	dedup --state ref --in-kafka "$B/samples" --out-kafka "$B/u-ref" $X 2>err &&
+	cat err &&
+	grep "^dedup: read $(wc -l <s3.jsonl), wrote " err &&
+	cat s1.jsonl s2.jsonl s1.jsonl s3.jsonl | dedup -q | sort >expect &&
 	topic u-ref >again &&
 	test_cmp expect again
 '
@@ -55,6 +61,7 @@ test_expect_success 'a crash after a flush, before its commit: the rerun writes 
 	test $rc = 137 &&
 	topic u-crash >after-crash &&
 	test $(wc -l <after-crash) -ge 40 &&
+	: the rerun goes on from the offsets of the second commit, and writes the third commit again &&
 	dedup -q --state crash --in-kafka "$B/samples" --out-kafka "$B/u-crash" $X --commit-every 20 &&
 	topic u-crash >all &&
 	test $(wc -l <all) -gt $(wc -l <expect) &&
@@ -62,6 +69,18 @@ test_expect_success 'a crash after a flush, before its commit: the rerun writes 
 	test_cmp expect distinct &&
 	dedup -q --in-kafka "$B/u-crash" $X | sort >redone &&
 	test_cmp expect redone
+'
+
+test_expect_success 'dedup --in-kafka --out DIR: exactly once from the topic into the segments, kills at any commit step' '
+	for point in after-emit:2 before-commit:2 after-commit:3 after-rename:1; do
+		rm -rf st seg &&
+		{ LING_TEST_CRASH=$point dedup -q --state st --in-kafka "$B/samples" --out seg $X --commit-every 20 &&
+			rc=0 || rc=$?; } &&
+		test $rc = 137 &&
+		dedup -q --state st --in-kafka "$B/samples" --out seg $X --commit-every 20 &&
+		cat seg/part-*.jsonl | sort >segments &&
+		test_cmp expect segments || { echo "after a kill at $point" && return 1; }
+	done
 '
 
 test_expect_success 'usage errors: BROKERS/TOPIC, -X without a topic, --out-kafka with --out, a bad property' '
