@@ -1006,6 +1006,7 @@ static void emit_commit(struct dedup_state *st, struct ling_rocksdb_writer *w, u
 		ling_buf_addf(&val, "%cin/%s", TAG_META, st->pos_name[i]);
 		ling_rocksdb_put_to(w, val.data, val.len, st->pos_value[i], strlen(st->pos_value[i]));
 	}
+	ling_buf_release(&val);
 	ling_rocksdb_put_to(w, "Mopen", 5, open, strlen(open));
 	kv_meta_u64(w, "refs", st->next_ref);
 	kv_meta_u64(w, "runs", st->run);
