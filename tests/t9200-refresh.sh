@@ -119,6 +119,28 @@ test_expect_success 'a second run in a row adds nothing and says so' '
 	test_cmp before after
 '
 
+test_expect_success 'a config file gives the options (the command line wins); a bad line is a usage error' '
+	cat >refresh.conf <<-EOF &&
+	# night 3 of ref, as the runs above
+	brokers = $BROKERS
+	topic = no-such-topic
+	X = fetch.wait.max.ms=50
+	store = ref/kg
+	state = ref/state
+	data = ref/data
+	tokenizer = $TOK
+	per-entity = 1
+	json = true
+	EOF
+	ling-refresh -c refresh.conf -T d3 2>err &&
+	cat err &&
+	grep "^ling-refresh: up to date, nothing to do: pulled 0 batches" err &&
+	grep "^{\"status\":\"up_to_date\"" err &&
+	echo "colour = blue" >>refresh.conf &&
+	test_must_fail_with 2 ling-refresh -c refresh.conf 2>err &&
+	grep "^ling-refresh: refresh.conf:11: unknown key .colour." err
+'
+
 test_expect_success 'an overlapping run fails at the lock, naming the stage' '
 	cp -R snap1 lk &&
 	exec 9>lk/state/lock && flock 9 &&
