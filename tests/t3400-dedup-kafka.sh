@@ -10,6 +10,7 @@ command -v kafka_mock >/dev/null || test_skip_all 'no tests/tools/kafka_mock'
 kafka_mock samples:1 u-ref:2 u-crash:2 u-stdout:1 >mock.out 2>mock.err </dev/null &
 MOCK=$!
 trap 'kill $MOCK 2>/dev/null' EXIT
+trap 'kill $MOCK 2>/dev/null; exit 1' HUP INT PIPE TERM
 for i in $(seq 100); do test -s mock.out && break; sleep 0.1; done
 B=$(head -n 1 mock.out)
 X="-X fetch.wait.max.ms=50"

@@ -13,6 +13,7 @@ TOK=$LING_DATA/tokenizers/qwen3.tokenizer.json.zst
 kafka_mock d1:3 d2:3 d3:3 bad:1 >mock.out 2>mock.err </dev/null &
 MOCK=$!
 trap 'kill $MOCK 2>/dev/null' EXIT
+trap 'kill $MOCK 2>/dev/null; exit 1' HUP INT PIPE TERM
 for i in $(seq 100); do test -s mock.out && break; sleep 0.1; done
 BROKERS=$(head -n 1 mock.out)
 
