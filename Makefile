@@ -183,6 +183,8 @@ bench: deps
 	sh bench/kg2samples.sh
 	sh bench/tokenize.sh
 	sh bench/train.sh
+	$(MAKE) $(BUILD)/tests/tools/kafka_mock
+	sh bench/kafka.sh
 
 # doc/kg2samples.md: three real samples per category from the full FB15k-237 (needs ../shared/data).
 doc-samples: all

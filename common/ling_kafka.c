@@ -386,12 +386,13 @@ int ling_kafka_consumer_poll(struct ling_kafka_consumer *c, size_t max, int time
 			     const struct ling_kafka_msg **msgs, size_t *n, struct ling_err *err)
 {
 	long long deadline = now_ms() + timeout_ms;
-	int rc = 0;
+	int rc = 0, first;
 
 	release_held(c);
 	*msgs = NULL;
 	*n = 0;
-	while (c->nheld < max && !ling_kafka_consumer_caught_up(c)) {
+	/* Poll at least once, caught up or not: a daemon waits here for what comes next. */
+	for (first = 1; c->nheld < max && (first || !ling_kafka_consumer_caught_up(c)); first = 0) {
 		long long left = c->nheld ? 0 : deadline - now_ms();
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, left > 0 ? (int)left : 0);
 

@@ -120,7 +120,8 @@ int ling_kafka_consumer_assign(struct ling_kafka_consumer *c, const int64_t *nex
  * Waits up to timeout_ms for a message, then takes the ones already
  * fetched without waiting, up to max, and returns them in *msgs (owned by c,
  * valid until the next poll), in order within each partition. *n is 0 when
- * nothing came in time or the consumer is caught up.
+ * nothing came in time. It polls even when the consumer is caught up (new
+ * messages clear that), but stops gathering once it is.
  * @return 0, or LING_EIO for an error that retrying will not cure (an offset
  * out of range, the topic deleted, a fatal client error).
  */

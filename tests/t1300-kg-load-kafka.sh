@@ -25,8 +25,8 @@ replay() {
 
 # The next offsets a store holds for topic $2 (0 for a partition never read), on one line.
 stored_offsets() {
-	kg_meta "$1" kafka/$2/0 kafka/$2/1 kafka/$2/2 kafka/$2/3 |
-	awk -F= '{ printf "%s%s", (NR > 1 ? " " : ""), (NF > 1 ? $2 : 0) } END { print "" }'
+	meta=$(kg_meta "$1" kafka/$2/0 kafka/$2/1 kafka/$2/2 kafka/$2/3) || return 1
+	printf '%s\n' "$meta" | awk -F= '{ printf "%s%s", (NR > 1 ? " " : ""), (NF > 1 ? $2 : 0) } END { print "" }'
 }
 
 # check_prefix STORE TOPIC: the store is exactly the deltas before its stored offsets, applied once.
@@ -54,8 +54,7 @@ test_expect_success "setup: $NDELTAS deltas in 4 partitions, produced with kcat 
 			\$1 == p { sub(/^[0-9] /, \"\"); printf \"%s\", (first ? \"\\n\" : \"\") \$0; first = 1
 				   if (--left == 0) { printf \"%s\", rs; first = 0; left = 1 + int(rand() * 3) } }
 			END { if (first) printf \"%s\", rs }" all >p$p.msgs &&
-		kcat -P -b "$KAFKA_BROKERS" -t deltas -p $p -D "$RS_BYTE" -l p$p.msgs &&
-		kcat -P -b "$KAFKA_BROKERS" -t restarts -p $p -D "$RS_BYTE" -l p$p.msgs || return 1
+		kcat -P -b "$KAFKA_BROKERS" -t deltas -p $p -D "$RS_BYTE" -l p$p.msgs || return 1
 	done &&
 	for p in 0 1 2 3; do tr -cd "$RS_BYTE" <p$p.msgs | wc -c; done >counts &&
 	replay $(cat counts) >expect &&
@@ -82,47 +81,82 @@ test_expect_success 'a second run finds nothing new and changes nothing' '
 	test_cmp expect got
 '
 
+# wait_for_progress STORE TOPIC OFFSETS: waits (up to 60 s) until the store's offsets differ from OFFSETS.
+wait_for_progress() {
+	i=0
+	while :; do
+		now=$(stored_offsets "$1" "$2" 2>/dev/null) && [ "$now" != "$3" ] && return 0
+		i=$((i + 1))
+		[ $i -lt 600 ] || { echo "no progress past $3" >&2; return 1; }
+		sleep 0.1
+	done
+}
+
+# Each kill lands while deltas are being applied: after the store has taken a batch more than at the
+# previous kill, plus a random 0 to 0.3 s (so, at any step of a batch: parsing, writing, syncing).
 test_expect_success 'kill -9 at 10 random moments: every stored state is a prefix applied once, the end is the replay' '
-	awk -v seed="$SEED" "BEGIN { srand(seed); for (i = 0; i < 10; i++) printf \"%.2f\\n\", 0.4 + rand() * 1.2 }" >delays &&
+	awk -v seed="$SEED" "BEGIN { srand(seed); for (i = 0; i < 10; i++) printf \"%.2f\\n\", rand() * 0.3 }" >delays &&
 	echo 0 >live &&
+	last="0 0 0 0" &&
 	while read delay; do
 		kg-load -q --store killed --kafka "$KAFKA_BROKERS" --topic deltas --until-idle --batch 200 &
 		pid=$! &&
+		kafka_track $pid &&
+		wait_for_progress killed deltas "$last" &&
 		sleep $delay &&
-		if kill -9 $pid 2>/dev/null; then
-			echo $(($(cat live) + 1)) >live &&
-			{ wait $pid || :; } &&
-			check_prefix killed deltas || return 1
-		fi &&
-		{ wait $pid || :; }
+		if kill -9 $pid 2>/dev/null; then echo $(($(cat live) + 1)) >live; fi &&
+		{ wait $pid || :; } &&
+		check_prefix killed deltas &&
+		last=$(stored_offsets killed deltas) || return 1
 	done <delays &&
 	echo "killed while running: $(cat live) of 10" &&
-	test "$(cat live)" -ge 5 &&
+	test "$(cat live)" -eq 10 &&
+	test "$last" != "$(echo $(cat counts))" &&
 	kg-load --store killed --kafka "$KAFKA_BROKERS" --topic deltas --until-idle 2>err &&
 	kg-query --store killed --dump | LC_ALL=C sort >got &&
 	test_cmp expect got &&
 	test "$(stored_offsets killed deltas)" = "$(echo $(cat counts))"
 '
 
+# Half of the deltas are on the topic when the daemon starts, the other half come after the first
+# outage; each outage starts while deltas are being applied (after one batch more was stored) and
+# lasts 1 s.
 test_expect_success 'the same while every broker goes down and comes back, twice; SIGTERM ends the daemon cleanly' '
 	total=$(awk "{ s += \$1 } END { print s }" counts) &&
-	{ kg-load --store restarted --kafka "$KAFKA_BROKERS" --topic restarts --batch 200 -X reconnect.backoff.max.ms=200 \
+	for p in 0 1 2 3; do
+		half=$(($(sed -n "$((p + 1))p" counts) / 2)) &&
+		awk -v RS="$RS_BYTE" -v ORS="$RS_BYTE" -v n=$half "NR <= n" p$p.msgs >first$p &&
+		awk -v RS="$RS_BYTE" -v ORS="$RS_BYTE" -v n=$half "NR > n" p$p.msgs >second$p &&
+		kcat -P -b "$KAFKA_BROKERS" -t restarts -p $p -D "$RS_BYTE" -l first$p || return 1
+	done &&
+	{ kg-load --store restarted --kafka "$KAFKA_BROKERS" --topic restarts --batch 500 -X reconnect.backoff.max.ms=200 \
 		2>daemon.err & } &&
 	pid=$! &&
-	sleep 1.5 && kafka_brokers_down && echo "down at: $(stored_offsets restarted restarts)" >>progress &&
-	sleep 2 && kafka_brokers_up &&
-	sleep 1 && kafka_brokers_down && echo "down at: $(stored_offsets restarted restarts)" >>progress &&
-	sleep 2 && kafka_brokers_up &&
+	kafka_track $pid &&
+	last="0 0 0 0" &&
+	for outage in 1 2; do
+		wait_for_progress restarted restarts "$last" &&
+		kafka_brokers_down &&
+		last=$(stored_offsets restarted restarts) &&
+		echo "down at: $last" >>progress &&
+		sleep 1 &&
+		kafka_brokers_up &&
+		if [ $outage = 1 ]; then
+			for p in 0 1 2 3; do
+				kcat -P -b "$KAFKA_BROKERS" -t restarts -p $p -D "$RS_BYTE" -l second$p || return 1
+			done
+		fi || return 1
+	done &&
 	cat progress &&
+	! grep -q "down at: $(echo $(cat counts))\$" progress &&
 	i=0 &&
 	until [ "$(stored_offsets restarted restarts 2>/dev/null)" = "$(echo $(cat counts))" ]; do
-		i=$((i + 1)) && test $i -lt 600 && sleep 0.1 || return 1
+		i=$((i + 1)) && test $i -lt 1200 && sleep 0.1 || return 1
 	done &&
 	kill -TERM $pid &&
 	wait $pid &&
 	cat daemon.err &&
 	grep "^kg-load: restarts: messages $total, batches [1-9][0-9]*, read $NDELTAS, .*rejected 0\$" daemon.err &&
-	! head -n 1 progress | grep -q "down at: $(echo $(cat counts))\$" &&
 	kg-query --store restarted --dump | LC_ALL=C sort >got &&
 	test_cmp expect got
 '
