@@ -10,7 +10,7 @@ CLANG   ?= clang
 # Debian packages the suite needs; `make deps` installs those missing when root.
 DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev librocksdb-dev librdkafka-dev \
 	libxml2-dev libicu-dev libzstd-dev zlib1g-dev libopenblas-dev libopenmpi-dev libjansson-dev \
-	libxxhash-dev libpcre2-dev serdi raptor2-utils hyperfine perl zstd gzip python3 python3-venv python3-torch time
+	libxxhash-dev libpcre2-dev serdi raptor2-utils kcat hyperfine perl zstd gzip python3 python3-venv python3-torch time
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
 ifeq ($(CI),true)
@@ -25,18 +25,21 @@ OPT     ?= -O2 -g
 # with only their packages. Adding a stage is a few lines here and a tool line below.
 # common/ needs no package of a stage's: libling.a is a static archive, so a binary takes in
 # only the members it calls, and ling_rocksdb.o (the one RocksDB module) reaches only the tools
-# of the stages that call it, kg and dedup, which name rocksdb below.
-STAGES        := kg synth dedup tokenize train eval
+# of the stages that call it, kg and dedup, which name rocksdb below; so does ling_kafka.o
+# (librdkafka), for the stages that name rdkafka.
+STAGES        := kg synth dedup tokenize train eval refresh
 common_PKGS   := libzstd zlib icu-uc icu-i18n jansson
-kg_PKGS       := rocksdb libxml-2.0 libxxhash
+kg_PKGS       := rocksdb libxml-2.0 libxxhash rdkafka
 synth_PKGS    := libxxhash
 synth_USES    := kg
-dedup_PKGS    := rocksdb libxxhash
+dedup_PKGS    := rocksdb libxxhash rdkafka
 tokenize_PKGS := libpcre2-8 libxxhash
 train_PKGS    := openblas
 train_USES    := tokenize
 train_DIRS    := train train/cpu
 eval_USES     := train kg tokenize
+refresh_PKGS  := jansson
+refresh_USES  := kg
 
 ALL_PKGS   := $(sort $(common_PKGS) $(foreach s,$(STAGES),$($(s)_PKGS)))
 PKG_CFLAGS := $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null)
@@ -76,6 +79,7 @@ $(eval $(call tool,tokenize,tokenize,$(wildcard tokenize/tokenize*_main.c)))
 $(eval $(call tool,ling-train,train,train/ling_train_main.c))
 $(eval $(call tool,ling-eval,eval,eval/ling_eval_main.c))
 $(eval $(call tool,ling-chat,eval,eval/ling_chat_main.c))
+$(eval $(call tool,ling-refresh,refresh,refresh/ling_refresh_main.c))
 
 define stage_rules
 $(call stage_lib,$(1)): $$(call obj,$$(call stage_src,$(1)))
@@ -95,7 +99,7 @@ print-config:
 # A missing package is named, with its Debian package and the fix, before anything is compiled.
 PKG_DEBS := rocksdb:librocksdb-dev libzstd:libzstd-dev zlib:zlib1g-dev libxml-2.0:libxml2-dev \
 	icu-uc:libicu-dev icu-i18n:libicu-dev jansson:libjansson-dev libxxhash:libxxhash-dev \
-	libpcre2-8:libpcre2-dev openblas:libopenblas-dev
+	libpcre2-8:libpcre2-dev openblas:libopenblas-dev rdkafka:librdkafka-dev
 pkg-check:
 	@missing=; for p in $(ALL_PKGS); do pkg-config --exists $$p && continue; deb=?; \
 		for m in $(PKG_DEBS); do [ "$${m%%:*}" = $$p ] && deb=$${m#*:}; done; \
@@ -177,7 +181,7 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
 
 # deps first, then a fresh make that sees the packages deps installed.
 demo: deps
-	$(MAKE) all
+	$(MAKE) all $(BUILD)/tests/tools/kafka_mock
 	sh tests/tools/demo.sh
 
 bench: deps
@@ -188,6 +192,8 @@ bench: deps
 	sh bench/kg2samples.sh
 	sh bench/tokenize.sh
 	sh bench/train.sh
+	$(MAKE) $(BUILD)/tests/tools/kafka_mock
+	sh bench/kafka.sh
 
 # doc/kg2samples.md: three real samples per category from the full FB15k-237 (needs ../shared/data).
 doc-samples: all

@@ -972,6 +972,19 @@ int dedup_finish(struct dedup *d, struct ling_err *err)
 	return rc;
 }
 
+void dedup_position_set(struct dedup *d, const char *name, const char *value)
+{
+	if (dedup_state_durable(d->st))
+		dedup_state_put_position(d->st, name, value);
+}
+
+int dedup_position_get(struct dedup *d, const char *name, struct ling_buf *out, struct ling_err *err)
+{
+	if (!dedup_state_durable(d->st))
+		return 0;
+	return dedup_state_get_position(d->st, name, out, err);
+}
+
 int dedup_confirm(const char *state_dir, uint64_t *records, struct ling_err *err)
 {
 	struct dedup_state *st = NULL;

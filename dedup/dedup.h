@@ -218,6 +218,20 @@ int dedup_confirm(const char *state_dir, uint64_t *records, struct ling_err *err
  */
 void dedup_match_to_json(const struct dedup_match *m, struct ling_buf *out);
 
+/*
+ * Input positions, kept in the state with the records (dedup --in-kafka: the
+ * next offset of each partition): dedup_position_set(d, name, value) makes
+ * every later commit of d write value under name (printable, no NUL), in the
+ * same atomic write as the records. Set it after the records it covers went
+ * to dedup_record: a commit then never stores a position past a record it
+ * has not decided, and a rerun from the stored position reads again at most
+ * records the state already holds (which it drops). Without a state nothing
+ * is stored. dedup_position_get reads the value committed so far:
+ * @return 1, 0 when there is none (or no state), or LING_ESTORE.
+ */
+void dedup_position_set(struct dedup *d, const char *name, const char *value);
+int dedup_position_get(struct dedup *d, const char *name, struct ling_buf *out, struct ling_err *err);
+
 /* Frees d. Records not committed by dedup_finish are forgotten, as if the run had crashed. */
 void dedup_close(struct dedup *d);
 

@@ -138,4 +138,9 @@ void dedup_crash_point(const char *point);
 /* Whether commits reach a directory (not in memory, not read-only). */
 int dedup_state_durable(const struct dedup_state *st);
 
+/* Sets input position name (see dedup_position_set) for every later commit. */
+void dedup_state_put_position(struct dedup_state *st, const char *name, const char *value);
+/* The committed input position name into out. @return 1, 0 when there is none, or LING_ESTORE. */
+int dedup_state_get_position(struct dedup_state *st, const char *name, struct ling_buf *out, struct ling_err *err);
+
 #endif

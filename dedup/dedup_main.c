@@ -4,6 +4,7 @@
 #include "../common/ling_cli.h"
 #include "../common/ling_num.h"
 #include "../common/ling_jsonl.h"
+#include "../common/ling_kafka.h"
 #include "../common/ling_main.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_stdio.h"
@@ -31,6 +32,11 @@ static const char usage_text[] =
 	"  -s, --state=DIR        remember kept records in DIR across runs (created when missing)\n"
 	"  -o, --out=DIR          write output segments to DIR, committed with the state\n"
 	"                         (exactly once across crashes; needs --state)\n"
+	"      --in-kafka=BROKERS/TOPIC  read the records from a Kafka topic (one a message),\n"
+	"                         every partition from its start to its end, instead of FILEs\n"
+	"      --out-kafka=BROKERS/TOPIC  write the unique records to a Kafka topic (idempotent\n"
+	"                         producer, flushed before each commit of the state)\n"
+	"  -X, --property=KEY=VALUE  a librdkafka property for --in-kafka and --out-kafka\n"
 	"      --confirm          the records written to stdout by the runs on --state\n"
 	"                         reached their destination: stop writing them again\n"
 	"  -f, --field=PATH       JSON path of the text, e.g. messages[].content; repeatable\n"
@@ -53,23 +59,30 @@ static const char usage_text[] =
 	"The summary on stderr reads: read N, wrote N, rejected N, dropped N (exact N, near N).\n"
 	"Output on stdout with --state is at least once: each run first writes again the\n"
 	"records of earlier runs that were not confirmed with --confirm; --out gives\n"
-	"exactly once.\n"
+	"exactly once; --out-kafka is at least once, and a record written twice (after a\n"
+	"crash between a flush and its commit) is dropped by a dedup on the topic's state.\n"
 	"Exit status: 0 ok, 1 bad input or state error, 2 usage error.\n";
 
 static char stdout_buf[1 << 20];
 
 struct main_run {
 	struct ling_errors errors;
+	struct ling_kafka_producer *producer; /* --out-kafka */
 	FILE *explain;
 	int explain_stderr;
 	struct ling_buf line;
 };
 
+/* How long a flush waits for the cluster to acknowledge what was produced. */
+#define KAFKA_FLUSH_MS 60000
+
 static int on_emit(void *ctx, const char *line, size_t len, struct ling_err *err)
 {
+	struct main_run *run = ctx;
 	int rc;
 
-	(void)ctx;
+	if (run->producer)
+		return ling_kafka_produce(run->producer, LING_KAFKA_ANY_PARTITION, NULL, 0, line, len, err);
 	if ((rc = ling_stdout_write(line, len, err)))
 		return rc;
 	return ling_stdout_write("\n", 1, err);
@@ -78,7 +91,11 @@ static int on_emit(void *ctx, const char *line, size_t len, struct ling_err *err
 /* Before the state commits, the output it describes must be on disk (a pipe has no disk). */
 static int on_flush(void *ctx, int durable, struct ling_err *err)
 {
-	(void)ctx;
+	struct main_run *run = ctx;
+
+	/* acknowledged by the cluster (acks=all) is Kafka's durable */
+	if (run->producer)
+		return ling_kafka_flush(run->producer, KAFKA_FLUSH_MS, err);
 	return ling_stdout_flush(durable, err);
 }
 
@@ -260,7 +277,7 @@ static int run_confirm(const struct dedup_options *opts, int have_files, int qui
 	return 0;
 }
 
-enum { OPT_BANDS = 256, OPT_ROWS, OPT_COMMIT_EVERY, OPT_DRY_RUN, OPT_STATS, OPT_CONFIRM };
+enum { OPT_BANDS = 256, OPT_ROWS, OPT_COMMIT_EVERY, OPT_DRY_RUN, OPT_STATS, OPT_CONFIRM, OPT_IN_KAFKA, OPT_OUT_KAFKA };
 
 /* What the command line asks for. */
 struct cli {
@@ -270,6 +287,9 @@ struct cli {
 	const char **files;       /* the inputs, or stdin_only */
 	int nfiles;
 	const char *explain_path; /* --explain=FILE */
+	const char *in_kafka, *out_kafka; /* BROKERS/TOPIC */
+	const char **props;               /* -X KEY=VALUE, owned array */
+	size_t nprops;
 	int explain, quiet, stats, confirm;
 };
 
@@ -321,6 +341,20 @@ static int parse_option(struct cli *cli, struct main_run *run, int c)
 	case OPT_DRY_RUN: cli->opts.flags |= DEDUP_DRY_RUN; break;
 	case OPT_STATS: cli->stats = 1; break;
 	case OPT_CONFIRM: cli->confirm = 1; break;
+	case OPT_IN_KAFKA: cli->in_kafka = optarg; break;
+	case OPT_OUT_KAFKA: cli->out_kafka = optarg; break;
+	case 'X': {
+		/* checked now, given to each client later */
+		struct ling_kafka_conf *check = ling_kafka_conf_new();
+		int bad = ling_kafka_conf_arg(check, optarg, &err);
+
+		ling_kafka_conf_free(check);
+		if (bad)
+			return usage_error(err.msg);
+		cli->props = xrealloc(cli->props, (cli->nprops + 1) * sizeof(*cli->props));
+		cli->props[cli->nprops++] = optarg;
+		break;
+	}
 	case 'e':
 		if (ling_errors_parse_max(&run->errors, optarg))
 			return usage_error("--max-errors needs a number >= 0");
@@ -349,6 +383,9 @@ static int parse_options(struct cli *cli, struct main_run *run, int argc, char *
 		{ "explain", optional_argument, NULL, 'x' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "confirm", no_argument, NULL, OPT_CONFIRM },
+		{ "in-kafka", required_argument, NULL, OPT_IN_KAFKA },
+		{ "out-kafka", required_argument, NULL, OPT_OUT_KAFKA },
+		{ "property", required_argument, NULL, 'X' },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "max-errors", required_argument, NULL, 'e' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -360,7 +397,7 @@ static int parse_options(struct cli *cli, struct main_run *run, int argc, char *
 	struct ling_err err;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "s:o:f:t:n:j:x::e:qhV", options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "s:o:f:t:n:j:x::e:X:qhV", options, NULL)) != -1)
 		if ((status = parse_option(cli, run, c)) >= 0)
 			return status;
 	cli->opts.fields = cli->fields;
@@ -371,6 +408,14 @@ static int parse_options(struct cli *cli, struct main_run *run, int argc, char *
 		return usage_error("--out needs --state");
 	if (cli->opts.out_dir && (cli->opts.flags & DEDUP_DRY_RUN))
 		return usage_error("--out and --dry-run do not go together");
+	if (cli->out_kafka && (cli->opts.out_dir || (cli->opts.flags & DEDUP_DRY_RUN)))
+		return usage_error("--out-kafka goes with neither --out nor --dry-run");
+	if (cli->in_kafka && optind < argc)
+		return usage_error("--in-kafka reads no FILE");
+	if ((cli->in_kafka && !strchr(cli->in_kafka, '/')) || (cli->out_kafka && !strchr(cli->out_kafka, '/')))
+		return usage_error("--in-kafka and --out-kafka take BROKERS/TOPIC");
+	if (cli->nprops && !cli->in_kafka && !cli->out_kafka)
+		return usage_error("-X goes with --in-kafka or --out-kafka");
 	cli->files = optind < argc ? (const char **)argv + optind : stdin_only;
 	cli->nfiles = optind < argc ? argc - optind : 1;
 	return -1;
@@ -383,9 +428,11 @@ static int parse_options(struct cli *cli, struct main_run *run, int argc, char *
 static int prepare(struct cli *cli, struct main_run *run, int closed)
 {
 	struct ling_err err;
-	int i, need = cli->opts.out_dir ? 0 : LING_STDOUT_CLOSED;
+	int i, need = cli->opts.out_dir || cli->out_kafka ? 0 : LING_STDOUT_CLOSED;
 
 	ling_err_clear(&err);
+	if (cli->in_kafka)
+		cli->nfiles = 0;
 	if (ling_reads_stdin(cli->files, (size_t)cli->nfiles))
 		need |= LING_STDIN_CLOSED;
 	if (ling_stdio_require(closed, need, &err) ||
@@ -413,6 +460,125 @@ static int prepare(struct cli *cli, struct main_run *run, int closed)
 	return -1;
 }
 
+/*
+ * A client of BROKERS/TOPIC (split at the last '/') with the -X properties.
+ * @return 0 or a ling_errc.
+ */
+static int kafka_conf(const struct cli *cli, const char *spec, struct ling_kafka_conf **conf, const char **topic,
+		      struct ling_err *err)
+{
+	const char *slash = strrchr(spec, '/');
+	char *brokers = xstrndup(spec, (size_t)(slash - spec));
+	size_t i;
+	int rc;
+
+	*topic = slash + 1;
+	*conf = ling_kafka_conf_new();
+	rc = ling_kafka_conf_put(*conf, "bootstrap.servers", brokers, err);
+	free(brokers);
+	for (i = 0; !rc && i < cli->nprops; i++)
+		rc = ling_kafka_conf_arg(*conf, cli->props[i], err);
+	return rc;
+}
+
+/* The state's name of a partition's position: "kafka/TOPIC/PARTITION". */
+static const char *position_name(struct ling_buf *b, const char *topic, size_t partition)
+{
+	ling_buf_reset(b);
+	ling_buf_addf(b, "kafka/%s/%zu", topic, partition);
+	return b->data;
+}
+
+/* Where each partition starts: after the last message a commit covered, else at its beginning. */
+static int start_offsets(struct dedup *d, const char *topic, int64_t *from, size_t n, struct ling_err *err)
+{
+	struct ling_buf name = LING_BUF_INIT, v = LING_BUF_INIT;
+	long long off;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n && !rc; i++) {
+		from[i] = LING_KAFKA_OFFSET_BEGINNING;
+		if ((rc = dedup_position_get(d, position_name(&name, topic, i), &v, err)) == 1) {
+			rc = 0;
+			if (ling_parse_long(v.data, 0, INT64_MAX, &off))
+				rc = ling_err_set(err, LING_ESTORE, "corrupt state: position %s is %s", name.data, v.data);
+			from[i] = off;
+		}
+	}
+	ling_buf_release(&name);
+	ling_buf_release(&v);
+	return rc;
+}
+
+/*
+ * --in-kafka: every message of every partition of the topic, from where the
+ * state's last commit left it (from the start without a state) to the end
+ * the broker knows, as records (a message of several lines is several
+ * records). Source "TOPIC/PARTITION", line: the offset. The next offset is
+ * stored with each commit, after the message's records are in.
+ */
+static int dedup_kafka(const struct cli *cli, struct dedup *d, unsigned long long *bytes, struct ling_err *err)
+{
+	struct ling_kafka_conf *conf = NULL;
+	struct ling_kafka_consumer *c = NULL;
+	struct ling_buf source = LING_BUF_INIT, name = LING_BUF_INIT;
+	char next[24];
+	int64_t *from = NULL;
+	const char *topic;
+	size_t n, i, k;
+	int rc;
+
+	if ((rc = kafka_conf(cli, cli->in_kafka, &conf, &topic, err)) ||
+	    (rc = ling_kafka_consumer_new(&c, conf, topic, err)))
+		goto out;
+	n = ling_kafka_consumer_partitions(c);
+	from = xcalloc(n + 1, sizeof(*from));
+	if ((rc = start_offsets(d, topic, from, n, err)) || (rc = ling_kafka_consumer_assign(c, from, n, err)))
+		goto out;
+	while (!rc && !ling_kafka_consumer_caught_up(c)) {
+		const struct ling_kafka_msg *msgs;
+
+		if ((rc = ling_kafka_consumer_poll(c, 1000, 200, &msgs, &n, err)))
+			break;
+		for (i = 0; i < n && !rc; i++) {
+			const char *p = msgs[i].payload, *end = p + msgs[i].len;
+
+			ling_buf_reset(&source);
+			ling_buf_addf(&source, "%s/%d", topic, (int)msgs[i].partition);
+			for (; p && p < end && !rc; p += k + 1) {
+				const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+				k = nl ? (size_t)(nl - p) : (size_t)(end - p);
+				*bytes += k + 1;
+				if (k)
+					rc = dedup_record(d, p, k, source.data, (long)msgs[i].offset, err);
+			}
+			snprintf(next, sizeof(next), "%lld", (long long)msgs[i].offset + 1);
+			dedup_position_set(d, position_name(&name, topic, (size_t)msgs[i].partition), next);
+		}
+	}
+out:
+	free(from);
+	ling_buf_release(&source);
+	ling_buf_release(&name);
+	ling_kafka_consumer_free(c);
+	ling_kafka_conf_free(conf);
+	return rc;
+}
+
+static int open_producer(const struct cli *cli, struct main_run *run, struct ling_err *err)
+{
+	struct ling_kafka_conf *conf = NULL;
+	const char *topic;
+	int rc;
+
+	if (!(rc = kafka_conf(cli, cli->out_kafka, &conf, &topic, err)))
+		rc = ling_kafka_producer_new(&run->producer, conf, topic, err);
+	ling_kafka_conf_free(conf);
+	return rc;
+}
+
 /* Deduplicates the inputs and reports. @return the exit status. */
 static int run_dedup(struct cli *cli, struct main_run *run)
 {
@@ -422,6 +588,8 @@ static int run_dedup(struct cli *cli, struct main_run *run)
 	struct ling_err err;
 	struct dedup *d = NULL;
 	unsigned long long bytes = 0;
+	struct dedup_counts counts;
+	uint64_t confirmed;
 	double start;
 	int i, rc;
 
@@ -436,13 +604,19 @@ static int run_dedup(struct cli *cli, struct main_run *run)
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	ling_progress_init(&progress);
 	start = ling_now();
-	rc = dedup_open(&d, opts, &sink, &err);
+	rc = cli->out_kafka ? open_producer(cli, run, &err) : 0;
+	if (!rc)
+		rc = dedup_open(&d, opts, &sink, &err);
+	if (!rc && cli->in_kafka)
+		rc = dedup_kafka(cli, d, &bytes, &err);
 	for (i = 0; i < cli->nfiles && !rc; i++)
 		rc = dedup_file(d, cli->files[i], &progress, &bytes, &err);
 	if (!rc)
 		rc = dedup_finish(d, &err);
 	/* The last word on stdout comes before any word of success. */
-	if (!rc && !opts->out_dir)
+	if (!rc && run->producer)
+		rc = ling_kafka_flush(run->producer, KAFKA_FLUSH_MS, &err);
+	else if (!rc && !opts->out_dir)
 		rc = ling_stdout_finish(&err);
 	if (rc && !run->errors.stopped)
 		ling_err_print("dedup", &err);
@@ -451,12 +625,21 @@ static int run_dedup(struct cli *cli, struct main_run *run)
 		rc = LING_EIO;
 	}
 	run->explain = NULL;
+	memset(&counts, 0, sizeof(counts));
+	if (d)
+		counts = *dedup_counts(d);
+	dedup_close(d);
+	/* acknowledged by the cluster: the records of this run need not be written again */
+	if (!rc && run->producer && opts->state_dir && !(opts->flags & DEDUP_DRY_RUN) &&
+	    (rc = dedup_confirm(opts->state_dir, &confirmed, &err)))
+		ling_err_print("dedup", &err);
 	if (d && !cli->quiet)
-		print_summary(dedup_counts(d), !!(opts->flags & DEDUP_DRY_RUN), rc != 0,
+		print_summary(&counts, !!(opts->flags & DEDUP_DRY_RUN), rc != 0,
 			      opts->state_dir && !(opts->flags & DEDUP_DRY_RUN), opts->out_dir != NULL);
 	if (d && cli->stats)
-		print_stats(dedup_counts(d), bytes, ling_now() - start);
-	dedup_close(d);
+		print_stats(&counts, bytes, ling_now() - start);
+	ling_kafka_producer_free(run->producer);
+	run->producer = NULL;
 	if (!rc)
 		return 0;
 	return err.code == LING_EUSAGE ? 2 : 1;
@@ -480,6 +663,7 @@ int main(int argc, char **argv)
 	if (status < 0)
 		status = run_dedup(&cli, &run);
 	free(cli.fields);
+	free(cli.props);
 	ling_buf_release(&run.line);
 	return status;
 }

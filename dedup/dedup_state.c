@@ -79,6 +79,8 @@ struct dedup_state {
 	int unconfirmed;    /* a stdout run: its segments are the unconfirmed ones, not --out's */
 	int any_params;     /* take the stored parameters (--confirm) */
 	uint64_t unc_first, unc_next, unc_records; /* meta "unconfirmed" */
+	char **pos_name, **pos_value; /* input positions written with every commit, sorted by name */
+	size_t npos, pos_cap;
 	struct ref_range *dead; /* refs of runs that were killed before they completed */
 	size_t ndead;
 	uint64_t dead_total;
@@ -509,6 +511,12 @@ void dedup_state_close(struct dedup_state *st)
 		return;
 	ling_rocksdb_close(st->db);
 	free(st->dir);
+	while (st->npos--) {
+		free(st->pos_name[st->npos]);
+		free(st->pos_value[st->npos]);
+	}
+	free(st->pos_name);
+	free(st->pos_value);
 	free(st->dead);
 	ling_idmap_release(&st->ex);
 	ling_idmap_release(&st->bk);
@@ -992,6 +1000,13 @@ static void emit_commit(struct dedup_state *st, struct ling_rocksdb_writer *w, u
 	else
 		snprintf(open, sizeof(open), "%" PRIu64 " %" PRIu64 " %c", st->run, st->run_first_ref,
 			 st->provisional ? 'p' : 'f');
+	/* meta "in/NAME" sorts before "open", as an SST's keys must come */
+	for (i = 0; i < st->npos; i++) {
+		ling_buf_reset(&val);
+		ling_buf_addf(&val, "%cin/%s", TAG_META, st->pos_name[i]);
+		ling_rocksdb_put_to(w, val.data, val.len, st->pos_value[i], strlen(st->pos_value[i]));
+	}
+	ling_buf_release(&val);
 	ling_rocksdb_put_to(w, "Mopen", 5, open, strlen(open));
 	kv_meta_u64(w, "refs", st->next_ref);
 	kv_meta_u64(w, "runs", st->run);
@@ -1003,6 +1018,38 @@ static void emit_commit(struct dedup_state *st, struct ling_rocksdb_writer *w, u
 		unconfirmed_format(st, st->unc_next, st->unc_records, unconfirmed, sizeof(unconfirmed));
 	}
 	ling_rocksdb_put_to(w, "Munconfirmed", 12, unconfirmed, strlen(unconfirmed));
+}
+
+void dedup_state_put_position(struct dedup_state *st, const char *name, const char *value)
+{
+	size_t i, k;
+
+	for (i = 0; i < st->npos && strcmp(st->pos_name[i], name) < 0; i++)
+		;
+	if (i < st->npos && !strcmp(st->pos_name[i], name)) {
+		free(st->pos_value[i]);
+		st->pos_value[i] = xstrdup(value);
+		return;
+	}
+	k = st->pos_cap;
+	st->pos_name = xgrow(st->pos_name, &k, st->npos + 1, sizeof(*st->pos_name));
+	st->pos_value = xgrow(st->pos_value, &st->pos_cap, st->npos + 1, sizeof(*st->pos_value));
+	memmove(st->pos_name + i + 1, st->pos_name + i, (st->npos - i) * sizeof(*st->pos_name));
+	memmove(st->pos_value + i + 1, st->pos_value + i, (st->npos - i) * sizeof(*st->pos_value));
+	st->pos_name[i] = xstrdup(name);
+	st->pos_value[i] = xstrdup(value);
+	st->npos++;
+}
+
+int dedup_state_get_position(struct dedup_state *st, const char *name, struct ling_buf *out, struct ling_err *err)
+{
+	struct ling_buf key = LING_BUF_INIT;
+	int rc;
+
+	ling_buf_addf(&key, "in/%s", name);
+	rc = meta_get(st, key.data, out, err);
+	ling_buf_release(&key);
+	return rc;
 }
 
 void dedup_crash_point(const char *point)

@@ -196,6 +196,9 @@ typedef uint64_t kg_id;
 /* kg_id 0 is never a term: in a quad's graph slot it means the default graph. */
 #define KG_ID_DEFAULT_GRAPH ((kg_id)0)
 
+/* Called per entity: by kg_store_find_label for each whose label matches, by kg_changed_since for each changed. */
+typedef int (*kg_id_fn)(void *ctx, kg_id id);
+
 enum kg_store_flags {
 	KG_STORE_READONLY = 1 << 0,
 	KG_STORE_CREATE = 1 << 1,   /* create the directory when it is missing */
@@ -211,12 +214,21 @@ void kg_store_close(struct kg_store *st);
 
 enum kg_loader_flags {
 	KG_LOADER_DELETE = 1 << 0,  /* remove the quads instead of adding them */
+	/*
+	 * Each apply is one numbered change batch (see "Deltas and changes"
+	 * below): it writes a WriteBatch even when no quad changes (its meta
+	 * keys must land), takes the next change mark and records the entities
+	 * it changed under it.
+	 */
+	KG_LOADER_TRACK = 1 << 1,
 };
 
 struct kg_load_counts {
 	uint64_t quads_read;     /* quads handed to kg_loader_add (committed statements) */
 	uint64_t quads_changed;  /* quads added to (or removed from) the store */
 	uint64_t terms_added;    /* new dictionary entries */
+	uint64_t quads_deleted;  /* of quads_changed, those removed (a load with kg_loader_set_delete) */
+	uint64_t batches;        /* tracked applies (KG_LOADER_TRACK) written */
 };
 
 struct kg_loader;
@@ -253,6 +265,58 @@ int kg_loader_apply(struct kg_loader *ld, struct kg_load_counts *counts, struct 
 /* Frees the loader; quads not applied are dropped. */
 void kg_loader_free(struct kg_loader *ld);
 
+/* ---- deltas and changes ---- */
+
+/*
+ * A load may mix additions and deletions (kg-load --kafka): after
+ * kg_loader_set_delete(ld, 1) the quads added remove, after (ld, 0) they
+ * add, whatever the loader's flags said. Within one apply, the last
+ * operation on a quad wins, so applying a stream of deltas in batches gives
+ * the store that applying them one by one gives.
+ */
+void kg_loader_set_delete(struct kg_loader *ld, int deleting);
+
+/*
+ * Puts the meta key name (no NUL; "format", "uuid" and "change_mark" are the
+ * store's own) with value into the next apply's WriteBatch, with its quads:
+ * a consumer's offsets become durable exactly with the data they stand for.
+ * Later puts of the same name before the apply win.
+ */
+void kg_loader_meta_put(struct kg_loader *ld, const char *name, const char *value);
+
+/*
+ * Feeds one delta message msg[0..len) to ld: each line is "+ STATEMENT" (add)
+ * or "- STATEMENT" (delete), STATEMENT one N-Quads (or N-Triples) statement;
+ * empty lines and whitespace-only lines are skipped. A bad line (no "+ " or
+ * "- " prefix, not N-Quads, invalid UTF-8) is rolled back and given to
+ * on_error with err's file set to where (say "topic/0@17"), line to the line
+ * in the message and col to the column; on_error returns 0 to skip it, non-zero
+ * to stop. Blank nodes are scoped by ld's source key.
+ * @return 0, LING_EDATA when on_error stopped (the message's earlier
+ * statements stay in ld, committed), or what kg_loader_add returned.
+ */
+int kg_delta_add(struct kg_loader *ld, const char *msg, size_t len, const char *where,
+		 int (*on_error)(void *ctx, const struct ling_err *err), void *ctx, struct ling_err *err);
+
+/*
+ * Changes. Every apply of a KG_LOADER_TRACK loader takes the next change
+ * mark (1, 2, ...; kept in the store, so marks only grow) and records, in
+ * the same WriteBatch as its quads, the entities whose quads it added or
+ * removed: the subjects and the objects that are IRIs or blank nodes. A
+ * later stage remembers the mark it has seen and asks what changed since.
+ * Loads without the flag (kg-load of files) record nothing.
+ */
+
+/* The current change mark: the number of the last tracked batch applied, 0 for none. @return 0 or LING_ESTORE. */
+int kg_change_mark(struct kg_store *st, uint64_t *mark, struct ling_err *err);
+
+/*
+ * Calls fn once for each entity changed by a batch numbered above mark, in
+ * ascending id order; fn returns 0 to go on, non-zero to stop (a negative
+ * return is passed back). @return 0, fn's negative return, or LING_ESTORE.
+ */
+int kg_changed_since(struct kg_store *st, uint64_t mark, kg_id_fn fn, void *ctx, struct ling_err *err);
+
 /* ---- reading ---- */
 
 /* Id of a term as the store would key it (lowercase language tag). Sets *found when the dictionary has it. */
@@ -282,8 +346,6 @@ typedef int (*kg_quad_fn)(void *ctx, const kg_id quad[4]);
 int kg_store_match(struct kg_store *st, const struct kg_pattern *pat, kg_quad_fn fn, void *ctx,
 		   struct ling_err *err);
 
-/* Called per entity whose label matches. */
-typedef int (*kg_id_fn)(void *ctx, kg_id id);
 /*
  * Entities with a label (rdfs:label, skos:prefLabel, schema:name) equal to
  * label after Unicode NFC and ICU case folding (the label index is the one

@@ -275,6 +275,7 @@ static int read_langtag(struct nt_line *l, const char **out, size_t *len)
 }
 
 enum { SLOT_S, SLOT_P, SLOT_O, SLOT_G, SLOT_DT, SLOTS };
+_Static_assert(SLOTS == KG_NT_SCRATCH, "kg_rdf_internal.h's KG_NT_SCRATCH");
 
 static int read_subject(struct nt_line *l, struct kg_term *t)
 {
@@ -417,6 +418,23 @@ int kg_nt_term_parse(const char *s, size_t n, struct kg_term *t, struct ling_buf
 out:
 	for (i = 0; i < SLOTS; i++)
 		ling_buf_release(&scratch[i]);
+	return rc;
+}
+
+int kg_nq_parse_line(const char *s, size_t n, struct kg_quad *q, struct ling_buf scratch[KG_NT_SCRATCH],
+		     struct ling_err *err)
+{
+	struct nt_line l;
+	int rc;
+
+	init_tables();
+	memset(&l, 0, sizeof(l));
+	l.s = s;
+	l.n = n;
+	l.scratch = scratch;
+	rc = parse_line(&l, q, 1);
+	if (rc < 0)
+		return ling_err_at(err, LING_EDATA, NULL, 0, (long)l.err_pos + 1, "%s", l.err);
 	return rc;
 }
 

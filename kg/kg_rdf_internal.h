@@ -22,6 +22,18 @@ int kg_parse_rdfxml(struct ling_input *in, const struct kg_parse_opts *opts, con
 int kg_parse_tsv(struct ling_input *in, const struct kg_parse_opts *opts, const struct kg_sink *sink,
 		 struct ling_err *err);
 
+/* The number of scratch buffers kg_nq_parse_line takes. */
+#define KG_NT_SCRATCH 5
+
+/*
+ * Parses one N-Quads (or N-Triples) line s[0..n), without its newline, into
+ * q; the unescaped strings live in scratch[0..KG_NT_SCRATCH) (initialised
+ * by the caller, reused from line to line). @return 1 for a statement, 0 for
+ * a blank or comment line, or LING_EDATA with err's col and message set.
+ */
+int kg_nq_parse_line(const char *s, size_t n, struct kg_quad *q, struct ling_buf scratch[KG_NT_SCRATCH],
+		     struct ling_err *err);
+
 /* The character an ECHAR escape \c stands for (tbnrf"'\), or -1 when c is not one. */
 int kg_echar(int c);
 

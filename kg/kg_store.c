@@ -28,6 +28,7 @@
 
 /* Key tags, in the order an SST file must list them. */
 #define TAG_COUNT 'C' /* 'C' kind key -> int64 lanes, merged by addition */
+#define TAG_CHANGE 'E' /* 'E' mark entity -> "": the entity changed in tracked batch number mark */
 #define TAG_LABEL 'L' /* 'L' folded-label 0 lang 0 id -> "" (NUL in the label as 0xFF) */
 #define TAG_META 'M'  /* 'M' name -> value */
 #define TAG_OSP 'O'   /* 'O' o s p g -> "" */
@@ -306,6 +307,11 @@ struct kg_loader {
 	kg_id label_preds[3], rdf_type;
 	struct term_memo last_subject;
 	struct term_memo predicates[MEMO_SLOTS];
+	/* Mixed loads (kg_loader_set_delete): whether each quad deletes; NULL until the first call. */
+	unsigned char *deletes;
+	size_t deletes_cap;
+	int deleting;
+	struct ling_buf meta; /* kg_loader_meta_put's pairs for the next apply: name NUL value NUL ... */
 };
 
 static const char *const label_predicates[3] = {
@@ -508,9 +514,29 @@ int kg_loader_add(struct kg_loader *ld, const struct kg_quad *q, struct ling_err
 		return rc;
 	if (q->o.type == KG_TERM_LITERAL && is_label_predicate(ld, ids[1]) && (rc = add_label(ld, ids, &q->o, err)))
 		return rc;
+	if (ld->deletes) {
+		ld->deletes = xgrow(ld->deletes, &ld->deletes_cap, ld->nquads + 1, 1);
+		ld->deletes[ld->nquads] = (unsigned char)ld->deleting;
+	}
 	ld->quads = xgrow(ld->quads, &ld->quads_cap, ld->nquads + 1, sizeof(*ld->quads));
 	memcpy(ld->quads[ld->nquads++], ids, sizeof(ids));
 	return 0;
+}
+
+void kg_loader_set_delete(struct kg_loader *ld, int deleting)
+{
+	if (!ld->deletes) {
+		/* The quads added so far do what the flags said. */
+		ld->deletes = xgrow(NULL, &ld->deletes_cap, ld->nquads + 1, 1);
+		memset(ld->deletes, !!(ld->flags & KG_LOADER_DELETE), ld->nquads);
+	}
+	ld->deleting = !!deleting;
+}
+
+void kg_loader_meta_put(struct kg_loader *ld, const char *name, const char *value)
+{
+	ling_buf_add(&ld->meta, name, strlen(name) + 1);
+	ling_buf_add(&ld->meta, value, strlen(value) + 1);
 }
 
 void kg_loader_commit(struct kg_loader *ld)
@@ -545,6 +571,8 @@ void kg_loader_free(struct kg_loader *ld)
 	for (int i = 0; i < MEMO_SLOTS; i++)
 		ling_buf_release(&ld->predicates[i].raw);
 	free(ld->quads);
+	free(ld->deletes);
+	ling_buf_release(&ld->meta);
 	free(ld->labels);
 	ling_buf_release(&ld->label_keys);
 	ling_buf_release(&ld->scratch);
@@ -720,6 +748,9 @@ struct apply_state {
 	struct counter *counters;
 	size_t ncounters, counters_cap;
 	struct ling_buf counter_keys;
+	/* This state's part CLO also writes the load's change records (under mark) and meta keys. */
+	int extras;
+	uint64_t mark;
 };
 
 static void add_counter(struct apply_state *a, char kind, const void *key, size_t key_len, int64_t l0, int64_t l1)
@@ -970,6 +1001,8 @@ static void emit_counters(struct apply_state *a, struct ling_rocksdb_writer *w)
 {
 	size_t i = 0;
 
+	sort_keys_base = a->counter_keys.data; /* a mixed load has two states, each with its keys */
+
 	while (i < a->ncounters) {
 		struct counter sum = a->counters[i];
 		char val[16];
@@ -1075,12 +1108,21 @@ static const int order_osp[4] = { 2, 0, 1, 3 }, order_pos[4] = { 1, 2, 0, 3 }, o
  */
 enum { PART_CLO, PART_P, PART_ST, PARTS };
 
+static void emit_changes(struct kg_loader *ld, const struct apply_state *states, int nstates, uint64_t mark,
+			 struct ling_rocksdb_writer *w);
+static void emit_meta(struct kg_loader *ld, struct ling_rocksdb_writer *w);
+
 static void emit_part(struct apply_state *a, struct ling_rocksdb_writer *w, int part)
 {
 	switch (part) {
 	case PART_CLO:
+		/* Tags C, E, L, M, O: in this order an SST file takes them. */
 		emit_counters(a, w);
+		if (a->extras && (a->ld->flags & KG_LOADER_TRACK))
+			emit_changes(a->ld, a, 1, a->mark, w);
 		emit_labels(a, w);
+		if (a->extras)
+			emit_meta(a->ld, w);
 		emit_index(a, w, TAG_OSP, order_osp);
 		break;
 	case PART_P:
@@ -1149,43 +1191,275 @@ static int write_sst(struct apply_state *a, struct ling_err *err)
 	return rc;
 }
 
-static int write_batch(struct apply_state *a, struct ling_err *err)
+/* Frees what prepare_state() made. */
+static void release_state(struct apply_state *a)
 {
-	struct ling_rocksdb_writer *w = ling_rocksdb_batch_new(a->ld->st->db);
-	int part;
+	free(a->changed);
+	free(a->new_terms);
+	free(a->counters);
+	ling_buf_release(&a->counter_keys);
+}
 
-	for (part = 0; part < PARTS; part++)
-		emit_part(a, w, part);
-	return ling_rocksdb_writer_close(a->ld->st->db, w, "cannot write the load", err);
+/*
+ * Finds what the sorted, distinct quads q[0..n) change when added (deleting
+ * 0) or removed, the new terms they need and the counters they move.
+ */
+static int prepare_state(struct apply_state *a, struct kg_loader *ld, int deleting, kg_id (*q)[4], size_t n,
+			 struct ling_err *err)
+{
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	a->ld = ld;
+	a->deleting = deleting;
+	a->sign = deleting ? -1 : 1;
+	if ((rc = find_changed(a, q, n, err)) || a->nchanged == 0)
+		return rc;
+	if (!deleting && (rc = find_new_terms(a, err)))
+		return rc;
+	collect_counters(a);
+	return 0;
+}
+
+/* A quad with its place in the load and whether it deletes: seq = index << 1 | deletes. */
+struct quad_op {
+	kg_id q[4];
+	uint64_t seq;
+};
+
+static int cmp_quad_op(const void *x, const void *y)
+{
+	const struct quad_op *a = x, *b = y;
+	int c = cmp_quad(a->q, b->q);
+
+	return c ? c : (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/*
+ * Splits a mixed load into the quads to add and those to remove, each sorted
+ * and distinct: the last operation on a quad wins, as if the statements were
+ * applied one by one. add and del must have room for ld->committed quads.
+ */
+static void split_mixed(struct kg_loader *ld, kg_id (*add)[4], size_t *nadd, kg_id (*del)[4], size_t *ndel)
+{
+	size_t n = ld->committed, i;
+	struct quad_op *ops = xmalloc((n + 1) * sizeof(*ops));
+
+	for (i = 0; i < n; i++) {
+		memcpy(ops[i].q, ld->quads[i], sizeof(ops[i].q));
+		ops[i].seq = (uint64_t)i << 1 | ld->deletes[i];
+	}
+	qsort(ops, n, sizeof(*ops), cmp_quad_op);
+	*nadd = *ndel = 0;
+	for (i = 0; i < n; i++) {
+		if (i + 1 < n && !cmp_quad(ops[i].q, ops[i + 1].q))
+			continue; /* a later operation on the same quad follows */
+		if (ops[i].seq & 1)
+			memcpy(del[(*ndel)++], ops[i].q, sizeof(del[0]));
+		else
+			memcpy(add[(*nadd)++], ops[i].q, sizeof(add[0]));
+	}
+	free(ops);
+}
+
+static const char change_mark_name[] = "change_mark";
+
+/* The change mark from the store: 0 when none was taken. */
+static int read_change_mark(struct kg_store *st, uint64_t *mark, struct ling_err *err)
+{
+	struct ling_buf v = LING_BUF_INIT;
+	unsigned long long m = 0;
+	char *end = NULL;
+	int rc = kg_store_meta_get(st, change_mark_name, &v, err);
+
+	*mark = 0;
+	if (rc == 1) {
+		m = strtoull(v.data, &end, 10);
+		if (end == v.data || *end)
+			rc = ling_err_at(err, LING_ESTORE, st->dir, 0, 0, "bad change mark in the store: %s", v.data);
+		else
+			*mark = m;
+	}
+	ling_buf_release(&v);
+	return rc < 0 ? rc : 0;
+}
+
+/* Records the entities the states changed under change mark `mark`, and the mark. */
+static void emit_changes(struct kg_loader *ld, const struct apply_state *states, int nstates, uint64_t mark,
+			 struct ling_rocksdb_writer *w)
+{
+	kg_id *ids;
+	size_t n = 0, cap = 1, i;
+	unsigned char key[17];
+	int s;
+
+	for (s = 0; s < nstates; s++)
+		cap += 2 * states[s].nchanged;
+	ids = xmalloc(cap * sizeof(*ids));
+	for (s = 0; s < nstates; s++)
+		for (i = 0; i < states[s].nchanged; i++) {
+			const kg_id *q = states[s].changed[i];
+
+			ids[n++] = q[0];
+			if (!is_literal_id(ld, q[2]))
+				ids[n++] = q[2];
+		}
+	if (n > 1)
+		qsort(ids, n, sizeof(*ids), cmp_id);
+	key[0] = TAG_CHANGE;
+	ling_put_be64(key + 1, mark);
+	for (i = 0; i < n; i++) {
+		if (i > 0 && ids[i] == ids[i - 1])
+			continue;
+		ling_put_be64(key + 9, ids[i]);
+		emit(w, 'p', key, sizeof(key), "", 0);
+	}
+	free(ids);
+}
+
+struct meta_pair {
+	const char *name, *value;
+	size_t seq;
+};
+
+static int cmp_meta_pair(const void *x, const void *y)
+{
+	const struct meta_pair *a = x, *b = y;
+	int c = strcmp(a->name, b->name);
+
+	return c ? c : (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* The meta keys put for this apply, in key order, the last put of a name winning (an SST file needs both). */
+static void emit_meta(struct kg_loader *ld, struct ling_rocksdb_writer *w)
+{
+	struct ling_buf key = LING_BUF_INIT;
+	struct meta_pair *pairs = NULL;
+	size_t pos = 0, n = 0, cap = 0, i;
+
+	while (pos < ld->meta.len) {
+		const char *name = ld->meta.data + pos, *value = name + strlen(name) + 1;
+
+		pairs = xgrow(pairs, &cap, n + 1, sizeof(*pairs));
+		pairs[n] = (struct meta_pair){ name, value, n };
+		n++;
+		pos = (size_t)(value + strlen(value) + 1 - ld->meta.data);
+	}
+	if (n > 1)
+		qsort(pairs, n, sizeof(*pairs), cmp_meta_pair);
+	for (i = 0; i < n; i++) {
+		if (i + 1 < n && !strcmp(pairs[i].name, pairs[i + 1].name))
+			continue;
+		ling_buf_reset(&key);
+		ling_buf_addc(&key, TAG_META);
+		ling_buf_add(&key, pairs[i].name, strlen(pairs[i].name));
+		emit(w, 'p', key.data, key.len, pairs[i].value, strlen(pairs[i].value));
+	}
+	free(pairs);
+	ling_buf_release(&key);
+}
+
+/* A tracked load takes the next change mark: put it among the meta keys and keep it in *mark. */
+static int take_change_mark(struct kg_loader *ld, uint64_t *mark, struct ling_err *err)
+{
+	char val[24];
+	int rc;
+
+	*mark = 0;
+	if (!(ld->flags & KG_LOADER_TRACK))
+		return 0;
+	if ((rc = read_change_mark(ld->st, mark, err)))
+		return rc;
+	++*mark;
+	snprintf(val, sizeof(val), "%" PRIu64, *mark);
+	kg_loader_meta_put(ld, change_mark_name, val);
+	return 0;
+}
+
+/* Writes the states, the change record (tracked loads) and the meta keys in one WriteBatch. */
+static int write_batch(struct apply_state *states, int nstates, struct ling_err *err)
+{
+	struct kg_loader *ld = states[0].ld;
+	struct ling_rocksdb_writer *w = ling_rocksdb_batch_new(ld->st->db);
+	int part, s;
+
+	for (s = 0; s < nstates; s++)
+		for (part = 0; part < PARTS; part++)
+			emit_part(&states[s], w, part);
+	if (ld->flags & KG_LOADER_TRACK)
+		emit_changes(ld, states, nstates, states[0].mark, w);
+	emit_meta(ld, w);
+	crash_point("before-batch");
+	return ling_rocksdb_writer_close(ld->st->db, w, "cannot write the load", err);
+}
+
+/*
+ * Prepares the load's one or two states (a mixed load: removals, then
+ * additions; they never share a quad). @return the number of states, or a
+ * negative ling_errc.
+ */
+static int prepare_load(struct kg_loader *ld, struct apply_state states[2], struct ling_err *err)
+{
+	kg_id (*add)[4], (*del)[4];
+	size_t nadd, ndel, n;
+	int rc;
+
+	/* A mixed load that deletes nothing is a plain one (sorted faster, and may go in SST files). */
+	if (!ld->deletes || !memchr(ld->deletes, 1, ld->committed)) {
+		sort_quads(ld->quads, ld->committed);
+		n = unique_quads(ld->quads, ld->committed);
+		rc = prepare_state(&states[0], ld, !ld->deletes && (ld->flags & KG_LOADER_DELETE), ld->quads, n, err);
+		return rc ? rc : 1;
+	}
+	add = xmalloc((ld->committed + 1) * sizeof(*add));
+	del = xmalloc((ld->committed + 1) * sizeof(*del));
+	split_mixed(ld, add, &nadd, del, &ndel);
+	rc = prepare_state(&states[0], ld, 1, del, ndel, err);
+	if (!rc && (rc = prepare_state(&states[1], ld, 0, add, nadd, err)))
+		release_state(&states[0]);
+	free(add);
+	free(del);
+	return rc ? rc : 2;
 }
 
 int kg_loader_apply(struct kg_loader *ld, struct kg_load_counts *counts, struct ling_err *err)
 {
-	struct apply_state a;
-	size_t n, nkeys;
-	int rc;
+	struct apply_state states[2];
+	size_t nkeys = 0, nchanged = 0, ndeleted = 0, nterms = 0;
+	int nstates, s, rc = 0;
 
-	memset(&a, 0, sizeof(a));
-	a.ld = ld;
-	a.deleting = !!(ld->flags & KG_LOADER_DELETE);
-	a.sign = a.deleting ? -1 : 1;
-	sort_quads(ld->quads, ld->committed);
-	n = unique_quads(ld->quads, ld->committed);
-	if ((rc = find_changed(&a, ld->quads, n, err)))
+	memset(states, 0, sizeof(states));
+	nstates = prepare_load(ld, states, err);
+	if (nstates < 0) {
+		rc = nstates;
+		nstates = 0;
 		goto out;
-	if (a.nchanged == 0)
+	}
+	for (s = 0; s < nstates; s++) {
+		nkeys += states[s].ncounters + ld->labels_committed + 3 * states[s].nchanged + states[s].nnew_terms;
+		nchanged += states[s].nchanged;
+		ndeleted += states[s].deleting ? states[s].nchanged : 0;
+		nterms += states[s].nnew_terms;
+	}
+	/* A tracked load writes even when nothing changed: its change mark and meta keys must land. */
+	if (nchanged == 0 && !ld->meta.len && !(ld->flags & KG_LOADER_TRACK))
 		goto out;
-	if (!a.deleting && (rc = find_new_terms(&a, err)))
+	if ((rc = take_change_mark(ld, &states[0].mark, err)))
 		goto out;
-	collect_counters(&a);
-	nkeys = a.ncounters + ld->labels_committed + 3 * a.nchanged + a.nnew_terms;
-	rc = !a.deleting && nkeys >= SMALL_LOAD_KEYS ? write_sst(&a, err) : write_batch(&a, err);
+	if (nstates == 1 && !states[0].deleting && nchanged > 0 && nkeys >= SMALL_LOAD_KEYS) {
+		states[0].extras = 1;
+		rc = write_sst(&states[0], err);
+	} else {
+		rc = write_batch(states, nstates, err);
+	}
 out:
 	if (!rc) {
 		/* Counted once applied: a failed run's summary tells what the store holds. */
 		counts->quads_read += ld->committed;
-		counts->quads_changed += a.nchanged;
-		counts->terms_added += a.nnew_terms;
+		counts->quads_changed += nchanged;
+		counts->quads_deleted += ndeleted;
+		counts->terms_added += nterms;
+		counts->batches += !!(ld->flags & KG_LOADER_TRACK);
 	} else if (!err->file[0]) {
 		snprintf(err->file, sizeof(err->file), "%s", ld->st->dir);
 	}
@@ -1193,10 +1467,56 @@ out:
 	ld->nquads = ld->committed = 0;
 	ld->nlabels = ld->labels_committed = 0;
 	ling_buf_reset(&ld->label_keys);
-	free(a.changed);
-	free(a.new_terms);
-	free(a.counters);
-	ling_buf_release(&a.counter_keys);
+	ling_buf_reset(&ld->meta);
+	for (s = 0; s < nstates; s++)
+		release_state(&states[s]);
+	return rc;
+}
+
+/* ---- changes ---- */
+
+int kg_change_mark(struct kg_store *st, uint64_t *mark, struct ling_err *err)
+{
+	return read_change_mark(st, mark, err);
+}
+
+int kg_changed_since(struct kg_store *st, uint64_t mark, kg_id_fn fn, void *ctx, struct ling_err *err)
+{
+	struct ling_rocksdb_iter *it;
+	unsigned char key[9];
+	kg_id *ids = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc = 0;
+
+	if (mark == UINT64_MAX)
+		return 0;
+	key[0] = TAG_CHANGE;
+	ling_put_be64(key + 1, mark + 1);
+	it = ling_rocksdb_iter_new(st->db);
+	for (ling_rocksdb_iter_seek(it, key, sizeof(key)); ling_rocksdb_iter_valid(it); ling_rocksdb_iter_next(it)) {
+		size_t klen;
+		const char *k = ling_rocksdb_iter_key(it, &klen);
+
+		if (klen < 1 || k[0] != TAG_CHANGE)
+			break;
+		if (klen != 17)
+			continue;
+		ids = xgrow(ids, &cap, n + 1, sizeof(*ids));
+		ids[n++] = ling_get_be64(k + 9);
+	}
+	if ((rc = ling_rocksdb_iter_free(it, "cannot read the store", err)))
+		goto out;
+	if (n > 1)
+		qsort(ids, n, sizeof(*ids), cmp_id);
+	for (i = 0; i < n; i++) {
+		if (i > 0 && ids[i] == ids[i - 1])
+			continue;
+		if ((rc = fn(ctx, ids[i])))
+			break;
+	}
+	rc = rc < 0 ? rc : 0;
+out:
+	free(ids);
 	return rc;
 }
 

@@ -3,6 +3,9 @@
 
 #include "../common/ling_cli.h"
 #include "../common/ling_file.h"
+#include "../common/ling_input.h"
+#include "../common/ling_json.h"
+#include "../common/ling_kafka.h"
 #include "../common/ling_main.h"
 #include "../common/ling_mem.h"
 #include "../common/ling_num.h"
@@ -49,14 +52,25 @@ static const char usage_text[] =
 	"      --max-answers=N    most answers of a question (default: 20)\n"
 	"      --min-facts=N      facts a relation needs to get tools (default: 10)\n"
 	"  -j, --threads=N        worker threads (default: 1); the output does not change\n"
+	"      --entities=FILE    only samples anchored at these entities (IRIs or names,\n"
+	"                         one per line)\n"
+	"      --changed-since=MARK  only samples anchored at the entities the store's\n"
+	"                         batches changed after change mark MARK (see kg-load(1))\n"
+	"      --per-entity=N     with --entities or --changed-since: N samples per entity\n"
+	"                         found, instead of --count\n"
 	"      --allow-short      fewer samples than asked (indexes given up) is not an error\n"
 	"      --stats            print the store snapshot and the rate at the end\n"
+	"      --out-kafka=BROKERS/TOPIC  write the samples to a Kafka topic, one a message\n"
+	"                         (idempotent producer; all acknowledged before the summary)\n"
+	"  -X, --property=KEY=VALUE  a librdkafka property for --out-kafka\n"
+	"      --json             the summary as one JSON object on stderr\n"
 	"  -q, --quiet            no summary line\n"
 	"  -h, --help             show this help\n"
 	"  -V, --version          show the version\n"
 	"\n"
 	"The summary on stderr reads: wrote N (per category), rejected N (per reason),\n"
-	"and \"wrote N of M asked\" when indexes were given up.\n"
+	"and \"wrote N of M asked\" when indexes were given up; a focused run adds the\n"
+	"entities named and found, and with --changed-since the mark used and the store's.\n"
 	"Exit status: 0 ok, 1 store or data error, a failed write, or fewer samples than\n"
 	"asked (without --allow-short), 2 usage error.\n";
 
@@ -68,6 +82,7 @@ static const char *const bfcl_categories[] = { "simple_python", "multiple", "par
 #define NBFCL (sizeof(bfcl_categories) / sizeof(bfcl_categories[0]))
 
 struct main_ctx {
+	struct ling_kafka_producer *producer; /* --out-kafka */
 	struct ling_progress progress;
 	struct ling_buf answers;
 	int bfcl;
@@ -109,7 +124,11 @@ static int on_emit(void *ctx, const char *line, size_t len, const char *aux, siz
 
 	if (m->bfcl_dir)
 		return keep_bfcl(m, line, len, aux, auxlen);
-	if ((rc = ling_stdout_write(line, len, err)) || (rc = ling_stdout_write("\n", 1, err)))
+	if (m->producer)
+		rc = ling_kafka_produce(m->producer, LING_KAFKA_ANY_PARTITION, NULL, 0, line, len, err);
+	else if (!(rc = ling_stdout_write(line, len, err)))
+		rc = ling_stdout_write("\n", 1, err);
+	if (rc)
 		return rc;
 	if (m->bfcl && aux) {
 		ling_buf_add(&m->answers, aux, auxlen);
@@ -154,8 +173,19 @@ static void print_failure(const struct synth_counts *c)
 	fprintf(stderr, "\n");
 }
 
-static void print_summary(const struct synth_counts *c)
+/* A focused run: the entities named and found, and with --changed-since the marks. */
+static void print_focus(const struct synth_options *o, const struct synth_info *in)
 {
+	if (!o->focus_given && !o->changed_given)
+		return;
+	fprintf(stderr, ", anchored at %" PRIu64 " of %" PRIu64 " entities", in->focus_found, in->focus_named);
+	if (o->changed_given)
+		fprintf(stderr, " changed since mark %" PRIu64 " (store mark %" PRIu64 ")", o->changed_since, in->mark);
+}
+
+static void print_summary(const struct synth_options *o, const struct synth *s)
+{
+	const struct synth_counts *c = synth_counts(s);
 	int i, n = 0;
 
 	fprintf(stderr, "kg2samples: wrote %" PRIu64, c->written);
@@ -169,7 +199,55 @@ static void print_summary(const struct synth_counts *c)
 	print_reasons(c);
 	if (c->given_up)
 		fprintf(stderr, ", gave up %" PRIu64, c->given_up);
+	print_focus(o, synth_info(s));
 	fprintf(stderr, "\n");
+}
+
+/* --json: the summary as one object on stderr ("ok" false after a failure, whose counts were not all written). */
+static void print_json(const struct synth_options *o, const struct synth *s, int failed)
+{
+	const struct synth_counts *c = synth_counts(s);
+	const struct synth_info *in = synth_info(s);
+	struct ling_buf b = LING_BUF_INIT;
+	struct ling_json w;
+	int i;
+
+	ling_json_init(&w, &b, 0);
+	ling_json_object_begin(&w);
+	ling_json_keyz(&w, "ok");
+	ling_json_bool(&w, !failed);
+	ling_json_keyz(&w, failed ? "made" : "wrote");
+	ling_json_uint(&w, c->written);
+	ling_json_keyz(&w, "asked");
+	ling_json_uint(&w, c->asked);
+	ling_json_keyz(&w, "rejected");
+	ling_json_uint(&w, c->rejected);
+	ling_json_keyz(&w, "given_up");
+	ling_json_uint(&w, c->given_up);
+	ling_json_keyz(&w, "per_category");
+	ling_json_object_begin(&w);
+	for (i = 0; i < SYNTH_NCAT; i++)
+		if (c->per_cat[i]) {
+			ling_json_keyz(&w, synth_category_name(i));
+			ling_json_uint(&w, c->per_cat[i]);
+		}
+	ling_json_object_end(&w);
+	if (o->focus_given || o->changed_given) {
+		ling_json_keyz(&w, "entities_named");
+		ling_json_uint(&w, in->focus_named);
+		ling_json_keyz(&w, "entities_found");
+		ling_json_uint(&w, in->focus_found);
+	}
+	if (o->changed_given) {
+		ling_json_keyz(&w, "changed_since");
+		ling_json_uint(&w, o->changed_since);
+		ling_json_keyz(&w, "mark");
+		ling_json_uint(&w, in->mark);
+	}
+	ling_json_object_end(&w);
+	ling_json_release(&w);
+	fprintf(stderr, "%.*s\n", (int)b.len, b.data);
+	ling_buf_release(&b);
 }
 
 /* A run that wrote fewer samples than its share of --count failed, unless --allow-short. */
@@ -388,13 +466,19 @@ struct cli {
 	const char *patterns, *bfcl_path, *bfcl_dir;
 	const char *mixes[64];
 	size_t nmixes;
-	int quiet, stats, allow_short;
+	const char *entities_path;
+	const char *out_kafka;         /* BROKERS/TOPIC */
+	const char **props;            /* -X KEY=VALUE, owned array */
+	size_t nprops;
+	struct ling_buf entities;      /* --entities FILE's lines, NUL-terminated */
+	const char **focus;            /* into entities */
+	int quiet, stats, allow_short, json;
 	int info; /* 'h' or 'V': print the help or the version, nothing else */
 };
 
 enum {
 	OPT_SEED = 256, OPT_SHARD, OPT_BFCL, OPT_BFCL_DIR, OPT_MAX_TOOLS, OPT_MAX_ANSWERS, OPT_MIN_FACTS, OPT_STATS,
-	OPT_ALLOW_SHORT,
+	OPT_ALLOW_SHORT, OPT_ENTITIES, OPT_CHANGED_SINCE, OPT_PER_ENTITY, OPT_JSON, OPT_OUT_KAFKA,
 };
 
 static const struct option options[] = {
@@ -415,6 +499,12 @@ static const struct option options[] = {
 	{ "threads", required_argument, NULL, 'j' },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "allow-short", no_argument, NULL, OPT_ALLOW_SHORT },
+	{ "entities", required_argument, NULL, OPT_ENTITIES },
+	{ "changed-since", required_argument, NULL, OPT_CHANGED_SINCE },
+	{ "per-entity", required_argument, NULL, OPT_PER_ENTITY },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "out-kafka", required_argument, NULL, OPT_OUT_KAFKA },
+	{ "property", required_argument, NULL, 'X' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -446,6 +536,12 @@ static int parse_number_option(struct cli *cli, int c, const char *arg)
 		return 0;
 	case OPT_MIN_FACTS:
 		return parse_u64(arg, 1, 1LL << 40, &o->min_facts) ? usage_error("--min-facts needs a number >= 1") : 0;
+	case OPT_CHANGED_SINCE:
+		o->changed_given = 1;
+		return parse_u64(arg, 0, INT64_MAX, &o->changed_since) ? usage_error("--changed-since needs a mark >= 0")
+									: 0;
+	case OPT_PER_ENTITY:
+		return parse_u64(arg, 1, 1LL << 30, &o->per_entity) ? usage_error("--per-entity needs a number >= 1") : 0;
 	case 'j':
 		if (parse_u64(arg, 1, 256, &v))
 			return usage_error("--threads needs a number between 1 and 256");
@@ -490,6 +586,24 @@ static int parse_option(struct cli *cli, int c, const char *arg)
 	case OPT_BFCL_DIR: cli->bfcl_dir = arg; return 0;
 	case OPT_STATS: cli->stats = 1; return 0;
 	case OPT_ALLOW_SHORT: cli->allow_short = 1; return 0;
+	case OPT_ENTITIES: cli->entities_path = arg; return 0;
+	case OPT_JSON: cli->json = 1; return 0;
+	case OPT_OUT_KAFKA:
+		cli->out_kafka = arg;
+		return strchr(arg, '/') ? 0 : usage_error("--out-kafka takes BROKERS/TOPIC");
+	case 'X': {
+		/* checked now, given to the producer later */
+		struct ling_kafka_conf *check = ling_kafka_conf_new();
+		struct ling_err err;
+		int bad = ling_kafka_conf_arg(check, arg, &err);
+
+		ling_kafka_conf_free(check);
+		if (bad)
+			return usage_error(err.msg);
+		cli->props = xrealloc(cli->props, (cli->nprops + 1) * sizeof(*cli->props));
+		cli->props[cli->nprops++] = arg;
+		return 0;
+	}
 	case 'q': cli->quiet = 1; return 0;
 	case 'h': case 'V': cli->info = c; return 0;
 	default: return parse_number_option(cli, c, arg);
@@ -508,7 +622,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 	int c, rc;
 
 	ling_err_clear(&err);
-	while ((c = getopt_long(argc, argv, "s:n:p:m:l:t:f:j:qhV", options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "s:n:p:m:l:t:f:j:X:qhV", options, NULL)) != -1)
 		if ((rc = parse_option(cli, c, optarg)) || cli->info)
 			return rc;
 	if (!cli->o.store_dir || optind < argc)
@@ -524,9 +638,51 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 	for (i = 0; i < cli->nmixes; i++)
 		if (synth_mix_parse(&cli->o, cli->mixes[i], &err))
 			return usage_error(err.msg);
+	if (cli->nprops && !cli->out_kafka)
+		return usage_error("-X goes with --out-kafka");
+	if (cli->o.per_entity && !cli->entities_path && !cli->o.changed_given)
+		return usage_error("--per-entity goes with --entities or --changed-since");
 	cli->o.templates = cli->templates;
 	cli->o.ntemplates = cli->ntemplates;
 	return 0;
+}
+
+/* --entities FILE: one entity per line (white space around it dropped, blank lines skipped). */
+static int read_entities(struct cli *cli, struct ling_err *err)
+{
+	struct ling_input *in = NULL;
+	struct ling_buf offs = LING_BUF_INIT; /* size_t offsets into cli->entities */
+	const char *line;
+	size_t len, n, i;
+	int rc;
+
+	if ((rc = ling_input_open(&in, cli->entities_path, err)))
+		return rc;
+	while ((rc = ling_input_getline(in, &line, &len, err)) == 1) {
+		while (len && strchr(" \t\r\n", line[len - 1]))
+			len--;
+		while (len && (*line == ' ' || *line == '\t'))
+			line++, len--;
+		if (!len)
+			continue;
+		ling_buf_add(&offs, &cli->entities.len, sizeof(size_t));
+		ling_buf_add(&cli->entities, line, len);
+		ling_buf_addc(&cli->entities, '\0');
+	}
+	ling_input_close(in);
+	n = offs.len / sizeof(size_t);
+	cli->focus = xcalloc(n + 1, sizeof(*cli->focus));
+	for (i = 0; i < n; i++) {
+		size_t at;
+
+		memcpy(&at, offs.data + i * sizeof(size_t), sizeof(at));
+		cli->focus[i] = cli->entities.data + at;
+	}
+	ling_buf_release(&offs);
+	cli->o.focus_given = 1;
+	cli->o.focus = cli->focus;
+	cli->o.nfocus = n;
+	return rc < 0 ? rc : 0;
 }
 
 /* The samples go to stdout (but with --bfcl-dir); no output may name an input. @return 0 or the exit status. */
@@ -538,7 +694,7 @@ static int check_streams(const struct cli *cli, int closed)
 	if (cli->bfcl_dir) { /* nothing goes to stdout */
 		if (!check_outputs(&cli->o, NULL, &err) && !check_bfcl_dir(&cli->o, cli->bfcl_dir, &err))
 			return 0;
-	} else if (!ling_stdio_require(closed, LING_STDOUT_CLOSED, &err) &&
+	} else if (!ling_stdio_require(closed, cli->out_kafka ? 0 : LING_STDOUT_CLOSED, &err) &&
 		   !check_outputs(&cli->o, cli->bfcl_path, &err)) {
 		return 0;
 	}
@@ -563,12 +719,32 @@ static int make_samples(const struct cli *cli, struct synth *s, struct main_ctx 
 	sink.progress = m->progress.enabled ? on_progress : NULL;
 	rc = synth_run(s, &sink, err);
 	ling_progress_done(&m->progress);
-	if (!rc && !cli->bfcl_dir)
+	if (!rc && m->producer)
+		rc = ling_kafka_flush(m->producer, 60000, err);
+	else if (!rc && !cli->bfcl_dir)
 		rc = ling_stdout_finish(err);
 	if (!rc && cli->bfcl_dir)
 		rc = write_bfcl_dir(m, err);
 	if (!rc && cli->bfcl_path)
 		rc = ling_atomic_write(cli->bfcl_path, m->answers.data ? m->answers.data : "", m->answers.len, err);
+	return rc;
+}
+
+/* --out-kafka: an idempotent producer to BROKERS/TOPIC (split at the last '/'), with the -X properties. */
+static int open_producer(const struct cli *cli, struct main_ctx *m, struct ling_err *err)
+{
+	const char *slash = strrchr(cli->out_kafka, '/');
+	char *brokers = xstrndup(cli->out_kafka, (size_t)(slash - cli->out_kafka));
+	struct ling_kafka_conf *conf = ling_kafka_conf_new();
+	size_t i;
+	int rc = ling_kafka_conf_put(conf, "bootstrap.servers", brokers, err);
+
+	for (i = 0; !rc && i < cli->nprops; i++)
+		rc = ling_kafka_conf_arg(conf, cli->props[i], err);
+	if (!rc)
+		rc = ling_kafka_producer_new(&m->producer, conf, slash + 1, err);
+	ling_kafka_conf_free(conf);
+	free(brokers);
 	return rc;
 }
 
@@ -598,10 +774,12 @@ static int report(const struct cli *cli, const struct synth *s, int rc, struct l
 		rc = check_complete(synth_counts(s), err);
 	if (rc)
 		ling_err_print("kg2samples", err);
-	if (!cli->quiet && failed)
+	if (cli->json)
+		print_json(&cli->o, s, rc != 0);
+	else if (!cli->quiet && failed)
 		print_failure(synth_counts(s));
 	else if (!cli->quiet)
-		print_summary(synth_counts(s));
+		print_summary(&cli->o, s);
 	if (cli->stats)
 		print_stats(s, ling_now() - start, failed);
 	return rc ? ling_err_exit_code(err) : 0;
@@ -628,12 +806,17 @@ int main(int argc, char **argv)
 	}
 	if ((rc = check_streams(&cli, closed)))
 		goto out;
+	if (cli.entities_path && read_entities(&cli, &err)) {
+		ling_err_print("kg2samples", &err);
+		rc = ling_err_exit_code(&err);
+		goto out;
+	}
 	m.bfcl = cli.o.format == SYNTH_FORMAT_BFCL;
 	m.bfcl_dir = cli.bfcl_dir;
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	ling_progress_init(&m.progress);
 	start = ling_now();
-	if ((rc = synth_open(&s, &cli.o, &err))) {
+	if ((cli.out_kafka && (rc = open_producer(&cli, &m, &err))) || (rc = synth_open(&s, &cli.o, &err))) {
 		ling_err_print("kg2samples", &err);
 		rc = ling_err_exit_code(&err);
 		goto out;
@@ -643,6 +826,10 @@ int main(int argc, char **argv)
 out:
 	synth_close(s);
 	free(cli.templates);
+	free(cli.focus);
+	free(cli.props);
+	ling_kafka_producer_free(m.producer);
+	ling_buf_release(&cli.entities);
 	ling_buf_release(&m.answers);
 	for (size_t k = 0; k < NBFCL; k++) {
 		ling_buf_release(&m.questions_of[k]);

@@ -143,6 +143,89 @@ struct synth {
 	struct synth_info info;
 };
 
+/* Growable arrays of kg ids and of offsets into a pool of strings. */
+struct id_list {
+	kg_id *v;
+	size_t n, cap;
+};
+struct off_list {
+	size_t *v;
+	size_t n, cap;
+};
+
+static int add_changed(void *ctx, kg_id entity)
+{
+	struct id_list *ids = ctx;
+
+	ids->v = xgrow(ids->v, &ids->cap, ids->n + 1, sizeof(*ids->v));
+	ids->v[ids->n++] = entity;
+	return 0;
+}
+
+/* The N-Triples forms of the entities the store changed after mark o.changed_since, into pool at offs. */
+static int changed_entities(struct synth *s, struct ling_buf *pool, struct off_list *offs, struct ling_err *err)
+{
+	struct id_list ids = { NULL, 0, 0 };
+	struct ling_buf nt = LING_BUF_INIT;
+	size_t i;
+	int rc;
+
+	/* the mark first: a batch applied meanwhile is then in the list, never missing from it */
+	if ((rc = kg_change_mark(s->st, &s->info.mark, err)) ||
+	    (rc = kg_changed_since(s->st, s->o.changed_since, add_changed, &ids, err)))
+		goto out;
+	for (i = 0; i < ids.n; i++) {
+		ling_buf_reset(&nt);
+		if ((rc = kg_store_term_nt(s->st, ids.v[i], &nt, err)))
+			goto out;
+		offs->v = xgrow(offs->v, &offs->cap, offs->n + 1, sizeof(*offs->v));
+		offs->v[offs->n++] = pool->len;
+		ling_buf_add(pool, nt.data, nt.len);
+		ling_buf_addc(pool, '\0');
+	}
+	s->info.focus_named += ids.n;
+out:
+	free(ids.v);
+	ling_buf_release(&nt);
+	return rc;
+}
+
+/* A focused run: the focus entities of the snapshot, and the count they ask for. */
+static int load_focus(struct synth *s, struct ling_err *err)
+{
+	struct ling_buf pool = LING_BUF_INIT;
+	struct off_list offs = { NULL, 0, 0 };
+	struct ling_u32s found = { NULL, 0, 0 };
+	const char **names = NULL;
+	size_t i, n;
+	int rc = 0;
+
+	s->info.focus_named = s->o.nfocus;
+	if (s->o.changed_given && (rc = changed_entities(s, &pool, &offs, err)))
+		goto out;
+	n = s->o.nfocus + offs.n;
+	names = xcalloc(n + 1, sizeof(*names));
+	for (i = 0; i < s->o.nfocus; i++)
+		names[i] = s->o.focus[i];
+	for (i = 0; i < offs.n; i++)
+		names[s->o.nfocus + i] = pool.data + offs.v[i];
+	synth_focus_resolve(&s->g, names, n, &found);
+	s->info.focus_found = found.n;
+	s->g.nfocus = (uint32_t)found.n;
+	s->g.focus = found.v ? found.v : xcalloc(1, sizeof(*s->g.focus));
+	found.v = NULL;
+	if (s->o.per_entity)
+		s->o.count = s->o.per_entity * s->g.nfocus;
+	if (!s->g.nfocus)
+		s->o.count = 0; /* nothing to anchor at: nothing to make */
+out:
+	free(names);
+	ling_u32s_release(&found);
+	free(offs.v);
+	ling_buf_release(&pool);
+	return rc;
+}
+
 int synth_open(struct synth **out, const struct synth_options *o, struct ling_err *err)
 {
 	struct synth *s = xcalloc(1, sizeof(*s));
@@ -192,6 +275,8 @@ int synth_open(struct synth **out, const struct synth_options *o, struct ling_er
 		goto fail;
 	if ((rc = synth_graph_load(&s->g, s->st, s->ts, o->lang, err)))
 		goto fail;
+	if ((o->focus_given || o->changed_given) && (rc = load_focus(s, err)))
+		goto fail;
 	/* Everything is in memory now. */
 	kg_store_close(s->st);
 	s->st = NULL;
@@ -226,6 +311,7 @@ void synth_close(struct synth *s)
 	if (!s)
 		return;
 	synth_text_free(s->tx);
+	free(s->g.focus);
 	synth_graph_release(&s->g);
 	kg_toolset_free(s->ts);
 	kg_store_close(s->st);

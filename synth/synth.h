@@ -105,6 +105,20 @@ struct synth_options {
 	unsigned max_answers;            /* most answers of a question (default 20) */
 	uint64_t min_facts;              /* a relation needs this many facts to get tools (default 10) */
 	int threads;                     /* default 1 */
+	/*
+	 * A focused run (kg2samples --entities, --changed-since): every query
+	 * starts at one of these entities (its first anchor; a described
+	 * entity), drawn uniformly by the sample's random state. Entities are
+	 * named by IRI (with or without <>) or display name; those without an
+	 * edge in a relation with tools are left out (synth_info says how many
+	 * were found). With focus_given and no entity found, the run makes nothing.
+	 */
+	int focus_given;
+	const char *const *focus;        /* the entities named (may be empty) */
+	size_t nfocus;
+	int changed_given;               /* also the entities the store's batches changed after mark changed_since */
+	uint64_t changed_since;
+	uint64_t per_entity;             /* focused: count = per_entity * entities found (0: keep count) */
 };
 
 /*
@@ -145,6 +159,9 @@ struct synth_info {
 	uint64_t relations; /* relations with tools (each has a forward and an inverse tool) */
 	uint64_t facts;     /* their triples */
 	uint64_t tools;     /* the whole catalogue, logic tools included */
+	/* a focused run: entities named (with changed_given: changed), found; the store's change mark */
+	uint64_t focus_named, focus_found;
+	uint64_t mark;      /* with changed_given: kg_change_mark() of the store as opened */
 };
 
 /*

@@ -184,6 +184,8 @@ struct synth_graph {
 	uint32_t *search_slot;          /* hash table (of the lowercase spelling) of searchable name numbers + 1 */
 	size_t search_mask;
 	uint32_t nsearch;
+	uint32_t *focus;                /* a focused run: the entities queries start at, sorted (synth_focus.c); else NULL */
+	uint32_t nfocus;
 };
 
 /*
@@ -237,6 +239,20 @@ void synth_adj(const struct synth_graph *g, uint32_t ent, uint32_t d, const stru
 	       const struct synth_edge **e);
 /* A directed relation drawn by weight (the square root of its facts): spread over relations, not their sizes. */
 uint32_t synth_pick_dir(const struct synth_graph *g, uint64_t *rng);
+
+/* ---- focused runs (synth_focus.c) ---- */
+
+/*
+ * out = the entities names[0..n) name (IRIs, with or without <>, or display
+ * names), sorted and distinct, without values and entities that have no edge.
+ */
+void synth_focus_resolve(const struct synth_graph *g, const char *const *names, size_t n, struct ling_u32s *out);
+/*
+ * Where a query starts: a directed relation d and an anchor a among its
+ * sources, d drawn by synth_pick_dir and a uniformly; in a focused run a
+ * focus entity drawn uniformly and one of its edges.
+ */
+void synth_pick_start(const struct synth_graph *g, uint64_t *rng, uint32_t *d, uint32_t *a);
 
 /* ---- queries (synth_query.c) ---- */
 

@@ -983,8 +983,7 @@ static int make_describe(const struct synth_gen *gen, struct synth_ws *ws, uint6
 	uint32_t d, e, deg, nq = 0, nfacts = 0, tries;
 	size_t j;
 
-	d = synth_pick_dir(g, rng);
-	e = g->src[g->src_off[d] + ling_rand_below(rng, synth_dir_sources(g, d))];
+	synth_pick_start(g, rng, &d, &e);
 	if (g->ent_name[e] == SYNTH_NONE)
 		return REJ(UNNAMED);
 	if (synth_is_literal(g, e))

@@ -126,14 +126,10 @@ static int hop_set(const struct synth_graph *g, const uint32_t *xs, size_t n, ui
 	return out->n > limit ? REJ(FANOUT) : 0;
 }
 
-/* A first relation and anchor: the relation by weight, the anchor uniformly among its sources. */
+/* A first relation and anchor (a focused run's anchors are its focus entities). */
 static void pick_start(const struct synth_graph *g, uint64_t *rng, uint32_t *d, uint32_t *a)
 {
-	uint32_t n;
-
-	*d = synth_pick_dir(g, rng);
-	n = synth_dir_sources(g, *d);
-	*a = g->src[g->src_off[*d] + ling_rand_below(rng, n)];
+	synth_pick_start(g, rng, d, a);
 }
 
 /* A random edge out of m whose relation is not avoid (the way back). */

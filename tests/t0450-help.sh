@@ -2,7 +2,7 @@
 test_description='every tool: --help, --version, unknown options; doc/TOOL.1.md matches --help (git t0450)'
 . "$(dirname "$0")/lib.sh"
 
-TOOLS='kg-load kg-query kg-stat kg-parse kg2samples dedup tokenize ling-train ling-eval ling-chat'
+TOOLS='kg-load kg-query kg-stat kg-parse kg2samples dedup tokenize ling-train ling-eval ling-chat ling-refresh'
 
 # The usage lines of --help (on stdin), without "usage: " and without the
 # indentation of the continuation lines that follow the first.

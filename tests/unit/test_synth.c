@@ -466,6 +466,47 @@ static void eval_store(struct kg_store *st, const struct synth_graph *g, const s
 		free(kid[c].v);
 }
 
+/* Focused runs: entities by IRI (with or without <>) and by name, sorted and distinct; anchors drawn among them. */
+static void test_focus(struct kg_store *st)
+{
+	static const char *const names[] = { "John Smith", "<http://example.org/alien>", "http://example.org/mann",
+					     "http://example.org/alien", "Nobody", "http://example.org/Film", "" };
+	struct kg_toolset *ts = toolset(st, 1);
+	struct ling_u32s found = LING_U32S_INIT;
+	struct synth_graph g;
+	uint64_t rng = 42;
+	uint32_t d, a, k, in_focus = 1, sorted = 1, from_a = 1;
+
+	if (!ts || load_graph(&g, st, ts)) {
+		kg_toolset_free(ts);
+		return;
+	}
+	synth_focus_resolve(&g, names, sizeof(names) / sizeof(names[0]), &found);
+	/* js1 js2 (one name), alien (twice), mann; not Nobody, not ex:Film (no edge), not "" */
+	is_int(found.n, 4, "four entities: a name of two, an IRI twice (with and without <>), an IRI");
+	for (k = 1; k < found.n; k++)
+		sorted &= found.v[k - 1] < found.v[k];
+	ok(sorted, "sorted and distinct");
+	ok(synth_set_has(found.v, found.n, ent_of_name(&g, "Alien")) &&
+	   synth_set_has(found.v, found.n, ent_of_name(&g, "Michael Mann")), "the IRIs are Alien and Michael Mann");
+	g.focus = found.v;
+	g.nfocus = (uint32_t)found.n;
+	for (k = 0; k < 200; k++) {
+		const struct synth_edge *b, *e;
+
+		synth_pick_start(&g, &rng, &d, &a);
+		in_focus &= synth_set_has(found.v, found.n, a);
+		synth_adj(&g, a, d, &b, &e);
+		from_a &= e > b;
+	}
+	ok(in_focus, "200 starts: every anchor is a focus entity");
+	ok(from_a, "and its relation leaves it");
+	g.focus = NULL;
+	synth_graph_release(&g);
+	ling_u32s_release(&found);
+	kg_toolset_free(ts);
+}
+
 static void test_patterns(struct kg_store *st)
 {
 	static const char *const shapes[SYNTH_NPATTERNS] = {
@@ -1282,6 +1323,7 @@ int main(void)
 	}
 	if ((st = make_store("films", films_ttl, NULL, &dir))) {
 		test_small_graph(st);
+		test_focus(st);
 		kg_store_close(st);
 	}
 	ling_buf_addf(&path, "%s/literals.ttl", data && *data ? data : "tests/data");
