@@ -89,7 +89,7 @@ endef
 $(foreach s,$(STAGES),$(eval $(call stage_rules,$(s))))
 
 .DEFAULT_GOAL := all
-.PHONY: all deps check demo bench fuzz clean tools-in-build print-config doc-samples pkg-check
+.PHONY: all deps check demo bench metaqa-run fuzz clean tools-in-build print-config doc-samples pkg-check
 all: print-config $(addprefix bin/,$(TOOLS))
 
 print-config:
@@ -183,6 +183,11 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
 demo: deps
 	$(MAKE) all $(BUILD)/tests/tools/kafka_mock
 	sh tests/tools/demo.sh
+
+# The whole loop on the CPU, about an hour and a half on two cores (doc/metaqa-run.md).
+metaqa-run: deps
+	$(MAKE) all
+	sh bench/metaqa-run.sh
 
 bench: deps
 	$(MAKE) all
