@@ -1491,7 +1491,7 @@ static void test_store(void)
 static void test_label_keys(void)
 {
 	struct ling_buf dir = LING_BUF_INIT;
-	struct kg_load_counts counts = { 0, 0, 0 };
+	struct kg_load_counts counts = { 0 };
 	struct kg_store *st = NULL;
 	struct ling_err err;
 	kg_id first;
@@ -1524,7 +1524,7 @@ static void test_label_keys(void)
 static void test_summary(void)
 {
 	struct ling_buf dir = LING_BUF_INIT, out = LING_BUF_INIT;
-	struct kg_load_counts counts = { 0, 0, 0 };
+	struct kg_load_counts counts = { 0 };
 	struct kg_summary sum;
 	struct kg_store *st = NULL;
 	struct ling_err err;

@@ -21,7 +21,7 @@ static struct kg_store *make_store(const char *name, const char *turtle)
 {
 	struct ling_buf dir = LING_BUF_INIT;
 	struct kg_store *st = NULL;
-	struct kg_load_counts counts = { 0, 0, 0 };
+	struct kg_load_counts counts = { 0 };
 	struct ling_err err;
 	int rc;
 

@@ -32,7 +32,7 @@ static char tmpdir[4096];
 static struct kg_store *make_store(const char *name, const char *text, const char *path, struct ling_buf *dir)
 {
 	struct kg_store *st = NULL;
-	struct kg_load_counts counts = { 0, 0, 0 };
+	struct kg_load_counts counts = { 0 };
 	enum kg_format format;
 	struct ling_err err;
 	int rc;
