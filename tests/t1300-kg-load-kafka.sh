@@ -81,6 +81,20 @@ test_expect_success 'a second run finds nothing new and changes nothing' '
 	test_cmp expect got
 '
 
+# The second half of the deltas of the broker restart test, in tenths every 0.3 s. kcat ends when
+# every broker is down: while the file "pause" exists it waits, between two tenths ("paused").
+produce_slowly() {
+	for k in 0 1 2 3 4 5 6 7 8 9 10; do
+		while [ -f pause ]; do touch paused; sleep 0.05; done
+		rm -f paused
+		for p in 0 1 2 3; do
+			[ -f second.$k.$p ] || continue
+			kcat -P -b "$KAFKA_BROKERS" -t restarts -p $p -D "$RS_BYTE" -l second.$k.$p || return 1
+		done
+		sleep 0.3
+	done
+}
+
 # wait_for_progress STORE TOPIC OFFSETS: waits (up to 60 s) until the store's offsets differ from OFFSETS.
 wait_for_progress() {
 	i=0
@@ -118,37 +132,41 @@ test_expect_success 'kill -9 at 10 random moments: every stored state is a prefi
 	test "$(stored_offsets killed deltas)" = "$(echo $(cat counts))"
 '
 
-# Half of the deltas are on the topic when the daemon starts, the other half come after the first
-# outage; each outage starts while deltas are being applied (after one batch more was stored) and
-# lasts 1 s.
+# Half of the deltas are on the topic when the daemon starts; the other half is produced after the
+# first outage, a tenth every 0.3 s. Each outage starts after one batch more was stored, the first
+# one while the first half is being applied, and lasts 1 s.
 test_expect_success 'the same while every broker goes down and comes back, twice; SIGTERM ends the daemon cleanly' '
 	total=$(awk "{ s += \$1 } END { print s }" counts) &&
 	for p in 0 1 2 3; do
 		half=$(($(sed -n "$((p + 1))p" counts) / 2)) &&
 		awk -v RS="$RS_BYTE" -v ORS="$RS_BYTE" -v n=$half "NR <= n" p$p.msgs >first$p &&
-		awk -v RS="$RS_BYTE" -v ORS="$RS_BYTE" -v n=$half "NR > n" p$p.msgs >second$p &&
+		awk -v RS="$RS_BYTE" -v ORS="$RS_BYTE" -v n=$half -v p=$p "NR > n { print > (\"second.\" int((NR - n - 1) * 10 / n) \".\" p) }" p$p.msgs &&
 		kcat -P -b "$KAFKA_BROKERS" -t restarts -p $p -D "$RS_BYTE" -l first$p || return 1
 	done &&
-	{ kg-load --store restarted --kafka "$KAFKA_BROKERS" --topic restarts --batch 500 -X reconnect.backoff.max.ms=200 \
+	{ kg-load --store restarted --kafka "$KAFKA_BROKERS" --topic restarts --batch 1000 -X reconnect.backoff.max.ms=200 \
 		2>daemon.err & } &&
 	pid=$! &&
 	kafka_track $pid &&
-	last="0 0 0 0" &&
-	for outage in 1 2; do
-		wait_for_progress restarted restarts "$last" &&
-		kafka_brokers_down &&
-		last=$(stored_offsets restarted restarts) &&
-		echo "down at: $last" >>progress &&
-		sleep 1 &&
-		kafka_brokers_up &&
-		if [ $outage = 1 ]; then
-			for p in 0 1 2 3; do
-				kcat -P -b "$KAFKA_BROKERS" -t restarts -p $p -D "$RS_BYTE" -l second$p || return 1
-			done
-		fi || return 1
-	done &&
+	wait_for_progress restarted restarts "0 0 0 0" &&
+	kafka_brokers_down &&
+	echo "down at: $(stored_offsets restarted restarts)" >>progress &&
+	sleep 1 &&
+	kafka_brokers_up &&
+	last=$(stored_offsets restarted restarts) &&
+	{ produce_slowly & } &&
+	producer=$! &&
+	kafka_track $producer &&
+	wait_for_progress restarted restarts "$last" &&
+	touch pause &&
+	while [ ! -f paused ] && kill -0 $producer 2>/dev/null; do sleep 0.05; done &&
+	kafka_brokers_down &&
+	echo "down at: $(stored_offsets restarted restarts)" >>progress &&
+	sleep 1 &&
+	kafka_brokers_up &&
+	rm pause &&
+	wait $producer &&
 	cat progress &&
-	! grep -q "down at: $(echo $(cat counts))\$" progress &&
+	test "$(head -n 1 progress)" != "down at: $(echo $(cat counts) | awk "{ for (i = 1; i <= NF; i++) printf \"%s%d\", (i > 1 ? \" \" : \"\"), \$i / 2 }")" &&
 	i=0 &&
 	until [ "$(stored_offsets restarted restarts 2>/dev/null)" = "$(echo $(cat counts))" ]; do
 		i=$((i + 1)) && test $i -lt 1200 && sleep 0.1 || return 1
