@@ -47,7 +47,7 @@ test_expect_success 'setup: a store of film directors, kg2samples, a tokenizer, 
 	ling-train init --preset tiny --out m0 >/dev/null &&
 	sed -e "s/\"vocab_size\": 97/\"vocab_size\": 1500/" \
 		-e "s/\"max_position_embeddings\": 512/\"max_position_embeddings\": 2048/" m0/config.json >cfg.json &&
-	ling-train --config cfg.json --data ds --out run --steps 600 --seq-len 384 --batch 1 --lr 1e-2 \
+	ling-train --config cfg.json --data ds --out run --steps 600 --seq-len 512 --batch 1 --lr 1e-2 \
 		--schedule constant --warmup 5 --weight-decay 0 --eval-every 0 --threads 1 2>train.err &&
 	test -f run/ckpt-600/tokenizer.json
 '
