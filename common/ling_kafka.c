@@ -116,6 +116,32 @@ int ling_kafka_conf_arg(struct ling_kafka_conf *conf, const char *key_value, str
 	return put_pair(conf, key_value, strlen(key_value), err);
 }
 
+int ling_kafka_conf_check_arg(const char *key_value, struct ling_err *err)
+{
+	struct ling_kafka_conf *check = ling_kafka_conf_new();
+	int rc = ling_kafka_conf_arg(check, key_value, err);
+
+	ling_kafka_conf_free(check);
+	return rc;
+}
+
+int ling_kafka_conf_for(const char *spec, const char *const *props, size_t nprops, struct ling_kafka_conf **conf,
+			const char **topic, struct ling_err *err)
+{
+	const char *slash = strrchr(spec, '/');
+	char *brokers = xstrndup(spec, slash ? (size_t)(slash - spec) : strlen(spec));
+	size_t i;
+	int rc;
+
+	*topic = slash ? slash + 1 : "";
+	*conf = ling_kafka_conf_new();
+	rc = ling_kafka_conf_put(*conf, "bootstrap.servers", brokers, err);
+	free(brokers);
+	for (i = 0; !rc && i < nprops; i++)
+		rc = ling_kafka_conf_arg(*conf, props[i], err);
+	return rc;
+}
+
 int ling_kafka_conf_file(struct ling_kafka_conf *conf, const char *path, struct ling_err *err)
 {
 	struct ling_input *in;

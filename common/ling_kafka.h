@@ -69,6 +69,18 @@ int ling_kafka_conf_put(struct ling_kafka_conf *conf, const char *key, const cha
 /* ling_kafka_conf_put of "key=value", the argument of -X. @return 0 or LING_EUSAGE. */
 int ling_kafka_conf_arg(struct ling_kafka_conf *conf, const char *key_value, struct ling_err *err);
 
+/* Checks the argument of -X alone (given to a conf later). @return 0 or LING_EUSAGE. */
+int ling_kafka_conf_check_arg(const char *key_value, struct ling_err *err);
+
+/*
+ * A new conf for the command-line form BROKERS/TOPIC (split at the last
+ * '/'), with the -X arguments props[0..nprops) applied in order; *topic
+ * points into spec. The caller frees *conf, also on error.
+ * @return 0 or LING_EUSAGE.
+ */
+int ling_kafka_conf_for(const char *spec, const char *const *props, size_t nprops, struct ling_kafka_conf **conf,
+			const char **topic, struct ling_err *err);
+
 /*
  * Reads a config file: one key=value per line (spaces around the key and
  * the value are dropped), blank lines and lines starting with # skipped.

@@ -343,18 +343,12 @@ static int parse_option(struct cli *cli, struct main_run *run, int c)
 	case OPT_CONFIRM: cli->confirm = 1; break;
 	case OPT_IN_KAFKA: cli->in_kafka = optarg; break;
 	case OPT_OUT_KAFKA: cli->out_kafka = optarg; break;
-	case 'X': {
-		/* checked now, given to each client later */
-		struct ling_kafka_conf *check = ling_kafka_conf_new();
-		int bad = ling_kafka_conf_arg(check, optarg, &err);
-
-		ling_kafka_conf_free(check);
-		if (bad)
+	case 'X': /* checked now, given to each client later */
+		if (ling_kafka_conf_check_arg(optarg, &err))
 			return usage_error(err.msg);
 		cli->props = xrealloc(cli->props, (cli->nprops + 1) * sizeof(*cli->props));
 		cli->props[cli->nprops++] = optarg;
 		break;
-	}
 	case 'e':
 		if (ling_errors_parse_max(&run->errors, optarg))
 			return usage_error("--max-errors needs a number >= 0");
@@ -460,27 +454,6 @@ static int prepare(struct cli *cli, struct main_run *run, int closed)
 	return -1;
 }
 
-/*
- * A client of BROKERS/TOPIC (split at the last '/') with the -X properties.
- * @return 0 or a ling_errc.
- */
-static int kafka_conf(const struct cli *cli, const char *spec, struct ling_kafka_conf **conf, const char **topic,
-		      struct ling_err *err)
-{
-	const char *slash = strrchr(spec, '/');
-	char *brokers = xstrndup(spec, (size_t)(slash - spec));
-	size_t i;
-	int rc;
-
-	*topic = slash + 1;
-	*conf = ling_kafka_conf_new();
-	rc = ling_kafka_conf_put(*conf, "bootstrap.servers", brokers, err);
-	free(brokers);
-	for (i = 0; !rc && i < cli->nprops; i++)
-		rc = ling_kafka_conf_arg(*conf, cli->props[i], err);
-	return rc;
-}
-
 /* The state's name of a partition's position: "kafka/TOPIC/PARTITION". */
 static const char *position_name(struct ling_buf *b, const char *topic, size_t partition)
 {
@@ -529,7 +502,7 @@ static int dedup_kafka(const struct cli *cli, struct dedup *d, unsigned long lon
 	size_t n, i, k;
 	int rc;
 
-	if ((rc = kafka_conf(cli, cli->in_kafka, &conf, &topic, err)) ||
+	if ((rc = ling_kafka_conf_for(cli->in_kafka, cli->props, cli->nprops, &conf, &topic, err)) ||
 	    (rc = ling_kafka_consumer_new(&c, conf, topic, err)))
 		goto out;
 	n = ling_kafka_consumer_partitions(c);
@@ -573,7 +546,7 @@ static int open_producer(const struct cli *cli, struct main_run *run, struct lin
 	const char *topic;
 	int rc;
 
-	if (!(rc = kafka_conf(cli, cli->out_kafka, &conf, &topic, err)))
+	if (!(rc = ling_kafka_conf_for(cli->out_kafka, cli->props, cli->nprops, &conf, &topic, err)))
 		rc = ling_kafka_producer_new(&run->producer, conf, topic, err);
 	ling_kafka_conf_free(conf);
 	return rc;

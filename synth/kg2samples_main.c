@@ -591,14 +591,10 @@ static int parse_option(struct cli *cli, int c, const char *arg)
 	case OPT_OUT_KAFKA:
 		cli->out_kafka = arg;
 		return strchr(arg, '/') ? 0 : usage_error("--out-kafka takes BROKERS/TOPIC");
-	case 'X': {
-		/* checked now, given to the producer later */
-		struct ling_kafka_conf *check = ling_kafka_conf_new();
+	case 'X': { /* checked now, given to the producer later */
 		struct ling_err err;
-		int bad = ling_kafka_conf_arg(check, arg, &err);
 
-		ling_kafka_conf_free(check);
-		if (bad)
+		if (ling_kafka_conf_check_arg(arg, &err))
 			return usage_error(err.msg);
 		cli->props = xrealloc(cli->props, (cli->nprops + 1) * sizeof(*cli->props));
 		cli->props[cli->nprops++] = arg;
@@ -733,18 +729,13 @@ static int make_samples(const struct cli *cli, struct synth *s, struct main_ctx 
 /* --out-kafka: an idempotent producer to BROKERS/TOPIC (split at the last '/'), with the -X properties. */
 static int open_producer(const struct cli *cli, struct main_ctx *m, struct ling_err *err)
 {
-	const char *slash = strrchr(cli->out_kafka, '/');
-	char *brokers = xstrndup(cli->out_kafka, (size_t)(slash - cli->out_kafka));
-	struct ling_kafka_conf *conf = ling_kafka_conf_new();
-	size_t i;
-	int rc = ling_kafka_conf_put(conf, "bootstrap.servers", brokers, err);
+	struct ling_kafka_conf *conf;
+	const char *topic;
+	int rc = ling_kafka_conf_for(cli->out_kafka, cli->props, cli->nprops, &conf, &topic, err);
 
-	for (i = 0; !rc && i < cli->nprops; i++)
-		rc = ling_kafka_conf_arg(conf, cli->props[i], err);
 	if (!rc)
-		rc = ling_kafka_producer_new(&m->producer, conf, slash + 1, err);
+		rc = ling_kafka_producer_new(&m->producer, conf, topic, err);
 	ling_kafka_conf_free(conf);
-	free(brokers);
 	return rc;
 }
 
