@@ -40,17 +40,6 @@ struct eval_model {
 	struct eval_gen_stats stats;
 };
 
-/* The templates the chat code knows (tokenize build's --template); the agent renders with them. */
-static const char *const template_names[] = { "qwen", "ling" };
-
-static int known_template(const char *name)
-{
-	for (size_t i = 0; i < sizeof(template_names) / sizeof(template_names[0]); i++)
-		if (!strcmp(name, template_names[i]))
-			return 1;
-	return 0;
-}
-
 /* ---- opening ---- */
 
 static int is_dir(const char *path)
@@ -159,7 +148,7 @@ static int read_template_name(const char *dir, char **out, struct ling_err *err)
 	else if (name && !json_is_null(name))
 		rc = ling_err_at(err, LING_EDATA, path.data, 0, 0, "chat_template_name is not a string");
 	json_decref(root);
-	if (!rc && *out && !known_template(*out)) {
+	if (!rc && *out && !tok_chat_template_known(*out)) {
 		rc = ling_err_at(err, LING_EDATA, path.data, 0, 0, "unknown chat_template_name '%s' (templates: qwen, ling)",
 				 *out);
 		free(*out);
@@ -203,7 +192,7 @@ int eval_model_open(struct eval_model **out, const struct eval_model_opts *o, st
 	int rc;
 
 	*out = NULL;
-	if (o->template && !known_template(o->template)) {
+	if (o->template && !tok_chat_template_known(o->template)) {
 		rc = ling_err_set(err, LING_EUSAGE, "unknown template '%s' (templates: qwen, ling)", o->template);
 		goto fail;
 	}

@@ -56,6 +56,13 @@ int tok_chat_template_parse(const char *name, enum tok_chat_template *out)
 	return 0;
 }
 
+int tok_chat_template_known(const char *name)
+{
+	enum tok_chat_template tpl;
+
+	return tok_chat_template_parse(name, &tpl) == 0;
+}
+
 const char *tok_chat_template_name(enum tok_chat_template tpl)
 {
 	return tpl == TOK_CHAT_LING ? "ling" : "qwen";

@@ -546,6 +546,9 @@ struct tok_chat;
  */
 int tok_chat_open(struct tok_chat **out, const char *name, struct tok *t, struct ling_err *err);
 
+/* 1 when name is a template tok_chat_open knows, else 0. */
+int tok_chat_template_known(const char *name);
+
 /*
  * Renders the conversation json[0..len), a JSON object shaped as a chat
  * sample (doc/kg2samples-format.md: "tools", an array of OpenAI tool objects,
